@@ -1,0 +1,215 @@
+package class
+
+import (
+	"strings"
+
+	"github.com/cognitrail/cognitrail/pkg/record"
+)
+
+// Category is the kind of Cognito activity a record is. Exactly one per
+// record.
+type Category uint8
+
+// Categories, in the order reports list them.
+const (
+	Other Category = iota
+	UserPoolAPI
+	HostedUI
+	ManagedLogin
+	IdentityPoolData
+	IdentityPoolManagement
+	CognitoSync
+	IdentityPoolRoleCall
+	STSWebIdentity
+	numCategories
+)
+
+// NumCategories is the number of categories, for arrays indexed by Category.
+const NumCategories = int(numCategories)
+
+var categoryNames = [numCategories]string{
+	Other:                  "other",
+	UserPoolAPI:            "user-pool-api",
+	HostedUI:               "hosted-ui",
+	ManagedLogin:           "managed-login",
+	IdentityPoolData:       "identity-pool-data",
+	IdentityPoolManagement: "identity-pool-management",
+	CognitoSync:            "cognito-sync",
+	IdentityPoolRoleCall:   "identity-pool-role-call",
+	STSWebIdentity:         "sts-web-identity",
+}
+
+// String returns the category's name, part of the CLI and metric contract.
+func (c Category) String() string {
+	if int(c) < len(categoryNames) {
+		return categoryNames[c]
+	}
+	return "invalid"
+}
+
+// MarshalText makes categories print by name in JSON.
+func (c Category) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
+// Categories returns every category, in order.
+func Categories() []Category {
+	cs := make([]Category, numCategories)
+	for i := range cs {
+		cs[i] = Category(i)
+	}
+	return cs
+}
+
+// ParseCategory returns the category named s.
+func ParseCategory(s string) (Category, bool) {
+	for i, n := range categoryNames {
+		if n == s {
+			return Category(i), true
+		}
+	}
+	return Other, false
+}
+
+// AuthType says which identity pool role vended the credentials.
+type AuthType string
+
+// Auth types: the values of the AuthType metric dimension.
+const (
+	Authenticated   AuthType = "authenticated"
+	Unauthenticated AuthType = "unauthenticated"
+	// UnknownAuth: identity pool credentials whose amr attribute was absent.
+	UnknownAuth AuthType = "unknown"
+)
+
+// Class is what the classifier says of one record.
+type Class struct {
+	Category Category
+	// Operation is the eventName; for identity-pool-role-call it is prefixed
+	// with the service ("s3:GetObject") because any service may appear.
+	Operation string
+	// ConfigChange: the call creates, updates or deletes user pool or
+	// identity pool configuration (not sign-ins, not user data).
+	ConfigChange bool
+	// UnlistedEndpoint: a cognito-idp endpoint (AwsServiceEvent) operation
+	// that neither seed table lists; it was classified by naming convention.
+	UnlistedEndpoint bool
+	SignIn           bool
+	ForgotPassword   bool
+	Failed           bool
+	ErrorCode        string
+	UserPoolID       string
+	IdentityPoolID   string
+	Account          string
+	// AuthType is set for every record made with identity pool credentials
+	// and for Cognito AssumeRoleWithWebIdentity calls, when the amr says.
+	AuthType AuthType
+}
+
+// Event sources.
+const (
+	SourceUserPool     = "cognito-idp.amazonaws.com"
+	SourceIdentityPool = "cognito-identity.amazonaws.com"
+	SourceSync         = "cognito-sync.amazonaws.com"
+	SourceSTS          = "sts.amazonaws.com"
+	// cognitoProviderAlt is how some AWS documentation spells the provider.
+	cognitoProviderAlt = "cognito-identity.amazon.com"
+)
+
+func isCognitoProvider(p string) bool {
+	return p == SourceIdentityPool || p == cognitoProviderAlt
+}
+
+// Classify classifies one record.
+//
+// Precedence: a call to a Cognito service is classified by that service even
+// when identity pool credentials made it (Cognito Sync always is), because
+// the service says what was done; AuthType still records the credentials, so
+// IdentityPoolRoleCalls counts every call made with them. identity-pool-role-
+// call is for the other services.
+func Classify(r *record.Record) Class {
+	c := Class{
+		Operation:      r.EventName,
+		ErrorCode:      r.ErrorCode,
+		Failed:         r.ErrorCode != "",
+		UserPoolID:     r.UserPoolID,
+		IdentityPoolID: r.IdentityPoolID,
+		Account:        r.RecipientAccountID,
+	}
+	if c.Account == "" {
+		c.Account = r.UserIdentity.AccountID
+	}
+	if isCognitoProvider(r.UserIdentity.WebIDProvider) {
+		c.AuthType = authType(r.UserIdentity.AMR)
+	}
+	switch r.EventSource {
+	case SourceUserPool:
+		endpoint := r.EventType == "AwsServiceEvent" ||
+			r.EventType == "" && (hostedUI[r.EventName] || managedLogin[r.EventName])
+		switch {
+		case !endpoint:
+			c.Category = UserPoolAPI
+			c.ConfigChange = userPoolConfig[r.EventName]
+		case hostedUI[r.EventName]:
+			c.Category = HostedUI
+		case managedLogin[r.EventName]:
+			c.Category = ManagedLogin
+		default:
+			// Managed login names start lower case (login_POST), hosted UI
+			// (classic) names upper case (Login_GET): a new endpoint
+			// operation is most likely to follow its generation's rule.
+			c.UnlistedEndpoint = true
+			if n := r.EventName; n != "" && n[0] >= 'a' && n[0] <= 'z' {
+				c.Category = ManagedLogin
+			} else {
+				c.Category = HostedUI
+			}
+		}
+		c.SignIn = signIn[r.EventName]
+		c.ForgotPassword = forgotPassword[r.EventName]
+		if endpoint && !c.Failed && r.HTTPStatus >= 400 {
+			// Endpoint events may carry the failure only as an HTTP status.
+			c.Failed = true
+		}
+	case SourceIdentityPool:
+		if r.EventCategory == "Data" || r.EventCategory == "" && identityData[r.EventName] {
+			c.Category = IdentityPoolData
+		} else {
+			c.Category = IdentityPoolManagement
+			c.ConfigChange = identityConfig[r.EventName]
+		}
+	case SourceSync:
+		c.Category = CognitoSync
+	case SourceSTS:
+		if r.EventName == "AssumeRoleWithWebIdentity" &&
+			(isCognitoProvider(r.UserIdentity.IdentityProvider) || isCognitoProvider(r.Provider)) {
+			c.Category = STSWebIdentity
+			break
+		}
+		fallthrough
+	default:
+		if c.AuthType != "" {
+			c.Category = IdentityPoolRoleCall
+			c.Operation = service(r.EventSource) + ":" + r.EventName
+		}
+	}
+	return c
+}
+
+// authType reads the amr attribute, logged as a string such as
+// `["unauthenticated"]` or `["authenticated","cognito-idp...","..."]`.
+func authType(amr string) AuthType {
+	switch {
+	case strings.Contains(amr, `unauthenticated`):
+		return Unauthenticated
+	case strings.Contains(amr, `authenticated`):
+		return Authenticated
+	}
+	return UnknownAuth
+}
+
+// service turns "s3.amazonaws.com" into "s3".
+func service(eventSource string) string {
+	if i := strings.IndexByte(eventSource, '.'); i > 0 {
+		return eventSource[:i]
+	}
+	return eventSource
+}

@@ -1,0 +1,140 @@
+package class
+
+// This file is the one place that lists operation names. The endpoint tables
+// are copied from the seed document "Amazon Cognito logging in AWS
+// CloudTrail" (shared/seeds/000_98442a216834a844.txt): "Hosted UI (classic)
+// events" and "Managed login events". TestOperationTablesMatchSeed checks
+// them against that document when it is present.
+
+// HostedUIOperations are the hosted UI (classic) endpoint operations.
+var HostedUIOperations = []string{
+	"Login_GET", "CognitoAuthentication",
+	"OAuth2_Authorize_GET", "Beta_Authorize_GET",
+	"OAuth2Response_GET", "OAuth2Response_POST",
+	"SAML2Response_POST", "Beta_SAML2Response_POST",
+	"Login_OIDC_SAML_POST",
+	"Token_POST", "Beta_Token_POST",
+	"Signup_GET", "Signup_POST",
+	"Confirm_GET", "Confirm_POST",
+	"ResendCode_POST",
+	"ForgotPassword_GET", "ForgotPassword_POST",
+	"ConfirmForgotPassword_GET", "ConfirmForgotPassword_POST",
+	"ResetPassword_GET", "ResetPassword_POST",
+	"Mfa_GET", "Mfa_POST",
+	"MfaOption_GET", "MfaOption_POST",
+	"MfaRegister_GET", "MfaRegister_POST",
+	"Logout",
+	"SAML2Logout_POST",
+	"Error_GET",
+	"UserInfo_GET", "UserInfo_POST",
+	"Confirm_With_Link_GET",
+	"Event_Feedback_GET",
+}
+
+// ManagedLoginOperations are the managed login endpoint operations.
+var ManagedLoginOperations = []string{
+	"login_POST",
+	"login_continue_POST",
+	"selectChallenge_POST",
+	"confirmUser_GET",
+	"mfa_back_POST",
+	"mfa_options_POST",
+	"mfa_phone_register_POST",
+	"mfa_phone_verify_POST",
+	"mfa_phone_resendCode_POST",
+	"mfa_totp_POST",
+	"signup_POST",
+	"signup_confirm_POST",
+	"verifyCode_POST",
+	"passkeys_add_POST",
+	"passkeys_add_GET",
+	"login_passkey_POST",
+}
+
+// IdentityPoolDataOperations are the cognito-identity operations CloudTrail
+// logs as data events (eventCategory Data). The category is decided by the
+// record's eventCategory; this list is what the seed names, used to decide
+// records from before eventCategory existed.
+var IdentityPoolDataOperations = []string{
+	"GetId",
+	"GetCredentialsForIdentity",
+	"GetOpenIdToken",
+	"GetOpenIdTokenForDeveloperIdentity",
+	"UnlinkIdentity",
+}
+
+// UserPoolConfigOperations create, update or delete user pool configuration:
+// pools, app clients and their secrets, domains, identity providers, resource
+// servers, groups, MFA, threat protection, UI and branding, log delivery,
+// terms, webauthn settings and tags. User data (users, group membership,
+// devices) and sign-ins are not configuration.
+var UserPoolConfigOperations = []string{
+	"CreateUserPool", "UpdateUserPool", "DeleteUserPool",
+	"AddCustomAttributes",
+	"CreateUserPoolClient", "UpdateUserPoolClient", "DeleteUserPoolClient",
+	"AddUserPoolClientSecret", "DeleteUserPoolClientSecret",
+	"CreateUserPoolDomain", "UpdateUserPoolDomain", "DeleteUserPoolDomain",
+	"CreateIdentityProvider", "UpdateIdentityProvider", "DeleteIdentityProvider",
+	"CreateResourceServer", "UpdateResourceServer", "DeleteResourceServer",
+	"CreateGroup", "UpdateGroup", "DeleteGroup",
+	"SetUserPoolMfaConfig",
+	"SetRiskConfiguration",
+	"SetUICustomization",
+	"SetLogDeliveryConfiguration",
+	"CreateManagedLoginBranding", "UpdateManagedLoginBranding", "DeleteManagedLoginBranding",
+	"CreateTerms", "UpdateTerms", "DeleteTerms",
+	"TagResource", "UntagResource",
+}
+
+// IdentityPoolConfigOperations create, update or delete identity pool
+// configuration: the pools, their roles and role mappings, principal tag
+// maps and tags.
+var IdentityPoolConfigOperations = []string{
+	"CreateIdentityPool", "UpdateIdentityPool", "DeleteIdentityPool",
+	"SetIdentityPoolRoles",
+	"SetPrincipalTagAttributeMap",
+	"TagResource", "UntagResource",
+}
+
+// SignInOperations are sign-in attempts: user pool API authentication calls
+// and the endpoint requests that submit credentials, an IdP response, an MFA
+// code or a passkey. A failed one counts in SignInFailures.
+var SignInOperations = []string{
+	// user pool API
+	"InitiateAuth", "AdminInitiateAuth",
+	"RespondToAuthChallenge", "AdminRespondToAuthChallenge",
+	// hosted UI (classic)
+	"CognitoAuthentication", "Login_POST",
+	"OAuth2Response_GET", "OAuth2Response_POST",
+	"SAML2Response_POST", "Beta_SAML2Response_POST",
+	"Mfa_POST",
+	// managed login
+	"login_POST", "login_continue_POST", "selectChallenge_POST",
+	"mfa_phone_verify_POST", "mfa_totp_POST", "verifyCode_POST",
+	"login_passkey_POST",
+}
+
+// ForgotPasswordOperations start a password reset.
+var ForgotPasswordOperations = []string{
+	"ForgotPassword", "AdminResetUserPassword", "ForgotPassword_POST",
+}
+
+func set(lists ...[]string) map[string]bool {
+	m := make(map[string]bool)
+	for _, l := range lists {
+		for _, v := range l {
+			m[v] = true
+		}
+	}
+	return m
+}
+
+var (
+	hostedUI       = set(HostedUIOperations)
+	managedLogin   = set(ManagedLoginOperations)
+	identityData   = set(IdentityPoolDataOperations)
+	userPoolConfig = set(UserPoolConfigOperations)
+	identityConfig = set(IdentityPoolConfigOperations)
+	signIn         = set(SignInOperations)
+	forgotPassword = set(ForgotPasswordOperations)
+)

@@ -1,0 +1,208 @@
+// Package metric is the metric catalog, the single source of truth for what
+// cognitrail publishes: names, units, dimension sets and the detail level at
+// which each set is emitted. The aggregator, the sinks, the README's cost
+// table and the SAM template's alarms and dashboard are all checked against
+// Catalog.
+package metric
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// DefaultNamespace is the CloudWatch namespace unless configured otherwise.
+const DefaultNamespace = "CognitoTrail"
+
+// Metric names.
+const (
+	Events                    = "Events"
+	Errors                    = "Errors"
+	SignInFailures            = "SignInFailures"
+	ForgotPasswordRequests    = "ForgotPasswordRequests"
+	UserPoolConfigChanges     = "UserPoolConfigChanges"
+	IdentityPoolConfigChanges = "IdentityPoolConfigChanges"
+	IdentityPoolRoleCalls     = "IdentityPoolRoleCalls"
+	FilesProcessed            = "FilesProcessed"
+	FilesSkipped              = "FilesSkipped"
+	FilesFailed               = "FilesFailed"
+	RecordsRead               = "RecordsRead"
+	RecordsInvalid            = "RecordsInvalid"
+	DeliveryLagSeconds        = "DeliveryLagSeconds"
+)
+
+// Dimension names.
+const (
+	DimCategory       = "Category"
+	DimOperation      = "Operation"
+	DimErrorCode      = "ErrorCode"
+	DimUserPoolID     = "UserPoolId"
+	DimIdentityPoolID = "IdentityPoolId"
+	DimAuthType       = "AuthType"
+)
+
+// Unit is a CloudWatch unit.
+type Unit string
+
+// Units used.
+const (
+	Count   Unit = "Count"
+	Seconds Unit = "Seconds"
+)
+
+// Level is how much detail is published. Each level includes the ones
+// below it.
+type Level int
+
+// Levels.
+const (
+	// Basic: totals and per-category counts, no per-operation or per-pool
+	// breakdown. The cheapest; enough for every alarm in the template.
+	Basic Level = iota + 1
+	// Standard (the default) adds per-operation and per-error-code series and
+	// per-pool series on the key metrics, capped per file.
+	Standard
+	// Full adds per-pool event counts by category.
+	Full
+)
+
+// ParseLevel parses "basic", "standard" or "full".
+func ParseLevel(s string) (Level, error) {
+	switch strings.ToLower(s) {
+	case "basic":
+		return Basic, nil
+	case "standard", "":
+		return Standard, nil
+	case "full":
+		return Full, nil
+	}
+	return 0, fmt.Errorf("metric: unknown detail level %q (want basic, standard or full)", s)
+}
+
+func (l Level) String() string {
+	switch l {
+	case Basic:
+		return "basic"
+	case Standard:
+		return "standard"
+	case Full:
+		return "full"
+	}
+	return fmt.Sprintf("Level(%d)", int(l))
+}
+
+// DimensionSet is one combination of dimensions a metric is published with.
+type DimensionSet struct {
+	Names []string // sorted
+	Level Level
+}
+
+// Spec describes one metric.
+type Spec struct {
+	Name        string
+	Unit        Unit
+	Sets        []DimensionSet
+	Description string
+}
+
+func dims(l Level, names ...string) DimensionSet { return DimensionSet{Names: names, Level: l} }
+
+// Catalog lists every metric, in the order the README documents them.
+var Catalog = []Spec{
+	{Events, Count, []DimensionSet{
+		dims(Basic, DimCategory),
+		dims(Standard, DimCategory, DimOperation),
+		dims(Full, DimCategory, DimUserPoolID),
+		dims(Full, DimCategory, DimIdentityPoolID),
+	}, "Records per category; per operation for the Cognito categories."},
+	{Errors, Count, []DimensionSet{
+		dims(Basic, DimCategory),
+		dims(Standard, DimCategory, DimErrorCode),
+	}, "Records with an errorCode (or an endpoint HTTP status >= 400), Cognito categories only."},
+	{SignInFailures, Count, []DimensionSet{
+		dims(Basic),
+		dims(Standard, DimUserPoolID),
+	}, "Failed sign-in attempts: API auth calls and hosted UI / managed login credential submissions."},
+	{ForgotPasswordRequests, Count, []DimensionSet{
+		dims(Basic),
+		dims(Standard, DimUserPoolID),
+	}, "ForgotPassword, AdminResetUserPassword and hosted UI ForgotPassword_POST requests."},
+	{UserPoolConfigChanges, Count, []DimensionSet{
+		dims(Basic),
+		dims(Standard, DimOperation),
+		dims(Standard, DimUserPoolID),
+	}, "User pool configuration created, updated or deleted (pools, clients, domains, IdPs, ...)."},
+	{IdentityPoolConfigChanges, Count, []DimensionSet{
+		dims(Basic),
+		dims(Standard, DimOperation),
+		dims(Standard, DimIdentityPoolID),
+	}, "Identity pool configuration created, updated or deleted (pools, roles, tag maps, tags)."},
+	{IdentityPoolRoleCalls, Count, []DimensionSet{
+		dims(Basic, DimAuthType),
+		dims(Standard, DimAuthType, DimIdentityPoolID),
+	}, "Calls to any AWS service made with credentials an identity pool vended, by role."},
+	{FilesProcessed, Count, []DimensionSet{dims(Basic)}, "Trail files read to the end."},
+	{FilesSkipped, Count, []DimensionSet{dims(Basic)}, "Objects skipped: digest and Insights files, folders, empty objects, test events, duplicates."},
+	{FilesFailed, Count, []DimensionSet{dims(Basic)}, "Trail files that could not be read (corrupt, truncated, too large, not CloudTrail)."},
+	{RecordsRead, Count, []DimensionSet{dims(Basic)}, "CloudTrail records read, Cognito or not."},
+	{RecordsInvalid, Count, []DimensionSet{dims(Basic)}, "Records that were valid JSON but unusable (not an object, no eventTime)."},
+	{DeliveryLagSeconds, Seconds, []DimensionSet{dims(Basic)}, "Delay from a record's eventTime to the delivery of its file."},
+}
+
+// Lookup returns the spec of the metric named name.
+func Lookup(name string) (Spec, bool) {
+	for _, s := range Catalog {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Spec{}, false
+}
+
+// Dimension is one name/value pair of a datum.
+type Dimension struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Datum is one metric's values for one minute and dimension combination:
+// Values[i] was observed Counts[i] times. For a count metric that is
+// Values [1] and Counts [n], so the Sum statistic is the number of events.
+type Datum struct {
+	Name       string      `json:"name"`
+	Dimensions []Dimension `json:"dimensions,omitempty"` // sorted by Name
+	Timestamp  time.Time   `json:"timestamp"`
+	Unit       Unit        `json:"unit"`
+	Values     []float64   `json:"values"`
+	Counts     []float64   `json:"counts"`
+}
+
+// Sum returns the sum of the datum's observations.
+func (d Datum) Sum() float64 {
+	var s float64
+	for i, v := range d.Values {
+		s += v * d.Counts[i]
+	}
+	return s
+}
+
+// SampleCount returns the number of observations.
+func (d Datum) SampleCount() float64 {
+	var n float64
+	for _, c := range d.Counts {
+		n += c
+	}
+	return n
+}
+
+// DimensionNames returns the sorted names of the datum's dimensions.
+func (d Datum) DimensionNames() []string {
+	names := make([]string, len(d.Dimensions))
+	for i, dim := range d.Dimensions {
+		names[i] = dim.Name
+	}
+	return names
+}
+
+// MaxValuesPerDatum is PutMetricData's limit on Values (and Counts) per datum.
+const MaxValuesPerDatum = 150

@@ -1,0 +1,505 @@
+package record
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/cognitrail/cognitrail/internal/jsonscan"
+)
+
+// Record holds the fields of one CloudTrail record that classification,
+// metrics and reports use. Everything else in the record is skipped while
+// parsing and never materialised, which is also why no request parameter,
+// response element, token or user name can leak from here.
+type Record struct {
+	EventVersion    string
+	EventTime       time.Time
+	EventSource     string
+	EventName       string
+	EventType       string
+	EventCategory   string
+	EventID         string
+	AWSRegion       string
+	SourceIPAddress string
+	ErrorCode       string
+	// RecipientAccountID is the account the event was delivered to.
+	RecipientAccountID string
+	// ReadOnly is "true", "false" or empty (records before eventVersion 1.05).
+	ReadOnly string
+
+	UserIdentity UserIdentity
+
+	// UserPoolID and IdentityPoolID are the pools the record is about, from
+	// requestParameters, additionalEventData, responseElements, resources or
+	// the identity pool credentials used. Values marked hidden are dropped.
+	UserPoolID     string
+	IdentityPoolID string
+	// Sub is additionalEventData.sub: Cognito logs the user's sub, never the
+	// user name, for requests specific to a user.
+	Sub string
+	// HTTPStatus is additionalEventData.responseParameters.status of an
+	// endpoint (hosted UI / managed login) event; 0 when absent.
+	HTTPStatus int
+	// Provider is the web identity provider of an AssumeRoleWithWebIdentity
+	// call (responseElements.provider).
+	Provider string
+	// RoleARN is requestParameters.roleArn of an AssumeRoleWithWebIdentity call.
+	RoleARN string
+}
+
+// UserIdentity is the narrow part of the userIdentity element.
+type UserIdentity struct {
+	Type             string
+	AccountID        string
+	InvokedBy        string
+	IdentityProvider string
+	// SessionIssuerARN is sessionContext.sessionIssuer.arn: for identity pool
+	// credentials, the role the pool vended.
+	SessionIssuerARN string
+	// WebIDProvider is sessionContext.webIdFederationData.federatedProvider.
+	WebIDProvider string
+	// AMR is the cognito-identity.amazonaws.com:amr attribute of the web
+	// identity federation data, as logged (a JSON-ish list in a string).
+	AMR string
+	// Aud is the cognito-identity.amazonaws.com:aud attribute: the identity
+	// pool id.
+	Aud string
+}
+
+// Hidden values: what real records carry, and what the documentation says.
+const (
+	HiddenValue    = "HIDDEN_DUE_TO_SECURITY_REASONS"
+	HiddenValueDoc = "HIDDEN_FOR_SECURITY_REASONS"
+)
+
+// Errors for a record that is valid JSON but cannot be used.
+var (
+	ErrNotObject = errors.New("record: not a JSON object")
+	ErrEventTime = errors.New("record: missing or invalid eventTime")
+)
+
+// IsHidden reports whether v is one of Cognito's masked values.
+func IsHidden(v string) bool { return v == HiddenValue || v == HiddenValueDoc }
+
+// Parser decodes records. It interns the low-cardinality strings it sees
+// (event sources, names, regions, account ids) so that a file of a million
+// records allocates them once. A Parser is not safe for concurrent use.
+type Parser struct {
+	s      jsonscan.Scanner
+	intern map[string]string
+}
+
+// maxInterned bounds the intern table; past it strings are allocated.
+const maxInterned = 8192
+
+// NewParser returns a Parser.
+func NewParser() *Parser {
+	return &Parser{intern: make(map[string]string, 256)}
+}
+
+// Parse decodes the record that starts at buf[0] into r and returns the
+// number of bytes it spans. It returns jsonscan.ErrShort when buf ends inside
+// the record, a *jsonscan.SyntaxError for malformed JSON, and ErrNotObject or
+// ErrEventTime (with n set, so the caller can continue) for a well-formed
+// value that is not a usable record.
+func (p *Parser) Parse(buf []byte, r *Record) (n int, err error) {
+	*r = Record{}
+	s := &p.s
+	s.Reset(buf)
+	if s.Kind() != jsonscan.Object {
+		s.Skip()
+		if s.Err() != nil {
+			return s.Pos, s.Err()
+		}
+		return s.Pos, ErrNotObject
+	}
+	var eventTime []byte
+	s.Open('{')
+	for s.Next('}') {
+		k := s.Key()
+		switch string(k) {
+		case "eventVersion":
+			r.EventVersion = p.str()
+		case "eventTime":
+			eventTime, _ = s.Scalar()
+		case "eventSource":
+			r.EventSource = p.str()
+		case "eventName":
+			r.EventName = p.str()
+		case "eventType":
+			r.EventType = p.str()
+		case "eventCategory":
+			r.EventCategory = p.str()
+		case "eventID":
+			r.EventID = p.alloc()
+		case "awsRegion":
+			r.AWSRegion = p.str()
+		case "sourceIPAddress":
+			r.SourceIPAddress = p.str()
+		case "errorCode":
+			r.ErrorCode = p.str()
+		case "recipientAccountId":
+			r.RecipientAccountID = p.str()
+		case "readOnly":
+			r.ReadOnly = p.str()
+		case "userIdentity":
+			p.userIdentity(&r.UserIdentity)
+		case "requestParameters":
+			p.requestParameters(r)
+		case "responseElements":
+			p.responseElements(r)
+		case "additionalEventData":
+			p.additionalEventData(r)
+		case "resources":
+			p.resources(r)
+		default:
+			s.Skip()
+		}
+	}
+	if err := s.Err(); err != nil {
+		return s.Pos, err
+	}
+	t, ok := parseTime(eventTime)
+	if !ok {
+		return s.Pos, ErrEventTime
+	}
+	r.EventTime = t
+	if r.IdentityPoolID == "" && isIdentityPoolID(r.UserIdentity.Aud) {
+		r.IdentityPoolID = r.UserIdentity.Aud
+	}
+	return s.Pos, nil
+}
+
+// str reads a scalar as an interned string.
+func (p *Parser) str() string {
+	raw, esc := p.s.Scalar()
+	if raw == nil {
+		return ""
+	}
+	if esc {
+		return p.unescape(raw)
+	}
+	if v, ok := p.intern[string(raw)]; ok {
+		return v
+	}
+	v := string(raw)
+	if len(p.intern) < maxInterned {
+		p.intern[v] = v
+	}
+	return v
+}
+
+// alloc reads a scalar as a fresh string (for unique values such as ids).
+func (p *Parser) alloc() string {
+	raw, esc := p.s.Scalar()
+	if esc {
+		return p.unescape(raw)
+	}
+	return string(raw)
+}
+
+func (p *Parser) unescape(raw []byte) string {
+	var v string
+	if err := json.Unmarshal(p.s.Quoted(raw), &v); err != nil {
+		// Malformed escapes stay as written rather than failing the record.
+		return string(raw)
+	}
+	return v
+}
+
+// object iterates an object value, or skips a value of any other kind (a
+// requestParameters that is null or a string, say) and returns false.
+func (p *Parser) object() bool {
+	if p.s.Kind() != jsonscan.Object {
+		p.s.Skip()
+		return false
+	}
+	return p.s.Open('{')
+}
+
+func (p *Parser) userIdentity(u *UserIdentity) {
+	s := &p.s
+	if !p.object() {
+		return
+	}
+	for s.Next('}') {
+		switch string(s.Key()) {
+		case "type":
+			u.Type = p.str()
+		case "accountId":
+			u.AccountID = p.str()
+		case "invokedBy":
+			u.InvokedBy = p.str()
+		case "identityProvider":
+			u.IdentityProvider = p.str()
+		case "sessionContext":
+			p.sessionContext(u)
+		default:
+			s.Skip()
+		}
+	}
+}
+
+func (p *Parser) sessionContext(u *UserIdentity) {
+	s := &p.s
+	if !p.object() {
+		return
+	}
+	for s.Next('}') {
+		switch string(s.Key()) {
+		case "sessionIssuer":
+			if p.object() {
+				for s.Next('}') {
+					if string(s.Key()) == "arn" {
+						u.SessionIssuerARN = p.str()
+					} else {
+						s.Skip()
+					}
+				}
+			}
+		case "webIdFederationData":
+			if p.object() {
+				for s.Next('}') {
+					switch string(s.Key()) {
+					case "federatedProvider":
+						u.WebIDProvider = p.str()
+					case "attributes":
+						p.webIDAttributes(u)
+					default:
+						s.Skip()
+					}
+				}
+			}
+		default:
+			s.Skip()
+		}
+	}
+}
+
+func (p *Parser) webIDAttributes(u *UserIdentity) {
+	s := &p.s
+	if !p.object() {
+		return
+	}
+	for s.Next('}') {
+		switch string(s.Key()) {
+		case "cognito-identity.amazonaws.com:amr":
+			u.AMR = p.str()
+		case "cognito-identity.amazonaws.com:aud":
+			u.Aud = p.str()
+		default:
+			s.Skip()
+		}
+	}
+}
+
+func (p *Parser) requestParameters(r *Record) {
+	s := &p.s
+	if !p.object() {
+		return
+	}
+	for s.Next('}') {
+		switch string(s.Key()) {
+		case "userPoolId", "UserPoolId":
+			p.setUserPool(r, p.str())
+		case "identityPoolId", "IdentityPoolId":
+			p.setIdentityPool(r, p.str())
+		case "roleArn":
+			r.RoleARN = p.str()
+		default:
+			s.Skip()
+		}
+	}
+}
+
+func (p *Parser) responseElements(r *Record) {
+	s := &p.s
+	if !p.object() {
+		return
+	}
+	for s.Next('}') {
+		switch string(s.Key()) {
+		case "identityPoolId", "IdentityPoolId":
+			p.setIdentityPool(r, p.str())
+		case "audience":
+			p.setIdentityPool(r, p.str())
+		case "provider":
+			r.Provider = p.str()
+		case "userPool":
+			if p.object() {
+				for s.Next('}') {
+					if string(s.Key()) == "id" {
+						p.setUserPool(r, p.str())
+					} else {
+						s.Skip()
+					}
+				}
+			}
+		default:
+			s.Skip()
+		}
+	}
+}
+
+func (p *Parser) additionalEventData(r *Record) {
+	s := &p.s
+	if !p.object() {
+		return
+	}
+	for s.Next('}') {
+		switch string(s.Key()) {
+		case "userPoolId":
+			p.setUserPool(r, p.str())
+		case "sub":
+			if v := p.str(); !IsHidden(v) {
+				r.Sub = v
+			}
+		case "responseParameters":
+			if p.object() {
+				for s.Next('}') {
+					if string(s.Key()) == "status" {
+						raw, _ := s.Scalar()
+						r.HTTPStatus = parseStatus(raw)
+					} else {
+						s.Skip()
+					}
+				}
+			}
+		default:
+			s.Skip()
+		}
+	}
+}
+
+func (p *Parser) resources(r *Record) {
+	s := &p.s
+	if p.s.Kind() != jsonscan.Array {
+		s.Skip()
+		return
+	}
+	s.Open('[')
+	for s.Next(']') {
+		if !p.object() {
+			continue
+		}
+		for s.Next('}') {
+			switch string(s.Key()) {
+			case "ARN", "arn":
+				p.setFromARN(r, p.str())
+			default:
+				s.Skip()
+			}
+		}
+	}
+}
+
+// setFromARN takes a pool id from a Cognito resource ARN:
+// arn:aws:cognito-idp:REGION:ACCOUNT:userpool/POOL or
+// arn:aws:cognito-identity:REGION:ACCOUNT:identitypool/POOL.
+func (p *Parser) setFromARN(r *Record, arn string) {
+	if i := indexAfter(arn, ":userpool/"); i >= 0 {
+		p.setUserPool(r, arn[i:])
+	} else if i := indexAfter(arn, ":identitypool/"); i >= 0 {
+		p.setIdentityPool(r, arn[i:])
+	}
+}
+
+func indexAfter(s, sep string) int {
+	if i := strings.Index(s, sep); i >= 0 {
+		return i + len(sep)
+	}
+	return -1
+}
+
+func (p *Parser) setUserPool(r *Record, v string) {
+	if r.UserPoolID == "" && isUserPoolID(v) {
+		r.UserPoolID = v
+	}
+}
+
+func (p *Parser) setIdentityPool(r *Record, v string) {
+	if r.IdentityPoolID == "" && isIdentityPoolID(v) {
+		r.IdentityPoolID = v
+	}
+}
+
+// isUserPoolID checks the documented shape REGION_ID ([\w-]+_[0-9a-zA-Z]+),
+// which keeps hidden markers and free text out of metric dimensions.
+func isUserPoolID(v string) bool {
+	i := strings.IndexByte(v, '_')
+	if i <= 0 || i == len(v)-1 || len(v) > 55 || IsHidden(v) {
+		return false
+	}
+	for j := 0; j < len(v); j++ {
+		c := v[j]
+		if !(c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// isIdentityPoolID checks the documented shape REGION:GUID.
+func isIdentityPoolID(v string) bool {
+	i := strings.IndexByte(v, ':')
+	if i <= 0 || len(v)-i-1 != 36 || len(v) > 55 {
+		return false
+	}
+	for j := 0; j < len(v); j++ {
+		c := v[j]
+		if !(c == '-' || c == ':' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// parseStatus accepts 200, 200.0 and "200".
+func parseStatus(raw []byte) int {
+	n := 0
+	for _, c := range raw {
+		if c == '.' {
+			break
+		}
+		if c < '0' || c > '9' || n > 999 {
+			return 0
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+// parseTime parses CloudTrail's eventTime (RFC 3339, normally
+// "2006-01-02T15:04:05Z") without allocating on the common form.
+func parseTime(b []byte) (time.Time, bool) {
+	if len(b) == 20 && b[4] == '-' && b[7] == '-' && b[10] == 'T' && b[13] == ':' && b[16] == ':' && b[19] == 'Z' {
+		y, ok1 := digits(b[0:4])
+		mo, ok2 := digits(b[5:7])
+		d, ok3 := digits(b[8:10])
+		h, ok4 := digits(b[11:13])
+		mi, ok5 := digits(b[14:16])
+		sec, ok6 := digits(b[17:19])
+		if ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h < 24 && mi < 60 && sec < 61 {
+			return time.Date(y, time.Month(mo), d, h, mi, sec, 0, time.UTC), true
+		}
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(b))
+	if err != nil {
+		return time.Time{}, false
+	}
+	return t.UTC(), true
+}
+
+func digits(b []byte) (int, bool) {
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}

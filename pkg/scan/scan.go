@@ -1,0 +1,136 @@
+// Package scan runs the engine over one trail file: read records
+// (trailfile), classify them (class) and count them (aggregate). The Lambda
+// and the CLI both call File, so they count the same way.
+package scan
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/cognitrail/cognitrail/pkg/aggregate"
+	"github.com/cognitrail/cognitrail/pkg/class"
+	"github.com/cognitrail/cognitrail/pkg/record"
+	"github.com/cognitrail/cognitrail/pkg/trailfile"
+)
+
+// checkEvery is how many records pass between looks at the context: often
+// enough to stop within milliseconds, rarely enough to cost nothing.
+const checkEvery = 512
+
+// Options configure File. The zero value is usable.
+type Options struct {
+	// Reader configures the trail file reader (its Name names the file).
+	Reader trailfile.Options
+	// DeliveredAt is when the file was delivered (the S3 object's time); it
+	// feeds DeliveryLagSeconds and dates the file outcome. Zero means no lag
+	// is measured and the outcome is dated by Now.
+	DeliveredAt time.Time
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// OnRecord, when set, is called for every classified record.
+	OnRecord func(*Event)
+}
+
+// Event is one classified record, valid only during the OnRecord call.
+type Event struct {
+	File   string
+	Index  int
+	Record *record.Record
+	Class  *class.Class
+	// Raw is the record's JSON.
+	Raw []byte
+}
+
+// Result says what File did with one file.
+type Result struct {
+	File       string
+	Outcome    aggregate.FileOutcome
+	Records    int // usable records, aggregated
+	Invalid    int // records skipped as unusable
+	ByCategory [class.NumCategories]int
+	// Err is the permanent problem that made the file skipped or failed, or
+	// the first unusable record's error; nil for a clean file.
+	Err          error
+	Compressed   int64
+	Uncompressed int64
+}
+
+// File scans the trail file in r into agg.
+//
+// A permanent problem with the file (corrupt, truncated, not CloudTrail,
+// too large) is not an error of File: it is reported in Result.Err with
+// Outcome Failed (a digest file: Skipped), and the records read before it
+// stay counted, so a file that will never be retried loses nothing it could
+// read. File returns an error only when a retry may succeed (the source
+// failed, ctx ended); the caller must then discard agg, whose counts for this
+// file are partial, so that the retry does not count records twice.
+func File(ctx context.Context, r io.Reader, agg *aggregate.Aggregator, opts *Options) (Result, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	res := Result{File: o.Reader.Name}
+	tr := trailfile.NewReader(r, &o.Reader)
+	var ev Event
+	var c class.Class
+	n := 0
+	for {
+		if n++; n%checkEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return res, err
+			}
+		}
+		rec, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if errors.Is(err, trailfile.ErrBadRecord) {
+				res.Invalid++
+				if res.Err == nil {
+					res.Err = err
+				}
+				agg.AddInvalid(o.at())
+				continue
+			}
+			res.Compressed, res.Uncompressed = tr.CompressedBytes(), tr.UncompressedBytes()
+			if !trailfile.Permanent(err) {
+				return res, err
+			}
+			res.Err = err
+			res.Outcome = aggregate.Failed
+			if errors.Is(err, trailfile.ErrDigest) {
+				res.Outcome = aggregate.Skipped
+			}
+			agg.AddFile(res.Outcome, o.at())
+			return res, nil
+		}
+		c = class.Classify(rec)
+		agg.Add(rec, &c, o.DeliveredAt)
+		res.Records++
+		res.ByCategory[c.Category]++
+		if o.OnRecord != nil {
+			ev = Event{File: o.Reader.Name, Index: tr.Index(), Record: rec, Class: &c, Raw: tr.Raw()}
+			o.OnRecord(&ev)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return res, err
+	}
+	res.Compressed, res.Uncompressed = tr.CompressedBytes(), tr.UncompressedBytes()
+	res.Outcome = aggregate.Processed
+	agg.AddFile(aggregate.Processed, o.at())
+	return res, nil
+}
+
+func (o *Options) at() time.Time {
+	if !o.DeliveredAt.IsZero() {
+		return o.DeliveredAt
+	}
+	return o.Now()
+}

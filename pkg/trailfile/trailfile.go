@@ -1,0 +1,471 @@
+package trailfile
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/klauspost/compress/flate"
+	"github.com/klauspost/compress/gzip"
+
+	"github.com/cognitrail/cognitrail/internal/jsonscan"
+	"github.com/cognitrail/cognitrail/pkg/record"
+)
+
+// Defaults for Options.
+const (
+	// DefaultMaxUncompressedBytes is far above the largest trail files seen
+	// (hundreds of MB) and far below what would exhaust a Lambda's disk-free,
+	// streaming budget of time.
+	DefaultMaxUncompressedBytes int64 = 2 << 30
+	// DefaultMaxRecordBytes bounds the buffer one record may need.
+	DefaultMaxRecordBytes = 16 << 20
+	initialBuffer         = 256 << 10
+)
+
+// Options configure a Reader. The zero value uses the defaults.
+type Options struct {
+	// Name names the file in errors (an S3 key or a path).
+	Name string
+	// MaxUncompressedBytes is the zip-bomb guard: reading stops with
+	// ErrTooLarge past this many decompressed bytes.
+	MaxUncompressedBytes int64
+	// MaxRecordBytes bounds a single record (and any other top-level value).
+	MaxRecordBytes int
+}
+
+// Errors that make a file unusable. They are permanent: reading the same
+// bytes again gives the same error. Test with errors.Is.
+var (
+	ErrDigest         = errors.New("trailfile: CloudTrail digest file, not a log file")
+	ErrNotTrail       = errors.New("trailfile: JSON without a Records array")
+	ErrNotJSON        = errors.New("trailfile: neither gzip nor JSON")
+	ErrEmpty          = errors.New("trailfile: empty file")
+	ErrTruncated      = errors.New("trailfile: truncated")
+	ErrCorrupt        = errors.New("trailfile: corrupt gzip data")
+	ErrSyntax         = errors.New("trailfile: malformed JSON")
+	ErrTooLarge       = errors.New("trailfile: uncompressed size over the limit")
+	ErrRecordTooLarge = errors.New("trailfile: record over the size limit")
+)
+
+// Error describes where a file went wrong. Err is one of the sentinel errors
+// above (possibly wrapping detail), ErrBadRecord, or an error from
+// the underlying reader.
+type Error struct {
+	File string
+	// Index is the position of the record in the file's Records array, or -1
+	// when the error is not about a record.
+	Index int
+	// Offset is the uncompressed byte offset where the problem was found.
+	Offset int64
+	Err    error
+}
+
+func (e *Error) Error() string {
+	name := e.File
+	if name == "" {
+		name = "<input>"
+	}
+	if e.Index >= 0 {
+		return fmt.Sprintf("%s: record %d (byte %d): %v", name, e.Index, e.Offset, e.Err)
+	}
+	return fmt.Sprintf("%s: byte %d: %v", name, e.Offset, e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// ErrBadRecord is wrapped by the *Error that Next returns for one record that
+// is well-formed JSON but not a usable CloudTrail record (not an object, no
+// valid eventTime). The Reader has moved past it: calling Next again
+// continues with the following record.
+var ErrBadRecord = errors.New("trailfile: unusable record")
+
+// Permanent reports whether err says the file itself is bad (the same bytes
+// would fail again), as opposed to a failure to read it (a network error from
+// the source, a context deadline) that a retry may cure.
+func Permanent(err error) bool {
+	for _, s := range []error{ErrDigest, ErrNotTrail, ErrNotJSON, ErrEmpty, ErrTruncated,
+		ErrCorrupt, ErrSyntax, ErrTooLarge, ErrRecordTooLarge} {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
+}
+
+type state uint8
+
+const (
+	stDoc     state = iota // before a top-level document
+	stTop                  // inside the top-level object, before a key or '}'
+	stRecords              // inside the Records array
+	stDone
+)
+
+// Reader reads the records of one trail file, one at a time.
+type Reader struct {
+	opts    Options
+	src     *sourceReader
+	in      io.Reader
+	limit   *io.LimitedReader
+	buf     []byte
+	pos     int   // next unread byte of buf
+	end     int   // end of valid data in buf
+	base    int64 // uncompressed offset of buf[0]
+	eof     bool  // in is exhausted
+	pending error // read error to report once the bytes before it are used
+	err     error // sticky fatal error
+	state   state
+	first   bool // no element read yet in the current object/array
+	docs    int  // complete top-level documents read
+	index   int  // index of the next record
+	recOff  int  // buf offset of the current record
+	recLen  int
+
+	sawRecords bool
+	parser     *record.Parser
+	rec        record.Record
+	scan       jsonscan.Scanner
+}
+
+// NewReader returns a Reader of the trail file in r, gzip-compressed (told by
+// its magic bytes, concatenated members allowed) or plain JSON. It reads
+// nothing until the first call to Next. opts may be nil.
+func NewReader(r io.Reader, opts *Options) *Reader {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.MaxUncompressedBytes <= 0 {
+		o.MaxUncompressedBytes = DefaultMaxUncompressedBytes
+	}
+	if o.MaxRecordBytes <= 0 {
+		o.MaxRecordBytes = DefaultMaxRecordBytes
+	}
+	return &Reader{
+		opts:   o,
+		src:    &sourceReader{r: r},
+		parser: record.NewParser(),
+	}
+}
+
+// sourceReader remembers a failure of the underlying reader so that it is
+// reported as itself (retryable) and not as the truncated gzip stream or JSON
+// that it leaves behind.
+type sourceReader struct {
+	r   io.Reader
+	n   int64
+	err error
+}
+
+func (s *sourceReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	s.n += int64(n)
+	if err != nil && err != io.EOF && s.err == nil {
+		s.err = err
+	}
+	return n, err
+}
+
+// CompressedBytes returns how many bytes were read from the source so far.
+func (r *Reader) CompressedBytes() int64 { return r.src.n }
+
+// UncompressedBytes returns how many decompressed bytes were consumed so far.
+func (r *Reader) UncompressedBytes() int64 { return r.base + int64(r.pos) }
+
+// Index returns the position in the Records array of the record last
+// returned by Next, or of the record a
+// bad-record error was about.
+func (r *Reader) Index() int { return r.index - 1 }
+
+// Raw returns the JSON of the record last returned by Next, or of the record a
+// bad-record error was about. It is valid only
+// until the next call to Next.
+func (r *Reader) Raw() []byte { return r.buf[r.recOff : r.recOff+r.recLen] }
+
+func (r *Reader) open() error {
+	br := bufio.NewReaderSize(r.src, 64<<10)
+	magic, err := br.Peek(2)
+	if len(magic) == 0 {
+		if err != nil && err != io.EOF {
+			return err
+		}
+		return ErrEmpty
+	}
+	var in io.Reader = br
+	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		gz, err := gzip.NewReader(br)
+		if err != nil {
+			return gzipError(err)
+		}
+		in = gz
+	}
+	r.limit = &io.LimitedReader{R: in, N: r.opts.MaxUncompressedBytes + 1}
+	r.in = r.limit
+	r.buf = make([]byte, initialBuffer)
+	return nil
+}
+
+func gzipError(err error) error {
+	var corrupt flate.CorruptInputError
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return ErrTruncated
+	case errors.Is(err, gzip.ErrHeader), errors.Is(err, gzip.ErrChecksum), errors.As(err, &corrupt):
+		return fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	return err
+}
+
+// fill reads more input into buf, compacting or growing it as needed. It
+// returns false at the end of input or on error (r.err set).
+func (r *Reader) fill(index int) bool {
+	if r.eof {
+		if r.pending != nil {
+			r.fatal(index, r.pending)
+		}
+		return false
+	}
+	if r.pos > 0 {
+		n := copy(r.buf, r.buf[r.pos:r.end])
+		r.base += int64(r.pos)
+		r.recOff -= r.pos
+		r.pos, r.end = 0, n
+	}
+	if r.end == len(r.buf) {
+		if len(r.buf) >= r.opts.MaxRecordBytes {
+			r.fatal(index, fmt.Errorf("%w (%d bytes)", ErrRecordTooLarge, r.opts.MaxRecordBytes))
+			return false
+		}
+		size := min(2*len(r.buf), r.opts.MaxRecordBytes)
+		nb := make([]byte, size)
+		copy(nb, r.buf[:r.end])
+		r.buf = nb
+	}
+	for {
+		n, err := r.in.Read(r.buf[r.end:])
+		r.end += n
+		if r.limit.N <= 0 {
+			r.fatal(index, fmt.Errorf("%w (%d bytes)", ErrTooLarge, r.opts.MaxUncompressedBytes))
+			return false
+		}
+		if err == io.EOF {
+			r.eof = true
+			return n > 0
+		}
+		if err != nil {
+			if r.src.err != nil {
+				err = r.src.err
+			} else {
+				err = gzipError(err)
+			}
+			if n > 0 {
+				// Hand out what arrived; the error comes with the next fill.
+				r.pending = err
+				r.eof = true
+				return true
+			}
+			r.fatal(index, err)
+			return false
+		}
+		if n > 0 {
+			return true
+		}
+	}
+}
+
+func (r *Reader) fatal(index int, err error) {
+	if r.err == nil {
+		r.err = &Error{File: r.opts.Name, Index: index, Offset: r.base + int64(r.pos), Err: err}
+	}
+}
+
+// shortInput handles a step that ran out of buffered input: it reads more,
+// or turns the end of input into ErrTruncated. It reports whether to retry.
+func (r *Reader) shortInput(index int) bool {
+	if r.fill(index) {
+		return true
+	}
+	if r.err == nil {
+		r.fatal(index, ErrTruncated)
+	}
+	return false
+}
+
+// Next returns the next record, or io.EOF after the last one. The record
+// is reused by the following call. An error wrapping ErrBadRecord reports a
+// single unusable record and reading may go on; any other error ends the file and is
+// returned again by every later call.
+func (r *Reader) Next() (*record.Record, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	if r.buf == nil {
+		if err := r.open(); err != nil {
+			r.fatal(-1, err)
+			return nil, r.err
+		}
+	}
+	for {
+		if r.err != nil {
+			return nil, r.err
+		}
+		s := &r.scan
+		s.Reset(r.buf[r.pos:r.end])
+		switch r.state {
+		case stDoc:
+			if r.docs == 0 && r.base == 0 && r.pos == 0 {
+				skipBOM(s)
+			}
+			c := s.Peek()
+			if c == 0 {
+				if r.shortInputAtDocEnd() {
+					continue
+				}
+				return nil, r.err
+			}
+			if c != '{' {
+				switch {
+				case r.docs > 0:
+					r.pos += s.Pos
+					r.fatal(-1, fmt.Errorf("%w: unexpected data after the JSON document", ErrSyntax))
+				case c == '[' || c == '"':
+					r.fatal(-1, ErrNotTrail)
+				default:
+					r.fatal(-1, ErrNotJSON)
+				}
+				return nil, r.err
+			}
+			r.pos += s.Pos + 1
+			r.state, r.first = stTop, true
+		case stTop:
+			c := s.Peek()
+			if c == '}' {
+				r.pos += s.Pos + 1
+				r.docs++
+				r.state = stDoc
+				continue
+			}
+			if c == ',' && !r.first {
+				s.Pos++
+			} else if !r.first && c != 0 {
+				r.pos += s.Pos
+				r.fatal(-1, fmt.Errorf("%w: expected ',' or '}'", ErrSyntax))
+				return nil, r.err
+			}
+			key := s.Key()
+			isRecords := string(key) == "Records"
+			if !isRecords {
+				if isDigestKey(key) {
+					r.fatal(-1, ErrDigest)
+					return nil, r.err
+				}
+				s.Skip()
+			} else if s.Kind() == jsonscan.Array {
+				s.Open('[')
+			} else if s.Err() == nil {
+				r.fatal(-1, fmt.Errorf("%w: Records is not an array", ErrNotTrail))
+				return nil, r.err
+			}
+			if err := s.Err(); err != nil {
+				if err == jsonscan.ErrShort {
+					if r.shortInput(-1) {
+						continue
+					}
+					return nil, r.err
+				}
+				r.pos += s.Pos
+				r.fatal(-1, fmt.Errorf("%w: %v", ErrSyntax, err))
+				return nil, r.err
+			}
+			r.pos += s.Pos
+			r.first = false
+			if isRecords {
+				r.sawRecords = true
+				r.state, r.first = stRecords, true
+			}
+		case stRecords:
+			c := s.Peek()
+			switch {
+			case c == ']':
+				r.pos += s.Pos + 1
+				r.state, r.first = stTop, false
+				continue
+			case c == ',' && !r.first:
+				s.Pos++
+				s.SkipWS()
+			case c == 0:
+				if r.shortInput(r.index) {
+					continue
+				}
+				return nil, r.err
+			case !r.first:
+				r.pos += s.Pos
+				r.fatal(r.index, fmt.Errorf("%w: expected ',' or ']' after a record", ErrSyntax))
+				return nil, r.err
+			}
+			start := s.Pos
+			n, err := r.parser.Parse(r.buf[r.pos+start:r.end], &r.rec)
+			if err == jsonscan.ErrShort {
+				if r.shortInput(r.index) {
+					continue
+				}
+				return nil, r.err
+			}
+			var syn *jsonscan.SyntaxError
+			if errors.As(err, &syn) {
+				r.pos += start + syn.Offset
+				r.fatal(r.index, fmt.Errorf("%w: %s", ErrSyntax, syn.Msg))
+				return nil, r.err
+			}
+			r.recOff, r.recLen = r.pos+start, n
+			off := r.base + int64(r.recOff)
+			r.pos += start + n
+			r.first = false
+			idx := r.index
+			r.index++
+			if err != nil {
+				return nil, &Error{File: r.opts.Name, Index: idx, Offset: off, Err: fmt.Errorf("%w: %w", ErrBadRecord, err)}
+			}
+			return &r.rec, nil
+		}
+	}
+}
+
+// shortInputAtDocEnd handles the end of buffered input between documents:
+// more input may follow (concatenated documents), or the file is done.
+func (r *Reader) shortInputAtDocEnd() bool {
+	r.pos = r.end // only white space was left
+	if r.fill(-1) {
+		return true
+	}
+	if r.err != nil {
+		return false
+	}
+	switch {
+	case r.docs == 0:
+		r.fatal(-1, ErrEmpty)
+	case !r.sawRecords:
+		r.fatal(-1, ErrNotTrail)
+	default:
+		r.err = io.EOF
+	}
+	return false
+}
+
+func skipBOM(s *jsonscan.Scanner) {
+	if len(s.Buf) >= 3 && s.Buf[0] == 0xEF && s.Buf[1] == 0xBB && s.Buf[2] == 0xBF {
+		s.Pos = 3
+	}
+}
+
+// isDigestKey recognises the keys that only CloudTrail digest files have.
+func isDigestKey(k []byte) bool {
+	switch string(k) {
+	case "digestStartTime", "digestEndTime", "digestPublicKeyFingerprint",
+		"digestSignatureAlgorithm", "previousDigestSignature", "logFiles":
+		return true
+	}
+	return false
+}
