@@ -147,13 +147,29 @@ func (p *Parser) Parse(buf []byte, r *Record) (n int, err error) {
 		case "userIdentity":
 			p.userIdentity(&r.UserIdentity)
 		case "requestParameters":
-			p.requestParameters(r)
+			if p.mayBeCognito(r) {
+				p.requestParameters(r)
+			} else {
+				s.Skip()
+			}
 		case "responseElements":
-			p.responseElements(r)
+			if p.mayBeCognito(r) {
+				p.responseElements(r)
+			} else {
+				s.Skip()
+			}
 		case "additionalEventData":
-			p.additionalEventData(r)
+			if p.mayBeCognito(r) {
+				p.additionalEventData(r)
+			} else {
+				s.Skip()
+			}
 		case "resources":
-			p.resources(r)
+			if p.mayBeCognito(r) {
+				p.resources(r)
+			} else {
+				s.Skip()
+			}
 		default:
 			s.Skip()
 		}
@@ -170,6 +186,22 @@ func (p *Parser) Parse(buf []byte, r *Record) (n int, err error) {
 		r.IdentityPoolID = r.UserIdentity.Aud
 	}
 	return s.Pos, nil
+}
+
+// mayBeCognito reports whether the nested elements that only Cognito-related
+// records need (pool ids, sub, HTTP status, the STS provider) are worth
+// descending into. In CloudTrail's key order eventSource and userIdentity
+// come first, so for the great majority of records in an account trail,
+// which are not Cognito activity, those elements are skipped in one pass.
+// When eventSource has not been seen yet the answer is yes: correct, just
+// slower.
+func (p *Parser) mayBeCognito(r *Record) bool {
+	switch r.EventSource {
+	case "", "cognito-idp.amazonaws.com", "cognito-identity.amazonaws.com",
+		"cognito-sync.amazonaws.com", "sts.amazonaws.com":
+		return true
+	}
+	return r.UserIdentity.WebIDProvider != ""
 }
 
 // str reads a scalar as an interned string.

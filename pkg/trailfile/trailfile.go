@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+	"time"
 
 	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/gzip"
@@ -468,4 +470,21 @@ func isDigestKey(k []byte) bool {
 		return true
 	}
 	return false
+}
+
+// DeliveryTime returns the delivery time CloudTrail writes into a log file's
+// name (ACCOUNT_CloudTrail_REGION_YYYYMMDDTHHmmZ_UNIQUE.json.gz), which
+// makes delivery lag reproducible for files read from disk.
+func DeliveryTime(name string) (time.Time, bool) {
+	base := name[strings.LastIndexByte(name, '/')+1:]
+	parts := strings.Split(base, "_")
+	for i := len(parts) - 1; i >= 0; i-- {
+		p := parts[i]
+		if len(p) == 14 && p[8] == 'T' && p[13] == 'Z' {
+			if t, err := time.Parse("20060102T1504Z", p); err == nil {
+				return t, true
+			}
+		}
+	}
+	return time.Time{}, false
 }

@@ -1,0 +1,239 @@
+package scan_test
+
+import (
+	"bytes"
+	stdgzip "compress/gzip"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+
+	"github.com/cognitrail/cognitrail/internal/trailgen"
+	"github.com/cognitrail/cognitrail/pkg/aggregate"
+	"github.com/cognitrail/cognitrail/pkg/scan"
+)
+
+// benchFiles drives the benchmarks and the throughput test: generated trail
+// files of several shapes and sizes.
+var benchFiles = []struct {
+	name string
+	opts trailgen.Options
+}{
+	{"account-trail-32MB", trailgen.Options{Bytes: 32 << 20, CognitoShare: 0.1, Seed: 1}},
+	{"cognito-heavy-8MB", trailgen.Options{Bytes: 8 << 20, CognitoShare: 0.9, Seed: 2}},
+	{"small-100-records", trailgen.Options{Records: 100, CognitoShare: 0.2, Seed: 3}},
+}
+
+type genFile struct {
+	gz      []byte
+	plain   int64
+	records int
+}
+
+var (
+	genMu    sync.Mutex
+	genCache = map[string]genFile{}
+)
+
+func generated(tb testing.TB, name string, o trailgen.Options) genFile {
+	genMu.Lock()
+	defer genMu.Unlock()
+	if g, ok := genCache[name]; ok {
+		return g
+	}
+	var plain, gz bytes.Buffer
+	n, err := trailgen.Write(&plain, o)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	zw := gzip.NewWriter(&gz)
+	zw.Write(plain.Bytes())
+	zw.Close()
+	g := genFile{gz: gz.Bytes(), plain: int64(plain.Len()), records: n}
+	genCache[name] = g
+	return g
+}
+
+// cpuTime is the process's user+system CPU time: it includes the garbage
+// collector's work on other threads, which wall time on several cores hides.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func inflate(gz []byte) {
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		panic(err)
+	}
+	io.Copy(io.Discard, zr)
+}
+
+func scanOnce(tb testing.TB, gz []byte) scan.Result {
+	agg := aggregate.New(nil)
+	res, err := scan.File(context.Background(), bytes.NewReader(gz), agg,
+		&scan.Options{DeliveredAt: time.Date(2026, 11, 20, 10, 15, 0, 0, time.UTC)})
+	if err != nil || res.Err != nil {
+		tb.Fatal(err, res.Err)
+	}
+	_ = agg.Datums()
+	return res
+}
+
+// naive is the approach the engine is measured against: read the whole file
+// and unmarshal it into maps.
+func naive(gz []byte) int {
+	zr, _ := stdgzip.NewReader(bytes.NewReader(gz))
+	data, _ := io.ReadAll(zr)
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		panic(err)
+	}
+	n := 0
+	for _, r := range doc["Records"].([]any) {
+		if src, _ := r.(map[string]any)["eventSource"].(string); strings.HasPrefix(src, "cognito") {
+			n++
+		}
+	}
+	return n
+}
+
+func report(b *testing.B, cpu time.Duration, g genFile) {
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(g.records)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	b.ReportMetric(float64(g.plain)*float64(b.N)/cpu.Seconds()/1e6, "cpu-MB/s")
+}
+
+func BenchmarkInflate(b *testing.B) {
+	for _, f := range benchFiles {
+		b.Run(f.name, func(b *testing.B) {
+			g := generated(b, f.name, f.opts)
+			b.SetBytes(g.plain)
+			c0 := cpuTime()
+			for b.Loop() {
+				inflate(g.gz)
+			}
+			report(b, cpuTime()-c0, g)
+		})
+	}
+}
+
+func BenchmarkScan(b *testing.B) {
+	for _, f := range benchFiles {
+		b.Run(f.name, func(b *testing.B) {
+			g := generated(b, f.name, f.opts)
+			b.SetBytes(g.plain)
+			b.ReportAllocs()
+			c0 := cpuTime()
+			for b.Loop() {
+				scanOnce(b, g.gz)
+			}
+			report(b, cpuTime()-c0, g)
+		})
+	}
+}
+
+func BenchmarkNaive(b *testing.B) {
+	for _, f := range benchFiles {
+		b.Run(f.name, func(b *testing.B) {
+			g := generated(b, f.name, f.opts)
+			b.SetBytes(g.plain)
+			b.ReportAllocs()
+			c0 := cpuTime()
+			for b.Loop() {
+				naive(g.gz)
+			}
+			report(b, cpuTime()-c0, g)
+		})
+	}
+}
+
+// BenchmarkCPURatio reports the two ratios the engine's targets are stated
+// in: scan CPU over inflate-only CPU (target <= 1.6) and naive CPU over scan
+// CPU (target >= 4.5), on the account-trail file.
+func BenchmarkCPURatio(b *testing.B) {
+	f := benchFiles[0]
+	g := generated(b, f.name, f.opts)
+	var inflateCPU, scanCPU, naiveCPU time.Duration
+	for b.Loop() {
+		runtime.GC()
+		c0 := cpuTime()
+		inflate(g.gz)
+		c1 := cpuTime()
+		scanOnce(b, g.gz)
+		c2 := cpuTime()
+		naive(g.gz)
+		c3 := cpuTime()
+		inflateCPU += c1 - c0
+		scanCPU += c2 - c1
+		naiveCPU += c3 - c2
+	}
+	b.ReportMetric(float64(scanCPU)/float64(inflateCPU), "scan/inflate")
+	b.ReportMetric(float64(naiveCPU)/float64(scanCPU), "naive/scan")
+}
+
+// BenchmarkLargeFile scans a generated 200 MB (uncompressed) trail file from
+// disk and reports the peak resident set size, which must stay flat in the
+// file's size. Run it alone (make bench does) so nothing else inflates the
+// peak.
+func BenchmarkLargeFile(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "large.json.gz")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	zw, _ := gzip.NewWriterLevel(f, gzip.BestSpeed)
+	n, err := trailgen.Write(zw, trailgen.Options{Bytes: 200 << 20, CognitoShare: 0.1, Seed: 4})
+	if err != nil {
+		b.Fatal(err)
+	}
+	zw.Close()
+	f.Close()
+	runtime.GC()
+	resetPeakRSS()
+	for b.Loop() {
+		f, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		agg := aggregate.New(nil)
+		res, err := scan.File(context.Background(), f, agg, nil)
+		f.Close()
+		if err != nil || res.Err != nil || res.Records != n {
+			b.Fatalf("records %d of %d: %v %v", res.Records, n, err, res.Err)
+		}
+		b.SetBytes(res.Uncompressed)
+	}
+	if peak := peakRSS(); peak > 0 {
+		b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MB")
+	}
+}
+
+// resetPeakRSS asks Linux to restart the VmHWM high-water mark.
+func resetPeakRSS() { os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+// peakRSS returns VmHWM in bytes, or 0 where /proc is not available.
+func peakRSS() int64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
