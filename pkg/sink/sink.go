@@ -1,0 +1,95 @@
+package sink
+
+import (
+	"time"
+
+	"github.com/cognitrail/cognitrail/pkg/metric"
+)
+
+// CloudWatch's limits on timestamps.
+const (
+	// DefaultMaxAge: PutMetricData rejects datapoints older than two weeks.
+	DefaultMaxAge = 14 * 24 * time.Hour
+	// MaxFuture: and more than two hours in the future.
+	MaxFuture = 2 * time.Hour
+)
+
+// Stats says what publishing one batch did.
+type Stats struct {
+	// Requests is the number of API requests (or log lines) that succeeded.
+	Requests int
+	// Sent is the number of datums published.
+	Sent int
+	// Dropped is the number of datums not sent because CloudWatch would
+	// reject their timestamp.
+	Dropped int
+}
+
+// Add accumulates s2 into s.
+func (s *Stats) Add(s2 Stats) {
+	s.Requests += s2.Requests
+	s.Sent += s2.Sent
+	s.Dropped += s2.Dropped
+}
+
+// Batch cuts datums into consecutive batches of at most maxDatums datums and
+// at most maxBytes by the size estimate (a datum larger than maxBytes on its
+// own gets a batch of its own).
+func Batch(datums []metric.Datum, maxDatums, maxBytes int, size func(*metric.Datum) int) [][]metric.Datum {
+	var out [][]metric.Datum
+	start, bytes := 0, 0
+	for i := range datums {
+		n := size(&datums[i])
+		if i > start && (i-start == maxDatums || bytes+n > maxBytes) {
+			out = append(out, datums[start:i:i])
+			start, bytes = i, 0
+		}
+		bytes += n
+	}
+	if start < len(datums) {
+		out = append(out, datums[start:len(datums):len(datums)])
+	}
+	return out
+}
+
+// AgeFilter drops datums whose timestamps CloudWatch would reject.
+type AgeFilter struct {
+	// MaxAge is how old a datum may be; zero means DefaultMaxAge, negative
+	// disables the check (for emulators that accept anything).
+	MaxAge time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Keep returns the datums of batch that CloudWatch accepts now (a new slice
+// when some are dropped) and how many were dropped.
+func (f AgeFilter) Keep(batch []metric.Datum) ([]metric.Datum, int) {
+	if f.MaxAge < 0 {
+		return batch, 0
+	}
+	maxAge := f.MaxAge
+	if maxAge == 0 {
+		maxAge = DefaultMaxAge
+	}
+	now := time.Now
+	if f.Now != nil {
+		now = f.Now
+	}
+	t := now()
+	// A minute of slack at the old end: the datum's minute must still be
+	// inside the window when the request arrives.
+	oldest, newest := t.Add(-maxAge+time.Minute), t.Add(MaxFuture)
+	ok := func(d *metric.Datum) bool { return !d.Timestamp.Before(oldest) && !d.Timestamp.After(newest) }
+	for i := range batch {
+		if !ok(&batch[i]) {
+			kept := make([]metric.Datum, 0, len(batch))
+			for j := range batch {
+				if ok(&batch[j]) {
+					kept = append(kept, batch[j])
+				}
+			}
+			return kept, len(batch) - len(kept)
+		}
+	}
+	return batch, 0
+}
