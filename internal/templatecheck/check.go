@@ -1,0 +1,803 @@
+package templatecheck
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/cognitrail/cognitrail/pkg/class"
+	"github.com/cognitrail/cognitrail/pkg/metric"
+)
+
+// NotableEventMsg is the msg of the function's one-line-per-notable-event
+// logs, which the saved queries and Contributor Insights rules read.
+const NotableEventMsg = "cognito_event"
+
+// NotableEventFields are the attributes of a notable-event log line.
+// (functions/processor owns them; the tests cross-check its source.)
+var NotableEventFields = []string{
+	"msg", "reason", "eventTime", "eventSource", "eventName", "category",
+	"errorCode", "sourceIPAddress", "userPoolId", "identityPoolId", "sub",
+	"awsRegion", "account",
+}
+
+// NotableReasons are the values of a notable-event line's reason attribute.
+var NotableReasons = []string{"sign-in-failure", "forgot-password", "config-change", "unauthenticated-role-call"}
+
+// AuthTypes are the values of the AuthType dimension.
+var AuthTypes = []string{string(class.Authenticated), string(class.Unauthenticated), string(class.UnknownAuth)}
+
+// CategoryNames are the values of the Category dimension.
+func CategoryNames() []string {
+	var names []string
+	for _, c := range class.Categories() {
+		names = append(names, c.String())
+	}
+	return names
+}
+
+// awsMetrics are the AWS service metrics the template may use, with their
+// dimension names. Their dimension values must be this stack's resources.
+var awsMetrics = map[string]map[string][]string{
+	"AWS/Lambda": {
+		"Invocations": {"FunctionName"}, "Errors": {"FunctionName"}, "Throttles": {"FunctionName"},
+		"Duration": {"FunctionName"}, "ConcurrentExecutions": {"FunctionName"},
+		"AsyncEventsDropped": {"FunctionName"}, "AsyncEventAge": {"FunctionName"},
+	},
+	"AWS/SQS": {
+		"ApproximateNumberOfMessagesVisible": {"QueueName"}, "ApproximateAgeOfOldestMessage": {"QueueName"},
+		"NumberOfMessagesSent": {"QueueName"},
+	},
+}
+
+// Problem is one inconsistency found.
+type Problem struct {
+	Resource string
+	Msg      string
+}
+
+func (p Problem) String() string { return p.Resource + ": " + p.Msg }
+
+// MetricRef is one use of a metric: in an alarm, an anomaly detector, a
+// dashboard row or a SEARCH expression.
+type MetricRef struct {
+	Namespace string
+	Name      string
+	// Dims maps dimension names to values; "" means any value (a SEARCH
+	// schema dimension without a value).
+	Dims map[string]string
+	Stat string
+}
+
+func (r MetricRef) String() string {
+	keys := slices.Sorted(maps.Keys(r.Dims))
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s/%s{", r.Namespace, r.Name)
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(k)
+		if v := r.Dims[k]; v != "" {
+			b.WriteString("=" + v)
+		}
+	}
+	b.WriteString("}")
+	if r.Stat != "" {
+		b.WriteString(" " + r.Stat)
+	}
+	return b.String()
+}
+
+// CheckMetric checks that the metric reference names a metric and exact
+// dimension set pkg/metric.Catalog publishes in namespace at or below level,
+// that its dimension values are real, and that count metrics use Sum. AWS
+// service metrics are allowed from a short list, with dimension values that
+// are resources of the stack.
+func CheckMetric(r MetricRef, namespace string, level metric.Level) error {
+	if svc, ok := awsMetrics[r.Namespace]; ok {
+		want, ok := svc[r.Name]
+		if !ok {
+			return fmt.Errorf("%s: not a metric this template may use from %s", r, r.Namespace)
+		}
+		if got := slices.Sorted(maps.Keys(r.Dims)); !slices.Equal(got, want) {
+			return fmt.Errorf("%s: dimensions %v, want %v", r, got, want)
+		}
+		for k, v := range r.Dims {
+			if !strings.HasPrefix(v, "{{") {
+				return fmt.Errorf("%s: dimension %s=%q is not a resource of this stack", r, k, v)
+			}
+		}
+		return nil
+	}
+	if r.Namespace != namespace {
+		return fmt.Errorf("%s: namespace %q is not the function's NAMESPACE %q", r, r.Namespace, namespace)
+	}
+	spec, ok := metric.Lookup(r.Name)
+	if !ok {
+		return fmt.Errorf("%s: no metric %q in pkg/metric.Catalog", r, r.Name)
+	}
+	names := slices.Sorted(maps.Keys(r.Dims))
+	var set *metric.DimensionSet
+	for i, s := range spec.Sets {
+		if slices.Equal(slices.Sorted(slices.Values(s.Names)), names) {
+			set = &spec.Sets[i]
+			break
+		}
+	}
+	if set == nil {
+		var sets []string
+		for _, s := range spec.Sets {
+			sets = append(sets, fmt.Sprint(s.Names))
+		}
+		return fmt.Errorf("%s: %s is not published with dimensions %v (catalog sets: %s)", r, r.Name, names, strings.Join(sets, " "))
+	}
+	if set.Level > level {
+		return fmt.Errorf("%s: dimension set %v is published at level %s, but this stack publishes %s", r, names, set.Level, level)
+	}
+	for k, v := range r.Dims {
+		if v == "" {
+			continue
+		}
+		switch k {
+		case metric.DimCategory:
+			if !slices.Contains(CategoryNames(), v) {
+				return fmt.Errorf("%s: %q is not a category (pkg/class: %v)", r, v, CategoryNames())
+			}
+			// The aggregator counts errors of the Cognito categories only.
+			if r.Name == metric.Errors && v == class.Other.String() {
+				return fmt.Errorf("%s: Errors is not published for category %q", r, v)
+			}
+		case metric.DimAuthType:
+			if !slices.Contains(AuthTypes, v) {
+				return fmt.Errorf("%s: %q is not an auth type %v", r, v, AuthTypes)
+			}
+		}
+	}
+	switch spec.Unit {
+	case metric.Count:
+		if r.Stat != "Sum" {
+			return fmt.Errorf("%s: %s is a count published as Values [1] Counts [n]: use the Sum statistic, not %q", r, r.Name, r.Stat)
+		}
+	case metric.Seconds:
+		if r.Stat == "" {
+			return fmt.Errorf("%s: no statistic", r)
+		}
+	}
+	return nil
+}
+
+// Stack is a template evaluated for one scenario.
+type Stack struct {
+	Env      *Env
+	Scenario Scenario
+	// Resources holds the evaluated properties of the resources that exist.
+	Resources map[string]map[string]any
+	Types     map[string]string
+	// From the metric-publishing function's environment.
+	FunctionID string
+	Namespace  string
+	Level      metric.Level
+	LogGroup   string // what the function's LoggingConfig.LogGroup evaluates to
+}
+
+// Evaluate evaluates the template for scenario s.
+func (t *Template) Evaluate(s Scenario) (*Stack, []Problem, error) {
+	env, err := t.NewEnv(s)
+	if err != nil {
+		return nil, nil, err
+	}
+	st := &Stack{Env: env, Scenario: s, Resources: map[string]map[string]any{}, Types: map[string]string{}}
+	var probs []Problem
+	for _, id := range slices.Sorted(maps.Keys(t.Resources)) {
+		if !env.Active(id) {
+			continue
+		}
+		r := t.Resources[id]
+		props, err := env.Eval(r.Properties)
+		if err != nil {
+			probs = append(probs, Problem{id, err.Error()})
+			continue
+		}
+		st.Resources[id] = asMap(props)
+		st.Types[id] = r.Type
+	}
+	for _, name := range slices.Sorted(maps.Keys(t.Outputs)) {
+		o := asMap(t.Outputs[name])
+		if c, ok := o["Condition"].(string); ok {
+			if on, err := env.Condition(c); err != nil || !on {
+				continue
+			}
+		}
+		if _, err := env.Eval(o["Value"]); err != nil {
+			probs = append(probs, Problem{"Outputs." + name, err.Error()})
+		}
+	}
+	for _, id := range t.ResourcesOfType("AWS::Serverless::Function") {
+		p, ok := st.Resources[id]
+		if !ok {
+			continue
+		}
+		vars := asMap(asMap(p["Environment"])["Variables"])
+		ns, ok := vars["NAMESPACE"].(string)
+		if !ok {
+			continue
+		}
+		if st.FunctionID != "" {
+			probs = append(probs, Problem{id, "more than one function publishes metrics; the checker expects one"})
+			continue
+		}
+		st.FunctionID, st.Namespace = id, ns
+		lvl, err := metric.ParseLevel(scalarString(vars["DETAIL_LEVEL"]))
+		if err != nil {
+			probs = append(probs, Problem{id, err.Error()})
+		}
+		st.Level = lvl
+		lc := asMap(p["LoggingConfig"])
+		if lc["LogFormat"] != "JSON" {
+			probs = append(probs, Problem{id, "LoggingConfig.LogFormat must be JSON: the queries and insight rules read JSON fields"})
+		}
+		st.LogGroup = scalarString(lc["LogGroup"])
+	}
+	if st.FunctionID == "" {
+		return st, probs, fmt.Errorf("no AWS::Serverless::Function with a NAMESPACE environment variable")
+	}
+	return st, probs, nil
+}
+
+// Check evaluates the template for scenario s and runs every check.
+func (t *Template) Check(s Scenario) ([]Problem, error) {
+	st, probs, err := t.Evaluate(s)
+	if err != nil {
+		return probs, err
+	}
+	ids := slices.Sorted(maps.Keys(st.Resources))
+	for _, id := range ids {
+		p := st.Resources[id]
+		add := func(err error) {
+			if err != nil {
+				probs = append(probs, Problem{id, err.Error()})
+			}
+		}
+		switch st.Types[id] {
+		case "AWS::CloudWatch::Alarm":
+			for _, err := range st.checkAlarm(p) {
+				add(err)
+			}
+		case "AWS::CloudWatch::AnomalyDetector":
+			m := asMap(p["SingleMetricAnomalyDetector"])
+			if len(m) == 0 {
+				m = p
+			}
+			ref := MetricRef{Namespace: scalarString(m["Namespace"]), Name: scalarString(m["MetricName"]),
+				Dims: dimsOf(m["Dimensions"]), Stat: scalarString(m["Stat"])}
+			add(CheckMetric(ref, st.Namespace, metric.Basic))
+		case "AWS::CloudWatch::Dashboard":
+			for _, err := range st.checkDashboard(scalarString(p["DashboardBody"])) {
+				add(err)
+			}
+		case "AWS::CloudWatch::InsightRule":
+			add(st.checkInsightRule(p))
+		case "AWS::Logs::QueryDefinition":
+			if !slices.Contains(stringList(p["LogGroupNames"]), st.LogGroup) {
+				add(fmt.Errorf("LogGroupNames %v does not include the function's log group %s", p["LogGroupNames"], st.LogGroup))
+			}
+			add(CheckLogsQuery(scalarString(p["QueryString"])))
+		case "AWS::IAM::Role":
+			add(st.checkPutMetricDataCondition(p))
+		}
+	}
+	return probs, nil
+}
+
+func dimsOf(v any) map[string]string {
+	d := map[string]string{}
+	for _, x := range asList(v) {
+		m := asMap(x)
+		d[scalarString(m["Name"])] = scalarString(m["Value"])
+	}
+	return d
+}
+
+func stringList(v any) []string {
+	var out []string
+	for _, x := range asList(v) {
+		out = append(out, scalarString(x))
+	}
+	return out
+}
+
+// checkAlarm: alarms must use Basic-level sets (always published) and say
+// how they treat missing data.
+func (st *Stack) checkAlarm(p map[string]any) []error {
+	var errs []error
+	if _, ok := p["TreatMissingData"]; !ok {
+		errs = append(errs, fmt.Errorf("no TreatMissingData: say what silence means"))
+	}
+	if name, ok := p["MetricName"]; ok {
+		stat := scalarString(p["Statistic"])
+		if stat == "" {
+			stat = scalarString(p["ExtendedStatistic"])
+		}
+		ref := MetricRef{Namespace: scalarString(p["Namespace"]), Name: scalarString(name), Dims: dimsOf(p["Dimensions"]), Stat: stat}
+		if err := CheckMetric(ref, st.Namespace, metric.Basic); err != nil {
+			errs = append(errs, err)
+		}
+		return errs
+	}
+	queries := asList(p["Metrics"])
+	if len(queries) == 0 {
+		return append(errs, fmt.Errorf("neither MetricName nor Metrics"))
+	}
+	ids := map[string]bool{}
+	for _, q := range queries {
+		ids[scalarString(asMap(q)["Id"])] = true
+	}
+	for _, q := range queries {
+		m := asMap(q)
+		if ms, ok := m["MetricStat"]; ok {
+			ms := asMap(ms)
+			mm := asMap(ms["Metric"])
+			ref := MetricRef{Namespace: scalarString(mm["Namespace"]), Name: scalarString(mm["MetricName"]),
+				Dims: dimsOf(mm["Dimensions"]), Stat: scalarString(ms["Stat"])}
+			if err := CheckMetric(ref, st.Namespace, metric.Basic); err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		if err := checkExpressionIDs(scalarString(m["Expression"]), ids); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if id := scalarString(p["ThresholdMetricId"]); id != "" && !ids[id] {
+		errs = append(errs, fmt.Errorf("ThresholdMetricId %q is not one of the Metrics", id))
+	}
+	return errs
+}
+
+var exprIdent = regexp.MustCompile(`\b([a-z][A-Za-z0-9_]*)\b`)
+
+// checkExpressionIDs: the lower-case identifiers of a metric math expression
+// (function names are upper case) must be ids of the other queries.
+func checkExpressionIDs(expr string, ids map[string]bool) error {
+	if strings.Contains(expr, "SEARCH(") {
+		return nil
+	}
+	for _, m := range exprIdent.FindAllStringSubmatch(expr, -1) {
+		if !ids[m[1]] {
+			return fmt.Errorf("expression %q refers to %q, which is not a query id", expr, m[1])
+		}
+	}
+	return nil
+}
+
+func (st *Stack) checkPutMetricDataCondition(p map[string]any) error {
+	for _, pol := range asList(p["Policies"]) {
+		for _, s := range asList(asMap(asMap(pol)["PolicyDocument"])["Statement"]) {
+			s := asMap(s)
+			actions := stringList(s["Action"])
+			if a, ok := s["Action"].(string); ok {
+				actions = []string{a}
+			}
+			if !slices.Contains(actions, "cloudwatch:PutMetricData") {
+				continue
+			}
+			ns := asMap(asMap(s["Condition"])["StringEquals"])["cloudwatch:namespace"]
+			if scalarString(ns) != st.Namespace {
+				return fmt.Errorf("cloudwatch:PutMetricData must be conditioned on cloudwatch:namespace = %q (the function's NAMESPACE), got %v", st.Namespace, ns)
+			}
+		}
+	}
+	return nil
+}
+
+var (
+	searchExpr   = regexp.MustCompile(`SEARCH\(\s*'\{([^}]*)\}([^']*)'\s*,\s*'([A-Za-z0-9.]+)'`)
+	searchFilter = regexp.MustCompile(`([A-Za-z]+)\s*=\s*"([^"]*)"`)
+)
+
+// ParseSearch returns the metric a SEARCH('{Namespace,Dim,...} MetricName="X"
+// Dim="v"', 'Stat', period) expression selects: the schema gives the exact
+// dimension set.
+func ParseSearch(expr string) (MetricRef, error) {
+	m := searchExpr.FindStringSubmatch(expr)
+	if m == nil {
+		return MetricRef{}, fmt.Errorf("SEARCH expression %q: want SEARCH('{Namespace,Dims...} MetricName=\"...\" ...', 'Stat', period)", expr)
+	}
+	schema := strings.Split(m[1], ",")
+	r := MetricRef{Namespace: strings.TrimSpace(schema[0]), Dims: map[string]string{}, Stat: m[3]}
+	for _, d := range schema[1:] {
+		r.Dims[strings.TrimSpace(d)] = ""
+	}
+	for _, f := range searchFilter.FindAllStringSubmatch(m[2], -1) {
+		if f[1] == "MetricName" {
+			r.Name = f[2]
+			continue
+		}
+		if _, ok := r.Dims[f[1]]; !ok {
+			return r, fmt.Errorf("SEARCH expression %q filters on %s, which is not in its schema", expr, f[1])
+		}
+		r.Dims[f[1]] = f[2]
+	}
+	if r.Name == "" {
+		return r, fmt.Errorf("SEARCH expression %q has no MetricName=\"...\": it would match any metric of the schema", expr)
+	}
+	return r, nil
+}
+
+// DashboardRefs returns the metrics a dashboard body's metric widgets use,
+// and the insight rule names and alarm ARNs it shows.
+func DashboardRefs(body string) (refs []MetricRef, rules, alarms []string, logQueries []string, err error) {
+	var d struct {
+		Widgets []struct {
+			Type       string         `json:"type"`
+			Properties map[string]any `json:"properties"`
+		} `json:"widgets"`
+	}
+	if err := json.Unmarshal([]byte(body), &d); err != nil {
+		return nil, nil, nil, nil, fmt.Errorf("dashboard body is not valid JSON: %w", err)
+	}
+	for i, w := range d.Widgets {
+		p := w.Properties
+		switch w.Type {
+		case "alarm":
+			alarms = append(alarms, stringList(p["alarms"])...)
+		case "log":
+			logQueries = append(logQueries, scalarString(p["query"]))
+		case "metric":
+			if ir, ok := p["insightRule"]; ok {
+				rules = append(rules, scalarString(asMap(ir)["ruleName"]))
+				continue
+			}
+			widgetStat := scalarString(p["stat"])
+			var prev []any
+			for _, row := range asList(p["metrics"]) {
+				row := asList(row)
+				var opts map[string]any
+				var fields []any
+				for j, x := range row {
+					if m, ok := x.(map[string]any); ok {
+						opts = m
+						break
+					}
+					if x == "." && j < len(prev) {
+						x = prev[j]
+					}
+					fields = append(fields, x)
+				}
+				if len(fields) == 0 {
+					if e := scalarString(opts["expression"]); strings.Contains(e, "SEARCH(") {
+						r, err := ParseSearch(e)
+						if err != nil {
+							return nil, nil, nil, nil, fmt.Errorf("widget %d: %w", i, err)
+						}
+						refs = append(refs, r)
+					}
+					continue
+				}
+				prev = fields
+				if len(fields) < 2 || len(fields)%2 != 0 {
+					return nil, nil, nil, nil, fmt.Errorf("widget %d: metric row %v is not [namespace, name, dim, value, ...]", i, row)
+				}
+				r := MetricRef{Namespace: scalarString(fields[0]), Name: scalarString(fields[1]), Dims: map[string]string{}, Stat: widgetStat}
+				for k := 2; k < len(fields); k += 2 {
+					r.Dims[scalarString(fields[k])] = scalarString(fields[k+1])
+				}
+				if s := scalarString(opts["stat"]); s != "" {
+					r.Stat = s
+				}
+				if r.Stat == "" {
+					r.Stat = "Average" // the dashboard default
+				}
+				refs = append(refs, r)
+			}
+		}
+	}
+	return refs, rules, alarms, logQueries, nil
+}
+
+func (st *Stack) checkDashboard(body string) []error {
+	refs, rules, alarms, logQueries, err := DashboardRefs(body)
+	if err != nil {
+		return []error{err}
+	}
+	var errs []error
+	for _, r := range refs {
+		if err := CheckMetric(r, st.Namespace, st.Level); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, name := range rules {
+		if !st.isAttOf(name, "AWS::CloudWatch::InsightRule", "RuleName") {
+			errs = append(errs, fmt.Errorf("insight rule widget shows %q, not a rule of this stack", name))
+		}
+	}
+	for _, a := range alarms {
+		if !st.isAttOf(a, "AWS::CloudWatch::Alarm", "Arn") {
+			errs = append(errs, fmt.Errorf("alarm widget shows %q, not an alarm of this stack", a))
+		}
+	}
+	for _, id := range st.ofType("AWS::CloudWatch::Alarm") {
+		if !slices.Contains(alarms, GetAttOf(id, "Arn")) {
+			errs = append(errs, fmt.Errorf("alarm %s is missing from the alarm status widget", id))
+		}
+	}
+	for _, id := range st.ofType("AWS::CloudWatch::InsightRule") {
+		if !slices.Contains(rules, GetAttOf(id, "RuleName")) {
+			errs = append(errs, fmt.Errorf("insight rule %s is not shown on the dashboard", id))
+		}
+	}
+	for _, q := range logQueries {
+		src, rest, ok := strings.Cut(q, "|")
+		if !ok || !strings.Contains(src, "'"+st.LogGroup+"'") {
+			errs = append(errs, fmt.Errorf("log widget query %q does not read the function's log group %s", q, st.LogGroup))
+			continue
+		}
+		if err := CheckLogsQuery(rest); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
+
+func (st *Stack) ofType(typ string) []string {
+	var ids []string
+	for id, t := range st.Types {
+		if t == typ {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+func (st *Stack) isAttOf(v, typ, attr string) bool {
+	for _, id := range st.ofType(typ) {
+		if v == GetAttOf(id, attr) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkInsightRule: a CloudWatchLogRule over the function's log group that
+// counts notable-event lines by their real fields.
+func (st *Stack) checkInsightRule(p map[string]any) error {
+	var body struct {
+		Schema struct {
+			Name    string
+			Version int
+		}
+		LogGroupNames []string
+		LogFormat     string
+		Contribution  struct {
+			Keys    []string
+			ValueOf string
+			Filters []map[string]any
+		}
+		AggregateOn string
+	}
+	if err := json.Unmarshal([]byte(scalarString(p["RuleBody"])), &body); err != nil {
+		return fmt.Errorf("RuleBody is not valid JSON: %w", err)
+	}
+	if body.Schema.Name != "CloudWatchLogRule" || body.Schema.Version != 1 {
+		return fmt.Errorf("RuleBody Schema must be {CloudWatchLogRule 1}, got %v", body.Schema)
+	}
+	if body.LogFormat != "JSON" {
+		return fmt.Errorf("RuleBody LogFormat %q, want JSON", body.LogFormat)
+	}
+	if !slices.Equal(body.LogGroupNames, []string{st.LogGroup}) {
+		return fmt.Errorf("RuleBody LogGroupNames %v, want the function's log group [%s]", body.LogGroupNames, st.LogGroup)
+	}
+	if body.AggregateOn != "Count" && body.AggregateOn != "Sum" {
+		return fmt.Errorf("RuleBody AggregateOn %q", body.AggregateOn)
+	}
+	if n := len(body.Contribution.Keys); n < 1 || n > 4 {
+		return fmt.Errorf("RuleBody has %d keys, want 1 to 4", n)
+	}
+	field := func(path string) (string, error) {
+		f, ok := strings.CutPrefix(path, "$.")
+		if !ok || !slices.Contains(NotableEventFields, f) {
+			return "", fmt.Errorf("RuleBody refers to %q, not a notable-event field ($.%s)", path, strings.Join(NotableEventFields, ", $."))
+		}
+		return f, nil
+	}
+	for _, k := range body.Contribution.Keys {
+		if _, err := field(k); err != nil {
+			return err
+		}
+	}
+	msgFilter := false
+	for _, f := range body.Contribution.Filters {
+		name, err := field(scalarString(f["Match"]))
+		if err != nil {
+			return err
+		}
+		in := stringList(f["In"])
+		switch name {
+		case "msg":
+			msgFilter = slices.Equal(in, []string{NotableEventMsg})
+		case "reason":
+			for _, v := range in {
+				if !slices.Contains(NotableReasons, v) {
+					return fmt.Errorf("RuleBody filters reason %q, not one of %v", v, NotableReasons)
+				}
+			}
+		case "category":
+			for _, v := range in {
+				if !slices.Contains(CategoryNames(), v) {
+					return fmt.Errorf("RuleBody filters category %q, not one of %v", v, CategoryNames())
+				}
+			}
+		}
+	}
+	if !msgFilter {
+		return fmt.Errorf("RuleBody must filter $.msg In [%q]: other log lines have no such fields", NotableEventMsg)
+	}
+	return nil
+}
+
+var (
+	filterField = regexp.MustCompile(`([A-Za-z@][\w.@]*)\s*(?:=|!=|like\b|not like\b)`)
+	asAlias     = regexp.MustCompile(`(?i)\s+as\s+([\w@]+)\s*$`)
+)
+
+// CheckLogsQuery checks a Logs Insights query over the notable-event lines:
+// it filters on msg = "cognito_event" and uses only the lines' fields (or
+// @-fields and its own aliases) in fields, filter and stats ... by.
+func CheckLogsQuery(q string) error {
+	if !regexp.MustCompile(`msg\s*=\s*"` + NotableEventMsg + `"`).MatchString(q) {
+		return fmt.Errorf("query does not filter msg = %q: %q", NotableEventMsg, q)
+	}
+	aliases := map[string]bool{}
+	var used []string
+	for _, seg := range strings.Split(q, "|") {
+		seg = strings.TrimSpace(seg)
+		cmd, rest, _ := strings.Cut(seg, " ")
+		switch cmd {
+		case "fields":
+			for _, f := range strings.Split(rest, ",") {
+				f = strings.TrimSpace(f)
+				if m := asAlias.FindStringSubmatch(f); m != nil {
+					aliases[m[1]] = true
+					f = strings.TrimSpace(f[:len(f)-len(m[0])])
+				}
+				used = append(used, f)
+			}
+		case "filter":
+			for _, m := range filterField.FindAllStringSubmatch(rest, -1) {
+				used = append(used, m[1])
+			}
+		case "stats":
+			aggs, by, _ := strings.Cut(rest, " by ")
+			for _, a := range strings.Split(aggs, ",") {
+				if m := asAlias.FindStringSubmatch(strings.TrimSpace(a)); m != nil {
+					aliases[m[1]] = true
+				}
+			}
+			for _, f := range strings.Split(by, ",") {
+				if f = strings.TrimSpace(f); f != "" {
+					used = append(used, f)
+				}
+			}
+		}
+	}
+	for _, f := range used {
+		if strings.HasPrefix(f, "@") || aliases[f] || slices.Contains(NotableEventFields, f) {
+			continue
+		}
+		return fmt.Errorf("query uses field %q, which notable-event lines do not have (%v): %q", f, NotableEventFields, q)
+	}
+	return nil
+}
+
+// CheckBuild checks that each function built with BuildMethod makefile has
+// its build-<LogicalId> target in the Makefile of its CodeUri, writing
+// $(ARTIFACTS_DIR)/bootstrap for the function's architecture.
+func (t *Template) CheckBuild(templateDir string) []Problem {
+	var probs []Problem
+	for _, id := range t.ResourcesOfType("AWS::Serverless::Function") {
+		r := t.Resources[id]
+		if r.Metadata["BuildMethod"] != "makefile" {
+			continue
+		}
+		fail := func(format string, a ...any) { probs = append(probs, Problem{id, fmt.Sprintf(format, a...)}) }
+		codeURI, ok := r.Properties["CodeUri"].(string)
+		if !ok {
+			fail("CodeUri must be a local directory for BuildMethod makefile")
+			continue
+		}
+		mk, err := os.ReadFile(filepath.Join(templateDir, codeURI, "Makefile"))
+		if err != nil {
+			fail("sam build runs make build-%s in CodeUri %q: %v", id, codeURI, err)
+			continue
+		}
+		recipe, found := makeRecipe(string(mk), "build-"+id)
+		if !found {
+			fail("the Makefile in %q has no target build-%s (sam build calls it)", codeURI, id)
+			continue
+		}
+		if r.Properties["Handler"] == "bootstrap" && !strings.Contains(recipe, "$(ARTIFACTS_DIR)/bootstrap") {
+			fail("build-%s must write $(ARTIFACTS_DIR)/bootstrap (Handler bootstrap); recipe: %q", id, recipe)
+		}
+		arch := "x86_64"
+		if a := stringList(r.Properties["Architectures"]); len(a) == 1 {
+			arch = a[0]
+		}
+		goarch := map[string]string{"arm64": "arm64", "x86_64": "amd64"}[arch]
+		if !strings.Contains(recipe, "GOARCH="+goarch) {
+			fail("build-%s must build GOARCH=%s for Architectures [%s]", id, goarch, arch)
+		}
+		if !strings.Contains(recipe, "GOOS=linux") {
+			fail("build-%s must build GOOS=linux", id)
+		}
+		pkg := regexp.MustCompile(`\s(\./[\w./-]+)\s*$`).FindStringSubmatch(recipe)
+		if pkg == nil {
+			fail("build-%s: cannot find the package path at the end of the go build command", id)
+		} else if fi, err := os.Stat(filepath.Join(templateDir, codeURI, pkg[1])); err != nil || !fi.IsDir() {
+			fail("build-%s builds %s, which is not a directory", id, pkg[1])
+		}
+	}
+	return probs
+}
+
+// makeRecipe returns the recipe of a Makefile target (continuation lines
+// joined).
+func makeRecipe(mk, target string) (string, bool) {
+	lines := strings.Split(mk, "\n")
+	for i, l := range lines {
+		name, _, ok := strings.Cut(l, ":")
+		if !ok || strings.TrimSpace(name) != target || strings.HasPrefix(l, "\t") {
+			continue
+		}
+		var b strings.Builder
+		for _, r := range lines[i+1:] {
+			if !strings.HasPrefix(r, "\t") {
+				break
+			}
+			r = strings.TrimSpace(r)
+			b.WriteString(strings.TrimSuffix(r, "\\"))
+			b.WriteByte(' ')
+		}
+		return strings.TrimSpace(b.String()), true
+	}
+	return "", false
+}
+
+// BasicSeriesUpperBound is the most custom metrics (name and dimension
+// values) the basic level can create: each basic set's dimensions can take
+// only the fixed values of pkg/class (categories, auth types). It returns -1
+// if a basic set has a dimension without a fixed value list.
+func BasicSeriesUpperBound() int {
+	total := 0
+	for _, s := range metric.Catalog {
+		for _, set := range s.Sets {
+			if set.Level != metric.Basic {
+				continue
+			}
+			n := 1
+			for _, d := range set.Names {
+				switch d {
+				case metric.DimCategory:
+					c := len(CategoryNames())
+					if s.Name == metric.Errors {
+						c-- // not published for "other"
+					}
+					n *= c
+				case metric.DimAuthType:
+					n *= len(AuthTypes)
+				default:
+					return -1
+				}
+			}
+			total += n
+		}
+	}
+	return total
+}

@@ -1,0 +1,421 @@
+package templatecheck
+
+import (
+	"encoding/json"
+	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/cognitrail/cognitrail/pkg/aggregate"
+	"github.com/cognitrail/cognitrail/pkg/metric"
+)
+
+const root = "../.."
+
+// samples are values for parameters whose default is "off" or empty, so the
+// scenarios also cover the branches they switch on.
+var samples = map[string]string{
+	"ExistingTrailBucketName":          "example-trail-bucket",
+	"TrailKeyPrefix":                   "org/trails",
+	"ExpectedBucketOwner":              "210987654321",
+	"KmsKeyArn":                        "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+	"ReservedConcurrency":              "10",
+	"MaxUncompressedBytes":             "1073741824",
+	"AlarmEmail":                       "security@example.com",
+	"AthenaTrailRegions":               "us-east-1,eu-west-1",
+	"Namespace":                        "Custom/Cognito", // catches a hard-coded namespace anywhere
+	"UnauthenticatedRoleCallThreshold": "5",
+}
+
+func load(t *testing.T) *Template {
+	t.Helper()
+	tpl, err := Load(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tpl
+}
+
+func scenarios(t *testing.T, tpl *Template) []Scenario {
+	t.Helper()
+	ss, err := tpl.Scenarios(samples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ss
+}
+
+// TestTemplateMatchesCatalog is the consistency check: in every scenario,
+// every alarm, anomaly detector, dashboard metric, insight rule and saved
+// query refers to what the code really publishes and logs.
+func TestTemplateMatchesCatalog(t *testing.T) {
+	tpl := load(t)
+	ss := scenarios(t, tpl)
+	if len(ss) < 50 {
+		t.Fatalf("only %d scenarios; the condition parameters were not enumerated", len(ss))
+	}
+	seen := map[string]bool{}
+	for _, s := range ss {
+		probs, err := tpl.Check(s)
+		if err != nil {
+			t.Fatalf("scenario %v: %v", s, err)
+		}
+		for _, p := range probs {
+			if k := p.String(); !seen[k] {
+				seen[k] = true
+				t.Errorf("scenario %v: %s", s, k)
+			}
+		}
+	}
+	t.Logf("%d scenarios checked", len(ss))
+}
+
+// TestBothModes: each deployment mode has its own way in and none of the
+// other's, and the pieces every mode needs are there.
+func TestBothModes(t *testing.T) {
+	tpl := load(t)
+	want := map[string]struct{ present, absent []string }{
+		"new-bucket": {
+			present: []string{"TrailBucket", "TrailBucketPolicy", "S3InvokePermission", "Trail"},
+			absent:  []string{"ObjectCreatedRule", "EventBridgeInvokePermission", "DeadLetterQueuePolicy"},
+		},
+		"existing-bucket": {
+			present: []string{"ObjectCreatedRule", "EventBridgeInvokePermission", "DeadLetterQueuePolicy"},
+			absent:  []string{"TrailBucket", "TrailBucketPolicy", "S3InvokePermission", "Trail"},
+		},
+	}
+	common := []string{"ProcessorFunction", "ProcessorRole", "ProcessorLogGroup", "DeadLetterQueue", "IdempotencyTable", "AlarmTopic", "Dashboard"}
+	for mode, w := range want {
+		st, probs, err := tpl.Evaluate(Scenario{"TrailSource": mode, "ExistingTrailBucketName": "example-trail-bucket"})
+		if err != nil || len(probs) > 0 {
+			t.Fatalf("%s: %v %v", mode, err, probs)
+		}
+		for _, id := range append(w.present, common...) {
+			if _, ok := st.Resources[id]; !ok {
+				t.Errorf("%s: %s missing", mode, id)
+			}
+		}
+		for _, id := range w.absent {
+			if _, ok := st.Resources[id]; ok {
+				t.Errorf("%s: %s should not exist", mode, id)
+			}
+		}
+	}
+
+	// new-bucket: S3 notifies the function of .json.gz objects under AWSLogs/.
+	st, _, _ := tpl.Evaluate(Scenario{})
+	lc := asList(asMap(st.Resources["TrailBucket"]["NotificationConfiguration"])["LambdaConfigurations"])
+	if len(lc) != 1 {
+		t.Fatalf("TrailBucket notifications: %v", lc)
+	}
+	rules := asList(asMap(asMap(asMap(lc[0])["Filter"])["S3Key"])["Rules"])
+	got := map[string]string{}
+	for _, r := range rules {
+		got[scalarString(asMap(r)["Name"])] = scalarString(asMap(r)["Value"])
+	}
+	if got["prefix"] != "AWSLogs/" || got["suffix"] != ".json.gz" {
+		t.Errorf("S3 notification filter %v, want prefix AWSLogs/ suffix .json.gz", got)
+	}
+	// The seed's identity pool data-event selector, when asked for.
+	st, _, _ = tpl.Evaluate(Scenario{"LogIdentityPoolDataEvents": "true"})
+	sel := asList(st.Resources["Trail"]["AdvancedEventSelectors"])
+	if len(sel) != 2 || !strings.Contains(toJSON(sel[1]), `"Equals":["Data"]`) || !strings.Contains(toJSON(sel[1]), `"Equals":["AWS::Cognito::IdentityPool"]`) {
+		t.Errorf("data-event selector: %s", toJSON(sel))
+	}
+
+	// existing-bucket: the rule matches the bucket and the prefix.
+	st, _, _ = tpl.Evaluate(Scenario{"TrailSource": "existing-bucket", "ExistingTrailBucketName": "example-trail-bucket", "TrailKeyPrefix": "org"})
+	pattern := toJSON(st.Resources["ObjectCreatedRule"]["EventPattern"])
+	for _, s := range []string{`"detail-type":["Object Created"]`, `"name":["example-trail-bucket"]`, `"wildcard":"org/AWSLogs/*/CloudTrail/*.json.gz"`} {
+		if !strings.Contains(pattern, s) {
+			t.Errorf("event pattern %s lacks %s", pattern, s)
+		}
+	}
+	// The template's Rules refuse existing-bucket without a bucket name.
+	env, err := tpl.NewEnv(Scenario{"TrailSource": "existing-bucket"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, _ := env.RulesHold(); ok {
+		t.Error("existing-bucket without ExistingTrailBucketName is accepted")
+	}
+}
+
+// TestLeastPrivilege: GetObject only under the trail prefix, DynamoDB and
+// KMS statements only when their resources exist.
+func TestLeastPrivilege(t *testing.T) {
+	tpl := load(t)
+	for _, tc := range []struct {
+		s             Scenario
+		objects       string
+		dynamo, kms   bool
+		expectedOwner string
+	}{
+		{Scenario{}, "arn:aws:s3:::cognitrail-123456789012-us-east-1-1b2c3d4e/AWSLogs/*", true, false, "123456789012"},
+		{Scenario{"TrailSource": "existing-bucket", "ExistingTrailBucketName": "b", "TrailKeyPrefix": "p/q", "EnableIdempotency": "false",
+			"KmsKeyArn": samples["KmsKeyArn"], "ExpectedBucketOwner": "210987654321"}, "arn:aws:s3:::b/p/q/AWSLogs/*", false, true, "210987654321"},
+	} {
+		st, probs, err := tpl.Evaluate(tc.s)
+		if err != nil || len(probs) > 0 {
+			t.Fatal(err, probs)
+		}
+		doc := toJSON(st.Resources["ProcessorRole"])
+		if !strings.Contains(doc, `"Action":"s3:GetObject","Effect":"Allow","Resource":"`+tc.objects+`"`) {
+			t.Errorf("%v: GetObject not limited to %s: %s", tc.s, tc.objects, doc)
+		}
+		if strings.Contains(doc, "s3:*") || strings.Contains(doc, `"Action":"*"`) {
+			t.Errorf("%v: wildcard action in %s", tc.s, doc)
+		}
+		if got := strings.Contains(doc, "dynamodb:"); got != tc.dynamo {
+			t.Errorf("%v: dynamodb statement present=%v", tc.s, got)
+		}
+		if got := strings.Contains(doc, "kms:Decrypt"); got != tc.kms {
+			t.Errorf("%v: kms statement present=%v", tc.s, got)
+		}
+		vars := asMap(asMap(st.Resources["ProcessorFunction"]["Environment"])["Variables"])
+		if vars["EXPECTED_BUCKET_OWNER"] != tc.expectedOwner {
+			t.Errorf("%v: EXPECTED_BUCKET_OWNER=%v, want %s", tc.s, vars["EXPECTED_BUCKET_OWNER"], tc.expectedOwner)
+		}
+		if _, ok := vars["IDEMPOTENCY_TABLE"]; ok != tc.dynamo {
+			t.Errorf("%v: IDEMPOTENCY_TABLE set=%v", tc.s, ok)
+		}
+	}
+}
+
+// TestRequiredAlarms: every alarm issue 4 asks for exists, on the metric it
+// is about.
+func TestRequiredAlarms(t *testing.T) {
+	tpl := load(t)
+	st, _, err := tpl.Evaluate(Scenario{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	for _, id := range st.ofType("AWS::CloudWatch::Alarm") {
+		p := st.Resources[id]
+		if name, ok := p["MetricName"]; ok {
+			have[MetricRef{Namespace: scalarString(p["Namespace"]), Name: scalarString(name), Dims: dimsOf(p["Dimensions"])}.String()] = true
+			continue
+		}
+		for _, q := range asList(p["Metrics"]) {
+			if ms, ok := asMap(q)["MetricStat"]; ok {
+				m := asMap(asMap(ms)["Metric"])
+				have["anomaly "+MetricRef{Namespace: scalarString(m["Namespace"]), Name: scalarString(m["MetricName"]), Dims: dimsOf(m["Dimensions"])}.String()] = true
+			}
+		}
+	}
+	ns := metric.DefaultNamespace
+	for _, want := range []string{
+		ns + "/" + metric.IdentityPoolConfigChanges + "{}",
+		ns + "/" + metric.UserPoolConfigChanges + "{}",
+		ns + "/" + metric.SignInFailures + "{}",
+		"anomaly " + ns + "/" + metric.SignInFailures + "{}",
+		ns + "/" + metric.ForgotPasswordRequests + "{}",
+		ns + "/" + metric.IdentityPoolRoleCalls + "{AuthType=unauthenticated}",
+		ns + "/" + metric.FilesFailed + "{}",
+		ns + "/" + metric.FilesProcessed + "{}",
+		"AWS/Lambda/Errors{FunctionName={{ProcessorFunction}}}",
+		"AWS/SQS/ApproximateNumberOfMessagesVisible{QueueName={{DeadLetterQueue.QueueName}}}",
+	} {
+		if !have[want] {
+			t.Errorf("no alarm on %s (have %v)", want, slices.Sorted(maps.Keys(have)))
+		}
+	}
+	// Silence means "no trail files" only for FilesProcessed.
+	nf := st.Resources["NoFilesProcessedAlarm"]
+	if nf["TreatMissingData"] != "breaching" || nf["Period"] != 60 || nf["EvaluationPeriods"] != "60" {
+		t.Errorf("NoFilesProcessedAlarm: %v", nf)
+	}
+}
+
+// TestSavedQueries: the seed's six questions, over the notable-event lines.
+func TestSavedQueries(t *testing.T) {
+	tpl := load(t)
+	if n := len(tpl.ResourcesOfType("AWS::Logs::QueryDefinition")); n != 6 {
+		t.Errorf("%d query definitions, want the seed's 6", n)
+	}
+	if n := len(tpl.ResourcesOfType("AWS::CloudWatch::InsightRule")); n != 2 {
+		t.Errorf("%d insight rules, want 2 (NotAuthorizedException and ForgotPassword source IPs)", n)
+	}
+}
+
+func TestBuild(t *testing.T) {
+	tpl := load(t)
+	for _, p := range tpl.CheckBuild(root) {
+		t.Error(p)
+	}
+}
+
+// TestParametersMatchCode: parameter defaults and allowed values agree with
+// the code's.
+func TestParametersMatchCode(t *testing.T) {
+	tpl := load(t)
+	if got := tpl.Parameters["Namespace"].Default; got != metric.DefaultNamespace {
+		t.Errorf("Namespace default %q, want metric.DefaultNamespace %q", got, metric.DefaultNamespace)
+	}
+	for _, v := range tpl.Parameters["DetailLevel"].AllowedValues {
+		if _, err := metric.ParseLevel(v); err != nil {
+			t.Error(err)
+		}
+	}
+	if l, _ := metric.ParseLevel(tpl.Parameters["DetailLevel"].Default); l != metric.Standard {
+		t.Errorf("DetailLevel default %q, the code's default is standard", tpl.Parameters["DetailLevel"].Default)
+	}
+	if got, want := tpl.Parameters["MaxPools"].Default, itoa(aggregate.DefaultMaxPools); got != want {
+		t.Errorf("MaxPools default %s, aggregate.DefaultMaxPools is %s", got, want)
+	}
+}
+
+// TestNotableFieldsInProcessor cross-checks the log fields the queries and
+// rules read with the function's source, once it exists.
+func TestNotableFieldsInProcessor(t *testing.T) {
+	var src strings.Builder
+	for _, dir := range []string{"functions/processor", "pkg"} {
+		_ = filepath.WalkDir(filepath.Join(root, dir), func(path string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_test.go") {
+				b, _ := os.ReadFile(path)
+				src.Write(b)
+			}
+			return nil
+		})
+	}
+	if !strings.Contains(src.String(), `"`+NotableEventMsg+`"`) {
+		t.Skipf("no %q log line in functions/processor or pkg yet", NotableEventMsg)
+	}
+	for _, f := range append(slices.Clone(NotableEventFields[1:]), NotableReasons...) {
+		if !strings.Contains(src.String(), `"`+f+`"`) {
+			t.Errorf("the function's source never writes %q, which the template's queries or rules use", f)
+		}
+	}
+}
+
+// The checker must catch what it is for: a template that drifted from the
+// catalog fails, with a message naming the problem.
+func TestCheckerCatchesDrift(t *testing.T) {
+	orig, err := os.ReadFile(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, old, new, want string }{
+		{"wrong metric name in an alarm", "MetricName: FilesFailed", "MetricName: FileFailures", `no metric "FileFailures"`},
+		{"wrong dimension set in an alarm", "        - Name: AuthType\n          Value: unauthenticated", "        - Name: Category\n          Value: unauthenticated", "is not published with dimensions [Category]"},
+		{"wrong auth type", "Value: unauthenticated", "Value: guest", `"guest" is not an auth type`},
+		{"wrong category on the dashboard", `"Events","Category","hosted-ui",{"label":"hosted UI"}`, `"Events","Category","hostedui",{"label":"hosted UI"}`, `"hostedui" is not a category`},
+		{"standard-level set in an alarm", "      MetricName: UserPoolConfigChanges\n", "      MetricName: UserPoolConfigChanges\n      Dimensions:\n        - Name: Operation\n          Value: UpdateUserPool\n", "published at level standard"},
+		{"hard-coded namespace", `[["${Namespace}","FilesProcessed"]`, `[["CognitoTrail","FilesProcessed"]`, `namespace "CognitoTrail" is not the function's NAMESPACE "Custom/Cognito"`},
+		{"Average of a count", `"FilesSkipped"],`, `"FilesSkipped",{"stat":"Average"}],`, "use the Sum statistic"},
+		{"SEARCH with a wrong schema", `{${Namespace},Category,ErrorCode} MetricName=\"Errors\"`, `{${Namespace},ErrorCode} MetricName=\"Errors\"`, "is not published with dimensions [ErrorCode]"},
+		{"insight rule on an unlogged field", `"Keys": ["$.sourceIPAddress"]`, `"Keys": ["$.sourceIp"]`, `"$.sourceIp", not a notable-event field`},
+		{"query on an unlogged field", "| stats count(*) as count by sourceIPAddress\n", "| stats count(*) as count by clientIp\n", `uses field "clientIp"`},
+		{"alarm missing from the status widget", `,"${NoFilesProcessedAlarm.Arn}"]`, `]`, "NoFilesProcessedAlarm is missing from the alarm status widget"},
+		{"no TreatMissingData", "      TreatMissingData: breaching\n", "", "no TreatMissingData"},
+		{"PutMetricData on any namespace", "cloudwatch:namespace: !Ref Namespace", "cloudwatch:namespace: CognitoTrail", "must be conditioned on cloudwatch:namespace"},
+		{"standard-level widget shown at basic", "EmitStandard: !Not [!Equals [!Ref DetailLevel, basic]]", "EmitStandard: !Equals [!Ref DetailLevel, !Ref DetailLevel]", "published at level standard, but this stack publishes basic"},
+		{"reference to a resource of the other mode", "Value: !If [NewBucket, !Ref TrailBucket, !Ref ExistingTrailBucketName]", "Value: !Ref TrailBucket", "TrailBucket: the resource does not exist in this scenario"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if strings.Count(string(orig), tc.old) < 1 {
+				t.Fatalf("the template no longer contains %q; update this test", tc.old)
+			}
+			mutated := strings.Replace(string(orig), tc.old, tc.new, 1)
+			tpl, err := Parse([]byte(mutated))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var all []string
+			for _, s := range scenarios(t, tpl) {
+				probs, err := tpl.Check(s)
+				if err != nil {
+					all = append(all, err.Error())
+				}
+				for _, p := range probs {
+					all = append(all, p.String())
+				}
+			}
+			for _, p := range all {
+				if strings.Contains(p, tc.want) {
+					return
+				}
+			}
+			t.Errorf("want a problem containing %q, got %d problems: %.5q", tc.want, len(all), all)
+		})
+	}
+
+	// And the Makefile side.
+	tpl, err := Parse([]byte(strings.Replace(string(orig), "ProcessorFunction:\n    Type: AWS::Serverless::Function", "ProcessorFn:\n    Type: AWS::Serverless::Function", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	probs := tpl.CheckBuild(root)
+	if len(probs) == 0 || !strings.Contains(probs[0].Msg, "no target build-ProcessorFn") {
+		t.Errorf("renamed function: %v", probs)
+	}
+}
+
+func TestCheckMetric(t *testing.T) {
+	for _, tc := range []struct {
+		r     MetricRef
+		level metric.Level
+		ok    bool
+	}{
+		{MetricRef{"NS", "Events", map[string]string{"Category": "hosted-ui"}, "Sum"}, metric.Basic, true},
+		{MetricRef{"NS", "Events", map[string]string{"Category": "hosted-ui", "Operation": ""}, "Sum"}, metric.Basic, false},
+		{MetricRef{"NS", "Events", map[string]string{"Category": "hosted-ui", "Operation": ""}, "Sum"}, metric.Standard, true},
+		{MetricRef{"NS", "Events", map[string]string{"Category": "hosted-ui", "UserPoolId": ""}, "Sum"}, metric.Standard, false},
+		{MetricRef{"NS", "Events", map[string]string{"Category": "hosted-ui", "UserPoolId": ""}, "Sum"}, metric.Full, true},
+		{MetricRef{"NS", "Errors", map[string]string{"Category": "other"}, "Sum"}, metric.Basic, false},
+		{MetricRef{"NS", "DeliveryLagSeconds", nil, "p99"}, metric.Basic, true},
+		{MetricRef{"NS", "SignInFailures", nil, "Sum"}, metric.Basic, true},
+		{MetricRef{"NS", "SignInFailure", nil, "Sum"}, metric.Basic, false},
+		{MetricRef{"AWS/Lambda", "Errors", map[string]string{"FunctionName": "{{ProcessorFunction}}"}, "Sum"}, metric.Basic, true},
+		{MetricRef{"AWS/Lambda", "Errors", map[string]string{"FunctionName": "someone-elses"}, "Sum"}, metric.Basic, false},
+	} {
+		err := CheckMetric(tc.r, "NS", tc.level)
+		if (err == nil) != tc.ok {
+			t.Errorf("%v at %v: err=%v, want ok=%v", tc.r, tc.level, err, tc.ok)
+		}
+	}
+}
+
+func TestParseSearch(t *testing.T) {
+	r, err := ParseSearch(`SEARCH('{CognitoTrail,Category,Operation} MetricName="Events" Category="hosted-ui"', 'Sum', 300)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.String() != "CognitoTrail/Events{Category=hosted-ui,Operation} Sum" {
+		t.Errorf("got %s", r)
+	}
+	if _, err := ParseSearch(`SEARCH('{CognitoTrail,Category} Category="x"', 'Sum', 300)`); err == nil {
+		t.Error("SEARCH without MetricName accepted")
+	}
+}
+
+var readmeCount = regexp.MustCompile(`at most (\d+) custom metrics at the basic level`)
+
+// TestREADMEMetricCount: the README's basic-level metric count is the one
+// the catalog implies.
+func TestREADMEMetricCount(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := readmeCount.FindSubmatch(b)
+	if m == nil {
+		t.Skip("README has no \"at most N custom metrics at the basic level\" yet")
+	}
+	if got, want := string(m[1]), itoa(BasicSeriesUpperBound()); got != want {
+		t.Errorf("README says at most %s basic-level metrics, the catalog gives %s", got, want)
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func toJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
