@@ -13,6 +13,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 )
 
 // Binary is the program started; tests may point it elsewhere.
@@ -170,4 +173,17 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// Region is the region the test clients use.
+const Region = "us-east-1"
+
+// AWSConfig returns an SDK configuration for clients of this server: its
+// endpoint, a region, and dummy static credentials (moto accepts any).
+func (s *Server) AWSConfig() aws.Config {
+	return aws.Config{
+		Region:       Region,
+		BaseEndpoint: aws.String(s.Endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider("testing", "testing", ""),
+	}
 }

@@ -1,0 +1,28 @@
+// Package ledger makes processing an S3 object effectively exactly-once
+// across at-least-once notifications and Lambda retries, with a DynamoDB
+// table (string partition key "pk", TTL attribute "expiresAt").
+//
+// One item per object version (bucket, key and version id, ETag or
+// sequencer):
+//
+//   - Claim takes the object with a conditional write: it succeeds when no
+//     item exists, or the item is not done and its lease has expired (the
+//     invocation holding it crashed or timed out). The lease runs to the
+//     holder's deadline plus a grace period, so a live invocation is never
+//     overtaken. A done item makes Claim report Done: the object is skipped.
+//   - Progress records, after each successful PutMetricData batch, how many
+//     batches are published. A later claim returns that number as Resume, and
+//     the caller starts at the next batch instead of sending again: the
+//     batches are deterministic for the same object.
+//   - Done marks the object processed (or permanently failed).
+//   - Release gives the lease up after a transient failure so that the retry
+//     does not wait for it to expire.
+//
+// Every write after the claim is conditional on the claim's token: an
+// invocation that lost its lease cannot overwrite the progress of the one
+// that took over.
+//
+// The one window it cannot close: if the process dies after CloudWatch
+// accepted a batch and before Progress recorded it, the retry sends that one
+// batch again.
+package ledger

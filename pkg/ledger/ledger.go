@@ -1,0 +1,251 @@
+package ledger
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Attribute names of the table's items.
+const (
+	AttrKey       = "pk"
+	AttrExpiresAt = "expiresAt" // the table's TTL attribute, Unix seconds
+	attrStatus    = "status"
+	attrOwner     = "owner"
+	attrLease     = "leaseUntil" // Unix milliseconds
+	attrBatches   = "batches"
+	attrAttempts  = "attempts"
+	attrOutcome   = "outcome"
+	attrUpdated   = "updatedAt"
+)
+
+const (
+	statusRunning = "running"
+	statusDone    = "done"
+)
+
+// Defaults for Options.
+const (
+	// DefaultRetention is how long an item is kept after its last write: past
+	// SQS's longest retention (14 days) and Lambda's longest async retry
+	// window, so any duplicate delivery still finds it.
+	DefaultRetention = 30 * 24 * time.Hour
+)
+
+// ErrBusy is returned by Claim when another invocation holds a live lease on
+// the object. It is transient: retry later.
+var ErrBusy = errors.New("ledger: object is being processed by another invocation")
+
+// ErrLeaseLost is returned when the claim was taken over (its lease had
+// expired): the caller must stop publishing.
+var ErrLeaseLost = errors.New("ledger: claim lost to another invocation")
+
+// API is the part of the DynamoDB client the ledger uses.
+type API interface {
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+}
+
+// Options configure a Ledger.
+type Options struct {
+	// Table is the DynamoDB table name (required).
+	Table string
+	// Retention: zero means DefaultRetention.
+	Retention time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Ledger records which objects were processed.
+type Ledger struct {
+	api  API
+	opts Options
+}
+
+// New returns a Ledger on api (a *dynamodb.Client, built once).
+func New(api API, opts Options) *Ledger {
+	if opts.Retention <= 0 {
+		opts.Retention = DefaultRetention
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Ledger{api: api, opts: opts}
+}
+
+// Claim is one invocation's hold on an object.
+type Claim struct {
+	// ID is the item's key.
+	ID string
+	// Done: the object was processed before; nothing else to do.
+	Done bool
+	// Outcome is the recorded outcome of a Done object.
+	Outcome string
+	// Resume is the number of batches already published by earlier attempts.
+	Resume int
+	// Attempt counts claims of this object, this one included.
+	Attempt int
+	token   string
+	l       *Ledger
+}
+
+// Claim takes the object id until leaseUntil (after which another
+// invocation may take it over).
+func (l *Ledger) Claim(ctx context.Context, id string, leaseUntil time.Time) (*Claim, error) {
+	tok, err := token()
+	if err != nil {
+		return nil, err
+	}
+	now := l.opts.Now()
+	out, err := l.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(l.opts.Table),
+		Key:       key(id),
+		UpdateExpression: aws.String("SET #st = :running, #owner = :tok, #lease = :lease, #exp = :exp, #upd = :now, " +
+			"#batches = if_not_exists(#batches, :zero), #attempts = if_not_exists(#attempts, :zero) + :one"),
+		ConditionExpression: aws.String("attribute_not_exists(#pk) OR (#st <> :done AND #lease < :now)"),
+		ExpressionAttributeNames: map[string]string{
+			"#pk": AttrKey, "#st": attrStatus, "#owner": attrOwner, "#lease": attrLease,
+			"#exp": AttrExpiresAt, "#upd": attrUpdated, "#batches": attrBatches, "#attempts": attrAttempts,
+		},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":running": str(statusRunning), ":done": str(statusDone), ":tok": str(tok),
+			":lease": num(leaseUntil.UnixMilli()), ":now": num(now.UnixMilli()),
+			":exp": num(now.Add(l.opts.Retention).Unix()), ":zero": num(0), ":one": num(1),
+		},
+		ReturnValues: types.ReturnValueAllNew,
+	})
+	if err != nil {
+		if !conditionFailed(err) {
+			return nil, fmt.Errorf("ledger: claim %s: %w", id, err)
+		}
+		return l.held(ctx, id)
+	}
+	c := &Claim{ID: id, token: tok, l: l}
+	c.Resume = intAttr(out.Attributes, attrBatches)
+	c.Attempt = intAttr(out.Attributes, attrAttempts)
+	return c, nil
+}
+
+// held tells a done object from one another invocation holds.
+func (l *Ledger) held(ctx context.Context, id string) (*Claim, error) {
+	out, err := l.api.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(l.opts.Table),
+		Key:            key(id),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ledger: read %s: %w", id, err)
+	}
+	if strAttr(out.Item, attrStatus) == statusDone {
+		return &Claim{ID: id, Done: true, Outcome: strAttr(out.Item, attrOutcome), Resume: intAttr(out.Item, attrBatches), l: l}, nil
+	}
+	until := time.UnixMilli(int64(intAttr(out.Item, attrLease)))
+	return nil, fmt.Errorf("%w (%s, lease until %s)", ErrBusy, id, until.UTC().Format(time.RFC3339))
+}
+
+// Progress records that batches batches of the object are published.
+func (c *Claim) Progress(ctx context.Context, batches int) error {
+	return c.update(ctx, "SET #batches = :n, #upd = :now",
+		map[string]string{"#batches": attrBatches},
+		map[string]types.AttributeValue{":n": num(int64(batches))})
+}
+
+// Finish marks the object done with outcome (processed, failed, skipped).
+func (c *Claim) Finish(ctx context.Context, outcome string, batches int) error {
+	return c.update(ctx, "SET #st = :done, #outcome = :outcome, #batches = :n, #exp = :exp, #upd = :now REMOVE #lease",
+		map[string]string{"#outcome": attrOutcome, "#batches": attrBatches, "#exp": AttrExpiresAt, "#lease": attrLease},
+		map[string]types.AttributeValue{
+			":done": str(statusDone), ":outcome": str(outcome), ":n": num(int64(batches)),
+			":exp": num(c.l.opts.Now().Add(c.l.opts.Retention).Unix()),
+		})
+}
+
+// Release gives the lease up, so a retry can claim the object at once.
+func (c *Claim) Release(ctx context.Context) error {
+	err := c.update(ctx, "SET #lease = :zero, #upd = :now",
+		map[string]string{"#lease": attrLease},
+		map[string]types.AttributeValue{":zero": num(0)})
+	if errors.Is(err, ErrLeaseLost) {
+		return nil
+	}
+	return err
+}
+
+// update writes expr if the claim still holds; names and values are the
+// expression's own placeholders (DynamoDB rejects unused ones).
+func (c *Claim) update(ctx context.Context, expr string, names map[string]string, values map[string]types.AttributeValue) error {
+	if c.Done {
+		return nil
+	}
+	values[":tok"] = str(c.token)
+	values[":running"] = str(statusRunning)
+	values[":now"] = num(c.l.opts.Now().UnixMilli())
+	names["#owner"], names["#st"], names["#upd"] = attrOwner, attrStatus, attrUpdated
+	_, err := c.l.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(c.l.opts.Table),
+		Key:                       key(c.ID),
+		UpdateExpression:          aws.String(expr),
+		ConditionExpression:       aws.String("#owner = :tok AND #st = :running"),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+	})
+	if err != nil {
+		if conditionFailed(err) {
+			return fmt.Errorf("%w (%s)", ErrLeaseLost, c.ID)
+		}
+		return fmt.Errorf("ledger: update %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+func conditionFailed(err error) bool {
+	var ccf *types.ConditionalCheckFailedException
+	return errors.As(err, &ccf)
+}
+
+func key(id string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{AttrKey: str(id)}
+}
+
+func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
+
+func num(n int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
+}
+
+func strAttr(item map[string]types.AttributeValue, k string) string {
+	if v, ok := item[k].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
+
+func intAttr(item map[string]types.AttributeValue, k string) int {
+	if v, ok := item[k].(*types.AttributeValueMemberN); ok {
+		n, _ := strconv.ParseInt(v.Value, 10, 64)
+		return int(n)
+	}
+	return 0
+}
+
+func token() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// ObjectID is the item key of one object version: bucket, key and identity
+// (see notification.Object.Identity) joined unambiguously.
+func ObjectID(bucket, key, identity string) string {
+	return strconv.Quote(bucket) + "/" + strconv.Quote(key) + "/" + identity
+}

@@ -1,0 +1,168 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/cognitrail/cognitrail/internal/motoserver"
+)
+
+var (
+	server    *motoserver.Server
+	serverErr error
+)
+
+func TestMain(m *testing.M) {
+	if motoserver.Available() {
+		server, serverErr = motoserver.Start()
+	}
+	code := m.Run()
+	if server != nil {
+		server.Stop()
+	}
+	os.Exit(code)
+}
+
+var tableSeq atomic.Int32
+
+// newLedger creates a fresh table on the shared moto_server.
+func newLedger(t *testing.T, now func() time.Time) (*Ledger, *dynamodb.Client, string) {
+	t.Helper()
+	motoserver.Require(t)
+	if serverErr != nil {
+		t.Fatal(serverErr)
+	}
+	db := dynamodb.NewFromConfig(server.AWSConfig())
+	table := fmt.Sprintf("ledger-%d", tableSeq.Add(1))
+	if err := CreateTable(context.Background(), db, table); err != nil {
+		t.Fatal(err)
+	}
+	return New(db, Options{Table: table, Now: now}), db, table
+}
+
+func TestClaimProgressFinish(t *testing.T) {
+	ctx := context.Background()
+	l, db, table := newLedger(t, nil)
+	id := ObjectID("bucket", "AWSLogs/1/CloudTrail/x.json.gz", "e:abc")
+	lease := time.Now().Add(time.Minute)
+
+	c, err := l.Claim(ctx, id, lease)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Done || c.Resume != 0 || c.Attempt != 1 {
+		t.Fatalf("first claim %+v", c)
+	}
+	// A second invocation while the lease is live.
+	if _, err := l.Claim(ctx, id, lease); !errors.Is(err, ErrBusy) {
+		t.Fatalf("second claim: %v, want ErrBusy", err)
+	}
+	if err := c.Progress(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	// The holder fails transiently and releases: the retry resumes at 2.
+	if err := c.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c2, err := l.Claim(ctx, id, lease)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c2.Resume != 2 || c2.Attempt != 2 {
+		t.Fatalf("resumed claim %+v", c2)
+	}
+	// The old holder's writes no longer count.
+	if err := c.Progress(ctx, 5); !errors.Is(err, ErrLeaseLost) {
+		t.Fatalf("stale progress: %v", err)
+	}
+	if err := c2.Finish(ctx, "processed", 3); err != nil {
+		t.Fatal(err)
+	}
+	c3, err := l.Claim(ctx, id, lease)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c3.Done || c3.Outcome != "processed" || c3.Resume != 3 {
+		t.Fatalf("claim of a done object %+v", c3)
+	}
+	// The item carries the TTL attribute.
+	out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: key(id)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if exp := intAttr(out.Item, AttrExpiresAt); time.Unix(int64(exp), 0).Before(time.Now().Add(29 * 24 * time.Hour)) {
+		t.Fatalf("expiresAt %d", exp)
+	}
+}
+
+func TestExpiredLeaseIsTakenOver(t *testing.T) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	l, _, _ := newLedger(t, clock)
+	id := ObjectID("b", "k", "v:1")
+	c, err := l.Claim(ctx, id, now.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Progress(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	// The holder crashed; its lease ends.
+	mu.Lock()
+	now = now.Add(2 * time.Minute)
+	mu.Unlock()
+	c2, err := l.Claim(ctx, id, now.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c2.Resume != 1 {
+		t.Fatalf("took over at %d, want 1", c2.Resume)
+	}
+	if err := c.Finish(ctx, "processed", 1); !errors.Is(err, ErrLeaseLost) {
+		t.Fatalf("crashed holder finished: %v", err)
+	}
+}
+
+func TestConcurrentClaimsOneWins(t *testing.T) {
+	ctx := context.Background()
+	l, _, _ := newLedger(t, nil)
+	id := ObjectID("b", "k", "e:x")
+	var wins, busy atomic.Int32
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := l.Claim(ctx, id, time.Now().Add(time.Minute))
+			switch {
+			case err == nil:
+				wins.Add(1)
+			case errors.Is(err, ErrBusy):
+				busy.Add(1)
+			default:
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if wins.Load() != 1 || busy.Load() != 7 {
+		t.Fatalf("%d wins, %d busy", wins.Load(), busy.Load())
+	}
+}
+
+func TestObjectIDIsUnambiguous(t *testing.T) {
+	if ObjectID("a/b", "c", "e:1") == ObjectID("a", "b/c", "e:1") {
+		t.Fatal("ids collide")
+	}
+}
