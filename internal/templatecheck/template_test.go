@@ -165,7 +165,7 @@ func TestLeastPrivilege(t *testing.T) {
 			t.Fatal(err, probs)
 		}
 		doc := toJSON(st.Resources["ProcessorRole"])
-		if !strings.Contains(doc, `"Action":"s3:GetObject","Effect":"Allow","Resource":"`+tc.objects+`"`) {
+		if !strings.Contains(doc, `"Action":["s3:GetObject","s3:GetObjectVersion"],"Effect":"Allow","Resource":"`+tc.objects+`"`) {
 			t.Errorf("%v: GetObject not limited to %s: %s", tc.s, tc.objects, doc)
 		}
 		if strings.Contains(doc, "s3:*") || strings.Contains(doc, `"Action":"*"`) {
@@ -418,4 +418,74 @@ func itoa(n int) string { return strconv.Itoa(n) }
 func toJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// TestEventBridgeRuleMatchesSampleEvent: the existing-bucket rule's pattern
+// matches the sample "Object Created" event of a log file, and not a digest.
+func TestEventBridgeRuleMatchesSampleEvent(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(root, "events/eventbridge-object-created.json"))
+	if err != nil {
+		t.Skip(err)
+	}
+	var event map[string]any
+	if err := json.Unmarshal(b, &event); err != nil {
+		t.Fatal(err)
+	}
+	bucket := scalarString(asMap(asMap(event["detail"])["bucket"])["name"])
+	st, probs, err := load(t).Evaluate(Scenario{"TrailSource": "existing-bucket", "ExistingTrailBucketName": bucket})
+	if err != nil || len(probs) > 0 {
+		t.Fatal(err, probs)
+	}
+	pattern := asMap(st.Resources["ObjectCreatedRule"]["EventPattern"])
+	if !matchPattern(pattern, event) {
+		t.Errorf("pattern %s does not match %s", toJSON(pattern), b)
+	}
+	obj := asMap(asMap(event["detail"])["object"])
+	for _, key := range []string{
+		"AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2026/11/20/123456789012_CloudTrail-Digest_us-east-1_t_us-east-1_20261120T101012Z.json.gz",
+		"AWSLogs/123456789012/CloudTrail-Insight/us-east-1/2026/11/20/x.json.gz",
+		"other/AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/20/x.json.gz",
+	} {
+		obj["key"] = key
+		if matchPattern(pattern, event) {
+			t.Errorf("pattern matches %s", key)
+		}
+	}
+}
+
+// matchPattern is enough of EventBridge's matching for the rule: nested
+// objects, lists of exact values, prefix and wildcard.
+func matchPattern(pattern, event map[string]any) bool {
+	for k, p := range pattern {
+		v, ok := event[k]
+		if !ok {
+			return false
+		}
+		if sub, ok := p.(map[string]any); ok {
+			if !matchPattern(sub, asMap(v)) {
+				return false
+			}
+			continue
+		}
+		s := scalarString(v)
+		matched := false
+		for _, alt := range asList(p) {
+			switch a := alt.(type) {
+			case string:
+				matched = matched || a == s
+			case map[string]any:
+				if pre, ok := a["prefix"].(string); ok {
+					matched = matched || strings.HasPrefix(s, pre)
+				}
+				if w, ok := a["wildcard"].(string); ok {
+					re := "^" + strings.ReplaceAll(regexp.QuoteMeta(w), `\*`, ".*") + "$"
+					matched = matched || regexp.MustCompile(re).MatchString(s)
+				}
+			}
+		}
+		if !matched {
+			return false
+		}
+	}
+	return true
 }
