@@ -39,7 +39,8 @@ PATH is a trail file (gzip or JSON), a directory (walked recursively) or - for s
 )
 
 var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) int{
-	"scan": runScan,
+	"scan":   runScan,
+	"report": runReport,
 }
 
 func main() {

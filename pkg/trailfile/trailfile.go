@@ -212,7 +212,8 @@ func (r *Reader) open() error {
 func gzipError(err error) error {
 	var corrupt flate.CorruptInputError
 	switch {
-	case errors.Is(err, io.ErrUnexpectedEOF):
+	case errors.Is(err, io.ErrUnexpectedEOF), err == io.EOF:
+		// A gzip header cut short reads as a plain EOF.
 		return ErrTruncated
 	case errors.Is(err, gzip.ErrHeader), errors.Is(err, gzip.ErrChecksum), errors.As(err, &corrupt):
 		return fmt.Errorf("%w: %v", ErrCorrupt, err)
@@ -245,6 +246,7 @@ func (r *Reader) fill(index int) bool {
 		copy(nb, r.buf[:r.end])
 		r.buf = nb
 	}
+	start := r.end
 	for {
 		n, err := r.in.Read(r.buf[r.end:])
 		r.end += n
@@ -254,7 +256,7 @@ func (r *Reader) fill(index int) bool {
 		}
 		if err == io.EOF {
 			r.eof = true
-			return n > 0
+			return r.end > start
 		}
 		if err != nil {
 			if r.src.err != nil {
@@ -262,7 +264,7 @@ func (r *Reader) fill(index int) bool {
 			} else {
 				err = gzipError(err)
 			}
-			if n > 0 {
+			if r.end > start {
 				// Hand out what arrived; the error comes with the next fill.
 				r.pending = err
 				r.eof = true
@@ -271,7 +273,10 @@ func (r *Reader) fill(index int) bool {
 			r.fatal(index, err)
 			return false
 		}
-		if n > 0 {
+		// Fill the whole buffer: a step that ran short rescans its value
+		// from the start, so small reads (a slow network, one-byte readers)
+		// must not turn into one rescan per read.
+		if r.end == len(r.buf) {
 			return true
 		}
 	}
@@ -318,7 +323,12 @@ func (r *Reader) Next() (*record.Record, error) {
 		switch r.state {
 		case stDoc:
 			if r.docs == 0 && r.base == 0 && r.pos == 0 {
-				skipBOM(s)
+				if !skipBOM(s) {
+					if r.shortInput(-1) {
+						continue
+					}
+					return nil, r.err
+				}
 			}
 			c := s.Peek()
 			if c == 0 {
@@ -456,10 +466,19 @@ func (r *Reader) shortInputAtDocEnd() bool {
 	return false
 }
 
-func skipBOM(s *jsonscan.Scanner) {
-	if len(s.Buf) >= 3 && s.Buf[0] == 0xEF && s.Buf[1] == 0xBB && s.Buf[2] == 0xBF {
-		s.Pos = 3
+// skipBOM skips a UTF-8 byte order mark. It returns false when the buffer
+// holds only the start of one and more input is needed to tell.
+func skipBOM(s *jsonscan.Scanner) bool {
+	const bom = "\xef\xbb\xbf"
+	n := min(len(s.Buf), 3)
+	if string(s.Buf[:n]) != bom[:n] {
+		return true
 	}
+	if n < 3 {
+		return false
+	}
+	s.Pos = 3
+	return true
 }
 
 // isDigestKey recognises the keys that only CloudTrail digest files have.

@@ -1,0 +1,287 @@
+package trailfile_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"github.com/klauspost/compress/gzip"
+
+	"github.com/cognitrail/cognitrail/pkg/trailfile"
+)
+
+func rec(i int) string {
+	return fmt.Sprintf(`{"eventVersion":"1.08","eventTime":"2026-11-20T10:%02d:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","eventID":"id-%d","requestParameters":{"key":"k%d"}}`, i%60, i, i)
+}
+
+func records(n int) string {
+	var parts []string
+	for i := range n {
+		parts = append(parts, rec(i))
+	}
+	return `{"Records":[` + strings.Join(parts, ",") + `]}`
+}
+
+func gz(s string) string {
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	w.Write([]byte(s))
+	w.Close()
+	return b.String()
+}
+
+func digestFile(t testing.TB) string {
+	data, err := os.ReadFile("testdata/digest.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// readerCases drive TestReader and seed FuzzReader.
+var readerCases = []struct {
+	name  string
+	input func(t testing.TB) string
+	opts  trailfile.Options
+	good  int   // records returned
+	bad   int   // ErrBadRecord errors, reading went on
+	err   error // final error (nil: io.EOF)
+}{
+	{"plain", func(testing.TB) string { return records(3) }, trailfile.Options{}, 3, 0, nil},
+	{"gzip", func(testing.TB) string { return gz(records(3)) }, trailfile.Options{}, 3, 0, nil},
+	{"gzip members concatenated", func(testing.TB) string {
+		s := records(4)
+		return gz(s[:50]) + gz(s[50:])
+	}, trailfile.Options{}, 4, 0, nil},
+	{"pretty printed with BOM", func(testing.TB) string {
+		var v any
+		json.Unmarshal([]byte(records(2)), &v)
+		b, _ := json.MarshalIndent(v, "", "    ")
+		return "\xef\xbb\xbf" + string(b) + "\n"
+	}, trailfile.Options{}, 2, 0, nil},
+	{"empty Records", func(testing.TB) string { return `{"Records":[]}` }, trailfile.Options{}, 0, 0, nil},
+	{"keys around Records", func(testing.TB) string {
+		return `{"a":{"b":[1,2,{"c":"]"}]},"Records":[` + rec(1) + `],"z":null}`
+	}, trailfile.Options{}, 1, 0, nil},
+	{"concatenated documents", func(testing.TB) string { return records(2) + "\n" + `{"Records":[` + rec(7) + `]}` }, trailfile.Options{}, 3, 0, nil},
+	{"record not an object", func(testing.TB) string {
+		return `{"Records":[` + rec(0) + `,"oops",[1,2],` + rec(1) + `]}`
+	}, trailfile.Options{}, 2, 2, nil},
+	{"record without eventTime", func(testing.TB) string {
+		return `{"Records":[{"eventSource":"x"},` + rec(1) + `,{"eventTime":"yesterday"}]}`
+	}, trailfile.Options{}, 1, 2, nil},
+	{"large record grows the buffer", func(testing.TB) string {
+		big := strings.Replace(rec(0), `"k0"`, `"`+strings.Repeat("x", 600<<10)+`"`, 1)
+		return `{"Records":[` + rec(1) + `,` + big + `,` + rec(2) + `]}`
+	}, trailfile.Options{}, 3, 0, nil},
+	{"digest file", digestFile, trailfile.Options{}, 0, 0, trailfile.ErrDigest},
+	{"digest file gzip", func(t testing.TB) string { return gz(digestFile(t)) }, trailfile.Options{}, 0, 0, trailfile.ErrDigest},
+	{"json without Records", func(testing.TB) string { return `{"foo":[1,2,3]}` }, trailfile.Options{}, 0, 0, trailfile.ErrNotTrail},
+	{"Records not an array", func(testing.TB) string { return `{"Records":{"a":1}}` }, trailfile.Options{}, 0, 0, trailfile.ErrNotTrail},
+	{"top-level array", func(testing.TB) string { return `[` + rec(0) + `]` }, trailfile.Options{}, 0, 0, trailfile.ErrNotTrail},
+	{"not json", func(testing.TB) string { return "PK\x03\x04 zip file" }, trailfile.Options{}, 0, 0, trailfile.ErrNotJSON},
+	{"empty", func(testing.TB) string { return "" }, trailfile.Options{}, 0, 0, trailfile.ErrEmpty},
+	{"white space only", func(testing.TB) string { return " \n\t" }, trailfile.Options{}, 0, 0, trailfile.ErrEmpty},
+	{"truncated json", func(testing.TB) string { s := records(3); return s[:len(s)-70] }, trailfile.Options{}, 2, 0, trailfile.ErrTruncated},
+	{"truncated gzip", func(testing.TB) string { s := gz(records(50)); return s[:len(s)/2] }, trailfile.Options{}, -1, 0, trailfile.ErrTruncated},
+	{"corrupt gzip", func(testing.TB) string {
+		b := []byte(gz(records(50)))
+		for i := 30; i < 60; i++ {
+			b[i] ^= 0xff
+		}
+		return string(b)
+	}, trailfile.Options{}, -1, 0, trailfile.ErrCorrupt},
+	{"gzip checksum mismatch", func(testing.TB) string {
+		b := []byte(gz(records(3)))
+		b[len(b)-6] ^= 0xff
+		return string(b)
+	}, trailfile.Options{}, 3, 0, trailfile.ErrCorrupt},
+	{"syntax error in a record", func(testing.TB) string {
+		return `{"Records":[` + rec(0) + `,{"eventTime":"2026-11-20T10:00:00Z","x":tru},` + rec(1) + `]}`
+	}, trailfile.Options{}, 1, 0, trailfile.ErrSyntax},
+	{"mismatched brackets in a skipped value", func(testing.TB) string {
+		return `{"Records":[` + rec(0) + `,{"eventTime":"2026-11-20T10:00:00Z","x":[}},` + rec(1) + `]}`
+	}, trailfile.Options{}, 1, 0, trailfile.ErrSyntax},
+	{"missing comma between records", func(testing.TB) string {
+		return `{"Records":[` + rec(0) + rec(1) + `]}`
+	}, trailfile.Options{}, 1, 0, trailfile.ErrSyntax},
+	{"garbage after document", func(testing.TB) string { return records(1) + "garbage" }, trailfile.Options{}, 1, 0, trailfile.ErrSyntax},
+	{"zip bomb guard", func(testing.TB) string { return gz(records(2000)) }, trailfile.Options{MaxUncompressedBytes: 64 << 10}, -1, 0, trailfile.ErrTooLarge},
+	{"record size limit", func(testing.TB) string {
+		big := strings.Replace(rec(0), `"k0"`, `"`+strings.Repeat("x", 2<<20)+`"`, 1)
+		return `{"Records":[` + rec(1) + `,` + big + `]}`
+	}, trailfile.Options{MaxRecordBytes: 1 << 20}, 1, 0, trailfile.ErrRecordTooLarge},
+}
+
+type outcome struct {
+	good, bad int
+	err       error
+	ids       []string
+}
+
+func readAll(r *trailfile.Reader) outcome {
+	var o outcome
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			return o
+		}
+		if errors.Is(err, trailfile.ErrBadRecord) {
+			o.bad++
+			continue
+		}
+		if err != nil {
+			o.err = err
+			return o
+		}
+		o.good++
+		o.ids = append(o.ids, rec.EventID)
+	}
+}
+
+func TestReader(t *testing.T) {
+	for _, tc := range readerCases {
+		t.Run(tc.name, func(t *testing.T) {
+			in := tc.input(t)
+			opts := tc.opts
+			opts.Name = "AWSLogs/123/file.json.gz"
+			// One byte at a time as well as whole: framing must not depend
+			// on how the source splits its reads.
+			for _, src := range []struct {
+				name string
+				r    io.Reader
+			}{{"whole", strings.NewReader(in)}, {"onebyte", iotest.OneByteReader(strings.NewReader(in))}} {
+				got := readAll(trailfile.NewReader(src.r, &opts))
+				if tc.good >= 0 && got.good != tc.good {
+					t.Errorf("%s: %d good records, want %d", src.name, got.good, tc.good)
+				}
+				if got.bad != tc.bad {
+					t.Errorf("%s: %d bad records, want %d", src.name, got.bad, tc.bad)
+				}
+				if tc.err == nil && got.err != nil {
+					t.Errorf("%s: unexpected error %v", src.name, got.err)
+				}
+				if tc.err != nil {
+					if !errors.Is(got.err, tc.err) {
+						t.Errorf("%s: error %v, want %v", src.name, got.err, tc.err)
+					} else if !trailfile.Permanent(got.err) {
+						t.Errorf("%s: %v is not permanent", src.name, got.err)
+					} else if !strings.Contains(got.err.Error(), opts.Name) {
+						t.Errorf("%s: error %q does not name the file", src.name, got.err)
+					}
+				}
+				seen := map[string]bool{}
+				for _, id := range got.ids {
+					if seen[id] {
+						t.Errorf("%s: record %s returned twice", src.name, id)
+					}
+					seen[id] = true
+				}
+			}
+		})
+	}
+}
+
+func TestErrorNamesRecordIndex(t *testing.T) {
+	in := `{"Records":[` + rec(0) + `,` + rec(1) + `,7,` + rec(2) + `]}`
+	r := trailfile.NewReader(strings.NewReader(in), &trailfile.Options{Name: "f.json"})
+	var bad *trailfile.Error
+	for {
+		_, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil && !errors.As(err, &bad) {
+			t.Fatalf("error %v is not a *trailfile.Error", err)
+		}
+		if err != nil && !errors.Is(err, trailfile.ErrBadRecord) {
+			t.Fatalf("unexpected error %v", err)
+		}
+	}
+	if bad == nil || bad.Index != 2 || bad.File != "f.json" {
+		t.Fatalf("got %+v, want record 2 of f.json", bad)
+	}
+	if want := int64(strings.Index(in, ",7,") + 1); bad.Offset != want {
+		t.Errorf("offset %d, want %d", bad.Offset, want)
+	}
+}
+
+// A failing source is a read error, not a corrupt file: it must be retried,
+// not counted as a bad file.
+func TestSourceErrorIsNotPermanent(t *testing.T) {
+	boom := errors.New("connection reset")
+	for _, in := range []string{records(50), gz(records(50))} {
+		src := io.MultiReader(strings.NewReader(in[:len(in)/2]), iotest.ErrReader(boom))
+		got := readAll(trailfile.NewReader(src, nil))
+		if !errors.Is(got.err, boom) {
+			t.Fatalf("error %v, want the source's", got.err)
+		}
+		if trailfile.Permanent(got.err) {
+			t.Errorf("%v reported as permanent", got.err)
+		}
+	}
+}
+
+func TestRawIsTheRecord(t *testing.T) {
+	r := trailfile.NewReader(strings.NewReader(records(3)), nil)
+	for i := range 3 {
+		if _, err := r.Next(); err != nil {
+			t.Fatal(err)
+		}
+		if got := string(r.Raw()); got != rec(i) {
+			t.Errorf("Raw() = %s, want %s", got, rec(i))
+		}
+		if r.Index() != i {
+			t.Errorf("Index() = %d, want %d", r.Index(), i)
+		}
+	}
+}
+
+func TestDeliveryTime(t *testing.T) {
+	for name, want := range map[string]string{
+		"AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/20/111122223333_CloudTrail_us-east-1_20261120T1005Z_abcDEF123.json.gz": "2026-11-20T10:05:00Z",
+		"111122223333_CloudTrail_eu-west-1_20250101T0000Z_x.json.gz":                                                             "2025-01-01T00:00:00Z",
+		"random.json.gz": "",
+	} {
+		got, ok := trailfile.DeliveryTime(name)
+		if want == "" {
+			if ok {
+				t.Errorf("%s: got %v, want none", name, got)
+			}
+			continue
+		}
+		if !ok || got.Format("2006-01-02T15:04:05Z") != want {
+			t.Errorf("%s: got %v, want %s", name, got, want)
+		}
+	}
+}
+
+// FuzzReader: whatever the bytes, the reader terminates, never panics,
+// returns each record once, and on valid JSON trail files agrees with
+// encoding/json on how many records there are.
+func FuzzReader(f *testing.F) {
+	for _, tc := range readerCases {
+		if in := tc.input(f); len(in) < 64<<10 {
+			f.Add([]byte(in))
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r := trailfile.NewReader(bytes.NewReader(data), &trailfile.Options{MaxRecordBytes: 1 << 20, MaxUncompressedBytes: 8 << 20})
+		got := readAll(r)
+		if got.err != nil && !trailfile.Permanent(got.err) {
+			t.Fatalf("non-permanent error from an in-memory source: %v", got.err)
+		}
+		var doc struct{ Records []json.RawMessage }
+		if json.Valid(data) && json.Unmarshal(data, &doc) == nil && doc.Records != nil && got.err == nil {
+			if got.good+got.bad != len(doc.Records) {
+				t.Fatalf("read %d+%d records, encoding/json sees %d", got.good, got.bad, len(doc.Records))
+			}
+		}
+	})
+}
