@@ -513,8 +513,10 @@ func parseTime(b []byte) (time.Time, bool) {
 		h, ok4 := digits(b[11:13])
 		mi, ok5 := digits(b[14:16])
 		sec, ok6 := digits(b[17:19])
-		if ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h < 24 && mi < 60 && sec < 61 {
-			return time.Date(y, time.Month(mo), d, h, mi, sec, 0, time.UTC), true
+		if ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && mo >= 1 && mo <= 12 && d >= 1 && h < 24 && mi < 60 && sec < 60 {
+			t := time.Date(y, time.Month(mo), d, h, mi, sec, 0, time.UTC)
+			// time.Date normalises Feb 31 to March; time.Parse rejects it.
+			return t, t.Day() == d
 		}
 		return time.Time{}, false
 	}
