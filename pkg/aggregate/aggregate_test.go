@@ -1,0 +1,276 @@
+package aggregate_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cognitrail/cognitrail/pkg/aggregate"
+	"github.com/cognitrail/cognitrail/pkg/class"
+	"github.com/cognitrail/cognitrail/pkg/metric"
+	"github.com/cognitrail/cognitrail/pkg/record"
+)
+
+// published loads the real-shaped records the classifier is tested on.
+func published(t *testing.T) []record.Record {
+	files, _ := filepath.Glob("../class/testdata/aws/*.json")
+	if len(files) == 0 {
+		t.Fatal("no test records")
+	}
+	var out []record.Record
+	p := record.NewParser()
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r record.Record
+		if _, err := p.Parse(data, &r); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func aggregateAll(recs []record.Record, opts *aggregate.Options, delivered time.Time) []metric.Datum {
+	a := aggregate.New(opts)
+	for i := range recs {
+		c := class.Classify(&recs[i])
+		a.Add(&recs[i], &c, delivered)
+	}
+	return a.Datums()
+}
+
+func sum(ds []metric.Datum, name string, dims ...string) float64 {
+	var s float64
+	for _, d := range ds {
+		if d.Name == name && slices.Equal(d.DimensionNames(), dims) {
+			s += d.Sum()
+		}
+	}
+	return s
+}
+
+func TestTotalsAgree(t *testing.T) {
+	recs := published(t)
+	ds := aggregateAll(recs, &aggregate.Options{Level: metric.Full}, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	n := float64(len(recs))
+	if got := sum(ds, metric.RecordsRead); got != n {
+		t.Errorf("RecordsRead %v, want %v", got, n)
+	}
+	if got := sum(ds, metric.Events, metric.DimCategory); got != n {
+		t.Errorf("Events by Category %v, want %v", got, n)
+	}
+	var cognito, failed, signInFailed, config float64
+	for i := range recs {
+		c := class.Classify(&recs[i])
+		if c.Category == class.Other {
+			continue
+		}
+		cognito++
+		if c.Failed {
+			failed++
+			if c.SignIn {
+				signInFailed++
+			}
+		}
+		if c.ConfigChange {
+			config++
+		}
+	}
+	if got := sum(ds, metric.Events, metric.DimCategory, metric.DimOperation); got != cognito {
+		t.Errorf("Events by Category, Operation %v, want %v", got, cognito)
+	}
+	if got := sum(ds, metric.Errors, metric.DimCategory); got != failed {
+		t.Errorf("Errors %v, want %v", got, failed)
+	}
+	if got := sum(ds, metric.Errors, metric.DimCategory, metric.DimErrorCode); got != failed {
+		t.Errorf("Errors by code %v, want %v", got, failed)
+	}
+	if got := sum(ds, metric.SignInFailures); got != signInFailed || got == 0 {
+		t.Errorf("SignInFailures %v, want %v (> 0)", got, signInFailed)
+	}
+	if got := sum(ds, metric.UserPoolConfigChanges) + sum(ds, metric.IdentityPoolConfigChanges); got != config || got == 0 {
+		t.Errorf("config changes %v, want %v (> 0)", got, config)
+	}
+	var lagCount float64
+	for _, d := range ds {
+		if d.Name == metric.DeliveryLagSeconds {
+			lagCount += d.SampleCount()
+		}
+	}
+	if lagCount != n {
+		t.Errorf("lag samples %v, want %v", lagCount, n)
+	}
+}
+
+func TestDeterministicWhateverTheOrder(t *testing.T) {
+	recs := published(t)
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	want := aggregateAll(recs, nil, at)
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 5 {
+		shuffled := slices.Clone(recs)
+		r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+		if got := aggregateAll(shuffled, nil, at); !reflect.DeepEqual(got, want) {
+			t.Fatal("datums depend on record order")
+		}
+	}
+}
+
+// Every datum must be one the catalog declares at or below the level, and
+// within PutMetricData's per-datum limits.
+func TestDatumsMatchCatalog(t *testing.T) {
+	recs := published(t)
+	for _, level := range []metric.Level{metric.Basic, metric.Standard, metric.Full} {
+		ds := aggregateAll(recs, &aggregate.Options{Level: level}, time.Now())
+		names := map[string]bool{}
+		for _, d := range ds {
+			names[d.Name] = true
+			spec, ok := metric.Lookup(d.Name)
+			if !ok {
+				t.Fatalf("%s: not in the catalog", d.Name)
+			}
+			found := false
+			for _, set := range spec.Sets {
+				if slices.Equal(set.Names, d.DimensionNames()) {
+					found = true
+					if set.Level > level {
+						t.Errorf("level %s emitted %s %v of level %s", level, d.Name, set.Names, set.Level)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("%s %v: dimension set not in the catalog", d.Name, d.DimensionNames())
+			}
+			if len(d.Values) == 0 || len(d.Values) != len(d.Counts) || len(d.Values) > metric.MaxValuesPerDatum {
+				t.Errorf("%s: %d values, %d counts", d.Name, len(d.Values), len(d.Counts))
+			}
+			if d.Timestamp.Second() != 0 || d.Timestamp.Location() != time.UTC {
+				t.Errorf("%s: timestamp %v is not a UTC minute", d.Name, d.Timestamp)
+			}
+			for _, dim := range d.Dimensions {
+				if dim.Value == "" || record.IsHidden(dim.Value) {
+					t.Errorf("%s: dimension %s = %q", d.Name, dim.Name, dim.Value)
+				}
+			}
+		}
+		if level == metric.Basic && (sum(ds, metric.Events, metric.DimCategory, metric.DimOperation) != 0) {
+			t.Error("basic level published per-operation series")
+		}
+		if level == metric.Full && !names[metric.UserPoolConfigChanges] {
+			t.Error("no UserPoolConfigChanges from records that change config")
+		}
+	}
+}
+
+func TestPoolCapKeepsBusiest(t *testing.T) {
+	var recs []record.Record
+	t0 := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	// pool i gets i+1 failed sign-ins
+	for i := range 30 {
+		for range i + 1 {
+			recs = append(recs, record.Record{
+				EventTime: t0, EventSource: class.SourceUserPool, EventType: "AwsApiCall",
+				EventName: "InitiateAuth", ErrorCode: "NotAuthorizedException",
+				UserPoolID: fmt.Sprintf("us-east-1_pool%02d", i),
+			})
+		}
+	}
+	ds := aggregateAll(recs, &aggregate.Options{MaxPools: 5}, time.Time{})
+	var pools []string
+	for _, d := range ds {
+		if d.Name == metric.SignInFailures && len(d.Dimensions) == 1 {
+			pools = append(pools, d.Dimensions[0].Value)
+		}
+	}
+	want := []string{"us-east-1_pool25", "us-east-1_pool26", "us-east-1_pool27", "us-east-1_pool28", "us-east-1_pool29"}
+	if !slices.Equal(pools, want) {
+		t.Errorf("kept %v, want the five busiest %v", pools, want)
+	}
+	if got, want := sum(ds, metric.SignInFailures), float64(len(recs)); got != want {
+		t.Errorf("total sign-in failures %v, want %v: the cap must not lose counts", got, want)
+	}
+}
+
+func TestLagSplitsAtTheValuesLimit(t *testing.T) {
+	t0 := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	var recs []record.Record
+	for i := range 400 {
+		recs = append(recs, record.Record{EventTime: t0.Add(time.Duration(i%2) * time.Millisecond), EventSource: "s3.amazonaws.com"})
+	}
+	// 400 records with 400 distinct lags
+	a := aggregate.New(nil)
+	for i := range recs {
+		c := class.Classify(&recs[i])
+		a.Add(&recs[i], &c, t0.Add(time.Duration(i)*time.Second+time.Hour))
+	}
+	var n float64
+	var datums int
+	for _, d := range a.Datums() {
+		if d.Name == metric.DeliveryLagSeconds {
+			datums++
+			n += d.SampleCount()
+			if len(d.Values) > metric.MaxValuesPerDatum {
+				t.Errorf("%d values in one datum", len(d.Values))
+			}
+		}
+	}
+	if n != 400 || datums != 3 {
+		t.Errorf("%v samples in %d datums, want 400 in 3", n, datums)
+	}
+}
+
+func TestFileOutcomes(t *testing.T) {
+	a := aggregate.New(nil)
+	at := time.Date(2026, 11, 20, 10, 7, 31, 0, time.UTC)
+	a.AddFile(aggregate.Processed, at)
+	a.AddFile(aggregate.Processed, at)
+	a.AddFile(aggregate.Skipped, at)
+	a.AddFile(aggregate.Failed, at)
+	a.AddInvalid(at)
+	got := map[string]float64{}
+	for _, d := range a.Datums() {
+		got[d.Name] += d.Sum()
+		if !d.Timestamp.Equal(at.Truncate(time.Minute)) {
+			t.Errorf("%s at %v", d.Name, d.Timestamp)
+		}
+	}
+	want := map[string]float64{metric.FilesProcessed: 2, metric.FilesSkipped: 1, metric.FilesFailed: 1, metric.RecordsInvalid: 1}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+func TestCatalogIsWellFormed(t *testing.T) {
+	seen := map[string]bool{}
+	for _, s := range metric.Catalog {
+		if seen[s.Name] {
+			t.Errorf("%s twice", s.Name)
+		}
+		seen[s.Name] = true
+		if len(s.Sets) == 0 || s.Description == "" {
+			t.Errorf("%s: no dimension sets or description", s.Name)
+		}
+		hasBasic := false
+		for _, set := range s.Sets {
+			if !slices.IsSorted(set.Names) {
+				t.Errorf("%s %v: dimension names not sorted", s.Name, set.Names)
+			}
+			hasBasic = hasBasic || set.Level == metric.Basic
+		}
+		if !hasBasic {
+			t.Errorf("%s: nothing published at the basic level", s.Name)
+		}
+		if strings.TrimSpace(string(s.Unit)) == "" {
+			t.Errorf("%s: no unit", s.Name)
+		}
+	}
+}
