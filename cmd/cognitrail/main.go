@@ -41,6 +41,7 @@ PATH is a trail file (gzip or JSON), a directory (walked recursively) or - for s
 var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) int{
 	"scan":   runScan,
 	"report": runReport,
+	"invoke": runInvoke,
 }
 
 func main() {

@@ -56,9 +56,14 @@ func collectInputs(paths []string) ([]input, error) {
 			if d.IsDir() || !isTrailName(path) {
 				return nil
 			}
+			// The same keys the Lambda skips: digest files are not logs, and
+			// Insights files hold no Cognito activity.
 			in := input{path: path}
-			if strings.Contains(filepath.ToSlash(path), "/CloudTrail-Digest/") {
+			switch slash := filepath.ToSlash(path); {
+			case strings.Contains(slash, "/CloudTrail-Digest/"):
 				in.skip = "digest file"
+			case strings.Contains(slash, "/CloudTrail-Insight/"):
+				in.skip = "Insights file"
 			}
 			out = append(out, in)
 			return nil
