@@ -1,0 +1,98 @@
+package scan_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+	"time"
+
+	"github.com/cognitrail/cognitrail/internal/trailgen"
+	"github.com/cognitrail/cognitrail/pkg/aggregate"
+	"github.com/cognitrail/cognitrail/pkg/metric"
+	"github.com/cognitrail/cognitrail/pkg/scan"
+	"github.com/cognitrail/cognitrail/pkg/trailfile"
+)
+
+func files(ds []metric.Datum) map[string]float64 {
+	m := map[string]float64{}
+	for _, d := range ds {
+		switch d.Name {
+		case metric.FilesProcessed, metric.FilesSkipped, metric.FilesFailed, metric.RecordsRead, metric.RecordsInvalid:
+			m[d.Name] += d.Sum()
+		}
+	}
+	return m
+}
+
+func TestOutcomes(t *testing.T) {
+	var trail strings.Builder
+	n, _ := trailgen.Write(&trail, trailgen.Options{Records: 40, Seed: 9})
+	good := trail.String()
+	at := time.Date(2026, 11, 20, 10, 20, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name    string
+		in      string
+		outcome aggregate.FileOutcome
+		records int
+		sentinel error
+	}{
+		{"good", good, aggregate.Processed, n, nil},
+		{"digest", `{"awsAccountId":"1","digestStartTime":"x"}`, aggregate.Skipped, 0, trailfile.ErrDigest},
+		{"truncated keeps what it read", good[:len(good)/2], aggregate.Failed, -1, trailfile.ErrTruncated},
+		{"unusable record", `{"Records":[1,{"eventTime":"2026-11-20T10:00:00Z"}]}`, aggregate.Processed, 1, trailfile.ErrBadRecord},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			agg := aggregate.New(nil)
+			var seen int
+			res, err := scan.File(context.Background(), strings.NewReader(tc.in), agg, &scan.Options{
+				DeliveredAt: at, OnRecord: func(*scan.Event) { seen++ },
+			})
+			if err != nil {
+				t.Fatalf("error %v: a bad file is not an error of File", err)
+			}
+			if res.Outcome != tc.outcome || !errors.Is(res.Err, tc.sentinel) {
+				t.Errorf("outcome %v err %v, want %v %v", res.Outcome, res.Err, tc.outcome, tc.sentinel)
+			}
+			if tc.records >= 0 && res.Records != tc.records {
+				t.Errorf("%d records, want %d", res.Records, tc.records)
+			}
+			if seen != res.Records {
+				t.Errorf("OnRecord saw %d, result says %d", seen, res.Records)
+			}
+			got := files(agg.Datums())
+			if got[metric.RecordsRead] != float64(res.Records) || got[metric.RecordsInvalid] != float64(res.Invalid) {
+				t.Errorf("datums %v disagree with result %+v", got, res)
+			}
+			name := map[aggregate.FileOutcome]string{aggregate.Processed: metric.FilesProcessed, aggregate.Skipped: metric.FilesSkipped, aggregate.Failed: metric.FilesFailed}[tc.outcome]
+			if got[name] != 1 {
+				t.Errorf("%s = %v, want 1", name, got[name])
+			}
+		})
+	}
+}
+
+// A read error or a deadline is returned (retry), and the file is not
+// counted as processed or failed.
+func TestTransientErrorsAreReturned(t *testing.T) {
+	var trail strings.Builder
+	trailgen.Write(&trail, trailgen.Options{Records: 5000, Seed: 9})
+	boom := errors.New("connection reset by peer")
+	src := io.MultiReader(strings.NewReader(trail.String()[:200000]), iotest.ErrReader(boom))
+	agg := aggregate.New(nil)
+	if _, err := scan.File(context.Background(), src, agg, nil); !errors.Is(err, boom) {
+		t.Errorf("error %v, want the source's", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	agg = aggregate.New(nil)
+	if _, err := scan.File(ctx, strings.NewReader(trail.String()), agg, nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("error %v, want context.Canceled", err)
+	}
+	got := files(agg.Datums())
+	if got[metric.FilesProcessed]+got[metric.FilesFailed] != 0 {
+		t.Errorf("a file that will be retried was counted: %v", got)
+	}
+}
