@@ -13,14 +13,15 @@ import (
 
 	"github.com/cognitrail/cognitrail/pkg/class"
 	"github.com/cognitrail/cognitrail/pkg/metric"
+	"github.com/cognitrail/cognitrail/pkg/processor"
 )
 
 // NotableEventMsg is the msg of the function's one-line-per-notable-event
 // logs, which the saved queries and Contributor Insights rules read.
-const NotableEventMsg = "cognito_event"
+const NotableEventMsg = processor.NotableMsg
 
 // NotableEventFields are the attributes of a notable-event log line.
-// (functions/processor owns them; the tests cross-check its source.)
+// (pkg/processor writes them; the tests cross-check its source.)
 var NotableEventFields = []string{
 	"msg", "reason", "eventTime", "eventSource", "eventName", "category",
 	"errorCode", "sourceIPAddress", "userPoolId", "identityPoolId", "sub",
@@ -28,7 +29,7 @@ var NotableEventFields = []string{
 }
 
 // NotableReasons are the values of a notable-event line's reason attribute.
-var NotableReasons = []string{"sign-in-failure", "forgot-password", "config-change", "unauthenticated-role-call"}
+var NotableReasons = []string{processor.ReasonSignInFailure, processor.ReasonForgotPassword, processor.ReasonConfigChange, processor.ReasonUnauthenticatedRoleCall}
 
 // AuthTypes are the values of the AuthType dimension.
 var AuthTypes = []string{string(class.Authenticated), string(class.Unauthenticated), string(class.UnknownAuth)}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cognitrail/cognitrail/internal/lambdaapp"
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
 	"github.com/cognitrail/cognitrail/pkg/metric"
 )
@@ -488,4 +489,43 @@ func matchPattern(pattern, event map[string]any) bool {
 		}
 	}
 	return true
+}
+
+// TestFunctionEnvironmentIsValidConfig: in every scenario the function's
+// environment is a configuration the function accepts, and says what the
+// parameters asked for.
+func TestFunctionEnvironmentIsValidConfig(t *testing.T) {
+	known := []string{lambdaapp.EnvNamespace, lambdaapp.EnvMetricsSink, lambdaapp.EnvDetailLevel,
+		lambdaapp.EnvIdempotencyTable, lambdaapp.EnvMaxUncompressedBytes, lambdaapp.EnvMaxPools,
+		lambdaapp.EnvExpectedBucketOwner, lambdaapp.EnvLogLevel, lambdaapp.EnvCloudWatchProtocol,
+		lambdaapp.EnvMaxDatumAge, lambdaapp.EnvS3UsePathStyle}
+	tpl := load(t)
+	for _, s := range scenarios(t, tpl) {
+		st, _, err := tpl.Evaluate(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vars := asMap(asMap(st.Resources[st.FunctionID]["Environment"])["Variables"])
+		env := map[string]string{}
+		for k, v := range vars {
+			if !slices.Contains(known, k) {
+				t.Fatalf("%v: the function reads no environment variable %s", s, k)
+			}
+			env[k] = scalarString(v)
+		}
+		cfg, err := lambdaapp.ConfigFromEnv(func(k string) string { return env[k] })
+		if err != nil {
+			t.Fatalf("%v: the function would refuse its environment: %v", s, err)
+		}
+		e := st.Env
+		if cfg.Namespace != e.Param("Namespace") || cfg.Sink != e.Param("MetricsSink") || cfg.Level.String() != e.Param("DetailLevel") {
+			t.Errorf("%v: config %+v does not follow the parameters", s, cfg)
+		}
+		if (cfg.IdempotencyTable != "") != (e.Param("EnableIdempotency") == "true") {
+			t.Errorf("%v: IdempotencyTable %q", s, cfg.IdempotencyTable)
+		}
+		if cfg.CloudWatchProtocol != lambdaapp.ProtocolCBOR {
+			t.Errorf("%v: CloudWatch protocol %q in AWS, want the SDK default", s, cfg.CloudWatchProtocol)
+		}
+	}
 }
