@@ -271,11 +271,11 @@ func (e *Env) ref(name string) (any, error) {
 	}
 	if _, ok := e.t.Resources[name]; ok {
 		if !e.Active(name) {
-			return nil, fmt.Errorf("Ref %s: the resource does not exist in this scenario", name)
+			return nil, fmt.Errorf("!Ref %s: the resource does not exist in this scenario", name)
 		}
 		return refPlaceholder(name), nil
 	}
-	return nil, fmt.Errorf("Ref %s: no such parameter or resource", name)
+	return nil, fmt.Errorf("!Ref %s: no such parameter or resource", name)
 }
 
 func (e *Env) getAtt(id, attr string) (any, error) {
