@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/cognitrail/cognitrail/internal/lambdaapp"
+)
+
+// runInvoke runs `cognitrail invoke EVENT.json`: the Lambda's handler, built
+// exactly as the function builds it (same environment variables, default
+// AWS configuration, so AWS_ENDPOINT_URL and AWS_REGION apply), on one event
+// file. It prints the handler's response on stdout and its logs (and EMF
+// lines) on stderr, so the response can be piped.
+func runInvoke(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("invoke", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: cognitrail invoke EVENT.json")
+		fmt.Fprintln(stderr, "Runs the Lambda handler on one event file (\"-\" for stdin) with the default AWS")
+		fmt.Fprintln(stderr, "configuration and the function's environment variables (README: The Lambda function).")
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return 2
+	}
+	raw, err := readEvent(fs.Arg(0))
+	if err != nil {
+		fmt.Fprintln(stderr, "cognitrail invoke:", err)
+		return 1
+	}
+	cfg, err := lambdaapp.ConfigFromEnv(os.Getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "cognitrail invoke: configuration:", err)
+		return 2
+	}
+	log := lambdaapp.NewLogger(cfg, os.Getenv, stderr)
+	awsCfg, err := lambdaapp.LoadAWSConfig(ctx)
+	if err != nil {
+		fmt.Fprintln(stderr, "cognitrail invoke:", err)
+		return 1
+	}
+	h, err := lambdaapp.New(cfg, awsCfg, stderr, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "cognitrail invoke:", err)
+		return 1
+	}
+	resp, herr := h.Handle(ctx, raw)
+	if resp != nil {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(resp); err != nil {
+			fmt.Fprintln(stderr, "cognitrail invoke:", err)
+			return 1
+		}
+	}
+	if herr != nil {
+		// What Lambda would record as the invocation error (and retry).
+		fmt.Fprintln(stderr, "cognitrail invoke: handler error:", herr)
+		return 1
+	}
+	return 0
+}
+
+func readEvent(name string) (json.RawMessage, error) {
+	var raw []byte
+	var err error
+	if name == "-" {
+		raw, err = io.ReadAll(os.Stdin)
+	} else {
+		raw, err = os.ReadFile(name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !json.Valid(raw) {
+		return nil, fmt.Errorf("%s: not valid JSON", name)
+	}
+	return raw, nil
+}

@@ -1,0 +1,166 @@
+package lambdaapp
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	cw "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/transport/http/protocol/awsjson"
+	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
+
+	"github.com/cognitrail/cognitrail/pkg/ledger"
+	"github.com/cognitrail/cognitrail/pkg/processor"
+	"github.com/cognitrail/cognitrail/pkg/sink"
+	"github.com/cognitrail/cognitrail/pkg/sink/cloudwatch"
+	"github.com/cognitrail/cognitrail/pkg/sink/emf"
+)
+
+// LoadAWSConfig loads the default AWS configuration (environment, shared
+// files, the Lambda role), including AWS_ENDPOINT_URL. It makes no network
+// calls.
+func LoadAWSConfig(ctx context.Context) (aws.Config, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return cfg, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	return cfg, nil
+}
+
+// New builds the handler: SDK clients once, here, reused by every
+// invocation. stdout receives EMF lines when that sink is chosen.
+func New(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*processor.Handler, error) {
+	retryer := func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = cfg.RetryMaxAttempts
+			if o.MaxAttempts <= 0 {
+				o.MaxAttempts = DefaultRetryMaxAttempts
+			}
+			o.MaxBackoff = cfg.RetryMaxBackoff
+			if o.MaxBackoff <= 0 {
+				o.MaxBackoff = DefaultRetryMaxBackoff
+			}
+		})
+	}
+	s3c := s3.NewFromConfig(awsCfg, func(o *s3.Options) {
+		o.UsePathStyle = cfg.S3UsePathStyle
+		o.Retryer = retryer()
+	})
+	age := sink.AgeFilter{MaxAge: cfg.MaxDatumAge}
+	var sk processor.Sink
+	switch cfg.Sink {
+	case SinkEMF:
+		sk = emf.New(stdout, &emf.Options{Namespace: cfg.Namespace, Age: age})
+	case SinkCloudWatch, "":
+		client := cw.NewFromConfig(awsCfg, func(o *cw.Options) {
+			o.Retryer = retryer()
+			switch cfg.CloudWatchProtocol {
+			case ProtocolJSON:
+				o.Protocol = awsjson.New10(schemas.GraniteServiceVersion20100801)
+				// moto_server (5.2.1), the reason to choose json, fails on
+				// gzip-compressed awsJson bodies; requests stay well under
+				// the 1 MB limit uncompressed.
+				o.DisableRequestCompression = true
+			case ProtocolQuery:
+				o.Protocol = awsquery.New(schemas.GraniteServiceVersion20100801)
+			}
+		})
+		sk = cloudwatch.New(client, &cloudwatch.Options{Namespace: cfg.Namespace, Age: age})
+	default:
+		return nil, fmt.Errorf("unknown metrics sink %q", cfg.Sink)
+	}
+	var l *ledger.Ledger
+	if cfg.IdempotencyTable != "" {
+		db := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) { o.Retryer = retryer() })
+		l = ledger.New(db, ledger.Options{Table: cfg.IdempotencyTable})
+	}
+	return processor.New(s3c, sk, l, &processor.Options{
+		Level:                cfg.Level,
+		MaxPools:             cfg.MaxPools,
+		MaxUncompressedBytes: cfg.MaxUncompressedBytes,
+		ExpectedBucketOwner:  cfg.ExpectedBucketOwner,
+		Logger:               log,
+	}), nil
+}
+
+// NewLogger returns the JSON logger. With Lambda's JSON log format
+// (AWS_LAMBDA_LOG_FORMAT=JSON) it is lambdacontext's, which adds the request
+// id and follows AWS_LAMBDA_LOG_LEVEL; otherwise an equivalent JSON handler
+// on w (Lambda's default text format would make the lines unqueryable).
+// LOG_LEVEL, when set, overrides the level either way.
+func NewLogger(cfg Config, getenv func(string) string, w io.Writer) *slog.Logger {
+	var h slog.Handler
+	if getenv("AWS_LAMBDA_LOG_FORMAT") == "JSON" {
+		h = lambdacontext.NewLogHandler()
+	} else {
+		level := slog.LevelInfo
+		switch getenv("AWS_LAMBDA_LOG_LEVEL") {
+		case "DEBUG", "TRACE":
+			level = slog.LevelDebug
+		case "WARN":
+			level = slog.LevelWarn
+		case "ERROR", "FATAL":
+			level = slog.LevelError
+		}
+		h = requestIDHandler{slog.NewJSONHandler(w, &slog.HandlerOptions{
+			Level:       minLevel(cfg, level),
+			ReplaceAttr: lambdacontext.ReplaceAttr,
+		})}
+	}
+	if cfg.LogLevel != nil {
+		h = levelHandler{Handler: h, min: *cfg.LogLevel}
+	}
+	return slog.New(h)
+}
+
+func minLevel(cfg Config, l slog.Level) slog.Level {
+	if cfg.LogLevel != nil {
+		return min(l, *cfg.LogLevel)
+	}
+	return l
+}
+
+// requestIDHandler adds the invocation's request id, as lambdacontext's
+// handler does.
+type requestIDHandler struct{ slog.Handler }
+
+func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		r.AddAttrs(slog.String("requestId", lc.AwsRequestID))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h requestIDHandler) WithAttrs(a []slog.Attr) slog.Handler {
+	return requestIDHandler{h.Handler.WithAttrs(a)}
+}
+
+func (h requestIDHandler) WithGroup(n string) slog.Handler {
+	return requestIDHandler{h.Handler.WithGroup(n)}
+}
+
+// levelHandler applies LOG_LEVEL on top of the handler's own level.
+type levelHandler struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h levelHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h levelHandler) WithAttrs(a []slog.Attr) slog.Handler {
+	return levelHandler{h.Handler.WithAttrs(a), h.min}
+}
+
+func (h levelHandler) WithGroup(n string) slog.Handler {
+	return levelHandler{h.Handler.WithGroup(n), h.min}
+}

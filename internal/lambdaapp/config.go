@@ -1,0 +1,158 @@
+package lambdaapp
+
+import (
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cognitrail/cognitrail/pkg/metric"
+)
+
+// Environment variables read by ConfigFromEnv. README documents each.
+const (
+	EnvNamespace            = "NAMESPACE"
+	EnvMetricsSink          = "METRICS_SINK"
+	EnvDetailLevel          = "DETAIL_LEVEL"
+	EnvIdempotencyTable     = "IDEMPOTENCY_TABLE"
+	EnvMaxUncompressedBytes = "MAX_UNCOMPRESSED_BYTES"
+	EnvMaxPools             = "MAX_POOLS"
+	EnvExpectedBucketOwner  = "EXPECTED_BUCKET_OWNER"
+	EnvLogLevel             = "LOG_LEVEL"
+	EnvCloudWatchProtocol   = "CLOUDWATCH_PROTOCOL"
+	EnvMaxDatumAge          = "MAX_DATUM_AGE"
+	EnvS3UsePathStyle       = "S3_USE_PATH_STYLE"
+)
+
+// Sinks.
+const (
+	SinkCloudWatch = "cloudwatch"
+	SinkEMF        = "emf"
+)
+
+// CloudWatch wire protocols.
+const (
+	ProtocolCBOR  = "cbor"  // the SDK's default, Smithy RPC v2 CBOR
+	ProtocolJSON  = "json"  // awsJson1.0
+	ProtocolQuery = "query" // awsQuery
+)
+
+// Config is the function's configuration.
+type Config struct {
+	Namespace            string
+	Sink                 string
+	Level                metric.Level
+	IdempotencyTable     string // empty: idempotency off
+	MaxUncompressedBytes int64  // 0: the engine's default
+	MaxPools             int    // 0: the engine's default
+	ExpectedBucketOwner  string
+	LogLevel             *slog.Level // nil: Lambda's own setting, else INFO
+	CloudWatchProtocol   string
+	// MaxDatumAge: 0 means CloudWatch's two weeks, negative no check.
+	MaxDatumAge    time.Duration
+	S3UsePathStyle bool
+
+	// Not from the environment: retry tuning, for tests.
+	RetryMaxAttempts int           // 0: DefaultRetryMaxAttempts
+	RetryMaxBackoff  time.Duration // 0: DefaultRetryMaxBackoff
+}
+
+// Retry defaults for the CloudWatch, S3 and DynamoDB clients.
+const (
+	// DefaultRetryMaxAttempts: one more than the SDK's 3 before an error
+	// costs a whole Lambda retry.
+	DefaultRetryMaxAttempts = 5
+	// DefaultRetryMaxBackoff keeps retries well inside a publish margin.
+	DefaultRetryMaxBackoff = 5 * time.Second
+)
+
+// ConfigFromEnv reads the configuration through getenv (os.Getenv in main).
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	c := Config{
+		Namespace:           getenv(EnvNamespace),
+		Sink:                strings.ToLower(getenv(EnvMetricsSink)),
+		IdempotencyTable:    getenv(EnvIdempotencyTable),
+		ExpectedBucketOwner: getenv(EnvExpectedBucketOwner),
+		CloudWatchProtocol:  strings.ToLower(getenv(EnvCloudWatchProtocol)),
+	}
+	if c.Namespace == "" {
+		c.Namespace = metric.DefaultNamespace
+	}
+	switch c.Sink {
+	case "":
+		c.Sink = SinkCloudWatch
+	case SinkCloudWatch, SinkEMF:
+	default:
+		return c, fmt.Errorf("%s=%q: want %s or %s", EnvMetricsSink, c.Sink, SinkCloudWatch, SinkEMF)
+	}
+	switch c.CloudWatchProtocol {
+	case "":
+		c.CloudWatchProtocol = ProtocolCBOR
+	case ProtocolCBOR, ProtocolJSON, ProtocolQuery:
+	default:
+		return c, fmt.Errorf("%s=%q: want cbor, json or query", EnvCloudWatchProtocol, c.CloudWatchProtocol)
+	}
+	var err error
+	if c.Level, err = metric.ParseLevel(getenv(EnvDetailLevel)); err != nil {
+		return c, fmt.Errorf("%s: %w", EnvDetailLevel, err)
+	}
+	if v := getenv(EnvMaxUncompressedBytes); v != "" {
+		if c.MaxUncompressedBytes, err = parseBytes(v); err != nil || c.MaxUncompressedBytes <= 0 {
+			return c, fmt.Errorf("%s=%q: want a positive byte count such as 2147483648 or 2GiB", EnvMaxUncompressedBytes, v)
+		}
+	}
+	if v := getenv(EnvMaxPools); v != "" {
+		if c.MaxPools, err = strconv.Atoi(v); err != nil || c.MaxPools <= 0 {
+			return c, fmt.Errorf("%s=%q: want a positive integer", EnvMaxPools, v)
+		}
+	}
+	if v := getenv(EnvLogLevel); v != "" {
+		var l slog.Level
+		if err := l.UnmarshalText([]byte(strings.ToUpper(v))); err != nil {
+			return c, fmt.Errorf("%s=%q: want DEBUG, INFO, WARN or ERROR", EnvLogLevel, v)
+		}
+		c.LogLevel = &l
+	}
+	switch v := strings.ToLower(getenv(EnvMaxDatumAge)); v {
+	case "":
+	case "off", "none":
+		c.MaxDatumAge = -1
+	default:
+		if c.MaxDatumAge, err = time.ParseDuration(v); err != nil || c.MaxDatumAge <= 0 {
+			return c, fmt.Errorf("%s=%q: want a duration such as 336h, or off", EnvMaxDatumAge, v)
+		}
+	}
+	switch v := strings.ToLower(getenv(EnvS3UsePathStyle)); v {
+	case "":
+		// Local endpoints (moto_server, MinIO) serve buckets by path, not by
+		// host name.
+		c.S3UsePathStyle = getenv("AWS_ENDPOINT_URL") != "" || getenv("AWS_ENDPOINT_URL_S3") != ""
+	default:
+		if c.S3UsePathStyle, err = strconv.ParseBool(v); err != nil {
+			return c, fmt.Errorf("%s=%q: want true or false", EnvS3UsePathStyle, v)
+		}
+	}
+	return c, nil
+}
+
+// parseBytes accepts a plain number or one with a KiB/MiB/GiB (or KB/MB/GB,
+// also binary) suffix.
+func parseBytes(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KIB", 1 << 10}, {"MIB", 1 << 20}, {"GIB", 1 << 30}, {"KB", 1 << 10}, {"MB", 1 << 20}, {"GB", 1 << 30}} {
+		if strings.HasSuffix(strings.ToUpper(s), u.suffix) {
+			s, mult = strings.TrimSpace(s[:len(s)-len(u.suffix)]), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, err
+	}
+	return n * mult, nil
+}

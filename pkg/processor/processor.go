@@ -1,0 +1,358 @@
+package processor
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/cognitrail/cognitrail/pkg/aggregate"
+	"github.com/cognitrail/cognitrail/pkg/ledger"
+	"github.com/cognitrail/cognitrail/pkg/metric"
+	"github.com/cognitrail/cognitrail/pkg/notification"
+	"github.com/cognitrail/cognitrail/pkg/s3object"
+	"github.com/cognitrail/cognitrail/pkg/scan"
+	"github.com/cognitrail/cognitrail/pkg/sink"
+	"github.com/cognitrail/cognitrail/pkg/trailfile"
+)
+
+// Sink publishes datums (sink/cloudwatch or sink/emf).
+type Sink interface {
+	// Batches cuts one file's datums into batches, deterministically.
+	Batches(datums []metric.Datum) [][]metric.Datum
+	// Publish publishes one batch.
+	Publish(ctx context.Context, batch []metric.Datum) (sink.Stats, error)
+}
+
+// Defaults for Options.
+const (
+	// DefaultPublishMargin is the time kept, before the invocation deadline,
+	// for publishing what was read (a few PutMetricData calls, with retries)
+	// and recording it in the ledger.
+	DefaultPublishMargin = 10 * time.Second
+	// DefaultLeaseGrace is added to the invocation deadline for the ledger
+	// lease, so that a claim outlives its invocation only briefly.
+	DefaultLeaseGrace = 30 * time.Second
+	// DefaultLease is the lease when the context has no deadline (the CLI):
+	// Lambda's longest timeout.
+	DefaultLease = 15 * time.Minute
+)
+
+// Options configure a Handler. The zero value uses the defaults.
+type Options struct {
+	// Level, MaxPools: see aggregate.Options.
+	Level    metric.Level
+	MaxPools int
+	// MaxUncompressedBytes is the per-file zip-bomb guard; zero means
+	// trailfile.DefaultMaxUncompressedBytes.
+	MaxUncompressedBytes int64
+	// ExpectedBucketOwner: see s3object.Options.
+	ExpectedBucketOwner string
+	PublishMargin       time.Duration
+	LeaseGrace          time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logger receives the JSON log lines; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Handler processes invocation events.
+type Handler struct {
+	s3     s3object.API
+	sink   Sink
+	ledger *ledger.Ledger
+	opts   Options
+	log    *slog.Logger
+}
+
+// New returns a Handler. l may be nil: idempotency is then off.
+func New(s3 s3object.API, sk Sink, l *ledger.Ledger, opts *Options) *Handler {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.PublishMargin <= 0 {
+		o.PublishMargin = DefaultPublishMargin
+	}
+	if o.LeaseGrace <= 0 {
+		o.LeaseGrace = DefaultLeaseGrace
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return &Handler{s3: s3, sink: sk, ledger: l, opts: o, log: o.Logger}
+}
+
+// Summary is the handler's response to the event shapes other than SQS
+// (which gets batchItemFailures).
+type Summary struct {
+	Shape     notification.Shape `json:"shape"`
+	Objects   int                `json:"objects"`
+	Processed int                `json:"processed"`
+	Skipped   int                `json:"skipped"`
+	Failed    int                `json:"failed"`
+}
+
+// Handle processes one invocation event. For SQS it returns an
+// events.SQSEventResponse listing the messages to retry and never an error
+// (the function's event source mapping must report batch item failures);
+// for the other shapes a Summary, and an error when some object failed
+// transiently, so that Lambda retries the event.
+func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
+	ev, err := notification.Parse(raw)
+	if err != nil {
+		h.log.ErrorContext(ctx, "event", "outcome", "rejected", "error", err.Error())
+		return nil, err
+	}
+	sum := Summary{Shape: ev.Shape}
+	var failures []events.SQSBatchItemFailure
+	var errs []error
+	skips := aggregate.New(&aggregate.Options{Level: h.opts.Level})
+	for _, m := range ev.Messages {
+		mskips := 0
+		err := m.Err
+		if err != nil {
+			h.log.ErrorContext(ctx, "message", "messageId", m.ID, "outcome", "rejected", "error", err.Error())
+		}
+		for _, s := range m.Skipped {
+			h.logSkip(ctx, m.ID, s.Object, string(s.Reason))
+			mskips++
+		}
+		for _, o := range m.Objects {
+			if err != nil && ev.Shape == notification.ShapeSQS {
+				// The message will be retried whole; don't start more of it.
+				break
+			}
+			sum.Objects++
+			res, oerr := h.object(ctx, m.ID, o)
+			switch {
+			case oerr != nil:
+				err = errors.Join(err, oerr)
+			case res == aggregate.Skipped:
+				mskips++
+			case res == aggregate.Failed:
+				sum.Failed++
+			default:
+				sum.Processed++
+			}
+		}
+		if err != nil {
+			errs = append(errs, err)
+			if m.ID != "" {
+				failures = append(failures, events.SQSBatchItemFailure{ItemIdentifier: m.ID})
+			}
+			// Its skips are counted when the retry succeeds.
+			continue
+		}
+		sum.Skipped += mskips
+		for range mskips {
+			skips.AddFile(aggregate.Skipped, h.opts.Now())
+		}
+	}
+	if sum.Skipped > 0 && (len(errs) == 0 || ev.Shape == notification.ShapeSQS) {
+		if err := h.publishAll(ctx, skips.Datums()); err != nil {
+			// Losing a skip count is better than retrying files for it.
+			h.log.WarnContext(ctx, "skip counts not published", "error", err.Error())
+		}
+	}
+	if ev.Shape == notification.ShapeSQS {
+		return events.SQSEventResponse{BatchItemFailures: failures}, nil
+	}
+	if len(errs) > 0 {
+		return sum, errors.Join(errs...)
+	}
+	return sum, nil
+}
+
+func (h *Handler) publishAll(ctx context.Context, datums []metric.Datum) error {
+	for _, b := range h.sink.Batches(datums) {
+		if _, err := h.sink.Publish(ctx, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// objectLog collects the attributes of an object's log line.
+type objectLog struct {
+	msgID     string
+	o         notification.Object
+	start     time.Time
+	res       scan.Result
+	datums    int
+	batches   int
+	resumed   int
+	attempt   int
+	stats     sink.Stats
+	versionID string
+}
+
+// object processes one object. It returns the file's outcome, or an error
+// when it failed transiently (nothing is then counted for it).
+func (h *Handler) object(ctx context.Context, msgID string, o notification.Object) (aggregate.FileOutcome, error) {
+	ol := &objectLog{msgID: msgID, o: o, start: h.opts.Now(), versionID: o.VersionID}
+	scanCtx, cancel := h.scanContext(ctx)
+	defer cancel()
+
+	var claim *ledger.Claim
+	if h.ledger != nil && o.Identity() != "" {
+		c, done, err := h.claim(ctx, o.Bucket, o.Key, o.Identity(), ol)
+		if err != nil || done {
+			return aggregate.Skipped, err
+		}
+		claim = c
+	}
+	obj, err := s3object.Open(scanCtx, h.s3, o.Bucket, o.Key, o.VersionID, &s3object.Options{ExpectedBucketOwner: h.opts.ExpectedBucketOwner})
+	if err != nil {
+		if !errors.Is(err, s3object.ErrNotFound) {
+			return 0, h.transient(ctx, claim, ol, err)
+		}
+		if h.ledger != nil && claim == nil {
+			// Without an identity there is nothing to claim; the object is
+			// gone anyway, so counting it failed once per delivery is all
+			// that can be done.
+			h.log.WarnContext(ctx, "object not found and no version to record", "bucket", o.Bucket, "key", o.Key)
+		}
+		agg := h.newAggregator()
+		agg.AddFile(aggregate.Failed, h.at(o.EventTime))
+		ol.res.Outcome, ol.res.Err = aggregate.Failed, err
+		return h.publish(ctx, claim, agg, ol)
+	}
+	defer obj.Body.Close()
+	if obj.VersionID != "" {
+		ol.versionID = obj.VersionID
+	}
+	if h.ledger != nil && claim == nil {
+		// The notification did not identify the version (CloudTrail's SNS
+		// message): claim by what S3 returned before reading the body.
+		if obj.Identity() == "" {
+			return 0, h.transient(ctx, nil, ol, errors.New("processor: S3 returned neither a version id nor an ETag"))
+		}
+		c, done, err := h.claim(ctx, o.Bucket, o.Key, obj.Identity(), ol)
+		if err != nil || done {
+			return aggregate.Skipped, err
+		}
+		claim = c
+	}
+
+	delivered := obj.LastModified
+	if delivered.IsZero() {
+		delivered = o.EventTime
+	}
+	agg := h.newAggregator()
+	res, err := scan.File(scanCtx, obj.Body, agg, &scan.Options{
+		Reader:      trailfile.Options{Name: "s3://" + o.Bucket + "/" + o.Key, MaxUncompressedBytes: h.opts.MaxUncompressedBytes},
+		DeliveredAt: delivered,
+		Now:         h.opts.Now,
+		OnRecord:    func(ev *scan.Event) { h.notable(ctx, ev) },
+	})
+	ol.res = res
+	if err != nil {
+		if scanCtx.Err() != nil && ctx.Err() == nil {
+			err = fmt.Errorf("processor: stopped reading %d ms before the invocation deadline to leave time to publish: %w",
+				h.opts.PublishMargin.Milliseconds(), err)
+		}
+		return 0, h.transient(ctx, claim, ol, err)
+	}
+	return h.publish(ctx, claim, agg, ol)
+}
+
+func (h *Handler) newAggregator() *aggregate.Aggregator {
+	return aggregate.New(&aggregate.Options{Level: h.opts.Level, MaxPools: h.opts.MaxPools})
+}
+
+// claim claims one object version; done reports an object already
+// processed (logged and to be counted as skipped).
+func (h *Handler) claim(ctx context.Context, bucket, key, identity string, ol *objectLog) (*ledger.Claim, bool, error) {
+	lease := h.opts.Now().Add(DefaultLease)
+	if dl, ok := ctx.Deadline(); ok {
+		lease = dl
+	}
+	c, err := h.ledger.Claim(ctx, ledger.ObjectID(bucket, key, identity), lease.Add(h.opts.LeaseGrace))
+	if err != nil {
+		return nil, false, h.transient(ctx, nil, ol, err)
+	}
+	if c.Done {
+		h.logSkip(ctx, ol.msgID, ol.o, "duplicate", slog.String("previousOutcome", c.Outcome))
+		return nil, true, nil
+	}
+	ol.resumed, ol.attempt = c.Resume, c.Attempt
+	return c, false, nil
+}
+
+// publish publishes a file's datums from the first unpublished batch and
+// marks the object done.
+func (h *Handler) publish(ctx context.Context, claim *ledger.Claim, agg *aggregate.Aggregator, ol *objectLog) (aggregate.FileOutcome, error) {
+	datums := agg.Datums()
+	batches := h.sink.Batches(datums)
+	ol.datums, ol.batches = len(datums), len(batches)
+	for i := ol.resumed; i < len(batches); i++ {
+		st, err := h.sink.Publish(ctx, batches[i])
+		ol.stats.Add(st)
+		if err != nil {
+			return 0, h.transient(ctx, claim, ol, err)
+		}
+		if claim != nil {
+			if err := claim.Progress(ctx, i+1); err != nil {
+				return 0, h.transient(ctx, claim, ol, err)
+			}
+		}
+	}
+	outcome := outcomeName(ol.res.Outcome)
+	if claim != nil {
+		if err := claim.Finish(ctx, outcome, len(batches)); err != nil {
+			return 0, h.transient(ctx, claim, ol, err)
+		}
+	}
+	h.logObject(ctx, ol, outcome, ol.res.Err)
+	return ol.res.Outcome, nil
+}
+
+// transient logs a failure a retry may cure, releases the claim and returns
+// the error.
+func (h *Handler) transient(ctx context.Context, claim *ledger.Claim, ol *objectLog, err error) error {
+	if claim != nil && !errors.Is(err, ledger.ErrLeaseLost) {
+		// ctx may be the one that expired: give the release its own time.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		if rerr := claim.Release(rctx); rerr != nil {
+			h.log.WarnContext(ctx, "claim not released; the retry waits for the lease to expire", "error", rerr.Error())
+		}
+		cancel()
+	}
+	h.logObject(ctx, ol, "error", err)
+	return err
+}
+
+// scanContext bounds reading so that PublishMargin is left before the
+// invocation's deadline.
+func (h *Handler) scanContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(ctx, dl.Add(-h.opts.PublishMargin))
+}
+
+func (h *Handler) at(t time.Time) time.Time {
+	if t.IsZero() {
+		return h.opts.Now()
+	}
+	return t
+}
+
+func outcomeName(o aggregate.FileOutcome) string {
+	switch o {
+	case aggregate.Skipped:
+		return "skipped"
+	case aggregate.Failed:
+		return "failed"
+	}
+	return "processed"
+}
