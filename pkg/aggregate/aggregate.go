@@ -1,12 +1,3 @@
-// Package aggregate turns classified records into CloudWatch datums: one
-// datum per metric, dimension combination and minute of eventTime, carrying
-// the minute's count (Values [1], Counts [n]) or distribution, so a file of a
-// million records becomes a few hundred datums.
-//
-// Output is deterministic: datums are sorted by name, dimensions and time,
-// and the per-pool cap keeps the busiest pools (ties broken by id), so the
-// same input always gives the same datums, which golden files and resumable
-// publishing rely on.
 package aggregate
 
 import (
