@@ -149,7 +149,9 @@ var classifyCases = []struct {
 	{"identity pool data event before eventCategory existed", record.Record{EventSource: class.SourceIdentityPool, EventName: "GetCredentialsForIdentity"},
 		func(c class.Class) error { return expect(c.Category == class.IdentityPoolData, c) }},
 	{"identity pool tag change", record.Record{EventSource: class.SourceIdentityPool, EventCategory: "Management", EventName: "TagResource"},
-		func(c class.Class) error { return expect(c.Category == class.IdentityPoolManagement && c.ConfigChange, c) }},
+		func(c class.Class) error {
+			return expect(c.Category == class.IdentityPoolManagement && c.ConfigChange, c)
+		}},
 	{"unauthenticated role call", record.Record{EventSource: "dynamodb.amazonaws.com", EventName: "Scan",
 		UserIdentity: record.UserIdentity{WebIDProvider: "cognito-identity.amazonaws.com", AMR: `["unauthenticated"]`}},
 		func(c class.Class) error {
@@ -163,7 +165,9 @@ var classifyCases = []struct {
 		func(c class.Class) error { return expect(c.Category == class.Other && c.AuthType == "", c) }},
 	{"sync call keeps its category", record.Record{EventSource: class.SourceSync, EventName: "ListRecords",
 		UserIdentity: record.UserIdentity{WebIDProvider: "cognito-identity.amazonaws.com", AMR: `["authenticated","cognito-idp"]`}},
-		func(c class.Class) error { return expect(c.Category == class.CognitoSync && c.AuthType == class.Authenticated, c) }},
+		func(c class.Class) error {
+			return expect(c.Category == class.CognitoSync && c.AuthType == class.Authenticated, c)
+		}},
 	{"STS web identity, documentation spelling", record.Record{EventSource: class.SourceSTS, EventName: "AssumeRoleWithWebIdentity",
 		UserIdentity: record.UserIdentity{IdentityProvider: "cognito-identity.amazon.com"}},
 		func(c class.Class) error { return expect(c.Category == class.STSWebIdentity, c) }},

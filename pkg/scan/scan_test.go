@@ -33,10 +33,10 @@ func TestOutcomes(t *testing.T) {
 	good := trail.String()
 	at := time.Date(2026, 11, 20, 10, 20, 0, 0, time.UTC)
 	for _, tc := range []struct {
-		name    string
-		in      string
-		outcome aggregate.FileOutcome
-		records int
+		name     string
+		in       string
+		outcome  aggregate.FileOutcome
+		records  int
 		sentinel error
 	}{
 		{"good", good, aggregate.Processed, n, nil},

@@ -246,7 +246,7 @@ func TestRawIsTheRecord(t *testing.T) {
 func TestDeliveryTime(t *testing.T) {
 	for name, want := range map[string]string{
 		"AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/20/111122223333_CloudTrail_us-east-1_20261120T1005Z_abcDEF123.json.gz": "2026-11-20T10:05:00Z",
-		"111122223333_CloudTrail_eu-west-1_20250101T0000Z_x.json.gz":                                                             "2025-01-01T00:00:00Z",
+		"111122223333_CloudTrail_eu-west-1_20250101T0000Z_x.json.gz":                                                              "2025-01-01T00:00:00Z",
 		"random.json.gz": "",
 	} {
 		got, ok := trailfile.DeliveryTime(name)
