@@ -34,7 +34,8 @@ staticcheck:
 
 ## bench: throughput, allocations and peak memory on generated trail files.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./pkg/scan/
+	$(GO) test -run '^$$' -bench 'Inflate|Scan|Naive|CPURatio' -benchmem -benchtime 5x ./pkg/scan/
+	$(GO) test -run '^$$' -bench 'LargeFile' -benchtime 1x ./pkg/scan/
 
 clean:
 	rm -rf $(BIN) .aws-sam
