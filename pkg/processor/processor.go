@@ -212,7 +212,7 @@ func (h *Handler) object(ctx context.Context, msgID string, o notification.Objec
 	obj, err := s3object.Open(scanCtx, h.s3, o.Bucket, o.Key, o.VersionID, &s3object.Options{ExpectedBucketOwner: h.opts.ExpectedBucketOwner})
 	if err != nil {
 		if !errors.Is(err, s3object.ErrNotFound) {
-			return 0, h.transient(ctx, claim, ol, err)
+			return 0, h.transient(ctx, claim, ol, h.deadlineError(ctx, scanCtx, err))
 		}
 		if h.ledger != nil && claim == nil {
 			// Without an identity there is nothing to claim; the object is
@@ -255,11 +255,7 @@ func (h *Handler) object(ctx context.Context, msgID string, o notification.Objec
 	})
 	ol.res = res
 	if err != nil {
-		if scanCtx.Err() != nil && ctx.Err() == nil {
-			err = fmt.Errorf("processor: stopped reading %d ms before the invocation deadline to leave time to publish: %w",
-				h.opts.PublishMargin.Milliseconds(), err)
-		}
-		return 0, h.transient(ctx, claim, ol, err)
+		return 0, h.transient(ctx, claim, ol, h.deadlineError(ctx, scanCtx, err))
 	}
 	return h.publish(ctx, claim, agg, ol)
 }
@@ -338,6 +334,15 @@ func (h *Handler) scanContext(ctx context.Context) (context.Context, context.Can
 		return context.WithCancel(ctx)
 	}
 	return context.WithDeadline(ctx, dl.Add(-h.opts.PublishMargin))
+}
+
+// deadlineError explains an error caused by the reading deadline.
+func (h *Handler) deadlineError(ctx, scanCtx context.Context, err error) error {
+	if scanCtx.Err() != nil && ctx.Err() == nil {
+		return fmt.Errorf("processor: stopped reading %d ms before the invocation deadline to leave time to publish: %w",
+			h.opts.PublishMargin.Milliseconds(), err)
+	}
+	return err
 }
 
 func (h *Handler) at(t time.Time) time.Time {
