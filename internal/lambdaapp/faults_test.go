@@ -24,7 +24,7 @@ type fault int
 const (
 	pass       fault = iota
 	throttle         // 400 Throttling, not forwarded
-	err5xx        // 500, not forwarded
+	err5xx           // 500, not forwarded
 	drop             // connection closed, not forwarded
 	cutBody          // forwarded; the response body is cut in half
 	lostAnswer       // forwarded (applied), then the connection is closed
