@@ -1,0 +1,129 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cw "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/cognitrail/cognitrail/internal/lambdaapp"
+	"github.com/cognitrail/cognitrail/internal/motoserver"
+	"github.com/cognitrail/cognitrail/pkg/aggregate"
+	"github.com/cognitrail/cognitrail/pkg/ledger"
+	"github.com/cognitrail/cognitrail/pkg/scan"
+)
+
+// TestInvokeSampleEvents is the README's moto_server walkthrough: the
+// sample trail files uploaded to the bucket the sample events name, every
+// sample event invoked through `cognitrail invoke`, twice.
+func TestInvokeSampleEvents(t *testing.T) {
+	srv := motoserver.StartT(t)
+	ctx := context.Background()
+	cfg := srv.AWSConfig()
+	const bucket, table = "cognitrail-example-trail", "cognitrail-idempotency"
+	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ledger.CreateTable(ctx, dynamodb.NewFromConfig(cfg), table); err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join("..", "..", "events", "trails")
+	var wantRecords float64
+	err := filepath.Walk(root, func(path string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		key, _ := filepath.Rel(root, path)
+		body, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(filepath.ToSlash(key)), Body: bytes.NewReader(body)}); err != nil {
+			return err
+		}
+		if strings.Contains(key, "/CloudTrail/") {
+			res, err := scan.File(ctx, bytes.NewReader(body), aggregate.New(nil), nil)
+			if err != nil {
+				return err
+			}
+			wantRecords += float64(res.Records)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Setenv("AWS_ENDPOINT_URL", srv.Endpoint)
+	t.Setenv("AWS_REGION", motoserver.Region)
+	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv(lambdaapp.EnvIdempotencyTable, table)
+	t.Setenv(lambdaapp.EnvCloudWatchProtocol, "json")
+	t.Setenv(lambdaapp.EnvNamespace, "CognitoTrailLocal")
+	// The samples are dated November 2026: keep them publishable whenever
+	// the test runs.
+	t.Setenv(lambdaapp.EnvMaxDatumAge, "off")
+
+	events := []string{"s3-put.json", "sqs-s3.json", "sqs-sns-s3.json", "sns-s3.json", "sns-cloudtrail.json",
+		"eventbridge-object-created.json", "s3-test-event.json"}
+	for round := range 2 {
+		for _, ev := range events {
+			var stdout, stderr bytes.Buffer
+			code := runInvoke(ctx, []string{filepath.Join("..", "..", "events", ev)}, &stdout, &stderr)
+			if code != 0 {
+				t.Fatalf("round %d, %s: exit %d\n%s", round, ev, code, stderr.String())
+			}
+			if strings.HasPrefix(ev, "sqs") && !strings.Contains(stdout.String(), `"batchItemFailures": []`) &&
+				!strings.Contains(stdout.String(), `"batchItemFailures": null`) {
+				t.Errorf("%s: response %s", ev, stdout.String())
+			}
+		}
+	}
+	// Six log files, each counted once: the EventBridge event announces a
+	// file the S3 event already did (same ETag), and round 2 repeats all.
+	got := recordsRead(t, srv)
+	if got != wantRecords {
+		t.Fatalf("RecordsRead %v, want %v", got, wantRecords)
+	}
+
+	var stderr bytes.Buffer
+	if code := runInvoke(ctx, []string{"no-such-file.json"}, &bytes.Buffer{}, &stderr); code == 0 {
+		t.Error("a missing event file succeeded")
+	}
+	if code := runInvoke(ctx, nil, &bytes.Buffer{}, &stderr); code != 2 {
+		t.Errorf("no argument: exit %d, want 2", code)
+	}
+}
+
+func recordsRead(t *testing.T, srv *motoserver.Server) float64 {
+	t.Helper()
+	// moto does not speak the SDK's default protocol (CBOR).
+	c := cw.NewFromConfig(srv.AWSConfig(), func(o *cw.Options) { setQuery(o) })
+	end := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
+	out, err := c.GetMetricStatistics(context.Background(), &cw.GetMetricStatisticsInput{
+		Namespace: aws.String("CognitoTrailLocal"), MetricName: aws.String("RecordsRead"),
+		StartTime: aws.Time(end.Add(-48 * time.Hour)), EndTime: aws.Time(end.Add(48 * time.Hour)),
+		Period: aws.Int32(86400), Statistics: []cwtypes.Statistic{cwtypes.StatisticSum},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s float64
+	for _, d := range out.Datapoints {
+		s += aws.ToFloat64(d.Sum)
+	}
+	return s
+}
