@@ -1,10 +1,14 @@
 package lambdaapp
 
 import (
+	"context"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/aws/smithy-go/transport/http/protocol/awsjson"
+	"github.com/cognitrail/cognitrail/pkg/ledger"
 )
 
 func jsonProtocol() smithyhttp.ClientProtocol {
@@ -12,3 +16,7 @@ func jsonProtocol() smithyhttp.ClientProtocol {
 }
 
 type awsConfig = aws.Config
+
+func createTable(ctx context.Context, name string) error {
+	return ledger.CreateTable(ctx, dynamodb.NewFromConfig(server.AWSConfig()), name)
+}
