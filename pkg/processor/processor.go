@@ -112,7 +112,8 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 		return nil, err
 	}
 	sum := Summary{Shape: ev.Shape}
-	var failures []events.SQSBatchItemFailure
+	// Empty, not null: "no failures" reads the same to Lambda, and better to people.
+	failures := []events.SQSBatchItemFailure{}
 	var errs []error
 	skips := aggregate.New(&aggregate.Options{Level: h.opts.Level})
 	for _, m := range ev.Messages {
