@@ -1,0 +1,67 @@
+package processor
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cognitrail/cognitrail/pkg/class"
+	"github.com/cognitrail/cognitrail/pkg/record"
+	"github.com/cognitrail/cognitrail/pkg/scan"
+)
+
+func TestNotableReason(t *testing.T) {
+	for _, c := range []struct {
+		c    class.Class
+		want string
+	}{
+		{class.Class{SignIn: true, Failed: true}, ReasonSignInFailure},
+		{class.Class{SignIn: true}, ""},
+		{class.Class{ForgotPassword: true, Failed: true}, ReasonForgotPassword},
+		{class.Class{ConfigChange: true}, ReasonConfigChange},
+		{class.Class{AuthType: class.Unauthenticated}, ReasonUnauthenticatedRoleCall},
+		{class.Class{AuthType: class.Authenticated}, ""},
+		{class.Class{}, ""},
+	} {
+		if got := notableReason(&c.c); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.c, got, c.want)
+		}
+	}
+}
+
+func TestNotableLineDropsHiddenAndEmpty(t *testing.T) {
+	var buf bytes.Buffer
+	h := New(nil, nil, nil, &Options{Logger: slog.New(slog.NewJSONHandler(&buf, nil))})
+	r := &record.Record{
+		EventTime: time.Date(2026, 11, 20, 10, 0, 43, 0, time.UTC), EventSource: "cognito-idp.amazonaws.com",
+		EventName: "InitiateAuth", SourceIPAddress: "192.0.2.65", Sub: record.HiddenValue, AWSRegion: "us-east-1",
+	}
+	c := &class.Class{Category: class.UserPoolAPI, SignIn: true, Failed: true, ErrorCode: "NotAuthorizedException", Account: "123456789012"}
+	h.notable(context.Background(), &scan.Event{Record: r, Class: c})
+	var m map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"msg": NotableMsg, "reason": ReasonSignInFailure, "eventTime": "2026-11-20T10:00:43Z",
+		"eventSource": "cognito-idp.amazonaws.com", "eventName": "InitiateAuth", "category": "user-pool-api",
+		"errorCode": "NotAuthorizedException", "sourceIPAddress": "192.0.2.65", "awsRegion": "us-east-1", "account": "123456789012",
+	}
+	for k, v := range want {
+		if m[k] != v {
+			t.Errorf("%s = %v, want %v", k, m[k], v)
+		}
+	}
+	for _, k := range []string{"sub", "userPoolId", "identityPoolId"} {
+		if _, ok := m[k]; ok {
+			t.Errorf("%s logged: %s", k, buf.String())
+		}
+	}
+	if strings.Contains(buf.String(), "HIDDEN") {
+		t.Error("hidden value logged")
+	}
+}

@@ -1,0 +1,61 @@
+package s3object
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+)
+
+type fakeS3 struct {
+	in  *s3.GetObjectInput
+	out *s3.GetObjectOutput
+	err error
+}
+
+func (f *fakeS3) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	f.in = in
+	return f.out, f.err
+}
+
+func TestOpen(t *testing.T) {
+	mod := time.Date(2026, 11, 20, 10, 17, 43, 0, time.UTC)
+	f := &fakeS3{out: &s3.GetObjectOutput{Body: io.NopCloser(strings.NewReader("x")), LastModified: &mod,
+		ETag: aws.String(`"abc"`), VersionId: aws.String("null"), ContentLength: aws.Int64(1)}}
+	o, err := Open(context.Background(), f, "b", "k", "v1", &Options{ExpectedBucketOwner: "123456789012"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(f.in.ExpectedBucketOwner) != "123456789012" || aws.ToString(f.in.VersionId) != "v1" {
+		t.Errorf("request %+v", f.in)
+	}
+	if o.ETag != "abc" || o.VersionID != "" || !o.LastModified.Equal(mod) || o.Identity() != "e:abc" {
+		t.Errorf("object %+v", o)
+	}
+}
+
+func TestNotFoundIsPermanent(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		perm bool
+	}{
+		{&types.NoSuchKey{}, true},
+		{&smithy.GenericAPIError{Code: "NoSuchVersion"}, true},
+		{&smithy.GenericAPIError{Code: "NoSuchBucket"}, false},
+		{&smithy.GenericAPIError{Code: "AccessDenied"}, false},
+		{&smithy.GenericAPIError{Code: "InternalError"}, false},
+		{errors.New("connection reset"), false},
+	} {
+		_, err := Open(context.Background(), &fakeS3{err: c.err}, "b", "k", "", nil)
+		if got := errors.Is(err, ErrNotFound); got != c.perm {
+			t.Errorf("%v: not found %v, want %v", c.err, got, c.perm)
+		}
+	}
+}
