@@ -91,6 +91,12 @@ func New(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*pr
 	}), nil
 }
 
+// MessageKey is the JSON key of a log line's message: Lambda's JSON log
+// format (lambdacontext.ReplaceAttr) renames slog's "msg". Saved queries and
+// Contributor Insights rules filter on it; TestLoggerKeys holds it to what
+// NewLogger writes.
+const MessageKey = "message"
+
 // NewLogger returns the JSON logger. With Lambda's JSON log format
 // (AWS_LAMBDA_LOG_FORMAT=JSON) it is lambdacontext's, which adds the request
 // id and follows AWS_LAMBDA_LOG_LEVEL; otherwise an equivalent JSON handler

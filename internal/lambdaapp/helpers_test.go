@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -119,7 +118,8 @@ func (e *env) handler() *processor.Handler {
 	e.t.Helper()
 	awsCfg := server.AWSConfig()
 	awsCfg.BaseEndpoint = aws.String(e.endpoint)
-	log := slog.New(slog.NewJSONHandler(&e.logs, nil))
+	// The function's own logger, so the tests read the lines users query.
+	log := NewLogger(e.cfg, func(string) string { return "" }, &e.logs)
 	h, err := New(e.cfg, awsCfg, &e.logs, log)
 	if err != nil {
 		e.t.Fatal(err)

@@ -137,7 +137,7 @@ func checkLogLines(t *testing.T, logs string) {
 		if err := json.Unmarshal([]byte(line), &m); err != nil {
 			continue
 		}
-		switch m["msg"] {
+		switch m[MessageKey] {
 		case processor.NotableMsg:
 			r, _ := m["reason"].(string)
 			reasons[r]++

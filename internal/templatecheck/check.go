@@ -11,19 +11,23 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/cognitrail/cognitrail/internal/lambdaapp"
 	"github.com/cognitrail/cognitrail/pkg/class"
 	"github.com/cognitrail/cognitrail/pkg/metric"
 	"github.com/cognitrail/cognitrail/pkg/processor"
 )
 
-// NotableEventMsg is the msg of the function's one-line-per-notable-event
+// NotableEventMsg is the message of the function's one-line-per-notable-event
 // logs, which the saved queries and Contributor Insights rules read.
 const NotableEventMsg = processor.NotableMsg
+
+// MessageKey is the JSON key of the function's log messages.
+const MessageKey = lambdaapp.MessageKey
 
 // NotableEventFields are the attributes of a notable-event log line.
 // (pkg/processor writes them; the tests cross-check its source.)
 var NotableEventFields = []string{
-	"msg", "reason", "eventTime", "eventSource", "eventName", "category",
+	MessageKey, "reason", "eventTime", "eventSource", "eventName", "category",
 	"errorCode", "sourceIPAddress", "userPoolId", "identityPoolId", "sub",
 	"awsRegion", "account",
 }
@@ -622,7 +626,7 @@ func (st *Stack) checkInsightRule(p map[string]any) error {
 		}
 		in := stringList(f["In"])
 		switch name {
-		case "msg":
+		case MessageKey:
 			msgFilter = slices.Equal(in, []string{NotableEventMsg})
 		case "reason":
 			for _, v := range in {
@@ -639,7 +643,7 @@ func (st *Stack) checkInsightRule(p map[string]any) error {
 		}
 	}
 	if !msgFilter {
-		return fmt.Errorf("RuleBody must filter $.msg In [%q]: other log lines have no such fields", NotableEventMsg)
+		return fmt.Errorf("RuleBody must filter $.%s In [%q]: other log lines have no such fields", MessageKey, NotableEventMsg)
 	}
 	return nil
 }
@@ -650,11 +654,11 @@ var (
 )
 
 // CheckLogsQuery checks a Logs Insights query over the notable-event lines:
-// it filters on msg = "cognito_event" and uses only the lines' fields (or
+// it filters on message = "cognito_event" and uses only the lines' fields (or
 // @-fields and its own aliases) in fields, filter and stats ... by.
 func CheckLogsQuery(q string) error {
-	if !regexp.MustCompile(`msg\s*=\s*"` + NotableEventMsg + `"`).MatchString(q) {
-		return fmt.Errorf("query does not filter msg = %q: %q", NotableEventMsg, q)
+	if !regexp.MustCompile(`\b` + MessageKey + `\s*=\s*"` + NotableEventMsg + `"`).MatchString(q) {
+		return fmt.Errorf("query does not filter %s = %q: %q", MessageKey, NotableEventMsg, q)
 	}
 	aliases := map[string]bool{}
 	var used []string

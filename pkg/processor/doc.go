@@ -20,7 +20,7 @@
 // rather than publishing part of it.
 //
 // Logs are JSON lines through slog: one per object, and one per notable
-// security record (msg "cognito_event") for Logs Insights queries and
+// security record (message "cognito_event") for Logs Insights queries and
 // Contributor Insights rules, ranking IPs without a metric per IP. Neither
 // ever carries request parameters, response elements, tokens, user names or
 // values Cognito hides.
