@@ -133,7 +133,7 @@ func (s *Scanner) Key() []byte {
 		}
 		return nil
 	}
-	k, _ := s.str()
+	k := s.strEnd()
 	if s.Peek() != ':' {
 		if s.err == nil && s.Pos >= len(s.Buf) {
 			s.short()
@@ -149,6 +149,13 @@ func (s *Scanner) Key() []byte {
 // str reads a string whose opening quote is at Pos and returns its raw
 // content and whether it contains a backslash escape.
 func (s *Scanner) str() (raw []byte, escaped bool) {
+	raw = s.strEnd()
+	return raw, raw != nil && bytes.IndexByte(raw, '\\') >= 0
+}
+
+// strEnd reads a string like str without looking for escapes, which keys
+// and skipped values do not need.
+func (s *Scanner) strEnd() []byte {
 	start := s.Pos + 1
 	i := start
 	for {
@@ -156,7 +163,7 @@ func (s *Scanner) str() (raw []byte, escaped bool) {
 		if j < 0 {
 			s.Pos = len(s.Buf)
 			s.short()
-			return nil, false
+			return nil
 		}
 		q := i + j
 		n := 0
@@ -165,8 +172,7 @@ func (s *Scanner) str() (raw []byte, escaped bool) {
 		}
 		if n%2 == 0 {
 			s.Pos = q + 1
-			raw = s.Buf[start:q]
-			return raw, n > 0 || bytes.IndexByte(raw, '\\') >= 0
+			return s.Buf[start:q]
 		}
 		i = q + 1
 	}
@@ -284,7 +290,7 @@ func (s *Scanner) checkLiteral(b []byte) []byte {
 func (s *Scanner) Skip() {
 	switch s.Kind() {
 	case String:
-		s.str()
+		s.strEnd()
 	case Number, Bool, Null:
 		s.literal()
 	case Object, Array:
@@ -310,7 +316,7 @@ func (s *Scanner) skipContainer() {
 		switch c {
 		case '"':
 			s.Pos = i
-			s.str()
+			s.strEnd()
 			if s.err != nil {
 				return
 			}

@@ -2,6 +2,7 @@ package aggregate
 
 import (
 	"cmp"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -37,16 +38,33 @@ type seriesKey struct {
 	minute int64
 }
 
+// signature is everything the metrics need of one record. Records are
+// counted by signature, one map operation each, and expanded into series
+// once, in Datums: a Cognito record feeds up to a dozen series, and most
+// records of a minute share a signature.
+type signature struct {
+	minute         int64
+	category       class.Category
+	failed         bool
+	signIn         bool
+	forgotPassword bool
+	configChange   bool
+	authType       class.AuthType
+	operation      string
+	errorCode      string
+	userPool       string
+	identityPool   string
+}
+
 // Aggregator accumulates records and file outcomes. It is not safe for
 // concurrent use.
 type Aggregator struct {
-	opts   Options
+	opts Options
+	sigs map[signature]float64
+	// files and invalid records, by metric name and minute
 	counts map[seriesKey]float64
 	// lag[minute][seconds] = records
 	lag map[int64]map[int64]float64
-	// hits per pool, to choose which pools keep their own series.
-	userPools, identityPools map[string]int
-	operations               map[string]int
 }
 
 // New returns an empty Aggregator.
@@ -65,33 +83,19 @@ func New(opts *Options) *Aggregator {
 		o.MaxOperations = DefaultMaxOperations
 	}
 	return &Aggregator{
-		opts:          o,
-		counts:        make(map[seriesKey]float64),
-		lag:           make(map[int64]map[int64]float64),
-		userPools:     make(map[string]int),
-		identityPools: make(map[string]int),
-		operations:    make(map[string]int),
+		opts:   o,
+		sigs:   make(map[signature]float64),
+		counts: make(map[seriesKey]float64),
+		lag:    make(map[int64]map[int64]float64),
 	}
 }
 
 func minuteOf(t time.Time) int64 { return t.Unix() / 60 }
 
-func (a *Aggregator) inc(name string, minute int64, dims ...string) {
-	k := seriesKey{name: name, minute: minute}
-	if len(dims) >= 2 {
-		k.d1, k.v1 = dims[0], dims[1]
-	}
-	if len(dims) >= 4 {
-		k.d2, k.v2 = dims[2], dims[3]
-	}
-	a.counts[k]++
-}
-
 // Add counts one record. deliveredAt, when not zero, is when the record's
 // file was delivered: the difference feeds DeliveryLagSeconds.
 func (a *Aggregator) Add(r *record.Record, c *class.Class, deliveredAt time.Time) {
 	m := minuteOf(r.EventTime)
-	a.inc(metric.RecordsRead, m)
 	if !deliveredAt.IsZero() {
 		lag := int64(math.Round(deliveredAt.Sub(r.EventTime).Seconds()))
 		if lag < 0 {
@@ -104,58 +108,91 @@ func (a *Aggregator) Add(r *record.Record, c *class.Class, deliveredAt time.Time
 		}
 		byLag[lag]++
 	}
-	cat := c.Category.String()
-	a.inc(metric.Events, m, metric.DimCategory, cat)
-	if c.Category == class.Other {
+	sig := signature{minute: m, category: c.Category}
+	if c.Category != class.Other {
+		sig = signature{
+			minute: m, category: c.Category, failed: c.Failed, signIn: c.SignIn,
+			forgotPassword: c.ForgotPassword, configChange: c.ConfigChange, authType: c.AuthType,
+			operation: c.Operation, errorCode: c.ErrorCode, userPool: c.UserPoolID, identityPool: c.IdentityPoolID,
+		}
+	}
+	a.sigs[sig]++
+}
+
+// series expands the records of one signature into the series they count in.
+type series struct {
+	a     map[seriesKey]float64
+	n     float64
+	m     int64
+	pools struct{ user, identity, ops map[string]int }
+}
+
+func (s *series) inc(name string, dims ...string) {
+	k := seriesKey{name: name, minute: s.m}
+	if len(dims) >= 2 {
+		k.d1, k.v1 = dims[0], dims[1]
+	}
+	if len(dims) >= 4 {
+		k.d2, k.v2 = dims[2], dims[3]
+	}
+	s.a[k] += s.n
+}
+
+func (a *Aggregator) expand(sig signature, n float64, out *series) {
+	out.n, out.m = n, sig.minute
+	cat := sig.category.String()
+	out.inc(metric.RecordsRead)
+	out.inc(metric.Events, metric.DimCategory, cat)
+	if sig.category == class.Other {
 		return
 	}
-	if c.Operation != "" {
-		a.operations[c.Operation]++
-		a.inc(metric.Events, m, metric.DimCategory, cat, metric.DimOperation, c.Operation)
+	if sig.operation != "" {
+		out.pools.ops[sig.operation] += int(n)
+		out.inc(metric.Events, metric.DimCategory, cat, metric.DimOperation, sig.operation)
 	}
-	if c.UserPoolID != "" {
-		a.userPools[c.UserPoolID]++
-		a.inc(metric.Events, m, metric.DimCategory, cat, metric.DimUserPoolID, c.UserPoolID)
+	if sig.userPool != "" {
+		out.pools.user[sig.userPool] += int(n)
+		out.inc(metric.Events, metric.DimCategory, cat, metric.DimUserPoolID, sig.userPool)
 	}
-	if c.IdentityPoolID != "" {
-		a.identityPools[c.IdentityPoolID]++
-		a.inc(metric.Events, m, metric.DimCategory, cat, metric.DimIdentityPoolID, c.IdentityPoolID)
+	if sig.identityPool != "" {
+		out.pools.identity[sig.identityPool] += int(n)
+		out.inc(metric.Events, metric.DimCategory, cat, metric.DimIdentityPoolID, sig.identityPool)
 	}
-	if c.Failed {
-		a.inc(metric.Errors, m, metric.DimCategory, cat)
-		code := c.ErrorCode
+	if sig.failed {
+		out.inc(metric.Errors, metric.DimCategory, cat)
+		code := sig.errorCode
 		if code == "" {
 			code = "HTTPError"
 		}
-		a.inc(metric.Errors, m, metric.DimCategory, cat, metric.DimErrorCode, code)
-		if c.SignIn {
-			a.inc(metric.SignInFailures, m)
-			if c.UserPoolID != "" {
-				a.inc(metric.SignInFailures, m, metric.DimUserPoolID, c.UserPoolID)
+		out.inc(metric.Errors, metric.DimCategory, cat, metric.DimErrorCode, code)
+		if sig.signIn {
+			out.inc(metric.SignInFailures)
+			if sig.userPool != "" {
+				out.inc(metric.SignInFailures, metric.DimUserPoolID, sig.userPool)
 			}
 		}
 	}
-	if c.ForgotPassword {
-		a.inc(metric.ForgotPasswordRequests, m)
-		if c.UserPoolID != "" {
-			a.inc(metric.ForgotPasswordRequests, m, metric.DimUserPoolID, c.UserPoolID)
+	if sig.forgotPassword {
+		out.inc(metric.ForgotPasswordRequests)
+		if sig.userPool != "" {
+			out.inc(metric.ForgotPasswordRequests, metric.DimUserPoolID, sig.userPool)
 		}
 	}
-	if c.ConfigChange {
-		name, dim, pool := metric.UserPoolConfigChanges, metric.DimUserPoolID, c.UserPoolID
-		if c.Category == class.IdentityPoolManagement {
-			name, dim, pool = metric.IdentityPoolConfigChanges, metric.DimIdentityPoolID, c.IdentityPoolID
+	if sig.configChange {
+		name, dim, pool := metric.UserPoolConfigChanges, metric.DimUserPoolID, sig.userPool
+		if sig.category == class.IdentityPoolManagement {
+			name, dim, pool = metric.IdentityPoolConfigChanges, metric.DimIdentityPoolID, sig.identityPool
 		}
-		a.inc(name, m)
-		a.inc(name, m, metric.DimOperation, c.Operation)
+		out.inc(name)
+		out.inc(name, metric.DimOperation, sig.operation)
 		if pool != "" {
-			a.inc(name, m, dim, pool)
+			out.inc(name, dim, pool)
 		}
 	}
-	if c.AuthType != "" {
-		a.inc(metric.IdentityPoolRoleCalls, m, metric.DimAuthType, string(c.AuthType))
-		if c.IdentityPoolID != "" {
-			a.inc(metric.IdentityPoolRoleCalls, m, metric.DimAuthType, string(c.AuthType), metric.DimIdentityPoolID, c.IdentityPoolID)
+	if sig.authType != "" {
+		out.inc(metric.IdentityPoolRoleCalls, metric.DimAuthType, string(sig.authType))
+		if sig.identityPool != "" {
+			out.inc(metric.IdentityPoolRoleCalls, metric.DimAuthType, string(sig.authType), metric.DimIdentityPoolID, sig.identityPool)
 		}
 	}
 }
@@ -163,7 +200,7 @@ func (a *Aggregator) Add(r *record.Record, c *class.Class, deliveredAt time.Time
 // AddInvalid counts a record that could not be used, at time at (its file's
 // delivery or processing time: the record has no usable eventTime).
 func (a *Aggregator) AddInvalid(at time.Time) {
-	a.inc(metric.RecordsInvalid, minuteOf(at))
+	a.counts[seriesKey{name: metric.RecordsInvalid, minute: minuteOf(at)}]++
 }
 
 // FileOutcome is what became of one object.
@@ -185,17 +222,22 @@ func (a *Aggregator) AddFile(o FileOutcome, at time.Time) {
 	case Failed:
 		name = metric.FilesFailed
 	}
-	a.inc(name, minuteOf(at))
+	a.counts[seriesKey{name: name, minute: minuteOf(at)}]++
 }
 
 // Datums returns the aggregated datums, sorted, at the configured level.
 func (a *Aggregator) Datums() []metric.Datum {
-	keepUser := top(a.userPools, a.opts.MaxPools)
-	keepIdentity := top(a.identityPools, a.opts.MaxPools)
-	keepOps := top(a.operations, a.opts.MaxOperations)
+	ser := &series{a: maps.Clone(a.counts)}
+	ser.pools.user, ser.pools.identity, ser.pools.ops = map[string]int{}, map[string]int{}, map[string]int{}
+	for sig, n := range a.sigs {
+		a.expand(sig, n, ser)
+	}
+	keepUser := top(ser.pools.user, a.opts.MaxPools)
+	keepIdentity := top(ser.pools.identity, a.opts.MaxPools)
+	keepOps := top(ser.pools.ops, a.opts.MaxOperations)
 	levels := levelIndex()
 	var out []metric.Datum
-	for k, n := range a.counts {
+	for k, n := range ser.a {
 		dims := k.dims()
 		if l, ok := levels[setKey(k.name, dims)]; !ok || l > a.opts.Level {
 			continue

@@ -89,6 +89,7 @@ func IsHidden(v string) bool { return v == HiddenValue || v == HiddenValueDoc }
 type Parser struct {
 	s      jsonscan.Scanner
 	intern map[string]string
+	recent [128]string
 }
 
 // maxInterned bounds the intern table; past it strings are allocated.
@@ -207,19 +208,26 @@ func (p *Parser) mayBeCognito(r *Record) bool {
 // str reads a scalar as an interned string.
 func (p *Parser) str() string {
 	raw, esc := p.s.Scalar()
-	if raw == nil {
+	if len(raw) == 0 {
 		return ""
 	}
 	if esc {
 		return p.unescape(raw)
 	}
-	if v, ok := p.intern[string(raw)]; ok {
-		return v
+	// A direct-mapped cache in front of the intern table: consecutive
+	// records repeat most values, and a compare is cheaper than a hash.
+	slot := &p.recent[(len(raw)*31+int(raw[0])+int(raw[len(raw)-1])*7)&(len(p.recent)-1)]
+	if *slot == string(raw) {
+		return *slot
 	}
-	v := string(raw)
-	if len(p.intern) < maxInterned {
-		p.intern[v] = v
+	v, ok := p.intern[string(raw)]
+	if !ok {
+		v = string(raw)
+		if len(p.intern) < maxInterned {
+			p.intern[v] = v
+		}
 	}
+	*slot = v
 	return v
 }
 
