@@ -62,7 +62,13 @@ func pick(r *rand.Rand, shapes []shape) shape {
 	return shapes[len(shapes)-1]
 }
 
-const alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+const hex = "0123456789abcdef"
+
+var words = strings.Fields(`prod staging dev app api web worker batch reports invoices users orders
+payments assets images thumbnails logs exports imports backups archive tmp cache config secrets
+us-east-1 eu-west-1 ap-southeast-2 lambda ecs eks ec2 rds dynamodb s3 sqs sns kinesis glue athena
+service role policy function bucket table queue topic stream cluster instance volume snapshot key
+alias parameter store customer tenant region account v1 v2 2026 11 20 json csv parquet gz`)
 
 // Write writes one trail file (plain JSON; wrap w in a gzip writer for a
 // compressed one) and returns the number of records written.
@@ -93,8 +99,17 @@ func Write(w io.Writer, o Options) (int, error) {
 			s = pick(r, cognito)
 		}
 		filler.Reset()
-		for i, l := 0, s.filler/2+r.IntN(s.filler+1); i < l; i++ {
-			filler.WriteByte(alnum[r.IntN(len(alnum))])
+		for l := s.filler/2 + r.IntN(s.filler+1); filler.Len() < l; {
+			// Real trail values are mostly names, paths and ARNs that recur,
+			// with some random ids: about as compressible as real files.
+			if r.IntN(4) == 0 {
+				for range 8 {
+					filler.WriteByte(hex[r.IntN(len(hex))])
+				}
+			} else {
+				filler.WriteString(words[r.IntN(len(words))])
+			}
+			filler.WriteByte('-')
 		}
 		t := o.Start.Add(time.Duration(count%600) * time.Second).Format(time.RFC3339)
 		id := fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", r.Uint32(), r.Uint32()&0xffff, r.Uint32()&0xfff, r.Uint32()&0xfff, r.Uint64()&0xffffffffffff)
