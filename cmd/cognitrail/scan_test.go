@@ -5,36 +5,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/cognitrail/cognitrail/internal/golden"
 	"github.com/cognitrail/cognitrail/pkg/class"
 	"github.com/cognitrail/cognitrail/pkg/metric"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
-
-func checkGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		os.MkdirAll("testdata", 0o755)
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (run go test -update if intended):\n%s", path, got)
-	}
-}
 
 func scanOut(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
@@ -51,7 +30,7 @@ func TestScanSamplesGolden(t *testing.T) {
 		if rc != exitOK {
 			t.Fatalf("%s: exit %d: %s", format, rc, errs)
 		}
-		checkGolden(t, "scan-samples."+format, []byte(out))
+		golden.Check(t, filepath.Join("testdata", "scan-samples."+format), []byte(out))
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,11 +11,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cognitrail/cognitrail/internal/golden"
 	"github.com/cognitrail/cognitrail/pkg/class"
 	"github.com/cognitrail/cognitrail/pkg/record"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // groupOf is the oracle for the published-shape records: each file's name
 // says which documentation group it was taken from (see testdata/aws/
@@ -67,7 +65,7 @@ func TestPublishedRecords(t *testing.T) {
 	if len(files) < 30 {
 		t.Fatalf("only %d records in testdata/aws", len(files))
 	}
-	var golden bytes.Buffer
+	var out bytes.Buffer
 	seen := map[class.Category]bool{}
 	for _, f := range files {
 		base := filepath.Base(f)
@@ -87,38 +85,15 @@ func TestPublishedRecords(t *testing.T) {
 			t.Errorf("%s: no documentation group for this file name", base)
 		}
 		line, _ := json.Marshal(goldenRow{base, c})
-		golden.Write(line)
-		golden.WriteByte('\n')
+		out.Write(line)
+		out.WriteByte('\n')
 	}
 	for _, cat := range class.Categories() {
 		if !seen[cat] {
 			t.Errorf("no published record classified as %s", cat)
 		}
 	}
-	checkGolden(t, "testdata/classes.golden", golden.Bytes())
-}
-
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-		for i := range min(len(gl), len(wl)) {
-			if gl[i] != wl[i] {
-				t.Fatalf("%s differs at line %d:\n got %s\nwant %s\n(run go test -update if the change is intended)", path, i+1, gl[i], wl[i])
-			}
-		}
-		t.Fatalf("%s: %d lines, want %d (run go test -update if intended)", path, len(gl), len(wl))
-	}
+	golden.Check(t, "testdata/classes.golden", out.Bytes())
 }
 
 // classifyCases pin the rules that the published records do not all show.

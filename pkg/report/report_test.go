@@ -6,7 +6,6 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -19,14 +18,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cognitrail/cognitrail/internal/golden"
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
 	"github.com/cognitrail/cognitrail/pkg/class"
 	"github.com/cognitrail/cognitrail/pkg/record"
 	"github.com/cognitrail/cognitrail/pkg/scan"
 	"github.com/cognitrail/cognitrail/pkg/trailfile"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current code")
 
 const (
 	awsDir     = "../class/testdata/aws"
@@ -108,24 +106,6 @@ func samplesReport(t *testing.T) *Report {
 	return b.Report()
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./pkg/report -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file; if the change is intended, run go test ./pkg/report -update and review the diff\n--- got ---\n%s", path, got)
-	}
-}
-
 func TestGolden(t *testing.T) {
 	for name, rep := range map[string]func(*testing.T) *Report{"aws": awsReport, "samples": samplesReport} {
 		t.Run(name, func(t *testing.T) {
@@ -137,8 +117,8 @@ func TestGolden(t *testing.T) {
 			if err := r.WriteJSON(&js); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, name+"-text", text.Bytes())
-			golden(t, name+"-json", js.Bytes())
+			golden.Check(t, filepath.Join("testdata", name+"-text.golden"), text.Bytes())
+			golden.Check(t, filepath.Join("testdata", name+"-json.golden"), js.Bytes())
 		})
 	}
 }
