@@ -37,14 +37,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	if motoserver.Available() {
-		server, serverErr = motoserver.Start()
-	}
-	code := m.Run()
-	if server != nil {
-		server.Stop()
-	}
-	os.Exit(code)
+	motoserver.Main(m, func(s *motoserver.Server, err error) { server, serverErr = s, err })
 }
 
 const bucket = "cognitrail-it-trail"

@@ -187,3 +187,21 @@ func (s *Server) AWSConfig() aws.Config {
 		Credentials:  credentials.NewStaticCredentialsProvider("testing", "testing", ""),
 	}
 }
+
+// Main is a test binary's TestMain for packages that share one server: it
+// starts moto_server when it is installed, hands it (or the error) to set,
+// runs the tests, stops the server and exits. Tests still call Require, so
+// a missing server skips them, or fails them under CI.
+func Main(m *testing.M, set func(*Server, error)) {
+	var s *Server
+	var err error
+	if Available() {
+		s, err = Start()
+	}
+	set(s, err)
+	code := m.Run()
+	if s != nil {
+		s.Stop()
+	}
+	os.Exit(code)
+}

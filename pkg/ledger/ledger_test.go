@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -22,14 +21,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	if motoserver.Available() {
-		server, serverErr = motoserver.Start()
-	}
-	code := m.Run()
-	if server != nil {
-		server.Stop()
-	}
-	os.Exit(code)
+	motoserver.Main(m, func(s *motoserver.Server, err error) { server, serverErr = s, err })
 }
 
 var tableSeq atomic.Int32
