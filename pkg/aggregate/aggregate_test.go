@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -246,31 +245,5 @@ func TestFileOutcomes(t *testing.T) {
 	want := map[string]float64{metric.FilesProcessed: 2, metric.FilesSkipped: 1, metric.FilesFailed: 1, metric.RecordsInvalid: 1}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %v, want %v", got, want)
-	}
-}
-
-func TestCatalogIsWellFormed(t *testing.T) {
-	seen := map[string]bool{}
-	for _, s := range metric.Catalog {
-		if seen[s.Name] {
-			t.Errorf("%s twice", s.Name)
-		}
-		seen[s.Name] = true
-		if len(s.Sets) == 0 || s.Description == "" {
-			t.Errorf("%s: no dimension sets or description", s.Name)
-		}
-		hasBasic := false
-		for _, set := range s.Sets {
-			if !slices.IsSorted(set.Names) {
-				t.Errorf("%s %v: dimension names not sorted", s.Name, set.Names)
-			}
-			hasBasic = hasBasic || set.Level == metric.Basic
-		}
-		if !hasBasic {
-			t.Errorf("%s: nothing published at the basic level", s.Name)
-		}
-		if strings.TrimSpace(string(s.Unit)) == "" {
-			t.Errorf("%s: no unit", s.Name)
-		}
 	}
 }
