@@ -20,6 +20,7 @@ import (
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
 	"github.com/cognitrail/cognitrail/pkg/class"
 	"github.com/cognitrail/cognitrail/pkg/metric"
+	"github.com/cognitrail/cognitrail/pkg/notification"
 	"github.com/cognitrail/cognitrail/pkg/scan"
 	"github.com/cognitrail/cognitrail/pkg/trailfile"
 )
@@ -56,13 +57,13 @@ func collectInputs(paths []string) ([]input, error) {
 			if d.IsDir() || !isTrailName(path) {
 				return nil
 			}
-			// The same keys the Lambda skips: digest files are not logs, and
+			// The Lambda's key rules: digest files are not logs, and
 			// Insights files hold no Cognito activity.
 			in := input{path: path}
-			switch slash := filepath.ToSlash(path); {
-			case strings.Contains(slash, "/CloudTrail-Digest/"):
+			switch notification.ParseKey(filepath.ToSlash(path)).Kind {
+			case notification.KindDigest:
 				in.skip = "digest file"
-			case strings.Contains(slash, "/CloudTrail-Insight/"):
+			case notification.KindInsight:
 				in.skip = "Insights file"
 			}
 			out = append(out, in)
