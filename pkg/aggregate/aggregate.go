@@ -235,7 +235,6 @@ func (a *Aggregator) Datums() []metric.Datum {
 	keepUser := top(ser.pools.user, a.opts.MaxPools)
 	keepIdentity := top(ser.pools.identity, a.opts.MaxPools)
 	keepOps := top(ser.pools.ops, a.opts.MaxOperations)
-	levels := levelIndex()
 	var out []metric.Datum
 	for k, n := range ser.a {
 		dims := k.dims()
@@ -323,7 +322,10 @@ func setKey(name string, dims []metric.Dimension) string {
 	return b.String()
 }
 
-// levelIndex maps "Name|Dim|Dim" to the level its dimension set is published at.
+// levels maps "Name|Dim|Dim" to the level its dimension set is published
+// at. The catalog is fixed, so it is built once, not per Datums call.
+var levels = levelIndex()
+
 func levelIndex() map[string]metric.Level {
 	m := make(map[string]metric.Level)
 	for _, s := range metric.Catalog {
