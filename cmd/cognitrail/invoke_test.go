@@ -78,7 +78,7 @@ func TestInvokeSampleEvents(t *testing.T) {
 	t.Setenv(lambdaapp.EnvMaxDatumAge, "off")
 
 	events := []string{"s3-put.json", "sqs-s3.json", "sqs-sns-s3.json", "sns-s3.json", "sns-cloudtrail.json",
-		"eventbridge-object-created.json", "s3-test-event.json"}
+		"eventbridge-object-created.json", "s3-test-event.json", "s3-batch-v1.json", "s3-batch-v2.json"}
 	for round := range 2 {
 		for _, ev := range events {
 			var stdout, stderr bytes.Buffer
@@ -89,10 +89,15 @@ func TestInvokeSampleEvents(t *testing.T) {
 			if strings.HasPrefix(ev, "sqs") && !strings.Contains(stdout.String(), `"batchItemFailures": []`) {
 				t.Errorf("%s: response %s", ev, stdout.String())
 			}
+			if strings.HasPrefix(ev, "s3-batch") && (!strings.Contains(stdout.String(), `"resultCode": "Succeeded"`) ||
+				strings.Contains(stdout.String(), `"resultCode": "PermanentFailure"`) || strings.Contains(stdout.String(), `"resultCode": "TemporaryFailure"`)) {
+				t.Errorf("%s: response %s", ev, stdout.String())
+			}
 		}
 	}
-	// Six log files, each counted once: the EventBridge event announces a
-	// file the S3 event already did (same ETag), and round 2 repeats all.
+	// Six log files, each counted once: the EventBridge event and the S3
+	// Batch Operations tasks announce files other events already did (same
+	// ETag), and round 2 repeats all.
 	got := recordsRead(t, srv)
 	if got != wantRecords {
 		t.Fatalf("RecordsRead %v, want %v", got, wantRecords)

@@ -8,7 +8,10 @@
 //   - SNS messages carrying an S3 notification, or CloudTrail's own
 //     notification {"s3Bucket": ..., "s3ObjectKey": [...]};
 //   - EventBridge "Object Created" events (S3 -> EventBridge), for trail
-//     buckets whose notification configuration is already taken.
+//     buckets whose notification configuration is already taken;
+//   - S3 Batch Operations "Invoke AWS Lambda function" events (invocation
+//     schema 1.0 and 2.0), one Message per task, for reprocessing objects
+//     already in a bucket.
 //
 // S3 notifications URL-encode object keys the way HTML forms do ("red
 // flower.gz" arrives as "red+flower.gz", a literal plus as %2B); keys are
@@ -21,5 +24,6 @@
 // them.
 //
 // SQS messages are kept apart (Event.Messages, with their message ids) so a
-// handler can report batchItemFailures for exactly the messages that failed.
+// handler can report batchItemFailures for exactly the messages that failed;
+// S3 Batch Operations tasks likewise, so it can answer a result code per task.
 package notification

@@ -91,8 +91,8 @@ type Skip struct {
 // Message is what one SQS message carried, or the whole event for the other
 // shapes.
 type Message struct {
-	// ID is the SQS message id ("" for the other shapes): what
-	// batchItemFailures reports.
+	// ID is the SQS message id, what batchItemFailures reports, or the S3
+	// Batch Operations task id; "" for the other shapes.
 	ID      string
 	Objects []Object
 	Skipped []Skip
@@ -105,6 +105,8 @@ type Message struct {
 type Event struct {
 	Shape    Shape
 	Messages []Message
+	// Batch is set for ShapeS3Batch only.
+	Batch *BatchJob
 }
 
 // ErrUnknownShape is returned for an event that is none of the accepted
@@ -119,6 +121,9 @@ func Parse(raw []byte) (*Event, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &top); err != nil {
 		return nil, fmt.Errorf("notification: event is not a JSON object: %w", err)
+	}
+	if isBatch(top) {
+		return parseBatch(raw)
 	}
 	if recs, ok := top["Records"]; ok {
 		var records []map[string]json.RawMessage

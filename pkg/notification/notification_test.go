@@ -47,6 +47,22 @@ func ebJSON(detailType, key string, size int) string {
 		`"detail":{"version":"0","bucket":{"name":"trail-bucket"},"object":{"key":` + quote(key) + `,"size":` + itoa(size) + `,"etag":"0123abcd","version-id":"v1","sequencer":"00673D"}}}`
 }
 
+func batchV1(tasks ...string) string {
+	return `{"invocationSchemaVersion":"1.0","invocationId":"inv1","job":{"id":"job1"},"tasks":[` + strings.Join(tasks, ",") + `]}`
+}
+
+func batchV2(tasks ...string) string {
+	return `{"invocationSchemaVersion":"2.0","invocationId":"inv2","job":{"id":"job2","userArguments":{"k":"v"}},"tasks":[` + strings.Join(tasks, ",") + `]}`
+}
+
+func taskV1(id, key string) string {
+	return `{"taskId":` + quote(id) + `,"s3Key":` + quote(key) + `,"s3VersionId":null,"s3BucketArn":"arn:aws:s3:::trail-bucket"}`
+}
+
+func taskV2(id, key, version string) string {
+	return `{"taskId":` + quote(id) + `,"s3Key":` + quote(key) + `,"s3VersionId":` + quote(version) + `,"s3Bucket":"trail-bucket"}`
+}
+
 func quote(s string) string { b, _ := json.Marshal(s); return string(b) }
 func itoa(i int) string     { b, _ := json.Marshal(i); return string(b) }
 
@@ -93,6 +109,15 @@ var cases = []struct {
 		want{shape: ShapeEventBridge, keys: [][]string{{"AWSLogs/o-a1b2c3d4e5/123456789012/CloudTrail/eu-west-1/a b.json.gz"}}}},
 	{"eventbridge other type", ebJSON("Object Deleted", logKey, 10), want{shape: ShapeEventBridge, keys: [][]string{nil}, skips: [][]Reason{{ReasonNotCreated}}}},
 	{"eventbridge empty object", ebJSON("Object Created", logKey, 0), want{shape: ShapeEventBridge, keys: [][]string{nil}, skips: [][]Reason{{ReasonEmpty}}}},
+	{"s3 batch 1.0", batchV1(taskV1("t1", logKey)), want{shape: ShapeS3Batch, keys: [][]string{{logKey}}}},
+	{"s3 batch 1.0 keys are decoded", batchV1(taskV1("t1", "AWSLogs/123456789012/CloudTrail/us-east-1/my+file%2B1.json.gz")),
+		want{shape: ShapeS3Batch, keys: [][]string{{"AWSLogs/123456789012/CloudTrail/us-east-1/my file+1.json.gz"}}}},
+	{"s3 batch 2.0 several tasks", batchV2(taskV2("t1", orgKey, "v1"), taskV2("t2", digest, ""), taskV2("t3", "", "")),
+		want{shape: ShapeS3Batch, keys: [][]string{{orgKey}, nil, nil}, skips: [][]Reason{nil, {ReasonDigest}, nil}, msgErrs: []bool{false, false, true}}},
+	{"s3 batch bucket ARN not S3", batchV1(strings.Replace(taskV1("t1", logKey), "arn:aws:s3:::", "arn:aws:sqs:us-east-1:1:", 1)),
+		want{shape: ShapeS3Batch, keys: [][]string{nil}, msgErrs: []bool{true}}},
+	{"s3 batch unknown schema", strings.Replace(batchV1(taskV1("t1", logKey)), `"1.0"`, `"3.0"`, 1), want{err: true}},
+	{"s3 batch task without id", batchV1(taskV1("", logKey)), want{err: true}},
 	{"unknown shape", `{"foo":"bar"}`, want{err: true}},
 	{"not an object", `[1,2]`, want{err: true}},
 	{"s3 record without key", `{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{}}}]}`, want{err: true}},
@@ -143,9 +168,12 @@ func TestParse(t *testing.T) {
 				if (m.Err != nil) != wantErr {
 					t.Errorf("message %d: err %v, want error %v", i, m.Err, wantErr)
 				}
-				if ev.Shape == ShapeSQS && m.ID == "" {
-					t.Errorf("message %d: no SQS message id", i)
+				if (ev.Shape == ShapeSQS || ev.Shape == ShapeS3Batch) && m.ID == "" {
+					t.Errorf("message %d: no SQS message or task id", i)
 				}
+			}
+			if (ev.Batch != nil) != (ev.Shape == ShapeS3Batch) {
+				t.Errorf("shape %s with Batch %+v", ev.Shape, ev.Batch)
 			}
 		})
 	}
@@ -177,6 +205,41 @@ func TestObjectFields(t *testing.T) {
 	}
 	if o := ev.Messages[0].Objects[0]; o.Size != -1 || o.Identity() != "" || o.EventTime.IsZero() {
 		t.Errorf("CloudTrail SNS object %+v", o)
+	}
+}
+
+// TestBatchJob: the job fields the handler echoes, and the bucket taken
+// from an ARN (1.0) or a name (2.0), with the version id.
+func TestBatchJob(t *testing.T) {
+	ev, err := Parse([]byte(batchV2(taskV2("t1", logKey, "3HL4kqtJlcpXroDTDmJ"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := ev.Batch; b.SchemaVersion != "2.0" || b.InvocationID != "inv2" || b.JobID != "job2" || b.UserArguments["k"] != "v" {
+		t.Errorf("job %+v", b)
+	}
+	if o := ev.Messages[0].Objects[0]; o.Bucket != "trail-bucket" || o.VersionID != "3HL4kqtJlcpXroDTDmJ" || o.Identity() != "v:3HL4kqtJlcpXroDTDmJ" {
+		t.Errorf("object %+v", o)
+	}
+	ev, err = Parse([]byte(batchV1(taskV1("t1", logKey))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No version in the manifest: no identity, so the handler claims by
+	// what S3 returns, as for CloudTrail's SNS message.
+	if o := ev.Messages[0].Objects[0]; o.Bucket != "trail-bucket" || o.Identity() != "" || ev.Messages[0].ID != "t1" {
+		t.Errorf("object %+v", o)
+	}
+	for arn, want := range map[string]string{
+		"arn:aws:s3:::b":                       "b",
+		"arn:aws-cn:s3:::b.c":                  "b.c",
+		"arn:aws:s3:us-east-1:0123456788:b":    "b",
+		"b":                                    "",
+		"arn:aws:sqs:us-east-1:123456789012:q": "",
+	} {
+		if got := bucketFromARN(arn); got != want {
+			t.Errorf("bucketFromARN(%q) = %q, want %q", arn, got, want)
+		}
 	}
 }
 
@@ -216,6 +279,8 @@ func TestSampleEvents(t *testing.T) {
 		"sns-s3.json":                     {ShapeSNS, 1, 0},
 		"sns-cloudtrail.json":             {ShapeSNS, 1, 0},
 		"eventbridge-object-created.json": {ShapeEventBridge, 1, 0},
+		"s3-batch-v1.json":                {ShapeS3Batch, 1, 0},
+		"s3-batch-v2.json":                {ShapeS3Batch, 1, 0},
 	}
 	for name, w := range want {
 		raw, err := os.ReadFile(filepath.Join("..", "..", "events", name))
@@ -267,8 +332,8 @@ func FuzzParse(f *testing.F) {
 			if m.Err != nil && (len(m.Objects) > 0 || len(m.Skipped) > 0) {
 				t.Fatal("a failed message still announces objects")
 			}
-			if ev.Shape == ShapeSQS && m.ID == "" {
-				t.Fatal("SQS message without id")
+			if (ev.Shape == ShapeSQS || ev.Shape == ShapeS3Batch) && m.ID == "" {
+				t.Fatal("SQS message or batch task without id")
 			}
 			for _, o := range m.Objects {
 				if o.Bucket == "" || o.Key == "" || strings.HasSuffix(o.Key, "/") || o.Size == 0 {

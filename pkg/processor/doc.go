@@ -15,6 +15,12 @@
 //     Lambda retries the event (for SQS: that message, in batchItemFailures)
 //     and, at the end, sends it to the failure destination or DLQ.
 //
+// S3 Batch Operations events get a result code per task instead of an error:
+// Succeeded (processed or skipped), PermanentFailure (counted in FilesFailed,
+// or a task naming no object) and TemporaryFailure (transient: the job
+// retries the task), so a job over millions of objects reports exactly which
+// ones to look at.
+//
 // Reading stops at the invocation deadline minus a margin for publishing; a
 // file not read by then fails cleanly as transient (nothing of it published)
 // rather than publishing part of it.

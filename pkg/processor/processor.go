@@ -103,8 +103,9 @@ type Summary struct {
 // Handle processes one invocation event. For SQS it returns an
 // events.SQSEventResponse listing the messages to retry and never an error
 // (the function's event source mapping must report batch item failures);
-// for the other shapes a Summary, and an error when some object failed
-// transiently, so that Lambda retries the event.
+// for S3 Batch Operations an events.S3BatchJobResponse with a result code
+// per task and never an error; for the other shapes a Summary, and an error
+// when some object failed transiently, so that Lambda retries the event.
 func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
 	ev, err := notification.Parse(raw)
 	if err != nil {
@@ -116,8 +117,10 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 	failures := []events.SQSBatchItemFailure{}
 	var errs []error
 	skips := aggregate.New(&aggregate.Options{Level: h.opts.Level})
+	var tasks []events.S3BatchJobResult
 	for _, m := range ev.Messages {
 		mskips := 0
+		var tally taskTally
 		err := m.Err
 		if err != nil {
 			h.log.ErrorContext(ctx, "message", "messageId", m.ID, "outcome", "rejected", "error", err.Error())
@@ -140,9 +143,14 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 				mskips++
 			case res == aggregate.Failed:
 				sum.Failed++
+				tally.failed++
 			default:
 				sum.Processed++
+				tally.processed++
 			}
+		}
+		if ev.Batch != nil {
+			tasks = append(tasks, batchResult(m, tally, mskips, err))
 		}
 		if err != nil {
 			errs = append(errs, err)
@@ -157,7 +165,10 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 			skips.AddFile(aggregate.Skipped, h.opts.Now())
 		}
 	}
-	if sum.Skipped > 0 && (len(errs) == 0 || ev.Shape == notification.ShapeSQS) {
+	// SQS messages and batch tasks are retried one by one: the skips of the
+	// others are counted now.
+	perMessage := ev.Shape == notification.ShapeSQS || ev.Batch != nil
+	if sum.Skipped > 0 && (len(errs) == 0 || perMessage) {
 		if err := h.publishAll(ctx, skips.Datums()); err != nil {
 			// Losing a skip count is better than retrying files for it.
 			h.log.WarnContext(ctx, "skip counts not published", "error", err.Error())
@@ -165,6 +176,9 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 	}
 	if ev.Shape == notification.ShapeSQS {
 		return events.SQSEventResponse{BatchItemFailures: failures}, nil
+	}
+	if ev.Batch != nil {
+		return batchResponse(ev.Batch, tasks), nil
 	}
 	if len(errs) > 0 {
 		return sum, errors.Join(errs...)
