@@ -61,7 +61,7 @@ lint-template:
 	fi; \
 	set -e; \
 	$(CFN_LINT) template.yaml; \
-	$(CFN_LINT) --parameters TrailSource=new-bucket CreateTrail=true LogIdentityPoolDataEvents=true EnableAthena=true -- template.yaml; \
+	$(CFN_LINT) --parameters TrailSource=new-bucket CreateTrail=true LogIdentityPoolDataEvents=true EnableAthena=true EnableBatchOperationsRole=true -- template.yaml; \
 	$(CFN_LINT) --parameters TrailSource=existing-bucket ExistingTrailBucketName=example-trail-bucket TrailKeyPrefix=org DetailLevel=basic EnableIdempotency=false -- template.yaml; \
 	echo "cfn-lint: template.yaml clean"
 

@@ -51,9 +51,11 @@ func isBatch(top map[string]json.RawMessage) bool {
 // bucket or key is a Message with Err (it fails the same way on every
 // retry); the event itself fails only when it is not the documented shape.
 //
-// Keys are URL-decoded like S3 notification keys: S3 Batch Operations passes
-// the manifest's keys URL-encoded (the User Guide's examples decode them with
-// unquote_plus, in both schemas), and a CSV manifest must hold them encoded.
+// Keys are URL-decoded like S3 notification keys: in schema 1.0 S3 Batch
+// Operations passes the manifest's keys URL-encoded (a CSV manifest holds
+// them encoded too). Schema 2.0 is decoded the same way; for the characters
+// CloudTrail puts in its keys (letters, digits, "_-./") the encoded and
+// decoded forms are the same, so either reading finds the object.
 func parseBatch(raw []byte) (*Event, error) {
 	var b batchEvent
 	if err := json.Unmarshal(raw, &b); err != nil {
