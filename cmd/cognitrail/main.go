@@ -8,6 +8,7 @@
 //	cognitrail scan [--format table|json|jsonl] PATH...
 //	cognitrail report [--format text|json] PATH...
 //	cognitrail invoke EVENT.json
+//	cognitrail backfill s3://BUCKET[/PREFIX] [--since T] [--until T] [--concurrency N] [--publish]
 //
 // A PATH is a trail file (gzip or plain JSON), a directory (walked
 // recursively; digest files are skipped) or "-" for standard input.
@@ -33,15 +34,17 @@ const (
   cognitrail scan [--format table|json|jsonl] PATH...
   cognitrail report [--format text|json] PATH...
   cognitrail invoke EVENT.json
+  cognitrail backfill s3://BUCKET[/PREFIX] [--since T] [--until T] [--concurrency N] [--publish]
 
 PATH is a trail file (gzip or JSON), a directory (walked recursively) or - for stdin.
 `
 )
 
 var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) int{
-	"scan":   runScan,
-	"report": runReport,
-	"invoke": runInvoke,
+	"scan":     runScan,
+	"report":   runReport,
+	"invoke":   runInvoke,
+	"backfill": runBackfill,
 }
 
 func main() {
