@@ -236,8 +236,7 @@ func publishFloor(now time.Time, maxAge time.Duration) time.Time {
 
 // backfillResult is what a worker did with one file.
 type backfillResult struct {
-	fo  fileOutcome
-	agg *aggregate.Aggregator // summary mode: the worker's aggregator
+	fo fileOutcome
 	// transient: a retry (a rerun) may succeed; nothing was counted.
 	transient bool
 }
