@@ -75,7 +75,10 @@ type Resolver struct {
 	known map[string]string
 	// missed are clients a listing did not find, so that they prompt no
 	// second listing before RelistAfter.
-	missed   map[string]bool
+	missed map[string]bool
+	// unsaved are clients a listing found that the Store has not been
+	// given: only those a trail asks for are written, not whole listings.
+	unsaved  map[string]bool
 	listed   time.Time // last complete listing; zero: none since cold start
 	nextCall time.Time
 	// Stats, for logs and tests.
@@ -105,7 +108,7 @@ func New(opts *Options) *Resolver {
 	if o.Wait == nil {
 		o.Wait = wait
 	}
-	r := &Resolver{opts: o, known: map[string]string{}, missed: map[string]bool{}}
+	r := &Resolver{opts: o, known: map[string]string{}, missed: map[string]bool{}, unsaved: map[string]bool{}}
 	for c, p := range o.Static {
 		r.known[c] = p
 	}
@@ -142,6 +145,7 @@ func (r *Resolver) Learn(client, pool string) {
 	r.mu.Lock()
 	r.known[client] = pool
 	delete(r.missed, client)
+	delete(r.unsaved, client)
 	r.mu.Unlock()
 }
 
@@ -152,6 +156,9 @@ func (r *Resolver) Resolve(ctx context.Context, client string) (string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if p, ok := r.known[client]; ok {
+		if r.unsaved[client] {
+			return p, r.save(ctx, client, p)
+		}
 		return p, nil
 	}
 	var errs []error
@@ -177,13 +184,20 @@ func (r *Resolver) Resolve(ctx context.Context, client string) (string, error) {
 		r.missed[client] = true
 		return "", errors.Join(errs...)
 	}
-	if r.opts.Store != nil {
-		if err := r.opts.Store.Put(ctx, client, p); err != nil {
-			r.stats.StoreErrors++
-			errs = append(errs, fmt.Errorf("clientpool: cache client %s: %w", client, err))
-		}
+	return p, errors.Join(append(errs, r.save(ctx, client, p))...)
+}
+
+// save gives a looked-up pair to the Store.
+func (r *Resolver) save(ctx context.Context, client, pool string) error {
+	delete(r.unsaved, client)
+	if r.opts.Store == nil {
+		return nil
 	}
-	return p, errors.Join(errs...)
+	if err := r.opts.Store.Put(ctx, client, pool); err != nil {
+		r.stats.StoreErrors++
+		return fmt.Errorf("clientpool: cache client %s: %w", client, err)
+	}
+	return nil
 }
 
 // shouldList: once per cold start, then for a never-seen client at most
@@ -233,7 +247,10 @@ func (r *Resolver) list(ctx context.Context) error {
 			}
 			for _, c := range out.UserPoolClients {
 				if id := aws.ToString(c.ClientId); record.IsClientID(id) {
-					r.known[id] = pool
+					if r.known[id] != pool {
+						r.known[id] = pool
+						r.unsaved[id] = true
+					}
 					delete(r.missed, id)
 				}
 			}

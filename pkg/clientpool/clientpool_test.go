@@ -170,12 +170,19 @@ func TestStoreSurvivesColdStarts(t *testing.T) {
 	if p, _ := first.Resolve(ctx, "a2"); p != "us-east-1_A" || st.m["a2"] != "us-east-1_A" {
 		t.Fatalf("a2: %q, stored %v", p, st.m)
 	}
+	// a1 came with a2's listing: stored when a trail asks for it.
+	first.Resolve(ctx, "a1")
+	if st.m["a1"] != "us-east-1_A" || st.m["a3"] != "" {
+		t.Errorf("stored %v, want a1 and a2 only", st.m)
+	}
 	calls := f.poolCalls
 	second := clientpool.New(&clientpool.Options{Lookup: f, Store: st})
-	if p, _ := second.Resolve(ctx, "a2"); p != "us-east-1_A" || f.poolCalls != calls {
-		t.Errorf("after a cold start: %q, %d more listings", p, f.poolCalls-calls)
+	for _, c := range []string{"a1", "a2"} {
+		if p, _ := second.Resolve(ctx, c); p != "us-east-1_A" || f.poolCalls != calls {
+			t.Errorf("%s after a cold start: %q, %d more listings", c, p, f.poolCalls-calls)
+		}
 	}
-	if s := second.Stats(); s.StoreHits != 1 || s.Listings != 0 {
+	if s := second.Stats(); s.StoreHits != 2 || s.Listings != 0 {
 		t.Errorf("stats %+v", s)
 	}
 }
