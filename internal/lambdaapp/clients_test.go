@@ -13,6 +13,7 @@ import (
 
 	"github.com/cognitrail/cognitrail/pkg/clientpool"
 	"github.com/cognitrail/cognitrail/pkg/metric"
+	"github.com/cognitrail/cognitrail/pkg/processor"
 	"github.com/cognitrail/cognitrail/pkg/record"
 )
 
@@ -134,4 +135,33 @@ func TestClientLookup(t *testing.T) {
 	if strings.Contains(e.logs.String(), "app clients not resolved") {
 		t.Errorf("throttling within the SDK's retries was reported as a failed lookup:\n%s", e.logs.String())
 	}
+}
+
+// TestFailedClientLookupFailsNoFile: ListUserPools throttled beyond the
+// SDK's retries. The file is processed, the failures are published under
+// ClientId, and the failed lookup is logged.
+func TestFailedClientLookupFailsNoFile(t *testing.T) {
+	e := newEnv(t)
+	p := newFaultProxy(t, server.Endpoint)
+	e.endpoint = p.URL
+	e.cfg.ResolveClients = true
+	p.setPlan(func(op string, n int) fault {
+		if op == "ListUserPools" {
+			return throttle
+		}
+		return pass
+	})
+	key := prefix + "123456789012_CloudTrail_us-east-1_20261121T1005Z_throttled.json.gz"
+	e.put(key, signInFile(t, time.Now().Add(-time.Hour).Truncate(time.Minute), 3, "someclient"))
+	sum, err := e.invoke(s3Event(s3Record(key, e.etag(key), 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := sum.(processor.Summary); s.Processed != 1 || s.Failed != 0 {
+		t.Errorf("summary %+v, want the file processed", s)
+	}
+	if !strings.Contains(e.logs.String(), `"message":"app clients not resolved"`) {
+		t.Error("no log line for the failed lookup")
+	}
+	e.check(e.expect([]string{key}, nil))
 }
