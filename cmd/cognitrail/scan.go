@@ -17,8 +17,12 @@ import (
 	"text/tabwriter"
 	"time"
 
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+
+	"github.com/cognitrail/cognitrail/internal/lambdaapp"
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
 	"github.com/cognitrail/cognitrail/pkg/class"
+	"github.com/cognitrail/cognitrail/pkg/clientpool"
 	"github.com/cognitrail/cognitrail/pkg/metric"
 	"github.com/cognitrail/cognitrail/pkg/notification"
 	"github.com/cognitrail/cognitrail/pkg/scan"
@@ -97,6 +101,7 @@ type jsonlRecord struct {
 	SignIn         bool           `json:"signIn,omitempty"`
 	ForgotPassword bool           `json:"forgotPassword,omitempty"`
 	UserPoolID     string         `json:"userPoolId,omitempty"`
+	ClientID       string         `json:"clientId,omitempty"`
 	IdentityPoolID string         `json:"identityPoolId,omitempty"`
 	AuthType       class.AuthType `json:"authType,omitempty"`
 }
@@ -116,7 +121,14 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	format := fl.String("format", "table", "output: table (summary), json (metric datums) or jsonl (one line per record)")
 	maxBytes := fl.Int64("max-uncompressed-bytes", trailfile.DefaultMaxUncompressedBytes, "zip-bomb guard: stop reading a file past this many decompressed bytes")
 	level := fl.String("level", "full", "metric detail level for --format json: basic, standard or full")
+	clientPools := fl.String("client-pools", os.Getenv("CLIENT_POOLS"), "app client to user pool map, clientId=poolId,... (default $CLIENT_POOLS)")
+	resolveClients := fl.Bool("resolve-clients", false, "look app clients up with cognito-idp ListUserPools and ListUserPoolClients (AWS credentials)")
 	if err := fl.Parse(args); err != nil {
+		return exitUsage
+	}
+	clients, err := newClientResolver(ctx, *clientPools, *resolveClients)
+	if err != nil {
+		fmt.Fprintln(stderr, "cognitrail scan:", err)
 		return exitUsage
 	}
 	lvl, err := metric.ParseLevel(*level)
@@ -163,23 +175,37 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		opts := &scan.Options{
-			Reader: trailfile.Options{Name: in.path, MaxUncompressedBytes: *maxBytes},
-			Now:    clock,
+			Reader:  trailfile.Options{Name: in.path, MaxUncompressedBytes: *maxBytes},
+			Now:     clock,
+			Clients: clients,
 		}
 		opts.DeliveredAt, _ = trailfile.DeliveryTime(in.path)
 		if *format == "jsonl" {
 			opts.OnRecord = func(ev *scan.Event) {
 				r, c := ev.Record, ev.Class
+				pool := c.UserPoolID
+				if pool == "" && c.ClientID != "" {
+					// As far as known at this record: a pair a later record
+					// gives reaches the metrics, not this line.
+					if p, ok := agg.PoolOf(c.ClientID); ok {
+						pool = p
+					} else {
+						pool, _ = clients.Resolve(ctx, c.ClientID)
+					}
+				}
 				_ = enc.Encode(jsonlRecord{
 					File: ev.File, Index: ev.Index, EventID: r.EventID, EventTime: r.EventTime,
 					EventSource: r.EventSource, EventName: r.EventName, Category: c.Category,
 					Operation: c.Operation, ConfigChange: c.ConfigChange, Failed: c.Failed,
 					ErrorCode: c.ErrorCode, SignIn: c.SignIn, ForgotPassword: c.ForgotPassword,
-					UserPoolID: c.UserPoolID, IdentityPoolID: c.IdentityPoolID, AuthType: c.AuthType,
+					UserPoolID: pool, ClientID: c.ClientID, IdentityPoolID: c.IdentityPoolID, AuthType: c.AuthType,
 				})
 			}
 		}
 		res, err := scanPath(ctx, in.path, agg, opts)
+		if res.ClientsErr != nil {
+			fmt.Fprintf(stderr, "cognitrail scan: %s: app clients not resolved: %v\n", in.path, res.ClientsErr)
+		}
 		fo := fileOutcome{path: in.path, outcome: res.Outcome, err: res.Err, records: res.Records, invalid: res.Invalid}
 		if err != nil {
 			// A read error, not a bad file: this file's counts are partial.
@@ -217,6 +243,24 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// newClientResolver builds the resolver the files share: the map, and the
+// lookup with the default AWS configuration when asked for.
+func newClientResolver(ctx context.Context, pools string, lookup bool) (*clientpool.Resolver, error) {
+	m, err := clientpool.ParseMap(pools)
+	if err != nil {
+		return nil, fmt.Errorf("--client-pools: %w", err)
+	}
+	opts := &clientpool.Options{Static: m}
+	if lookup {
+		cfg, err := lambdaapp.LoadAWSConfig(ctx)
+		if err != nil {
+			return nil, err
+		}
+		opts.Lookup = cip.NewFromConfig(cfg)
+	}
+	return clientpool.New(opts), nil
 }
 
 // scanPath opens path ("-" is standard input) and scans it.

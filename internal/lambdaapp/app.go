@@ -12,11 +12,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	cw "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go/transport/http/protocol/awsjson"
 	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 
+	"github.com/cognitrail/cognitrail/pkg/clientpool"
 	"github.com/cognitrail/cognitrail/pkg/ledger"
 	"github.com/cognitrail/cognitrail/pkg/processor"
 	"github.com/cognitrail/cognitrail/pkg/sink"
@@ -78,9 +80,19 @@ func New(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*pr
 		return nil, fmt.Errorf("unknown metrics sink %q", cfg.Sink)
 	}
 	var l *ledger.Ledger
+	var db *dynamodb.Client
 	if cfg.IdempotencyTable != "" {
-		db := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) { o.Retryer = retryer() })
+		db = dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) { o.Retryer = retryer() })
 		l = ledger.New(db, ledger.Options{Table: cfg.IdempotencyTable})
+	}
+	// Built once: its cache lives as long as the execution environment.
+	// Without the lookup or a map it still carries pairs between files.
+	copts := &clientpool.Options{Static: cfg.ClientPools}
+	if cfg.ResolveClients {
+		copts.Lookup = cip.NewFromConfig(awsCfg, func(o *cip.Options) { o.Retryer = retryer() })
+		if db != nil {
+			copts.Store = &clientpool.DynamoStore{API: db, Table: cfg.IdempotencyTable}
+		}
 	}
 	return processor.New(s3c, sk, l, &processor.Options{
 		Level:                cfg.Level,
@@ -88,6 +100,7 @@ func New(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*pr
 		MaxUncompressedBytes: cfg.MaxUncompressedBytes,
 		ExpectedBucketOwner:  cfg.ExpectedBucketOwner,
 		Logger:               log,
+		Clients:              clientpool.New(copts),
 	}), nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cognitrail/cognitrail/pkg/clientpool"
 	"github.com/cognitrail/cognitrail/pkg/metric"
 )
 
@@ -23,6 +24,8 @@ const (
 	EnvCloudWatchProtocol   = "CLOUDWATCH_PROTOCOL"
 	EnvMaxDatumAge          = "MAX_DATUM_AGE"
 	EnvS3UsePathStyle       = "S3_USE_PATH_STYLE"
+	EnvResolveClients       = "RESOLVE_CLIENTS"
+	EnvClientPools          = "CLIENT_POOLS"
 )
 
 // Sinks.
@@ -52,6 +55,10 @@ type Config struct {
 	// MaxDatumAge: 0 means CloudWatch's two weeks, negative no check.
 	MaxDatumAge    time.Duration
 	S3UsePathStyle bool
+	// ResolveClients enables the cognito-idp lookup of app clients;
+	// ClientPools is the static clientId -> poolId map.
+	ResolveClients bool
+	ClientPools    map[string]string
 
 	// Not from the environment: retry tuning, for tests.
 	RetryMaxAttempts int           // 0: DefaultRetryMaxAttempts
@@ -132,6 +139,14 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		if c.S3UsePathStyle, err = strconv.ParseBool(v); err != nil {
 			return c, fmt.Errorf("%s=%q: want true or false", EnvS3UsePathStyle, v)
 		}
+	}
+	if v := getenv(EnvResolveClients); v != "" {
+		if c.ResolveClients, err = strconv.ParseBool(v); err != nil {
+			return c, fmt.Errorf("%s=%q: want true or false", EnvResolveClients, v)
+		}
+	}
+	if c.ClientPools, err = clientpool.ParseMap(getenv(EnvClientPools)); err != nil {
+		return c, fmt.Errorf("%s: %w", EnvClientPools, err)
 	}
 	return c, nil
 }

@@ -55,6 +55,8 @@ type env struct {
 	expected  map[string][]metric.Datum // per key
 	logs      bytes.Buffer
 	namespace string
+	// clients resolves app clients in the expectations put computes.
+	clients aggregate.Resolver
 }
 
 func newEnv(t *testing.T) *env {
@@ -145,6 +147,7 @@ func (e *env) put(key string, body []byte) {
 	if _, err := scan.File(ctx, bytes.NewReader(body), agg, &scan.Options{
 		Reader:      trailfile.Options{Name: key},
 		DeliveredAt: aws.ToTime(head.LastModified),
+		Clients:     e.clients,
 	}); err != nil {
 		e.t.Fatal(err)
 	}

@@ -271,6 +271,7 @@ func TestConfigFromEnv(t *testing.T) {
 		EnvNamespace: "NS", EnvMetricsSink: "EMF", EnvDetailLevel: "full", EnvIdempotencyTable: "t",
 		EnvMaxUncompressedBytes: "512MiB", EnvMaxPools: "7", EnvExpectedBucketOwner: "123456789012",
 		EnvLogLevel: "debug", EnvCloudWatchProtocol: "query", EnvMaxDatumAge: "off",
+		EnvResolveClients: "true", EnvClientPools: "abc=us-east-1_X",
 	}
 	c, err := ConfigFromEnv(func(k string) string { return env[k] })
 	if err != nil {
@@ -278,7 +279,8 @@ func TestConfigFromEnv(t *testing.T) {
 	}
 	if c.Namespace != "NS" || c.Sink != SinkEMF || c.Level != metric.Full || c.IdempotencyTable != "t" ||
 		c.MaxUncompressedBytes != 512<<20 || c.MaxPools != 7 || c.ExpectedBucketOwner != "123456789012" ||
-		c.LogLevel == nil || c.CloudWatchProtocol != ProtocolQuery || c.MaxDatumAge >= 0 || c.S3UsePathStyle {
+		c.LogLevel == nil || c.CloudWatchProtocol != ProtocolQuery || c.MaxDatumAge >= 0 || c.S3UsePathStyle ||
+		!c.ResolveClients || c.ClientPools["abc"] != "us-east-1_X" {
 		t.Fatalf("%+v", c)
 	}
 	c, err = ConfigFromEnv(func(k string) string {
@@ -292,7 +294,8 @@ func TestConfigFromEnv(t *testing.T) {
 		t.Fatalf("defaults %+v, %v", c, err)
 	}
 	for k, v := range map[string]string{EnvMetricsSink: "stdout", EnvDetailLevel: "max", EnvMaxPools: "-1",
-		EnvMaxUncompressedBytes: "lots", EnvCloudWatchProtocol: "xml", EnvLogLevel: "loud", EnvMaxDatumAge: "2 weeks"} {
+		EnvMaxUncompressedBytes: "lots", EnvCloudWatchProtocol: "xml", EnvLogLevel: "loud", EnvMaxDatumAge: "2 weeks",
+		EnvResolveClients: "maybe", EnvClientPools: "abc=HIDDEN_DUE_TO_SECURITY_REASONS"} {
 		if _, err := ConfigFromEnv(func(k2 string) string {
 			if k2 == k {
 				return v

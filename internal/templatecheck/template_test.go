@@ -31,6 +31,7 @@ var samples = map[string]string{
 	"AthenaTrailRegions":               "us-east-1,eu-west-1",
 	"Namespace":                        "Custom/Cognito", // catches a hard-coded namespace anywhere
 	"UnauthenticatedRoleCallThreshold": "5",
+	"ClientPools":                      "1example23456789=us-east-1_EXAMPLE,web+2=eu-west-1_Ab12",
 }
 
 func load(t *testing.T) *Template {
@@ -498,7 +499,7 @@ func TestFunctionEnvironmentIsValidConfig(t *testing.T) {
 	known := []string{lambdaapp.EnvNamespace, lambdaapp.EnvMetricsSink, lambdaapp.EnvDetailLevel,
 		lambdaapp.EnvIdempotencyTable, lambdaapp.EnvMaxUncompressedBytes, lambdaapp.EnvMaxPools,
 		lambdaapp.EnvExpectedBucketOwner, lambdaapp.EnvLogLevel, lambdaapp.EnvCloudWatchProtocol,
-		lambdaapp.EnvMaxDatumAge, lambdaapp.EnvS3UsePathStyle}
+		lambdaapp.EnvMaxDatumAge, lambdaapp.EnvS3UsePathStyle, lambdaapp.EnvResolveClients, lambdaapp.EnvClientPools}
 	tpl := load(t)
 	for _, s := range scenarios(t, tpl) {
 		st, _, err := tpl.Evaluate(s)
@@ -523,6 +524,17 @@ func TestFunctionEnvironmentIsValidConfig(t *testing.T) {
 		}
 		if (cfg.IdempotencyTable != "") != (e.Param("EnableIdempotency") == "true") {
 			t.Errorf("%v: IdempotencyTable %q", s, cfg.IdempotencyTable)
+		}
+		if cfg.ResolveClients != (e.Param("ResolveClients") == "true") || len(cfg.ClientPools) != strings.Count(e.Param("ClientPools"), "=") {
+			t.Errorf("%v: ResolveClients %v, ClientPools %v", s, cfg.ResolveClients, cfg.ClientPools)
+		}
+		doc := toJSON(st.Resources["ProcessorRole"])
+		if got := strings.Contains(doc, "cognito-idp:"); got != cfg.ResolveClients {
+			t.Errorf("%v: cognito-idp statements present=%v", s, got)
+		}
+		if cfg.ResolveClients && (!strings.Contains(doc, `"Action":"cognito-idp:ListUserPoolClients","Effect":"Allow","Resource":"arn:aws:cognito-idp:us-east-1:123456789012:userpool/*"`) ||
+			strings.Count(doc, "cognito-idp:") != 3) {
+			t.Errorf("%v: the lookup's grant is not exactly ListUserPools and ListUserPoolClients on this account's pools: %s", s, doc)
 		}
 		if cfg.CloudWatchProtocol != lambdaapp.ProtocolCBOR {
 			t.Errorf("%v: CloudWatch protocol %q in AWS, want the SDK default", s, cfg.CloudWatchProtocol)

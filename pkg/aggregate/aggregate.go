@@ -2,6 +2,8 @@ package aggregate
 
 import (
 	"cmp"
+	"context"
+	"errors"
 	"maps"
 	"math"
 	"slices"
@@ -54,6 +56,9 @@ type signature struct {
 	errorCode      string
 	userPool       string
 	identityPool   string
+	// client is the app client of a user pool record whose pool is not
+	// known yet; Datums folds it into its pool once known.
+	client string
 }
 
 // Aggregator accumulates records and file outcomes. It is not safe for
@@ -65,6 +70,11 @@ type Aggregator struct {
 	counts map[seriesKey]float64
 	// lag[minute][seconds] = records
 	lag map[int64]map[int64]float64
+	// clients maps app client ids to their pools, as learned from records
+	// that name both or told by a Resolver.
+	clients map[string]string
+	// learned are the pairs the trail itself gave, for Resolver.Learn.
+	learned map[string]string
 }
 
 // New returns an empty Aggregator.
@@ -83,10 +93,12 @@ func New(opts *Options) *Aggregator {
 		o.MaxOperations = DefaultMaxOperations
 	}
 	return &Aggregator{
-		opts:   o,
-		sigs:   make(map[signature]float64),
-		counts: make(map[seriesKey]float64),
-		lag:    make(map[int64]map[int64]float64),
+		opts:    o,
+		sigs:    make(map[signature]float64),
+		counts:  make(map[seriesKey]float64),
+		lag:     make(map[int64]map[int64]float64),
+		clients: make(map[string]string),
+		learned: make(map[string]string),
 	}
 }
 
@@ -115,8 +127,112 @@ func (a *Aggregator) Add(r *record.Record, c *class.Class, deliveredAt time.Time
 			forgotPassword: c.ForgotPassword, configChange: c.ConfigChange, authType: c.AuthType,
 			operation: c.Operation, errorCode: c.ErrorCode, userPool: c.UserPoolID, identityPool: c.IdentityPoolID,
 		}
+		if c.ClientID != "" {
+			if c.UserPoolID == "" {
+				sig.client = c.ClientID
+			} else if !c.Failed {
+				a.learn(c.ClientID, c.UserPoolID)
+			}
+		}
 	}
 	a.sigs[sig]++
+}
+
+// learn records a pair the trail gave. Only records that succeeded teach:
+// a failed AdminInitiateAuth may name a client of another pool (that is
+// why it failed). A client never moves between pools, so two pools for one
+// client mean a record lies; the smaller id wins so that the outcome does
+// not depend on record order.
+func (a *Aggregator) learn(client, pool string) {
+	if old, ok := a.learned[client]; !ok || pool < old {
+		a.clients[client] = pool
+		a.learned[client] = pool
+	}
+}
+
+// PoolOf returns the pool of an app client as far as this aggregation
+// knows it so far (records that named both, or a Resolver's answer).
+func (a *Aggregator) PoolOf(client string) (string, bool) {
+	p, ok := a.clients[client]
+	return p, ok
+}
+
+// Resolver maps app client ids to user pool ids beyond one aggregation:
+// a cache shared by the files of one process, a static map, a lookup.
+type Resolver interface {
+	// Learn is told the pairs the trail gave.
+	Learn(client, pool string)
+	// Resolve returns the pool of client, "" when unknown. An error means
+	// the answer may be missing (a failed lookup), not that counting must
+	// stop.
+	Resolve(ctx context.Context, client string) (string, error)
+}
+
+// ClientStats says how the app clients seen in an aggregation were resolved.
+type ClientStats struct {
+	FromTrail    int // named beside their pool by a record of the aggregation
+	FromResolver int // by the Resolver (shared cache, static map, lookup)
+	Unresolved   int // counted under ClientId
+}
+
+// ResolveClients tells r the pairs the trail gave and asks it for the
+// clients whose pool is still unknown, in sorted order. A failed lookup
+// leaves that client unresolved and is returned, joined with the others,
+// for the caller to report: it never loses a count.
+func (a *Aggregator) ResolveClients(ctx context.Context, r Resolver) (ClientStats, error) {
+	var st ClientStats
+	for _, c := range slices.Sorted(maps.Keys(a.learned)) {
+		r.Learn(c, a.learned[c])
+	}
+	var errs []error
+	for _, c := range a.unresolved() {
+		if _, ok := a.learned[c]; ok {
+			st.FromTrail++
+			continue
+		}
+		if _, ok := a.clients[c]; ok {
+			st.FromResolver++
+			continue
+		}
+		pool, err := r.Resolve(ctx, c)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if pool == "" {
+			st.Unresolved++
+			continue
+		}
+		a.clients[c] = pool
+		st.FromResolver++
+	}
+	return st, errors.Join(errs...)
+}
+
+// unresolved returns the sorted client ids of records counted without a
+// pool.
+func (a *Aggregator) unresolved() []string {
+	set := map[string]bool{}
+	for sig := range a.sigs {
+		if sig.client != "" {
+			set[sig.client] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(set))
+}
+
+// fold moves the counts of records that named only a client to the
+// client's pool, where it is known: the one pass over the file stays one.
+func (a *Aggregator) fold() map[signature]float64 {
+	out := make(map[signature]float64, len(a.sigs))
+	for sig, n := range a.sigs {
+		if sig.client != "" {
+			if pool, ok := a.clients[sig.client]; ok {
+				sig.userPool, sig.client = pool, ""
+			}
+		}
+		out[sig] += n
+	}
+	return out
 }
 
 // series expands the records of one signature into the series they count in.
@@ -124,7 +240,7 @@ type series struct {
 	a     map[seriesKey]float64
 	n     float64
 	m     int64
-	pools struct{ user, identity, ops map[string]int }
+	pools struct{ user, identity, ops, clients map[string]int }
 }
 
 func (s *series) inc(name string, dims ...string) {
@@ -154,6 +270,9 @@ func (a *Aggregator) expand(sig signature, n float64, out *series) {
 		out.pools.user[sig.userPool] += int(n)
 		out.inc(metric.Events, metric.DimCategory, cat, metric.DimUserPoolID, sig.userPool)
 	}
+	if sig.client != "" && (sig.failed && sig.signIn || sig.forgotPassword) {
+		out.pools.clients[sig.client] += int(n)
+	}
 	if sig.identityPool != "" {
 		out.pools.identity[sig.identityPool] += int(n)
 		out.inc(metric.Events, metric.DimCategory, cat, metric.DimIdentityPoolID, sig.identityPool)
@@ -169,6 +288,8 @@ func (a *Aggregator) expand(sig signature, n float64, out *series) {
 			out.inc(metric.SignInFailures)
 			if sig.userPool != "" {
 				out.inc(metric.SignInFailures, metric.DimUserPoolID, sig.userPool)
+			} else if sig.client != "" {
+				out.inc(metric.SignInFailures, metric.DimClientID, sig.client)
 			}
 		}
 	}
@@ -176,6 +297,8 @@ func (a *Aggregator) expand(sig signature, n float64, out *series) {
 		out.inc(metric.ForgotPasswordRequests)
 		if sig.userPool != "" {
 			out.inc(metric.ForgotPasswordRequests, metric.DimUserPoolID, sig.userPool)
+		} else if sig.client != "" {
+			out.inc(metric.ForgotPasswordRequests, metric.DimClientID, sig.client)
 		}
 	}
 	if sig.configChange {
@@ -229,12 +352,16 @@ func (a *Aggregator) AddFile(o FileOutcome, at time.Time) {
 func (a *Aggregator) Datums() []metric.Datum {
 	ser := &series{a: maps.Clone(a.counts)}
 	ser.pools.user, ser.pools.identity, ser.pools.ops = map[string]int{}, map[string]int{}, map[string]int{}
-	for sig, n := range a.sigs {
+	ser.pools.clients = map[string]int{}
+	for sig, n := range a.fold() {
 		a.expand(sig, n, ser)
 	}
 	keepUser := top(ser.pools.user, a.opts.MaxPools)
 	keepIdentity := top(ser.pools.identity, a.opts.MaxPools)
 	keepOps := top(ser.pools.ops, a.opts.MaxOperations)
+	// Unresolved clients are capped like pools: an attacker spraying made-up
+	// client ids must not mint a custom metric each.
+	keepClients := top(ser.pools.clients, a.opts.MaxPools)
 	var out []metric.Datum
 	for k, n := range ser.a {
 		dims := k.dims()
@@ -243,7 +370,8 @@ func (a *Aggregator) Datums() []metric.Datum {
 		}
 		if !keep(dims, metric.DimUserPoolID, keepUser) ||
 			!keep(dims, metric.DimIdentityPoolID, keepIdentity) ||
-			!keep(dims, metric.DimOperation, keepOps) {
+			!keep(dims, metric.DimOperation, keepOps) ||
+			!keep(dims, metric.DimClientID, keepClients) {
 			continue
 		}
 		out = append(out, metric.Datum{

@@ -98,7 +98,10 @@ type Class struct {
 	ErrorCode        string
 	UserPoolID       string
 	IdentityPoolID   string
-	Account          string
+	// ClientID is the user pool app client of a cognito-idp record, when the
+	// record names one (record.Record.ClientID).
+	ClientID string
+	Account  string
 	// AuthType is set for every record made with identity pool credentials
 	// and for Cognito AssumeRoleWithWebIdentity calls, when the amr says.
 	AuthType AuthType
@@ -163,6 +166,7 @@ func Classify(r *record.Record) Class {
 				c.Category = HostedUI
 			}
 		}
+		c.ClientID = r.ClientID
 		c.SignIn = signIn[r.EventName]
 		c.ForgotPassword = forgotPassword[r.EventName]
 		if endpoint && !c.Failed && r.HTTPStatus >= 400 {

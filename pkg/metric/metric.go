@@ -34,6 +34,9 @@ const (
 	DimUserPoolID     = "UserPoolId"
 	DimIdentityPoolID = "IdentityPoolId"
 	DimAuthType       = "AuthType"
+	// DimClientID is the app client of end-user calls whose user pool could
+	// not be resolved.
+	DimClientID = "ClientId"
 )
 
 // Unit is a CloudWatch unit.
@@ -117,11 +120,13 @@ var Catalog = []Spec{
 	{SignInFailures, Count, []DimensionSet{
 		dims(Basic),
 		dims(Standard, DimUserPoolID),
-	}, "Failed sign-in attempts: API auth calls and hosted UI / managed login credential submissions."},
+		dims(Standard, DimClientID),
+	}, "Failed sign-in attempts: API auth calls and hosted UI / managed login credential submissions; by pool, app client ids resolved to their pool, else by ClientId."},
 	{ForgotPasswordRequests, Count, []DimensionSet{
 		dims(Basic),
 		dims(Standard, DimUserPoolID),
-	}, "ForgotPassword, AdminResetUserPassword and hosted UI ForgotPassword_POST requests."},
+		dims(Standard, DimClientID),
+	}, "ForgotPassword, AdminResetUserPassword and hosted UI ForgotPassword_POST requests; by pool, app client ids resolved to their pool, else by ClientId."},
 	{UserPoolConfigChanges, Count, []DimensionSet{
 		dims(Basic),
 		dims(Standard, DimOperation),

@@ -58,6 +58,9 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives the JSON log lines; nil means slog.Default().
 	Logger *slog.Logger
+	// Clients, when set, resolves app client ids to user pools beyond each
+	// file (clientpool.Resolver), shared by every invocation.
+	Clients aggregate.Resolver
 }
 
 // Handler processes invocation events.
@@ -267,8 +270,14 @@ func (h *Handler) object(ctx context.Context, msgID string, o notification.Objec
 		DeliveredAt: delivered,
 		Now:         h.opts.Now,
 		OnRecord:    func(ev *scan.Event) { h.notable(ctx, ev) },
+		Clients:     h.opts.Clients,
 	})
 	ol.res = res
+	if res.ClientsErr != nil {
+		// The calls stay counted, under ClientId: never a reason to fail.
+		h.log.WarnContext(ctx, "app clients not resolved", "key", o.Key,
+			"unresolved", res.Clients.Unresolved, "error", res.ClientsErr.Error())
+	}
 	if err != nil {
 		return 0, h.transient(ctx, claim, ol, h.deadlineError(ctx, scanCtx, err))
 	}

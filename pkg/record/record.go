@@ -47,6 +47,17 @@ type Record struct {
 	Provider string
 	// RoleARN is requestParameters.roleArn of an AssumeRoleWithWebIdentity call.
 	RoleARN string
+	// ClientID is the user pool app client the call was made through:
+	// requestParameters.clientId of the API calls (InitiateAuth,
+	// RespondToAuthChallenge, SignUp, ForgotPassword, ... carry it, and
+	// AdminInitiateAuth, UpdateUserPoolClient carry it beside userPoolId),
+	// responseElements.userPoolClient.clientId of Create/Describe/
+	// UpdateUserPoolClient, or additionalEventData.requestParameters.client_id
+	// of hosted UI and managed login events (an array, as in the published
+	// Login_GET and Token_POST examples of the Cognito Developer Guide,
+	// "Example Amazon Cognito events"). Hidden or malformed values are
+	// dropped (see IsClientID).
+	ClientID string
 }
 
 // UserIdentity is the narrow part of the userIdentity element.
@@ -348,6 +359,8 @@ func (p *Parser) requestParameters(r *Record) {
 			p.setIdentityPool(r, p.str())
 		case "roleArn":
 			r.RoleARN = p.str()
+		case "clientId", "ClientId":
+			p.setClient(r, p.str())
 		default:
 			s.Skip()
 		}
@@ -377,6 +390,22 @@ func (p *Parser) responseElements(r *Record) {
 					}
 				}
 			}
+		case "userPoolClient":
+			// Create/Describe/UpdateUserPoolClient: the response names both
+			// the client and its pool (CreateUserPoolClient's request has no
+			// client id yet).
+			if p.object() {
+				for s.Next('}') {
+					switch string(s.Key()) {
+					case "clientId", "ClientId":
+						p.setClient(r, p.str())
+					case "userPoolId", "UserPoolId":
+						p.setUserPool(r, p.str())
+					default:
+						s.Skip()
+					}
+				}
+			}
 		default:
 			s.Skip()
 		}
@@ -402,6 +431,18 @@ func (p *Parser) additionalEventData(r *Record) {
 					if string(s.Key()) == "status" {
 						raw, _ := s.Scalar()
 						r.HTTPStatus = parseStatus(raw)
+					} else {
+						s.Skip()
+					}
+				}
+			}
+		case "requestParameters":
+			// Endpoint events log the query or form as arrays of strings:
+			// "client_id": ["1example23456789"].
+			if p.object() {
+				for s.Next('}') {
+					if string(s.Key()) == "client_id" {
+						p.firstClient(r)
 					} else {
 						s.Skip()
 					}
@@ -458,6 +499,52 @@ func (p *Parser) setUserPool(r *Record, v string) {
 		r.UserPoolID = v
 	}
 }
+
+// firstClient takes the first string of a client_id array (or a plain
+// string, should a record carry one).
+func (p *Parser) firstClient(r *Record) {
+	s := &p.s
+	switch s.Kind() {
+	case jsonscan.Array:
+		s.Open('[')
+		for s.Next(']') {
+			if s.Kind() == jsonscan.String {
+				p.setClient(r, p.str())
+			} else {
+				s.Skip()
+			}
+		}
+	case jsonscan.String:
+		p.setClient(r, p.str())
+	default:
+		s.Skip()
+	}
+}
+
+func (p *Parser) setClient(r *Record, v string) {
+	if r.ClientID == "" && IsClientID(v) {
+		r.ClientID = v
+	}
+}
+
+// IsClientID checks an app client id against the API's documented
+// constraints ([\w+]+, 1 to 128 characters) and rejects the hidden markers,
+// which match that pattern: only a real id may become a metric dimension.
+func IsClientID(v string) bool {
+	if len(v) == 0 || len(v) > 128 || IsHidden(v) {
+		return false
+	}
+	for j := 0; j < len(v); j++ {
+		c := v[j]
+		if !(c == '_' || c == '+' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// IsUserPoolID reports whether v has the shape of a user pool id.
+func IsUserPoolID(v string) bool { return isUserPoolID(v) }
 
 func (p *Parser) setIdentityPool(r *Record, v string) {
 	if r.IdentityPoolID == "" && isIdentityPoolID(v) {

@@ -89,6 +89,42 @@ var parseCases = []struct {
 				t.Errorf("time %v", r.EventTime)
 			}
 		}, nil},
+	{"client id of an end-user API call", `{"eventTime":"2026-11-20T10:00:00Z","eventSource":"cognito-idp.amazonaws.com","eventName":"InitiateAuth","requestParameters":{"authFlow":"USER_PASSWORD_AUTH","authParameters":"HIDDEN_DUE_TO_SECURITY_REASONS","clientId":"4u37654rhubjei088dj85clscq"}}`,
+		func(t *testing.T, r *record.Record) {
+			if r.ClientID != "4u37654rhubjei088dj85clscq" || r.UserPoolID != "" {
+				t.Errorf("client %q pool %q", r.ClientID, r.UserPoolID)
+			}
+		}, nil},
+	{"client and pool from CreateUserPoolClient's response", `{"eventTime":"2026-11-20T10:00:00Z","eventSource":"cognito-idp.amazonaws.com","eventName":"CreateUserPoolClient","requestParameters":{"clientName":"web"},"responseElements":{"userPoolClient":{"userPoolId":"us-east-1_EXAMPLE","clientName":"web","clientId":"1example23456789","clientSecret":"HIDDEN_DUE_TO_SECURITY_REASONS"}}}`,
+		func(t *testing.T, r *record.Record) {
+			if r.ClientID != "1example23456789" || r.UserPoolID != "us-east-1_EXAMPLE" {
+				t.Errorf("client %q pool %q", r.ClientID, r.UserPoolID)
+			}
+		}, nil},
+	{"client id of an endpoint event is an array", `{"eventTime":"2026-11-20T10:00:00Z","eventSource":"cognito-idp.amazonaws.com","eventName":"Token_POST","additionalEventData":{"requestParameters":{"code":["HIDDEN_DUE_TO_SECURITY_REASONS"],"client_id":[7,"1example23456789","2other"]},"userPoolId":"us-west-2_EXAMPLE"}}`,
+		func(t *testing.T, r *record.Record) {
+			if r.ClientID != "1example23456789" || r.UserPoolID != "us-west-2_EXAMPLE" {
+				t.Errorf("client %q pool %q", r.ClientID, r.UserPoolID)
+			}
+		}, nil},
+	{"hidden client id is dropped", `{"eventTime":"2026-11-20T10:00:00Z","eventSource":"cognito-idp.amazonaws.com","requestParameters":{"clientId":"HIDDEN_DUE_TO_SECURITY_REASONS"},"additionalEventData":{"requestParameters":{"client_id":["HIDDEN_FOR_SECURITY_REASONS"]}}}`,
+		func(t *testing.T, r *record.Record) {
+			if r.ClientID != "" {
+				t.Errorf("client %q", r.ClientID)
+			}
+		}, nil},
+	{"malformed client id is dropped", `{"eventTime":"2026-11-20T10:00:00Z","eventSource":"cognito-idp.amazonaws.com","requestParameters":{"clientId":"abc def/../x"}}`,
+		func(t *testing.T, r *record.Record) {
+			if r.ClientID != "" {
+				t.Errorf("client %q", r.ClientID)
+			}
+		}, nil},
+	{"client id of a non-Cognito record is not read", `{"eventTime":"2026-11-20T10:00:00Z","eventSource":"s3.amazonaws.com","requestParameters":{"clientId":"abc"}}`,
+		func(t *testing.T, r *record.Record) {
+			if r.ClientID != "" {
+				t.Errorf("client %q", r.ClientID)
+			}
+		}, nil},
 	{"no eventTime", `{"eventSource":"s3.amazonaws.com"}`, nil, record.ErrEventTime},
 	{"impossible date", `{"eventTime":"2026-02-31T10:00:00Z"}`, nil, record.ErrEventTime},
 	{"not an object", `["a"]`, nil, record.ErrNotObject},
@@ -135,10 +171,48 @@ func TestParseAWSRecords(t *testing.T) {
 			continue
 		}
 		compareWithReference(t, data, &r)
-		for _, v := range []string{r.UserPoolID, r.IdentityPoolID, r.Sub} {
+		if c := clientOf(data); c != "" && r.ClientID != c {
+			t.Errorf("%s: client %q, encoding/json %q", f, r.ClientID, c)
+		}
+		for _, v := range []string{r.UserPoolID, r.IdentityPoolID, r.Sub, r.ClientID} {
 			if record.IsHidden(v) {
 				t.Errorf("%s: hidden value surfaced", f)
 			}
+		}
+	}
+}
+
+// clientOf finds the app client id where the published records carry it,
+// with encoding/json: the reference for TestParseAWSRecords.
+func clientOf(data []byte) string {
+	var ref map[string]any
+	if json.Unmarshal(data, &ref) != nil {
+		return ""
+	}
+	for _, v := range []any{
+		path(ref, "requestParameters", "clientId"),
+		path(ref, "responseElements", "userPoolClient", "clientId"),
+	} {
+		if s, ok := v.(string); ok && record.IsClientID(s) {
+			return s
+		}
+	}
+	if a, ok := path(ref, "additionalEventData", "requestParameters", "client_id").([]any); ok && len(a) > 0 {
+		if s, ok := a[0].(string); ok && record.IsClientID(s) {
+			return s
+		}
+	}
+	return ""
+}
+
+func TestIsClientID(t *testing.T) {
+	for v, want := range map[string]bool{
+		"1example23456789": true, "a+b_C9": true, "": false, "a-b": false, "a b": false,
+		string(bytes.Repeat([]byte("a"), 128)): true, string(bytes.Repeat([]byte("a"), 129)): false,
+		record.HiddenValue: false, record.HiddenValueDoc: false,
+	} {
+		if got := record.IsClientID(v); got != want {
+			t.Errorf("IsClientID(%q) = %v", v, got)
 		}
 	}
 }

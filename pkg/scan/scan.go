@@ -28,6 +28,10 @@ type Options struct {
 	Now func() time.Time
 	// OnRecord, when set, is called for every classified record.
 	OnRecord func(*Event)
+	// Clients, when set, is told the app client -> user pool pairs the file
+	// gave and asked for the clients the file left unresolved, once, after
+	// the last record: a cache shared across files, a static map, a lookup.
+	Clients aggregate.Resolver
 }
 
 // Event is one classified record, valid only during the OnRecord call.
@@ -52,6 +56,10 @@ type Result struct {
 	Err          error
 	Compressed   int64
 	Uncompressed int64
+	// Clients says how the file's app clients were resolved; ClientsErr is
+	// a failed lookup, which left some unresolved but counted.
+	Clients    aggregate.ClientStats
+	ClientsErr error
 }
 
 // File scans the trail file in r into agg.
@@ -105,6 +113,7 @@ func File(ctx context.Context, r io.Reader, agg *aggregate.Aggregator, opts *Opt
 				res.Outcome = aggregate.Skipped
 			}
 			agg.AddFile(res.Outcome, o.at())
+			o.resolve(ctx, agg, &res)
 			return res, nil
 		}
 		c = class.Classify(rec)
@@ -122,7 +131,14 @@ func File(ctx context.Context, r io.Reader, agg *aggregate.Aggregator, opts *Opt
 	res.Compressed, res.Uncompressed = tr.CompressedBytes(), tr.UncompressedBytes()
 	res.Outcome = aggregate.Processed
 	agg.AddFile(aggregate.Processed, o.at())
+	o.resolve(ctx, agg, &res)
 	return res, nil
+}
+
+func (o *Options) resolve(ctx context.Context, agg *aggregate.Aggregator, res *Result) {
+	if o.Clients != nil {
+		res.Clients, res.ClientsErr = agg.ResolveClients(ctx, o.Clients)
+	}
 }
 
 func (o *Options) at() time.Time {

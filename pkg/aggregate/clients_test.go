@@ -1,0 +1,193 @@
+package aggregate_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/cognitrail/cognitrail/pkg/aggregate"
+	"github.com/cognitrail/cognitrail/pkg/class"
+	"github.com/cognitrail/cognitrail/pkg/metric"
+	"github.com/cognitrail/cognitrail/pkg/record"
+)
+
+var t0 = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+
+// idp builds a cognito-idp API record.
+func idp(name, client, pool, errorCode string) record.Record {
+	return record.Record{
+		EventTime: t0, EventSource: class.SourceUserPool, EventName: name, EventType: "AwsApiCall",
+		ClientID: client, UserPoolID: pool, ErrorCode: errorCode,
+	}
+}
+
+// value is the sum of the datums of name with exactly the dimensions dims
+// (name, value pairs).
+func value(ds []metric.Datum, name string, dims ...string) float64 {
+	var want []metric.Dimension
+	for i := 0; i+1 < len(dims); i += 2 {
+		want = append(want, metric.Dimension{Name: dims[i], Value: dims[i+1]})
+	}
+	var s float64
+	for _, d := range ds {
+		if d.Name == name && slices.Equal(d.Dimensions, want) {
+			s += d.Sum()
+		}
+	}
+	return s
+}
+
+func add(a *aggregate.Aggregator, recs ...record.Record) {
+	for i := range recs {
+		c := class.Classify(&recs[i])
+		a.Add(&recs[i], &c, time.Time{})
+	}
+}
+
+// signIns: three failed sign-ins and one password reset through client
+// "webclient", which only the CreateUserPoolClient record ties to its pool.
+func signIns() []record.Record {
+	return []record.Record{
+		idp("InitiateAuth", "webclient", "", "NotAuthorizedException"),
+		idp("RespondToAuthChallenge", "webclient", "", "CodeMismatchException"),
+		idp("InitiateAuth", "webclient", "", "NotAuthorizedException"),
+		idp("ForgotPassword", "webclient", "", ""),
+		idp("InitiateAuth", "webclient", "", ""),
+	}
+}
+
+func TestClientResolvedFromTheSameFileWhateverTheOrder(t *testing.T) {
+	create := idp("CreateUserPoolClient", "webclient", "us-east-1_Pool1", "")
+	for name, recs := range map[string][]record.Record{
+		"client created after the sign-ins":  append(signIns(), create),
+		"client created before the sign-ins": append([]record.Record{create}, signIns()...),
+	} {
+		t.Run(name, func(t *testing.T) {
+			a := aggregate.New(&aggregate.Options{Level: metric.Full})
+			add(a, recs...)
+			ds := a.Datums()
+			if got := value(ds, metric.SignInFailures, metric.DimUserPoolID, "us-east-1_Pool1"); got != 3 {
+				t.Errorf("SignInFailures by pool = %v, want 3", got)
+			}
+			if got := value(ds, metric.ForgotPasswordRequests, metric.DimUserPoolID, "us-east-1_Pool1"); got != 1 {
+				t.Errorf("ForgotPasswordRequests by pool = %v, want 1", got)
+			}
+			if got := value(ds, metric.Events, metric.DimCategory, "user-pool-api", metric.DimUserPoolID, "us-east-1_Pool1"); got != 6 {
+				t.Errorf("Events by category and pool = %v, want 6", got)
+			}
+			if got := sum(ds, metric.SignInFailures, metric.DimClientID); got != 0 {
+				t.Errorf("SignInFailures by ClientId = %v, want 0 once resolved", got)
+			}
+			if got := value(ds, metric.SignInFailures); got != 3 {
+				t.Errorf("SignInFailures total = %v, want 3", got)
+			}
+		})
+	}
+}
+
+func TestUnresolvedClientCountsUnderClientId(t *testing.T) {
+	a := aggregate.New(nil)
+	// A failed AdminInitiateAuth names a pool and a client, but may name a
+	// client of another pool: it must not teach the pair.
+	add(a, append(signIns(), idp("AdminInitiateAuth", "webclient", "us-east-1_Other", "ResourceNotFoundException"))...)
+	ds := a.Datums()
+	if got := value(ds, metric.SignInFailures, metric.DimClientID, "webclient"); got != 3 {
+		t.Errorf("SignInFailures by ClientId = %v, want 3", got)
+	}
+	if got := value(ds, metric.ForgotPasswordRequests, metric.DimClientID, "webclient"); got != 1 {
+		t.Errorf("ForgotPasswordRequests by ClientId = %v, want 1", got)
+	}
+	if got := value(ds, metric.SignInFailures, metric.DimUserPoolID, "us-east-1_Other"); got != 1 {
+		t.Errorf("the AdminInitiateAuth failure counts under its own pool: %v, want 1", got)
+	}
+	if got := value(ds, metric.SignInFailures); got != 4 {
+		t.Errorf("SignInFailures total = %v, want 4", got)
+	}
+	if _, ok := a.PoolOf("webclient"); ok {
+		t.Error("a failed record taught a pair")
+	}
+}
+
+func TestClientIdsAreCappedLikePools(t *testing.T) {
+	a := aggregate.New(&aggregate.Options{MaxPools: 2})
+	for i := range 5 {
+		for range i + 1 {
+			add(a, idp("InitiateAuth", fmt.Sprintf("client%d", i), "", "NotAuthorizedException"))
+		}
+	}
+	ds := a.Datums()
+	var kept []string
+	for _, d := range ds {
+		if d.Name == metric.SignInFailures && len(d.Dimensions) == 1 && d.Dimensions[0].Name == metric.DimClientID {
+			kept = append(kept, d.Dimensions[0].Value)
+		}
+	}
+	if !slices.Equal(kept, []string{"client3", "client4"}) {
+		t.Errorf("kept %v, want the two busiest", kept)
+	}
+	if got := value(ds, metric.SignInFailures); got != 15 {
+		t.Errorf("total %v, want 15: the cap drops series, not counts", got)
+	}
+}
+
+// fakeResolver is a Resolver over a map.
+type fakeResolver struct {
+	pools   map[string]string
+	learned map[string]string
+	asked   []string
+	err     error
+}
+
+func (f *fakeResolver) Learn(c, p string) { f.learned[c] = p }
+
+func (f *fakeResolver) Resolve(_ context.Context, c string) (string, error) {
+	f.asked = append(f.asked, c)
+	return f.pools[c], f.err
+}
+
+func TestResolveClients(t *testing.T) {
+	a := aggregate.New(nil)
+	add(a, idp("InitiateAuth", "known", "", "NotAuthorizedException"),
+		idp("InitiateAuth", "unknown", "", "NotAuthorizedException"),
+		idp("InitiateAuth", "intrail", "", "NotAuthorizedException"),
+		idp("UpdateUserPoolClient", "intrail", "us-east-1_Trail", ""))
+	r := &fakeResolver{pools: map[string]string{"known": "us-east-1_Known"}, learned: map[string]string{}}
+	st, err := a.ResolveClients(context.Background(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (aggregate.ClientStats{FromTrail: 1, FromResolver: 1, Unresolved: 1}); st != want {
+		t.Errorf("stats %+v, want %+v", st, want)
+	}
+	if r.learned["intrail"] != "us-east-1_Trail" {
+		t.Errorf("resolver learned %v", r.learned)
+	}
+	if !slices.Equal(r.asked, []string{"known", "unknown"}) {
+		t.Errorf("asked %v: the trail's own pairs need no lookup", r.asked)
+	}
+	ds := a.Datums()
+	for _, pool := range []string{"us-east-1_Known", "us-east-1_Trail"} {
+		if got := value(ds, metric.SignInFailures, metric.DimUserPoolID, pool); got != 1 {
+			t.Errorf("%s: %v, want 1", pool, got)
+		}
+	}
+	if got := value(ds, metric.SignInFailures, metric.DimClientID, "unknown"); got != 1 {
+		t.Errorf("unknown client: %v, want 1", got)
+	}
+}
+
+func TestFailedLookupLosesNothing(t *testing.T) {
+	a := aggregate.New(nil)
+	add(a, idp("InitiateAuth", "c1", "", "NotAuthorizedException"))
+	boom := errors.New("throttled")
+	_, err := a.ResolveClients(context.Background(), &fakeResolver{learned: map[string]string{}, err: boom})
+	if !errors.Is(err, boom) {
+		t.Errorf("error %v, want the lookup's", err)
+	}
+	if got := value(a.Datums(), metric.SignInFailures, metric.DimClientID, "c1"); got != 1 {
+		t.Errorf("SignInFailures by ClientId = %v, want 1", got)
+	}
+}

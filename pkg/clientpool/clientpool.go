@@ -1,0 +1,306 @@
+package clientpool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+
+	"github.com/cognitrail/cognitrail/pkg/record"
+)
+
+// Defaults for Options.
+const (
+	// DefaultRequestsPerSecond paces the lookup's calls. ListUserPools and
+	// ListUserPoolClients share their quota categories with every other
+	// read of the account's pools (consoles, IaC drift checks), so the
+	// lookup takes a small part of it.
+	DefaultRequestsPerSecond = 5
+	// DefaultRelistAfter is the least time between two listings prompted by
+	// a client never seen before: made-up client ids in a spray attack must
+	// not turn into a listing each.
+	DefaultRelistAfter = 5 * time.Minute
+	// DefaultTTL is how long a looked-up pair stays in the DynamoDB cache.
+	// A client never moves between pools; the TTL only lets deleted
+	// clients' items go.
+	DefaultTTL = 30 * 24 * time.Hour
+	// pageSize is the largest MaxResults both list operations accept.
+	pageSize = 60
+)
+
+// ErrMap is returned by ParseMap for a malformed CLIENT_POOLS value.
+var ErrMap = errors.New("clientpool: malformed client map")
+
+// LookupAPI is the part of the cognito-idp client the lookup uses.
+type LookupAPI interface {
+	ListUserPools(ctx context.Context, in *cip.ListUserPoolsInput, optFns ...func(*cip.Options)) (*cip.ListUserPoolsOutput, error)
+	ListUserPoolClients(ctx context.Context, in *cip.ListUserPoolClientsInput, optFns ...func(*cip.Options)) (*cip.ListUserPoolClientsOutput, error)
+}
+
+// Store is a cache of pairs that outlives the process (DynamoStore).
+type Store interface {
+	// Get returns the pool of client, "" when not stored.
+	Get(ctx context.Context, client string) (string, error)
+	Put(ctx context.Context, client, pool string) error
+}
+
+// Options configure a Resolver. The zero value resolves from what it is
+// taught only.
+type Options struct {
+	// Static is the operator's map (ParseMap of CLIENT_POOLS).
+	Static map[string]string
+	// Lookup, when set, enables the cognito-idp lookup.
+	Lookup LookupAPI
+	// Store, when set, caches looked-up pairs across cold starts.
+	Store             Store
+	RequestsPerSecond float64
+	RelistAfter       time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Wait blocks for d or until ctx ends; nil means a timer. Pacing only.
+	Wait func(ctx context.Context, d time.Duration) error
+}
+
+// Resolver implements aggregate.Resolver. It is safe for concurrent use.
+type Resolver struct {
+	opts Options
+	mu   sync.Mutex
+	// known holds every pair learned, configured or looked up.
+	known map[string]string
+	// missed are clients a listing did not find, so that they prompt no
+	// second listing before RelistAfter.
+	missed map[string]bool
+	// unsaved are clients a listing found that the Store has not been
+	// given: only those a trail asks for are written, not whole listings.
+	unsaved  map[string]bool
+	listed   time.Time // last complete listing; zero: none since cold start
+	nextCall time.Time
+	// Stats, for logs and tests.
+	stats Stats
+}
+
+// Stats counts what a Resolver did.
+type Stats struct {
+	Listings, Calls, StoreHits, StoreErrors int
+}
+
+// New returns a Resolver.
+func New(opts *Options) *Resolver {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.RequestsPerSecond <= 0 {
+		o.RequestsPerSecond = DefaultRequestsPerSecond
+	}
+	if o.RelistAfter <= 0 {
+		o.RelistAfter = DefaultRelistAfter
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Wait == nil {
+		o.Wait = wait
+	}
+	r := &Resolver{opts: o, known: map[string]string{}, missed: map[string]bool{}, unsaved: map[string]bool{}}
+	for c, p := range o.Static {
+		r.known[c] = p
+	}
+	return r
+}
+
+func wait(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Stats returns what the Resolver did so far.
+func (r *Resolver) Stats() Stats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stats
+}
+
+// Learn records a pair a trail record gave. The trail is the freshest
+// source, so it overrides the static map.
+func (r *Resolver) Learn(client, pool string) {
+	if !record.IsClientID(client) || !record.IsUserPoolID(pool) {
+		return
+	}
+	r.mu.Lock()
+	r.known[client] = pool
+	delete(r.missed, client)
+	delete(r.unsaved, client)
+	r.mu.Unlock()
+}
+
+// Resolve returns the pool of client, "" when no source knows it. The
+// error of a failed lookup or cache read is returned beside whatever could
+// still be answered; it never means the caller must stop.
+func (r *Resolver) Resolve(ctx context.Context, client string) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if p, ok := r.known[client]; ok {
+		if r.unsaved[client] {
+			return p, r.save(ctx, client, p)
+		}
+		return p, nil
+	}
+	var errs []error
+	if r.opts.Store != nil {
+		p, err := r.opts.Store.Get(ctx, client)
+		if err != nil {
+			r.stats.StoreErrors++
+			errs = append(errs, fmt.Errorf("clientpool: read cache for client %s: %w", client, err))
+		} else if record.IsUserPoolID(p) {
+			r.stats.StoreHits++
+			r.known[client] = p
+			return p, nil
+		}
+	}
+	if r.opts.Lookup == nil || !r.shouldList(client) {
+		return "", errors.Join(errs...)
+	}
+	if err := r.list(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	p, ok := r.known[client]
+	if !ok {
+		r.missed[client] = true
+		return "", errors.Join(errs...)
+	}
+	return p, errors.Join(append(errs, r.save(ctx, client, p))...)
+}
+
+// save gives a looked-up pair to the Store.
+func (r *Resolver) save(ctx context.Context, client, pool string) error {
+	delete(r.unsaved, client)
+	if r.opts.Store == nil {
+		return nil
+	}
+	if err := r.opts.Store.Put(ctx, client, pool); err != nil {
+		r.stats.StoreErrors++
+		return fmt.Errorf("clientpool: cache client %s: %w", client, err)
+	}
+	return nil
+}
+
+// shouldList: once per cold start, then for a never-seen client at most
+// every RelistAfter.
+func (r *Resolver) shouldList(client string) bool {
+	if r.listed.IsZero() {
+		return true
+	}
+	return !r.missed[client] && r.opts.Now().Sub(r.listed) >= r.opts.RelistAfter
+}
+
+// list reads every pool's clients into known. Pairs from a listing cut
+// short by an error are kept: they are true, just not all.
+func (r *Resolver) list(ctx context.Context) error {
+	r.stats.Listings++
+	var pools []string
+	var token *string
+	for {
+		if err := r.pace(ctx); err != nil {
+			return fmt.Errorf("clientpool: ListUserPools: %w", err)
+		}
+		out, err := r.opts.Lookup.ListUserPools(ctx, &cip.ListUserPoolsInput{MaxResults: aws.Int32(pageSize), NextToken: token})
+		if err != nil {
+			return fmt.Errorf("clientpool: ListUserPools: %w", err)
+		}
+		for _, p := range out.UserPools {
+			if id := aws.ToString(p.Id); record.IsUserPoolID(id) {
+				pools = append(pools, id)
+			}
+		}
+		if token = out.NextToken; aws.ToString(token) == "" {
+			break
+		}
+	}
+	sort.Strings(pools)
+	for _, pool := range pools {
+		var token *string
+		for {
+			if err := r.pace(ctx); err != nil {
+				return fmt.Errorf("clientpool: ListUserPoolClients %s: %w", pool, err)
+			}
+			out, err := r.opts.Lookup.ListUserPoolClients(ctx, &cip.ListUserPoolClientsInput{
+				UserPoolId: aws.String(pool), MaxResults: aws.Int32(pageSize), NextToken: token,
+			})
+			if err != nil {
+				return fmt.Errorf("clientpool: ListUserPoolClients %s: %w", pool, err)
+			}
+			for _, c := range out.UserPoolClients {
+				if id := aws.ToString(c.ClientId); record.IsClientID(id) {
+					if r.known[id] != pool {
+						r.known[id] = pool
+						r.unsaved[id] = true
+					}
+					delete(r.missed, id)
+				}
+			}
+			if token = out.NextToken; aws.ToString(token) == "" {
+				break
+			}
+		}
+	}
+	r.listed = r.opts.Now()
+	return nil
+}
+
+// pace spaces calls RequestsPerSecond apart.
+func (r *Resolver) pace(ctx context.Context) error {
+	now := r.opts.Now()
+	if d := r.nextCall.Sub(now); d > 0 {
+		if err := r.opts.Wait(ctx, d); err != nil {
+			return err
+		}
+		now = r.nextCall
+	}
+	r.nextCall = now.Add(time.Duration(float64(time.Second) / r.opts.RequestsPerSecond))
+	r.stats.Calls++
+	return nil
+}
+
+// ParseMap parses CLIENT_POOLS: "clientId=poolId,clientId=poolId", spaces
+// around items allowed, empty means none. Each id must have its documented
+// shape, and a client may appear once.
+func ParseMap(s string) (map[string]string, error) {
+	m := map[string]string{}
+	if strings.TrimSpace(s) == "" {
+		return m, nil
+	}
+	for i, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		c, p, ok := strings.Cut(item, "=")
+		c, p = strings.TrimSpace(c), strings.TrimSpace(p)
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("%w: item %d %q: want clientId=poolId", ErrMap, i+1, item)
+		case !record.IsClientID(c):
+			return nil, fmt.Errorf("%w: item %d: %q is not an app client id", ErrMap, i+1, c)
+		case !record.IsUserPoolID(p):
+			return nil, fmt.Errorf("%w: item %d: %q is not a user pool id", ErrMap, i+1, p)
+		}
+		if _, dup := m[c]; dup {
+			return nil, fmt.Errorf("%w: item %d: client %s listed twice", ErrMap, i+1, c)
+		}
+		m[c] = p
+	}
+	return m, nil
+}

@@ -1,0 +1,10 @@
+// Package clientpool resolves user pool app client ids to the user pools
+// they belong to, for the end-user calls (InitiateAuth, SignUp,
+// ForgotPassword, ...) whose CloudTrail records name only the client.
+//
+// A Resolver answers from, cheapest first: what earlier files taught it
+// (aggregate.Aggregator passes on the pairs records gave), a static map
+// (CLIENT_POOLS), the DynamoDB cache of earlier lookups, and an optional
+// lookup through cognito-idp ListUserPools and ListUserPoolClients. It
+// implements aggregate.Resolver. ParseMap parses the static map.
+package clientpool
