@@ -112,10 +112,13 @@ func backfillKeys(t *testing.T) (map[string][]byte, []string) {
 	return files, in
 }
 
+// sortedLines returns s's lines sorted, with runs of blanks folded: the
+// table columns are padded to the longest file name, which is an s3:// URL
+// in one output and a temporary directory of varying length in the other.
 func sortedLines(s string) []string {
 	l := strings.Split(strings.TrimSpace(s), "\n")
 	for i := range l {
-		l[i] = strings.TrimRight(l[i], " ")
+		l[i] = strings.Join(strings.Fields(l[i]), " ")
 	}
 	slices.Sort(l)
 	return l
