@@ -251,7 +251,17 @@ func (r *Reader) fill(index int) bool {
 		n, err := r.in.Read(r.buf[r.end:])
 		r.end += n
 		if r.limit.N <= 0 {
-			r.fatal(index, fmt.Errorf("%w (%d bytes)", ErrTooLarge, r.opts.MaxUncompressedBytes))
+			// The limit reader let one byte past the limit through, which
+			// is how going over it shows. Drop that byte and hand out the
+			// rest: every record that ends within the limit is still read,
+			// and the error comes when a step needs a byte past it.
+			r.end -= int(r.base + int64(r.end) - r.opts.MaxUncompressedBytes)
+			r.pending = fmt.Errorf("%w (%d bytes)", ErrTooLarge, r.opts.MaxUncompressedBytes)
+			r.eof = true
+			if r.end > start {
+				return true
+			}
+			r.fatal(index, r.pending)
 			return false
 		}
 		if err == io.EOF {

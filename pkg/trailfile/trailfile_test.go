@@ -13,6 +13,7 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 
+	"github.com/cognitrail/cognitrail/internal/trailgen"
 	"github.com/cognitrail/cognitrail/pkg/trailfile"
 )
 
@@ -284,4 +285,64 @@ func FuzzReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+// recordEnds returns the uncompressed offset just past each record of a
+// trail file, as encoding/json sees it: the reference the reader's framing
+// is checked against.
+func recordEnds(t testing.TB, data []byte) []int64 {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(data))
+	for _, want := range []string{"{", "Records", "["} {
+		tok, err := dec.Token()
+		if err != nil || fmt.Sprint(tok) != want {
+			t.Fatalf("token %v (%v), want %s", tok, err, want)
+		}
+	}
+	var ends []int64
+	for dec.More() {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			t.Fatal(err)
+		}
+		ends = append(ends, dec.InputOffset())
+	}
+	return ends
+}
+
+// The zip-bomb guard stops reading at the limit but keeps every record that
+// ends within it: the limit is a bound on work, not a reason to drop what
+// was already decompressed.
+func TestUncompressedLimitKeepsRecordsWithin(t *testing.T) {
+	var plain bytes.Buffer
+	if _, err := trailgen.Write(&plain, trailgen.Options{Bytes: 3 << 20, Seed: 7}); err != nil {
+		t.Fatal(err)
+	}
+	ends := recordEnds(t, plain.Bytes())
+	limits := []int64{100_000, 1_000_000, ends[0], ends[0] - 1, ends[len(ends)/2], ends[len(ends)/2] + 1, ends[len(ends)/2] - 1}
+	for _, in := range []struct {
+		name string
+		data string
+	}{{"plain", plain.String()}, {"gzip", gz(plain.String())}} {
+		for _, limit := range limits {
+			want := 0
+			for _, e := range ends {
+				if e <= limit {
+					want++
+				}
+			}
+			got := readAll(trailfile.NewReader(strings.NewReader(in.data), &trailfile.Options{MaxUncompressedBytes: limit}))
+			if !errors.Is(got.err, trailfile.ErrTooLarge) {
+				t.Errorf("%s, limit %d: error %v, want ErrTooLarge", in.name, limit, got.err)
+			}
+			if got.good != want {
+				t.Errorf("%s, limit %d: %d records, want the %d that end within the limit", in.name, limit, got.good, want)
+			}
+		}
+	}
+	// A file exactly as long as the limit is within it.
+	got := readAll(trailfile.NewReader(bytes.NewReader(plain.Bytes()), &trailfile.Options{MaxUncompressedBytes: int64(plain.Len())}))
+	if got.err != nil || got.good != len(ends) {
+		t.Errorf("limit = file size: %d of %d records, error %v", got.good, len(ends), got.err)
+	}
 }
