@@ -42,7 +42,7 @@ type Options struct {
 var (
 	ErrDigest         = errors.New("trailfile: CloudTrail digest file, not a log file")
 	ErrNotTrail       = errors.New("trailfile: JSON without a Records array")
-	ErrNotJSON        = errors.New("trailfile: neither gzip nor JSON")
+	ErrNotJSON        = errors.New("trailfile: not JSON")
 	ErrEmpty          = errors.New("trailfile: empty file")
 	ErrTruncated      = errors.New("trailfile: truncated")
 	ErrCorrupt        = errors.New("trailfile: corrupt gzip data")
@@ -126,6 +126,7 @@ type Reader struct {
 	recLen  int
 
 	sawRecords bool
+	gzipped    bool // the input is gzip-compressed: errors say so
 	parser     *record.Parser
 	rec        record.Record
 	scan       jsonscan.Scanner
@@ -202,6 +203,7 @@ func (r *Reader) open() error {
 			return gzipError(err)
 		}
 		in = gz
+		r.gzipped = true
 	}
 	r.limit = &io.LimitedReader{R: in, N: r.opts.MaxUncompressedBytes + 1}
 	r.in = r.limit
@@ -214,7 +216,7 @@ func gzipError(err error) error {
 	switch {
 	case errors.Is(err, io.ErrUnexpectedEOF), err == io.EOF:
 		// A gzip header cut short reads as a plain EOF.
-		return ErrTruncated
+		return fmt.Errorf("%w: the gzip stream ends early", ErrTruncated)
 	case errors.Is(err, gzip.ErrHeader), errors.Is(err, gzip.ErrChecksum), errors.As(err, &corrupt):
 		return fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
@@ -334,8 +336,17 @@ func (r *Reader) Next() (*record.Record, error) {
 		case stDoc:
 			if r.docs == 0 && r.base == 0 && r.pos == 0 {
 				if !skipBOM(s) {
-					if r.shortInput(-1) {
+					if r.fill(-1) {
 						continue
+					}
+					if r.err == nil {
+						// Nothing decompressed (an empty gzip member) is
+						// an empty file, not a truncated one.
+						if r.end == 0 {
+							r.fatal(-1, r.emptyErr())
+						} else {
+							r.fatal(-1, r.notJSONErr())
+						}
 					}
 					return nil, r.err
 				}
@@ -355,7 +366,7 @@ func (r *Reader) Next() (*record.Record, error) {
 				case c == '[' || c == '"':
 					r.fatal(-1, ErrNotTrail)
 				default:
-					r.fatal(-1, ErrNotJSON)
+					r.fatal(-1, r.notJSONErr())
 				}
 				return nil, r.err
 			}
@@ -467,13 +478,31 @@ func (r *Reader) shortInputAtDocEnd() bool {
 	}
 	switch {
 	case r.docs == 0:
-		r.fatal(-1, ErrEmpty)
+		r.fatal(-1, r.emptyErr())
 	case !r.sawRecords:
 		r.fatal(-1, ErrNotTrail)
 	default:
 		r.err = io.EOF
 	}
 	return false
+}
+
+// emptyErr and notJSONErr say whether the input was gzip-compressed: "empty"
+// or "not JSON" about the decompressed content of a valid gzip stream is a
+// different fault (the writer compressed the wrong thing) from a file that is
+// itself empty or some other format.
+func (r *Reader) emptyErr() error {
+	if r.gzipped {
+		return fmt.Errorf("%w: the gzip data decompresses to no JSON", ErrEmpty)
+	}
+	return ErrEmpty
+}
+
+func (r *Reader) notJSONErr() error {
+	if r.gzipped {
+		return fmt.Errorf("%w: gzip-compressed, but what it decompresses to is not JSON", ErrNotJSON)
+	}
+	return fmt.Errorf("%w: neither gzip-compressed nor JSON", ErrNotJSON)
 }
 
 // skipBOM skips a UTF-8 byte order mark. It returns false when the buffer

@@ -89,6 +89,8 @@ var readerCases = []struct {
 	{"not json", func(testing.TB) string { return "PK\x03\x04 zip file" }, trailfile.Options{}, 0, 0, trailfile.ErrNotJSON},
 	{"empty", func(testing.TB) string { return "" }, trailfile.Options{}, 0, 0, trailfile.ErrEmpty},
 	{"white space only", func(testing.TB) string { return " \n\t" }, trailfile.Options{}, 0, 0, trailfile.ErrEmpty},
+	{"empty gzip member", func(testing.TB) string { return gz("") }, trailfile.Options{}, 0, 0, trailfile.ErrEmpty},
+	{"gzip of text", func(testing.TB) string { return gz("hello, not JSON") }, trailfile.Options{}, 0, 0, trailfile.ErrNotJSON},
 	{"truncated json", func(testing.TB) string { s := records(3); return s[:len(s)-70] }, trailfile.Options{}, 2, 0, trailfile.ErrTruncated},
 	{"truncated gzip", func(testing.TB) string { s := gz(records(50)); return s[:len(s)/2] }, trailfile.Options{}, -1, 0, trailfile.ErrTruncated},
 	{"corrupt gzip", func(testing.TB) string {
@@ -344,5 +346,37 @@ func TestUncompressedLimitKeepsRecordsWithin(t *testing.T) {
 	got := readAll(trailfile.NewReader(bytes.NewReader(plain.Bytes()), &trailfile.Options{MaxUncompressedBytes: int64(plain.Len())}))
 	if got.err != nil || got.good != len(ends) {
 		t.Errorf("limit = file size: %d of %d records, error %v", got.good, len(ends), got.err)
+	}
+}
+
+// Errors say what happened, not the nearest category: a gzip member with
+// nothing in it is empty, not truncated; gzip holding text is "not JSON",
+// and it is gzip.
+func TestMessagesSayWhatHappened(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		in       string
+		sentinel error
+		want     string // substring of the message
+		not      string // must not appear
+	}{
+		{"empty gzip member", gz(""), trailfile.ErrEmpty, "gzip data decompresses to no JSON", "truncated"},
+		{"gzip of white space", gz(" \n"), trailfile.ErrEmpty, "gzip data decompresses to no JSON", "truncated"},
+		{"empty plain file", "", trailfile.ErrEmpty, "empty file", "gzip"},
+		{"gzip of text", gz("hello, not JSON"), trailfile.ErrNotJSON, "gzip-compressed, but what it decompresses to is not JSON", "neither"},
+		{"plain text", "hello, not JSON", trailfile.ErrNotJSON, "neither gzip-compressed nor JSON", "but"},
+		{"gzip of a lone BOM prefix", gz("\xef\xbb"), trailfile.ErrNotJSON, "gzip-compressed, but", "truncated"},
+		{"truncated gzip", gz(records(50))[:40], trailfile.ErrTruncated, "gzip stream ends early", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := readAll(trailfile.NewReader(strings.NewReader(tc.in), &trailfile.Options{Name: "f.json.gz"}))
+			if !errors.Is(got.err, tc.sentinel) {
+				t.Fatalf("error %v, want %v", got.err, tc.sentinel)
+			}
+			msg := got.err.Error()
+			if !strings.Contains(msg, tc.want) || (tc.not != "" && strings.Contains(msg, tc.not)) {
+				t.Errorf("message %q: want %q in it and not %q", msg, tc.want, tc.not)
+			}
+		})
 	}
 }
