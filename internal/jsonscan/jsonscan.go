@@ -48,6 +48,17 @@ func (s *Scanner) short() {
 	}
 }
 
+// atZero handles Peek returning 0: the end of the buffer (more input may
+// follow), or a NUL byte in the input, which is malformed JSON and must not
+// be taken for the end (that would read a file with a NUL as truncated).
+func (s *Scanner) atZero(msg string) {
+	if s.Pos >= len(s.Buf) {
+		s.short()
+	} else {
+		s.fail(msg)
+	}
+}
+
 // SkipWS advances past JSON white space.
 func (s *Scanner) SkipWS() {
 	for s.Pos < len(s.Buf) {
@@ -81,7 +92,7 @@ func (s *Scanner) Open(c byte) bool {
 		s.afterOpen = true
 		return true
 	case 0:
-		s.short()
+		s.atZero(fmt.Sprintf("expected %q", c))
 	default:
 		s.fail(fmt.Sprintf("expected %q", c))
 	}
@@ -105,12 +116,12 @@ func (s *Scanner) Next(close byte) bool {
 		}
 		s.Pos++
 		if s.Peek() == 0 {
-			s.short()
+			s.atZero("invalid value")
 			return false
 		}
 		return true
 	case 0:
-		s.short()
+		s.atZero(fmt.Sprintf("expected ',' or %q", close))
 		return false
 	default:
 		if !first {
@@ -208,7 +219,9 @@ func (s *Scanner) Kind() Kind {
 	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
 		return Number
 	case 0:
-		s.short()
+		if s.Pos >= len(s.Buf) {
+			s.short()
+		}
 	}
 	return Invalid
 }

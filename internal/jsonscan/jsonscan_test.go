@@ -31,6 +31,7 @@ var skipCases = []struct {
 	{`nul]`, -1, &SyntaxError{}},
 	{`12x4,`, -1, &SyntaxError{}},
 	{`@`, -1, &SyntaxError{}},
+	{"\x00", -1, &SyntaxError{}}, // a NUL byte is not the end of the input
 	{strings.Repeat("[", 100) + strings.Repeat("]", 100), 200, nil},
 	{strings.Repeat("{\"a\":", 70) + "1" + strings.Repeat("}", 69) + "]", -1, &SyntaxError{}},
 }
