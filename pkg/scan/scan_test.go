@@ -31,18 +31,34 @@ func TestOutcomes(t *testing.T) {
 	var trail strings.Builder
 	n, _ := trailgen.Write(&trail, trailgen.Options{Records: 40, Seed: 9})
 	good := trail.String()
+	// Record 9 of n made malformed: counted invalid, the records after it read.
+	nth := 0
+	malformed := good
+	for i := 0; ; i++ {
+		j := strings.Index(malformed[i:], `{"eventVersion":"`)
+		if j < 0 {
+			t.Fatal("fewer than 10 records")
+		}
+		i += j
+		if nth++; nth == 10 {
+			malformed = malformed[:i] + `{"eventVersion":tru"` + malformed[i+len(`{"eventVersion":"`):]
+			break
+		}
+	}
 	at := time.Date(2026, 11, 20, 10, 20, 0, 0, time.UTC)
 	for _, tc := range []struct {
 		name     string
 		in       string
 		outcome  aggregate.FileOutcome
 		records  int
+		invalid  int
 		sentinel error
 	}{
-		{"good", good, aggregate.Processed, n, nil},
-		{"digest", `{"awsAccountId":"1","digestStartTime":"x"}`, aggregate.Skipped, 0, trailfile.ErrDigest},
-		{"truncated keeps what it read", good[:len(good)/2], aggregate.Failed, -1, trailfile.ErrTruncated},
-		{"unusable record", `{"Records":[1,{"eventTime":"2026-11-20T10:00:00Z"}]}`, aggregate.Processed, 1, trailfile.ErrBadRecord},
+		{"good", good, aggregate.Processed, n, 0, nil},
+		{"digest", `{"awsAccountId":"1","digestStartTime":"x"}`, aggregate.Skipped, 0, 0, trailfile.ErrDigest},
+		{"truncated keeps what it read", good[:len(good)/2], aggregate.Failed, -1, 0, trailfile.ErrTruncated},
+		{"unusable record", `{"Records":[1,{"eventTime":"2026-11-20T10:00:00Z"}]}`, aggregate.Processed, 1, 1, trailfile.ErrBadRecord},
+		{"malformed record 9", malformed, aggregate.Processed, n - 1, 1, trailfile.ErrSyntax},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			agg := aggregate.New(nil)
@@ -58,6 +74,9 @@ func TestOutcomes(t *testing.T) {
 			}
 			if tc.records >= 0 && res.Records != tc.records {
 				t.Errorf("%d records, want %d", res.Records, tc.records)
+			}
+			if res.Invalid != tc.invalid {
+				t.Errorf("%d invalid, want %d", res.Invalid, tc.invalid)
 			}
 			if seen != res.Records {
 				t.Errorf("OnRecord saw %d, result says %d", seen, res.Records)

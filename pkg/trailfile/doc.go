@@ -8,9 +8,11 @@
 // a narrow record.Record.
 //
 // Errors name the file, the record index and the uncompressed byte offset.
-// A record that is valid JSON but unusable is reported with ErrBadRecord
-// and reading goes on; a file that is corrupt, truncated, too large or not a trail file
-// ends with an *Error wrapping one of the package's sentinel errors, after
-// every good record before the fault has been returned. A CloudTrail digest
+// A record that is unusable, malformed or longer than Options.MaxRecordBytes
+// is reported with ErrBadRecord and reading goes on at the next record (how
+// the reader finds it again after damage is explained in resync.go); a file
+// that is corrupt, truncated, too large or not a trail file ends with an
+// *Error wrapping one of the package's sentinel errors, after every good
+// record before the fault has been returned. A CloudTrail digest
 // file is recognised and reported as ErrDigest so callers can skip it.
 package trailfile

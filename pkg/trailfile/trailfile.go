@@ -21,7 +21,9 @@ const (
 	// (hundreds of MB) and far below what would exhaust a Lambda's disk-free,
 	// streaming budget of time.
 	DefaultMaxUncompressedBytes int64 = 2 << 30
-	// DefaultMaxRecordBytes bounds the buffer one record may need.
+	// DefaultMaxRecordBytes bounds the buffer one record may need. A
+	// longer record is passed over (in bounded memory) and reported as a
+	// bad record.
 	DefaultMaxRecordBytes = 16 << 20
 	initialBuffer         = 256 << 10
 )
@@ -33,7 +35,9 @@ type Options struct {
 	// MaxUncompressedBytes is the zip-bomb guard: reading stops with
 	// ErrTooLarge past this many decompressed bytes.
 	MaxUncompressedBytes int64
-	// MaxRecordBytes bounds a single record (and any other top-level value).
+	// MaxRecordBytes bounds a single record: a longer one is passed over
+	// without being buffered and reported with ErrBadRecord wrapping
+	// ErrRecordTooLarge. Another top-level value over it ends the file.
 	MaxRecordBytes int
 }
 
@@ -77,10 +81,12 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// ErrBadRecord is wrapped by the *Error that Next returns for one record that
-// is well-formed JSON but not a usable CloudTrail record (not an object, no
-// valid eventTime). The Reader has moved past it: calling Next again
-// continues with the following record.
+// ErrBadRecord is wrapped by the *Error that Next returns for one element
+// of the Records array that is not a usable record: well-formed JSON that is
+// not a CloudTrail record (not an object, no valid eventTime), malformed
+// JSON (also wrapping ErrSyntax), or longer than Options.MaxRecordBytes
+// (also wrapping ErrRecordTooLarge). The Reader has moved past it: calling
+// Next again continues with the following record (see resync.go).
 var ErrBadRecord = errors.New("trailfile: unusable record")
 
 // Permanent reports whether err says the file itself is bad (the same bytes
@@ -102,6 +108,7 @@ const (
 	stDoc     state = iota // before a top-level document
 	stTop                  // inside the top-level object, before a key or '}'
 	stRecords              // inside the Records array
+	stSkip                 // inside the Records array, passing a malformed or oversized record
 	stDone
 )
 
@@ -120,6 +127,7 @@ type Reader struct {
 	err     error // sticky fatal error
 	state   state
 	first   bool // no element read yet in the current object/array
+	value   bool // in the Records array, a separator was read and a record is due
 	docs    int  // complete top-level documents read
 	index   int  // index of the next record
 	recOff  int  // buf offset of the current record
@@ -130,6 +138,7 @@ type Reader struct {
 	parser     *record.Parser
 	rec        record.Record
 	scan       jsonscan.Scanner
+	skip       skipState
 }
 
 // NewReader returns a Reader of the trail file in r, gzip-compressed (told by
@@ -183,8 +192,8 @@ func (r *Reader) UncompressedBytes() int64 { return r.base + int64(r.pos) }
 func (r *Reader) Index() int { return r.index - 1 }
 
 // Raw returns the JSON of the record last returned by Next, or of the record a
-// bad-record error was about. It is valid only
-// until the next call to Next.
+// bad-record error was about (empty for a malformed or oversized one, which
+// is never held whole). It is valid only until the next call to Next.
 func (r *Reader) Raw() []byte { return r.buf[r.recOff : r.recOff+r.recLen] }
 
 func (r *Reader) open() error {
@@ -314,8 +323,8 @@ func (r *Reader) shortInput(index int) bool {
 
 // Next returns the next record, or io.EOF after the last one. The record
 // is reused by the following call. An error wrapping ErrBadRecord reports a
-// single unusable record and reading may go on; any other error ends the file and is
-// returned again by every later call.
+// single unusable, malformed or oversized record and reading may go on; any
+// other error ends the file and is returned again by every later call.
 func (r *Reader) Next() (*record.Record, error) {
 	if r.err != nil {
 		return nil, r.err
@@ -352,7 +361,7 @@ func (r *Reader) Next() (*record.Record, error) {
 				}
 			}
 			c := s.Peek()
-			if c == 0 {
+			if c == 0 && s.Pos >= len(s.Buf) {
 				if r.shortInputAtDocEnd() {
 					continue
 				}
@@ -416,54 +425,81 @@ func (r *Reader) Next() (*record.Record, error) {
 			r.first = false
 			if isRecords {
 				r.sawRecords = true
-				r.state, r.first = stRecords, true
+				r.state, r.first, r.value = stRecords, true, false
 			}
 		case stRecords:
 			c := s.Peek()
-			switch {
-			case c == ']':
-				r.pos += s.Pos + 1
-				r.state, r.first = stTop, false
-				continue
-			case c == ',' && !r.first:
-				s.Pos++
-				s.SkipWS()
-			case c == 0:
+			if !r.value {
+				switch {
+				case c == ']':
+					r.pos += s.Pos + 1
+					r.state, r.first = stTop, false
+					continue
+				case c == 0 && s.Pos >= len(s.Buf):
+					r.pos += s.Pos
+					if r.shortInput(r.index) {
+						continue
+					}
+					return nil, r.err
+				case c == ',' && !r.first:
+					s.Pos++
+				case !r.first:
+					// Damage between records: what follows is taken as a
+					// malformed element, so the record after it is found
+					// again instead of the rest of the file being lost.
+					r.pos += s.Pos
+					r.startSkip(fmt.Errorf("%w: expected ',' or ']' before byte %d", ErrSyntax, r.base+int64(r.pos)))
+					continue
+				}
+				r.value = true
+				c = s.Peek()
+			}
+			r.pos += s.Pos
+			if c == 0 && s.Pos >= len(s.Buf) {
 				if r.shortInput(r.index) {
 					continue
 				}
 				return nil, r.err
-			case !r.first:
-				r.pos += s.Pos
-				r.fatal(r.index, fmt.Errorf("%w: expected ',' or ']' after a record", ErrSyntax))
-				return nil, r.err
 			}
-			start := s.Pos
-			n, err := r.parser.Parse(r.buf[r.pos+start:r.end], &r.rec)
+			n, err := r.parser.Parse(r.buf[r.pos:r.end], &r.rec)
 			if err == jsonscan.ErrShort {
+				if r.end-r.pos >= r.opts.MaxRecordBytes {
+					r.startSkip(r.tooLarge())
+					continue
+				}
 				if r.shortInput(r.index) {
 					continue
 				}
 				return nil, r.err
 			}
 			var syn *jsonscan.SyntaxError
-			if errors.As(err, &syn) {
-				r.pos += start + syn.Offset
-				r.fatal(r.index, fmt.Errorf("%w: %s", ErrSyntax, syn.Msg))
-				return nil, r.err
+			if err != nil && errors.As(err, &syn) {
+				r.startSkip(fmt.Errorf("%w: %s at byte %d", ErrSyntax, syn.Msg, r.base+int64(r.pos+syn.Offset)))
+				continue
 			}
-			r.recOff, r.recLen = r.pos+start, n
+			if err == nil && n > r.opts.MaxRecordBytes {
+				err = r.tooLarge()
+			}
+			r.recOff, r.recLen = r.pos, n
 			off := r.base + int64(r.recOff)
-			r.pos += start + n
-			r.first = false
+			r.pos += n
+			r.first, r.value = false, false
 			idx := r.index
 			r.index++
 			if err != nil {
 				return nil, &Error{File: r.opts.Name, Index: idx, Offset: off, Err: fmt.Errorf("%w: %w", ErrBadRecord, err)}
 			}
 			return &r.rec, nil
+		case stSkip:
+			if done, err := r.skipBad(); done {
+				return nil, err
+			}
 		}
 	}
+}
+
+func (r *Reader) tooLarge() error {
+	return fmt.Errorf("%w (%d bytes)", ErrRecordTooLarge, r.opts.MaxRecordBytes)
 }
 
 // shortInputAtDocEnd handles the end of buffered input between documents:

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -27,6 +28,24 @@ func records(n int) string {
 		parts = append(parts, rec(i))
 	}
 	return `{"Records":[` + strings.Join(parts, ",") + `]}`
+}
+
+// damaged returns a file of n records whose record bad has fields
+// replaced by the given text.
+func damaged(n, bad int, fields string) string {
+	var parts []string
+	for i := range n {
+		r := rec(i)
+		if i == bad {
+			r = damagedRecord(i, fields)
+		}
+		parts = append(parts, r)
+	}
+	return `{"Records":[` + strings.Join(parts, ",") + `]}`
+}
+
+func damagedRecord(i int, fields string) string {
+	return strings.Replace(rec(i), `"requestParameters":{"key":"k`+fmt.Sprint(i)+`"}`, fields, 1)
 }
 
 func gz(s string) string {
@@ -105,27 +124,72 @@ var readerCases = []struct {
 		b[len(b)-6] ^= 0xff
 		return string(b)
 	}, trailfile.Options{}, 3, 0, trailfile.ErrCorrupt},
+	// Resynchronisation: a malformed element is counted as one bad record
+	// and reading goes on at the next record.
 	{"syntax error in a record", func(testing.TB) string {
 		return `{"Records":[` + rec(0) + `,{"eventTime":"2026-11-20T10:00:00Z","x":tru},` + rec(1) + `]}`
-	}, trailfile.Options{}, 1, 0, trailfile.ErrSyntax},
+	}, trailfile.Options{}, 2, 1, nil},
+	{"syntax error at record 9 of 19", func(testing.TB) string { return damaged(19, 9, `"x":tru`) }, trailfile.Options{}, 18, 1, nil},
+	{"stray quote inverts the strings after it", func(testing.TB) string { return damaged(19, 9, `"x":"a"b"`) }, trailfile.Options{}, 18, 1, nil},
+	{"unterminated string", func(testing.TB) string { return damaged(5, 2, `"x":"abc`) }, trailfile.Options{}, 4, 1, nil},
+	{"stray quote, pretty printed", func(testing.TB) string {
+		return strings.ReplaceAll(damaged(5, 2, `"x":"a"b"`), `,{"eventVersion"`, ",\n    {\n      \"eventVersion\"")
+	}, trailfile.Options{}, 4, 1, nil},
 	{"mismatched brackets in a skipped value", func(testing.TB) string {
 		return `{"Records":[` + rec(0) + `,{"eventTime":"2026-11-20T10:00:00Z","x":[}},` + rec(1) + `]}`
-	}, trailfile.Options{}, 1, 0, trailfile.ErrSyntax},
+	}, trailfile.Options{}, 2, 1, nil},
+	{"two bad records in a row", func(testing.TB) string {
+		return `{"Records":[` + rec(0) + `,{"x":tru},{"y":"a"b"},` + rec(1) + `]}`
+	}, trailfile.Options{}, 2, 2, nil},
+	// Broken structure is passed up to the next {"eventVersion": two bad
+	// records without it in between count as one.
+	{"broken structure, then a record without eventVersion", func(testing.TB) string {
+		return `{"Records":[` + rec(0) + `,{"x":[}},{"y":"a"b"},` + rec(1) + `]}`
+	}, trailfile.Options{}, 2, 1, nil},
 	{"missing comma between records", func(testing.TB) string {
-		return `{"Records":[` + rec(0) + rec(1) + `]}`
-	}, trailfile.Options{}, 1, 0, trailfile.ErrSyntax},
+		return `{"Records":[` + rec(0) + rec(1) + `,` + rec(2) + `]}`
+	}, trailfile.Options{}, 2, 1, nil},
+	{"NUL byte in place of a field", func(testing.TB) string { return damaged(5, 2, "\x00") }, trailfile.Options{}, 4, 1, nil},
+	{"NUL byte inside a record", func(testing.TB) string {
+		return `{"Records":[` + rec(0) + `,{"eventTime":"2026-11-20T10:00:00Z"` + "\x00" + `},` + rec(1) + `]}`
+	}, trailfile.Options{}, 2, 1, nil},
+	{"NUL byte after the document", func(testing.TB) string { return records(1) + "\x00" }, trailfile.Options{}, 1, 0, trailfile.ErrSyntax},
+	{"empty element", func(testing.TB) string { return `{"Records":[` + rec(0) + `,,` + rec(1) + `]}` }, trailfile.Options{}, 2, 1, nil},
+	{"trailing comma", func(testing.TB) string { return `{"Records":[` + rec(0) + `,]}` }, trailfile.Options{}, 1, 1, nil},
+	{"bad last record, document closed", func(testing.TB) string {
+		return `{"Records":[` + rec(0) + `,{"x":[}} ]}` + "\n"
+	}, trailfile.Options{}, 1, 1, nil},
+	{"bad last record, document not closed", func(testing.TB) string {
+		return `{"Records":[` + rec(0) + `,{"x":[}}`
+	}, trailfile.Options{}, 1, 1, trailfile.ErrTruncated},
+	{"bad record, then a second document", func(testing.TB) string {
+		return `{"Records":[` + rec(0) + `,{"x":"a"b"}]}` + `{"Records":[` + rec(1) + `]}`
+	}, trailfile.Options{}, 2, 1, nil},
+	{"bad record, then truncated gzip", func(testing.TB) string {
+		s := gz(damaged(400, 1, `"x":tru`))
+		return s[:len(s)/2]
+	}, trailfile.Options{}, -1, 1, trailfile.ErrTruncated},
 	{"garbage after document", func(testing.TB) string { return records(1) + "garbage" }, trailfile.Options{}, 1, 0, trailfile.ErrSyntax},
 	{"zip bomb guard", func(testing.TB) string { return gz(records(2000)) }, trailfile.Options{MaxUncompressedBytes: 64 << 10}, -1, 0, trailfile.ErrTooLarge},
 	{"record size limit", func(testing.TB) string {
 		big := strings.Replace(rec(0), `"k0"`, `"`+strings.Repeat("x", 2<<20)+`"`, 1)
 		return `{"Records":[` + rec(1) + `,` + big + `]}`
-	}, trailfile.Options{MaxRecordBytes: 1 << 20}, 1, 0, trailfile.ErrRecordTooLarge},
+	}, trailfile.Options{MaxRecordBytes: 1 << 20}, 1, 1, nil},
+	{"record over the limit, within the buffer", func(testing.TB) string {
+		big := strings.Replace(rec(0), `"k0"`, `"`+strings.Repeat("x", 5000)+`"`, 1)
+		return `{"Records":[` + rec(1) + `,` + big + `,` + rec(2) + `]}`
+	}, trailfile.Options{MaxRecordBytes: 4096}, 2, 1, nil},
+	{"record over the limit, past the buffer", func(testing.TB) string {
+		big := strings.Replace(rec(0), `"k0"`, `{"a":["`+strings.Repeat(`x\"],{`, 100<<10)+`"]}`, 1)
+		return `{"Records":[` + rec(1) + `,` + big + `,` + rec(2) + `]}`
+	}, trailfile.Options{MaxRecordBytes: 4096}, 2, 1, nil},
 }
 
 type outcome struct {
 	good, bad int
 	err       error
 	ids       []string
+	badErrs   []error
 }
 
 func readAll(r *trailfile.Reader) outcome {
@@ -137,6 +201,7 @@ func readAll(r *trailfile.Reader) outcome {
 		}
 		if errors.Is(err, trailfile.ErrBadRecord) {
 			o.bad++
+			o.badErrs = append(o.badErrs, err)
 			continue
 		}
 		if err != nil {
@@ -177,6 +242,12 @@ func TestReader(t *testing.T) {
 						t.Errorf("%s: %v is not permanent", src.name, got.err)
 					} else if !strings.Contains(got.err.Error(), opts.Name) {
 						t.Errorf("%s: error %q does not name the file", src.name, got.err)
+					}
+				}
+				for _, err := range got.badErrs {
+					var e *trailfile.Error
+					if !errors.As(err, &e) || e.File != opts.Name || e.Index < 0 {
+						t.Errorf("%s: bad record error %v does not name the file and record", src.name, err)
 					}
 				}
 				seen := map[string]bool{}
@@ -265,9 +336,51 @@ func TestDeliveryTime(t *testing.T) {
 	}
 }
 
+// readChecked reads r to the end like readAll and checks, whatever the
+// input, what resynchronisation must never break: every result, good or
+// bad, takes the next index, and every record comes from bytes after the
+// previous one's, so none is returned twice.
+func readChecked(t *testing.T, r *trailfile.Reader) outcome {
+	t.Helper()
+	var o outcome
+	var prevEnd int64
+	for n := 0; ; n++ {
+		rec, err := r.Next()
+		if err == io.EOF || (err != nil && !errors.Is(err, trailfile.ErrBadRecord)) {
+			o.err = err
+			if err == io.EOF {
+				o.err = nil
+			}
+			return o
+		}
+		if r.Index() != n {
+			t.Fatalf("result %d has index %d", n, r.Index())
+		}
+		var e *trailfile.Error
+		if err != nil {
+			if !errors.As(err, &e) || e.Index != n {
+				t.Fatalf("bad record %d: error %v does not name it", n, err)
+			}
+			o.bad++
+			o.badErrs = append(o.badErrs, err)
+			continue
+		}
+		end := r.UncompressedBytes()
+		if start := end - int64(len(r.Raw())); start < prevEnd {
+			t.Fatalf("record %d at bytes %d-%d overlaps the previous one, which ended at %d", n, start, end, prevEnd)
+		}
+		prevEnd = end
+		o.good++
+		o.ids = append(o.ids, rec.EventID)
+	}
+}
+
 // FuzzReader: whatever the bytes, the reader terminates, never panics,
 // returns each record once, and on valid JSON trail files agrees with
-// encoding/json on how many records there are.
+// encoding/json on how many records there are. The same bytes are also
+// read as record 5 of ten good ones: the records before the damage are
+// always read, and when the damage cannot open or close a string or a
+// bracket, so are all the records after it.
 func FuzzReader(f *testing.F) {
 	for _, tc := range readerCases {
 		if in := tc.input(f); len(in) < 64<<10 {
@@ -275,8 +388,8 @@ func FuzzReader(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r := trailfile.NewReader(bytes.NewReader(data), &trailfile.Options{MaxRecordBytes: 1 << 20, MaxUncompressedBytes: 8 << 20})
-		got := readAll(r)
+		opts := &trailfile.Options{MaxRecordBytes: 1 << 20, MaxUncompressedBytes: 8 << 20}
+		got := readChecked(t, trailfile.NewReader(bytes.NewReader(data), opts))
 		if got.err != nil && !trailfile.Permanent(got.err) {
 			t.Fatalf("non-permanent error from an in-memory source: %v", got.err)
 		}
@@ -285,6 +398,24 @@ func FuzzReader(f *testing.F) {
 			if got.good+got.bad != len(doc.Records) {
 				t.Fatalf("read %d+%d records, encoding/json sees %d", got.good, got.bad, len(doc.Records))
 			}
+		}
+
+		var parts, want []string
+		for i := range 10 {
+			if i == 5 {
+				parts = append(parts, string(data))
+				continue
+			}
+			parts = append(parts, rec(i))
+			want = append(want, fmt.Sprintf("id-%d", i))
+		}
+		framed := `{"Records":[` + strings.Join(parts, ",") + `]}`
+		got = readChecked(t, trailfile.NewReader(strings.NewReader(framed), opts))
+		if len(got.ids) < 5 || fmt.Sprint(got.ids[:5]) != fmt.Sprint(want[:5]) {
+			t.Fatalf("records before the damage lost: read %v", got.ids)
+		}
+		if !bytes.ContainsAny(data, "[]{}\"\\") && (got.err != nil || fmt.Sprint(got.ids) != fmt.Sprint(want)) {
+			t.Fatalf("read %v (error %v), want %v", got.ids, got.err, want)
 		}
 	})
 }
@@ -378,5 +509,95 @@ func TestMessagesSayWhatHappened(t *testing.T) {
 				t.Errorf("message %q: want %q in it and not %q", msg, tc.want, tc.not)
 			}
 		})
+	}
+}
+
+// A malformed record is named (file, index, byte offset, what was wrong)
+// and the records after it are read, with their own indexes.
+func TestMalformedRecordIsNamedAndSkipped(t *testing.T) {
+	for _, fields := range []string{`"x":tru`, `"x":"a"b"`, `"x":[}`} {
+		in := damaged(19, 9, fields)
+		r := trailfile.NewReader(strings.NewReader(in), &trailfile.Options{Name: "f.json"})
+		var ids []string
+		var indexes []int
+		var bad []*trailfile.Error
+		for {
+			rec, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			var e *trailfile.Error
+			if errors.As(err, &e) && errors.Is(err, trailfile.ErrBadRecord) {
+				bad = append(bad, e)
+				continue
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", fields, err)
+			}
+			ids = append(ids, rec.EventID)
+			indexes = append(indexes, r.Index())
+		}
+		if len(bad) != 1 || bad[0].Index != 9 || bad[0].File != "f.json" || !errors.Is(bad[0], trailfile.ErrSyntax) {
+			t.Fatalf("%s: bad records %v, want record 9 of f.json, malformed JSON", fields, bad)
+		}
+		if want := int64(strings.Index(in, damagedRecord(9, fields))); bad[0].Offset != want {
+			t.Errorf("%s: offset %d, want %d", fields, bad[0].Offset, want)
+		}
+		if msg := bad[0].Error(); !strings.Contains(msg, "f.json: record 9 (byte ") || !strings.Contains(msg, " at byte ") {
+			t.Errorf("%s: message %q does not say where", fields, msg)
+		}
+		var wantIDs []string
+		var wantIndexes []int
+		for i := range 19 {
+			if i != 9 {
+				wantIDs = append(wantIDs, fmt.Sprintf("id-%d", i))
+				wantIndexes = append(wantIndexes, i)
+			}
+		}
+		if fmt.Sprint(ids) != fmt.Sprint(wantIDs) || fmt.Sprint(indexes) != fmt.Sprint(wantIndexes) {
+			t.Errorf("%s: read %v at %v, want %v at %v", fields, ids, indexes, wantIDs, wantIndexes)
+		}
+	}
+}
+
+// repeatReader yields n copies of b without holding them.
+type repeatReader struct {
+	b byte
+	n int64
+}
+
+func (r *repeatReader) Read(p []byte) (int, error) {
+	if r.n <= 0 {
+		return 0, io.EOF
+	}
+	p = p[:min(int64(len(p)), r.n)]
+	for i := range p {
+		p[i] = r.b
+	}
+	r.n -= int64(len(p))
+	return len(p), nil
+}
+
+// A record far over the limit (a 50 MB requestParameters) is passed over
+// without being held: what the reader allocates stays near the limit, not
+// the record's size, and the records after it are read.
+func TestOversizedRecordIsStreamedPast(t *testing.T) {
+	const limit = 1 << 20
+	const size = 50 << 20
+	head := `{"Records":[` + rec(0) + `,` + strings.TrimSuffix(rec(1), `"k1"}}`) + `"`
+	src := io.MultiReader(strings.NewReader(head), &repeatReader{b: 'x', n: size}, strings.NewReader(`"}},`+rec(2)+`]}`))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	r := trailfile.NewReader(src, &trailfile.Options{Name: "big.json", MaxRecordBytes: limit})
+	got := readAll(r)
+	runtime.ReadMemStats(&after)
+	if got.err != nil || fmt.Sprint(got.ids) != "[id-0 id-2]" || got.bad != 1 {
+		t.Fatalf("read %v, %d bad, error %v; want id-0 and id-2, 1 bad", got.ids, got.bad, got.err)
+	}
+	if !errors.Is(got.badErrs[0], trailfile.ErrRecordTooLarge) || !strings.Contains(got.badErrs[0].Error(), "big.json: record 1 (byte ") {
+		t.Errorf("bad record error %v, want record 1 over the size limit", got.badErrs[0])
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 4*limit {
+		t.Errorf("allocated %d bytes to pass a %d-byte record with a %d-byte limit", alloc, size, limit)
 	}
 }
