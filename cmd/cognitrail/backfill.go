@@ -323,7 +323,7 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	l := &trailLister{api: s3c, bucket: bucket, owner: cfg.ExpectedBucketOwner, since: since, until: until}
 	b := &backfill{
 		s3: s3c, bucket: bucket, handler: handler, owner: cfg.ExpectedBucketOwner,
-		level: lvl, maxBytes: cfg.MaxUncompressedBytes,
+		level: lvl, maxBytes: cfg.MaxUncompressedBytes, maxRecord: cfg.MaxRecordBytes,
 	}
 	return b.run(ctx, l, root(prefix), *conc, stdout, stderr)
 }
@@ -336,6 +336,8 @@ type backfill struct {
 	handler  *processor.Handler // nil: summary mode
 	level    metric.Level
 	maxBytes int64
+	// maxRecord is MAX_RECORD_BYTES, as the function would use it.
+	maxRecord int
 }
 
 func (b *backfill) run(ctx context.Context, l *trailLister, start string, workers int, stdout, stderr io.Writer) int {
@@ -451,7 +453,7 @@ func (b *backfill) file(ctx context.Context, agg *aggregate.Aggregator, o listed
 		delivered = obj.LastModified
 	}
 	res, err := scan.File(ctx, obj.Body, agg, &scan.Options{
-		Reader:      trailfile.Options{Name: path, MaxUncompressedBytes: b.maxBytes},
+		Reader:      trailfile.Options{Name: path, MaxUncompressedBytes: b.maxBytes, MaxRecordBytes: b.maxRecord},
 		DeliveredAt: delivered,
 	})
 	fo.outcome, fo.err, fo.records, fo.invalid = res.Outcome, res.Err, res.Records, res.Invalid

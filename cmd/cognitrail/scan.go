@@ -120,6 +120,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fl.SetOutput(stderr)
 	format := fl.String("format", "table", "output: table (summary), json (metric datums) or jsonl (one line per record)")
 	maxBytes := fl.Int64("max-uncompressed-bytes", trailfile.DefaultMaxUncompressedBytes, "zip-bomb guard: stop reading a file past this many decompressed bytes")
+	maxRecord := fl.Int("max-record-bytes", trailfile.DefaultMaxRecordBytes, "a longer record is counted invalid and passed over")
 	level := fl.String("level", "full", "metric detail level for --format json: basic, standard or full")
 	clientPools := fl.String("client-pools", os.Getenv("CLIENT_POOLS"), "app client to user pool map, clientId=poolId,... (default $CLIENT_POOLS)")
 	resolveClients := fl.Bool("resolve-clients", false, "look app clients up with cognito-idp ListUserPools and ListUserPoolClients (AWS credentials)")
@@ -175,7 +176,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		opts := &scan.Options{
-			Reader:  trailfile.Options{Name: in.path, MaxUncompressedBytes: *maxBytes},
+			Reader:  trailfile.Options{Name: in.path, MaxUncompressedBytes: *maxBytes, MaxRecordBytes: *maxRecord},
 			Now:     clock,
 			Clients: clients,
 		}
@@ -215,6 +216,8 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if fo.outcome == aggregate.Failed {
 			failed = true
 			fmt.Fprintf(stderr, "cognitrail scan: %v\n", fo.err)
+		} else if res.Invalid > 0 {
+			fmt.Fprintf(stderr, "cognitrail scan: %s: %d unusable records, the first: %v\n", in.path, res.Invalid, res.Err)
 		}
 		files = append(files, fo)
 		progress.step(res.Records)

@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -138,5 +140,25 @@ func TestRunDispatch(t *testing.T) {
 	}
 	if rc := run(context.Background(), []string{"--help"}, &out, &errb); rc != exitOK || !strings.Contains(out.String(), "cognitrail scan") {
 		t.Errorf("help: exit %d", rc)
+	}
+}
+
+// --max-record-bytes reaches the reader: a longer record is counted as
+// unusable, named on stderr, and the records after it are read.
+func TestScanMaxRecordBytes(t *testing.T) {
+	rec := func(i int, params string) string {
+		return fmt.Sprintf(`{"eventVersion":"1.08","eventTime":"2026-11-20T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","eventID":"id-%d","requestParameters":{"key":%q}}`, i, params)
+	}
+	path := filepath.Join(t.TempDir(), "big.json")
+	os.WriteFile(path, []byte(`{"Records":[`+rec(0, "a")+`,`+rec(1, strings.Repeat("x", 5000))+`,`+rec(2, "b")+`]}`), 0o644)
+	out, errs, rc := scanOut(t, "--max-record-bytes", "1024", path)
+	if rc != exitOK || !regexp.MustCompile(`Records\s+2 read, 1 unusable`).MatchString(out) {
+		t.Errorf("exit %d, summary:\n%s\nwant 2 records read, 1 unusable", rc, out)
+	}
+	if !strings.Contains(errs, "big.json: record 1 (byte ") || !strings.Contains(errs, "over the size limit") {
+		t.Errorf("stderr %q does not name the record over the limit", errs)
+	}
+	if out, _, _ := scanOut(t, path); !regexp.MustCompile(`Records\s+3 read, 0 unusable`).MatchString(out) {
+		t.Errorf("with the default limit:\n%s\nwant 3 records read", out)
 	}
 }

@@ -98,6 +98,7 @@ func New(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*pr
 		Level:                cfg.Level,
 		MaxPools:             cfg.MaxPools,
 		MaxUncompressedBytes: cfg.MaxUncompressedBytes,
+		MaxRecordBytes:       cfg.MaxRecordBytes,
 		ExpectedBucketOwner:  cfg.ExpectedBucketOwner,
 		Logger:               log,
 		Clients:              clientpool.New(copts),

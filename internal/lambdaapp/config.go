@@ -18,6 +18,7 @@ const (
 	EnvDetailLevel          = "DETAIL_LEVEL"
 	EnvIdempotencyTable     = "IDEMPOTENCY_TABLE"
 	EnvMaxUncompressedBytes = "MAX_UNCOMPRESSED_BYTES"
+	EnvMaxRecordBytes       = "MAX_RECORD_BYTES"
 	EnvMaxPools             = "MAX_POOLS"
 	EnvExpectedBucketOwner  = "EXPECTED_BUCKET_OWNER"
 	EnvLogLevel             = "LOG_LEVEL"
@@ -48,6 +49,7 @@ type Config struct {
 	Level                metric.Level
 	IdempotencyTable     string // empty: idempotency off
 	MaxUncompressedBytes int64  // 0: the engine's default
+	MaxRecordBytes       int    // 0: the engine's default
 	MaxPools             int    // 0: the engine's default
 	ExpectedBucketOwner  string
 	LogLevel             *slog.Level // nil: Lambda's own setting, else INFO
@@ -64,6 +66,10 @@ type Config struct {
 	RetryMaxAttempts int           // 0: DefaultRetryMaxAttempts
 	RetryMaxBackoff  time.Duration // 0: DefaultRetryMaxBackoff
 }
+
+// MaxRecordBytesLimit caps MAX_RECORD_BYTES: the reader may buffer that
+// much for one record, and a Lambda function has at most 10 GiB of memory.
+const MaxRecordBytesLimit = 1 << 30
 
 // Retry defaults for the CloudWatch, S3 and DynamoDB clients.
 const (
@@ -108,6 +114,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		if c.MaxUncompressedBytes, err = parseBytes(v); err != nil || c.MaxUncompressedBytes <= 0 {
 			return c, fmt.Errorf("%s=%q: want a positive byte count such as 2147483648 or 2GiB", EnvMaxUncompressedBytes, v)
 		}
+	}
+	if v := getenv(EnvMaxRecordBytes); v != "" {
+		n, err := parseBytes(v)
+		if err != nil || n <= 0 || n > MaxRecordBytesLimit {
+			return c, fmt.Errorf("%s=%q: want a positive byte count up to 1GiB such as 16777216 or 16MiB", EnvMaxRecordBytes, v)
+		}
+		c.MaxRecordBytes = int(n)
 	}
 	if v := getenv(EnvMaxPools); v != "" {
 		if c.MaxPools, err = strconv.Atoi(v); err != nil || c.MaxPools <= 0 {

@@ -271,7 +271,7 @@ func TestConfigFromEnv(t *testing.T) {
 		EnvNamespace: "NS", EnvMetricsSink: "EMF", EnvDetailLevel: "full", EnvIdempotencyTable: "t",
 		EnvMaxUncompressedBytes: "512MiB", EnvMaxPools: "7", EnvExpectedBucketOwner: "123456789012",
 		EnvLogLevel: "debug", EnvCloudWatchProtocol: "query", EnvMaxDatumAge: "off",
-		EnvResolveClients: "true", EnvClientPools: "abc=us-east-1_X",
+		EnvResolveClients: "true", EnvClientPools: "abc=us-east-1_X", EnvMaxRecordBytes: "32MiB",
 	}
 	c, err := ConfigFromEnv(func(k string) string { return env[k] })
 	if err != nil {
@@ -280,7 +280,7 @@ func TestConfigFromEnv(t *testing.T) {
 	if c.Namespace != "NS" || c.Sink != SinkEMF || c.Level != metric.Full || c.IdempotencyTable != "t" ||
 		c.MaxUncompressedBytes != 512<<20 || c.MaxPools != 7 || c.ExpectedBucketOwner != "123456789012" ||
 		c.LogLevel == nil || c.CloudWatchProtocol != ProtocolQuery || c.MaxDatumAge >= 0 || c.S3UsePathStyle ||
-		!c.ResolveClients || c.ClientPools["abc"] != "us-east-1_X" {
+		!c.ResolveClients || c.ClientPools["abc"] != "us-east-1_X" || c.MaxRecordBytes != 32<<20 {
 		t.Fatalf("%+v", c)
 	}
 	c, err = ConfigFromEnv(func(k string) string {

@@ -27,6 +27,7 @@ var samples = map[string]string{
 	"KmsKeyArn":                        "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
 	"ReservedConcurrency":              "10",
 	"MaxUncompressedBytes":             "1073741824",
+	"MaxRecordBytes":                   "33554432",
 	"AlarmEmail":                       "security@example.com",
 	"AthenaTrailRegions":               "us-east-1,eu-west-1",
 	"Namespace":                        "Custom/Cognito", // catches a hard-coded namespace anywhere
@@ -499,7 +500,8 @@ func TestFunctionEnvironmentIsValidConfig(t *testing.T) {
 	known := []string{lambdaapp.EnvNamespace, lambdaapp.EnvMetricsSink, lambdaapp.EnvDetailLevel,
 		lambdaapp.EnvIdempotencyTable, lambdaapp.EnvMaxUncompressedBytes, lambdaapp.EnvMaxPools,
 		lambdaapp.EnvExpectedBucketOwner, lambdaapp.EnvLogLevel, lambdaapp.EnvCloudWatchProtocol,
-		lambdaapp.EnvMaxDatumAge, lambdaapp.EnvS3UsePathStyle, lambdaapp.EnvResolveClients, lambdaapp.EnvClientPools}
+		lambdaapp.EnvMaxDatumAge, lambdaapp.EnvS3UsePathStyle, lambdaapp.EnvResolveClients, lambdaapp.EnvClientPools,
+		lambdaapp.EnvMaxRecordBytes}
 	tpl := load(t)
 	for _, s := range scenarios(t, tpl) {
 		st, _, err := tpl.Evaluate(s)
@@ -535,6 +537,9 @@ func TestFunctionEnvironmentIsValidConfig(t *testing.T) {
 		if cfg.ResolveClients && (!strings.Contains(doc, `"Action":"cognito-idp:ListUserPoolClients","Effect":"Allow","Resource":"arn:aws:cognito-idp:us-east-1:123456789012:userpool/*"`) ||
 			strings.Count(doc, "cognito-idp:") != 3) {
 			t.Errorf("%v: the lookup's grant is not exactly ListUserPools and ListUserPoolClients on this account's pools: %s", s, doc)
+		}
+		if p := e.Param("MaxRecordBytes"); p != strconv.Itoa(cfg.MaxRecordBytes) {
+			t.Errorf("%v: MaxRecordBytes parameter %s, config %d", s, p, cfg.MaxRecordBytes)
 		}
 		if cfg.CloudWatchProtocol != lambdaapp.ProtocolCBOR {
 			t.Errorf("%v: CloudWatch protocol %q in AWS, want the SDK default", s, cfg.CloudWatchProtocol)

@@ -50,6 +50,9 @@ type Options struct {
 	// MaxUncompressedBytes is the per-file zip-bomb guard; zero means
 	// trailfile.DefaultMaxUncompressedBytes.
 	MaxUncompressedBytes int64
+	// MaxRecordBytes is the per-record limit (a longer record is counted
+	// invalid and passed over); zero means trailfile.DefaultMaxRecordBytes.
+	MaxRecordBytes int
 	// ExpectedBucketOwner: see s3object.Options.
 	ExpectedBucketOwner string
 	PublishMargin       time.Duration
@@ -266,7 +269,8 @@ func (h *Handler) object(ctx context.Context, msgID string, o notification.Objec
 	}
 	agg := h.newAggregator()
 	res, err := scan.File(scanCtx, obj.Body, agg, &scan.Options{
-		Reader:      trailfile.Options{Name: "s3://" + o.Bucket + "/" + o.Key, MaxUncompressedBytes: h.opts.MaxUncompressedBytes},
+		Reader: trailfile.Options{Name: "s3://" + o.Bucket + "/" + o.Key,
+			MaxUncompressedBytes: h.opts.MaxUncompressedBytes, MaxRecordBytes: h.opts.MaxRecordBytes},
 		DeliveredAt: delivered,
 		Now:         h.opts.Now,
 		OnRecord:    func(ev *scan.Event) { h.notable(ctx, ev) },

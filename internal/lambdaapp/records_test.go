@@ -1,0 +1,67 @@
+package lambdaapp
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/cognitrail/cognitrail/pkg/metric"
+)
+
+// MAX_RECORD_BYTES reaches the reader: a record over it is counted in
+// RecordsInvalid, the object log line counts it, and the records after it
+// are read.
+func TestMaxRecordBytesReachesTheReader(t *testing.T) {
+	e := newEnv(t)
+	c, err := ConfigFromEnv(func(k string) string {
+		if k == EnvMaxRecordBytes {
+			return "4KiB"
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.cfg.MaxRecordBytes = c.MaxRecordBytes
+	at := time.Now().UTC().Add(-time.Hour).Format(time.RFC3339)
+	rec := func(i int, params string) string {
+		return fmt.Sprintf(`{"eventVersion":"1.08","eventTime":%q,"eventSource":"s3.amazonaws.com","eventName":"GetObject","eventID":"id-%d","requestParameters":{"key":%q}}`, at, i, params)
+	}
+	body := []byte(`{"Records":[` + rec(0, "a") + `,` + rec(1, strings.Repeat("x", 10<<10)) + `,` + rec(2, "b") + `]}`)
+	key := "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/20/123456789012_CloudTrail_us-east-1_20261120T1005Z_big.json"
+	if _, err := e.s3.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.invoke(s3Event(s3Record(key, e.etag(key), len(body)))); err != nil {
+		t.Fatal(err)
+	}
+	if read, invalid := e.statSum(metric.RecordsRead), e.statSum(metric.RecordsInvalid); read != 2 || invalid != 1 {
+		t.Errorf("RecordsRead %v, RecordsInvalid %v; want 2 and 1", read, invalid)
+	}
+	if logs := e.logs.String(); !strings.Contains(logs, `"invalidRecords":1`) || !strings.Contains(logs, "record 1 (byte ") {
+		t.Errorf("the object line does not count and name the record over the limit:\n%s", logs)
+	}
+}
+
+func TestMaxRecordBytesConfig(t *testing.T) {
+	for v, want := range map[string]int{"": 0, "1048576": 1 << 20, "16MiB": 16 << 20, "1GiB": 1 << 30, "0": -1, "-5": -1, "lots": -1, "2GiB": -1} {
+		c, err := ConfigFromEnv(func(k string) string {
+			if k == EnvMaxRecordBytes {
+				return v
+			}
+			return ""
+		})
+		switch {
+		case want < 0 && err == nil:
+			t.Errorf("%s=%q accepted", EnvMaxRecordBytes, v)
+		case want >= 0 && (err != nil || c.MaxRecordBytes != want):
+			t.Errorf("%s=%q: %d, %v; want %d", EnvMaxRecordBytes, v, c.MaxRecordBytes, err, want)
+		}
+	}
+}
