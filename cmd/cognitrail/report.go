@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
 	"github.com/cognitrail/cognitrail/pkg/report"
@@ -28,11 +29,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprint(stderr, usageString)
 		return exitUsage
 	}
-	inputs, err := collectInputs(fl.Args())
-	if err != nil {
-		fmt.Fprintln(stderr, "cognitrail report:", err)
-		return exitUsage
-	}
+	inputs := collectInputs(fl.Args(), filepath.WalkDir)
 
 	b := report.New()
 	// The report needs no metrics, but scan.File always aggregates; one
@@ -43,6 +40,11 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		if err := ctx.Err(); err != nil {
 			fmt.Fprintln(stderr, "cognitrail report:", err)
 			return exitFailed
+		}
+		if in.err != nil {
+			failed = true
+			fmt.Fprintln(stderr, "cognitrail report:", in.err)
+			continue
 		}
 		if in.skip != "" {
 			continue
@@ -65,6 +67,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 
 	out := bufio.NewWriterSize(stdout, 64<<10)
 	rep := b.Report()
+	var err error
 	if *format == "json" {
 		err = rep.WriteJSON(out)
 	} else {

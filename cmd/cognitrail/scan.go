@@ -30,12 +30,22 @@ type input struct {
 	path string
 	// skip is why a walked file is not read (a digest file), or "".
 	skip string
+	// err is why the path could not be listed (missing, unreadable
+	// directory): the input counts as a failed file, the others go on.
+	err error
 }
+
+// walkFunc walks a directory tree as filepath.WalkDir does; tests replace it
+// to make a directory fail mid-walk.
+type walkFunc func(root string, fn fs.WalkDirFunc) error
 
 // collectInputs expands the command line: files as given, directories walked
 // recursively in lexical order, keeping files that look like trail files.
-// Digest files found while walking are listed as skipped, not read.
-func collectInputs(paths []string) ([]input, error) {
+// Digest files found while walking are listed as skipped, not read. A path
+// that cannot be read is listed with its error, so that it is reported and
+// counted as failed while every other file is still scanned, as the Lambda
+// counts an object it cannot get in FilesFailed and goes on.
+func collectInputs(paths []string, walk walkFunc) []input {
 	var out []input
 	for _, p := range paths {
 		if p == "-" {
@@ -44,15 +54,22 @@ func collectInputs(paths []string) ([]input, error) {
 		}
 		info, err := os.Stat(p)
 		if err != nil {
-			return nil, err
+			out = append(out, input{path: p, err: err})
+			continue
 		}
 		if !info.IsDir() {
 			out = append(out, input{path: p})
 			continue
 		}
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+		_ = walk(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
-				return err
+				// An unreadable directory (or entry) fails alone; WalkDir
+				// goes on with its siblings.
+				out = append(out, input{path: path, err: err})
+				if d != nil && d.IsDir() {
+					return fs.SkipDir
+				}
+				return nil
 			}
 			if d.IsDir() || !isTrailName(path) {
 				return nil
@@ -69,11 +86,8 @@ func collectInputs(paths []string) ([]input, error) {
 			out = append(out, in)
 			return nil
 		})
-		if err != nil {
-			return nil, err
-		}
 	}
-	return out, nil
+	return out
 }
 
 func isTrailName(p string) bool {
@@ -127,11 +141,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usageString)
 		return exitUsage
 	}
-	inputs, err := collectInputs(fl.Args())
-	if err != nil {
-		fmt.Fprintln(stderr, "cognitrail scan:", err)
-		return exitUsage
-	}
+	inputs := collectInputs(fl.Args(), filepath.WalkDir)
 
 	out := bufio.NewWriterSize(stdout, 64<<10)
 	defer out.Flush()
@@ -156,6 +166,14 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if err := ctx.Err(); err != nil {
 			fmt.Fprintln(stderr, "cognitrail scan:", err)
 			return exitFailed
+		}
+		if in.err != nil {
+			failed = true
+			fmt.Fprintf(stderr, "cognitrail scan: %v\n", in.err)
+			agg.AddFile(aggregate.Failed, at)
+			files = append(files, fileOutcome{path: in.path, outcome: aggregate.Failed, err: in.err})
+			progress.step(0)
+			continue
 		}
 		if in.skip != "" {
 			agg.AddFile(aggregate.Skipped, at)

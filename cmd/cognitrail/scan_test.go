@@ -5,8 +5,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -116,9 +119,6 @@ func TestScanStdinAndExitCodes(t *testing.T) {
 	if _, _, rc := scanOut(t); rc != exitUsage {
 		t.Errorf("no paths: exit %d", rc)
 	}
-	if _, _, rc := scanOut(t, filepath.Join(dir, "missing")); rc != exitUsage {
-		t.Errorf("missing path: exit %d", rc)
-	}
 
 	f, _ := os.Open(good)
 	defer f.Close()
@@ -138,5 +138,78 @@ func TestRunDispatch(t *testing.T) {
 	}
 	if rc := run(context.Background(), []string{"--help"}, &out, &errb); rc != exitOK || !strings.Contains(out.String(), "cognitrail scan") {
 		t.Errorf("help: exit %d", rc)
+	}
+}
+
+// writeTrail writes a one-record trail file (a failed sign-in) at path.
+func writeTrail(t *testing.T, path string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rec := `{"Records":[{"eventTime":"2026-11-20T10:00:00Z","eventSource":"cognito-idp.amazonaws.com","eventName":"InitiateAuth","errorCode":"NotAuthorizedException"}]}`
+	if err := os.WriteFile(path, []byte(rec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A path that does not exist is a failed file, as README says: named on
+// stderr, exit 1, and the files around it still counted.
+func TestScanMissingPathFailsAlone(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
+	writeTrail(t, a)
+	writeTrail(t, b)
+	missing := filepath.Join(dir, "missing.json.gz")
+	out, errs, rc := scanOut(t, a, missing, b)
+	if rc != exitFailed {
+		t.Errorf("exit %d, want %d", rc, exitFailed)
+	}
+	if !strings.Contains(errs, "missing.json.gz") {
+		t.Errorf("stderr does not name the missing path: %q", errs)
+	}
+	if !strings.Contains(out, "Files    2 processed, 0 skipped, 1 failed") || !strings.Contains(out, "Sign-in failures          2") {
+		t.Errorf("the other files were not both counted:\n%s", out)
+	}
+
+	var rout, rerr bytes.Buffer
+	if rc := runReport(context.Background(), []string{a, missing, b}, &rout, &rerr); rc != exitFailed || !strings.Contains(rerr.String(), "missing.json.gz") {
+		t.Errorf("report: exit %d, stderr %q", rc, rerr.String())
+	}
+}
+
+// A directory that cannot be read mid-walk fails alone: its siblings are
+// still walked and scanned.
+func TestCollectInputsWalkErrorFailsAlone(t *testing.T) {
+	dir := t.TempDir()
+	writeTrail(t, filepath.Join(dir, "a", "x.json"))
+	writeTrail(t, filepath.Join(dir, "c", "y.json"))
+	if err := os.Mkdir(filepath.Join(dir, "b"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	denied := errors.New("permission denied")
+	// Run as root, chmod 000 does not stop a read: fail the directory the
+	// way WalkDir reports a ReadDir error, a second call with the error.
+	walk := func(root string, fn fs.WalkDirFunc) error {
+		return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err == nil && d.IsDir() && filepath.Base(path) == "b" {
+				if err := fn(path, d, nil); err != nil {
+					return err
+				}
+				return fn(path, d, denied)
+			}
+			return fn(path, d, err)
+		})
+	}
+	var paths, failed []string
+	for _, in := range collectInputs([]string{dir}, walk) {
+		if in.err != nil {
+			failed = append(failed, filepath.Base(in.path))
+			continue
+		}
+		paths = append(paths, filepath.Base(in.path))
+	}
+	if !slices.Equal(paths, []string{"x.json", "y.json"}) || !slices.Equal(failed, []string{"b"}) {
+		t.Errorf("read %v, failed %v: want both files read and b failed", paths, failed)
 	}
 }
