@@ -28,8 +28,8 @@ import (
 // input is one file to scan: a path, or "-" for standard input.
 type input struct {
 	path string
-	// skip is why a walked file is not read (a digest file), or "".
-	skip string
+	// skip is why the file is not read (the Lambda's skip reason), or "".
+	skip notification.Reason
 	// err is why the path could not be listed (missing, unreadable
 	// directory): the input counts as a failed file, the others go on.
 	err error
@@ -41,10 +41,20 @@ type walkFunc func(root string, fn fs.WalkDirFunc) error
 
 // collectInputs expands the command line: files as given, directories walked
 // recursively in lexical order, keeping files that look like trail files.
-// Digest files found while walking are listed as skipped, not read. A path
-// that cannot be read is listed with its error, so that it is reported and
-// counted as failed while every other file is still scanned, as the Lambda
-// counts an object it cannot get in FilesFailed and goes on.
+//
+// Every file, walked or given, goes through the Lambda's own rules
+// (notification.Object.SkipReason) on its absolute path, so that a relative
+// path such as CloudTrail-Insight/... (run from inside AWSLogs/<account>)
+// is recognised as it is under its full key: digest and Insights files and
+// empty files are listed as skipped, not read. Other services' logs
+// (AWSLogs/<account>/elasticloadbalancing/...) found while walking are left
+// out altogether, like files that are not named as trail files: the
+// template's notifications never send them to the Lambda either. Given by
+// name, one is skipped as the Lambda skips it when an event names it.
+//
+// A path that cannot be read is listed with its error, so that it is
+// reported and counted as failed while every other file is still scanned,
+// as the Lambda counts an object it cannot get in FilesFailed and goes on.
 func collectInputs(paths []string, walk walkFunc) []input {
 	var out []input
 	for _, p := range paths {
@@ -58,7 +68,7 @@ func collectInputs(paths []string, walk walkFunc) []input {
 			continue
 		}
 		if !info.IsDir() {
-			out = append(out, input{path: p})
+			out = append(out, input{path: p, skip: skipReason(p, info.Size())})
 			continue
 		}
 		_ = walk(p, func(path string, d fs.DirEntry, err error) error {
@@ -74,20 +84,30 @@ func collectInputs(paths []string, walk walkFunc) []input {
 			if d.IsDir() || !isTrailName(path) {
 				return nil
 			}
-			// The Lambda's key rules: digest files are not logs, and
-			// Insights files hold no Cognito activity.
-			in := input{path: path}
-			switch notification.ParseKey(filepath.ToSlash(path)).Kind {
-			case notification.KindDigest:
-				in.skip = "digest file"
-			case notification.KindInsight:
-				in.skip = "Insights file"
+			info, err := os.Stat(path)
+			if err != nil {
+				out = append(out, input{path: path, err: err})
+				return nil
+			}
+			in := input{path: path, skip: skipReason(path, info.Size())}
+			if in.skip == notification.ReasonOtherService {
+				return nil
 			}
 			out = append(out, in)
 			return nil
 		})
 	}
 	return out
+}
+
+// skipReason is the Lambda's skip rule for the file at path, judged by its
+// absolute path as the Lambda judges an object by its whole key.
+func skipReason(path string, size int64) notification.Reason {
+	key, err := filepath.Abs(path)
+	if err != nil {
+		key = path
+	}
+	return notification.Object{Key: filepath.ToSlash(key), Size: size}.SkipReason()
 }
 
 func isTrailName(p string) bool {
@@ -177,7 +197,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		if in.skip != "" {
 			agg.AddFile(aggregate.Skipped, at)
-			files = append(files, fileOutcome{path: in.path, outcome: aggregate.Skipped, err: errors.New(in.skip)})
+			files = append(files, fileOutcome{path: in.path, outcome: aggregate.Skipped, err: errors.New(string(in.skip))})
 			continue
 		}
 		opts := &scan.Options{

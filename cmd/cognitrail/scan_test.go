@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -211,5 +212,79 @@ func TestCollectInputsWalkErrorFailsAlone(t *testing.T) {
 	}
 	if !slices.Equal(paths, []string{"x.json", "y.json"}) || !slices.Equal(failed, []string{"b"}) {
 		t.Errorf("read %v, failed %v: want both files read and b failed", paths, failed)
+	}
+}
+
+// The Lambda's key rules decide what a walk reads, whatever form the path
+// takes: other services' logs are left out, Insights and digest files and
+// empty files are skipped (not failed), and only trail logs are read.
+func TestScanKeyRulesEveryPathForm(t *testing.T) {
+	dir := t.TempDir()
+	acct := filepath.Join(dir, "AWSLogs", "123456789012")
+	day := filepath.Join("us-east-1", "2026", "11", "20")
+	writeTrail(t, filepath.Join(acct, "CloudTrail", day, "123456789012_CloudTrail_us-east-1_20261120T1005Z_a.json.gz"))
+	garbage := func(path string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte("not a trail file"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	garbage(filepath.Join(acct, "elasticloadbalancing", day, "123456789012_elasticloadbalancing_us-east-1_app.lb.log.gz"))
+	garbage(filepath.Join(acct, "CloudTrail-Insight", day, "123456789012_CloudTrail-Insight_us-east-1_20261120T1015Z_i.json.gz"))
+	garbage(filepath.Join(acct, "CloudTrail-Digest", day, "123456789012_CloudTrail-Digest_us-east-1_t_us-east-1_20261120T101743Z.json.gz"))
+	empty := filepath.Join(acct, "CloudTrail", day, "123456789012_CloudTrail_us-east-1_20261120T1010Z_empty.json.gz")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	insight := filepath.Join("CloudTrail-Insight", day, "123456789012_CloudTrail-Insight_us-east-1_20261120T1015Z_i.json.gz")
+
+	t.Chdir(acct)
+	for _, tc := range []struct {
+		name                       string
+		args                       []string
+		processed, skipped, failed int
+	}{
+		{"absolute directory", []string{dir}, 1, 3, 0},
+		{"relative directory", []string{"."}, 1, 3, 0},
+		{"dot-slash directory", []string{"./CloudTrail-Insight"}, 0, 1, 0},
+		{"relative Insights directory", []string{"CloudTrail-Insight"}, 0, 1, 0},
+		{"relative Insights file", []string{insight}, 0, 1, 0},
+		{"dot-slash Insights file", []string{"./" + insight}, 0, 1, 0},
+		{"parent-relative digest directory", []string{filepath.Join("..", "123456789012", "CloudTrail-Digest")}, 0, 1, 0},
+		{"empty file given directly", []string{empty}, 0, 1, 0},
+		{"other service's log given directly", []string{filepath.Join("elasticloadbalancing", day, "123456789012_elasticloadbalancing_us-east-1_app.lb.log.gz")}, 0, 1, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errs, rc := scanOut(t, tc.args...)
+			if rc != exitOK {
+				t.Errorf("exit %d, stderr %q", rc, errs)
+			}
+			want := fmt.Sprintf("Files    %d processed, %d skipped, %d failed", tc.processed, tc.skipped, tc.failed)
+			if !strings.Contains(out, want) {
+				t.Errorf("want %q in\n%s", want, out)
+			}
+			if strings.Contains(out, "elasticloadbalancing") && tc.processed > 0 {
+				t.Errorf("a walk listed another service's log:\n%s", out)
+			}
+		})
+	}
+}
+
+// Empty standard input is skipped, as an empty object is.
+func TestScanEmptyStdinSkipped(t *testing.T) {
+	f, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	old := os.Stdin
+	os.Stdin = f
+	defer func() { os.Stdin = old }()
+	out, errs, rc := scanOut(t, "-")
+	if rc != exitOK || !strings.Contains(out, "Files    0 processed, 1 skipped, 0 failed") {
+		t.Errorf("exit %d, stderr %q, out\n%s", rc, errs, out)
 	}
 }
