@@ -16,20 +16,18 @@ import (
 // AWS configuration, so AWS_ENDPOINT_URL and AWS_REGION apply), on one event
 // file. It prints the handler's response on stdout and its logs (and EMF
 // lines) on stderr, so the response can be piped.
+const invokeSynopsis = `cognitrail invoke EVENT.json
+Runs the Lambda handler on one event file ("-" for stdin) with the default AWS
+configuration and the function's environment variables (README: The Lambda
+function). The response goes to stdout, the logs to stderr.`
+
 func runInvoke(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("invoke", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: cognitrail invoke EVENT.json")
-		fmt.Fprintln(stderr, "Runs the Lambda handler on one event file (\"-\" for stdin) with the default AWS")
-		fmt.Fprintln(stderr, "configuration and the function's environment variables (README: The Lambda function).")
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, invokeSynopsis, args, stdout, stderr); !ok {
+		return code
 	}
 	if fs.NArg() != 1 {
-		fs.Usage()
-		return 2
+		return usageError(stderr, fs, invokeSynopsis, "want one EVENT.json, got %d arguments", fs.NArg())
 	}
 	raw, err := readEvent(fs.Arg(0))
 	if err != nil {

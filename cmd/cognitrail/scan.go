@@ -144,29 +144,47 @@ type fileOutcome struct {
 	invalid int
 }
 
-func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+const scanSynopsis = `cognitrail scan [flags] PATH...
+Scans trail files with the Lambda's engine and prints what it would publish.`
+
+// scanConfig is what scan's flags set.
+type scanConfig struct {
+	format   *choice
+	level    levelFlag
+	maxPools positiveInt
+	maxBytes byteSize
+}
+
+func newScanFlags() (*flag.FlagSet, *scanConfig) {
 	fl := flag.NewFlagSet("scan", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	format := fl.String("format", "table", "output: table (summary), json (metric datums) or jsonl (one line per record)")
-	maxBytes := fl.Int64("max-uncompressed-bytes", trailfile.DefaultMaxUncompressedBytes, "zip-bomb guard: stop reading a file past this many decompressed bytes")
-	level := fl.String("level", "full", "metric detail level for --format json: basic, standard or full")
-	if err := fl.Parse(args); err != nil {
-		return exitUsage
+	c := &scanConfig{
+		format:   newChoice("table", "table", "json", "jsonl"),
+		level:    levelFlag{metric.Full},
+		maxPools: 1000,
+		maxBytes: byteSize(trailfile.DefaultMaxUncompressedBytes),
 	}
-	lvl, err := metric.ParseLevel(*level)
-	if err != nil || fl.NArg() == 0 || !slices.Contains([]string{"table", "json", "jsonl"}, *format) {
-		if err != nil {
-			fmt.Fprintln(stderr, "cognitrail scan:", err)
-		}
-		fmt.Fprint(stderr, usageString)
-		return exitUsage
+	fl.Var(c.format, "format", "output: `table` (summary), json (the metric datums) or jsonl (one line per record)")
+	fl.Var(&c.level, "level", "metric detail `level` (DETAIL_LEVEL): basic, standard or full")
+	fl.Var(&c.maxPools, "max-pools", "`n` pools of each kind given their own series, the busiest kept (MAX_POOLS)")
+	fl.Var(&c.maxBytes, "max-uncompressed-bytes", "zip-bomb guard (MAX_UNCOMPRESSED_BYTES): a file that inflates past this `size` (1048576, 500MB, 2GiB) fails")
+	return fl, c
+}
+
+func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fl, cfg := newScanFlags()
+	if code, ok := parseFlags(fl, scanSynopsis, args, stdout, stderr); !ok {
+		return code
 	}
+	if fl.NArg() == 0 {
+		return usageError(stderr, fl, scanSynopsis, "no PATH given")
+	}
+	format, maxBytes := cfg.format.value, int64(cfg.maxBytes)
 	inputs := collectInputs(fl.Args(), filepath.WalkDir)
 
 	out := bufio.NewWriterSize(stdout, 64<<10)
 	defer out.Flush()
 	enc := json.NewEncoder(out)
-	agg := aggregate.New(&aggregate.Options{Level: lvl, MaxPools: 1000, MaxOperations: 10000})
+	agg := aggregate.New(&aggregate.Options{Level: cfg.level.Level, MaxPools: int(cfg.maxPools), MaxOperations: 10000})
 	progress := newProgress(stderr, len(inputs))
 	var files []fileOutcome
 	// Files on disk carry no delivery event; outcomes are dated by the
@@ -201,11 +219,11 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		opts := &scan.Options{
-			Reader: trailfile.Options{Name: in.path, MaxUncompressedBytes: *maxBytes},
+			Reader: trailfile.Options{Name: in.path, MaxUncompressedBytes: maxBytes},
 			Now:    clock,
 		}
 		opts.DeliveredAt, _ = trailfile.DeliveryTime(in.path)
-		if *format == "jsonl" {
+		if format == "jsonl" {
 			opts.OnRecord = func(ev *scan.Event) {
 				r, c := ev.Record, ev.Class
 				_ = enc.Encode(jsonlRecord{
@@ -233,7 +251,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	progress.done()
 
-	switch *format {
+	switch format {
 	case "json":
 		datums := agg.Datums()
 		if datums == nil {

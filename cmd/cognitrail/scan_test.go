@@ -114,9 +114,6 @@ func TestScanStdinAndExitCodes(t *testing.T) {
 	if !strings.Contains(out, "Sign-in failures          1") {
 		t.Errorf("the good file was not counted:\n%s", out)
 	}
-	if _, _, rc := scanOut(t, "--format", "xml", good); rc != exitUsage {
-		t.Errorf("bad format: exit %d", rc)
-	}
 	if _, _, rc := scanOut(t); rc != exitUsage {
 		t.Errorf("no paths: exit %d", rc)
 	}

@@ -26,7 +26,7 @@ const (
 
 // Options configure an Aggregator. The zero value uses the defaults.
 type Options struct {
-	Level         metric.Level // zero means metric.Standard
+	Level         metric.Level // zero means metric.DefaultLevel
 	MaxPools      int
 	MaxOperations int
 }
@@ -74,7 +74,7 @@ func New(opts *Options) *Aggregator {
 		o = *opts
 	}
 	if o.Level == 0 {
-		o.Level = metric.Standard
+		o.Level = metric.DefaultLevel
 	}
 	if o.MaxPools <= 0 {
 		o.MaxPools = DefaultMaxPools

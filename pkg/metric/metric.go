@@ -61,12 +61,18 @@ const (
 	Full
 )
 
-// ParseLevel parses "basic", "standard" or "full".
+// DefaultLevel is the level when none is configured: the Lambda's
+// DETAIL_LEVEL, the template's DetailLevel and the CLI's --level.
+const DefaultLevel = Standard
+
+// ParseLevel parses "basic", "standard" or "full"; "" is DefaultLevel.
 func ParseLevel(s string) (Level, error) {
 	switch strings.ToLower(s) {
+	case "":
+		return DefaultLevel, nil
 	case "basic":
 		return Basic, nil
-	case "standard", "":
+	case "standard":
 		return Standard, nil
 	case "full":
 		return Full, nil
