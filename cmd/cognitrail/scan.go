@@ -158,9 +158,11 @@ type scanConfig struct {
 func newScanFlags() (*flag.FlagSet, *scanConfig) {
 	fl := flag.NewFlagSet("scan", flag.ContinueOnError)
 	c := &scanConfig{
-		format:   newChoice("table", "table", "json", "jsonl"),
-		level:    levelFlag{metric.Full},
-		maxPools: 1000,
+		format: newChoice("table", "table", "json", "jsonl"),
+		// The Lambda's own defaults, so that --format json is what the
+		// function publishes for the same files.
+		level:    levelFlag{metric.DefaultLevel},
+		maxPools: aggregate.DefaultMaxPools,
 		maxBytes: byteSize(trailfile.DefaultMaxUncompressedBytes),
 	}
 	fl.Var(c.format, "format", "output: `table` (summary), json (the metric datums) or jsonl (one line per record)")
@@ -184,7 +186,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	out := bufio.NewWriterSize(stdout, 64<<10)
 	defer out.Flush()
 	enc := json.NewEncoder(out)
-	agg := aggregate.New(&aggregate.Options{Level: cfg.level.Level, MaxPools: int(cfg.maxPools), MaxOperations: 10000})
+	agg := aggregate.New(&aggregate.Options{Level: cfg.level.Level, MaxPools: int(cfg.maxPools)})
 	progress := newProgress(stderr, len(inputs))
 	var files []fileOutcome
 	// Files on disk carry no delivery event; outcomes are dated by the

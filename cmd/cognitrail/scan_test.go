@@ -7,16 +7,25 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/cognitrail/cognitrail/internal/golden"
+	"github.com/cognitrail/cognitrail/internal/lambdaapp"
 	"github.com/cognitrail/cognitrail/pkg/class"
 	"github.com/cognitrail/cognitrail/pkg/metric"
+	"github.com/cognitrail/cognitrail/pkg/processor"
+	"github.com/cognitrail/cognitrail/pkg/sink"
 )
 
 func scanOut(t *testing.T, args ...string) (string, string, int) {
@@ -283,5 +292,100 @@ func TestScanEmptyStdinSkipped(t *testing.T) {
 	out, errs, rc := scanOut(t, "-")
 	if rc != exitOK || !strings.Contains(out, "Files    0 processed, 1 skipped, 0 failed") {
 		t.Errorf("exit %d, stderr %q, out\n%s", rc, errs, out)
+	}
+}
+
+// fakeS3 serves the sample files as the trail bucket would.
+type fakeS3 struct{ root string }
+
+func (f fakeS3) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	b, err := os.ReadFile(filepath.Join(f.root, filepath.FromSlash(aws.ToString(in.Key))))
+	if err != nil {
+		return nil, err
+	}
+	return &s3.GetObjectOutput{
+		Body: io.NopCloser(bytes.NewReader(b)), ContentLength: aws.Int64(int64(len(b))),
+		ETag: aws.String(fmt.Sprintf(`"%x"`, len(b))), LastModified: aws.Time(time.Date(2026, 11, 20, 10, 20, 0, 0, time.UTC)),
+	}, nil
+}
+
+// captureSink keeps what the handler publishes.
+type captureSink struct{ datums []metric.Datum }
+
+func (c *captureSink) Batches(d []metric.Datum) [][]metric.Datum { return [][]metric.Datum{d} }
+func (c *captureSink) Publish(_ context.Context, b []metric.Datum) (sink.Stats, error) {
+	c.datums = append(c.datums, b...)
+	return sink.Stats{}, nil
+}
+
+// recordSums sums the record-derived datums by name, dimensions and minute:
+// file outcomes and delivery lag are dated by delivery, which a file on disk
+// and an S3 object give differently.
+func recordSums(datums []metric.Datum) map[string]float64 {
+	out := map[string]float64{}
+	for _, d := range datums {
+		switch d.Name {
+		case metric.FilesProcessed, metric.FilesSkipped, metric.FilesFailed, metric.DeliveryLagSeconds:
+			continue
+		}
+		out[fmt.Sprintf("%s %v %s", d.Name, d.Dimensions, d.Timestamp.Format(time.RFC3339))] += d.Sum()
+	}
+	return out
+}
+
+// scan's defaults are the Lambda's: with no flags, --format json gives the
+// datums the handler, configured from an empty environment, publishes for
+// the same files.
+func TestScanDefaultsAreTheLambdas(t *testing.T) {
+	cfg, err := lambdaapp.ConfigFromEnv(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []map[string]any
+	err = filepath.WalkDir(samples, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		key, _ := filepath.Rel(samples, path)
+		info, _ := d.Info()
+		recs = append(recs, map[string]any{
+			"eventSource": "aws:s3", "eventName": "ObjectCreated:Put", "eventTime": "2026-11-20T10:20:00Z",
+			"s3": map[string]any{"bucket": map[string]any{"name": "trail"}, "object": map[string]any{"key": filepath.ToSlash(key), "size": info.Size()}},
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	event, _ := json.Marshal(map[string]any{"Records": recs})
+	sk := &captureSink{}
+	h := processor.New(fakeS3{samples}, sk, nil, &processor.Options{
+		Level: cfg.Level, MaxPools: cfg.MaxPools, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if _, err := h.Handle(context.Background(), event); err != nil {
+		t.Fatal(err)
+	}
+
+	out, errs, rc := scanOut(t, "--format", "json", samples)
+	if rc != exitOK {
+		t.Fatalf("exit %d: %s", rc, errs)
+	}
+	var cli []metric.Datum
+	if err := json.Unmarshal([]byte(out), &cli); err != nil {
+		t.Fatal(err)
+	}
+	got, want := recordSums(cli), recordSums(sk.datums)
+	if len(want) == 0 {
+		t.Fatal("the handler published nothing")
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: scan %v, Lambda %v", k, got[k], v)
+		}
+	}
+	for k, v := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("%s: scan %v, the Lambda publishes no such series", k, v)
+		}
 	}
 }
