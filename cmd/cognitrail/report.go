@@ -43,7 +43,13 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return usageError(stderr, fl, reportSynopsis, "no PATH given")
 	}
 	format, maxBytes := cfg.format.value, int64(cfg.maxBytes)
-	inputs := collectInputs(fl.Args(), filepath.WalkDir)
+	if err := checkPaths(fl.Args()); err != nil {
+		return usageError(stderr, fl, reportSynopsis, "%v", err)
+	}
+	inputs, notes := collectInputs(fl.Args(), filepath.WalkDir)
+	for _, n := range notes {
+		fmt.Fprintln(stderr, "cognitrail report:", n)
+	}
 
 	b := report.New()
 	// The report needs no metrics, but scan.File always aggregates; one

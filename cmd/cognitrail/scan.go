@@ -55,27 +55,45 @@ type walkFunc func(root string, fn fs.WalkDirFunc) error
 // A path that cannot be read is listed with its error, so that it is
 // reported and counted as failed while every other file is still scanned,
 // as the Lambda counts an object it cannot get in FilesFailed and goes on.
-func collectInputs(paths []string, walk walkFunc) []input {
-	var out []input
+//
+// A file reached twice (named twice, or named and inside a named directory)
+// is read once, so that no record is counted twice. A directory with no
+// trail file in it is named in notes: probably not the directory meant.
+func collectInputs(paths []string, walk walkFunc) (out []input, notes []string) {
+	seen := map[string]bool{}
+	add := func(in input) {
+		key := in.path
+		if abs, err := filepath.Abs(in.path); err == nil && in.path != "-" {
+			key = abs
+		}
+		if seen[key] {
+			notes = append(notes, in.path+": given more than once, read once")
+			return
+		}
+		seen[key] = true
+		out = append(out, in)
+	}
 	for _, p := range paths {
 		if p == "-" {
-			out = append(out, input{path: p})
+			add(input{path: p})
 			continue
 		}
 		info, err := os.Stat(p)
 		if err != nil {
-			out = append(out, input{path: p, err: err})
+			add(input{path: p, err: err})
 			continue
 		}
 		if !info.IsDir() {
-			out = append(out, input{path: p, skip: skipReason(p, info.Size())})
+			add(input{path: p, skip: skipReason(p, info.Size())})
 			continue
 		}
+		found := 0
 		_ = walk(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				// An unreadable directory (or entry) fails alone; WalkDir
 				// goes on with its siblings.
-				out = append(out, input{path: path, err: err})
+				found++
+				add(input{path: path, err: err})
 				if d != nil && d.IsDir() {
 					return fs.SkipDir
 				}
@@ -86,18 +104,40 @@ func collectInputs(paths []string, walk walkFunc) []input {
 			}
 			info, err := os.Stat(path)
 			if err != nil {
-				out = append(out, input{path: path, err: err})
+				found++
+				add(input{path: path, err: err})
 				return nil
 			}
 			in := input{path: path, skip: skipReason(path, info.Size())}
 			if in.skip == notification.ReasonOtherService {
 				return nil
 			}
-			out = append(out, in)
+			found++
+			add(in)
 			return nil
 		})
+		if found == 0 {
+			notes = append(notes, p+": no trail files (*.json, *.gz) in this directory")
+		}
 	}
-	return out
+	return out, notes
+}
+
+// errStdinTwice: standard input can be read only once.
+var errStdinTwice = errors.New(`standard input ("-") given more than once: it can be read only once`)
+
+// checkPaths rejects a command line that cannot be honoured.
+func checkPaths(paths []string) error {
+	n := 0
+	for _, p := range paths {
+		if p == "-" {
+			n++
+		}
+	}
+	if n > 1 {
+		return errStdinTwice
+	}
+	return nil
 }
 
 // skipReason is the Lambda's skip rule for the file at path, judged by its
@@ -180,8 +220,14 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if fl.NArg() == 0 {
 		return usageError(stderr, fl, scanSynopsis, "no PATH given")
 	}
+	if err := checkPaths(fl.Args()); err != nil {
+		return usageError(stderr, fl, scanSynopsis, "%v", err)
+	}
 	format, maxBytes := cfg.format.value, int64(cfg.maxBytes)
-	inputs := collectInputs(fl.Args(), filepath.WalkDir)
+	inputs, notes := collectInputs(fl.Args(), filepath.WalkDir)
+	for _, n := range notes {
+		fmt.Fprintln(stderr, "cognitrail scan:", n)
+	}
 
 	out := bufio.NewWriterSize(stdout, 64<<10)
 	defer out.Flush()

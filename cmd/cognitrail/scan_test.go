@@ -209,7 +209,8 @@ func TestCollectInputsWalkErrorFailsAlone(t *testing.T) {
 		})
 	}
 	var paths, failed []string
-	for _, in := range collectInputs([]string{dir}, walk) {
+	inputs, _ := collectInputs([]string{dir}, walk)
+	for _, in := range inputs {
 		if in.err != nil {
 			failed = append(failed, filepath.Base(in.path))
 			continue
@@ -387,5 +388,48 @@ func TestScanDefaultsAreTheLambdas(t *testing.T) {
 		if _, ok := want[k]; !ok {
 			t.Errorf("%s: scan %v, the Lambda publishes no such series", k, v)
 		}
+	}
+}
+
+// Standard input can be read once: "scan - -" is refused before anything is
+// read (exit 2), and a file reached twice is read once.
+func TestScanNothingReadTwice(t *testing.T) {
+	for _, cmd := range []string{"scan", "report"} {
+		out, errs, rc := runOut(cmd, "-", samples, "-")
+		if rc != exitUsage || !strings.Contains(errs, "given more than once") || out != "" {
+			t.Errorf("%s - DIR -: exit %d, stdout %q, stderr %q", cmd, rc, out, errs)
+		}
+	}
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.json")
+	writeTrail(t, a)
+	out, errs, rc := scanOut(t, a, dir, a)
+	if rc != exitOK {
+		t.Fatalf("exit %d: %s", rc, errs)
+	}
+	if !strings.Contains(out, "Files    1 processed") || !strings.Contains(out, "Sign-in failures          1") {
+		t.Errorf("a file named twice and inside a named directory was not read once:\n%s", out)
+	}
+	if !strings.Contains(errs, "a.json: given more than once, read once") {
+		t.Errorf("stderr %q does not say the file was given twice", errs)
+	}
+}
+
+// A directory with no trail file in it is named on stderr; it is not an
+// error (exit 0), the way an empty input is not.
+func TestScanEmptyDirectorySaysSo(t *testing.T) {
+	empty := t.TempDir()
+	if err := os.WriteFile(filepath.Join(empty, "notes.txt"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"scan", "report"} {
+		_, errs, rc := runOut(cmd, empty)
+		if rc != exitOK || !strings.Contains(errs, empty+": no trail files") {
+			t.Errorf("%s EMPTYDIR: exit %d, stderr %q", cmd, rc, errs)
+		}
+	}
+	out, errs, rc := scanOut(t, empty, samples)
+	if rc != exitOK || !strings.Contains(errs, empty+": no trail files") || !strings.Contains(out, "6 processed") {
+		t.Errorf("EMPTYDIR SAMPLES: exit %d, stderr %q\n%s", rc, errs, out)
 	}
 }
