@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/cognitrail/cognitrail/internal/lambdaapp"
 )
 
@@ -59,12 +61,24 @@ func runInvoke(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			return 1
 		}
 	}
+	return invokeExit(resp, herr, stderr)
+}
+
+// invokeExit is the exit status of an invocation: 1 when Lambda would retry
+// something, either the whole event (the handler's error) or, for SQS, the
+// messages listed in batchItemFailures; a script can then tell that the
+// work is not done.
+func invokeExit(resp any, herr error, stderr io.Writer) int {
 	if herr != nil {
 		// What Lambda would record as the invocation error (and retry).
 		fmt.Fprintln(stderr, "cognitrail invoke: handler error:", herr)
-		return 1
+		return exitFailed
 	}
-	return 0
+	if r, ok := resp.(events.SQSEventResponse); ok && len(r.BatchItemFailures) > 0 {
+		fmt.Fprintf(stderr, "cognitrail invoke: %d SQS message(s) in batchItemFailures: Lambda would retry them\n", len(r.BatchItemFailures))
+		return exitFailed
+	}
+	return exitOK
 }
 
 func readEvent(name string) (json.RawMessage, error) {
