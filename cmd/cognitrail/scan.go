@@ -157,22 +157,25 @@ func isTrailName(p string) bool {
 // jsonlRecord is one line of `scan --format jsonl`. Its field names are part
 // of the CLI's output contract.
 type jsonlRecord struct {
-	File           string         `json:"file"`
-	Index          int            `json:"index"`
-	EventID        string         `json:"eventID"`
-	EventTime      time.Time      `json:"eventTime"`
-	EventSource    string         `json:"eventSource"`
-	EventName      string         `json:"eventName"`
-	Category       class.Category `json:"category"`
-	Operation      string         `json:"operation"`
-	ConfigChange   bool           `json:"configChange"`
-	Failed         bool           `json:"failed"`
-	ErrorCode      string         `json:"errorCode"`
-	SignIn         bool           `json:"signIn,omitempty"`
-	ForgotPassword bool           `json:"forgotPassword,omitempty"`
-	UserPoolID     string         `json:"userPoolId,omitempty"`
-	IdentityPoolID string         `json:"identityPoolId,omitempty"`
-	AuthType       class.AuthType `json:"authType,omitempty"`
+	File         string         `json:"file"`
+	Index        int            `json:"index"`
+	EventID      string         `json:"eventID"`
+	EventTime    time.Time      `json:"eventTime"`
+	EventSource  string         `json:"eventSource"`
+	EventName    string         `json:"eventName"`
+	Category     class.Category `json:"category"`
+	Operation    string         `json:"operation"`
+	ConfigChange bool           `json:"configChange"`
+	// UnlistedOperation: an endpoint operation in neither of pkg/class's
+	// documented tables (classified by its naming): a new AWS operation.
+	UnlistedOperation bool           `json:"unlistedOperation,omitempty"`
+	Failed            bool           `json:"failed"`
+	ErrorCode         string         `json:"errorCode"`
+	SignIn            bool           `json:"signIn,omitempty"`
+	ForgotPassword    bool           `json:"forgotPassword,omitempty"`
+	UserPoolID        string         `json:"userPoolId,omitempty"`
+	IdentityPoolID    string         `json:"identityPoolId,omitempty"`
+	AuthType          class.AuthType `json:"authType,omitempty"`
 }
 
 // fileOutcome is what the summary says of one file.
@@ -277,7 +280,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				_ = enc.Encode(jsonlRecord{
 					File: ev.File, Index: ev.Index, EventID: r.EventID, EventTime: r.EventTime,
 					EventSource: r.EventSource, EventName: r.EventName, Category: c.Category,
-					Operation: c.Operation, ConfigChange: c.ConfigChange, Failed: c.Failed,
+					Operation: c.Operation, ConfigChange: c.ConfigChange, UnlistedOperation: c.UnlistedEndpoint, Failed: c.Failed,
 					ErrorCode: c.ErrorCode, SignIn: c.SignIn, ForgotPassword: c.ForgotPassword,
 					UserPoolID: c.UserPoolID, IdentityPoolID: c.IdentityPoolID, AuthType: c.AuthType,
 				})
@@ -419,6 +422,7 @@ func writeSummary(w io.Writer, datums []metric.Datum, files []fileOutcome) {
 		}
 	}
 	section("Top operations (category / operation)", totals(datums, metric.Events, metric.DimCategory, metric.DimOperation))
+	section("Unlisted endpoint operations (new to pkg/class)", totals(datums, metric.UnlistedOperations, metric.DimOperation))
 	section("Failures (category / error code)", totals(datums, metric.Errors, metric.DimCategory, metric.DimErrorCode))
 
 	signIn := totals(datums, metric.SignInFailures)[""]

@@ -433,3 +433,36 @@ func TestScanEmptyDirectorySaysSo(t *testing.T) {
 		t.Errorf("EMPTYDIR SAMPLES: exit %d, stderr %q\n%s", rc, errs, out)
 	}
 }
+
+// jsonl flags an endpoint operation pkg/class does not list, as README
+// says, and only that one; the table lists it.
+func TestScanFlagsUnlistedOperation(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.json")
+	rec := `{"eventTime":"2026-11-20T10:00:00Z","eventSource":"cognito-idp.amazonaws.com","eventType":"AwsServiceEvent","eventName":"%s"}`
+	body := `{"Records":[` + fmt.Sprintf(rec, "passkeys_delete_POST") + `,` + fmt.Sprintf(rec, "login_POST") + `]}`
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, rc := scanOut(t, "--format", "jsonl", path)
+	if rc != exitOK {
+		t.Fatalf("exit %d: %s", rc, errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines:\n%s", len(lines), out)
+	}
+	for i, want := range []bool{true, false} {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(lines[i]), &m); err != nil {
+			t.Fatal(err)
+		}
+		got, present := m["unlistedOperation"]
+		if want && got != true || !want && present {
+			t.Errorf("line %d: unlistedOperation %v (present %v), want %v: %s", i, got, present, want, lines[i])
+		}
+	}
+	table, _, _ := scanOut(t, path)
+	if !strings.Contains(table, "Unlisted endpoint operations") || !strings.Contains(table, "passkeys_delete_POST") {
+		t.Errorf("the table does not list the unlisted operation:\n%s", table)
+	}
+}
