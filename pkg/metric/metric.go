@@ -18,6 +18,7 @@ const (
 	UserPoolConfigChanges     = "UserPoolConfigChanges"
 	IdentityPoolConfigChanges = "IdentityPoolConfigChanges"
 	IdentityPoolRoleCalls     = "IdentityPoolRoleCalls"
+	UnlistedOperations        = "UnlistedOperations"
 	FilesProcessed            = "FilesProcessed"
 	FilesSkipped              = "FilesSkipped"
 	FilesFailed               = "FilesFailed"
@@ -64,12 +65,18 @@ const (
 	Full
 )
 
-// ParseLevel parses "basic", "standard" or "full".
+// DefaultLevel is the level when none is configured: the Lambda's
+// DETAIL_LEVEL, the template's DetailLevel and the CLI's --level.
+const DefaultLevel = Standard
+
+// ParseLevel parses "basic", "standard" or "full"; "" is DefaultLevel.
 func ParseLevel(s string) (Level, error) {
 	switch strings.ToLower(s) {
+	case "":
+		return DefaultLevel, nil
 	case "basic":
 		return Basic, nil
-	case "standard", "":
+	case "standard":
 		return Standard, nil
 	case "full":
 		return Full, nil
@@ -141,6 +148,10 @@ var Catalog = []Spec{
 		dims(Basic, DimAuthType),
 		dims(Standard, DimAuthType, DimIdentityPoolID),
 	}, "Calls to any AWS service made with credentials an identity pool vended, by role."},
+	{UnlistedOperations, Count, []DimensionSet{
+		dims(Basic),
+		dims(Standard, DimOperation),
+	}, "Hosted UI / managed login endpoint operations in neither documented table: a new AWS operation, classified by its naming, to add to pkg/class."},
 	{FilesProcessed, Count, []DimensionSet{dims(Basic)}, "Trail files read to the end."},
 	{FilesSkipped, Count, []DimensionSet{dims(Basic)}, "Objects skipped: digest and Insights files, folders, empty objects, test events, duplicates."},
 	{FilesFailed, Count, []DimensionSet{dims(Basic)}, "Trail files that could not be read (corrupt, truncated, too large, not CloudTrail)."},

@@ -66,7 +66,7 @@ type Result struct {
 //
 // A permanent problem with the file (corrupt, truncated, not CloudTrail,
 // too large) is not an error of File: it is reported in Result.Err with
-// Outcome Failed (a digest file: Skipped), and the records read before it
+// Outcome Failed (a digest or empty file: Skipped), and the records read before it
 // stay counted, so a file that will never be retried loses nothing it could
 // read. File returns an error only when a retry may succeed (the source
 // failed, ctx ended); the caller must then discard agg, whose counts for this
@@ -109,7 +109,9 @@ func File(ctx context.Context, r io.Reader, agg *aggregate.Aggregator, opts *Opt
 			}
 			res.Err = err
 			res.Outcome = aggregate.Failed
-			if errors.Is(err, trailfile.ErrDigest) {
+			// Neither holds records: skipped, as the notification rules
+			// skip them when the key or the announced size says so.
+			if errors.Is(err, trailfile.ErrDigest) || errors.Is(err, trailfile.ErrEmpty) {
 				res.Outcome = aggregate.Skipped
 			}
 			agg.AddFile(res.Outcome, o.at())

@@ -41,6 +41,9 @@ func TestOutcomes(t *testing.T) {
 	}{
 		{"good", good, aggregate.Processed, n, nil},
 		{"digest", `{"awsAccountId":"1","digestStartTime":"x"}`, aggregate.Skipped, 0, trailfile.ErrDigest},
+		// An empty object is skipped when the event gives its size; when it
+		// does not (CloudTrail's SNS message, stdin) reading it must agree.
+		{"empty", "", aggregate.Skipped, 0, trailfile.ErrEmpty},
 		{"truncated keeps what it read", good[:len(good)/2], aggregate.Failed, -1, trailfile.ErrTruncated},
 		{"unusable record", `{"Records":[1,{"eventTime":"2026-11-20T10:00:00Z"}]}`, aggregate.Processed, 1, trailfile.ErrBadRecord},
 	} {
