@@ -94,14 +94,14 @@ type Class struct {
 	// neither seed table lists, or a cognito-idp / cognito-identity API
 	// operation whose name starts with a mutating verb (counted as a
 	// configuration change, so a new AWS operation cannot pass unnoticed).
-	Unlisted bool
-	SignIn           bool
-	ForgotPassword   bool
-	Failed           bool
-	ErrorCode        string
-	UserPoolID       string
-	IdentityPoolID   string
-	Account          string
+	Unlisted       bool
+	SignIn         bool
+	ForgotPassword bool
+	Failed         bool
+	ErrorCode      string
+	UserPoolID     string
+	IdentityPoolID string
+	Account        string
 	// AuthType is set for every record made with identity pool credentials
 	// and for Cognito AssumeRoleWithWebIdentity calls, when the amr says.
 	AuthType AuthType

@@ -24,6 +24,7 @@ const (
 	RecordsRead               = "RecordsRead"
 	RecordsInvalid            = "RecordsInvalid"
 	DeliveryLagSeconds        = "DeliveryLagSeconds"
+	Findings                  = "Findings"
 )
 
 // Dimension names.
@@ -34,6 +35,8 @@ const (
 	DimUserPoolID     = "UserPoolId"
 	DimIdentityPoolID = "IdentityPoolId"
 	DimAuthType       = "AuthType"
+	DimSeverity       = "Severity"
+	DimFinding        = "Finding"
 )
 
 // Unit is a CloudWatch unit.
@@ -131,11 +134,15 @@ var Catalog = []Spec{
 		dims(Basic),
 		dims(Standard, DimOperation),
 		dims(Standard, DimIdentityPoolID),
-	}, "Identity pool configuration created, updated or deleted (pools, roles, tag maps, tags)."},
+	}, "Identity pool configuration created, updated or deleted (pools, roles, tag maps, tags, Cognito Sync settings)."},
 	{IdentityPoolRoleCalls, Count, []DimensionSet{
 		dims(Basic, DimAuthType),
 		dims(Standard, DimAuthType, DimIdentityPoolID),
 	}, "Calls to any AWS service made with credentials an identity pool vended, by role."},
+	{Findings, Count, []DimensionSet{
+		dims(Basic, DimSeverity),
+		dims(Standard, DimFinding),
+	}, "Security findings (pkg/finding catalog): by severity, and by finding name."},
 	{FilesProcessed, Count, []DimensionSet{dims(Basic)}, "Trail files read to the end."},
 	{FilesSkipped, Count, []DimensionSet{dims(Basic)}, "Objects skipped: digest and Insights files, folders, empty objects, test events, duplicates."},
 	{FilesFailed, Count, []DimensionSet{dims(Basic)}, "Trail files that could not be read (corrupt, truncated, too large, not CloudTrail)."},
