@@ -88,6 +88,7 @@ func New(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*pr
 		MaxUncompressedBytes: cfg.MaxUncompressedBytes,
 		ExpectedBucketOwner:  cfg.ExpectedBucketOwner,
 		Logger:               log,
+		FindingState:         cfg.FindingState,
 	}), nil
 }
 

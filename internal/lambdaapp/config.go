@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/metric"
 )
 
@@ -56,6 +57,9 @@ type Config struct {
 	// Not from the environment: retry tuning, for tests.
 	RetryMaxAttempts int           // 0: DefaultRetryMaxAttempts
 	RetryMaxBackoff  time.Duration // 0: DefaultRetryMaxBackoff
+	// FindingState: nil means the handler's in-memory state (see
+	// processor.Options.FindingState); the ledger-backed one comes later.
+	FindingState finding.State
 }
 
 // Retry defaults for the CloudWatch, S3 and DynamoDB clients.

@@ -79,6 +79,8 @@ type Engine struct {
 	out       []Finding
 	err       error
 	decodeErr int
+	// pending holds this file's state writes until Commit.
+	pending map[string]string
 	// the record being evaluated
 	r   *record.Record
 	env envelope
@@ -102,15 +104,45 @@ func New(opts *Options) *Engine {
 	if o.MaxIPs <= 0 {
 		o.MaxIPs = DefaultMaxIPs
 	}
-	return &Engine{opts: o, ips: ipTable{max: o.MaxIPs, m: make(map[string]*ipStat)}}
+	return &Engine{opts: o, ips: ipTable{max: o.MaxIPs, m: make(map[string]*ipStat)}, pending: make(map[string]string)}
 }
 
-// StartFile forgets the per-file sign-in counts and the last error: the
-// sign-in findings are computed per trail file.
+// StartFile forgets the per-file sign-in counts, the last error and the
+// state writes not committed: the sign-in findings are computed per trail
+// file, and a file evaluated again (a retry) is judged as the first time.
 func (e *Engine) StartFile() {
 	e.ips.reset()
+	clear(e.pending)
 	e.err = nil
 	e.decodeErr = 0
+}
+
+// Commit stores the settings seen in the current file in the State. Call it
+// once the file's results are kept (published, printed); a file that is
+// retried instead must not be committed.
+func (e *Engine) Commit() error {
+	if len(e.pending) == 0 {
+		return nil
+	}
+	if err := e.opts.State.Put(e.pending); err != nil {
+		return fmt.Errorf("%w: %w", ErrState, err)
+	}
+	clear(e.pending)
+	return nil
+}
+
+// swap records value as key's value in this file and returns the previous
+// one, from this file or from the State.
+func (e *Engine) swap(key, value string) (string, bool, error) {
+	prev, known := e.pending[key]
+	if !known {
+		var err error
+		if prev, known, err = e.opts.State.Get(key); err != nil {
+			return "", false, err
+		}
+	}
+	e.pending[key] = value
+	return prev, known, nil
 }
 
 // Err returns the first State error since StartFile, wrapped in ErrState.
@@ -205,7 +237,7 @@ func (e *Engine) transition(resource, setting, value string, create, risky bool)
 		}
 		return risky, PreviousUnknown
 	}
-	prev, known, err := e.opts.State.Swap(e.key(resource, setting), value)
+	prev, known, err := e.swap(e.key(resource, setting), value)
 	if err != nil {
 		if e.err == nil {
 			e.err = fmt.Errorf("%w: %s %s: %w", ErrState, resource, setting, err)
@@ -462,7 +494,7 @@ func (e *Engine) lambdaConfig(res string, present map[string]string, create bool
 		v := present[t]
 		if create {
 			if res != "" {
-				if _, _, err := e.opts.State.Swap(e.key(res, "lambdaConfig."+t), v); err != nil && e.err == nil {
+				if _, _, err := e.swap(e.key(res, "lambdaConfig."+t), v); err != nil && e.err == nil {
 					e.err = fmt.Errorf("%w: %s lambdaConfig.%s: %w", ErrState, res, t, err)
 				}
 			}
@@ -475,7 +507,7 @@ func (e *Engine) lambdaConfig(res string, present map[string]string, create bool
 		var known bool
 		if res != "" {
 			var err error
-			prev, known, err = e.opts.State.Swap(e.key(res, "lambdaConfig."+t), v)
+			prev, known, err = e.swap(e.key(res, "lambdaConfig."+t), v)
 			if err != nil {
 				if e.err == nil {
 					e.err = fmt.Errorf("%w: %s lambdaConfig.%s: %w", ErrState, res, t, err)

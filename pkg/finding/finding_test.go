@@ -185,7 +185,8 @@ type failingState struct{}
 
 var errBroken = errors.New("broken")
 
-func (failingState) Swap(string, string) (string, bool, error) { return "", false, errBroken }
+func (failingState) Get(string) (string, bool, error) { return "", false, errBroken }
+func (failingState) Put(map[string]string) error      { return errBroken }
 
 func TestStateErrorIsReportedAndRaisesNothing(t *testing.T) {
 	c := loadCorpus(t)
@@ -201,6 +202,34 @@ func TestStateErrorIsReportedAndRaisesNothing(t *testing.T) {
 	e.StartFile()
 	if e.Err() != nil {
 		t.Error("StartFile kept the error")
+	}
+}
+
+// TestRetryIsJudgedLikeTheFirstPass: a file evaluated again without Commit
+// (the scan or the publish failed) raises the same transition again; after
+// Commit, the restated value is quiet.
+func TestRetryIsJudgedLikeTheFirstPass(t *testing.T) {
+	c := loadCorpus(t)
+	st := NewMemoryState()
+	e := New(&Options{State: st})
+	raw := c.record(t, "identity", map[string]any{"eventName": "UpdateIdentityPool",
+		"requestParameters": map[string]any{"identityPoolId": "us-east-1:1cf667a2-49a6-454b-9e45-23199EXAMPLE", "allowUnauthenticatedIdentities": true}})
+	p := record.NewParser()
+	for pass := range 2 {
+		e.StartFile()
+		if got := observe(t, e, p, raw); len(got) != 1 {
+			t.Fatalf("pass %d: %d findings, want 1 (no commit in between)", pass, len(got))
+		}
+	}
+	if err := e.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	e.StartFile()
+	if got := observe(t, e, p, raw); len(got) != 0 {
+		t.Errorf("after commit: %v, want none (restated value)", got)
+	}
+	if v, ok, _ := st.Get("123456789012/identitypool/us-east-1:1cf667a2-49a6-454b-9e45-23199EXAMPLE/allowUnauthenticatedIdentities"); !ok || v != "true" {
+		t.Errorf("state = %q %v", v, ok)
 	}
 }
 

@@ -6,11 +6,18 @@ import "sync"
 // ("ACCOUNT/identitypool/ID/allowUnauthenticatedIdentities"). The Lambda can
 // back it with its ledger table so a transition is judged across invocations;
 // MemoryState judges it within one process only.
+//
+// The Engine reads through Get while it evaluates a file and writes once, in
+// Commit, after the caller has kept the file's results: a file that is
+// retried (the scan or the publish failed) is judged against the same state
+// again, so its findings are neither lost nor raised twice.
 type State interface {
-	// Swap stores value as the last seen value of key and returns the value
-	// it replaces; known is false when key had none. An error leaves the
-	// finding undecided: the Engine reports it and the file is retried.
-	Swap(key, value string) (previous string, known bool, err error)
+	// Get returns the last seen value of key; known is false when there is
+	// none. An error leaves the finding undecided: the Engine reports it
+	// and the file must be retried.
+	Get(key string) (value string, known bool, err error)
+	// Put stores the values of one file.
+	Put(values map[string]string) error
 }
 
 // MemoryState is a State in memory, safe for concurrent use.
@@ -22,11 +29,20 @@ type MemoryState struct {
 // NewMemoryState returns an empty MemoryState.
 func NewMemoryState() *MemoryState { return &MemoryState{m: make(map[string]string)} }
 
-// Swap implements State.
-func (s *MemoryState) Swap(key, value string) (string, bool, error) {
+// Get implements State.
+func (s *MemoryState) Get(key string) (string, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	prev, ok := s.m[key]
-	s.m[key] = value
-	return prev, ok, nil
+	v, ok := s.m[key]
+	return v, ok, nil
+}
+
+// Put implements State.
+func (s *MemoryState) Put(values map[string]string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, v := range values {
+		s.m[k] = v
+	}
+	return nil
 }
