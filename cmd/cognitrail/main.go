@@ -6,6 +6,7 @@
 // Usage:
 //
 //	cognitrail scan [--format table|json|jsonl] PATH...
+//	cognitrail findings [--format table|json|jsonl] PATH...
 //	cognitrail report [--format text|json] PATH...
 //	cognitrail invoke EVENT.json
 //
@@ -31,6 +32,7 @@ const (
 	exitUsage   = 2
 	usageString = `usage:
   cognitrail scan [--format table|json|jsonl] PATH...
+  cognitrail findings [--format table|json|jsonl] PATH...
   cognitrail report [--format text|json] PATH...
   cognitrail invoke EVENT.json
 
@@ -39,9 +41,10 @@ PATH is a trail file (gzip or JSON), a directory (walked recursively) or - for s
 )
 
 var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) int{
-	"scan":   runScan,
-	"report": runReport,
-	"invoke": runInvoke,
+	"scan":     runScan,
+	"findings": runFindings,
+	"report":   runReport,
+	"invoke":   runInvoke,
 }
 
 func main() {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
 	"github.com/cognitrail/cognitrail/pkg/class"
+	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/metric"
 	"github.com/cognitrail/cognitrail/pkg/notification"
 	"github.com/cognitrail/cognitrail/pkg/scan"
@@ -99,6 +100,9 @@ type jsonlRecord struct {
 	UserPoolID     string         `json:"userPoolId,omitempty"`
 	IdentityPoolID string         `json:"identityPoolId,omitempty"`
 	AuthType       class.AuthType `json:"authType,omitempty"`
+	// Findings names the record's findings (pkg/finding), on lines that
+	// have some.
+	Findings []string `json:"findings,omitempty"`
 }
 
 // fileOutcome is what the summary says of one file.
@@ -151,6 +155,9 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		at = time.Now().UTC().Truncate(time.Minute)
 	}
 	clock := func() time.Time { return at }
+	// One engine for the whole run: a setting restated in a later file is
+	// judged against what the earlier files said.
+	findings := finding.New(nil)
 	failed := false
 	for _, in := range inputs {
 		if err := ctx.Err(); err != nil {
@@ -163,24 +170,33 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		opts := &scan.Options{
-			Reader: trailfile.Options{Name: in.path, MaxUncompressedBytes: *maxBytes},
-			Now:    clock,
+			Reader:   trailfile.Options{Name: in.path, MaxUncompressedBytes: *maxBytes},
+			Now:      clock,
+			Findings: findings,
 		}
 		opts.DeliveredAt, _ = trailfile.DeliveryTime(in.path)
 		if *format == "jsonl" {
 			opts.OnRecord = func(ev *scan.Event) {
 				r, c := ev.Record, ev.Class
+				var names []string
+				for _, f := range ev.Findings {
+					names = append(names, f.Name)
+				}
 				_ = enc.Encode(jsonlRecord{
 					File: ev.File, Index: ev.Index, EventID: r.EventID, EventTime: r.EventTime,
 					EventSource: r.EventSource, EventName: r.EventName, Category: c.Category,
 					Operation: c.Operation, ConfigChange: c.ConfigChange, Failed: c.Failed,
 					ErrorCode: c.ErrorCode, SignIn: c.SignIn, ForgotPassword: c.ForgotPassword,
 					UserPoolID: c.UserPoolID, IdentityPoolID: c.IdentityPoolID, AuthType: c.AuthType,
+					Findings: names,
 				})
 			}
 		}
 		res, err := scanPath(ctx, in.path, agg, opts)
 		fo := fileOutcome{path: in.path, outcome: res.Outcome, err: res.Err, records: res.Records, invalid: res.Invalid}
+		if err == nil {
+			err = findings.Commit()
+		}
 		if err != nil {
 			// A read error, not a bad file: this file's counts are partial.
 			fo.outcome, fo.err = aggregate.Failed, err
