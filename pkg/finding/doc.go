@@ -14,4 +14,10 @@
 // whole configuration, so the Engine keeps the last seen value of each watched
 // setting per pool or client in a State and raises only on a transition; when
 // the previous value is unknown it raises once, with Previous "unknown".
+// The values seen in a file reach the State only on Commit, which the caller
+// makes once it keeps the file's results: a retried file is judged as the
+// first time, so its findings are neither lost nor doubled.
+//
+// The sign-in findings count failures per source IP within one file in a
+// bounded table (space-saving), raising only on exactly observed counts.
 package finding
