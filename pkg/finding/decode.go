@@ -3,9 +3,11 @@ package finding
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 
+	"github.com/cognitrail/cognitrail/internal/jsonscan"
 	"github.com/cognitrail/cognitrail/pkg/record"
 )
 
@@ -216,11 +218,58 @@ type mfaSettings struct {
 	PreferredMfa val `json:"preferredMfa"`
 }
 
+// members cuts the four members the envelope needs out of a record with
+// the project's scanner, so encoding/json reads only them, not the whole
+// record (its validation pass alone would cost more than the scan).
+func members(raw []byte) (userAgent, userIdentity, request, response []byte, ok bool) {
+	var s jsonscan.Scanner
+	s.Reset(raw)
+	if s.Kind() != jsonscan.Object || !s.Open('{') {
+		return nil, nil, nil, nil, false
+	}
+	for s.Next('}') {
+		k := s.Key()
+		s.SkipWS()
+		start := s.Pos
+		s.Skip()
+		if s.Err() != nil {
+			break
+		}
+		switch string(k) {
+		case "userAgent":
+			userAgent = raw[start:s.Pos]
+		case "userIdentity":
+			userIdentity = raw[start:s.Pos]
+		case "requestParameters":
+			request = raw[start:s.Pos]
+		case "responseElements":
+			response = raw[start:s.Pos]
+		}
+	}
+	return userAgent, userIdentity, request, response, s.Err() == nil
+}
+
 // decode reads a candidate record's envelope, request and response.
 func decode(raw []byte) (env envelope, req, resp params, err error) {
-	if err = json.Unmarshal(raw, &env); err != nil {
+	ua, ui, rq, rs, ok := members(raw)
+	if !ok {
+		// Let encoding/json say what is wrong.
+		if err = json.Unmarshal(raw, &env); err == nil {
+			err = errors.New("finding: record not scannable")
+		}
 		return env, req, resp, err
 	}
+	if len(ua) > 0 {
+		if err = json.Unmarshal(ua, &env.UserAgent); err != nil {
+			env.UserAgent = ""
+		}
+	}
+	if isObject(ui) {
+		if err = json.Unmarshal(ui, &env.UserIdentity); err != nil {
+			return env, req, resp, err
+		}
+	}
+	env.Request, env.Response = rq, rs
 	if isObject(env.Request) {
 		if err = json.Unmarshal(env.Request, &req); err != nil {
 			return env, req, resp, err

@@ -324,3 +324,36 @@ func FuzzObserve(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkObserve evaluates every corpus record (mostly candidates, the
+// slow path) once per iteration.
+func BenchmarkObserve(b *testing.B) {
+	c := loadCorpus(b)
+	type rec struct {
+		r   record.Record
+		c   class.Class
+		raw []byte
+	}
+	var recs []rec
+	p := record.NewParser()
+	for _, tc := range c.Cases {
+		for _, st := range tc.Steps {
+			var x rec
+			x.raw = c.record(b, st.Base, st.Set)
+			if _, err := p.Parse(x.raw, &x.r); err != nil {
+				b.Fatal(err)
+			}
+			x.c = class.Classify(&x.r)
+			recs = append(recs, x)
+		}
+	}
+	e := New(nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		e.StartFile()
+		for i := range recs {
+			e.Observe(&recs[i].r, &recs[i].c, recs[i].raw)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/record")
+}
