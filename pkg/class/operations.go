@@ -181,7 +181,6 @@ var (
 	signIn         = set(SignInOperations)
 	forgotPassword = set(ForgotPasswordOperations)
 	syncConfig     = set(SyncConfigOperations)
-	userData       = set(UserDataOperations)
 	anyTable       = set(HostedUIOperations, ManagedLoginOperations, IdentityPoolDataOperations,
 		UserPoolConfigOperations, IdentityPoolConfigOperations, SignInOperations,
 		ForgotPasswordOperations, UserDataOperations)

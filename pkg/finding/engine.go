@@ -332,10 +332,8 @@ func (e *Engine) identityPool(req *params, create bool) {
 	stated := false
 	if req.SupportedLoginProviders.ok {
 		stated = true
-		for _, k := range sortedKeys(req.SupportedLoginProviders.v) {
-			// The provider, never its app id.
-			providers = append(providers, k)
-		}
+		// The provider, never its app id.
+		providers = append(providers, sortedKeys(req.SupportedLoginProviders.v)...)
 	}
 	if req.CognitoIdentityProviders != nil {
 		stated = true
