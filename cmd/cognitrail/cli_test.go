@@ -35,7 +35,8 @@ func flagSets() map[string]*flag.FlagSet {
 	scan, _ := newScanFlags()
 	report, _ := newReportFlags()
 	backfill, _ := newBackfillFlags()
-	return map[string]*flag.FlagSet{"scan": scan, "report": report, "backfill": backfill}
+	findings, _ := newFindingsFlags()
+	return map[string]*flag.FlagSet{"scan": scan, "report": report, "backfill": backfill, "findings": findings}
 }
 
 // The usage lists every flag a command defines, in its own --help and in

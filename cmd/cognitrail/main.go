@@ -6,6 +6,7 @@
 // Usage:
 //
 //	cognitrail scan [flags] PATH...
+//	cognitrail findings [flags] PATH...
 //	cognitrail report [flags] PATH...
 //	cognitrail invoke EVENT.json
 //	cognitrail backfill s3://BUCKET[/PREFIX] [--since T] [--until T] [--concurrency N] [--publish]
@@ -45,6 +46,7 @@ still processed), 2 usage error. cognitrail --version prints the build.
 
 var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) int{
 	"scan":     runScan,
+	"findings": runFindings,
 	"report":   runReport,
 	"invoke":   runInvoke,
 	"backfill": runBackfill,

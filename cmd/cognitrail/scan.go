@@ -23,6 +23,7 @@ import (
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
 	"github.com/cognitrail/cognitrail/pkg/class"
 	"github.com/cognitrail/cognitrail/pkg/clientpool"
+	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/metric"
 	"github.com/cognitrail/cognitrail/pkg/notification"
 	"github.com/cognitrail/cognitrail/pkg/scan"
@@ -181,6 +182,9 @@ type jsonlRecord struct {
 	ClientID          string         `json:"clientId,omitempty"`
 	IdentityPoolID    string         `json:"identityPoolId,omitempty"`
 	AuthType          class.AuthType `json:"authType,omitempty"`
+	// Findings names the record's findings (pkg/finding), on lines that
+	// have some.
+	Findings []string `json:"findings,omitempty"`
 }
 
 // fileOutcome is what the summary says of one file.
@@ -265,6 +269,9 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		at = time.Now().UTC().Truncate(time.Minute)
 	}
 	clock := func() time.Time { return at }
+	// One engine for the whole run: a setting restated in a later file is
+	// judged against what the earlier files said.
+	findings := finding.New(nil)
 	failed := false
 	for _, in := range inputs {
 		if err := ctx.Err(); err != nil {
@@ -285,9 +292,10 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		opts := &scan.Options{
-			Reader:  trailfile.Options{Name: in.path, MaxUncompressedBytes: maxBytes},
-			Now:     clock,
-			Clients: clients,
+			Reader:   trailfile.Options{Name: in.path, MaxUncompressedBytes: maxBytes},
+			Now:      clock,
+			Clients:  clients,
+			Findings: findings,
 		}
 		opts.DeliveredAt, _ = trailfile.DeliveryTime(in.path)
 		if format == "jsonl" {
@@ -303,12 +311,17 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 						pool, _ = clients.Resolve(ctx, c.ClientID)
 					}
 				}
+				var names []string
+				for _, f := range ev.Findings {
+					names = append(names, f.Name)
+				}
 				_ = enc.Encode(jsonlRecord{
 					File: ev.File, Index: ev.Index, EventID: r.EventID, EventTime: r.EventTime,
 					EventSource: r.EventSource, EventName: r.EventName, Category: c.Category,
-					Operation: c.Operation, ConfigChange: c.ConfigChange, UnlistedOperation: c.UnlistedEndpoint, Failed: c.Failed,
+					Operation: c.Operation, ConfigChange: c.ConfigChange, UnlistedOperation: c.Unlisted, Failed: c.Failed,
 					ErrorCode: c.ErrorCode, SignIn: c.SignIn, ForgotPassword: c.ForgotPassword,
 					UserPoolID: pool, ClientID: c.ClientID, IdentityPoolID: c.IdentityPoolID, AuthType: c.AuthType,
+					Findings: names,
 				})
 			}
 		}
@@ -317,6 +330,9 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "cognitrail scan: %s: app clients not resolved: %v\n", in.path, res.ClientsErr)
 		}
 		fo := fileOutcome{path: in.path, outcome: res.Outcome, err: res.Err, records: res.Records, invalid: res.Invalid}
+		if err == nil {
+			err = findings.Commit()
+		}
 		if err != nil {
 			// A read error, not a bad file: this file's counts are partial.
 			fo.outcome, fo.err = aggregate.Failed, err

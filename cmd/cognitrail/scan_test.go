@@ -358,18 +358,21 @@ func TestScanDefaultsAreTheLambdas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	event, _ := json.Marshal(map[string]any{"Records": recs})
+	// One file at a time, a new handler and a new scan each: a handler
+	// learns app client pools and last-seen settings across the files it
+	// sees, as one scan of many files does, and the two would see the files
+	// in different orders (see TestScanResolvesClientsFromTheTrail and
+	// TestFindingsRestatedAcrossFiles for what carries across files).
 	sk := &captureSink{}
-	h := processor.New(fakeS3{samples}, sk, nil, &processor.Options{
-		Level: cfg.Level, MaxPools: cfg.MaxPools, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if _, err := h.Handle(context.Background(), event); err != nil {
-		t.Fatal(err)
+	for _, r := range recs {
+		event, _ := json.Marshal(map[string]any{"Records": []any{r}})
+		h := processor.New(fakeS3{samples}, sk, nil, &processor.Options{
+			Level: cfg.Level, MaxPools: cfg.MaxPools, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		})
+		if _, err := h.Handle(context.Background(), event); err != nil {
+			t.Fatal(err)
+		}
 	}
-
-	// One scan per file: the handler, given no resolver here, learns app
-	// client pools within a file only, while one scan of many files learns
-	// them across all of them (see TestScanResolvesClientsFromTheTrail).
 	var cli []metric.Datum
 	for _, r := range recs {
 		key := r["s3"].(map[string]any)["object"].(map[string]any)["key"].(string)

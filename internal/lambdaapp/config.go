@@ -9,6 +9,7 @@ import (
 
 	"github.com/cognitrail/cognitrail/internal/bytesize"
 	"github.com/cognitrail/cognitrail/pkg/clientpool"
+	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/metric"
 )
 
@@ -64,6 +65,9 @@ type Config struct {
 	// Not from the environment: retry tuning, for tests.
 	RetryMaxAttempts int           // 0: DefaultRetryMaxAttempts
 	RetryMaxBackoff  time.Duration // 0: DefaultRetryMaxBackoff
+	// FindingState: nil means the handler's in-memory state (see
+	// processor.Options.FindingState); the ledger-backed one comes later.
+	FindingState finding.State
 }
 
 // Retry defaults for the CloudWatch, S3 and DynamoDB clients.

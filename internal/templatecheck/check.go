@@ -13,6 +13,7 @@ import (
 
 	"github.com/cognitrail/cognitrail/internal/lambdaapp"
 	"github.com/cognitrail/cognitrail/pkg/class"
+	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/metric"
 	"github.com/cognitrail/cognitrail/pkg/processor"
 )
@@ -797,6 +798,8 @@ func BasicSeriesUpperBound() int {
 					n *= c
 				case metric.DimAuthType:
 					n *= len(AuthTypes)
+				case metric.DimSeverity:
+					n *= len(finding.Severities())
 				default:
 					return -1
 				}

@@ -277,3 +277,38 @@ func TestUnlistedOperationsCounted(t *testing.T) {
 		}
 	}
 }
+
+func TestSyncSettingsCountAsIdentityPoolConfigChanges(t *testing.T) {
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	recs := []record.Record{{EventTime: at, EventSource: class.SourceSync, EventName: "SetCognitoEvents",
+		IdentityPoolID: "us-east-1:1cf667a2-49a6-454b-9e45-23199EXAMPLE"}}
+	ds := aggregateAll(recs, nil, at)
+	if got := sum(ds, metric.IdentityPoolConfigChanges); got != 1 {
+		t.Errorf("IdentityPoolConfigChanges %v, want 1", got)
+	}
+	if got := sum(ds, metric.IdentityPoolConfigChanges, metric.DimIdentityPoolID); got != 1 {
+		t.Errorf("IdentityPoolConfigChanges by pool %v, want 1", got)
+	}
+	if got := sum(ds, metric.UserPoolConfigChanges); got != 0 {
+		t.Errorf("UserPoolConfigChanges %v, want 0", got)
+	}
+}
+
+func TestFindingsByLevel(t *testing.T) {
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		level              metric.Level
+		bySeverity, byName float64
+	}{{metric.Basic, 2, 0}, {metric.Standard, 2, 2}} {
+		a := aggregate.New(&aggregate.Options{Level: tc.level})
+		a.AddFinding("identity-pool-deleted", "high", at)
+		a.AddFinding("user-pool-domain-changed", "medium", at.Add(time.Minute))
+		ds := a.Datums()
+		if got := sum(ds, metric.Findings, metric.DimSeverity); got != tc.bySeverity {
+			t.Errorf("%s: Findings by Severity %v, want %v", tc.level, got, tc.bySeverity)
+		}
+		if got := sum(ds, metric.Findings, metric.DimFinding); got != tc.byName {
+			t.Errorf("%s: Findings by Finding %v, want %v", tc.level, got, tc.byName)
+		}
+	}
+}

@@ -25,6 +25,7 @@ const (
 	RecordsRead               = "RecordsRead"
 	RecordsInvalid            = "RecordsInvalid"
 	DeliveryLagSeconds        = "DeliveryLagSeconds"
+	Findings                  = "Findings"
 )
 
 // Dimension names.
@@ -38,6 +39,8 @@ const (
 	// DimClientID is the app client of end-user calls whose user pool could
 	// not be resolved.
 	DimClientID = "ClientId"
+	DimSeverity = "Severity"
+	DimFinding  = "Finding"
 )
 
 // Unit is a CloudWatch unit.
@@ -143,7 +146,7 @@ var Catalog = []Spec{
 		dims(Basic),
 		dims(Standard, DimOperation),
 		dims(Standard, DimIdentityPoolID),
-	}, "Identity pool configuration created, updated or deleted (pools, roles, tag maps, tags)."},
+	}, "Identity pool configuration created, updated or deleted (pools, roles, tag maps, tags, Cognito Sync settings)."},
 	{IdentityPoolRoleCalls, Count, []DimensionSet{
 		dims(Basic, DimAuthType),
 		dims(Standard, DimAuthType, DimIdentityPoolID),
@@ -151,7 +154,11 @@ var Catalog = []Spec{
 	{UnlistedOperations, Count, []DimensionSet{
 		dims(Basic),
 		dims(Standard, DimOperation),
-	}, "Hosted UI / managed login endpoint operations in neither documented table: a new AWS operation, classified by its naming, to add to pkg/class."},
+	}, "Operations no pkg/class table lists (endpoint operations in neither documented table, mutating cognito-idp / cognito-identity API operations): a new AWS operation, classified by its naming, to add to pkg/class."},
+	{Findings, Count, []DimensionSet{
+		dims(Basic, DimSeverity),
+		dims(Standard, DimFinding),
+	}, "Security findings (pkg/finding catalog): by severity, and by finding name."},
 	{FilesProcessed, Count, []DimensionSet{dims(Basic)}, "Trail files read to the end."},
 	{FilesSkipped, Count, []DimensionSet{dims(Basic)}, "Objects skipped: digest and Insights files, folders, empty objects, test events, duplicates."},
 	{FilesFailed, Count, []DimensionSet{dims(Basic)}, "Trail files that could not be read (corrupt, truncated, too large, not CloudTrail)."},
