@@ -275,6 +275,7 @@ func (t *Template) Check(s Scenario) ([]Problem, error) {
 			for _, err := range st.checkAlarm(p) {
 				add(err)
 			}
+			add(CheckLateData(p, st.Namespace))
 		case "AWS::CloudWatch::AnomalyDetector":
 			m := asMap(p["SingleMetricAnomalyDetector"])
 			if len(m) == 0 {
@@ -805,4 +806,63 @@ func BasicSeriesUpperBound() int {
 		}
 	}
 	return total
+}
+
+// LateDataWindow is the least look-back of an alarm on a metric the function
+// publishes: those metrics are dated by the records' and objects' own time,
+// CloudTrail delivers a file up to 15 minutes after its events, and a file
+// retried (or replayed from the dead-letter queue) is published later still.
+const LateDataWindow = 30 * 60
+
+// CheckLateData checks that an alarm on the function's own metrics (a
+// MetricName alarm in namespace, or a metric-math alarm reading them) looks
+// back at least LateDataWindow seconds, and, when it fires on a datapoint
+// (a Greater* comparison or an anomaly band), that fewer datapoints than
+// periods are enough, so a late datapoint landing anywhere in the window
+// still counts. An alarm that fires on silence (LessThan*) needs every
+// period of its window to be silent.
+func CheckLateData(p map[string]any, namespace string) error {
+	onOwn := scalarString(p["Namespace"]) == namespace
+	period := atoiOr(p["Period"], 0)
+	for _, q := range asList(p["Metrics"]) {
+		ms := asMap(asMap(q)["MetricStat"])
+		if scalarString(asMap(ms["Metric"])["Namespace"]) == namespace {
+			onOwn = true
+			period = atoiOr(ms["Period"], 0)
+		}
+	}
+	if !onOwn {
+		return nil
+	}
+	n := atoiOr(p["EvaluationPeriods"], 0)
+	m := atoiOr(p["DatapointsToAlarm"], n)
+	if period*n < LateDataWindow {
+		return fmt.Errorf("alarm on an object-dated metric looks back %d s (Period %d x EvaluationPeriods %d), want at least %d s: a late file's datapoint would be missed", period*n, period, n, LateDataWindow)
+	}
+	op := scalarString(p["ComparisonOperator"])
+	if strings.HasPrefix(op, "LessThan") {
+		if m != n {
+			return fmt.Errorf("silence alarm: DatapointsToAlarm %d of %d; every period must be silent", m, n)
+		}
+		return nil
+	}
+	if m >= n {
+		return fmt.Errorf("alarm on an object-dated metric needs %d of %d datapoints: use fewer datapoints than periods so a late datapoint anywhere in the window counts", m, n)
+	}
+	return nil
+}
+
+func atoiOr(v any, def int) int {
+	switch x := v.(type) {
+	case int:
+		return x
+	case float64:
+		return int(x)
+	case string:
+		var n int
+		if _, err := fmt.Sscan(x, &n); err == nil {
+			return n
+		}
+	}
+	return def
 }

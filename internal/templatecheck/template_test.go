@@ -315,6 +315,7 @@ func TestCheckerCatchesDrift(t *testing.T) {
 		{"insight rule on an unlogged field", `"Keys": ["$.sourceIPAddress"]`, `"Keys": ["$.sourceIp"]`, `"$.sourceIp", not a notable-event field`},
 		{"query on an unlogged field", "| stats count(*) as count by sourceIPAddress\n", "| stats count(*) as count by clientIp\n", `uses field "clientIp"`},
 		{"alarm missing from the status widget", `,"${NoFilesProcessedAlarm.Arn}"]`, `]`, "NoFilesProcessedAlarm is missing from the alarm status widget"},
+		{"FilesFailed on one period", "      MetricName: FilesFailed\n      Statistic: Sum\n      Period: 300\n      EvaluationPeriods: 6\n      DatapointsToAlarm: 1\n", "      MetricName: FilesFailed\n      Statistic: Sum\n      Period: 300\n      EvaluationPeriods: 1\n", "a late file's datapoint would be missed"},
 		{"no TreatMissingData", "      TreatMissingData: breaching\n", "", "no TreatMissingData"},
 		{"PutMetricData on any namespace", "cloudwatch:namespace: !Ref Namespace", "cloudwatch:namespace: CognitoTrail", "must be conditioned on cloudwatch:namespace"},
 		{"standard-level widget shown at basic", "EmitStandard: !Not [!Equals [!Ref DetailLevel, basic]]", "EmitStandard: !Equals [!Ref DetailLevel, !Ref DetailLevel]", "published at level standard, but this stack publishes basic"},
