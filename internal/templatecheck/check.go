@@ -276,6 +276,8 @@ func (t *Template) Check(s Scenario) ([]Problem, error) {
 				add(err)
 			}
 			add(CheckLateData(p, st.Namespace))
+		case "AWS::CloudWatch::CompositeAlarm":
+			add(st.checkCompositeAlarm(p))
 		case "AWS::CloudWatch::AnomalyDetector":
 			m := asMap(p["SingleMetricAnomalyDetector"])
 			if len(m) == 0 {
@@ -525,11 +527,16 @@ func (st *Stack) checkDashboard(body string) []error {
 		}
 	}
 	for _, a := range alarms {
-		if !st.isAttOf(a, "AWS::CloudWatch::Alarm", "Arn") {
+		if !st.isAttOf(a, "AWS::CloudWatch::Alarm", "Arn") && !st.isAttOf(a, "AWS::CloudWatch::CompositeAlarm", "Arn") {
 			errs = append(errs, fmt.Errorf("alarm widget shows %q, not an alarm of this stack", a))
 		}
 	}
-	for _, id := range st.ofType("AWS::CloudWatch::Alarm") {
+	// Every alarm that notifies is shown; alarms without actions are parts
+	// of a composite alarm, which is shown instead.
+	for _, id := range append(st.ofType("AWS::CloudWatch::Alarm"), st.ofType("AWS::CloudWatch::CompositeAlarm")...) {
+		if len(asList(st.Resources[id]["AlarmActions"])) == 0 && st.Types[id] == "AWS::CloudWatch::Alarm" {
+			continue
+		}
 		if !slices.Contains(alarms, GetAttOf(id, "Arn")) {
 			errs = append(errs, fmt.Errorf("alarm %s is missing from the alarm status widget", id))
 		}
@@ -865,4 +872,46 @@ func atoiOr(v any, def int) int {
 		}
 	}
 	return def
+}
+
+var compositeTerm = regexp.MustCompile(`^(ALARM|OK|INSUFFICIENT_DATA)\("([^"]+)"\)$`)
+
+// ParseAlarmRule parses the composite alarm rules this template uses:
+// STATE("alarm") terms joined by AND.
+func ParseAlarmRule(rule string) (terms [][2]string, err error) {
+	for _, t := range strings.Split(rule, " AND ") {
+		m := compositeTerm.FindStringSubmatch(strings.TrimSpace(t))
+		if m == nil {
+			return nil, fmt.Errorf("AlarmRule %q: term %q is not STATE(\"alarm\") (only AND is supported here)", rule, t)
+		}
+		terms = append(terms, [2]string{m[1], m[2]})
+	}
+	return terms, nil
+}
+
+// checkCompositeAlarm: the rule names alarms of this stack, and the
+// composite notifies.
+func (st *Stack) checkCompositeAlarm(p map[string]any) error {
+	terms, err := ParseAlarmRule(scalarString(p["AlarmRule"]))
+	if err != nil {
+		return err
+	}
+	for _, t := range terms {
+		if !st.isRefOf(t[1], "AWS::CloudWatch::Alarm") {
+			return fmt.Errorf("AlarmRule names %q, not an alarm of this stack", t[1])
+		}
+	}
+	if len(asList(p["AlarmActions"])) == 0 {
+		return fmt.Errorf("composite alarm without AlarmActions")
+	}
+	return nil
+}
+
+func (st *Stack) isRefOf(v, typ string) bool {
+	for _, id := range st.ofType(typ) {
+		if v == RefOf(id) {
+			return true
+		}
+	}
+	return false
 }
