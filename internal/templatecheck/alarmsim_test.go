@@ -1,6 +1,7 @@
 package templatecheck
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -174,5 +175,51 @@ func TestNoFilesProcessedAlarm(t *testing.T) {
 		case min > stop+silence+5 && s != "ALARM":
 			t.Errorf("minute %d, %d minutes after the last file: %s, want ALARM", min, min-stop, s)
 		}
+	}
+}
+
+// TestAnomalyBandOnDenseSeries: the sign-in anomaly band is trained on and
+// compared with FILL(failures, 0), not the sparse published points (issue
+// 7), and the detector is the alarm's very expression (an alarm's band uses
+// the detector of exactly its input).
+func TestAnomalyBandOnDenseSeries(t *testing.T) {
+	st, probs, err := load(t).Evaluate(Scenario{})
+	if err != nil || len(probs) > 0 {
+		t.Fatal(err, probs)
+	}
+	queries := map[string]map[string]any{}
+	for _, q := range asList(st.Resources["SignInFailuresAnomalousAlarm"]["Metrics"]) {
+		queries[scalarString(asMap(q)["Id"])] = asMap(q)
+	}
+	band := queries[scalarString(st.Resources["SignInFailuresAnomalousAlarm"]["ThresholdMetricId"])]
+	m := regexp.MustCompile(`^ANOMALY_DETECTION_BAND\((\w+),`).FindStringSubmatch(scalarString(band["Expression"]))
+	if m == nil {
+		t.Fatalf("band %v", band)
+	}
+	input := queries[m[1]]
+	fill := regexp.MustCompile(`^FILL\((\w+), 0\)$`).FindStringSubmatch(scalarString(input["Expression"]))
+	if fill == nil {
+		t.Fatalf("the band's input %q is %v, want FILL(<SignInFailures>, 0): a sparse metric trains a band that never saw a zero", m[1], input)
+	}
+	raw := queries[fill[1]]
+	if scalarString(asMap(asMap(raw["MetricStat"])["Metric"])["MetricName"]) != metric.SignInFailures {
+		t.Fatalf("FILL of %v", raw)
+	}
+	det := asMap(st.Resources["SignInFailuresAnomalyDetector"]["MetricMathAnomalyDetector"])
+	var detQueries []any
+	for _, q := range asList(det["MetricDataQueries"]) {
+		detQueries = append(detQueries, q)
+	}
+	want := []any{raw, input}
+	strip := func(v []any) string {
+		var out []string
+		for _, q := range v {
+			q := asMap(q)
+			out = append(out, scalarString(q["Id"])+"="+toJSON(q["MetricStat"])+scalarString(q["Expression"]))
+		}
+		return strings.Join(out, ";")
+	}
+	if strip(detQueries) != strip(want) {
+		t.Errorf("detector trains on %s, the alarm compares %s", strip(detQueries), strip(want))
 	}
 }

@@ -279,6 +279,17 @@ func (t *Template) Check(s Scenario) ([]Problem, error) {
 		case "AWS::CloudWatch::CompositeAlarm":
 			add(st.checkCompositeAlarm(p))
 		case "AWS::CloudWatch::AnomalyDetector":
+			if mm, ok := p["MetricMathAnomalyDetector"]; ok {
+				for _, q := range asList(asMap(mm)["MetricDataQueries"]) {
+					if ms, ok := asMap(q)["MetricStat"]; ok {
+						ms := asMap(ms)
+						m := asMap(ms["Metric"])
+						add(CheckMetric(MetricRef{Namespace: scalarString(m["Namespace"]), Name: scalarString(m["MetricName"]),
+							Dims: dimsOf(m["Dimensions"]), Stat: scalarString(ms["Stat"])}, st.Namespace, metric.Basic))
+					}
+				}
+				break
+			}
 			m := asMap(p["SingleMetricAnomalyDetector"])
 			if len(m) == 0 {
 				m = p
