@@ -538,3 +538,23 @@ func TestFunctionEnvironmentIsValidConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestStackDeletionKeepsData: deleting or replacing the stack neither fails
+// on a bucket that holds objects (CloudFormation cannot delete a non-empty
+// bucket: the Athena results bucket fills with every query) nor drops data
+// not yet used (the dead-letter queue's events, the trail files).
+func TestStackDeletionKeepsData(t *testing.T) {
+	tpl := load(t)
+	for _, typ := range []string{"AWS::S3::Bucket", "AWS::SQS::Queue"} {
+		ids := tpl.ResourcesOfType(typ)
+		if len(ids) == 0 {
+			t.Fatalf("no %s", typ)
+		}
+		for _, id := range ids {
+			r := tpl.Resources[id]
+			if r.DeletionPolicy != "Retain" || r.UpdateReplacePolicy != "Retain" {
+				t.Errorf("%s (%s): DeletionPolicy %q, UpdateReplacePolicy %q; want Retain for both", id, typ, r.DeletionPolicy, r.UpdateReplacePolicy)
+			}
+		}
+	}
+}
