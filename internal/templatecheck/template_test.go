@@ -32,6 +32,7 @@ var samples = map[string]string{
 	"Namespace":                        "Custom/Cognito", // catches a hard-coded namespace anywhere
 	"UnauthenticatedRoleCallThreshold": "5",
 	"ClientPools":                      "1example23456789=us-east-1_EXAMPLE,web+2=eu-west-1_Ab12",
+	"OrganizationId":                   "o-a1b2c3d4e5",
 }
 
 func load(t *testing.T) *Template {
@@ -555,6 +556,64 @@ func TestStackDeletionKeepsData(t *testing.T) {
 			if r.DeletionPolicy != "Retain" || r.UpdateReplacePolicy != "Retain" {
 				t.Errorf("%s (%s): DeletionPolicy %q, UpdateReplacePolicy %q; want Retain for both", id, typ, r.DeletionPolicy, r.UpdateReplacePolicy)
 			}
+		}
+	}
+}
+
+// TestOrganizationTrailDelivery: with OrganizationId the new bucket accepts
+// an organization trail's files (AWSLogs/<org id>/...) under the CloudTrail
+// User Guide's organization-trail statement, the stack's own trail becomes
+// the organization trail, and the function reads and is notified of those
+// keys; without it, nothing of the kind (issue 7: only AWSLogs/<account>/
+// could be written).
+func TestOrganizationTrailDelivery(t *testing.T) {
+	tpl := load(t)
+	const org = "o-a1b2c3d4e5"
+	const bucket = "arn:aws:s3:::cognitrail-123456789012-us-east-1-1b2c3d4e"
+	for _, tc := range []struct {
+		s       Scenario
+		want    string // the statement's JSON, "" for none
+		orgFlag bool
+	}{
+		{Scenario{"OrganizationId": org},
+			`{"Action":"s3:PutObject","Condition":{"StringEquals":{"aws:SourceArn":"arn:aws:cloudtrail:us-east-1:123456789012:trail/cognitrail-cognito","s3:x-amz-acl":"bucket-owner-full-control"}},"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Resource":"{{TrailBucket.Arn}}/AWSLogs/` + org + `/*","Sid":"AWSCloudTrailOrganizationWrite"}`, true},
+		{Scenario{"OrganizationId": org, "CreateTrail": "false", "TrailKeyPrefix": "p"},
+			`{"Action":"s3:PutObject","Condition":{"ArnLike":{"aws:SourceArn":"arn:aws:cloudtrail:*:123456789012:trail/*"},"StringEquals":{"s3:x-amz-acl":"bucket-owner-full-control"}},"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Resource":"{{TrailBucket.Arn}}/p/AWSLogs/` + org + `/*","Sid":"AWSCloudTrailOrganizationWrite"}`, false},
+		{Scenario{}, "", false},
+	} {
+		st, probs, err := tpl.Evaluate(tc.s)
+		if err != nil || len(probs) > 0 {
+			t.Fatal(tc.s, err, probs)
+		}
+		var got string
+		for _, stmt := range asList(asMap(st.Resources["TrailBucketPolicy"]["PolicyDocument"])["Statement"]) {
+			if asMap(stmt)["Sid"] == "AWSCloudTrailOrganizationWrite" {
+				got = toJSON(stmt)
+			}
+		}
+		if got != tc.want {
+			t.Errorf("%v: organization statement\n got %s\nwant %s", tc.s, got, tc.want)
+		}
+		if tr, ok := st.Resources["Trail"]; ok && tr["IsOrganizationTrail"] != tc.orgFlag {
+			t.Errorf("%v: IsOrganizationTrail %v", tc.s, tr["IsOrganizationTrail"])
+		}
+		if tc.want == "" {
+			continue
+		}
+		// The function reads the organization layout's keys and S3 notifies it.
+		key := "AWSLogs/" + org + "/210987654321/CloudTrail/us-east-1/2026/11/20/x.json.gz"
+		if p := tc.s["TrailKeyPrefix"]; p != "" {
+			key = p + "/" + key
+		}
+		role := toJSON(st.Resources["ProcessorRole"])
+		m := regexp.MustCompile(`"Resource":"(arn:aws:s3:::[^"]*AWSLogs/\*)"`).FindStringSubmatch(role)
+		if m == nil || !strings.HasPrefix(bucket+"/"+key, strings.TrimSuffix(m[1], "*")) {
+			t.Errorf("%v: GetObject resource %v does not cover %s", tc.s, m, key)
+		}
+		lc := asList(asMap(st.Resources["TrailBucket"]["NotificationConfiguration"])["LambdaConfigurations"])
+		rules := asList(asMap(asMap(asMap(lc[0])["Filter"])["S3Key"])["Rules"])
+		if prefix := scalarString(asMap(rules[0])["Value"]); !strings.HasPrefix(key, prefix) {
+			t.Errorf("%v: notification prefix %q does not cover %s", tc.s, prefix, key)
 		}
 	}
 }
