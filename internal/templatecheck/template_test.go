@@ -224,6 +224,7 @@ func TestRequiredAlarms(t *testing.T) {
 		ns + "/" + metric.FilesProcessed + "{}",
 		"AWS/Lambda/Errors{FunctionName={{ProcessorFunction}}}",
 		"AWS/SQS/ApproximateNumberOfMessagesVisible{QueueName={{DeadLetterQueue.QueueName}}}",
+		"AWS/SQS/ApproximateAgeOfOldestMessage{QueueName={{DeadLetterQueue.QueueName}}}",
 	} {
 		if !have[want] {
 			t.Errorf("no alarm on %s (have %v)", want, slices.Sorted(maps.Keys(have)))
