@@ -9,6 +9,7 @@
 //	cognitrail report [--format text|json] PATH...
 //	cognitrail invoke EVENT.json
 //	cognitrail backfill s3://BUCKET[/PREFIX] [--since T] [--until T] [--concurrency N] [--publish]
+//	cognitrail replay [--max N] QUEUE_URL
 //
 // A PATH is a trail file (gzip or plain JSON), a directory (walked
 // recursively; digest files are skipped) or "-" for standard input.
@@ -35,6 +36,7 @@ const (
   cognitrail report [--format text|json] PATH...
   cognitrail invoke EVENT.json
   cognitrail backfill s3://BUCKET[/PREFIX] [--since T] [--until T] [--concurrency N] [--publish]
+  cognitrail replay [--max N] QUEUE_URL
 
 PATH is a trail file (gzip or JSON), a directory (walked recursively) or - for stdin.
 `
@@ -45,6 +47,7 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"report":   runReport,
 	"invoke":   runInvoke,
 	"backfill": runBackfill,
+	"replay":   runReplay,
 }
 
 func main() {
