@@ -206,10 +206,7 @@ func TestAnomalyBandOnDenseSeries(t *testing.T) {
 		t.Fatalf("FILL of %v", raw)
 	}
 	det := asMap(st.Resources["SignInFailuresAnomalyDetector"]["MetricMathAnomalyDetector"])
-	var detQueries []any
-	for _, q := range asList(det["MetricDataQueries"]) {
-		detQueries = append(detQueries, q)
-	}
+	detQueries := asList(det["MetricDataQueries"])
 	want := []any{raw, input}
 	strip := func(v []any) string {
 		var out []string
