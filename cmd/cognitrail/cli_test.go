@@ -36,7 +36,8 @@ func flagSets() map[string]*flag.FlagSet {
 	report, _ := newReportFlags()
 	backfill, _ := newBackfillFlags()
 	findings, _ := newFindingsFlags()
-	return map[string]*flag.FlagSet{"scan": scan, "report": report, "backfill": backfill, "findings": findings}
+	replay, _ := newReplayFlags()
+	return map[string]*flag.FlagSet{"scan": scan, "report": report, "backfill": backfill, "findings": findings, "replay": replay}
 }
 
 // The usage lists every flag a command defines, in its own --help and in

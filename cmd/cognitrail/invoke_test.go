@@ -135,11 +135,16 @@ func TestInvokeSampleEvents(t *testing.T) {
 
 func recordsRead(t *testing.T, srv *motoserver.Server) float64 {
 	t.Helper()
+	return recordsReadIn(t, srv, "CognitoTrailLocal")
+}
+
+func recordsReadIn(t *testing.T, srv *motoserver.Server, namespace string) float64 {
+	t.Helper()
 	// moto does not speak the SDK's default protocol (CBOR).
 	c := cw.NewFromConfig(srv.AWSConfig(), func(o *cw.Options) { setQuery(o) })
 	end := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
 	out, err := c.GetMetricStatistics(context.Background(), &cw.GetMetricStatisticsInput{
-		Namespace: aws.String("CognitoTrailLocal"), MetricName: aws.String("RecordsRead"),
+		Namespace: aws.String(namespace), MetricName: aws.String("RecordsRead"),
 		StartTime: aws.Time(end.Add(-48 * time.Hour)), EndTime: aws.Time(end.Add(48 * time.Hour)),
 		Period: aws.Int32(86400), Statistics: []cwtypes.Statistic{cwtypes.StatisticSum},
 	})

@@ -10,6 +10,7 @@
 //	cognitrail report [flags] PATH...
 //	cognitrail invoke EVENT.json
 //	cognitrail backfill s3://BUCKET[/PREFIX] [--since T] [--until T] [--concurrency N] [--publish]
+//	cognitrail replay [--max N] QUEUE_URL
 //
 // `cognitrail --help` lists every command's flags.
 //
@@ -50,6 +51,7 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"report":   runReport,
 	"invoke":   runInvoke,
 	"backfill": runBackfill,
+	"replay":   runReplay,
 }
 
 func main() {
