@@ -7,7 +7,7 @@ BIN       := bin
 SAMPLES   := events/trails
 PKGS      := ./...
 
-.PHONY: run test unit lint vet fmt-check staticcheck fuzz-seeds bench tools clean build
+.PHONY: run test stress-test unit lint vet fmt-check staticcheck fuzz-seeds bench tools clean build
 
 ## run: scan the sample trail files in events/ and print the summary (no AWS account).
 run:
@@ -16,6 +16,14 @@ run:
 ## test: everything: formatting, vet, unit + golden + fuzz seeds, integration tests (moto_server), template lint.
 test: fmt-check vet staticcheck lint-template
 	$(GO) test -count=1 $(PKGS)
+
+## stress-test: the whole suite three times while two busy loops keep both
+## cores loaded (a test that fails under load is a defect); the loops are
+## stopped whatever the outcome.
+stress-test:
+	@sh -c 'while :; do :; done' & b1=$$!; sh -c 'while :; do :; done' & b2=$$!; \
+	trap 'kill $$b1 $$b2 2>/dev/null' EXIT INT TERM; \
+	CI=true $(GO) test -count=3 $(PKGS)
 
 ## unit: the fast offline part only.
 unit:

@@ -44,6 +44,7 @@ type listAPI interface {
 // listed is one object found by the listing.
 type listed struct {
 	key          string
+	size         int64
 	lastModified time.Time
 }
 
@@ -156,7 +157,7 @@ func (l *trailLister) list(ctx context.Context, prefix, delimiter string, emit f
 			if strings.HasSuffix(key, "/") || !l.inRange(key) {
 				continue
 			}
-			if err := emit(listed{key: key, lastModified: aws.ToTime(o.LastModified)}); err != nil {
+			if err := emit(listed{key: key, size: aws.ToInt64(o.Size), lastModified: aws.ToTime(o.LastModified)}); err != nil {
 				return err
 			}
 		}
@@ -177,20 +178,6 @@ func (l *trailLister) inRange(key string) bool {
 		return true
 	}
 	return (l.since.IsZero() || !t.Before(l.since)) && (l.until.IsZero() || t.Before(l.until))
-}
-
-// keySkip is why the Lambda's key rules (notification.ParseKey) would not
-// read a file, or "".
-func keySkip(key string) string {
-	switch notification.ParseKey(key).Kind {
-	case notification.KindDigest:
-		return "digest file"
-	case notification.KindInsight:
-		return "Insights file"
-	case notification.KindOtherService:
-		return "not CloudTrail (another service's log)"
-	}
-	return ""
 }
 
 // parseTime reads --since/--until: RFC 3339 or a UTC date.
@@ -241,26 +228,36 @@ type backfillResult struct {
 	transient bool
 }
 
-func backfillUsage(w io.Writer) {
-	fmt.Fprintln(w, "usage: cognitrail backfill s3://BUCKET[/PREFIX] [--since T] [--until T] [--concurrency N] [--publish]")
-	fmt.Fprintln(w, "Lists the trail files delivered in [since, until) (T: 2006-01-02 or RFC 3339) and prints their summary,")
-	fmt.Fprintln(w, "or with --publish runs the Lambda's handler on each (same environment variables and ledger).")
+const backfillSynopsis = `cognitrail backfill [flags] s3://BUCKET[/PREFIX] [flags]
+Lists the trail files delivered in [since, until) (T: 2006-01-02 or RFC 3339) and prints their summary,
+or with --publish runs the Lambda's handler on each (same environment variables and ledger).`
+
+func newBackfillFlags() (*flag.FlagSet, *backfillConfig) {
+	fl := flag.NewFlagSet("backfill", flag.ContinueOnError)
+	c := &backfillConfig{level: levelFlag{metric.DefaultLevel}, conc: DefaultBackfillConcurrency}
+	fl.StringVar(&c.since, "since", "", "first delivery `time` to read (inclusive)")
+	fl.StringVar(&c.until, "until", "", "delivery `time` to stop at (exclusive); default now")
+	fl.Var(&c.conc, "concurrency", "`n` files read at once")
+	fl.BoolVar(&c.publish, "publish", false, "publish through the Lambda's handler instead of printing the summary")
+	fl.Var(&c.level, "level", "summary mode: metric detail `level` (basic, standard or full)")
+	return fl, c
+}
+
+// backfillConfig is what backfill's flags set.
+type backfillConfig struct {
+	since, until string
+	conc         positiveInt
+	publish      bool
+	level        levelFlag
 }
 
 func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("backfill", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	fl.Usage = func() { backfillUsage(stderr); fl.PrintDefaults() }
-	sinceS := fl.String("since", "", "first delivery time to read (inclusive)")
-	untilS := fl.String("until", "", "delivery time to stop at (exclusive); default now")
-	conc := fl.Int("concurrency", DefaultBackfillConcurrency, "files read at once")
-	publish := fl.Bool("publish", false, "publish through the Lambda's handler instead of printing the summary")
-	level := fl.String("level", "full", "summary mode: metric detail level (basic, standard or full)")
+	fl, bc := newBackfillFlags()
 	// Flags may follow the URL: parse around it.
 	var pos []string
 	for rest := args; ; {
-		if err := fl.Parse(rest); err != nil {
-			return exitUsage
+		if code, ok := parseFlags(fl, backfillSynopsis, rest, stdout, stderr); !ok {
+			return code
 		}
 		if fl.NArg() == 0 {
 			break
@@ -268,22 +265,22 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		pos = append(pos, fl.Arg(0))
 		rest = fl.Args()[1:]
 	}
-	since, err1 := parseTime(*sinceS)
-	until, err2 := parseTime(*untilS)
-	lvl, err3 := metric.ParseLevel(*level)
+	since, err1 := parseTime(bc.since)
+	until, err2 := parseTime(bc.until)
+	lvl := bc.level.Level
 	var bucket, prefix string
 	var err4 error
-	if len(pos) == 1 {
-		bucket, prefix, err4 = parseS3URL(pos[0])
+	if len(pos) != 1 {
+		return usageError(stderr, fl, backfillSynopsis, "want one s3://BUCKET[/PREFIX], got %d", len(pos))
 	}
-	if err := errors.Join(err1, err2, err3, err4); err != nil || len(pos) != 1 || *conc < 1 ||
-		(!until.IsZero() && !since.IsZero() && !until.After(since)) {
-		if err != nil {
-			fmt.Fprintln(stderr, "cognitrail backfill:", err)
-		}
-		fl.Usage()
-		return exitUsage
+	bucket, prefix, err4 = parseS3URL(pos[0])
+	if err := errors.Join(err1, err2, err4); err != nil {
+		return usageError(stderr, fl, backfillSynopsis, "%v", err)
 	}
+	if !until.IsZero() && !since.IsZero() && !until.After(since) {
+		return usageError(stderr, fl, backfillSynopsis, "--until must be after --since")
+	}
+	conc, publish := &bc.conc, &bc.publish
 
 	cfg, err := lambdaapp.ConfigFromEnv(os.Getenv)
 	if err != nil {
@@ -325,7 +322,7 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		s3: s3c, bucket: bucket, handler: handler, owner: cfg.ExpectedBucketOwner,
 		level: lvl, maxBytes: cfg.MaxUncompressedBytes, maxRecord: cfg.MaxRecordBytes,
 	}
-	return b.run(ctx, l, root(prefix), *conc, stdout, stderr)
+	return b.run(ctx, l, root(prefix), int(*conc), stdout, stderr)
 }
 
 // backfill reads listed files with a bounded number of workers.
@@ -364,7 +361,7 @@ func (b *backfill) run(ctx context.Context, l *trailLister, start string, worker
 	for i := range workers {
 		// Summary mode: one aggregator per worker, their datums summed at
 		// the end (the summary is sums of datums).
-		aggs[i] = aggregate.New(&aggregate.Options{Level: b.level, MaxPools: 1000, MaxOperations: 10000})
+		aggs[i] = aggregate.New(&aggregate.Options{Level: b.level})
 		wg.Go(func() {
 			for o := range jobs {
 				results <- b.file(ctx, aggs[i], o)
@@ -429,11 +426,12 @@ func (b *backfill) run(ctx context.Context, l *trailLister, start string, worker
 // file reads one listed file (summary mode) or hands it to the handler.
 func (b *backfill) file(ctx context.Context, agg *aggregate.Aggregator, o listed) backfillResult {
 	path := "s3://" + b.bucket + "/" + o.key
-	if why := keySkip(o.key); why != "" {
+	// The Lambda's own rules (and reason names), as scan applies them.
+	if why := (notification.Object{Key: o.key, Size: o.size}).SkipReason(); why != "" {
 		if b.handler == nil {
 			agg.AddFile(aggregate.Skipped, o.lastModified)
 		}
-		return backfillResult{fo: fileOutcome{path: path, outcome: aggregate.Skipped, err: errors.New(why)}}
+		return backfillResult{fo: fileOutcome{path: path, outcome: aggregate.Skipped, err: errors.New(string(why))}}
 	}
 	if b.handler != nil {
 		return b.publish(ctx, path, o)

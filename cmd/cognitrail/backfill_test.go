@@ -25,6 +25,7 @@ import (
 	"github.com/cognitrail/cognitrail/internal/motoserver"
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
 	"github.com/cognitrail/cognitrail/pkg/ledger"
+	"github.com/cognitrail/cognitrail/pkg/notification"
 	"github.com/cognitrail/cognitrail/pkg/scan"
 )
 
@@ -159,7 +160,7 @@ func TestBackfill(t *testing.T) {
 		if err := os.WriteFile(p, files[k], 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if keySkip(k) == "" {
+		if (notification.Object{Key: k, Size: int64(len(files[k]))}).SkipReason() == "" {
 			res, err := scan.File(ctx, bytes.NewReader(files[k]), aggregate.New(nil), nil)
 			if err != nil {
 				t.Fatal(err)

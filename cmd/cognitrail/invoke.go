@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/cognitrail/cognitrail/internal/lambdaapp"
 )
 
@@ -16,20 +18,18 @@ import (
 // AWS configuration, so AWS_ENDPOINT_URL and AWS_REGION apply), on one event
 // file. It prints the handler's response on stdout and its logs (and EMF
 // lines) on stderr, so the response can be piped.
+const invokeSynopsis = `cognitrail invoke EVENT.json
+Runs the Lambda handler on one event file ("-" for stdin) with the default AWS
+configuration and the function's environment variables (README: The Lambda
+function). The response goes to stdout, the logs to stderr.`
+
 func runInvoke(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("invoke", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: cognitrail invoke EVENT.json")
-		fmt.Fprintln(stderr, "Runs the Lambda handler on one event file (\"-\" for stdin) with the default AWS")
-		fmt.Fprintln(stderr, "configuration and the function's environment variables (README: The Lambda function).")
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, invokeSynopsis, args, stdout, stderr); !ok {
+		return code
 	}
 	if fs.NArg() != 1 {
-		fs.Usage()
-		return 2
+		return usageError(stderr, fs, invokeSynopsis, "want one EVENT.json, got %d arguments", fs.NArg())
 	}
 	raw, err := readEvent(fs.Arg(0))
 	if err != nil {
@@ -61,12 +61,24 @@ func runInvoke(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			return 1
 		}
 	}
+	return invokeExit(resp, herr, stderr)
+}
+
+// invokeExit is the exit status of an invocation: 1 when Lambda would retry
+// something, either the whole event (the handler's error) or, for SQS, the
+// messages listed in batchItemFailures; a script can then tell that the
+// work is not done.
+func invokeExit(resp any, herr error, stderr io.Writer) int {
 	if herr != nil {
 		// What Lambda would record as the invocation error (and retry).
 		fmt.Fprintln(stderr, "cognitrail invoke: handler error:", herr)
-		return 1
+		return exitFailed
 	}
-	return 0
+	if r, ok := resp.(events.SQSEventResponse); ok && len(r.BatchItemFailures) > 0 {
+		fmt.Fprintf(stderr, "cognitrail invoke: %d SQS message(s) in batchItemFailures: Lambda would retry them\n", len(r.BatchItemFailures))
+		return exitFailed
+	}
+	return exitOK
 }
 
 func readEvent(name string) (json.RawMessage, error) {

@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cw "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
@@ -19,6 +22,7 @@ import (
 	"github.com/cognitrail/cognitrail/internal/motoserver"
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
 	"github.com/cognitrail/cognitrail/pkg/ledger"
+	"github.com/cognitrail/cognitrail/pkg/processor"
 	"github.com/cognitrail/cognitrail/pkg/scan"
 )
 
@@ -103,6 +107,23 @@ func TestInvokeSampleEvents(t *testing.T) {
 		t.Fatalf("RecordsRead %v, want %v", got, wantRecords)
 	}
 
+	// A message whose object cannot be read now (its bucket does not
+	// exist: not the "object gone" case) is left for SQS to redeliver:
+	// the command must not say all went well.
+	raw, err := os.ReadFile(filepath.Join("..", "..", "events", "sqs-s3.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(t.TempDir(), "sqs-missing-bucket.json")
+	if err := os.WriteFile(missing, bytes.ReplaceAll(raw, []byte(bucket), []byte("no-such-bucket")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := runInvoke(ctx, []string{missing}, &out, &errb); code != exitFailed ||
+		!strings.Contains(out.String(), `"itemIdentifier"`) || !strings.Contains(errb.String(), "batchItemFailures") {
+		t.Errorf("batch item failures: exit %d, stdout %s, stderr %s", code, out.String(), errb.String())
+	}
+
 	var stderr bytes.Buffer
 	if code := runInvoke(ctx, []string{"no-such-file.json"}, &bytes.Buffer{}, &stderr); code == 0 {
 		t.Error("a missing event file succeeded")
@@ -114,11 +135,16 @@ func TestInvokeSampleEvents(t *testing.T) {
 
 func recordsRead(t *testing.T, srv *motoserver.Server) float64 {
 	t.Helper()
+	return recordsReadIn(t, srv, "CognitoTrailLocal")
+}
+
+func recordsReadIn(t *testing.T, srv *motoserver.Server, namespace string) float64 {
+	t.Helper()
 	// moto does not speak the SDK's default protocol (CBOR).
 	c := cw.NewFromConfig(srv.AWSConfig(), func(o *cw.Options) { setQuery(o) })
 	end := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
 	out, err := c.GetMetricStatistics(context.Background(), &cw.GetMetricStatisticsInput{
-		Namespace: aws.String("CognitoTrailLocal"), MetricName: aws.String("RecordsRead"),
+		Namespace: aws.String(namespace), MetricName: aws.String("RecordsRead"),
 		StartTime: aws.Time(end.Add(-48 * time.Hour)), EndTime: aws.Time(end.Add(48 * time.Hour)),
 		Period: aws.Int32(86400), Statistics: []cwtypes.Statistic{cwtypes.StatisticSum},
 	})
@@ -130,4 +156,22 @@ func recordsRead(t *testing.T, srv *motoserver.Server) float64 {
 		s += aws.ToFloat64(d.Sum)
 	}
 	return s
+}
+
+func TestInvokeExit(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		resp any
+		herr error
+		want int
+	}{
+		{"summary", processor.Summary{Processed: 1}, nil, exitOK},
+		{"no batch item failures", events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}, nil, exitOK},
+		{"batch item failures", events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{{ItemIdentifier: "m1"}}}, nil, exitFailed},
+		{"handler error", processor.Summary{Failed: 1}, errors.New("s3: throttled"), exitFailed},
+	} {
+		if got := invokeExit(tc.resp, tc.herr, io.Discard); got != tc.want {
+			t.Errorf("%s: exit %d, want %d", tc.name, got, tc.want)
+		}
+	}
 }

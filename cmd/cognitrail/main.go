@@ -5,10 +5,14 @@
 //
 // Usage:
 //
-//	cognitrail scan [--format table|json|jsonl] [--client-pools MAP] [--resolve-clients] PATH...
-//	cognitrail report [--format text|json] PATH...
+//	cognitrail scan [flags] PATH...
+//	cognitrail findings [flags] PATH...
+//	cognitrail report [flags] PATH...
 //	cognitrail invoke EVENT.json
 //	cognitrail backfill s3://BUCKET[/PREFIX] [--since T] [--until T] [--concurrency N] [--publish]
+//	cognitrail replay [--max N] QUEUE_URL
+//
+// `cognitrail --help` lists every command's flags.
 //
 // A PATH is a trail file (gzip or plain JSON), a directory (walked
 // recursively; digest files are skipped) or "-" for standard input.
@@ -21,30 +25,33 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"slices"
 )
 
 // Exit codes.
 const (
-	exitOK      = 0
-	exitFailed  = 1
-	exitUsage   = 2
-	usageString = `usage:
-  cognitrail scan [--format table|json|jsonl] [--client-pools MAP] [--resolve-clients] PATH...
-  cognitrail report [--format text|json] PATH...
-  cognitrail invoke EVENT.json
-  cognitrail backfill s3://BUCKET[/PREFIX] [--since T] [--until T] [--concurrency N] [--publish]
-
-PATH is a trail file (gzip or JSON), a directory (walked recursively) or - for stdin.
-`
+	exitOK     = 0
+	exitFailed = 1
+	exitUsage  = 2
 )
+
+const usageHead = `cognitrail runs the cognitrail engine locally on CloudTrail log files.
+A PATH is a trail file (gzip or JSON), a directory (walked recursively) or - for
+standard input. Exit status: 0 success, 1 some file failed (the others were
+still processed), 2 usage error. cognitrail --version prints the build.
+`
 
 var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) int{
 	"scan":     runScan,
+	"findings": runFindings,
 	"report":   runReport,
 	"invoke":   runInvoke,
 	"backfill": runBackfill,
+	"replay":   runReplay,
 }
 
 func main() {
@@ -55,17 +62,32 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usageString)
+		writeUsage(ctx, stderr)
 		return exitUsage
 	}
 	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stdout, usageString)
+		writeUsage(ctx, stdout)
+		return exitOK
+	}
+	if args[0] == "--version" || args[0] == "-version" || args[0] == "version" {
+		fmt.Fprintln(stdout, version(debug.ReadBuildInfo()))
 		return exitOK
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "cognitrail: unknown command %q\n%s", args[0], usageString)
+		fmt.Fprintf(stderr, "cognitrail: unknown command %q\n", args[0])
+		writeUsage(ctx, stderr)
 		return exitUsage
 	}
 	return cmd(ctx, args[1:], stdout, stderr)
+}
+
+// writeUsage prints the usage of every command, each from its own --help,
+// which prints its flags from its flag set: no command or flag is left out.
+func writeUsage(ctx context.Context, w io.Writer) {
+	fmt.Fprint(w, usageHead)
+	for _, name := range slices.Sorted(maps.Keys(commands)) {
+		fmt.Fprintln(w)
+		commands[name](ctx, []string{"--help"}, w, io.Discard)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
 	"github.com/cognitrail/cognitrail/pkg/report"
@@ -16,22 +17,38 @@ import (
 // runReport answers the developer guide's six Logs Insights queries over
 // the given trail files. It shares collectInputs and scanPath with scan, so
 // both commands read the same files the same way.
-func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+const reportSynopsis = `cognitrail report [flags] PATH...
+Answers the Cognito developer guide's six Logs Insights queries offline.`
+
+// reportConfig is what report's flags set.
+type reportConfig struct {
+	format   *choice
+	maxBytes byteSize
+}
+
+func newReportFlags() (*flag.FlagSet, *reportConfig) {
 	fl := flag.NewFlagSet("report", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	format := fl.String("format", "text", "output: text (tables) or json")
-	maxBytes := fl.Int64("max-uncompressed-bytes", trailfile.DefaultMaxUncompressedBytes, "zip-bomb guard: stop reading a file past this many decompressed bytes")
-	if err := fl.Parse(args); err != nil {
-		return exitUsage
+	c := &reportConfig{format: newChoice("text", "text", "json"), maxBytes: byteSize(trailfile.DefaultMaxUncompressedBytes)}
+	fl.Var(c.format, "format", "output: `text` (tables) or json")
+	fl.Var(&c.maxBytes, "max-uncompressed-bytes", "zip-bomb guard (MAX_UNCOMPRESSED_BYTES): a file that inflates past this `size` (1048576, 500MB, 2GiB) fails")
+	return fl, c
+}
+
+func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fl, cfg := newReportFlags()
+	if code, ok := parseFlags(fl, reportSynopsis, args, stdout, stderr); !ok {
+		return code
 	}
-	if fl.NArg() == 0 || (*format != "text" && *format != "json") {
-		fmt.Fprint(stderr, usageString)
-		return exitUsage
+	if fl.NArg() == 0 {
+		return usageError(stderr, fl, reportSynopsis, "no PATH given")
 	}
-	inputs, err := collectInputs(fl.Args())
-	if err != nil {
-		fmt.Fprintln(stderr, "cognitrail report:", err)
-		return exitUsage
+	format, maxBytes := cfg.format.value, int64(cfg.maxBytes)
+	if err := checkPaths(fl.Args()); err != nil {
+		return usageError(stderr, fl, reportSynopsis, "%v", err)
+	}
+	inputs, notes := collectInputs(fl.Args(), filepath.WalkDir)
+	for _, n := range notes {
+		fmt.Fprintln(stderr, "cognitrail report:", n)
 	}
 
 	b := report.New()
@@ -44,11 +61,16 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			fmt.Fprintln(stderr, "cognitrail report:", err)
 			return exitFailed
 		}
+		if in.err != nil {
+			failed = true
+			fmt.Fprintln(stderr, "cognitrail report:", in.err)
+			continue
+		}
 		if in.skip != "" {
 			continue
 		}
 		opts := &scan.Options{
-			Reader:   trailfile.Options{Name: in.path, MaxUncompressedBytes: *maxBytes},
+			Reader:   trailfile.Options{Name: in.path, MaxUncompressedBytes: maxBytes},
 			OnRecord: b.Add,
 		}
 		res, err := scanPath(ctx, in.path, agg, opts)
@@ -65,7 +87,8 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 
 	out := bufio.NewWriterSize(stdout, 64<<10)
 	rep := b.Report()
-	if *format == "json" {
+	var err error
+	if format == "json" {
 		err = rep.WriteJSON(out)
 	} else {
 		err = rep.WriteText(out)

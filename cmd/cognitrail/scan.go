@@ -23,6 +23,7 @@ import (
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
 	"github.com/cognitrail/cognitrail/pkg/class"
 	"github.com/cognitrail/cognitrail/pkg/clientpool"
+	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/metric"
 	"github.com/cognitrail/cognitrail/pkg/notification"
 	"github.com/cognitrail/cognitrail/pkg/scan"
@@ -32,52 +33,126 @@ import (
 // input is one file to scan: a path, or "-" for standard input.
 type input struct {
 	path string
-	// skip is why a walked file is not read (a digest file), or "".
-	skip string
+	// skip is why the file is not read (the Lambda's skip reason), or "".
+	skip notification.Reason
+	// err is why the path could not be listed (missing, unreadable
+	// directory): the input counts as a failed file, the others go on.
+	err error
 }
+
+// walkFunc walks a directory tree as filepath.WalkDir does; tests replace it
+// to make a directory fail mid-walk.
+type walkFunc func(root string, fn fs.WalkDirFunc) error
 
 // collectInputs expands the command line: files as given, directories walked
 // recursively in lexical order, keeping files that look like trail files.
-// Digest files found while walking are listed as skipped, not read.
-func collectInputs(paths []string) ([]input, error) {
-	var out []input
+//
+// Every file, walked or given, goes through the Lambda's own rules
+// (notification.Object.SkipReason) on its absolute path, so that a relative
+// path such as CloudTrail-Insight/... (run from inside AWSLogs/<account>)
+// is recognised as it is under its full key: digest and Insights files and
+// empty files are listed as skipped, not read. Other services' logs
+// (AWSLogs/<account>/elasticloadbalancing/...) found while walking are left
+// out altogether, like files that are not named as trail files: the
+// template's notifications never send them to the Lambda either. Given by
+// name, one is skipped as the Lambda skips it when an event names it.
+//
+// A path that cannot be read is listed with its error, so that it is
+// reported and counted as failed while every other file is still scanned,
+// as the Lambda counts an object it cannot get in FilesFailed and goes on.
+//
+// A file reached twice (named twice, or named and inside a named directory)
+// is read once, so that no record is counted twice. A directory with no
+// trail file in it is named in notes: probably not the directory meant.
+func collectInputs(paths []string, walk walkFunc) (out []input, notes []string) {
+	seen := map[string]bool{}
+	add := func(in input) {
+		key := in.path
+		if abs, err := filepath.Abs(in.path); err == nil && in.path != "-" {
+			key = abs
+		}
+		if seen[key] {
+			notes = append(notes, in.path+": given more than once, read once")
+			return
+		}
+		seen[key] = true
+		out = append(out, in)
+	}
 	for _, p := range paths {
 		if p == "-" {
-			out = append(out, input{path: p})
+			add(input{path: p})
 			continue
 		}
 		info, err := os.Stat(p)
 		if err != nil {
-			return nil, err
-		}
-		if !info.IsDir() {
-			out = append(out, input{path: p})
+			add(input{path: p, err: err})
 			continue
 		}
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+		if !info.IsDir() {
+			add(input{path: p, skip: skipReason(p, info.Size())})
+			continue
+		}
+		found := 0
+		_ = walk(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
-				return err
+				// An unreadable directory (or entry) fails alone; WalkDir
+				// goes on with its siblings.
+				found++
+				add(input{path: path, err: err})
+				if d != nil && d.IsDir() {
+					return fs.SkipDir
+				}
+				return nil
 			}
 			if d.IsDir() || !isTrailName(path) {
 				return nil
 			}
-			// The Lambda's key rules: digest files are not logs, and
-			// Insights files hold no Cognito activity.
-			in := input{path: path}
-			switch notification.ParseKey(filepath.ToSlash(path)).Kind {
-			case notification.KindDigest:
-				in.skip = "digest file"
-			case notification.KindInsight:
-				in.skip = "Insights file"
+			info, err := os.Stat(path)
+			if err != nil {
+				found++
+				add(input{path: path, err: err})
+				return nil
 			}
-			out = append(out, in)
+			in := input{path: path, skip: skipReason(path, info.Size())}
+			if in.skip == notification.ReasonOtherService {
+				return nil
+			}
+			found++
+			add(in)
 			return nil
 		})
-		if err != nil {
-			return nil, err
+		if found == 0 {
+			notes = append(notes, p+": no trail files (*.json, *.gz) in this directory")
 		}
 	}
-	return out, nil
+	return out, notes
+}
+
+// errStdinTwice: standard input can be read only once.
+var errStdinTwice = errors.New(`standard input ("-") given more than once: it can be read only once`)
+
+// checkPaths rejects a command line that cannot be honoured.
+func checkPaths(paths []string) error {
+	n := 0
+	for _, p := range paths {
+		if p == "-" {
+			n++
+		}
+	}
+	if n > 1 {
+		return errStdinTwice
+	}
+	return nil
+}
+
+// skipReason is the Lambda's skip rule for the file at path, judged by its
+// absolute path as the Lambda judges an object by its whole key.
+func skipReason(path string, size int64) notification.Reason {
+	key, err := filepath.Abs(path)
+	if err != nil {
+		key = path
+	}
+	return notification.Object{Key: filepath.ToSlash(key), Size: size}.SkipReason()
 }
 
 func isTrailName(p string) bool {
@@ -87,23 +162,29 @@ func isTrailName(p string) bool {
 // jsonlRecord is one line of `scan --format jsonl`. Its field names are part
 // of the CLI's output contract.
 type jsonlRecord struct {
-	File           string         `json:"file"`
-	Index          int            `json:"index"`
-	EventID        string         `json:"eventID"`
-	EventTime      time.Time      `json:"eventTime"`
-	EventSource    string         `json:"eventSource"`
-	EventName      string         `json:"eventName"`
-	Category       class.Category `json:"category"`
-	Operation      string         `json:"operation"`
-	ConfigChange   bool           `json:"configChange"`
-	Failed         bool           `json:"failed"`
-	ErrorCode      string         `json:"errorCode"`
-	SignIn         bool           `json:"signIn,omitempty"`
-	ForgotPassword bool           `json:"forgotPassword,omitempty"`
-	UserPoolID     string         `json:"userPoolId,omitempty"`
-	ClientID       string         `json:"clientId,omitempty"`
-	IdentityPoolID string         `json:"identityPoolId,omitempty"`
-	AuthType       class.AuthType `json:"authType,omitempty"`
+	File         string         `json:"file"`
+	Index        int            `json:"index"`
+	EventID      string         `json:"eventID"`
+	EventTime    time.Time      `json:"eventTime"`
+	EventSource  string         `json:"eventSource"`
+	EventName    string         `json:"eventName"`
+	Category     class.Category `json:"category"`
+	Operation    string         `json:"operation"`
+	ConfigChange bool           `json:"configChange"`
+	// UnlistedOperation: an endpoint operation in neither of pkg/class's
+	// documented tables (classified by its naming): a new AWS operation.
+	UnlistedOperation bool           `json:"unlistedOperation,omitempty"`
+	Failed            bool           `json:"failed"`
+	ErrorCode         string         `json:"errorCode"`
+	SignIn            bool           `json:"signIn,omitempty"`
+	ForgotPassword    bool           `json:"forgotPassword,omitempty"`
+	UserPoolID        string         `json:"userPoolId,omitempty"`
+	ClientID          string         `json:"clientId,omitempty"`
+	IdentityPoolID    string         `json:"identityPoolId,omitempty"`
+	AuthType          class.AuthType `json:"authType,omitempty"`
+	// Findings names the record's findings (pkg/finding), on lines that
+	// have some.
+	Findings []string `json:"findings,omitempty"`
 }
 
 // fileOutcome is what the summary says of one file.
@@ -115,41 +196,72 @@ type fileOutcome struct {
 	invalid int
 }
 
-func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+const scanSynopsis = `cognitrail scan [flags] PATH...
+Scans trail files with the Lambda's engine and prints what it would publish.`
+
+// scanConfig is what scan's flags set.
+type scanConfig struct {
+	format   *choice
+	level    levelFlag
+	maxPools positiveInt
+	maxBytes byteSize
+	// maxRecord is the per-record limit (MAX_RECORD_BYTES).
+	maxRecord byteSize
+	// clientPools and resolveClients: see clientpool (CLIENT_POOLS,
+	// RESOLVE_CLIENTS).
+	clientPools    string
+	resolveClients bool
+}
+
+func newScanFlags() (*flag.FlagSet, *scanConfig) {
 	fl := flag.NewFlagSet("scan", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	format := fl.String("format", "table", "output: table (summary), json (metric datums) or jsonl (one line per record)")
-	maxBytes := fl.Int64("max-uncompressed-bytes", trailfile.DefaultMaxUncompressedBytes, "zip-bomb guard: stop reading a file past this many decompressed bytes")
-	maxRecord := fl.Int("max-record-bytes", trailfile.DefaultMaxRecordBytes, "a longer record is counted invalid and passed over")
-	level := fl.String("level", "full", "metric detail level for --format json: basic, standard or full")
-	clientPools := fl.String("client-pools", os.Getenv("CLIENT_POOLS"), "app client to user pool map, clientId=poolId,... (default $CLIENT_POOLS)")
-	resolveClients := fl.Bool("resolve-clients", false, "look app clients up with cognito-idp ListUserPools and ListUserPoolClients (AWS credentials)")
-	if err := fl.Parse(args); err != nil {
-		return exitUsage
+	c := &scanConfig{
+		format: newChoice("table", "table", "json", "jsonl"),
+		// The Lambda's own defaults, so that --format json is what the
+		// function publishes for the same files.
+		level:     levelFlag{metric.DefaultLevel},
+		maxPools:  aggregate.DefaultMaxPools,
+		maxBytes:  byteSize(trailfile.DefaultMaxUncompressedBytes),
+		maxRecord: byteSize(trailfile.DefaultMaxRecordBytes),
 	}
-	clients, err := newClientResolver(ctx, *clientPools, *resolveClients)
+	fl.Var(c.format, "format", "output: `table` (summary), json (the metric datums) or jsonl (one line per record)")
+	fl.Var(&c.level, "level", "metric detail `level` (DETAIL_LEVEL): basic, standard or full")
+	fl.Var(&c.maxPools, "max-pools", "`n` pools of each kind given their own series, the busiest kept (MAX_POOLS)")
+	fl.Var(&c.maxBytes, "max-uncompressed-bytes", "zip-bomb guard (MAX_UNCOMPRESSED_BYTES): a file that inflates past this `size` (1048576, 500MB, 2GiB) fails")
+	fl.Var(&c.maxRecord, "max-record-bytes", "a record longer than this `size` (16MiB, at most 1GiB) is counted invalid and passed over; the file's other records are read (MAX_RECORD_BYTES)")
+	fl.StringVar(&c.clientPools, "client-pools", os.Getenv("CLIENT_POOLS"), "app client to user pool `map`, clientId=poolId,... (CLIENT_POOLS)")
+	fl.BoolVar(&c.resolveClients, "resolve-clients", false, "look app clients up with cognito-idp ListUserPools and ListUserPoolClients (AWS credentials; RESOLVE_CLIENTS)")
+	return fl, c
+}
+
+func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fl, cfg := newScanFlags()
+	if code, ok := parseFlags(fl, scanSynopsis, args, stdout, stderr); !ok {
+		return code
+	}
+	if fl.NArg() == 0 {
+		return usageError(stderr, fl, scanSynopsis, "no PATH given")
+	}
+	if err := checkPaths(fl.Args()); err != nil {
+		return usageError(stderr, fl, scanSynopsis, "%v", err)
+	}
+	format, maxBytes := cfg.format.value, int64(cfg.maxBytes)
+	if cfg.maxRecord > lambdaapp.MaxRecordBytesLimit {
+		return usageError(stderr, fl, scanSynopsis, "--max-record-bytes %v: at most 1GiB", &cfg.maxRecord)
+	}
+	clients, err := newClientResolver(ctx, cfg.clientPools, cfg.resolveClients)
 	if err != nil {
-		fmt.Fprintln(stderr, "cognitrail scan:", err)
-		return exitUsage
+		return usageError(stderr, fl, scanSynopsis, "%v", err)
 	}
-	lvl, err := metric.ParseLevel(*level)
-	if err != nil || fl.NArg() == 0 || !slices.Contains([]string{"table", "json", "jsonl"}, *format) {
-		if err != nil {
-			fmt.Fprintln(stderr, "cognitrail scan:", err)
-		}
-		fmt.Fprint(stderr, usageString)
-		return exitUsage
-	}
-	inputs, err := collectInputs(fl.Args())
-	if err != nil {
-		fmt.Fprintln(stderr, "cognitrail scan:", err)
-		return exitUsage
+	inputs, notes := collectInputs(fl.Args(), filepath.WalkDir)
+	for _, n := range notes {
+		fmt.Fprintln(stderr, "cognitrail scan:", n)
 	}
 
 	out := bufio.NewWriterSize(stdout, 64<<10)
 	defer out.Flush()
 	enc := json.NewEncoder(out)
-	agg := aggregate.New(&aggregate.Options{Level: lvl, MaxPools: 1000, MaxOperations: 10000})
+	agg := aggregate.New(&aggregate.Options{Level: cfg.level.Level, MaxPools: int(cfg.maxPools)})
 	progress := newProgress(stderr, len(inputs))
 	var files []fileOutcome
 	// Files on disk carry no delivery event; outcomes are dated by the
@@ -164,24 +276,36 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		at = time.Now().UTC().Truncate(time.Minute)
 	}
 	clock := func() time.Time { return at }
+	// One engine for the whole run: a setting restated in a later file is
+	// judged against what the earlier files said.
+	findings := finding.New(nil)
 	failed := false
 	for _, in := range inputs {
 		if err := ctx.Err(); err != nil {
 			fmt.Fprintln(stderr, "cognitrail scan:", err)
 			return exitFailed
 		}
+		if in.err != nil {
+			failed = true
+			fmt.Fprintf(stderr, "cognitrail scan: %v\n", in.err)
+			agg.AddFile(aggregate.Failed, at)
+			files = append(files, fileOutcome{path: in.path, outcome: aggregate.Failed, err: in.err})
+			progress.step(0)
+			continue
+		}
 		if in.skip != "" {
 			agg.AddFile(aggregate.Skipped, at)
-			files = append(files, fileOutcome{path: in.path, outcome: aggregate.Skipped, err: errors.New(in.skip)})
+			files = append(files, fileOutcome{path: in.path, outcome: aggregate.Skipped, err: errors.New(string(in.skip))})
 			continue
 		}
 		opts := &scan.Options{
-			Reader:  trailfile.Options{Name: in.path, MaxUncompressedBytes: *maxBytes, MaxRecordBytes: *maxRecord},
-			Now:     clock,
-			Clients: clients,
+			Reader:   trailfile.Options{Name: in.path, MaxUncompressedBytes: maxBytes, MaxRecordBytes: int(cfg.maxRecord)},
+			Now:      clock,
+			Clients:  clients,
+			Findings: findings,
 		}
 		opts.DeliveredAt, _ = trailfile.DeliveryTime(in.path)
-		if *format == "jsonl" {
+		if format == "jsonl" {
 			opts.OnRecord = func(ev *scan.Event) {
 				r, c := ev.Record, ev.Class
 				pool := c.UserPoolID
@@ -194,12 +318,17 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 						pool, _ = clients.Resolve(ctx, c.ClientID)
 					}
 				}
+				var names []string
+				for _, f := range ev.Findings {
+					names = append(names, f.Name)
+				}
 				_ = enc.Encode(jsonlRecord{
 					File: ev.File, Index: ev.Index, EventID: r.EventID, EventTime: r.EventTime,
 					EventSource: r.EventSource, EventName: r.EventName, Category: c.Category,
-					Operation: c.Operation, ConfigChange: c.ConfigChange, Failed: c.Failed,
+					Operation: c.Operation, ConfigChange: c.ConfigChange, UnlistedOperation: c.Unlisted, Failed: c.Failed,
 					ErrorCode: c.ErrorCode, SignIn: c.SignIn, ForgotPassword: c.ForgotPassword,
 					UserPoolID: pool, ClientID: c.ClientID, IdentityPoolID: c.IdentityPoolID, AuthType: c.AuthType,
+					Findings: names,
 				})
 			}
 		}
@@ -208,6 +337,9 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "cognitrail scan: %s: app clients not resolved: %v\n", in.path, res.ClientsErr)
 		}
 		fo := fileOutcome{path: in.path, outcome: res.Outcome, err: res.Err, records: res.Records, invalid: res.Invalid}
+		if err == nil {
+			err = findings.Commit()
+		}
 		if err != nil {
 			// A read error, not a bad file: this file's counts are partial.
 			fo.outcome, fo.err = aggregate.Failed, err
@@ -224,7 +356,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	progress.done()
 
-	switch *format {
+	switch format {
 	case "json":
 		datums := agg.Datums()
 		if datums == nil {
@@ -362,6 +494,7 @@ func writeSummary(w io.Writer, datums []metric.Datum, files []fileOutcome) {
 		}
 	}
 	section("Top operations (category / operation)", totals(datums, metric.Events, metric.DimCategory, metric.DimOperation))
+	section("Unlisted endpoint operations (new to pkg/class)", totals(datums, metric.UnlistedOperations, metric.DimOperation))
 	section("Failures (category / error code)", totals(datums, metric.Errors, metric.DimCategory, metric.DimErrorCode))
 
 	signIn := totals(datums, metric.SignInFailures)[""]

@@ -102,6 +102,7 @@ func New(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*pr
 		ExpectedBucketOwner:  cfg.ExpectedBucketOwner,
 		Logger:               log,
 		Clients:              clientpool.New(copts),
+		FindingState:         cfg.FindingState,
 	}), nil
 }
 

@@ -7,7 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cognitrail/cognitrail/internal/bytesize"
 	"github.com/cognitrail/cognitrail/pkg/clientpool"
+	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/metric"
 )
 
@@ -65,6 +67,9 @@ type Config struct {
 	// Not from the environment: retry tuning, for tests.
 	RetryMaxAttempts int           // 0: DefaultRetryMaxAttempts
 	RetryMaxBackoff  time.Duration // 0: DefaultRetryMaxBackoff
+	// FindingState: nil means the handler's in-memory state (see
+	// processor.Options.FindingState); the ledger-backed one comes later.
+	FindingState finding.State
 }
 
 // MaxRecordBytesLimit caps MAX_RECORD_BYTES: the reader may buffer that
@@ -164,23 +169,6 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
-// parseBytes accepts a plain number or one with a KiB/MiB/GiB (or KB/MB/GB,
-// also binary) suffix.
-func parseBytes(s string) (int64, error) {
-	s = strings.TrimSpace(s)
-	mult := int64(1)
-	for _, u := range []struct {
-		suffix string
-		mult   int64
-	}{{"KIB", 1 << 10}, {"MIB", 1 << 20}, {"GIB", 1 << 30}, {"KB", 1 << 10}, {"MB", 1 << 20}, {"GB", 1 << 30}} {
-		if strings.HasSuffix(strings.ToUpper(s), u.suffix) {
-			s, mult = strings.TrimSpace(s[:len(s)-len(u.suffix)]), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		return 0, err
-	}
-	return n * mult, nil
-}
+// parseBytes is the command line's byte-count syntax (bytesize.Parse), so
+// MAX_UNCOMPRESSED_BYTES and --max-uncompressed-bytes accept the same values.
+func parseBytes(s string) (int64, error) { return bytesize.Parse(s) }

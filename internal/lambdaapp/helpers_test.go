@@ -24,6 +24,7 @@ import (
 
 	"github.com/cognitrail/cognitrail/internal/motoserver"
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
+	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/ledger"
 	"github.com/cognitrail/cognitrail/pkg/metric"
 	"github.com/cognitrail/cognitrail/pkg/processor"
@@ -86,6 +87,7 @@ func newEnv(t *testing.T) *env {
 		S3UsePathStyle:     true,
 		RetryMaxAttempts:   5,
 		RetryMaxBackoff:    20 * time.Millisecond,
+		FindingState:       forgetful{},
 	}
 	awsCfg := server.AWSConfig()
 	e.s3 = s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = true })
@@ -148,11 +150,21 @@ func (e *env) put(key string, body []byte) {
 		Reader:      trailfile.Options{Name: key},
 		DeliveredAt: aws.ToTime(head.LastModified),
 		Clients:     e.clients,
+		Findings:    finding.New(&finding.Options{State: forgetful{}}),
 	}); err != nil {
 		e.t.Fatal(err)
 	}
 	e.expected[key] = agg.Datums()
 }
+
+// forgetful is a finding state that never remembers: each file's findings
+// are then the same whatever the order and batching of the invocations, so
+// the expected Findings counts can be computed file by file. The transition
+// rules themselves are tested in pkg/finding.
+type forgetful struct{}
+
+func (forgetful) Get(string) (string, bool, error) { return "", false, nil }
+func (forgetful) Put(map[string]string) error      { return nil }
 
 // etag returns an object's ETag, for events that carry it.
 func (e *env) etag(key string) string {

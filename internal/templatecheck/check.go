@@ -13,6 +13,7 @@ import (
 
 	"github.com/cognitrail/cognitrail/internal/lambdaapp"
 	"github.com/cognitrail/cognitrail/pkg/class"
+	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/metric"
 	"github.com/cognitrail/cognitrail/pkg/processor"
 )
@@ -275,7 +276,21 @@ func (t *Template) Check(s Scenario) ([]Problem, error) {
 			for _, err := range st.checkAlarm(p) {
 				add(err)
 			}
+			add(CheckLateData(p, st.Namespace))
+		case "AWS::CloudWatch::CompositeAlarm":
+			add(st.checkCompositeAlarm(p))
 		case "AWS::CloudWatch::AnomalyDetector":
+			if mm, ok := p["MetricMathAnomalyDetector"]; ok {
+				for _, q := range asList(asMap(mm)["MetricDataQueries"]) {
+					if ms, ok := asMap(q)["MetricStat"]; ok {
+						ms := asMap(ms)
+						m := asMap(ms["Metric"])
+						add(CheckMetric(MetricRef{Namespace: scalarString(m["Namespace"]), Name: scalarString(m["MetricName"]),
+							Dims: dimsOf(m["Dimensions"]), Stat: scalarString(ms["Stat"])}, st.Namespace, metric.Basic))
+					}
+				}
+				break
+			}
 			m := asMap(p["SingleMetricAnomalyDetector"])
 			if len(m) == 0 {
 				m = p
@@ -524,11 +539,16 @@ func (st *Stack) checkDashboard(body string) []error {
 		}
 	}
 	for _, a := range alarms {
-		if !st.isAttOf(a, "AWS::CloudWatch::Alarm", "Arn") {
+		if !st.isAttOf(a, "AWS::CloudWatch::Alarm", "Arn") && !st.isAttOf(a, "AWS::CloudWatch::CompositeAlarm", "Arn") {
 			errs = append(errs, fmt.Errorf("alarm widget shows %q, not an alarm of this stack", a))
 		}
 	}
-	for _, id := range st.ofType("AWS::CloudWatch::Alarm") {
+	// Every alarm that notifies is shown; alarms without actions are parts
+	// of a composite alarm, which is shown instead.
+	for _, id := range append(st.ofType("AWS::CloudWatch::Alarm"), st.ofType("AWS::CloudWatch::CompositeAlarm")...) {
+		if len(asList(st.Resources[id]["AlarmActions"])) == 0 && st.Types[id] == "AWS::CloudWatch::Alarm" {
+			continue
+		}
 		if !slices.Contains(alarms, GetAttOf(id, "Arn")) {
 			errs = append(errs, fmt.Errorf("alarm %s is missing from the alarm status widget", id))
 		}
@@ -797,6 +817,8 @@ func BasicSeriesUpperBound() int {
 					n *= c
 				case metric.DimAuthType:
 					n *= len(AuthTypes)
+				case metric.DimSeverity:
+					n *= len(finding.Severities())
 				default:
 					return -1
 				}
@@ -805,4 +827,105 @@ func BasicSeriesUpperBound() int {
 		}
 	}
 	return total
+}
+
+// LateDataWindow is the least look-back of an alarm on a metric the function
+// publishes: those metrics are dated by the records' and objects' own time,
+// CloudTrail delivers a file up to 15 minutes after its events, and a file
+// retried (or replayed from the dead-letter queue) is published later still.
+const LateDataWindow = 30 * 60
+
+// CheckLateData checks that an alarm on the function's own metrics (a
+// MetricName alarm in namespace, or a metric-math alarm reading them) looks
+// back at least LateDataWindow seconds, and, when it fires on a datapoint
+// (a Greater* comparison or an anomaly band), that fewer datapoints than
+// periods are enough, so a late datapoint landing anywhere in the window
+// still counts. An alarm that fires on silence (LessThan*) needs every
+// period of its window to be silent.
+func CheckLateData(p map[string]any, namespace string) error {
+	onOwn := scalarString(p["Namespace"]) == namespace
+	period := atoiOr(p["Period"], 0)
+	for _, q := range asList(p["Metrics"]) {
+		ms := asMap(asMap(q)["MetricStat"])
+		if scalarString(asMap(ms["Metric"])["Namespace"]) == namespace {
+			onOwn = true
+			period = atoiOr(ms["Period"], 0)
+		}
+	}
+	if !onOwn {
+		return nil
+	}
+	n := atoiOr(p["EvaluationPeriods"], 0)
+	m := atoiOr(p["DatapointsToAlarm"], n)
+	if period*n < LateDataWindow {
+		return fmt.Errorf("alarm on an object-dated metric looks back %d s (Period %d x EvaluationPeriods %d), want at least %d s: a late file's datapoint would be missed", period*n, period, n, LateDataWindow)
+	}
+	op := scalarString(p["ComparisonOperator"])
+	if strings.HasPrefix(op, "LessThan") {
+		if m != n {
+			return fmt.Errorf("silence alarm: DatapointsToAlarm %d of %d; every period must be silent", m, n)
+		}
+		return nil
+	}
+	if m >= n {
+		return fmt.Errorf("alarm on an object-dated metric needs %d of %d datapoints: use fewer datapoints than periods so a late datapoint anywhere in the window counts", m, n)
+	}
+	return nil
+}
+
+func atoiOr(v any, def int) int {
+	switch x := v.(type) {
+	case int:
+		return x
+	case float64:
+		return int(x)
+	case string:
+		var n int
+		if _, err := fmt.Sscan(x, &n); err == nil {
+			return n
+		}
+	}
+	return def
+}
+
+var compositeTerm = regexp.MustCompile(`^(ALARM|OK|INSUFFICIENT_DATA)\("([^"]+)"\)$`)
+
+// ParseAlarmRule parses the composite alarm rules this template uses:
+// STATE("alarm") terms joined by AND.
+func ParseAlarmRule(rule string) (terms [][2]string, err error) {
+	for _, t := range strings.Split(rule, " AND ") {
+		m := compositeTerm.FindStringSubmatch(strings.TrimSpace(t))
+		if m == nil {
+			return nil, fmt.Errorf("AlarmRule %q: term %q is not STATE(\"alarm\") (only AND is supported here)", rule, t)
+		}
+		terms = append(terms, [2]string{m[1], m[2]})
+	}
+	return terms, nil
+}
+
+// checkCompositeAlarm: the rule names alarms of this stack, and the
+// composite notifies.
+func (st *Stack) checkCompositeAlarm(p map[string]any) error {
+	terms, err := ParseAlarmRule(scalarString(p["AlarmRule"]))
+	if err != nil {
+		return err
+	}
+	for _, t := range terms {
+		if !st.isRefOf(t[1], "AWS::CloudWatch::Alarm") {
+			return fmt.Errorf("AlarmRule names %q, not an alarm of this stack", t[1])
+		}
+	}
+	if len(asList(p["AlarmActions"])) == 0 {
+		return fmt.Errorf("composite alarm without AlarmActions")
+	}
+	return nil
+}
+
+func (st *Stack) isRefOf(v, typ string) bool {
+	for _, id := range st.ofType(typ) {
+		if v == RefOf(id) {
+			return true
+		}
+	}
+	return false
 }

@@ -47,6 +47,9 @@ type Resource struct {
 	Condition  string
 	Properties map[string]any
 	Metadata   map[string]any
+	// DeletionPolicy and UpdateReplacePolicy as written ("" when absent).
+	DeletionPolicy      string
+	UpdateReplacePolicy string
 }
 
 // Load parses the template file at path.
@@ -101,6 +104,9 @@ func Parse(data []byte) (*Template, error) {
 			Type:       fmt.Sprint(m["Type"]),
 			Properties: asMap(m["Properties"]),
 			Metadata:   asMap(m["Metadata"]),
+
+			DeletionPolicy:      scalarString(m["DeletionPolicy"]),
+			UpdateReplacePolicy: scalarString(m["UpdateReplacePolicy"]),
 		}
 		if c, ok := m["Condition"].(string); ok {
 			r.Condition = c

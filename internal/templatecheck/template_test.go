@@ -33,6 +33,7 @@ var samples = map[string]string{
 	"Namespace":                        "Custom/Cognito", // catches a hard-coded namespace anywhere
 	"UnauthenticatedRoleCallThreshold": "5",
 	"ClientPools":                      "1example23456789=us-east-1_EXAMPLE,web+2=eu-west-1_Ab12",
+	"OrganizationId":                   "o-a1b2c3d4e5",
 }
 
 func load(t *testing.T) *Template {
@@ -224,16 +225,13 @@ func TestRequiredAlarms(t *testing.T) {
 		ns + "/" + metric.FilesProcessed + "{}",
 		"AWS/Lambda/Errors{FunctionName={{ProcessorFunction}}}",
 		"AWS/SQS/ApproximateNumberOfMessagesVisible{QueueName={{DeadLetterQueue.QueueName}}}",
+		"AWS/SQS/ApproximateAgeOfOldestMessage{QueueName={{DeadLetterQueue.QueueName}}}",
 	} {
 		if !have[want] {
 			t.Errorf("no alarm on %s (have %v)", want, slices.Sorted(maps.Keys(have)))
 		}
 	}
-	// Silence means "no trail files" only for FilesProcessed.
-	nf := st.Resources["NoFilesProcessedAlarm"]
-	if nf["TreatMissingData"] != "breaching" || nf["Period"] != 60 || nf["EvaluationPeriods"] != "60" {
-		t.Errorf("NoFilesProcessedAlarm: %v", nf)
-	}
+	// NoFilesProcessed's behaviour is TestNoFilesProcessedAlarm's.
 }
 
 // TestSavedQueries: the seed's six questions, over the notable-event lines.
@@ -316,6 +314,7 @@ func TestCheckerCatchesDrift(t *testing.T) {
 		{"insight rule on an unlogged field", `"Keys": ["$.sourceIPAddress"]`, `"Keys": ["$.sourceIp"]`, `"$.sourceIp", not a notable-event field`},
 		{"query on an unlogged field", "| stats count(*) as count by sourceIPAddress\n", "| stats count(*) as count by clientIp\n", `uses field "clientIp"`},
 		{"alarm missing from the status widget", `,"${NoFilesProcessedAlarm.Arn}"]`, `]`, "NoFilesProcessedAlarm is missing from the alarm status widget"},
+		{"FilesFailed on one period", "      MetricName: FilesFailed\n      Statistic: Sum\n      Period: 300\n      EvaluationPeriods: 6\n      DatapointsToAlarm: 1\n", "      MetricName: FilesFailed\n      Statistic: Sum\n      Period: 300\n      EvaluationPeriods: 1\n", "a late file's datapoint would be missed"},
 		{"no TreatMissingData", "      TreatMissingData: breaching\n", "", "no TreatMissingData"},
 		{"PutMetricData on any namespace", "cloudwatch:namespace: !Ref Namespace", "cloudwatch:namespace: CognitoTrail", "must be conditioned on cloudwatch:namespace"},
 		{"standard-level widget shown at basic", "EmitStandard: !Not [!Equals [!Ref DetailLevel, basic]]", "EmitStandard: !Equals [!Ref DetailLevel, !Ref DetailLevel]", "published at level standard, but this stack publishes basic"},
@@ -543,6 +542,84 @@ func TestFunctionEnvironmentIsValidConfig(t *testing.T) {
 		}
 		if cfg.CloudWatchProtocol != lambdaapp.ProtocolCBOR {
 			t.Errorf("%v: CloudWatch protocol %q in AWS, want the SDK default", s, cfg.CloudWatchProtocol)
+		}
+	}
+}
+
+// TestStackDeletionKeepsData: deleting or replacing the stack neither fails
+// on a bucket that holds objects (CloudFormation cannot delete a non-empty
+// bucket: the Athena results bucket fills with every query) nor drops data
+// not yet used (the dead-letter queue's events, the trail files).
+func TestStackDeletionKeepsData(t *testing.T) {
+	tpl := load(t)
+	for _, typ := range []string{"AWS::S3::Bucket", "AWS::SQS::Queue"} {
+		ids := tpl.ResourcesOfType(typ)
+		if len(ids) == 0 {
+			t.Fatalf("no %s", typ)
+		}
+		for _, id := range ids {
+			r := tpl.Resources[id]
+			if r.DeletionPolicy != "Retain" || r.UpdateReplacePolicy != "Retain" {
+				t.Errorf("%s (%s): DeletionPolicy %q, UpdateReplacePolicy %q; want Retain for both", id, typ, r.DeletionPolicy, r.UpdateReplacePolicy)
+			}
+		}
+	}
+}
+
+// TestOrganizationTrailDelivery: with OrganizationId the new bucket accepts
+// an organization trail's files (AWSLogs/<org id>/...) under the CloudTrail
+// User Guide's organization-trail statement, the stack's own trail becomes
+// the organization trail, and the function reads and is notified of those
+// keys; without it, nothing of the kind (issue 7: only AWSLogs/<account>/
+// could be written).
+func TestOrganizationTrailDelivery(t *testing.T) {
+	tpl := load(t)
+	const org = "o-a1b2c3d4e5"
+	const bucket = "arn:aws:s3:::cognitrail-123456789012-us-east-1-1b2c3d4e"
+	for _, tc := range []struct {
+		s       Scenario
+		want    string // the statement's JSON, "" for none
+		orgFlag bool
+	}{
+		{Scenario{"OrganizationId": org},
+			`{"Action":"s3:PutObject","Condition":{"StringEquals":{"aws:SourceArn":"arn:aws:cloudtrail:us-east-1:123456789012:trail/cognitrail-cognito","s3:x-amz-acl":"bucket-owner-full-control"}},"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Resource":"{{TrailBucket.Arn}}/AWSLogs/` + org + `/*","Sid":"AWSCloudTrailOrganizationWrite"}`, true},
+		{Scenario{"OrganizationId": org, "CreateTrail": "false", "TrailKeyPrefix": "p"},
+			`{"Action":"s3:PutObject","Condition":{"ArnLike":{"aws:SourceArn":"arn:aws:cloudtrail:*:123456789012:trail/*"},"StringEquals":{"s3:x-amz-acl":"bucket-owner-full-control"}},"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Resource":"{{TrailBucket.Arn}}/p/AWSLogs/` + org + `/*","Sid":"AWSCloudTrailOrganizationWrite"}`, false},
+		{Scenario{}, "", false},
+	} {
+		st, probs, err := tpl.Evaluate(tc.s)
+		if err != nil || len(probs) > 0 {
+			t.Fatal(tc.s, err, probs)
+		}
+		var got string
+		for _, stmt := range asList(asMap(st.Resources["TrailBucketPolicy"]["PolicyDocument"])["Statement"]) {
+			if asMap(stmt)["Sid"] == "AWSCloudTrailOrganizationWrite" {
+				got = toJSON(stmt)
+			}
+		}
+		if got != tc.want {
+			t.Errorf("%v: organization statement\n got %s\nwant %s", tc.s, got, tc.want)
+		}
+		if tr, ok := st.Resources["Trail"]; ok && tr["IsOrganizationTrail"] != tc.orgFlag {
+			t.Errorf("%v: IsOrganizationTrail %v", tc.s, tr["IsOrganizationTrail"])
+		}
+		if tc.want == "" {
+			continue
+		}
+		// The function reads the organization layout's keys and S3 notifies it.
+		key := "AWSLogs/" + org + "/210987654321/CloudTrail/us-east-1/2026/11/20/x.json.gz"
+		if p := tc.s["TrailKeyPrefix"]; p != "" {
+			key = p + "/" + key
+		}
+		role := toJSON(st.Resources["ProcessorRole"])
+		m := regexp.MustCompile(`"Resource":"(arn:aws:s3:::[^"]*AWSLogs/\*)"`).FindStringSubmatch(role)
+		if m == nil || !strings.HasPrefix(bucket+"/"+key, strings.TrimSuffix(m[1], "*")) {
+			t.Errorf("%v: GetObject resource %v does not cover %s", tc.s, m, key)
+		}
+		lc := asList(asMap(st.Resources["TrailBucket"]["NotificationConfiguration"])["LambdaConfigurations"])
+		rules := asList(asMap(asMap(asMap(lc[0])["Filter"])["S3Key"])["Rules"])
+		if prefix := scalarString(asMap(rules[0])["Value"]); !strings.HasPrefix(key, prefix) {
+			t.Errorf("%v: notification prefix %q does not cover %s", tc.s, prefix, key)
 		}
 	}
 }

@@ -28,7 +28,7 @@ const (
 
 // Options configure an Aggregator. The zero value uses the defaults.
 type Options struct {
-	Level         metric.Level // zero means metric.Standard
+	Level         metric.Level // zero means metric.DefaultLevel
 	MaxPools      int
 	MaxOperations int
 }
@@ -51,6 +51,7 @@ type signature struct {
 	signIn         bool
 	forgotPassword bool
 	configChange   bool
+	unlisted       bool
 	authType       class.AuthType
 	operation      string
 	errorCode      string
@@ -84,7 +85,7 @@ func New(opts *Options) *Aggregator {
 		o = *opts
 	}
 	if o.Level == 0 {
-		o.Level = metric.Standard
+		o.Level = metric.DefaultLevel
 	}
 	if o.MaxPools <= 0 {
 		o.MaxPools = DefaultMaxPools
@@ -124,7 +125,7 @@ func (a *Aggregator) Add(r *record.Record, c *class.Class, deliveredAt time.Time
 	if c.Category != class.Other {
 		sig = signature{
 			minute: m, category: c.Category, failed: c.Failed, signIn: c.SignIn,
-			forgotPassword: c.ForgotPassword, configChange: c.ConfigChange, authType: c.AuthType,
+			forgotPassword: c.ForgotPassword, configChange: c.ConfigChange, unlisted: c.Unlisted, authType: c.AuthType,
 			operation: c.Operation, errorCode: c.ErrorCode, userPool: c.UserPoolID, identityPool: c.IdentityPoolID,
 		}
 		if c.ClientID != "" {
@@ -277,6 +278,10 @@ func (a *Aggregator) expand(sig signature, n float64, out *series) {
 		out.pools.identity[sig.identityPool] += int(n)
 		out.inc(metric.Events, metric.DimCategory, cat, metric.DimIdentityPoolID, sig.identityPool)
 	}
+	if sig.unlisted {
+		out.inc(metric.UnlistedOperations)
+		out.inc(metric.UnlistedOperations, metric.DimOperation, sig.operation)
+	}
 	if sig.failed {
 		out.inc(metric.Errors, metric.DimCategory, cat)
 		code := sig.errorCode
@@ -303,7 +308,7 @@ func (a *Aggregator) expand(sig signature, n float64, out *series) {
 	}
 	if sig.configChange {
 		name, dim, pool := metric.UserPoolConfigChanges, metric.DimUserPoolID, sig.userPool
-		if sig.category == class.IdentityPoolManagement {
+		if sig.category == class.IdentityPoolManagement || sig.category == class.CognitoSync {
 			name, dim, pool = metric.IdentityPoolConfigChanges, metric.DimIdentityPoolID, sig.identityPool
 		}
 		out.inc(name)
@@ -318,6 +323,14 @@ func (a *Aggregator) expand(sig signature, n float64, out *series) {
 			out.inc(metric.IdentityPoolRoleCalls, metric.DimAuthType, string(sig.authType), metric.DimIdentityPoolID, sig.identityPool)
 		}
 	}
+}
+
+// AddFinding counts one finding (its name and severity, as pkg/finding
+// names them) at the minute of the record it is about.
+func (a *Aggregator) AddFinding(name, severity string, at time.Time) {
+	m := minuteOf(at)
+	a.counts[seriesKey{name: metric.Findings, d1: metric.DimSeverity, v1: severity, minute: m}]++
+	a.counts[seriesKey{name: metric.Findings, d1: metric.DimFinding, v1: name, minute: m}]++
 }
 
 // AddInvalid counts a record that could not be used, at time at (its file's

@@ -247,3 +247,68 @@ func TestFileOutcomes(t *testing.T) {
 		t.Errorf("got %v, want %v", got, want)
 	}
 }
+
+// An endpoint operation pkg/class does not list is counted in
+// UnlistedOperations (total at basic, per operation at standard), so that a
+// new AWS operation is noticed; a listed one is not.
+func TestUnlistedOperationsCounted(t *testing.T) {
+	t0 := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	rec := func(name string) record.Record {
+		return record.Record{EventTime: t0, EventSource: class.SourceUserPool, EventType: "AwsServiceEvent", EventName: name}
+	}
+	recs := []record.Record{rec("passkeys_delete_POST"), rec("passkeys_delete_POST"), rec("Consent_POST"), rec("login_POST"), rec("Login_GET")}
+	for _, lvl := range []metric.Level{metric.Basic, metric.Standard} {
+		ds := aggregateAll(recs, &aggregate.Options{Level: lvl}, time.Time{})
+		if got := sum(ds, metric.UnlistedOperations); got != 3 {
+			t.Errorf("%s: UnlistedOperations %v, want 3", lvl, got)
+		}
+		per := map[string]float64{}
+		for _, d := range ds {
+			if d.Name == metric.UnlistedOperations && len(d.Dimensions) == 1 {
+				per[d.Dimensions[0].Value] += d.Sum()
+			}
+		}
+		want := map[string]float64{"passkeys_delete_POST": 2, "Consent_POST": 1}
+		if lvl == metric.Basic {
+			want = map[string]float64{}
+		}
+		if !reflect.DeepEqual(per, want) {
+			t.Errorf("%s: per operation %v, want %v", lvl, per, want)
+		}
+	}
+}
+
+func TestSyncSettingsCountAsIdentityPoolConfigChanges(t *testing.T) {
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	recs := []record.Record{{EventTime: at, EventSource: class.SourceSync, EventName: "SetCognitoEvents",
+		IdentityPoolID: "us-east-1:1cf667a2-49a6-454b-9e45-23199EXAMPLE"}}
+	ds := aggregateAll(recs, nil, at)
+	if got := sum(ds, metric.IdentityPoolConfigChanges); got != 1 {
+		t.Errorf("IdentityPoolConfigChanges %v, want 1", got)
+	}
+	if got := sum(ds, metric.IdentityPoolConfigChanges, metric.DimIdentityPoolID); got != 1 {
+		t.Errorf("IdentityPoolConfigChanges by pool %v, want 1", got)
+	}
+	if got := sum(ds, metric.UserPoolConfigChanges); got != 0 {
+		t.Errorf("UserPoolConfigChanges %v, want 0", got)
+	}
+}
+
+func TestFindingsByLevel(t *testing.T) {
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		level              metric.Level
+		bySeverity, byName float64
+	}{{metric.Basic, 2, 0}, {metric.Standard, 2, 2}} {
+		a := aggregate.New(&aggregate.Options{Level: tc.level})
+		a.AddFinding("identity-pool-deleted", "high", at)
+		a.AddFinding("user-pool-domain-changed", "medium", at.Add(time.Minute))
+		ds := a.Datums()
+		if got := sum(ds, metric.Findings, metric.DimSeverity); got != tc.bySeverity {
+			t.Errorf("%s: Findings by Severity %v, want %v", tc.level, got, tc.bySeverity)
+		}
+		if got := sum(ds, metric.Findings, metric.DimFinding); got != tc.byName {
+			t.Errorf("%s: Findings by Finding %v, want %v", tc.level, got, tc.byName)
+		}
+	}
+}

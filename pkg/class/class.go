@@ -89,15 +89,18 @@ type Class struct {
 	// ConfigChange: the call creates, updates or deletes user pool or
 	// identity pool configuration (not sign-ins, not user data).
 	ConfigChange bool
-	// UnlistedEndpoint: a cognito-idp endpoint (AwsServiceEvent) operation
-	// that neither seed table lists; it was classified by naming convention.
-	UnlistedEndpoint bool
-	SignIn           bool
-	ForgotPassword   bool
-	Failed           bool
-	ErrorCode        string
-	UserPoolID       string
-	IdentityPoolID   string
+	// Unlisted: an operation no table lists, classified by naming
+	// convention: a cognito-idp endpoint (AwsServiceEvent) operation that
+	// neither seed table lists, or a cognito-idp / cognito-identity API
+	// operation whose name starts with a mutating verb (counted as a
+	// configuration change, so a new AWS operation cannot pass unnoticed).
+	Unlisted       bool
+	SignIn         bool
+	ForgotPassword bool
+	Failed         bool
+	ErrorCode      string
+	UserPoolID     string
+	IdentityPoolID string
 	// ClientID is the user pool app client of a cognito-idp record, when the
 	// record names one (record.Record.ClientID).
 	ClientID string
@@ -151,6 +154,7 @@ func Classify(r *record.Record) Class {
 		case !endpoint:
 			c.Category = UserPoolAPI
 			c.ConfigChange = userPoolConfig[r.EventName]
+			c.unlistedMutation(r.EventName)
 		case hostedUI[r.EventName]:
 			c.Category = HostedUI
 		case managedLogin[r.EventName]:
@@ -159,7 +163,7 @@ func Classify(r *record.Record) Class {
 			// Managed login names start lower case (login_POST), hosted UI
 			// (classic) names upper case (Login_GET): a new endpoint
 			// operation is most likely to follow its generation's rule.
-			c.UnlistedEndpoint = true
+			c.Unlisted = true
 			if n := r.EventName; n != "" && n[0] >= 'a' && n[0] <= 'z' {
 				c.Category = ManagedLogin
 			} else {
@@ -179,9 +183,11 @@ func Classify(r *record.Record) Class {
 		} else {
 			c.Category = IdentityPoolManagement
 			c.ConfigChange = identityConfig[r.EventName]
+			c.unlistedMutation(r.EventName)
 		}
 	case SourceSync:
 		c.Category = CognitoSync
+		c.ConfigChange = syncConfig[r.EventName]
 	case SourceSTS:
 		if r.EventName == "AssumeRoleWithWebIdentity" &&
 			(isCognitoProvider(r.UserIdentity.IdentityProvider) || isCognitoProvider(r.Provider)) {
@@ -196,6 +202,27 @@ func Classify(r *record.Record) Class {
 		}
 	}
 	return c
+}
+
+// unlistedMutation makes an operation that no table lists and whose name
+// starts with a mutating verb a configuration change, flagged Unlisted.
+func (c *Class) unlistedMutation(name string) {
+	if c.ConfigChange || listed(name) || !mutating(name) {
+		return
+	}
+	c.ConfigChange = true
+	c.Unlisted = true
+}
+
+// mutating reports whether name starts with one of MutatingVerbs followed by
+// an upper-case letter (or nothing): "SetFoo" is, "Settle" is not.
+func mutating(name string) bool {
+	for _, v := range MutatingVerbs {
+		if rest, ok := strings.CutPrefix(name, v); ok && (rest == "" || rest[0] >= 'A' && rest[0] <= 'Z') {
+			return true
+		}
+	}
+	return false
 }
 
 // authType reads the amr attribute, logged as a string such as

@@ -105,10 +105,10 @@ var classifyCases = []struct {
 }{
 	{"unlisted managed login operation", record.Record{EventSource: class.SourceUserPool, EventType: "AwsServiceEvent", EventName: "passkeys_delete_POST"},
 		func(c class.Class) error {
-			return expect(c.Category == class.ManagedLogin && c.UnlistedEndpoint, c)
+			return expect(c.Category == class.ManagedLogin && c.Unlisted, c)
 		}},
 	{"unlisted hosted UI operation", record.Record{EventSource: class.SourceUserPool, EventType: "AwsServiceEvent", EventName: "Consent_POST"},
-		func(c class.Class) error { return expect(c.Category == class.HostedUI && c.UnlistedEndpoint, c) }},
+		func(c class.Class) error { return expect(c.Category == class.HostedUI && c.Unlisted, c) }},
 	{"endpoint operation without eventType", record.Record{EventSource: class.SourceUserPool, EventName: "login_POST"},
 		func(c class.Class) error { return expect(c.Category == class.ManagedLogin && c.SignIn, c) }},
 	{"API call without eventType", record.Record{EventSource: class.SourceUserPool, EventName: "ListUsers"},
@@ -119,6 +119,28 @@ var classifyCases = []struct {
 		func(c class.Class) error { return expect(c.ConfigChange, c) }},
 	{"user data is not configuration", record.Record{EventSource: class.SourceUserPool, EventType: "AwsApiCall", EventName: "AdminCreateUser"},
 		func(c class.Class) error { return expect(!c.ConfigChange, c) }},
+	{"unlisted mutating user pool operation is a flagged config change", record.Record{EventSource: class.SourceUserPool, EventType: "AwsApiCall", EventName: "SetUserPoolPasskeyPolicy"},
+		func(c class.Class) error {
+			return expect(c.Category == class.UserPoolAPI && c.ConfigChange && c.Unlisted, c)
+		}},
+	{"unlisted mutating identity pool operation is a flagged config change", record.Record{EventSource: class.SourceIdentityPool, EventCategory: "Management", EventName: "UpdateIdentityPoolSettings"},
+		func(c class.Class) error {
+			return expect(c.Category == class.IdentityPoolManagement && c.ConfigChange && c.Unlisted, c)
+		}},
+	{"listed user data with a mutating verb is not configuration", record.Record{EventSource: class.SourceUserPool, EventType: "AwsApiCall", EventName: "UpdateUserAttributes"},
+		func(c class.Class) error { return expect(!c.ConfigChange && !c.Unlisted, c) }},
+	{"a verb must end at a word boundary", record.Record{EventSource: class.SourceUserPool, EventType: "AwsApiCall", EventName: "Settlement"},
+		func(c class.Class) error { return expect(!c.ConfigChange && !c.Unlisted, c) }},
+	{"unlisted read operation is not configuration", record.Record{EventSource: class.SourceUserPool, EventType: "AwsApiCall", EventName: "DescribeNewThing"},
+		func(c class.Class) error { return expect(!c.ConfigChange && !c.Unlisted, c) }},
+	{"listed configuration is not flagged", record.Record{EventSource: class.SourceUserPool, EventType: "AwsApiCall", EventName: "UpdateUserPool"},
+		func(c class.Class) error { return expect(c.ConfigChange && !c.Unlisted, c) }},
+	{"Cognito Sync settings are configuration", record.Record{EventSource: class.SourceSync, EventName: "SetIdentityPoolConfiguration"},
+		func(c class.Class) error { return expect(c.Category == class.CognitoSync && c.ConfigChange, c) }},
+	{"Cognito Sync events trigger is configuration", record.Record{EventSource: class.SourceSync, EventName: "SetCognitoEvents"},
+		func(c class.Class) error { return expect(c.ConfigChange, c) }},
+	{"Cognito Sync data is not configuration", record.Record{EventSource: class.SourceSync, EventName: "UpdateRecords"},
+		func(c class.Class) error { return expect(!c.ConfigChange && !c.Unlisted, c) }},
 	{"identity pool data event by category", record.Record{EventSource: class.SourceIdentityPool, EventCategory: "Data", EventName: "GetId"},
 		func(c class.Class) error { return expect(c.Category == class.IdentityPoolData, c) }},
 	{"identity pool data event before eventCategory existed", record.Record{EventSource: class.SourceIdentityPool, EventName: "GetCredentialsForIdentity"},
@@ -232,7 +254,7 @@ func FuzzClassify(f *testing.F) {
 		if c.Failed != (code != "") {
 			t.Fatalf("failed %v with errorCode %q", c.Failed, code)
 		}
-		if c.ConfigChange && c.Category != class.UserPoolAPI && c.Category != class.IdentityPoolManagement {
+		if c.ConfigChange && c.Category != class.UserPoolAPI && c.Category != class.IdentityPoolManagement && c.Category != class.CognitoSync {
 			t.Fatalf("config change in category %s", c.Category)
 		}
 		if c.Category == class.Other && c.AuthType != "" && source != class.SourceSTS {

@@ -8,5 +8,8 @@
 // The operation tables live in operations.go, sourced from the seed
 // documentation. A cognito-idp endpoint operation that neither table lists is
 // never dropped: it is classified by the naming convention of its generation
-// (managed login names start lower case) and flagged UnlistedEndpoint.
+// (managed login names start lower case) and flagged Unlisted. Likewise a
+// cognito-idp or cognito-identity API operation no table lists whose name
+// starts with a mutating verb (MutatingVerbs) is a configuration change,
+// flagged Unlisted, unless UserDataOperations lists it.
 package class

@@ -96,6 +96,49 @@ var IdentityPoolConfigOperations = []string{
 	"TagResource", "UntagResource",
 }
 
+// SyncConfigOperations are the Cognito Sync operations that change an
+// identity pool's settings (push sync, streams, and the Lambda triggered on
+// sync events); they count as identity pool configuration changes.
+var SyncConfigOperations = []string{
+	"SetIdentityPoolConfiguration",
+	"SetCognitoEvents",
+}
+
+// MutatingVerbs start the names of API operations that change something. A
+// cognito-idp or cognito-identity operation that no table lists and whose
+// name starts with one of them is counted as a configuration change and
+// flagged Unlisted: an operation AWS adds later is seen, not dropped.
+var MutatingVerbs = []string{
+	"Create", "Update", "Delete", "Set", "Add", "Put", "Tag", "Untag",
+	"Associate", "Disassociate", "Start", "Stop", "Enable", "Disable", "Revoke",
+}
+
+// UserDataOperations change users, their devices, MFA factors, sessions and
+// identities, not pool configuration, although many names start with a
+// mutating verb. Listing them keeps them out of the configuration counts.
+var UserDataOperations = []string{
+	// cognito-idp
+	"SignUp", "ConfirmSignUp", "ResendConfirmationCode", "AdminConfirmSignUp",
+	"AdminCreateUser", "AdminDeleteUser", "AdminDisableUser", "AdminEnableUser",
+	"AdminUpdateUserAttributes", "AdminDeleteUserAttributes",
+	"UpdateUserAttributes", "DeleteUserAttributes", "DeleteUser",
+	"VerifyUserAttribute", "GetUserAttributeVerificationCode",
+	"ChangePassword", "ConfirmForgotPassword", "AdminSetUserPassword",
+	"AdminAddUserToGroup", "AdminRemoveUserFromGroup",
+	"AdminLinkProviderForUser", "AdminDisableProviderForUser",
+	"SetUserMFAPreference", "AdminSetUserMFAPreference",
+	"SetUserSettings", "AdminSetUserSettings",
+	"AssociateSoftwareToken", "VerifySoftwareToken",
+	"ConfirmDevice", "ForgetDevice", "AdminForgetDevice",
+	"UpdateDeviceStatus", "AdminUpdateDeviceStatus",
+	"UpdateAuthEventFeedback", "AdminUpdateAuthEventFeedback",
+	"GlobalSignOut", "AdminUserGlobalSignOut", "RevokeToken",
+	"StartWebAuthnRegistration", "CompleteWebAuthnRegistration", "DeleteWebAuthnCredential",
+	"CreateUserImportJob", "StartUserImportJob", "StopUserImportJob",
+	// cognito-identity
+	"DeleteIdentities", "MergeDeveloperIdentities", "UnlinkDeveloperIdentity",
+}
+
 // SignInOperations are sign-in attempts: user pool API authentication calls
 // and the endpoint requests that submit credentials, an IdP response, an MFA
 // code or a passkey. A failed one counts in SignInFailures.
@@ -137,4 +180,10 @@ var (
 	identityConfig = set(IdentityPoolConfigOperations)
 	signIn         = set(SignInOperations)
 	forgotPassword = set(ForgotPasswordOperations)
+	syncConfig     = set(SyncConfigOperations)
+	anyTable       = set(HostedUIOperations, ManagedLoginOperations, IdentityPoolDataOperations,
+		UserPoolConfigOperations, IdentityPoolConfigOperations, SignInOperations,
+		ForgotPasswordOperations, UserDataOperations)
 )
+
+func listed(name string) bool { return anyTable[name] }

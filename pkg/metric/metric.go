@@ -18,12 +18,14 @@ const (
 	UserPoolConfigChanges     = "UserPoolConfigChanges"
 	IdentityPoolConfigChanges = "IdentityPoolConfigChanges"
 	IdentityPoolRoleCalls     = "IdentityPoolRoleCalls"
+	UnlistedOperations        = "UnlistedOperations"
 	FilesProcessed            = "FilesProcessed"
 	FilesSkipped              = "FilesSkipped"
 	FilesFailed               = "FilesFailed"
 	RecordsRead               = "RecordsRead"
 	RecordsInvalid            = "RecordsInvalid"
 	DeliveryLagSeconds        = "DeliveryLagSeconds"
+	Findings                  = "Findings"
 )
 
 // Dimension names.
@@ -37,6 +39,8 @@ const (
 	// DimClientID is the app client of end-user calls whose user pool could
 	// not be resolved.
 	DimClientID = "ClientId"
+	DimSeverity = "Severity"
+	DimFinding  = "Finding"
 )
 
 // Unit is a CloudWatch unit.
@@ -64,12 +68,18 @@ const (
 	Full
 )
 
-// ParseLevel parses "basic", "standard" or "full".
+// DefaultLevel is the level when none is configured: the Lambda's
+// DETAIL_LEVEL, the template's DetailLevel and the CLI's --level.
+const DefaultLevel = Standard
+
+// ParseLevel parses "basic", "standard" or "full"; "" is DefaultLevel.
 func ParseLevel(s string) (Level, error) {
 	switch strings.ToLower(s) {
+	case "":
+		return DefaultLevel, nil
 	case "basic":
 		return Basic, nil
-	case "standard", "":
+	case "standard":
 		return Standard, nil
 	case "full":
 		return Full, nil
@@ -136,11 +146,19 @@ var Catalog = []Spec{
 		dims(Basic),
 		dims(Standard, DimOperation),
 		dims(Standard, DimIdentityPoolID),
-	}, "Identity pool configuration created, updated or deleted (pools, roles, tag maps, tags)."},
+	}, "Identity pool configuration created, updated or deleted (pools, roles, tag maps, tags, Cognito Sync settings)."},
 	{IdentityPoolRoleCalls, Count, []DimensionSet{
 		dims(Basic, DimAuthType),
 		dims(Standard, DimAuthType, DimIdentityPoolID),
 	}, "Calls to any AWS service made with credentials an identity pool vended, by role."},
+	{UnlistedOperations, Count, []DimensionSet{
+		dims(Basic),
+		dims(Standard, DimOperation),
+	}, "Operations no pkg/class table lists (endpoint operations in neither documented table, mutating cognito-idp / cognito-identity API operations): a new AWS operation, classified by its naming, to add to pkg/class."},
+	{Findings, Count, []DimensionSet{
+		dims(Basic, DimSeverity),
+		dims(Standard, DimFinding),
+	}, "Security findings (pkg/finding catalog): by severity, and by finding name."},
 	{FilesProcessed, Count, []DimensionSet{dims(Basic)}, "Trail files read to the end."},
 	{FilesSkipped, Count, []DimensionSet{dims(Basic)}, "Objects skipped: digest and Insights files, folders, empty objects, test events, duplicates."},
 	{FilesFailed, Count, []DimensionSet{dims(Basic)}, "Trail files that could not be read (corrupt, truncated, too large, not CloudTrail)."},

@@ -359,9 +359,19 @@ func add(m *Message, o Object, key string, encoded, notCreated bool) {
 }
 
 func skipReason(o Object, notCreated bool) Reason {
-	switch {
-	case notCreated:
+	if notCreated {
 		return ReasonNotCreated
+	}
+	return o.SkipReason()
+}
+
+// SkipReason applies the rules that decide, from the object alone, that it
+// holds no trail records: a folder marker, an empty object (Size 0; -1 is
+// unknown), a digest or Insights file or another service's log by its key
+// (ParseKey). It returns "" for an object to read. The command-line tool
+// applies the same rules to files on disk, so both skip the same objects.
+func (o Object) SkipReason() Reason {
+	switch {
 	case strings.HasSuffix(o.Key, "/"):
 		return ReasonFolder
 	case o.Size == 0:

@@ -264,6 +264,30 @@ func TestParseKey(t *testing.T) {
 	}
 }
 
+// SkipReason is the one rule set the handler applies to announced objects
+// and the CLI to files on disk.
+func TestObjectSkipReason(t *testing.T) {
+	for _, c := range []struct {
+		o    Object
+		want Reason
+	}{
+		{Object{Key: logKey, Size: 100}, ""},
+		{Object{Key: logKey, Size: -1}, ""},
+		{Object{Key: logKey, Size: 0}, ReasonEmpty},
+		{Object{Key: "AWSLogs/123456789012/CloudTrail/", Size: 0}, ReasonFolder},
+		{Object{Key: digest, Size: 100}, ReasonDigest},
+		{Object{Key: insight, Size: 100}, ReasonInsight},
+		{Object{Key: elbKey, Size: 100}, ReasonOtherService},
+		{Object{Key: "/home/me/trails/" + insight, Size: 100}, ReasonInsight},
+		{Object{Key: "/home/me/trails/" + elbKey, Size: 100}, ReasonOtherService},
+		{Object{Key: "somewhere/else.json.gz", Size: 100}, ""},
+	} {
+		if got := c.o.SkipReason(); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.o, got, c.want)
+		}
+	}
+}
+
 // TestSampleEvents parses the sample events in events/, which sam local
 // invoke and the integration tests use.
 func TestSampleEvents(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
+	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/ledger"
 	"github.com/cognitrail/cognitrail/pkg/metric"
 	"github.com/cognitrail/cognitrail/pkg/notification"
@@ -64,6 +65,12 @@ type Options struct {
 	// Clients, when set, resolves app client ids to user pools beyond each
 	// file (clientpool.Resolver), shared by every invocation.
 	Clients aggregate.Resolver
+	// FindingState keeps the last seen value of each watched setting (see
+	// pkg/finding); nil means a finding.MemoryState owned by the Handler,
+	// which lives as long as the Lambda execution environment, so a
+	// restated setting may be raised again (previous "unknown") after a
+	// cold start.
+	FindingState finding.State
 }
 
 // Handler processes invocation events.
@@ -92,6 +99,9 @@ func New(s3 s3object.API, sk Sink, l *ledger.Ledger, opts *Options) *Handler {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.FindingState == nil {
+		o.FindingState = finding.NewMemoryState()
 	}
 	return &Handler{s3: s3, sink: sk, ledger: l, opts: o, log: o.Logger}
 }
@@ -268,6 +278,9 @@ func (h *Handler) object(ctx context.Context, msgID string, o notification.Objec
 		delivered = o.EventTime
 	}
 	agg := h.newAggregator()
+	// One engine per object (objects may be processed concurrently), over
+	// the Handler's shared state.
+	findings := finding.New(&finding.Options{State: h.opts.FindingState})
 	res, err := scan.File(scanCtx, obj.Body, agg, &scan.Options{
 		Reader: trailfile.Options{Name: "s3://" + o.Bucket + "/" + o.Key,
 			MaxUncompressedBytes: h.opts.MaxUncompressedBytes, MaxRecordBytes: h.opts.MaxRecordBytes},
@@ -275,6 +288,7 @@ func (h *Handler) object(ctx context.Context, msgID string, o notification.Objec
 		Now:         h.opts.Now,
 		OnRecord:    func(ev *scan.Event) { h.notable(ctx, ev) },
 		Clients:     h.opts.Clients,
+		Findings:    findings,
 	})
 	ol.res = res
 	if res.ClientsErr != nil {
@@ -285,7 +299,15 @@ func (h *Handler) object(ctx context.Context, msgID string, o notification.Objec
 	if err != nil {
 		return 0, h.transient(ctx, claim, ol, h.deadlineError(ctx, scanCtx, err))
 	}
-	return h.publish(ctx, claim, agg, ol)
+	outcome, err := h.publish(ctx, claim, agg, ol)
+	if err == nil {
+		// Only a published file moves the last-seen state on: a retried
+		// one is judged again as the first time.
+		if cerr := findings.Commit(); cerr != nil {
+			h.log.WarnContext(ctx, "finding state not saved", "bucket", o.Bucket, "key", o.Key, "error", cerr.Error())
+		}
+	}
+	return outcome, err
 }
 
 func (h *Handler) newAggregator() *aggregate.Aggregator {

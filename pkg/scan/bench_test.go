@@ -20,6 +20,7 @@ import (
 
 	"github.com/cognitrail/cognitrail/internal/trailgen"
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
+	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/scan"
 )
 
@@ -32,6 +33,8 @@ var benchFiles = []struct {
 	{"account-trail-32MB", trailgen.Options{Bytes: 32 << 20, CognitoShare: 0.1, Seed: 1}},
 	{"cognito-heavy-8MB", trailgen.Options{Bytes: 8 << 20, CognitoShare: 0.9, Seed: 2}},
 	{"small-100-records", trailgen.Options{Records: 100, CognitoShare: 0.2, Seed: 3}},
+	// 1 % configuration calls, the records whose requests the findings decode.
+	{"config-1pct-8MB", trailgen.Options{Bytes: 8 << 20, CognitoShare: 0.1, ConfigShare: 0.01, Seed: 5}},
 }
 
 type genFile struct {
@@ -80,10 +83,12 @@ func inflate(gz []byte) {
 	io.Copy(io.Discard, zr)
 }
 
-func scanOnce(tb testing.TB, gz []byte) scan.Result {
+func scanOnce(tb testing.TB, gz []byte) scan.Result { return scanWith(tb, gz, nil) }
+
+func scanWith(tb testing.TB, gz []byte, e *finding.Engine) scan.Result {
 	agg := aggregate.New(nil)
 	res, err := scan.File(context.Background(), bytes.NewReader(gz), agg,
-		&scan.Options{DeliveredAt: time.Date(2026, 11, 20, 10, 15, 0, 0, time.UTC)})
+		&scan.Options{DeliveredAt: time.Date(2026, 11, 20, 10, 15, 0, 0, time.UTC), Findings: e})
 	if err != nil || res.Err != nil {
 		tb.Fatal(err, res.Err)
 	}
@@ -139,6 +144,16 @@ func BenchmarkInflate(b *testing.B) {
 
 func BenchmarkScan(b *testing.B) {
 	benchEach(b, func(b *testing.B, g genFile) func() { return func() { scanOnce(b, g.gz) } })
+}
+
+// BenchmarkScanFindings is BenchmarkScan with the findings engine on, as the
+// CLI and the Lambda run it: compare the two on the same file. Each pass
+// starts from an empty state, so every watched setting is new (the worst
+// case: a decode and a finding per configuration call).
+func BenchmarkScanFindings(b *testing.B) {
+	benchEach(b, func(b *testing.B, g genFile) func() {
+		return func() { scanWith(b, g.gz, finding.New(nil)) }
+	})
 }
 
 func BenchmarkNaive(b *testing.B) {

@@ -3,11 +3,13 @@ package scan
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
 	"github.com/cognitrail/cognitrail/pkg/class"
+	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/record"
 	"github.com/cognitrail/cognitrail/pkg/trailfile"
 )
@@ -32,6 +34,12 @@ type Options struct {
 	// gave and asked for the clients the file left unresolved, once, after
 	// the last record: a cache shared across files, a static map, a lookup.
 	Clients aggregate.Resolver
+	// Findings, when set, evaluates every record for security findings:
+	// each is counted in the aggregator (the Findings metric) and handed to
+	// OnRecord in Event.Findings. File starts the engine's file; the caller
+	// calls its Commit once it keeps the file's results, so that a retried
+	// file is judged against the same state again.
+	Findings *finding.Engine
 }
 
 // Event is one classified record, valid only during the OnRecord call.
@@ -42,6 +50,8 @@ type Event struct {
 	Class  *class.Class
 	// Raw is the record's JSON.
 	Raw []byte
+	// Findings are the record's findings when Options.Findings is set.
+	Findings []finding.Finding
 }
 
 // Result says what File did with one file.
@@ -66,7 +76,7 @@ type Result struct {
 //
 // A permanent problem with the file (corrupt, truncated, not CloudTrail,
 // too large) is not an error of File: it is reported in Result.Err with
-// Outcome Failed (a digest file: Skipped), and the records read before it
+// Outcome Failed (a digest or empty file: Skipped), and the records read before it
 // stay counted, so a file that will never be retried loses nothing it could
 // read. File returns an error only when a retry may succeed (the source
 // failed, ctx ended); the caller must then discard agg, whose counts for this
@@ -83,6 +93,10 @@ func File(ctx context.Context, r io.Reader, agg *aggregate.Aggregator, opts *Opt
 	tr := trailfile.NewReader(r, &o.Reader)
 	var ev Event
 	var c class.Class
+	var found []finding.Finding
+	if o.Findings != nil {
+		o.Findings.StartFile()
+	}
 	n := 0
 	for {
 		if n++; n%checkEvery == 0 {
@@ -109,7 +123,9 @@ func File(ctx context.Context, r io.Reader, agg *aggregate.Aggregator, opts *Opt
 			}
 			res.Err = err
 			res.Outcome = aggregate.Failed
-			if errors.Is(err, trailfile.ErrDigest) {
+			// Neither holds records: skipped, as the notification rules
+			// skip them when the key or the announced size says so.
+			if errors.Is(err, trailfile.ErrDigest) || errors.Is(err, trailfile.ErrEmpty) {
 				res.Outcome = aggregate.Skipped
 			}
 			agg.AddFile(res.Outcome, o.at())
@@ -120,8 +136,14 @@ func File(ctx context.Context, r io.Reader, agg *aggregate.Aggregator, opts *Opt
 		agg.Add(rec, &c, o.DeliveredAt)
 		res.Records++
 		res.ByCategory[c.Category]++
+		if o.Findings != nil {
+			found = o.Findings.Observe(rec, &c, tr.Raw())
+			for i := range found {
+				agg.AddFinding(found[i].Name, found[i].Severity.String(), found[i].Time)
+			}
+		}
 		if o.OnRecord != nil {
-			ev = Event{File: o.Reader.Name, Index: tr.Index(), Record: rec, Class: &c, Raw: tr.Raw()}
+			ev = Event{File: o.Reader.Name, Index: tr.Index(), Record: rec, Class: &c, Raw: tr.Raw(), Findings: found}
 			o.OnRecord(&ev)
 		}
 	}
@@ -129,6 +151,12 @@ func File(ctx context.Context, r io.Reader, agg *aggregate.Aggregator, opts *Opt
 		return res, err
 	}
 	res.Compressed, res.Uncompressed = tr.CompressedBytes(), tr.UncompressedBytes()
+	if o.Findings != nil {
+		if err := o.Findings.Err(); err != nil {
+			// Some findings could not be judged: retry the file.
+			return res, fmt.Errorf("scan: %s: %w", o.Reader.Name, err)
+		}
+	}
 	res.Outcome = aggregate.Processed
 	agg.AddFile(aggregate.Processed, o.at())
 	o.resolve(ctx, agg, &res)

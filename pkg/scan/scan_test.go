@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/cognitrail/cognitrail/internal/trailgen"
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
+	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/metric"
 	"github.com/cognitrail/cognitrail/pkg/scan"
 	"github.com/cognitrail/cognitrail/pkg/trailfile"
@@ -56,6 +58,9 @@ func TestOutcomes(t *testing.T) {
 	}{
 		{"good", good, aggregate.Processed, n, 0, nil},
 		{"digest", `{"awsAccountId":"1","digestStartTime":"x"}`, aggregate.Skipped, 0, 0, trailfile.ErrDigest},
+		// An empty object is skipped when the event gives its size; when it
+		// does not (CloudTrail's SNS message, stdin) reading it must agree.
+		{"empty", "", aggregate.Skipped, 0, 0, trailfile.ErrEmpty},
 		{"truncated keeps what it read", good[:len(good)/2], aggregate.Failed, -1, 0, trailfile.ErrTruncated},
 		{"unusable record", `{"Records":[1,{"eventTime":"2026-11-20T10:00:00Z"}]}`, aggregate.Processed, 1, 1, trailfile.ErrBadRecord},
 		{"malformed record 9", malformed, aggregate.Processed, n - 1, 1, trailfile.ErrSyntax},
@@ -113,5 +118,63 @@ func TestTransientErrorsAreReturned(t *testing.T) {
 	got := files(agg.Datums())
 	if got[metric.FilesProcessed]+got[metric.FilesFailed] != 0 {
 		t.Errorf("a file that will be retried was counted: %v", got)
+	}
+}
+
+// TestFindingsFlowToTheAggregator: every finding handed to OnRecord is
+// counted once in the Findings metric, by severity and by name.
+func TestFindingsFlowToTheAggregator(t *testing.T) {
+	var trail strings.Builder
+	trailgen.Write(&trail, trailgen.Options{Records: 2000, CognitoShare: 0.3, ConfigShare: 0.05, Seed: 11})
+	agg := aggregate.New(nil)
+	bySeverity, byName := map[string]float64{}, map[string]float64{}
+	_, err := scan.File(context.Background(), strings.NewReader(trail.String()), agg, &scan.Options{
+		Findings: finding.New(nil),
+		OnRecord: func(ev *scan.Event) {
+			for _, f := range ev.Findings {
+				bySeverity[f.Severity.String()]++
+				byName[f.Name]++
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(byName) == 0 {
+		t.Fatal("no findings in a file with 5 % configuration calls")
+	}
+	gotSev, gotName := map[string]float64{}, map[string]float64{}
+	for _, d := range agg.Datums() {
+		if d.Name != metric.Findings {
+			continue
+		}
+		switch dim := d.Dimensions[0]; dim.Name {
+		case metric.DimSeverity:
+			gotSev[dim.Value] += d.Sum()
+		case metric.DimFinding:
+			gotName[dim.Value] += d.Sum()
+		}
+	}
+	if !maps.Equal(gotSev, bySeverity) || !maps.Equal(gotName, byName) {
+		t.Errorf("metric %v %v, OnRecord saw %v %v", gotSev, gotName, bySeverity, byName)
+	}
+}
+
+type brokenState struct{}
+
+func (brokenState) Get(string) (string, bool, error) {
+	return "", false, errors.New("table unavailable")
+}
+func (brokenState) Put(map[string]string) error { return nil }
+
+// TestFindingsStateErrorIsTransient: when the last-seen state cannot be
+// read, File returns an error (the file is retried), not a processed file.
+func TestFindingsStateErrorIsTransient(t *testing.T) {
+	var trail strings.Builder
+	trailgen.Write(&trail, trailgen.Options{Records: 500, ConfigShare: 0.1, Seed: 12})
+	_, err := scan.File(context.Background(), strings.NewReader(trail.String()), aggregate.New(nil),
+		&scan.Options{Findings: finding.New(&finding.Options{State: brokenState{}})})
+	if !errors.Is(err, finding.ErrState) {
+		t.Errorf("err = %v, want finding.ErrState", err)
 	}
 }

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/cognitrail/cognitrail/internal/bytesize"
+	"github.com/cognitrail/cognitrail/pkg/metric"
+)
+
+// parseFlags parses a command's flags the same way for every command:
+// -h/--help prints the usage on stdout and exits 0; a bad flag or flag value
+// is named on stderr (the flag package says why) with the usage, exit 2.
+// When ok is false the command returns code.
+func parseFlags(fl *flag.FlagSet, synopsis string, args []string, stdout, stderr io.Writer) (code int, ok bool) {
+	fl.SetOutput(stderr)
+	fl.Usage = func() {}
+	err := fl.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		printUsage(stdout, fl, synopsis)
+		return exitOK, false
+	case err != nil:
+		printUsage(stderr, fl, synopsis)
+		return exitUsage, false
+	}
+	return exitOK, true
+}
+
+// printUsage prints the synopsis and every flag of fl, from the flag set
+// itself, so that the usage cannot leave a flag out.
+func printUsage(w io.Writer, fl *flag.FlagSet, synopsis string) {
+	fmt.Fprintf(w, "usage: %s\n", synopsis)
+	has := false
+	fl.VisitAll(func(*flag.Flag) { has = true })
+	if has {
+		fmt.Fprintln(w, "flags:")
+		out := fl.Output()
+		fl.SetOutput(w)
+		fl.PrintDefaults()
+		fl.SetOutput(out)
+	}
+}
+
+// usageError says what is wrong with the command line, then the usage.
+func usageError(stderr io.Writer, fl *flag.FlagSet, synopsis, format string, args ...any) int {
+	fmt.Fprintf(stderr, "cognitrail %s: %s\n", fl.Name(), fmt.Sprintf(format, args...))
+	printUsage(stderr, fl, synopsis)
+	return exitUsage
+}
+
+// choice is a flag whose value is one of a fixed list.
+type choice struct {
+	value   string
+	allowed []string
+}
+
+func newChoice(def string, allowed ...string) *choice { return &choice{value: def, allowed: allowed} }
+
+func (c *choice) String() string {
+	if c == nil {
+		return ""
+	}
+	return c.value
+}
+
+func (c *choice) Set(s string) error {
+	for _, a := range c.allowed {
+		if s == a {
+			c.value = s
+			return nil
+		}
+	}
+	last := len(c.allowed) - 1
+	return fmt.Errorf("want %s or %s", strings.Join(c.allowed[:last], ", "), c.allowed[last])
+}
+
+// byteSize is a flag holding a positive byte count written as bytesize
+// parses it (1048576, 500MB, 2GiB).
+type byteSize int64
+
+func (b *byteSize) String() string {
+	if b == nil {
+		return ""
+	}
+	return bytesize.Format(int64(*b))
+}
+
+func (b *byteSize) Set(s string) error {
+	n, err := bytesize.Parse(s)
+	if err != nil {
+		return err
+	}
+	if n <= 0 {
+		return errors.New("want a positive byte count")
+	}
+	*b = byteSize(n)
+	return nil
+}
+
+// levelFlag is a metric detail level.
+type levelFlag struct{ metric.Level }
+
+func (l *levelFlag) String() string {
+	if l == nil || l.Level == 0 {
+		return ""
+	}
+	return l.Level.String()
+}
+
+func (l *levelFlag) Set(s string) error {
+	v, err := metric.ParseLevel(s)
+	if err != nil {
+		return err
+	}
+	l.Level = v
+	return nil
+}
+
+// positiveInt is an int flag that must be above zero.
+type positiveInt int
+
+func (p *positiveInt) String() string {
+	if p == nil {
+		return ""
+	}
+	return strconv.Itoa(int(*p))
+}
+
+func (p *positiveInt) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil || n <= 0 {
+		return errors.New("want a positive integer")
+	}
+	*p = positiveInt(n)
+	return nil
+}

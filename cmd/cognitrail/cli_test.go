@@ -1,0 +1,129 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runOut(args ...string) (stdout, stderr string, rc int) {
+	var out, errb bytes.Buffer
+	rc = run(context.Background(), args, &out, &errb)
+	return out.String(), errb.String(), rc
+}
+
+// Every command answers -h and --help as the top level does: usage on
+// stdout, exit 0.
+func TestEveryCommandHelpExitsZero(t *testing.T) {
+	for name := range commands {
+		for _, h := range []string{"--help", "-h"} {
+			out, errs, rc := runOut(name, h)
+			if rc != exitOK || !strings.Contains(out, "usage: cognitrail "+name) || errs != "" {
+				t.Errorf("%s %s: exit %d, stdout %q, stderr %q", name, h, rc, out, errs)
+			}
+		}
+	}
+}
+
+// flagSets are the commands' flag sets, built by the same constructors the
+// commands use.
+func flagSets() map[string]*flag.FlagSet {
+	scan, _ := newScanFlags()
+	report, _ := newReportFlags()
+	backfill, _ := newBackfillFlags()
+	findings, _ := newFindingsFlags()
+	replay, _ := newReplayFlags()
+	return map[string]*flag.FlagSet{"scan": scan, "report": report, "backfill": backfill, "findings": findings, "replay": replay}
+}
+
+// The usage lists every flag a command defines, in its own --help and in
+// cognitrail --help, and cognitrail --help includes every command's usage.
+func TestUsageListsEveryFlag(t *testing.T) {
+	top, _, rc := runOut("--help")
+	if rc != exitOK {
+		t.Fatalf("--help: exit %d", rc)
+	}
+	for name, fl := range flagSets() {
+		own, _, _ := runOut(name, "--help")
+		n := 0
+		fl.VisitAll(func(f *flag.Flag) {
+			n++
+			// A boolean flag's line ends at its name.
+			if !strings.Contains(own, "  -"+f.Name+" ") && !strings.Contains(own, "  -"+f.Name+"\n") {
+				t.Errorf("%s --help does not list -%s:\n%s", name, f.Name, own)
+			}
+		})
+		if n == 0 {
+			t.Errorf("%s: no flags", name)
+		}
+	}
+	for name := range commands {
+		own, _, _ := runOut(name, "--help")
+		if !strings.Contains(top, own) {
+			t.Errorf("cognitrail --help lacks the usage of %s:\n%s", name, own)
+		}
+	}
+}
+
+// The README's command-line section names every flag of every command.
+func TestREADMEListsEveryFlag(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	start := strings.Index(readme, "## The command-line tool")
+	end := strings.Index(readme, "## The Lambda function")
+	if start < 0 || end < start {
+		t.Fatal("README has no command-line section")
+	}
+	section := readme[start:end]
+	for name, fl := range flagSets() {
+		fl.VisitAll(func(f *flag.Flag) {
+			if !strings.Contains(section, "--"+f.Name) {
+				t.Errorf("README's command-line section does not mention %s --%s", name, f.Name)
+			}
+		})
+	}
+}
+
+// A rejected flag value says which flag and why, then the usage; exit 2.
+func TestBadFlagValueSaysWhy(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		why  string
+	}{
+		{[]string{"scan", "--format", "xml", samples}, `invalid value "xml" for flag -format: want table, json or jsonl`},
+		{[]string{"report", "--format", "xml", samples}, `invalid value "xml" for flag -format: want text or json`},
+		{[]string{"scan", "--level", "max", samples}, `invalid value "max" for flag -level`},
+		{[]string{"scan", "--max-pools", "0", samples}, `invalid value "0" for flag -max-pools: want a positive integer`},
+		{[]string{"scan", "--max-uncompressed-bytes", "lots", samples}, `invalid value "lots" for flag -max-uncompressed-bytes`},
+		{[]string{"scan", "--max-uncompressed-bytes", "0", samples}, `want a positive byte count`},
+		{[]string{"scan", "--nope", samples}, `flag provided but not defined: -nope`},
+		{[]string{"scan"}, `cognitrail scan: no PATH given`},
+		{[]string{"invoke"}, `cognitrail invoke: want one EVENT.json, got 0 arguments`},
+	} {
+		out, errs, rc := runOut(tc.args...)
+		if rc != exitUsage || !strings.Contains(errs, tc.why) || !strings.Contains(errs, "usage: cognitrail "+tc.args[0]) || out != "" {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q: want exit 2 and %q", tc.args, rc, out, errs, tc.why)
+		}
+	}
+}
+
+// --max-uncompressed-bytes takes sizes as people write them, and the value
+// takes effect.
+func TestMaxUncompressedBytesSizes(t *testing.T) {
+	for _, v := range []string{"2GiB", "500MB", "1048576", "10 MiB"} {
+		if _, errs, rc := runOut("scan", "--max-uncompressed-bytes", v, samples); rc != exitOK {
+			t.Errorf("%s: exit %d: %s", v, rc, errs)
+		}
+	}
+	_, errs, rc := runOut("scan", "--max-uncompressed-bytes", "1KiB", samples)
+	if rc != exitFailed || !strings.Contains(errs, "over the limit") {
+		t.Errorf("1KiB: exit %d, stderr %q: want the sample files over the limit", rc, errs)
+	}
+}

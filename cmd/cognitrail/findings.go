@@ -1,0 +1,198 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/cognitrail/cognitrail/pkg/aggregate"
+	"github.com/cognitrail/cognitrail/pkg/finding"
+	"github.com/cognitrail/cognitrail/pkg/scan"
+	"github.com/cognitrail/cognitrail/pkg/trailfile"
+)
+
+// findingRow is one row of `cognitrail findings`: a finding with the file
+// and record it came from. Its JSON names are part of the CLI's contract.
+type findingRow struct {
+	File  string `json:"file"`
+	Index int    `json:"index"`
+	finding.Finding
+}
+
+const findingsSynopsis = `cognitrail findings [flags] PATH...
+Lists the security findings of trail files (pkg/finding), one row per finding.`
+
+// findingsConfig is what findings' flags set.
+type findingsConfig struct {
+	format    *choice
+	maxBytes  byteSize
+	threshold positiveInt
+}
+
+func newFindingsFlags() (*flag.FlagSet, *findingsConfig) {
+	fl := flag.NewFlagSet("findings", flag.ContinueOnError)
+	c := &findingsConfig{
+		format:    newChoice("table", "table", "json", "jsonl"),
+		maxBytes:  byteSize(trailfile.DefaultMaxUncompressedBytes),
+		threshold: finding.DefaultSignInThreshold,
+	}
+	fl.Var(c.format, "format", "output: `table`, json (one array) or jsonl (one finding per line)")
+	fl.Var(&c.maxBytes, "max-uncompressed-bytes", "zip-bomb guard (MAX_UNCOMPRESSED_BYTES): a file that inflates past this `size` (1048576, 500MB, 2GiB) fails")
+	fl.Var(&c.threshold, "signin-threshold", "`n` failed sign-ins from one IP in one file that raise sign-in-failures-from-one-ip")
+	return fl, c
+}
+
+// runFindings lists the security findings of trail files, one per row.
+func runFindings(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fl, cfg := newFindingsFlags()
+	if code, ok := parseFlags(fl, findingsSynopsis, args, stdout, stderr); !ok {
+		return code
+	}
+	if fl.NArg() == 0 {
+		return usageError(stderr, fl, findingsSynopsis, "no PATH given")
+	}
+	if err := checkPaths(fl.Args()); err != nil {
+		return usageError(stderr, fl, findingsSynopsis, "%v", err)
+	}
+	format, maxBytes, threshold := &cfg.format.value, int64(cfg.maxBytes), int(cfg.threshold)
+	inputs, notes := collectInputs(fl.Args(), filepath.WalkDir)
+	for _, n := range notes {
+		fmt.Fprintln(stderr, "cognitrail findings:", n)
+	}
+	out := bufio.NewWriterSize(stdout, 64<<10)
+	defer out.Flush()
+	enc := json.NewEncoder(out)
+	engine := finding.New(&finding.Options{SignInThreshold: threshold})
+	var rows []findingRow
+	failed := false
+	for _, in := range inputs {
+		if err := ctx.Err(); err != nil {
+			fmt.Fprintln(stderr, "cognitrail findings:", err)
+			return exitFailed
+		}
+		if in.err != nil {
+			failed = true
+			fmt.Fprintln(stderr, "cognitrail findings:", in.err)
+			continue
+		}
+		if in.skip != "" {
+			continue
+		}
+		var fileRows []findingRow
+		opts := &scan.Options{
+			Reader:   trailfile.Options{Name: in.path, MaxUncompressedBytes: maxBytes},
+			Findings: engine,
+			OnRecord: func(ev *scan.Event) {
+				for _, f := range ev.Findings {
+					fileRows = append(fileRows, findingRow{File: ev.File, Index: ev.Index, Finding: f})
+				}
+			},
+		}
+		// The aggregator is not reported: findings only need the scan.
+		res, err := scanPath(ctx, in.path, aggregate.New(nil), opts)
+		if err == nil {
+			err = engine.Commit()
+		}
+		if err != nil {
+			// Partial: this file's findings are not listed, and its
+			// settings not remembered.
+			failed = true
+			fmt.Fprintf(stderr, "cognitrail findings: %s: %v\n", in.path, err)
+			continue
+		}
+		if res.Outcome == aggregate.Failed {
+			// What was read before the problem is listed, as scan counts it.
+			failed = true
+			fmt.Fprintf(stderr, "cognitrail findings: %v\n", res.Err)
+		}
+		if *format == "jsonl" {
+			for _, r := range fileRows {
+				_ = enc.Encode(r)
+			}
+		}
+		rows = append(rows, fileRows...)
+	}
+	switch *format {
+	case "json":
+		if rows == nil {
+			rows = []findingRow{}
+		}
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(rows)
+	case "table":
+		writeFindings(out, rows)
+	}
+	if err := out.Flush(); err != nil {
+		fmt.Fprintln(stderr, "cognitrail findings:", err)
+		return exitFailed
+	}
+	if failed {
+		return exitFailed
+	}
+	return exitOK
+}
+
+func writeFindings(w io.Writer, rows []findingRow) {
+	if len(rows) == 0 {
+		fmt.Fprintln(w, "no findings")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tSEVERITY\tFINDING\tACCOUNT\tREGION\tPOOL\tACTOR\tSOURCE IP\tUSER AGENT\tEVENT ID\tSETTINGS")
+	for _, r := range rows {
+		f := r.Finding
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			f.Time.UTC().Format(time.RFC3339), f.Severity, f.Name, dash(f.Account), dash(f.Region), dash(pool(f)),
+			dash(f.Actor), dash(f.SourceIP), dash(clip(f.UserAgent, 40)), dash(f.EventID), dash(settings(f)))
+	}
+	tw.Flush()
+}
+
+// pool names the pool, and the app client when the finding is about one.
+func pool(f finding.Finding) string {
+	p := f.UserPoolID
+	if p == "" {
+		p = f.IdentityPoolID
+	}
+	if f.ClientID != "" {
+		p += " client " + f.ClientID
+	}
+	return p
+}
+
+func settings(f finding.Finding) string {
+	parts := make([]string, 0, len(f.Settings)+1)
+	for _, s := range f.Settings {
+		v := s.Name + "=" + s.Value
+		if s.Previous != "" {
+			v += " (previous " + s.Previous + ")"
+		}
+		parts = append(parts, v)
+	}
+	if f.Count > 0 {
+		parts = append(parts, fmt.Sprintf("count=%d", f.Count))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	// Keep the table's columns: a value may not contain a tab or newline.
+	return strings.NewReplacer("\t", " ", "\n", " ").Replace(s)
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-1] + "…"
+}

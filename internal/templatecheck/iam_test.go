@@ -1,0 +1,159 @@
+package templatecheck
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"maps"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/cognitrail/cognitrail/internal/lambdaapp"
+)
+
+// iamPrefix maps an aws-sdk-go-v2 service package to its IAM action prefix.
+var iamPrefix = map[string]string{
+	"github.com/aws/aws-sdk-go-v2/service/s3":                      "s3",
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb":                "dynamodb",
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch":              "cloudwatch",
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider": "cognito-idp",
+	"github.com/aws/aws-sdk-go-v2/service/sqs":                     "sqs",
+}
+
+// implicitActions are granted for calls the function's code does not make
+// itself, each with the reason.
+var implicitActions = map[string]string{
+	"logs:CreateLogStream": "the Lambda service writes the function's logs with its role",
+	"logs:PutLogEvents":    "the Lambda service writes the function's logs with its role",
+	"sqs:SendMessage":      "the Lambda service sends failed asynchronous events to the dead-letter queue with the function's role",
+	"s3:GetObjectVersion":  "GetObject with a VersionId (a versioned bucket's notified version) needs it",
+	"s3:ListBucket":        "S3 answers a missing key with 404, not 403, only with it",
+	"kms:Decrypt":          "S3 decrypts SSE-KMS trail files for GetObject with the caller's permission",
+}
+
+// sdkCalls returns the SDK operations ("dynamodb:GetItem") that the
+// function binary's own packages build an input for.
+func sdkCalls(t *testing.T) map[string][]string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}} {{.Dir}}{{end}}", "../../functions/processor").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	calls := map[string][]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		path, dir, _ := strings.Cut(line, " ")
+		if !strings.HasPrefix(path, "github.com/cognitrail/cognitrail/") {
+			continue
+		}
+		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			fset := token.NewFileSet()
+			file, err := parser.ParseFile(fset, f, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			alias := map[string]string{}
+			for _, imp := range file.Imports {
+				p, _ := strconv.Unquote(imp.Path.Value)
+				if prefix, ok := iamPrefix[p]; ok {
+					name := p[strings.LastIndex(p, "/")+1:]
+					if imp.Name != nil {
+						name = imp.Name.Name
+					}
+					alias[name] = prefix
+				}
+			}
+			ast.Inspect(file, func(n ast.Node) bool {
+				cl, ok := n.(*ast.CompositeLit)
+				if !ok {
+					return true
+				}
+				sel, ok := cl.Type.(*ast.SelectorExpr)
+				if !ok {
+					return true
+				}
+				pkg, ok := sel.X.(*ast.Ident)
+				if !ok {
+					return true
+				}
+				if prefix, ok := alias[pkg.Name]; ok && strings.HasSuffix(sel.Sel.Name, "Input") {
+					op := prefix + ":" + strings.TrimSuffix(sel.Sel.Name, "Input")
+					calls[op] = append(calls[op], fset.Position(cl.Pos()).String())
+				}
+				return true
+			})
+		}
+	}
+	return calls
+}
+
+// grantedActions returns the actions the function's role allows.
+func grantedActions(st *Stack) []string {
+	var acts []string
+	for _, pol := range asList(st.Resources["ProcessorRole"]["Policies"]) {
+		for _, s := range asList(asMap(asMap(pol)["PolicyDocument"])["Statement"]) {
+			s := asMap(s)
+			if a, ok := s["Action"].(string); ok {
+				acts = append(acts, a)
+			}
+			acts = append(acts, stringList(s["Action"])...)
+		}
+	}
+	slices.Sort(acts)
+	return slices.Compact(acts)
+}
+
+// TestFunctionRoleGrantsOnlyWhatTheCodeCalls: in every scenario, each action
+// of the function's role is an SDK call the function's packages make (found
+// in the source), or a listed implicit one; DynamoDB actions are exactly the
+// ones the configuration uses (issue 7: PutItem and DeleteItem were granted
+// while the code called neither).
+func TestFunctionRoleGrantsOnlyWhatTheCodeCalls(t *testing.T) {
+	calls := sdkCalls(t)
+	if len(calls["s3:GetObject"]) == 0 || len(calls["dynamodb:UpdateItem"]) == 0 {
+		t.Fatalf("the source scan found no GetObject or UpdateItem call: %v", slices.Sorted(maps.Keys(calls)))
+	}
+	tpl := load(t)
+	reported := map[string]bool{}
+	for _, s := range scenarios(t, tpl) {
+		st, _, err := tpl.Evaluate(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vars := asMap(asMap(st.Resources[st.FunctionID]["Environment"])["Variables"])
+		cfg, err := lambdaapp.ConfigFromEnv(func(k string) string { return scalarString(vars[k]) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		var dynamo []string
+		for _, a := range grantedActions(st) {
+			if strings.HasPrefix(a, "dynamodb:") {
+				dynamo = append(dynamo, a)
+			}
+			if _, ok := implicitActions[a]; ok || len(calls[a]) > 0 || reported[a] {
+				continue
+			}
+			reported[a] = true
+			t.Errorf("%v: the role grants %s, which the function's code never calls", s, a)
+		}
+		var want []string
+		if cfg.IdempotencyTable != "" {
+			want = append(want, "dynamodb:GetItem", "dynamodb:UpdateItem") // pkg/ledger
+			if cfg.ResolveClients {
+				want = append(want, "dynamodb:PutItem") // pkg/clientpool.DynamoStore
+			}
+		}
+		slices.Sort(want)
+		if !slices.Equal(dynamo, want) && !reported[strings.Join(dynamo, ",")] {
+			reported[strings.Join(dynamo, ",")] = true
+			t.Errorf("%v: DynamoDB actions %v, the configuration uses %v", s, dynamo, want)
+		}
+	}
+}

@@ -1,0 +1,162 @@
+package finding
+
+import "fmt"
+
+// Severity grades a finding.
+type Severity uint8
+
+// Severities, lowest first.
+const (
+	Medium Severity = iota + 1
+	High
+)
+
+// String returns the severity's name, part of the output and metric contract.
+func (s Severity) String() string {
+	switch s {
+	case Medium:
+		return "medium"
+	case High:
+		return "high"
+	}
+	return fmt.Sprintf("Severity(%d)", uint8(s))
+}
+
+// MarshalText makes severities print by name in JSON.
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// ParseSeverity parses "medium" or "high".
+func ParseSeverity(v string) (Severity, bool) {
+	switch v {
+	case "medium":
+		return Medium, true
+	case "high":
+		return High, true
+	}
+	return 0, false
+}
+
+// Finding names: part of the output contract (CLI, logs, metrics).
+const (
+	IdentityPoolGuestAccessEnabled     = "identity-pool-guest-access-enabled"
+	IdentityPoolClassicFlowEnabled     = "identity-pool-classic-flow-enabled"
+	IdentityPoolGuestRoleSet           = "identity-pool-guest-role-set"
+	IdentityPoolRolesChanged           = "identity-pool-roles-changed"
+	IdentityPoolLoginProvidersChanged  = "identity-pool-login-providers-changed"
+	IdentityPoolDeleted                = "identity-pool-deleted"
+	UserPoolMFADisabled                = "user-pool-mfa-disabled"
+	UserPoolThreatProtectionReduced    = "user-pool-threat-protection-reduced"
+	UserPoolDeletionProtectionDisabled = "user-pool-deletion-protection-disabled"
+	UserPoolDeleted                    = "user-pool-deleted"
+	UserPoolTriggersChanged            = "user-pool-triggers-changed"
+	UserPoolSelfSignupEnabled          = "user-pool-self-signup-enabled"
+	UserPoolWeakPasswordPolicy         = "user-pool-weak-password-policy"
+	AppClientInsecureFlowEnabled       = "app-client-insecure-flow-enabled"
+	AppClientRedirectsChanged          = "app-client-redirects-changed"
+	AppClientSecretAdded               = "app-client-secret-added"
+	IdentityProviderChanged            = "identity-provider-changed"
+	UserPoolDomainChanged              = "user-pool-domain-changed"
+	UserPoolLoggingChanged             = "user-pool-logging-changed"
+	AdminPasswordSet                   = "admin-password-set"
+	AdminUserAddedToGroup              = "admin-user-added-to-group"
+	AdminMFAPreferenceChanged          = "admin-mfa-preference-changed"
+	SignInFailuresFromOneIP            = "sign-in-failures-from-one-ip"
+	AccountEnumeration                 = "account-enumeration"
+	SignInSuccessAfterFailures         = "sign-in-success-after-failures"
+)
+
+// API reference pages the catalog cites. CloudTrail logs an operation's
+// request with the API's member names, first letter lower case; the Engine
+// accepts either case (encoding/json matches names case-insensitively).
+const (
+	idpRef      = "https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_"
+	identityRef = "https://docs.aws.amazon.com/cognitoidentity/latest/APIReference/API_"
+	// ExamplesRef is AWS's page of published CloudTrail records for Cognito
+	// (CreateIdentityPool among them), the shape the test corpus follows.
+	ExamplesRef = "https://docs.aws.amazon.com/cognito/latest/developerguide/understanding-amazon-cognito-entries.html"
+	loggingRef  = "https://docs.aws.amazon.com/cognito/latest/developerguide/logging-using-cloudtrail.html"
+)
+
+// Spec describes one finding of the catalog.
+type Spec struct {
+	Name     string
+	Severity Severity // the default; app-client-redirects-changed may raise it
+	Trigger  string   // one line, as the README table shows it
+	// Sources are the AWS reference pages for the fields the trigger reads.
+	Sources []string
+}
+
+// Catalog lists every finding, in the order the README documents them.
+var Catalog = []Spec{
+	{IdentityPoolGuestAccessEnabled, High, "CreateIdentityPool / UpdateIdentityPool with `allowUnauthenticatedIdentities` true",
+		[]string{identityRef + "CreateIdentityPool.html", identityRef + "UpdateIdentityPool.html", ExamplesRef}},
+	{IdentityPoolClassicFlowEnabled, Medium, "Create/UpdateIdentityPool with `allowClassicFlow` true",
+		[]string{identityRef + "CreateIdentityPool.html", identityRef + "UpdateIdentityPool.html"}},
+	{IdentityPoolGuestRoleSet, High, "SetIdentityPoolRoles whose `roles` include `unauthenticated`",
+		[]string{identityRef + "SetIdentityPoolRoles.html"}},
+	{IdentityPoolRolesChanged, Medium, "any other SetIdentityPoolRoles (roles or `roleMappings`)",
+		[]string{identityRef + "SetIdentityPoolRoles.html"}},
+	{IdentityPoolLoginProvidersChanged, Medium, "Create/UpdateIdentityPool with `supportedLoginProviders`, `cognitoIdentityProviders`, `openIdConnectProviderARNs`, `samlProviderARNs` or `developerProviderName`",
+		[]string{identityRef + "CreateIdentityPool.html", identityRef + "UpdateIdentityPool.html"}},
+	{IdentityPoolDeleted, High, "DeleteIdentityPool",
+		[]string{identityRef + "DeleteIdentityPool.html"}},
+	{UserPoolMFADisabled, High, "SetUserPoolMfaConfig, CreateUserPool or UpdateUserPool with `mfaConfiguration` OFF",
+		[]string{idpRef + "SetUserPoolMfaConfig.html", idpRef + "CreateUserPool.html", idpRef + "UpdateUserPool.html"}},
+	{UserPoolThreatProtectionReduced, High, "Create/UpdateUserPool with `userPoolAddOns.advancedSecurityMode` OFF or AUDIT",
+		[]string{idpRef + "UserPoolAddOnsType.html", idpRef + "UpdateUserPool.html"}},
+	{UserPoolDeletionProtectionDisabled, High, "UpdateUserPool with `deletionProtection` INACTIVE",
+		[]string{idpRef + "UpdateUserPool.html"}},
+	{UserPoolDeleted, High, "DeleteUserPool",
+		[]string{idpRef + "DeleteUserPool.html"}},
+	{UserPoolTriggersChanged, High, "Create/UpdateUserPool with `lambdaConfig`, compared trigger by trigger (a pre-token-generation trigger can mint any claim)",
+		[]string{idpRef + "LambdaConfigType.html", idpRef + "UpdateUserPool.html"}},
+	{UserPoolSelfSignupEnabled, Medium, "Create/UpdateUserPool with `adminCreateUserConfig.allowAdminCreateUserOnly` false",
+		[]string{idpRef + "AdminCreateUserConfigType.html", idpRef + "CreateUserPool.html"}},
+	{UserPoolWeakPasswordPolicy, Medium, "Create/UpdateUserPool with `policies.passwordPolicy.minimumLength` below 8",
+		[]string{idpRef + "PasswordPolicyType.html", idpRef + "UpdateUserPool.html"}},
+	{AppClientInsecureFlowEnabled, Medium, "Create/UpdateUserPoolClient whose `explicitAuthFlows` include `ALLOW_USER_PASSWORD_AUTH` / `USER_PASSWORD_AUTH` / `ADMIN_NO_SRP_AUTH`, or whose `allowedOAuthFlows` include `implicit`",
+		[]string{idpRef + "CreateUserPoolClient.html", idpRef + "UpdateUserPoolClient.html"}},
+	{AppClientRedirectsChanged, Medium, "Create/UpdateUserPoolClient with `callbackURLs` or `logoutURLs` (high when one is plain `http://` to a host other than localhost)",
+		[]string{idpRef + "CreateUserPoolClient.html", idpRef + "UpdateUserPoolClient.html"}},
+	{AppClientSecretAdded, Medium, "AddUserPoolClientSecret",
+		[]string{idpRef + "AddUserPoolClientSecret.html"}},
+	{IdentityProviderChanged, High, "Create/Update/DeleteIdentityProvider",
+		[]string{idpRef + "CreateIdentityProvider.html", idpRef + "UpdateIdentityProvider.html", idpRef + "DeleteIdentityProvider.html"}},
+	{UserPoolDomainChanged, Medium, "Create/Update/DeleteUserPoolDomain",
+		[]string{idpRef + "CreateUserPoolDomain.html", idpRef + "UpdateUserPoolDomain.html", idpRef + "DeleteUserPoolDomain.html"}},
+	{UserPoolLoggingChanged, Medium, "SetLogDeliveryConfiguration",
+		[]string{idpRef + "SetLogDeliveryConfiguration.html"}},
+	{AdminPasswordSet, High, "AdminSetUserPassword",
+		[]string{idpRef + "AdminSetUserPassword.html"}},
+	{AdminUserAddedToGroup, Medium, "AdminAddUserToGroup",
+		[]string{idpRef + "AdminAddUserToGroup.html"}},
+	{AdminMFAPreferenceChanged, Medium, "AdminSetUserMFAPreference",
+		[]string{idpRef + "AdminSetUserMFAPreference.html"}},
+	{SignInFailuresFromOneIP, High, "at least the threshold (default 15) failed sign-ins from one `sourceIPAddress` in one trail file",
+		[]string{loggingRef}},
+	{AccountEnumeration, Medium, "at least 10 `UserNotFoundException` errors from one `sourceIPAddress` in one trail file",
+		[]string{loggingRef}},
+	{SignInSuccessAfterFailures, High, "a successful sign-in from an IP that failed at least the threshold earlier in the same trail file",
+		[]string{loggingRef}},
+}
+
+var bySpec = func() map[string]*Spec {
+	m := make(map[string]*Spec, len(Catalog))
+	for i := range Catalog {
+		m[Catalog[i].Name] = &Catalog[i]
+	}
+	return m
+}()
+
+// Lookup returns the spec of the finding named name.
+func Lookup(name string) (Spec, bool) {
+	s, ok := bySpec[name]
+	if !ok {
+		return Spec{}, false
+	}
+	return *s, true
+}
+
+// Severities returns every severity, lowest first: the values of the
+// Findings metric's Severity dimension.
+func Severities() []Severity { return []Severity{Medium, High} }

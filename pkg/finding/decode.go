@@ -1,0 +1,345 @@
+package finding
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/cognitrail/cognitrail/internal/jsonscan"
+	"github.com/cognitrail/cognitrail/pkg/record"
+)
+
+// The types below decode requestParameters and responseElements leniently:
+// CloudTrail may replace any value, even an object or a list, by a hidden
+// marker, and a field AWS adds or retypes must not make a record undecodable.
+// encoding/json matches member names case-insensitively, so the lower-case
+// first letter CloudTrail writes and the API reference's upper case both
+// decode.
+
+// val is a JSON scalar as text. null, objects, arrays and hidden markers leave
+// it unset.
+type val struct {
+	s  string
+	ok bool
+}
+
+func (v *val) UnmarshalJSON(b []byte) error {
+	*v = val{}
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 {
+		return nil
+	}
+	switch b[0] {
+	case 'n', '{', '[':
+		return nil
+	case '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		if record.IsHidden(s) {
+			return nil
+		}
+		v.s, v.ok = s, true
+	default:
+		v.s, v.ok = string(b), true
+	}
+	return nil
+}
+
+// list is an array of scalars; hidden and non-scalar items are dropped, and a
+// value that is not an array reads as absent.
+type list struct {
+	items []string
+	ok    bool
+}
+
+func (l *list) UnmarshalJSON(b []byte) error {
+	*l = list{}
+	if b = bytes.TrimSpace(b); len(b) == 0 || b[0] != '[' {
+		return nil
+	}
+	var raw []val
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	l.ok = true
+	for _, v := range raw {
+		if v.ok {
+			l.items = append(l.items, v.s)
+		}
+	}
+	return nil
+}
+
+// obj decodes T only from a JSON object.
+type obj[T any] struct {
+	v  T
+	ok bool
+}
+
+func (o *obj[T]) UnmarshalJSON(b []byte) error {
+	*o = obj[T]{}
+	if b = bytes.TrimSpace(b); len(b) == 0 || b[0] != '{' {
+		return nil
+	}
+	if err := json.Unmarshal(b, &o.v); err != nil {
+		return err
+	}
+	o.ok = true
+	return nil
+}
+
+// objList is an array of objects; other items are dropped.
+type objList[T any] []T
+
+func (l *objList[T]) UnmarshalJSON(b []byte) error {
+	*l = nil
+	if b = bytes.TrimSpace(b); len(b) == 0 || b[0] != '[' {
+		return nil
+	}
+	var raw []obj[T]
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	for _, o := range raw {
+		if o.ok {
+			*l = append(*l, o.v)
+		}
+	}
+	return nil
+}
+
+// envelope is the part of a candidate record the findings read beyond
+// pkg/record: who (the arn, or type and principalId), the user agent, and
+// the request and response bodies.
+type envelope struct {
+	UserAgent    string `json:"userAgent"`
+	UserIdentity struct {
+		Type        string `json:"type"`
+		PrincipalID string `json:"principalId"`
+		ARN         string `json:"arn"`
+	} `json:"userIdentity"`
+	Request  json.RawMessage `json:"requestParameters"`
+	Response json.RawMessage `json:"responseElements"`
+}
+
+func (e *envelope) actor() string {
+	u := e.UserIdentity
+	if u.ARN != "" && !record.IsHidden(u.ARN) {
+		return u.ARN
+	}
+	if u.PrincipalID == "" || record.IsHidden(u.PrincipalID) {
+		return u.Type
+	}
+	return u.Type + ":" + u.PrincipalID
+}
+
+// params is the union of the request members the catalog reads, from
+// CreateIdentityPool/UpdateIdentityPool/SetIdentityPoolRoles (cognito-identity)
+// and CreateUserPool/UpdateUserPool/SetUserPoolMfaConfig/
+// CreateUserPoolClient/UpdateUserPoolClient/... (cognito-idp). One struct
+// keeps the decoder one function for the fuzz target; absent members stay
+// unset.
+type params struct {
+	// identity pools
+	AllowUnauthenticatedIdentities val                 `json:"allowUnauthenticatedIdentities"`
+	AllowClassicFlow               val                 `json:"allowClassicFlow"`
+	SupportedLoginProviders        obj[map[string]val] `json:"supportedLoginProviders"`
+	CognitoIdentityProviders       objList[struct {
+		ProviderName val `json:"providerName"`
+		ClientID     val `json:"clientId"`
+	}] `json:"cognitoIdentityProviders"`
+	OpenIDConnectProviderARNs list                            `json:"openIdConnectProviderARNs"`
+	SAMLProviderARNs          list                            `json:"samlProviderARNs"`
+	DeveloperProviderName     val                             `json:"developerProviderName"`
+	Roles                     obj[map[string]val]             `json:"roles"`
+	RoleMappings              obj[map[string]json.RawMessage] `json:"roleMappings"`
+
+	// user pools
+	MFAConfiguration   val `json:"mfaConfiguration"`
+	DeletionProtection val `json:"deletionProtection"`
+	UserPoolAddOns     obj[struct {
+		AdvancedSecurityMode val `json:"advancedSecurityMode"`
+	}] `json:"userPoolAddOns"`
+	AdminCreateUserConfig obj[struct {
+		AllowAdminCreateUserOnly val `json:"allowAdminCreateUserOnly"`
+	}] `json:"adminCreateUserConfig"`
+	Policies obj[struct {
+		PasswordPolicy obj[struct {
+			MinimumLength val `json:"minimumLength"`
+		}] `json:"passwordPolicy"`
+	}] `json:"policies"`
+	LambdaConfig obj[map[string]json.RawMessage] `json:"lambdaConfig"`
+
+	// app clients
+	ClientID          val  `json:"clientId"`
+	ExplicitAuthFlows list `json:"explicitAuthFlows"`
+	AllowedOAuthFlows list `json:"allowedOAuthFlows"`
+	CallbackURLs      list `json:"callbackURLs"`
+	LogoutURLs        list `json:"logoutURLs"`
+
+	// identity providers, domains, log delivery, admin actions
+	ProviderName       val `json:"providerName"`
+	ProviderType       val `json:"providerType"`
+	Domain             val `json:"domain"`
+	CustomDomainConfig obj[struct {
+		CertificateARN val `json:"certificateArn"`
+	}] `json:"customDomainConfig"`
+	LogConfigurations objList[struct {
+		LogLevel    val `json:"logLevel"`
+		EventSource val `json:"eventSource"`
+		CloudWatch  obj[struct {
+			LogGroupARN val `json:"logGroupArn"`
+		}] `json:"cloudWatchLogsConfiguration"`
+		S3 obj[struct {
+			BucketARN val `json:"bucketArn"`
+		}] `json:"s3Configuration"`
+		Firehose obj[struct {
+			StreamARN val `json:"streamArn"`
+		}] `json:"firehoseConfiguration"`
+	}] `json:"logConfigurations"`
+	Permanent val              `json:"permanent"`
+	GroupName val              `json:"groupName"`
+	SMSMfa    obj[mfaSettings] `json:"smsMfaSettings"`
+	TOTPMfa   obj[mfaSettings] `json:"softwareTokenMfaSettings"`
+	EmailMfa  obj[mfaSettings] `json:"emailMfaSettings"`
+
+	// responseElements of CreateUserPoolClient
+	UserPoolClient obj[struct {
+		ClientID val `json:"clientId"`
+	}] `json:"userPoolClient"`
+}
+
+type mfaSettings struct {
+	Enabled      val `json:"enabled"`
+	PreferredMfa val `json:"preferredMfa"`
+}
+
+// members cuts the four members the envelope needs out of a record with
+// the project's scanner, so encoding/json reads only them, not the whole
+// record (its validation pass alone would cost more than the scan).
+func members(raw []byte) (userAgent, userIdentity, request, response []byte, ok bool) {
+	var s jsonscan.Scanner
+	s.Reset(raw)
+	if s.Kind() != jsonscan.Object || !s.Open('{') {
+		return nil, nil, nil, nil, false
+	}
+	for s.Next('}') {
+		k := s.Key()
+		s.SkipWS()
+		start := s.Pos
+		s.Skip()
+		if s.Err() != nil {
+			break
+		}
+		switch string(k) {
+		case "userAgent":
+			userAgent = raw[start:s.Pos]
+		case "userIdentity":
+			userIdentity = raw[start:s.Pos]
+		case "requestParameters":
+			request = raw[start:s.Pos]
+		case "responseElements":
+			response = raw[start:s.Pos]
+		}
+	}
+	return userAgent, userIdentity, request, response, s.Err() == nil
+}
+
+// decode reads a candidate record's envelope, request and response.
+func decode(raw []byte) (env envelope, req, resp params, err error) {
+	ua, ui, rq, rs, ok := members(raw)
+	if !ok {
+		// Let encoding/json say what is wrong.
+		if err = json.Unmarshal(raw, &env); err == nil {
+			err = errors.New("finding: record not scannable")
+		}
+		return env, req, resp, err
+	}
+	if len(ua) > 0 {
+		if err = json.Unmarshal(ua, &env.UserAgent); err != nil {
+			env.UserAgent = ""
+		}
+	}
+	if isObject(ui) {
+		if err = json.Unmarshal(ui, &env.UserIdentity); err != nil {
+			return env, req, resp, err
+		}
+	}
+	env.Request, env.Response = rq, rs
+	if isObject(env.Request) {
+		if err = json.Unmarshal(env.Request, &req); err != nil {
+			return env, req, resp, err
+		}
+	}
+	if isObject(env.Response) {
+		if err = json.Unmarshal(env.Response, &resp); err != nil {
+			return env, req, resp, err
+		}
+	}
+	return env, req, resp, nil
+}
+
+func isObject(b json.RawMessage) bool {
+	b = bytes.TrimSpace(b)
+	return len(b) > 0 && b[0] == '{'
+}
+
+// triggerARN reads one lambdaConfig member: a function ARN, or for the
+// sender and pre token generation config objects their lambdaArn (and
+// version, which changes what the trigger receives).
+func triggerARN(raw json.RawMessage) string {
+	var v val
+	if err := json.Unmarshal(raw, &v); err == nil && v.ok {
+		return v.s
+	}
+	var o obj[struct {
+		LambdaARN     val `json:"lambdaArn"`
+		LambdaVersion val `json:"lambdaVersion"`
+	}]
+	if err := json.Unmarshal(raw, &o); err != nil || !o.ok || !o.v.LambdaARN.ok {
+		return ""
+	}
+	if o.v.LambdaVersion.ok {
+		return o.v.LambdaARN.s + " (" + o.v.LambdaVersion.s + ")"
+	}
+	return o.v.LambdaARN.s
+}
+
+// Triggers are the LambdaConfigType members, lower-case first as CloudTrail
+// writes them; lambdaConfig is compared member by member.
+var Triggers = []string{
+	"preSignUp", "customMessage", "postConfirmation", "preAuthentication",
+	"postAuthentication", "defineAuthChallenge", "createAuthChallenge",
+	"verifyAuthChallengeResponse", "preTokenGeneration", "preTokenGenerationConfig",
+	"userMigration", "customSMSSender", "customEmailSender", "kMSKeyID",
+}
+
+// triggers maps each present trigger (name folded to the Triggers spelling)
+// to its function.
+func triggers(m map[string]json.RawMessage) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, raw := range m {
+		i := slices.IndexFunc(Triggers, func(t string) bool { return strings.EqualFold(t, k) })
+		if i < 0 {
+			// A trigger AWS adds later still counts, under its own name.
+			k = lowerFirst(k)
+		} else {
+			k = Triggers[i]
+		}
+		if v := triggerARN(raw); v != "" {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func lowerFirst(s string) string {
+	if s == "" || s[0] < 'A' || s[0] > 'Z' {
+		return s
+	}
+	return string(s[0]+'a'-'A') + s[1:]
+}

@@ -1,0 +1,656 @@
+package finding
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cognitrail/cognitrail/pkg/class"
+	"github.com/cognitrail/cognitrail/pkg/record"
+)
+
+// Defaults for Options.
+const (
+	DefaultSignInThreshold      = 15
+	DefaultEnumerationThreshold = 10
+	// DefaultMaxIPs bounds the source IPs tracked per file.
+	DefaultMaxIPs = 1024
+)
+
+// Previous values a transition reports besides a real one.
+const (
+	// PreviousUnknown: no earlier value was seen for this pool or client.
+	PreviousUnknown = "unknown"
+	// PreviousNone: the setting was seen unset (a trigger that was absent).
+	PreviousNone = "none"
+)
+
+// ErrState wraps a State failure.
+var ErrState = errors.New("finding: state")
+
+// Options configure an Engine. The zero value uses the defaults and a
+// MemoryState.
+type Options struct {
+	State                State
+	SignInThreshold      int
+	EnumerationThreshold int
+	MaxIPs               int
+}
+
+// Setting is one value that triggered a finding.
+type Setting struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+	// Previous is set on a transition of a restated setting: the last value
+	// seen, PreviousUnknown or PreviousNone.
+	Previous string `json:"previous,omitempty"`
+}
+
+// Finding is one finding about one record (or, for the sign-in findings, the
+// record that crossed the threshold).
+type Finding struct {
+	Time           time.Time `json:"time"`
+	Severity       Severity  `json:"severity"`
+	Name           string    `json:"finding"`
+	Account        string    `json:"account,omitempty"`
+	Region         string    `json:"region,omitempty"`
+	UserPoolID     string    `json:"userPoolId,omitempty"`
+	IdentityPoolID string    `json:"identityPoolId,omitempty"`
+	ClientID       string    `json:"clientId,omitempty"`
+	Operation      string    `json:"operation"`
+	Actor          string    `json:"actor,omitempty"`
+	SourceIP       string    `json:"sourceIPAddress,omitempty"`
+	UserAgent      string    `json:"userAgent,omitempty"`
+	EventID        string    `json:"eventID,omitempty"`
+	Settings       []Setting `json:"settings,omitempty"`
+	// Count is the number of failures (or UserNotFoundException errors) the
+	// IP had in the file when a sign-in finding was raised.
+	Count int `json:"count,omitempty"`
+}
+
+// Engine evaluates records. It is not safe for concurrent use.
+type Engine struct {
+	opts      Options
+	ips       ipTable
+	out       []Finding
+	err       error
+	decodeErr int
+	// pending holds this file's state writes until Commit.
+	pending map[string]string
+	// the record being evaluated
+	r   *record.Record
+	env envelope
+}
+
+// New returns an Engine.
+func New(opts *Options) *Engine {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.State == nil {
+		o.State = NewMemoryState()
+	}
+	if o.SignInThreshold <= 0 {
+		o.SignInThreshold = DefaultSignInThreshold
+	}
+	if o.EnumerationThreshold <= 0 {
+		o.EnumerationThreshold = DefaultEnumerationThreshold
+	}
+	if o.MaxIPs <= 0 {
+		o.MaxIPs = DefaultMaxIPs
+	}
+	return &Engine{opts: o, ips: ipTable{max: o.MaxIPs, m: make(map[string]*ipStat)}, pending: make(map[string]string)}
+}
+
+// StartFile forgets the per-file sign-in counts, the last error and the
+// state writes not committed: the sign-in findings are computed per trail
+// file, and a file evaluated again (a retry) is judged as the first time.
+func (e *Engine) StartFile() {
+	e.ips.reset()
+	clear(e.pending)
+	e.err = nil
+	e.decodeErr = 0
+}
+
+// Commit stores the settings seen in the current file in the State. Call it
+// once the file's results are kept (published, printed); a file that is
+// retried instead must not be committed.
+func (e *Engine) Commit() error {
+	if len(e.pending) == 0 {
+		return nil
+	}
+	if err := e.opts.State.Put(e.pending); err != nil {
+		return fmt.Errorf("%w: %w", ErrState, err)
+	}
+	clear(e.pending)
+	return nil
+}
+
+// swap records value as key's value in this file and returns the previous
+// one, from this file or from the State.
+func (e *Engine) swap(key, value string) (string, bool, error) {
+	prev, known := e.pending[key]
+	if !known {
+		var err error
+		if prev, known, err = e.opts.State.Get(key); err != nil {
+			return "", false, err
+		}
+	}
+	e.pending[key] = value
+	return prev, known, nil
+}
+
+// Err returns the first State error since StartFile, wrapped in ErrState.
+// Findings that depend on it were not raised, so the caller must retry the
+// file.
+func (e *Engine) Err() error { return e.err }
+
+// DecodeErrors is the number of candidate records since StartFile whose
+// request could not be decoded (malformed JSON inside a well-formed record):
+// they yield no configuration finding.
+func (e *Engine) DecodeErrors() int { return e.decodeErr }
+
+// Candidate reports whether a record with this source and name can yield a
+// configuration finding. It is the hot path's only cost for most records.
+func Candidate(eventSource, eventName string) bool {
+	switch eventSource {
+	case class.SourceUserPool:
+		return userPoolOps[eventName] != nil
+	case class.SourceIdentityPool:
+		return identityPoolOps[eventName] != nil
+	}
+	return false
+}
+
+// Observe evaluates one classified record; raw is its JSON. The findings are
+// valid until the next call.
+func (e *Engine) Observe(r *record.Record, c *class.Class, raw []byte) []Finding {
+	e.out = e.out[:0]
+	switch c.Category {
+	case class.UserPoolAPI, class.HostedUI, class.ManagedLogin:
+	case class.IdentityPoolManagement:
+		if !c.Failed {
+			if h := identityPoolOps[r.EventName]; h != nil {
+				e.config(h, r, raw)
+			}
+		}
+		return e.out
+	default:
+		return e.out
+	}
+	if c.SignIn || r.ErrorCode == "UserNotFoundException" {
+		e.signIn(r, c, raw)
+	}
+	if c.Category == class.UserPoolAPI && !c.Failed {
+		if h := userPoolOps[r.EventName]; h != nil {
+			e.config(h, r, raw)
+		}
+	}
+	return e.out
+}
+
+type handler func(e *Engine, req, resp *params)
+
+func (e *Engine) config(h handler, r *record.Record, raw []byte) {
+	env, req, resp, err := decode(raw)
+	if err != nil {
+		e.decodeErr++
+		return
+	}
+	e.r, e.env = r, env
+	h(e, &req, &resp)
+	e.r = nil
+}
+
+// raise appends a finding about the current record.
+func (e *Engine) raise(name string, sev Severity, settings ...Setting) *Finding {
+	if sev == 0 {
+		sev = bySpec[name].Severity
+	}
+	r := e.r
+	account := r.RecipientAccountID
+	if account == "" {
+		account = r.UserIdentity.AccountID
+	}
+	e.out = append(e.out, Finding{
+		Time: r.EventTime, Severity: sev, Name: name, Account: account, Region: r.AWSRegion,
+		UserPoolID: r.UserPoolID, IdentityPoolID: r.IdentityPoolID, Operation: r.EventName,
+		Actor: e.env.actor(), SourceIP: r.SourceIPAddress, UserAgent: e.env.UserAgent,
+		EventID: r.EventID, Settings: settings,
+	})
+	return &e.out[len(e.out)-1]
+}
+
+// transition stores value as the setting's last seen value and says whether
+// a risky value must be raised: always on a create, on an update only when
+// it differs from the previous one (unknown counts as different, once).
+func (e *Engine) transition(resource, setting, value string, create, risky bool) (bool, string) {
+	if resource == "" {
+		// No id to remember it by (hidden): judge the record alone.
+		if create {
+			return risky, ""
+		}
+		return risky, PreviousUnknown
+	}
+	prev, known, err := e.swap(e.key(resource, setting), value)
+	if err != nil {
+		if e.err == nil {
+			e.err = fmt.Errorf("%w: %s %s: %w", ErrState, resource, setting, err)
+		}
+		return false, ""
+	}
+	switch {
+	case !risky:
+		return false, ""
+	case create:
+		return true, ""
+	case !known:
+		return true, PreviousUnknown
+	case prev == value:
+		return false, ""
+	case prev == "":
+		return true, PreviousNone
+	}
+	return true, prev
+}
+
+func (e *Engine) key(resource, setting string) string {
+	account := e.r.RecipientAccountID
+	if account == "" {
+		account = e.r.UserIdentity.AccountID
+	}
+	return account + "/" + resource + "/" + setting
+}
+
+// watch raises name when the setting's value is risky and new.
+func (e *Engine) watch(name, resource, setting string, v val, create bool, risky func(string) bool) {
+	if !v.ok {
+		return // not stated, or hidden
+	}
+	if raise, prev := e.transition(resource, setting, v.s, create, risky(v.s)); raise {
+		e.raise(name, 0, Setting{Name: setting, Value: v.s, Previous: prev})
+	}
+}
+
+func isTrue(s string) bool  { return strings.EqualFold(s, "true") }
+func isFalse(s string) bool { return strings.EqualFold(s, "false") }
+
+func identityResource(r *record.Record) string {
+	if r.IdentityPoolID == "" {
+		return ""
+	}
+	return "identitypool/" + r.IdentityPoolID
+}
+
+func userPoolResource(r *record.Record) string {
+	if r.UserPoolID == "" {
+		return ""
+	}
+	return "userpool/" + r.UserPoolID
+}
+
+var identityPoolOps = map[string]handler{
+	"CreateIdentityPool": func(e *Engine, req, _ *params) { e.identityPool(req, true) },
+	"UpdateIdentityPool": func(e *Engine, req, _ *params) { e.identityPool(req, false) },
+	"DeleteIdentityPool": func(e *Engine, _, _ *params) { e.raise(IdentityPoolDeleted, 0) },
+	"SetIdentityPoolRoles": func(e *Engine, req, _ *params) {
+		var roles []Setting
+		guest := false
+		if req.Roles.ok {
+			for _, k := range sortedKeys(req.Roles.v) {
+				if v := req.Roles.v[k]; v.ok {
+					roles = append(roles, Setting{Name: "roles." + k, Value: v.s})
+					guest = guest || strings.EqualFold(k, "unauthenticated")
+				}
+			}
+		}
+		if req.RoleMappings.ok {
+			providers := sortedKeys(req.RoleMappings.v)
+			providers = slices.DeleteFunc(providers, record.IsHidden)
+			if len(providers) > 0 {
+				roles = append(roles, Setting{Name: "roleMappings", Value: strings.Join(providers, " ")})
+			}
+		}
+		if guest {
+			e.raise(IdentityPoolGuestRoleSet, 0, roles...)
+		} else {
+			e.raise(IdentityPoolRolesChanged, 0, roles...)
+		}
+	},
+}
+
+func (e *Engine) identityPool(req *params, create bool) {
+	res := identityResource(e.r)
+	e.watch(IdentityPoolGuestAccessEnabled, res, "allowUnauthenticatedIdentities", req.AllowUnauthenticatedIdentities, create, isTrue)
+	e.watch(IdentityPoolClassicFlowEnabled, res, "allowClassicFlow", req.AllowClassicFlow, create, isTrue)
+	var providers []string
+	stated := false
+	if req.SupportedLoginProviders.ok {
+		stated = true
+		// The provider, never its app id.
+		providers = append(providers, sortedKeys(req.SupportedLoginProviders.v)...)
+	}
+	if req.CognitoIdentityProviders != nil {
+		stated = true
+		for _, p := range req.CognitoIdentityProviders {
+			if p.ProviderName.ok {
+				s := p.ProviderName.s
+				if p.ClientID.ok {
+					s += "/" + p.ClientID.s
+				}
+				providers = append(providers, s)
+			}
+		}
+	}
+	for _, l := range []list{req.OpenIDConnectProviderARNs, req.SAMLProviderARNs} {
+		stated = stated || l.ok
+		providers = append(providers, l.items...)
+	}
+	if req.DeveloperProviderName.ok {
+		stated = true
+		providers = append(providers, "developer:"+req.DeveloperProviderName.s)
+	}
+	if !stated {
+		return
+	}
+	slices.Sort(providers)
+	v := strings.Join(providers, " ")
+	if raise, prev := e.transition(res, "loginProviders", v, create, v != ""); raise {
+		e.raise(IdentityPoolLoginProvidersChanged, 0, Setting{Name: "loginProviders", Value: v, Previous: prev})
+	}
+}
+
+var userPoolOps = map[string]handler{
+	"CreateUserPool": func(e *Engine, req, _ *params) { e.userPool(req, true) },
+	"UpdateUserPool": func(e *Engine, req, _ *params) { e.userPool(req, false) },
+	"SetUserPoolMfaConfig": func(e *Engine, req, _ *params) {
+		e.watch(UserPoolMFADisabled, userPoolResource(e.r), "mfaConfiguration", req.MFAConfiguration, false, isOff)
+	},
+	"DeleteUserPool":       func(e *Engine, _, _ *params) { e.raise(UserPoolDeleted, 0) },
+	"CreateUserPoolClient": func(e *Engine, req, resp *params) { e.client(req, resp, true) },
+	"UpdateUserPoolClient": func(e *Engine, req, resp *params) { e.client(req, resp, false) },
+	"AddUserPoolClientSecret": func(e *Engine, req, _ *params) {
+		f := e.raise(AppClientSecretAdded, 0)
+		f.ClientID = req.ClientID.s
+	},
+	"CreateIdentityProvider": identityProvider,
+	"UpdateIdentityProvider": identityProvider,
+	"DeleteIdentityProvider": identityProvider,
+	"CreateUserPoolDomain":   domain,
+	"UpdateUserPoolDomain":   domain,
+	"DeleteUserPoolDomain":   domain,
+	"SetLogDeliveryConfiguration": func(e *Engine, req, _ *params) {
+		var s []Setting
+		for _, c := range req.LogConfigurations {
+			for _, kv := range [][2]any{
+				{"eventSource", c.EventSource}, {"logLevel", c.LogLevel},
+				{"cloudWatchLogsConfiguration.logGroupArn", c.CloudWatch.v.LogGroupARN},
+				{"s3Configuration.bucketArn", c.S3.v.BucketARN},
+				{"firehoseConfiguration.streamArn", c.Firehose.v.StreamARN},
+			} {
+				if v := kv[1].(val); v.ok {
+					s = append(s, Setting{Name: "logConfigurations." + kv[0].(string), Value: v.s})
+				}
+			}
+		}
+		e.raise(UserPoolLoggingChanged, 0, s...)
+	},
+	"AdminSetUserPassword": func(e *Engine, req, _ *params) {
+		// Never the user name or the password: only whether it is permanent.
+		e.raise(AdminPasswordSet, 0, stated("permanent", req.Permanent)...)
+	},
+	"AdminAddUserToGroup": func(e *Engine, req, _ *params) {
+		e.raise(AdminUserAddedToGroup, 0, stated("groupName", req.GroupName)...)
+	},
+	"AdminSetUserMFAPreference": func(e *Engine, req, _ *params) {
+		var s []Setting
+		for _, m := range []struct {
+			name string
+			o    obj[mfaSettings]
+		}{{"smsMfaSettings", req.SMSMfa}, {"softwareTokenMfaSettings", req.TOTPMfa}, {"emailMfaSettings", req.EmailMfa}} {
+			if m.o.ok {
+				s = append(s, stated(m.name+".enabled", m.o.v.Enabled)...)
+				s = append(s, stated(m.name+".preferredMfa", m.o.v.PreferredMfa)...)
+			}
+		}
+		e.raise(AdminMFAPreferenceChanged, 0, s...)
+	},
+}
+
+func stated(name string, v val) []Setting {
+	if !v.ok {
+		return nil
+	}
+	return []Setting{{Name: name, Value: v.s}}
+}
+
+func identityProvider(e *Engine, req, _ *params) {
+	var s []Setting
+	s = append(s, stated("providerName", req.ProviderName)...)
+	s = append(s, stated("providerType", req.ProviderType)...)
+	// providerDetails holds client secrets: never read.
+	e.raise(IdentityProviderChanged, 0, s...)
+}
+
+func domain(e *Engine, req, _ *params) {
+	s := stated("domain", req.Domain)
+	if req.CustomDomainConfig.ok {
+		s = append(s, stated("customDomainConfig.certificateArn", req.CustomDomainConfig.v.CertificateARN)...)
+	}
+	e.raise(UserPoolDomainChanged, 0, s...)
+}
+
+func isOff(s string) bool { return strings.EqualFold(s, "OFF") }
+
+func (e *Engine) userPool(req *params, create bool) {
+	res := userPoolResource(e.r)
+	e.watch(UserPoolMFADisabled, res, "mfaConfiguration", req.MFAConfiguration, create, isOff)
+	if req.UserPoolAddOns.ok {
+		e.watch(UserPoolThreatProtectionReduced, res, "userPoolAddOns.advancedSecurityMode",
+			req.UserPoolAddOns.v.AdvancedSecurityMode, create, func(s string) bool {
+				return isOff(s) || strings.EqualFold(s, "AUDIT")
+			})
+	}
+	if !create {
+		e.watch(UserPoolDeletionProtectionDisabled, res, "deletionProtection", req.DeletionProtection, false,
+			func(s string) bool { return strings.EqualFold(s, "INACTIVE") })
+	}
+	if req.AdminCreateUserConfig.ok {
+		e.watch(UserPoolSelfSignupEnabled, res, "adminCreateUserConfig.allowAdminCreateUserOnly",
+			req.AdminCreateUserConfig.v.AllowAdminCreateUserOnly, create, isFalse)
+	}
+	if req.Policies.ok && req.Policies.v.PasswordPolicy.ok {
+		e.watch(UserPoolWeakPasswordPolicy, res, "policies.passwordPolicy.minimumLength",
+			req.Policies.v.PasswordPolicy.v.MinimumLength, create, func(s string) bool {
+				n, err := strconv.ParseFloat(s, 64)
+				return err == nil && n < 8
+			})
+	}
+	if req.LambdaConfig.ok {
+		e.lambdaConfig(res, triggers(req.LambdaConfig.v), create)
+	}
+}
+
+// lambdaConfig compares the triggers one by one: a restated trigger is
+// quiet, an added, replaced or removed one is raised. A trigger absent from
+// a restated lambdaConfig is removed (UpdateUserPool resets what it omits).
+func (e *Engine) lambdaConfig(res string, present map[string]string, create bool) {
+	names := slices.Clone(Triggers)
+	for k := range present {
+		if !slices.Contains(names, k) {
+			names = append(names, k)
+		}
+	}
+	slices.Sort(names)
+	var changed []Setting
+	for _, t := range names {
+		v := present[t]
+		if create {
+			if res != "" {
+				if _, _, err := e.swap(e.key(res, "lambdaConfig."+t), v); err != nil && e.err == nil {
+					e.err = fmt.Errorf("%w: %s lambdaConfig.%s: %w", ErrState, res, t, err)
+				}
+			}
+			if v != "" {
+				changed = append(changed, Setting{Name: "lambdaConfig." + t, Value: v})
+			}
+			continue
+		}
+		var prev string
+		var known bool
+		if res != "" {
+			var err error
+			prev, known, err = e.swap(e.key(res, "lambdaConfig."+t), v)
+			if err != nil {
+				if e.err == nil {
+					e.err = fmt.Errorf("%w: %s lambdaConfig.%s: %w", ErrState, res, t, err)
+				}
+				return
+			}
+		}
+		switch {
+		case !known && v != "":
+			changed = append(changed, Setting{Name: "lambdaConfig." + t, Value: v, Previous: PreviousUnknown})
+		case known && prev != v:
+			p := prev
+			if p == "" {
+				p = PreviousNone
+			}
+			changed = append(changed, Setting{Name: "lambdaConfig." + t, Value: v, Previous: p})
+		}
+	}
+	if len(changed) > 0 {
+		e.raise(UserPoolTriggersChanged, 0, changed...)
+	}
+}
+
+// insecureFlows are the explicitAuthFlows that send the password itself
+// (no SRP) and the implicit OAuth grant, which returns tokens in the URL.
+var insecureFlows = []string{"ALLOW_USER_PASSWORD_AUTH", "USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH", "implicit"}
+
+func (e *Engine) client(req, resp *params, create bool) {
+	clientID := req.ClientID
+	if resp.UserPoolClient.ok && resp.UserPoolClient.v.ClientID.ok {
+		clientID = resp.UserPoolClient.v.ClientID
+	}
+	res := ""
+	if clientID.ok && e.r.UserPoolID != "" {
+		res = "client/" + e.r.UserPoolID + "/" + clientID.s
+	}
+	start := len(e.out)
+	if req.ExplicitAuthFlows.ok || req.AllowedOAuthFlows.ok {
+		var bad []string
+		for _, f := range append(slices.Clone(req.ExplicitAuthFlows.items), req.AllowedOAuthFlows.items...) {
+			if slices.Contains(insecureFlows, f) && !slices.Contains(bad, f) {
+				bad = append(bad, f)
+			}
+		}
+		slices.Sort(bad)
+		v := strings.Join(bad, " ")
+		if raise, prev := e.transition(res, "insecureFlows", v, create, v != ""); raise {
+			e.raise(AppClientInsecureFlowEnabled, 0, Setting{Name: "insecureFlows", Value: v, Previous: prev})
+		}
+	}
+	if req.CallbackURLs.ok || req.LogoutURLs.ok {
+		urls := slices.Concat(req.CallbackURLs.items, req.LogoutURLs.items)
+		v := "callbackURLs=" + strings.Join(sortedCopy(req.CallbackURLs.items), " ") +
+			" logoutURLs=" + strings.Join(sortedCopy(req.LogoutURLs.items), " ")
+		if raise, prev := e.transition(res, "redirects", v, create, len(urls) > 0); raise {
+			sev := Medium
+			if slices.ContainsFunc(urls, plainHTTP) {
+				sev = High
+			}
+			var s []Setting
+			for _, u := range sortedCopy(req.CallbackURLs.items) {
+				s = append(s, Setting{Name: "callbackURLs", Value: u})
+			}
+			for _, u := range sortedCopy(req.LogoutURLs.items) {
+				s = append(s, Setting{Name: "logoutURLs", Value: u})
+			}
+			if prev != "" {
+				s = append(s, Setting{Name: "redirects", Value: "changed", Previous: prev})
+			}
+			e.raise(AppClientRedirectsChanged, sev, s...)
+		}
+	}
+	for i := start; i < len(e.out); i++ {
+		e.out[i].ClientID = clientID.s
+	}
+}
+
+// plainHTTP: an http:// redirect to anything but the local machine sends
+// codes or tokens in clear text.
+func plainHTTP(u string) bool {
+	p, err := url.Parse(u)
+	if err != nil || !strings.EqualFold(p.Scheme, "http") {
+		return false
+	}
+	h := p.Hostname()
+	return h != "localhost" && h != "127.0.0.1" && h != "::1"
+}
+
+func (e *Engine) signIn(r *record.Record, c *class.Class, raw []byte) {
+	ip := r.SourceIPAddress
+	if ip == "" || record.IsHidden(ip) {
+		return
+	}
+	if !c.Failed {
+		if c.SignIn {
+			s := e.ips.lookup(ip)
+			if s != nil && s.failures >= e.opts.SignInThreshold && !s.raisedSuccess {
+				s.raisedSuccess = true
+				e.ipFinding(SignInSuccessAfterFailures, r, raw, s.failures)
+			}
+		}
+		return
+	}
+	s := e.ips.add(ip)
+	e.ips.bump(s)
+	if c.SignIn {
+		s.failures++
+		if s.failures >= e.opts.SignInThreshold && !s.raisedFailures {
+			s.raisedFailures = true
+			e.ipFinding(SignInFailuresFromOneIP, r, raw, s.failures)
+		}
+	}
+	if r.ErrorCode == "UserNotFoundException" {
+		s.notFound++
+		if s.notFound >= e.opts.EnumerationThreshold && !s.raisedEnumeration {
+			s.raisedEnumeration = true
+			e.ipFinding(AccountEnumeration, r, raw, s.notFound)
+		}
+	}
+}
+
+// ipFinding raises a per-IP finding on the record that crossed the
+// threshold. Only the envelope is decoded (for the user agent and actor),
+// once per IP and finding.
+func (e *Engine) ipFinding(name string, r *record.Record, raw []byte, n int) {
+	e.r = r
+	e.env = envelope{}
+	if env, _, _, err := decode(raw); err == nil {
+		e.env = envelope{UserAgent: env.UserAgent, UserIdentity: env.UserIdentity}
+	}
+	e.raise(name, 0).Count = n
+	e.r = nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func sortedCopy(s []string) []string {
+	c := slices.Clone(s)
+	slices.Sort(c)
+	return c
+}
