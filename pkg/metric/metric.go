@@ -9,6 +9,24 @@ import (
 // DefaultNamespace is the CloudWatch namespace unless configured otherwise.
 const DefaultNamespace = "CognitoTrail"
 
+// ReservedNamespacePrefix starts the namespaces of AWS services; CloudWatch
+// refuses custom metrics in them.
+const ReservedNamespacePrefix = "AWS/"
+
+// CheckNamespace returns an error for a namespace CloudWatch would refuse
+// every datum of: empty, longer than 255 characters, or reserved for AWS.
+// Caught at start-up, it is a configuration error, not a file failing
+// again and again into the dead-letter queue.
+func CheckNamespace(ns string) error {
+	switch {
+	case ns == "" || len(ns) > 255:
+		return fmt.Errorf("metric: namespace %q: want 1 to 255 characters", ns)
+	case strings.HasPrefix(ns, ReservedNamespacePrefix):
+		return fmt.Errorf("metric: namespace %q: namespaces beginning with %s are reserved for AWS services", ns, ReservedNamespacePrefix)
+	}
+	return nil
+}
+
 // Metric names.
 const (
 	Events                    = "Events"
