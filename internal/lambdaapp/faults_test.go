@@ -22,12 +22,13 @@ import (
 type fault int
 
 const (
-	pass       fault = iota
-	throttle         // 400 Throttling, not forwarded
-	err5xx           // 500, not forwarded
-	drop             // connection closed, not forwarded
-	cutBody          // forwarded; the response body is cut in half
-	lostAnswer       // forwarded (applied), then the connection is closed
+	pass         fault = iota
+	throttle           // 400 Throttling, not forwarded
+	err5xx             // 500, not forwarded
+	drop               // connection closed, not forwarded
+	cutBody            // forwarded; the response body is cut in half
+	lostAnswer         // forwarded (applied), then the connection is closed
+	invalidParam       // 400 InvalidParameterValue as CloudWatch's awsJson answers it, not forwarded
 )
 
 // faultProxy sits between the SDK clients and moto_server and injects
@@ -60,6 +61,14 @@ func (p *faultProxy) count(op string) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.forwarded[op]
+}
+
+// sent counts the requests of an operation the proxy received, faults
+// included.
+func (p *faultProxy) sent(op string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.seen[op]
 }
 
 func operation(r *http.Request, body []byte) string {
@@ -95,6 +104,13 @@ func (p *faultProxy) serve(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Amzn-Query-Error", "Throttling;Sender")
 		w.WriteHeader(http.StatusBadRequest)
 		io.WriteString(w, `{"__type":"Throttling","message":"Rate exceeded"}`)
+		return
+	case invalidParam:
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		w.Header().Set("X-Amzn-Query-Error", "InvalidParameterValue;Sender")
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"__type":"com.amazonaws.cloudwatch#InvalidParameterValueException",`+
+			`"message":"The value Init\ufffd\ufffdAuth for parameter MetricData.member.7.Dimensions.member.2.Value is invalid."}`)
 		return
 	case err5xx:
 		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
