@@ -29,6 +29,7 @@ const (
 	cutBody            // forwarded; the response body is cut in half
 	lostAnswer         // forwarded (applied), then the connection is closed
 	invalidParam       // 400 InvalidParameterValue as CloudWatch's awsJson answers it, not forwarded
+	noListBucket       // forwarded; a 404 becomes S3's 403 AccessDenied, as for a caller without s3:ListBucket
 )
 
 // faultProxy sits between the SDK clients and moto_server and injects
@@ -133,6 +134,13 @@ func (p *faultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	p.forwarded[op]++
 	p.mu.Unlock()
+	if f == noListBucket && resp.StatusCode == http.StatusNotFound {
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusForbidden)
+		io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?>`+"\n"+
+			`<Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>4442587FB7D0A2F9</RequestId><HostId>injected</HostId></Error>`)
+		return
+	}
 	switch f {
 	case lostAnswer:
 		hijackClose(w)
