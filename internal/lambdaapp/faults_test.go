@@ -30,6 +30,7 @@ const (
 	lostAnswer         // forwarded (applied), then the connection is closed
 	invalidParam       // 400 InvalidParameterValue as CloudWatch's awsJson answers it, not forwarded
 	noListBucket       // forwarded; a 404 becomes S3's 403 AccessDenied, as for a caller without s3:ListBucket
+	checkDims          // PutMetricData (awsJson) with a dimension value CloudWatch refuses is answered as invalidParam; others forwarded
 )
 
 // faultProxy sits between the SDK clients and moto_server and injects
@@ -99,6 +100,12 @@ func (p *faultProxy) serve(w http.ResponseWriter, r *http.Request) {
 		f = p.plan(op, p.seen[op])
 	}
 	p.mu.Unlock()
+	if f == checkDims {
+		f = pass
+		if op == "PutMetricData" && !dimensionsAcceptable(body) {
+			f = invalidParam
+		}
+	}
 	switch f {
 	case throttle:
 		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
@@ -160,6 +167,30 @@ func (p *faultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(resp.StatusCode)
 	w.Write(respBody)
+}
+
+// dimensionsAcceptable checks an awsJson PutMetricData body against
+// CloudWatch's documented constraint on dimension values: 1 to 1024
+// characters, printable ASCII, not blank. moto_server does not check it.
+func dimensionsAcceptable(body []byte) bool {
+	var in struct {
+		MetricData []struct {
+			Dimensions []struct{ Name, Value string }
+		}
+	}
+	if json.Unmarshal(body, &in) != nil {
+		return false
+	}
+	for _, d := range in.MetricData {
+		for _, dim := range d.Dimensions {
+			v := dim.Value
+			if len(v) == 0 || len(v) > 1024 || strings.Trim(v, " ") == "" ||
+				strings.IndexFunc(v, func(r rune) bool { return r < 0x20 || r > 0x7e }) >= 0 {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func hijackClose(w http.ResponseWriter) {

@@ -1,9 +1,11 @@
 package lambdaapp
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -113,4 +115,52 @@ func objectLine(t *testing.T, logs, key string) map[string]any {
 	}
 	t.Fatalf("no object line for %s in\n%s", key, logs)
 	return nil
+}
+
+// TestUnpublishableValuesArePublished is the case of issue 7: a record whose
+// eventName is not valid UTF-8. Against a CloudWatch that checks dimension
+// values as documented (the proxy; moto does not), every batch is accepted
+// and the record is counted under its sanitised Operation.
+func TestUnpublishableValuesArePublished(t *testing.T) {
+	e := newEnv(t)
+	p := newFaultProxy(t, server.Endpoint)
+	e.endpoint = p.URL
+	p.setPlan(func(string, int) fault { return checkDims })
+	tmpl := templates(t)
+	var recs []map[string]any
+	at := time.Now().Add(-time.Hour).Truncate(time.Minute)
+	for i, r := range tmpl {
+		r["eventTime"] = at.Add(time.Duration(i) * time.Second).UTC().Format(time.RFC3339)
+		if r["eventSource"] == "cognito-idp.amazonaws.com" && r["eventName"] == "AdminInitiateAuth" {
+			bad := maps.Clone(r)
+			bad["eventName"] = "Init@@BAD@@Auth"
+			bad["errorCode"] = "Bad@@CTL@@Code"
+			recs = append(recs, bad)
+		}
+		recs = append(recs, r)
+	}
+	raw, err := json.Marshal(map[string]any{"Records": recs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw = bytes.ReplaceAll(raw, []byte("@@BAD@@"), []byte("\xff\xfe"))
+	raw = bytes.ReplaceAll(raw, []byte("@@CTL@@"), []byte(`\t`))
+	body := gz(raw)
+	e.put(kSpace, body)
+	if _, err := e.invoke(s3Event(s3Record(kSpace, e.etag(kSpace), len(body)))); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(e.logs.String(), "datumsRejected") {
+		t.Fatalf("CloudWatch refused a batch:\n%s", e.logs.String())
+	}
+	var found bool
+	for _, d := range e.expected[kSpace] {
+		for _, dim := range d.Dimensions {
+			found = found || dim.Value == "Init__Auth"
+		}
+	}
+	if !found {
+		t.Fatal("no datum has Operation Init__Auth: the test file lost its bad record")
+	}
+	e.check(e.expect([]string{kSpace}, nil))
 }
