@@ -175,3 +175,14 @@ func TestInvokeExit(t *testing.T) {
 		}
 	}
 }
+
+// TestInvokeRefusesReservedNamespace: NAMESPACE=AWS/... is a configuration
+// error before anything is read or published.
+func TestInvokeRefusesReservedNamespace(t *testing.T) {
+	t.Setenv(lambdaapp.EnvNamespace, "AWS/Cognito")
+	var stderr bytes.Buffer
+	if code := runInvoke(context.Background(), []string{"../../events/s3-put.json"}, &bytes.Buffer{}, &stderr); code != exitUsage ||
+		!strings.Contains(stderr.String(), "reserved for AWS services") {
+		t.Errorf("exit %d, stderr %q; want %d and the reason", code, stderr.String(), exitUsage)
+	}
+}

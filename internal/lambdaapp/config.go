@@ -97,6 +97,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if c.Namespace == "" {
 		c.Namespace = metric.DefaultNamespace
 	}
+	if err := metric.CheckNamespace(c.Namespace); err != nil {
+		return c, fmt.Errorf("%s: %w", EnvNamespace, err)
+	}
 	switch c.Sink {
 	case "":
 		c.Sink = SinkCloudWatch

@@ -332,3 +332,29 @@ func (*env) unreachableConfig() (c awsConfig) {
 }
 
 func strPtr(s string) *string { return &s }
+
+// TestReservedNamespaceRefusedAtInit: an AWS/ namespace fails the function's
+// start-up (every PutMetricData to it would be refused) instead of sending
+// every file to the dead-letter queue.
+func TestReservedNamespaceRefusedAtInit(t *testing.T) {
+	for ns, ok := range map[string]bool{
+		"AWS/Cognito": false, "AWS/": false, strings.Repeat("N", 256): false,
+		"CognitoTrail": true, "aws/cognito": true, "MyAWS/Cognito": true, "AWS": true, "AWSCognito": true,
+	} {
+		c, err := ConfigFromEnv(func(k string) string {
+			if k == EnvNamespace {
+				return ns
+			}
+			return ""
+		})
+		if (err == nil) != ok {
+			t.Errorf("NAMESPACE=%.20q: error %v, want accepted=%v", ns, err, ok)
+		}
+		if !ok && (err == nil || !strings.Contains(err.Error(), EnvNamespace)) {
+			t.Errorf("NAMESPACE=%.20q: the error does not name the variable: %v", ns, err)
+		}
+		if ok && c.Namespace != ns {
+			t.Errorf("NAMESPACE=%q: config namespace %q", ns, c.Namespace)
+		}
+	}
+}

@@ -31,7 +31,7 @@ var implicitActions = map[string]string{
 	"logs:PutLogEvents":    "the Lambda service writes the function's logs with its role",
 	"sqs:SendMessage":      "the Lambda service sends failed asynchronous events to the dead-letter queue with the function's role",
 	"s3:GetObjectVersion":  "GetObject with a VersionId (a versioned bucket's notified version) needs it",
-	"s3:ListBucket":        "S3 answers a missing key with 404, not 403, only with it",
+	"s3:ListBucket":        "S3 answers GetObject of a missing key with 404 (counted in FilesFailed) rather than 403 (retried into the DLQ) only with it; the code never lists",
 	"kms:Decrypt":          "S3 decrypts SSE-KMS trail files for GetObject with the caller's permission",
 }
 

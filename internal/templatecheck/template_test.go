@@ -172,6 +172,13 @@ func TestLeastPrivilege(t *testing.T) {
 		if !strings.Contains(doc, `"Action":["s3:GetObject","s3:GetObjectVersion"],"Effect":"Allow","Resource":"`+tc.objects+`"`) {
 			t.Errorf("%v: GetObject not limited to %s: %s", tc.s, tc.objects, doc)
 		}
+		// ListBucket on the trail bucket only: it makes a deleted trail
+		// file a 404 (FilesFailed), not a 403 retried into the DLQ.
+		bucketARN := tc.objects[:strings.Index(tc.objects, "/")]
+		if !strings.Contains(doc, `"Action":"s3:ListBucket","Effect":"Allow","Resource":"`+bucketARN+`"`) ||
+			strings.Count(doc, "s3:ListBucket") != 1 {
+			t.Errorf("%v: s3:ListBucket not granted on exactly %s: %s", tc.s, bucketARN, doc)
+		}
 		if strings.Contains(doc, "s3:*") || strings.Contains(doc, `"Action":"*"`) {
 			t.Errorf("%v: wildcard action in %s", tc.s, doc)
 		}

@@ -375,7 +375,11 @@ func (a *Aggregator) Datums() []metric.Datum {
 	// Unresolved clients are capped like pools: an attacker spraying made-up
 	// client ids must not mint a custom metric each.
 	keepClients := top(ser.pools.clients, a.opts.MaxPools)
-	var out []metric.Datum
+	// The caps choose among raw values; what is kept is then made
+	// publishable. This is the one place dimension values enter a datum:
+	// series whose values sanitise alike are merged here, so no two datums
+	// share a name, dimensions and minute.
+	publishable := make(map[seriesKey]float64, len(ser.a))
 	for k, n := range ser.a {
 		dims := k.dims()
 		if l, ok := levels[setKey(k.name, dims)]; !ok || l > a.opts.Level {
@@ -387,9 +391,19 @@ func (a *Aggregator) Datums() []metric.Datum {
 			!keep(dims, metric.DimClientID, keepClients) {
 			continue
 		}
+		if k.d1 != "" {
+			k.v1 = metric.SanitizeDimensionValue(k.v1)
+		}
+		if k.d2 != "" {
+			k.v2 = metric.SanitizeDimensionValue(k.v2)
+		}
+		publishable[k] += n
+	}
+	var out []metric.Datum
+	for k, n := range publishable {
 		out = append(out, metric.Datum{
 			Name:       k.name,
-			Dimensions: dims,
+			Dimensions: k.dims(),
 			Timestamp:  time.Unix(k.minute*60, 0).UTC(),
 			Unit:       metric.Count,
 			Values:     []float64{1},

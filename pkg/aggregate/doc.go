@@ -7,4 +7,9 @@
 // and the per-pool cap keeps the busiest pools (ties broken by id), so the
 // same input always gives the same datums, which golden files and resumable
 // publishing rely on.
+//
+// Datums is the one place dimension values enter a datum: each is passed
+// through metric.SanitizeDimensionValue there, after the per-pool and
+// per-operation caps have chosen among the raw values, and series whose
+// values sanitise alike are merged into one.
 package aggregate

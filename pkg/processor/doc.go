@@ -7,10 +7,16 @@
 // Errors are sorted by what a retry can do:
 //
 //   - permanent (corrupt, truncated or oversized file, not CloudTrail, object
-//     gone): logged, counted in FilesFailed together with whatever records
+//     gone: S3 404, which needs s3:ListBucket, see package s3object): logged, counted in FilesFailed together with whatever records
 //     were read before the fault, marked done, not returned: a retry would
 //     fail the same way and count again;
-//   - transient (S3 5xx, network, throttling beyond the SDK's retries, the
+//   - a batch CloudWatch refuses as invalid (a 4xx validation error,
+//     sink.ErrRejected): permanent for that batch only. Its datums are
+//     counted (sink.Stats.Rejected), logged once on the object's line with
+//     the first refusal, and the file's other batches are published and the
+//     object marked done: retrying would be refused again, and would hold
+//     back every later batch of the file until the DLQ;
+//   - transient (S3 5xx, S3 403 AccessDenied, network, throttling beyond the SDK's retries, the
 //     invocation deadline): the claim is released and the error returned, so
 //     Lambda retries the event (for SQS: that message, in batchItemFailures)
 //     and, at the end, sends it to the failure destination or DLQ.

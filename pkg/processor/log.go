@@ -120,6 +120,17 @@ func (h *Handler) logObject(ctx context.Context, ol *objectLog, outcome string, 
 			level = slog.LevelWarn
 		}
 	}
+	if ol.stats.Rejected > 0 {
+		// Logged once per object: the count, and the first refusal's
+		// error (later ones are as many more datums, not more news).
+		attrs = append(attrs, slog.Int("datumsRejected", ol.stats.Rejected))
+		if ol.rejected != nil {
+			attrs = append(attrs, slog.String("rejectedError", ol.rejected.Error()))
+		}
+		if level < slog.LevelWarn {
+			level = slog.LevelWarn
+		}
+	}
 	if err != nil {
 		attrs = append(attrs, slog.String("error", err.Error()))
 	}

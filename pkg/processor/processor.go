@@ -223,6 +223,9 @@ type objectLog struct {
 	attempt   int
 	stats     sink.Stats
 	versionID string
+	// rejected is the first batch CloudWatch refused as invalid: logged
+	// once, with the object's line.
+	rejected error
 }
 
 // object processes one object. It returns the file's outcome, or an error
@@ -342,6 +345,15 @@ func (h *Handler) publish(ctx context.Context, claim *ledger.Claim, agg *aggrega
 	for i := ol.resumed; i < len(batches); i++ {
 		st, err := h.sink.Publish(ctx, batches[i])
 		ol.stats.Add(st)
+		if errors.Is(err, sink.ErrRejected) {
+			// Permanent: the same batch is refused on every retry, and
+			// failing the file for it would hold back the batches after
+			// it until the DLQ. Counted, logged once, passed over.
+			if ol.rejected == nil {
+				ol.rejected = fmt.Errorf("processor: s3://%s/%s: batch %d of %d: %w", ol.o.Bucket, ol.o.Key, i+1, len(batches), err)
+			}
+			err = nil
+		}
 		if err != nil {
 			return 0, h.transient(ctx, claim, ol, err)
 		}

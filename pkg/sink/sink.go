@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"errors"
 	"time"
 
 	"github.com/cognitrail/cognitrail/pkg/metric"
@@ -23,6 +24,9 @@ type Stats struct {
 	// Dropped is the number of datums not sent because CloudWatch would
 	// reject their timestamp.
 	Dropped int
+	// Rejected is the number of datums sent in a request the service
+	// refused as invalid (see ErrRejected).
+	Rejected int
 }
 
 // Add accumulates s2 into s.
@@ -30,7 +34,15 @@ func (s *Stats) Add(s2 Stats) {
 	s.Requests += s2.Requests
 	s.Sent += s2.Sent
 	s.Dropped += s2.Dropped
+	s.Rejected += s2.Rejected
 }
+
+// ErrRejected marks a Publish error that is permanent: the service refused
+// the batch as invalid (CloudWatch's 4xx validation errors), so sending it
+// again would be refused again. The caller counts the batch's datums
+// (Stats.Rejected) and goes on with the next batch; any other error may be
+// transient and is the caller's to retry.
+var ErrRejected = errors.New("sink: batch rejected as invalid")
 
 // Batch cuts datums into consecutive batches of at most maxDatums datums and
 // at most maxBytes by the size estimate (a datum larger than maxBytes on its
