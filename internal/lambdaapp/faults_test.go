@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -216,6 +217,9 @@ func TestResumeAfterPersistentFailure(t *testing.T) {
 	if got := p.count("PutMetricData"); got != 1 {
 		t.Fatalf("%d batches published before the failure, want 1", got)
 	}
+	if n := strings.Count(e.logs.String(), `"message":"cognito_event"`); n != 0 {
+		t.Errorf("the failed attempt wrote %d cognito_event lines, want none", n)
+	}
 	p.setPlan(nil)
 	resp, err = e.invoke(ev)
 	if err != nil {
@@ -230,7 +234,18 @@ func TestResumeAfterPersistentFailure(t *testing.T) {
 	if !strings.Contains(e.logs.String(), `"resumedAtBatch":1`) {
 		t.Error("no log of the resumption")
 	}
-	e.check(e.expect([]string{kSpace}, nil))
+	lines := strings.Count(e.logs.String(), `"message":"cognito_event"`)
+	if lines == 0 || !strings.Contains(e.logs.String(), fmt.Sprintf(`"eventLines":%d`, lines)) {
+		t.Errorf("%d cognito_event lines after the retry; want one set, as its object line counts", lines)
+	}
+	// A duplicate delivery is skipped whole: no line again.
+	if _, err := e.invoke(ev); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(e.logs.String(), `"message":"cognito_event"`); n != lines {
+		t.Errorf("%d cognito_event lines after a duplicate delivery, want %d", n, lines)
+	}
+	e.check(e.expect([]string{kSpace}, map[string]float64{"FilesSkipped": 1}))
 }
 
 // TestS3BodyCutMidway: the object's body stops half-way (connection lost):

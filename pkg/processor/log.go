@@ -3,6 +3,7 @@ package processor
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/cognitrail/cognitrail/pkg/class"
 	"github.com/cognitrail/cognitrail/pkg/notification"
@@ -37,33 +38,92 @@ func notableReason(c *class.Class) string {
 	return ""
 }
 
-// notable logs one notable record. Only these fields are ever logged: they
-// come from record.Record, which holds no request parameters, response
-// elements, tokens or user names, and hidden values are dropped again here.
-func (h *Handler) notable(ctx context.Context, ev *scan.Event) {
+// DefaultMaxEventLines bounds the event lines (cognito_event and finding)
+// one object keeps until it is done: about 160 bytes each, so the default
+// holds at most some 16 MB, well inside the smallest function memory the
+// template allows. The lines past it are counted in the object line
+// (eventLinesDropped), which is then a warning; the metrics still count
+// every record.
+const DefaultMaxEventLines = 100_000
+
+// notableLine is a cognito_event line kept until its object is done: only
+// the fields the line logs, so that a file of many notable records stays
+// small. The strings come from record.Record, which owns them.
+type notableLine struct {
+	eventTime      time.Time
+	reason         string
+	category       class.Category
+	eventSource    string
+	eventName      string
+	errorCode      string
+	sourceIP       string
+	userPoolID     string
+	identityPoolID string
+	sub            string
+	awsRegion      string
+	account        string
+}
+
+// eventLines collects one object's event lines while it is read. They are
+// written only once the object is done (see Handler.publish), under the
+// same exactly-once rule as its metrics: a read that fails transiently
+// writes none, its retry writes them once, a duplicate none.
+type eventLines struct {
+	max     int
+	notable []notableLine
+	dropped int
+}
+
+func (l *eventLines) n() int { return len(l.notable) }
+
+// add keeps the lines of one classified record.
+func (l *eventLines) add(ev *scan.Event) {
 	reason := notableReason(ev.Class)
-	if reason == "" || !h.log.Enabled(ctx, slog.LevelInfo) {
+	if reason == "" {
+		return
+	}
+	if l.n() >= l.max {
+		l.dropped++
 		return
 	}
 	r, c := ev.Record, ev.Class
+	l.notable = append(l.notable, notableLine{
+		eventTime: r.EventTime, reason: reason, category: c.Category,
+		eventSource: r.EventSource, eventName: r.EventName, errorCode: c.ErrorCode,
+		sourceIP: r.SourceIPAddress, userPoolID: c.UserPoolID, identityPoolID: c.IdentityPoolID,
+		sub: r.Sub, awsRegion: r.AWSRegion, account: c.Account,
+	})
+}
+
+// writeEvents writes an object's event lines, once it is done.
+func (h *Handler) writeEvents(ctx context.Context, l *eventLines) {
+	for i := range l.notable {
+		h.notable(ctx, &l.notable[i])
+	}
+}
+
+// notable logs one notable record. Only these fields are ever logged: they
+// come from record.Record, which holds no request parameters, response
+// elements, tokens or user names, and hidden values are dropped again here.
+func (h *Handler) notable(ctx context.Context, n *notableLine) {
 	attrs := make([]slog.Attr, 0, 12)
 	add := func(k, v string) {
 		if v != "" && !record.IsHidden(v) {
 			attrs = append(attrs, slog.String(k, v))
 		}
 	}
-	add("reason", reason)
-	add("eventTime", r.EventTime.UTC().Format("2006-01-02T15:04:05Z"))
-	add("eventSource", r.EventSource)
-	add("eventName", r.EventName)
-	add("category", c.Category.String())
-	add("errorCode", c.ErrorCode)
-	add("sourceIPAddress", r.SourceIPAddress)
-	add("userPoolId", c.UserPoolID)
-	add("identityPoolId", c.IdentityPoolID)
-	add("sub", r.Sub)
-	add("awsRegion", r.AWSRegion)
-	add("account", c.Account)
+	add("reason", n.reason)
+	add("eventTime", n.eventTime.UTC().Format("2006-01-02T15:04:05Z"))
+	add("eventSource", n.eventSource)
+	add("eventName", n.eventName)
+	add("category", n.category.String())
+	add("errorCode", n.errorCode)
+	add("sourceIPAddress", n.sourceIP)
+	add("userPoolId", n.userPoolID)
+	add("identityPoolId", n.identityPoolID)
+	add("sub", n.sub)
+	add("awsRegion", n.awsRegion)
+	add("account", n.account)
 	h.log.LogAttrs(ctx, slog.LevelInfo, NotableMsg, attrs...)
 }
 
@@ -109,6 +169,16 @@ func (h *Handler) logObject(ctx context.Context, ol *objectLog, outcome string, 
 	)
 	if ol.resumed > 0 {
 		attrs = append(attrs, slog.Int("resumedAtBatch", ol.resumed))
+	}
+	if n := ol.events.n(); n > 0 && outcome != "error" {
+		attrs = append(attrs, slog.Int("eventLines", n))
+	}
+	if ol.events.dropped > 0 && outcome != "error" {
+		// The object's lines past the bound: counted here, once.
+		attrs = append(attrs, slog.Int("eventLinesDropped", ol.events.dropped))
+		if level < slog.LevelWarn {
+			level = slog.LevelWarn
+		}
 	}
 	if ol.attempt > 1 {
 		attrs = append(attrs, slog.Int("attempt", ol.attempt))

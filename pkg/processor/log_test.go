@@ -41,7 +41,9 @@ func TestNotableLineDropsHiddenAndEmpty(t *testing.T) {
 		EventName: "InitiateAuth", SourceIPAddress: "192.0.2.65", Sub: record.HiddenValue, AWSRegion: "us-east-1",
 	}
 	c := &class.Class{Category: class.UserPoolAPI, SignIn: true, Failed: true, ErrorCode: "NotAuthorizedException", Account: "123456789012"}
-	h.notable(context.Background(), &scan.Event{Record: r, Class: c})
+	l := eventLines{max: 10}
+	l.add(&scan.Event{Record: r, Class: c})
+	h.writeEvents(context.Background(), &l)
 	var m map[string]any
 	if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
 		t.Fatal(err)

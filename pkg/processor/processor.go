@@ -71,6 +71,9 @@ type Options struct {
 	// restated setting may be raised again (previous "unknown") after a
 	// cold start.
 	FindingState finding.State
+	// MaxEventLines bounds the event lines one object keeps until it is
+	// done; zero means DefaultMaxEventLines.
+	MaxEventLines int
 }
 
 // Handler processes invocation events.
@@ -102,6 +105,9 @@ func New(s3 s3object.API, sk Sink, l *ledger.Ledger, opts *Options) *Handler {
 	}
 	if o.FindingState == nil {
 		o.FindingState = finding.NewMemoryState()
+	}
+	if o.MaxEventLines <= 0 {
+		o.MaxEventLines = DefaultMaxEventLines
 	}
 	return &Handler{s3: s3, sink: sk, ledger: l, opts: o, log: o.Logger}
 }
@@ -223,12 +229,15 @@ type objectLog struct {
 	attempt   int
 	stats     sink.Stats
 	versionID string
+	// events are the object's event lines, written once it is done.
+	events eventLines
 }
 
 // object processes one object. It returns the file's outcome, or an error
 // when it failed transiently (nothing is then counted for it).
 func (h *Handler) object(ctx context.Context, msgID string, o notification.Object) (aggregate.FileOutcome, error) {
-	ol := &objectLog{msgID: msgID, o: o, start: h.opts.Now(), versionID: o.VersionID}
+	ol := &objectLog{msgID: msgID, o: o, start: h.opts.Now(), versionID: o.VersionID,
+		events: eventLines{max: h.opts.MaxEventLines}}
 	scanCtx, cancel := h.scanContext(ctx)
 	defer cancel()
 
@@ -286,7 +295,7 @@ func (h *Handler) object(ctx context.Context, msgID string, o notification.Objec
 			MaxUncompressedBytes: h.opts.MaxUncompressedBytes, MaxRecordBytes: h.opts.MaxRecordBytes},
 		DeliveredAt: delivered,
 		Now:         h.opts.Now,
-		OnRecord:    func(ev *scan.Event) { h.notable(ctx, ev) },
+		OnRecord:    ol.events.add,
 		Clients:     h.opts.Clients,
 		Findings:    findings,
 	})
@@ -357,6 +366,11 @@ func (h *Handler) publish(ctx context.Context, claim *ledger.Claim, agg *aggrega
 			return 0, h.transient(ctx, claim, ol, err)
 		}
 	}
+	// Only now, as for the metrics: an attempt that failed before this
+	// point wrote none of them, and a later duplicate is skipped. A crash
+	// right here loses the lines rather than writing them twice, since the
+	// object is already done.
+	h.writeEvents(ctx, &ol.events)
 	h.logObject(ctx, ol, outcome, ol.res.Err)
 	return ol.res.Outcome, nil
 }
