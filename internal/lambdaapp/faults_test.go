@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/cognitrail/cognitrail/pkg/metric"
+	"github.com/cognitrail/cognitrail/pkg/processor"
 )
 
 // fault is what the proxy does with one request.
@@ -217,8 +218,10 @@ func TestResumeAfterPersistentFailure(t *testing.T) {
 	if got := p.count("PutMetricData"); got != 1 {
 		t.Fatalf("%d batches published before the failure, want 1", got)
 	}
-	if n := strings.Count(e.logs.String(), `"message":"cognito_event"`); n != 0 {
-		t.Errorf("the failed attempt wrote %d cognito_event lines, want none", n)
+	for _, msg := range []string{processor.NotableMsg, processor.FindingMsg} {
+		if n := strings.Count(e.logs.String(), `"message":"`+msg+`"`); n != 0 {
+			t.Errorf("the failed attempt wrote %d %s lines, want none", n, msg)
+		}
 	}
 	p.setPlan(nil)
 	resp, err = e.invoke(ev)
@@ -234,16 +237,17 @@ func TestResumeAfterPersistentFailure(t *testing.T) {
 	if !strings.Contains(e.logs.String(), `"resumedAtBatch":1`) {
 		t.Error("no log of the resumption")
 	}
-	lines := strings.Count(e.logs.String(), `"message":"cognito_event"`)
-	if lines == 0 || !strings.Contains(e.logs.String(), fmt.Sprintf(`"eventLines":%d`, lines)) {
-		t.Errorf("%d cognito_event lines after the retry; want one set, as its object line counts", lines)
+	notable := strings.Count(e.logs.String(), `"message":"cognito_event"`)
+	findings := strings.Count(e.logs.String(), `"message":"finding"`)
+	if notable == 0 || findings == 0 || !strings.Contains(e.logs.String(), fmt.Sprintf(`"eventLines":%d`, notable+findings)) {
+		t.Errorf("%d cognito_event and %d finding lines after the retry; want one set of each, as its object line counts", notable, findings)
 	}
 	// A duplicate delivery is skipped whole: no line again.
 	if _, err := e.invoke(ev); err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(e.logs.String(), `"message":"cognito_event"`); n != lines {
-		t.Errorf("%d cognito_event lines after a duplicate delivery, want %d", n, lines)
+	if n := strings.Count(e.logs.String(), `"message":"cognito_event"`) + strings.Count(e.logs.String(), `"message":"finding"`); n != notable+findings {
+		t.Errorf("%d event lines after a duplicate delivery, want %d", n, notable+findings)
 	}
 	e.check(e.expect([]string{kSpace}, map[string]float64{"FilesSkipped": 1}))
 }

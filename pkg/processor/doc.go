@@ -29,7 +29,9 @@
 // security record (message "cognito_event") for Logs Insights queries and
 // Contributor Insights rules, ranking IPs without a metric per IP. Neither
 // ever carries request parameters, response elements, tokens, user names or
-// values Cognito hides. The notable-record lines are kept while the object is
+// values Cognito hides. One line per security finding (message "finding",
+// FindingMsg) carries the fields of a `cognitrail findings` row. These event
+// lines are kept while the object is
 // read (at most Options.MaxEventLines) and written once it is done, after
 // its last batch is published and the ledger has marked it: like the
 // metrics, an attempt that fails transiently writes none, its retry writes

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -76,7 +77,7 @@ func s3EventFor(key string, size int) json.RawMessage {
 
 // expectedLines counts, independently of the handler, the cognito_event and
 // finding lines one processing of body must write.
-func expectedLines(t *testing.T, body []byte) (notable, findings int) {
+func expectedLines(t *testing.T, body []byte) (notable int, findings []string) {
 	t.Helper()
 	_, err := scan.File(context.Background(), bytes.NewReader(body), aggregate.New(nil), &scan.Options{
 		Findings: finding.New(nil),
@@ -84,7 +85,9 @@ func expectedLines(t *testing.T, body []byte) (notable, findings int) {
 			if notableReason(ev.Class) != "" {
 				notable++
 			}
-			findings += len(ev.Findings)
+			for _, f := range ev.Findings {
+				findings = append(findings, f.Name+" "+f.EventID)
+			}
 		},
 	})
 	if err != nil {
@@ -113,9 +116,9 @@ func countLines(t *testing.T, logs string) map[string]int {
 // counted once).
 func TestEventLinesWrittenOnceAfterPublish(t *testing.T) {
 	body := sampleBody(t)
-	wantNotable, _ := expectedLines(t, body)
-	if wantNotable == 0 {
-		t.Fatal("the sample file has no notable record")
+	wantNotable, wantFindings := expectedLines(t, body)
+	if wantNotable == 0 || len(wantFindings) == 0 {
+		t.Fatal("the sample file has no notable record or no finding")
 	}
 	var logs bytes.Buffer
 	sk := &flakySink{fail: 1}
@@ -124,14 +127,35 @@ func TestEventLinesWrittenOnceAfterPublish(t *testing.T) {
 	if _, err := h.Handle(context.Background(), ev); err == nil {
 		t.Fatal("the first attempt succeeded; want the transient publish error")
 	}
-	if n := countLines(t, logs.String())[NotableMsg]; n != 0 {
-		t.Errorf("the failed attempt wrote %d %s lines, want none", n, NotableMsg)
+	for _, msg := range []string{NotableMsg, FindingMsg} {
+		if n := countLines(t, logs.String())[msg]; n != 0 {
+			t.Errorf("the failed attempt wrote %d %s lines, want none", n, msg)
+		}
 	}
 	if _, err := h.Handle(context.Background(), ev); err != nil {
 		t.Fatal(err)
 	}
 	if n := countLines(t, logs.String())[NotableMsg]; n != wantNotable {
 		t.Errorf("%d %s lines across the two attempts, want %d (one set)", n, NotableMsg, wantNotable)
+	}
+	var got []string
+	for line := range strings.Lines(logs.String()) {
+		var m map[string]any
+		_ = json.Unmarshal([]byte(line), &m)
+		if m[slog.MessageKey] != FindingMsg {
+			continue
+		}
+		got = append(got, fmt.Sprint(m["finding"], " ", m["eventID"]))
+		for _, k := range []string{"time", "severity", "finding", "account", "region", "operation", "actor", "sourceIPAddress", "eventID"} {
+			if _, ok := m[k]; !ok {
+				t.Errorf("finding line without %s: %s", k, line)
+			}
+		}
+	}
+	slices.Sort(got)
+	slices.Sort(wantFindings)
+	if !slices.Equal(got, wantFindings) {
+		t.Errorf("finding lines across the two attempts:\n%q\nwant one per finding:\n%q", got, wantFindings)
 	}
 	if sk.published != 1 {
 		t.Errorf("%d batches published, want 1", sk.published)
@@ -142,7 +166,7 @@ func TestEventLinesWrittenOnceAfterPublish(t *testing.T) {
 // object line says how many.
 func TestEventLinesBounded(t *testing.T) {
 	body := sampleBody(t)
-	wantNotable, _ := expectedLines(t, body)
+	wantNotable, wantFindings := expectedLines(t, body)
 	if wantNotable < 3 {
 		t.Fatalf("the sample file has %d notable records, want at least 3", wantNotable)
 	}
@@ -151,10 +175,10 @@ func TestEventLinesBounded(t *testing.T) {
 	if _, err := h.Handle(context.Background(), s3EventFor(sampleKey, len(body))); err != nil {
 		t.Fatal(err)
 	}
-	if n := countLines(t, logs.String())[NotableMsg]; n != 2 {
-		t.Errorf("%d %s lines, want 2", n, NotableMsg)
+	if n := countLines(t, logs.String()); n[NotableMsg]+n[FindingMsg] != 2 {
+		t.Errorf("%d %s and %d %s lines, want 2 in all", n[NotableMsg], NotableMsg, n[FindingMsg], FindingMsg)
 	}
-	want := fmt.Sprintf(`"eventLinesDropped":%d`, wantNotable-2)
+	want := fmt.Sprintf(`"eventLinesDropped":%d`, wantNotable+len(wantFindings)-2)
 	if !strings.Contains(logs.String(), want) || !strings.Contains(logs.String(), `"level":"WARN","msg":"object"`) {
 		t.Errorf("object line without %s at WARN:\n%s", want, logs.String())
 	}

@@ -3,9 +3,11 @@ package processor
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/cognitrail/cognitrail/pkg/class"
+	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/notification"
 	"github.com/cognitrail/cognitrail/pkg/record"
 	"github.com/cognitrail/cognitrail/pkg/scan"
@@ -14,6 +16,10 @@ import (
 // Message of the per-record line for notable security events. Logs Insights
 // queries and Contributor Insights rules select on it: part of the contract.
 const NotableMsg = "cognito_event"
+
+// Message of the line written for each security finding (pkg/finding), with
+// the fields of `cognitrail findings`: part of the contract, as NotableMsg.
+const FindingMsg = "finding"
 
 // Reasons a record is notable (the "reason" attribute).
 const (
@@ -69,15 +75,26 @@ type notableLine struct {
 // same exactly-once rule as its metrics: a read that fails transiently
 // writes none, its retry writes them once, a duplicate none.
 type eventLines struct {
-	max     int
-	notable []notableLine
-	dropped int
+	max      int
+	notable  []notableLine
+	findings []finding.Finding
+	dropped  int
 }
 
-func (l *eventLines) n() int { return len(l.notable) }
+func (l *eventLines) n() int { return len(l.notable) + len(l.findings) }
 
 // add keeps the lines of one classified record.
 func (l *eventLines) add(ev *scan.Event) {
+	for _, f := range ev.Findings {
+		if l.n() >= l.max {
+			l.dropped++
+			continue
+		}
+		// The engine reuses its slice of findings, not their settings;
+		// cloned anyway, as findings are rare.
+		f.Settings = slices.Clone(f.Settings)
+		l.findings = append(l.findings, f)
+	}
 	reason := notableReason(ev.Class)
 	if reason == "" {
 		return
@@ -100,6 +117,43 @@ func (h *Handler) writeEvents(ctx context.Context, l *eventLines) {
 	for i := range l.notable {
 		h.notable(ctx, &l.notable[i])
 	}
+	for i := range l.findings {
+		h.finding(ctx, &l.findings[i])
+	}
+}
+
+// finding logs one finding with the fields of a `cognitrail findings` row.
+// The engine outputs no value Cognito hides, no token and no user name;
+// hidden values are dropped again here.
+func (h *Handler) finding(ctx context.Context, f *finding.Finding) {
+	attrs := make([]slog.Attr, 0, 16)
+	add := func(k, v string) {
+		if v != "" && !record.IsHidden(v) {
+			attrs = append(attrs, slog.String(k, v))
+		}
+	}
+	add("time", f.Time.UTC().Format("2006-01-02T15:04:05Z"))
+	add("severity", f.Severity.String())
+	add("finding", f.Name)
+	add("account", f.Account)
+	add("region", f.Region)
+	add("userPoolId", f.UserPoolID)
+	add("identityPoolId", f.IdentityPoolID)
+	add("clientId", f.ClientID)
+	add("operation", f.Operation)
+	add("actor", f.Actor)
+	add("sourceIPAddress", f.SourceIP)
+	add("userAgent", f.UserAgent)
+	add("eventID", f.EventID)
+	settings := f.Settings
+	if slices.ContainsFunc(settings, func(s finding.Setting) bool { return record.IsHidden(s.Value) }) {
+		settings = slices.DeleteFunc(slices.Clone(settings), func(s finding.Setting) bool { return record.IsHidden(s.Value) })
+	}
+	add("settings", finding.FormatSettings(settings))
+	if f.Count > 0 {
+		attrs = append(attrs, slog.Int("count", f.Count))
+	}
+	h.log.LogAttrs(ctx, slog.LevelInfo, FindingMsg, attrs...)
 }
 
 // notable logs one notable record. Only these fields are ever logged: they
