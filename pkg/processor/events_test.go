@@ -183,3 +183,26 @@ func TestEventLinesBounded(t *testing.T) {
 		t.Errorf("object line without %s at WARN:\n%s", want, logs.String())
 	}
 }
+
+// The event lines are written whatever the logger's level; every other line
+// follows it (issue 7: LOG_LEVEL=warn or error removed them, and every
+// query, rule and widget built on them).
+func TestEventLinesAtAnyLevel(t *testing.T) {
+	body := sampleBody(t)
+	wantNotable, wantFindings := expectedLines(t, body)
+	var logs bytes.Buffer
+	h := New(fakeS3{body}, &flakySink{}, nil, &Options{Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelError}))})
+	if _, err := h.Handle(context.Background(), s3EventFor(sampleKey, len(body))); err != nil {
+		t.Fatal(err)
+	}
+	n := countLines(t, logs.String())
+	if n[NotableMsg] != wantNotable || n[FindingMsg] != len(wantFindings) {
+		t.Errorf("at level ERROR: %d %s and %d %s lines, want %d and %d", n[NotableMsg], NotableMsg, n[FindingMsg], FindingMsg, wantNotable, len(wantFindings))
+	}
+	if n["object"] != 0 {
+		t.Errorf("at level ERROR the info object line was written:\n%s", logs.String())
+	}
+	if !strings.Contains(logs.String(), `"level":"INFO","msg":"cognito_event"`) {
+		t.Error("the event lines are not at level INFO")
+	}
+}

@@ -112,6 +112,22 @@ func (l *eventLines) add(ev *scan.Event) {
 	})
 }
 
+// unfiltered hands every record to the handler whatever its level. The
+// event lines go through it: LOG_LEVEL=warn or error must not remove the
+// lines that saved queries, Contributor Insights rules and dashboard
+// widgets count, and it keeps them at level INFO, where they belong, in the
+// same handler as every other line (same writer, format, request id), rather
+// than in a second handler that would have to be kept identical. It relies on
+// slog's contract that Enabled is the level gate and Handle writes what it
+// is given, which slog's JSON handler and lambdacontext's both follow.
+type unfiltered struct{ slog.Handler }
+
+func (unfiltered) Enabled(context.Context, slog.Level) bool { return true }
+
+func (u unfiltered) WithAttrs(a []slog.Attr) slog.Handler { return unfiltered{u.Handler.WithAttrs(a)} }
+
+func (u unfiltered) WithGroup(n string) slog.Handler { return unfiltered{u.Handler.WithGroup(n)} }
+
 // writeEvents writes an object's event lines, once it is done.
 func (h *Handler) writeEvents(ctx context.Context, l *eventLines) {
 	for i := range l.notable {
@@ -153,7 +169,7 @@ func (h *Handler) finding(ctx context.Context, f *finding.Finding) {
 	if f.Count > 0 {
 		attrs = append(attrs, slog.Int("count", f.Count))
 	}
-	h.log.LogAttrs(ctx, slog.LevelInfo, FindingMsg, attrs...)
+	h.events.LogAttrs(ctx, slog.LevelInfo, FindingMsg, attrs...)
 }
 
 // notable logs one notable record. Only these fields are ever logged: they
@@ -178,7 +194,7 @@ func (h *Handler) notable(ctx context.Context, n *notableLine) {
 	add("sub", n.sub)
 	add("awsRegion", n.awsRegion)
 	add("account", n.account)
-	h.log.LogAttrs(ctx, slog.LevelInfo, NotableMsg, attrs...)
+	h.events.LogAttrs(ctx, slog.LevelInfo, NotableMsg, attrs...)
 }
 
 // logObject writes the one line per object.

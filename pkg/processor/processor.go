@@ -60,7 +60,9 @@ type Options struct {
 	LeaseGrace          time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// Logger receives the JSON log lines; nil means slog.Default().
+	// Logger receives the JSON log lines; nil means slog.Default(). Its
+	// level filters every line but the event lines (cognito_event, finding),
+	// which are written at any level.
 	Logger *slog.Logger
 	// Clients, when set, resolves app client ids to user pools beyond each
 	// file (clientpool.Resolver), shared by every invocation.
@@ -83,6 +85,8 @@ type Handler struct {
 	ledger *ledger.Ledger
 	opts   Options
 	log    *slog.Logger
+	// events writes the event lines through log's handler, past its level.
+	events *slog.Logger
 }
 
 // New returns a Handler. l may be nil: idempotency is then off.
@@ -109,7 +113,7 @@ func New(s3 s3object.API, sk Sink, l *ledger.Ledger, opts *Options) *Handler {
 	if o.MaxEventLines <= 0 {
 		o.MaxEventLines = DefaultMaxEventLines
 	}
-	return &Handler{s3: s3, sink: sk, ledger: l, opts: o, log: o.Logger}
+	return &Handler{s3: s3, sink: sk, ledger: l, opts: o, log: o.Logger, events: slog.New(unfiltered{o.Logger.Handler()})}
 }
 
 // Summary is the handler's response to the event shapes other than SQS
