@@ -15,6 +15,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -205,4 +206,29 @@ func TestEventLinesAtAnyLevel(t *testing.T) {
 	if !strings.Contains(logs.String(), `"level":"INFO","msg":"cognito_event"`) {
 		t.Error("the event lines are not at level INFO")
 	}
+}
+
+// The memory bound the README and DefaultMaxEventLines state.
+func TestEventLineSize(t *testing.T) {
+	if got := unsafe.Sizeof(notableLine{}); got != 176 {
+		t.Errorf("a kept cognito_event line takes %d bytes; the README and DefaultMaxEventLines say 176", got)
+	}
+	if DefaultMaxEventLines*176 > 18_000_000 {
+		t.Errorf("DefaultMaxEventLines %d lines take more than the 18 MB the README states", DefaultMaxEventLines)
+	}
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("at most %s of these lines", commas(DefaultMaxEventLines)); !strings.Contains(string(b), want) {
+		t.Errorf("README does not say %q", want)
+	}
+}
+
+func commas(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

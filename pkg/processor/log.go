@@ -45,18 +45,19 @@ func notableReason(c *class.Class) string {
 }
 
 // DefaultMaxEventLines bounds the event lines (cognito_event and finding)
-// one object keeps until it is done: about 160 bytes each, so the default
-// holds at most some 16 MB, well inside the smallest function memory the
-// template allows. The lines past it are counted in the object line
-// (eventLinesDropped), which is then a warning; the metrics still count
-// every record.
+// one object keeps until it is done. A kept cognito_event line takes 176
+// bytes (TestEventLineSize) plus the strings it does not share with other
+// records (most are interned by the record parser), so the default holds
+// about 18 MB, well inside the smallest memory the template allows. The
+// lines past it are counted in the object line (eventLinesDropped), which
+// is then a warning; the metrics still count every record.
 const DefaultMaxEventLines = 100_000
 
 // notableLine is a cognito_event line kept until its object is done: only
 // the fields the line logs, so that a file of many notable records stays
 // small. The strings come from record.Record, which owns them.
 type notableLine struct {
-	eventTime      time.Time
+	eventTime      int64 // Unix seconds: CloudTrail's precision
 	reason         string
 	category       class.Category
 	eventSource    string
@@ -105,7 +106,7 @@ func (l *eventLines) add(ev *scan.Event) {
 	}
 	r, c := ev.Record, ev.Class
 	l.notable = append(l.notable, notableLine{
-		eventTime: r.EventTime, reason: reason, category: c.Category,
+		eventTime: r.EventTime.Unix(), reason: reason, category: c.Category,
 		eventSource: r.EventSource, eventName: r.EventName, errorCode: c.ErrorCode,
 		sourceIP: r.SourceIPAddress, userPoolID: c.UserPoolID, identityPoolID: c.IdentityPoolID,
 		sub: r.Sub, awsRegion: r.AWSRegion, account: c.Account,
@@ -183,7 +184,7 @@ func (h *Handler) notable(ctx context.Context, n *notableLine) {
 		}
 	}
 	add("reason", n.reason)
-	add("eventTime", n.eventTime.UTC().Format("2006-01-02T15:04:05Z"))
+	add("eventTime", time.Unix(n.eventTime, 0).UTC().Format("2006-01-02T15:04:05Z"))
 	add("eventSource", n.eventSource)
 	add("eventName", n.eventName)
 	add("category", n.category.String())
