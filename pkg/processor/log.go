@@ -91,8 +91,8 @@ func (l *eventLines) add(ev *scan.Event) {
 			l.dropped++
 			continue
 		}
-		// The engine reuses its slice of findings, not their settings;
-		// cloned anyway, as findings are rare.
+		// The engine reuses its slice of findings from record to record:
+		// keep copies, settings included (findings are rare).
 		f.Settings = slices.Clone(f.Settings)
 		l.findings = append(l.findings, f)
 	}
