@@ -95,14 +95,15 @@ func New(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*pr
 		}
 	}
 	return processor.New(s3c, sk, l, &processor.Options{
-		Level:                cfg.Level,
-		MaxPools:             cfg.MaxPools,
-		MaxUncompressedBytes: cfg.MaxUncompressedBytes,
-		MaxRecordBytes:       cfg.MaxRecordBytes,
-		ExpectedBucketOwner:  cfg.ExpectedBucketOwner,
-		Logger:               log,
-		Clients:              clientpool.New(copts),
-		FindingState:         cfg.FindingState,
+		Level:                 cfg.Level,
+		MaxPools:              cfg.MaxPools,
+		MaxUncompressedBytes:  cfg.MaxUncompressedBytes,
+		MaxRecordBytes:        cfg.MaxRecordBytes,
+		ExpectedBucketOwner:   cfg.ExpectedBucketOwner,
+		Logger:                log,
+		EventLinesFollowLevel: cfg.EventLinesFollowLevel,
+		Clients:               clientpool.New(copts),
+		FindingState:          cfg.FindingState,
 	}), nil
 }
 

@@ -62,8 +62,11 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives the JSON log lines; nil means slog.Default(). Its
 	// level filters every line but the event lines (cognito_event, finding),
-	// which are written at any level.
+	// which are written at any level, unless EventLinesFollowLevel.
 	Logger *slog.Logger
+	// EventLinesFollowLevel makes the event lines obey Logger's level like
+	// the others: for the command line, whose logs feed no query or rule.
+	EventLinesFollowLevel bool
 	// Clients, when set, resolves app client ids to user pools beyond each
 	// file (clientpool.Resolver), shared by every invocation.
 	Clients aggregate.Resolver
@@ -113,7 +116,11 @@ func New(s3 s3object.API, sk Sink, l *ledger.Ledger, opts *Options) *Handler {
 	if o.MaxEventLines <= 0 {
 		o.MaxEventLines = DefaultMaxEventLines
 	}
-	return &Handler{s3: s3, sink: sk, ledger: l, opts: o, log: o.Logger, events: slog.New(unfiltered{o.Logger.Handler()})}
+	events := slog.New(unfiltered{o.Logger.Handler()})
+	if o.EventLinesFollowLevel {
+		events = o.Logger
+	}
+	return &Handler{s3: s3, sink: sk, ledger: l, opts: o, log: o.Logger, events: events}
 }
 
 // Summary is the handler's response to the event shapes other than SQS
