@@ -310,6 +310,9 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			warn := slog.LevelWarn
 			cfg.LogLevel = &warn
 		}
+		// The event lines feed the function's log group, not a terminal:
+		// here LOG_LEVEL decides for them too.
+		cfg.EventLinesFollowLevel = true
 		handler, err = lambdaapp.New(cfg, awsCfg, stderr, lambdaapp.NewLogger(cfg, os.Getenv, stderr))
 		if err != nil {
 			fmt.Fprintln(stderr, "cognitrail backfill:", err)

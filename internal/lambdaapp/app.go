@@ -95,14 +95,15 @@ func New(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*pr
 		}
 	}
 	return processor.New(s3c, sk, l, &processor.Options{
-		Level:                cfg.Level,
-		MaxPools:             cfg.MaxPools,
-		MaxUncompressedBytes: cfg.MaxUncompressedBytes,
-		MaxRecordBytes:       cfg.MaxRecordBytes,
-		ExpectedBucketOwner:  cfg.ExpectedBucketOwner,
-		Logger:               log,
-		Clients:              clientpool.New(copts),
-		FindingState:         cfg.FindingState,
+		Level:                 cfg.Level,
+		MaxPools:              cfg.MaxPools,
+		MaxUncompressedBytes:  cfg.MaxUncompressedBytes,
+		MaxRecordBytes:        cfg.MaxRecordBytes,
+		ExpectedBucketOwner:   cfg.ExpectedBucketOwner,
+		Logger:                log,
+		EventLinesFollowLevel: cfg.EventLinesFollowLevel,
+		Clients:               clientpool.New(copts),
+		FindingState:          cfg.FindingState,
 	}), nil
 }
 
@@ -116,7 +117,9 @@ const MessageKey = "message"
 // (AWS_LAMBDA_LOG_FORMAT=JSON) it is lambdacontext's, which adds the request
 // id and follows AWS_LAMBDA_LOG_LEVEL; otherwise an equivalent JSON handler
 // on w (Lambda's default text format would make the lines unqueryable).
-// LOG_LEVEL, when set, overrides the level either way.
+// LOG_LEVEL, when set, overrides the level either way; the handler writes
+// its cognito_event and finding lines past it (see package processor), so
+// that the template's queries, rules and widgets keep their input.
 func NewLogger(cfg Config, getenv func(string) string, w io.Writer) *slog.Logger {
 	var h slog.Handler
 	if getenv("AWS_LAMBDA_LOG_FORMAT") == "JSON" {

@@ -70,6 +70,9 @@ type Config struct {
 	// FindingState: nil means the handler's in-memory state (see
 	// processor.Options.FindingState); the ledger-backed one comes later.
 	FindingState finding.State
+	// EventLinesFollowLevel: see processor.Options (the CLI's backfill,
+	// whose stderr feeds no query).
+	EventLinesFollowLevel bool
 }
 
 // MaxRecordBytesLimit caps MAX_RECORD_BYTES: the reader may buffer that

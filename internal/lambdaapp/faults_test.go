@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/cognitrail/cognitrail/pkg/metric"
+	"github.com/cognitrail/cognitrail/pkg/processor"
 )
 
 // fault is what the proxy does with one request.
@@ -271,6 +273,11 @@ func TestResumeAfterPersistentFailure(t *testing.T) {
 	if got := p.count("PutMetricData"); got != 1 {
 		t.Fatalf("%d batches published before the failure, want 1", got)
 	}
+	for _, msg := range []string{processor.NotableMsg, processor.FindingMsg} {
+		if n := strings.Count(e.logs.String(), `"message":"`+msg+`"`); n != 0 {
+			t.Errorf("the failed attempt wrote %d %s lines, want none", n, msg)
+		}
+	}
 	p.setPlan(nil)
 	resp, err = e.invoke(ev)
 	if err != nil {
@@ -285,7 +292,19 @@ func TestResumeAfterPersistentFailure(t *testing.T) {
 	if !strings.Contains(e.logs.String(), `"resumedAtBatch":1`) {
 		t.Error("no log of the resumption")
 	}
-	e.check(e.expect([]string{kSpace}, nil))
+	notable := strings.Count(e.logs.String(), `"message":"cognito_event"`)
+	findings := strings.Count(e.logs.String(), `"message":"finding"`)
+	if notable == 0 || findings == 0 || !strings.Contains(e.logs.String(), fmt.Sprintf(`"eventLines":%d`, notable+findings)) {
+		t.Errorf("%d cognito_event and %d finding lines after the retry; want one set of each, as its object line counts", notable, findings)
+	}
+	// A duplicate delivery is skipped whole: no line again.
+	if _, err := e.invoke(ev); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(e.logs.String(), `"message":"cognito_event"`) + strings.Count(e.logs.String(), `"message":"finding"`); n != notable+findings {
+		t.Errorf("%d event lines after a duplicate delivery, want %d", n, notable+findings)
+	}
+	e.check(e.expect([]string{kSpace}, map[string]float64{"FilesSkipped": 1}))
 }
 
 // TestS3BodyCutMidway: the object's body stops half-way (connection lost):

@@ -249,6 +249,14 @@ func (t *Template) Evaluate(s Scenario) (*Stack, []Problem, error) {
 		if lc["LogFormat"] != "JSON" {
 			probs = append(probs, Problem{id, "LoggingConfig.LogFormat must be JSON: the queries and insight rules read JSON fields"})
 		}
+		switch l := scalarString(lc["ApplicationLogLevel"]); l {
+		case "", "TRACE", "DEBUG", "INFO":
+		default:
+			// The function writes its cognito_event and finding lines
+			// at INFO whatever LOG_LEVEL says; Lambda itself would drop them.
+			probs = append(probs, Problem{id, "LoggingConfig.ApplicationLogLevel " + l +
+				": Lambda would drop the INFO cognito_event and finding lines the queries, rules and widgets count (use LOG_LEVEL)"})
+		}
 		st.LogGroup = scalarString(lc["LogGroup"])
 	}
 	if st.FunctionID == "" {

@@ -325,6 +325,7 @@ func TestCheckerCatchesDrift(t *testing.T) {
 		{"no TreatMissingData", "      TreatMissingData: breaching\n", "", "no TreatMissingData"},
 		{"PutMetricData on any namespace", "cloudwatch:namespace: !Ref Namespace", "cloudwatch:namespace: CognitoTrail", "must be conditioned on cloudwatch:namespace"},
 		{"standard-level widget shown at basic", "EmitStandard: !Not [!Equals [!Ref DetailLevel, basic]]", "EmitStandard: !Equals [!Ref DetailLevel, !Ref DetailLevel]", "published at level standard, but this stack publishes basic"},
+		{"Lambda's own log level above INFO", "        LogFormat: JSON\n", "        LogFormat: JSON\n        ApplicationLogLevel: WARN\n", "ApplicationLogLevel WARN: Lambda would drop"},
 		{"reference to a resource of the other mode", "Value: !If [NewBucket, !Ref TrailBucket, !Ref ExistingTrailBucketName]", "Value: !Ref TrailBucket", "TrailBucket: the resource does not exist in this scenario"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -33,7 +33,16 @@
 //
 // Logs are JSON lines through slog: one per object, and one per notable
 // security record (message "cognito_event") for Logs Insights queries and
-// Contributor Insights rules, ranking IPs without a metric per IP. Neither
-// ever carries request parameters, response elements, tokens, user names or
-// values Cognito hides.
+// Contributor Insights rules, ranking IPs without a metric per IP. One line
+// per security finding (message "finding") carries the fields of a
+// `cognitrail findings` row. None ever carries request parameters, response
+// elements, tokens, user names or values Cognito hides.
+//
+// The cognito_event and finding lines are kept while the object is read (at
+// most Options.MaxEventLines) and written once it is done, after its last
+// batch is published and the ledger has marked it: like the metrics, an
+// attempt that fails transiently writes none, its retry writes them once,
+// and a duplicate delivery writes none. They are written whatever the
+// logger's level (LOG_LEVEL), since saved queries, rules and dashboard
+// widgets are built on them; the level filters every other line.
 package processor

@@ -60,8 +60,13 @@ type Options struct {
 	LeaseGrace          time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// Logger receives the JSON log lines; nil means slog.Default().
+	// Logger receives the JSON log lines; nil means slog.Default(). Its
+	// level filters every line but the event lines (cognito_event, finding),
+	// which are written at any level, unless EventLinesFollowLevel.
 	Logger *slog.Logger
+	// EventLinesFollowLevel makes the event lines obey Logger's level like
+	// the others: for the command line, whose logs feed no query or rule.
+	EventLinesFollowLevel bool
 	// Clients, when set, resolves app client ids to user pools beyond each
 	// file (clientpool.Resolver), shared by every invocation.
 	Clients aggregate.Resolver
@@ -71,6 +76,9 @@ type Options struct {
 	// restated setting may be raised again (previous "unknown") after a
 	// cold start.
 	FindingState finding.State
+	// MaxEventLines bounds the event lines one object keeps until it is
+	// done; zero means DefaultMaxEventLines.
+	MaxEventLines int
 }
 
 // Handler processes invocation events.
@@ -80,6 +88,8 @@ type Handler struct {
 	ledger *ledger.Ledger
 	opts   Options
 	log    *slog.Logger
+	// events writes the event lines through log's handler, past its level.
+	events *slog.Logger
 }
 
 // New returns a Handler. l may be nil: idempotency is then off.
@@ -103,7 +113,14 @@ func New(s3 s3object.API, sk Sink, l *ledger.Ledger, opts *Options) *Handler {
 	if o.FindingState == nil {
 		o.FindingState = finding.NewMemoryState()
 	}
-	return &Handler{s3: s3, sink: sk, ledger: l, opts: o, log: o.Logger}
+	if o.MaxEventLines <= 0 {
+		o.MaxEventLines = DefaultMaxEventLines
+	}
+	events := slog.New(unfiltered{o.Logger.Handler()})
+	if o.EventLinesFollowLevel {
+		events = o.Logger
+	}
+	return &Handler{s3: s3, sink: sk, ledger: l, opts: o, log: o.Logger, events: events}
 }
 
 // Summary is the handler's response to the event shapes other than SQS
@@ -226,12 +243,15 @@ type objectLog struct {
 	// rejected is the first batch CloudWatch refused as invalid: logged
 	// once, with the object's line.
 	rejected error
+	// events are the object's event lines, written once it is done.
+	events eventLines
 }
 
 // object processes one object. It returns the file's outcome, or an error
 // when it failed transiently (nothing is then counted for it).
 func (h *Handler) object(ctx context.Context, msgID string, o notification.Object) (aggregate.FileOutcome, error) {
-	ol := &objectLog{msgID: msgID, o: o, start: h.opts.Now(), versionID: o.VersionID}
+	ol := &objectLog{msgID: msgID, o: o, start: h.opts.Now(), versionID: o.VersionID,
+		events: eventLines{max: h.opts.MaxEventLines}}
 	scanCtx, cancel := h.scanContext(ctx)
 	defer cancel()
 
@@ -289,7 +309,7 @@ func (h *Handler) object(ctx context.Context, msgID string, o notification.Objec
 			MaxUncompressedBytes: h.opts.MaxUncompressedBytes, MaxRecordBytes: h.opts.MaxRecordBytes},
 		DeliveredAt: delivered,
 		Now:         h.opts.Now,
-		OnRecord:    func(ev *scan.Event) { h.notable(ctx, ev) },
+		OnRecord:    ol.events.add,
 		Clients:     h.opts.Clients,
 		Findings:    findings,
 	})
@@ -369,6 +389,11 @@ func (h *Handler) publish(ctx context.Context, claim *ledger.Claim, agg *aggrega
 			return 0, h.transient(ctx, claim, ol, err)
 		}
 	}
+	// Only now, as for the metrics: an attempt that failed before this
+	// point wrote none of them, and a later duplicate is skipped. A crash
+	// right here loses the lines rather than writing them twice, since the
+	// object is already done.
+	h.writeEvents(ctx, &ol.events)
 	h.logObject(ctx, ol, outcome, ol.res.Err)
 	return ol.res.Outcome, nil
 }
