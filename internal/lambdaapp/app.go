@@ -94,6 +94,12 @@ func New(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*pr
 			copts.Store = &clientpool.DynamoStore{API: db, Table: cfg.IdempotencyTable}
 		}
 	}
+	state := cfg.FindingState
+	if state == nil && db != nil {
+		// Idempotency on: the last seen settings live in the ledger table,
+		// so a cold start does not raise a restated setting again.
+		state = ledger.NewSettings(db, ledger.Options{Table: cfg.IdempotencyTable})
+	}
 	return processor.New(s3c, sk, l, &processor.Options{
 		Level:                cfg.Level,
 		MaxPools:             cfg.MaxPools,
@@ -102,7 +108,8 @@ func New(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*pr
 		ExpectedBucketOwner:  cfg.ExpectedBucketOwner,
 		Logger:               log,
 		Clients:              clientpool.New(copts),
-		FindingState:         cfg.FindingState,
+		FindingState:         state,
+		SignInThreshold:      cfg.SignInThreshold,
 	}), nil
 }
 

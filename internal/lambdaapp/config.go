@@ -29,6 +29,7 @@ const (
 	EnvS3UsePathStyle       = "S3_USE_PATH_STYLE"
 	EnvResolveClients       = "RESOLVE_CLIENTS"
 	EnvClientPools          = "CLIENT_POOLS"
+	EnvSignInIPThreshold    = "SIGNIN_IP_THRESHOLD"
 )
 
 // Sinks.
@@ -63,12 +64,16 @@ type Config struct {
 	// ClientPools is the static clientId -> poolId map.
 	ResolveClients bool
 	ClientPools    map[string]string
+	// SignInThreshold is the failed sign-ins from one IP in one file that
+	// raise sign-in-failures-from-one-ip; 0: finding.DefaultSignInThreshold.
+	SignInThreshold int
 
 	// Not from the environment: retry tuning, for tests.
 	RetryMaxAttempts int           // 0: DefaultRetryMaxAttempts
 	RetryMaxBackoff  time.Duration // 0: DefaultRetryMaxBackoff
-	// FindingState: nil means the handler's in-memory state (see
-	// processor.Options.FindingState); the ledger-backed one comes later.
+	// FindingState: nil means the ledger table's (ledger.Settings) when
+	// idempotency is on, else the handler's in-memory state (see
+	// processor.Options.FindingState).
 	FindingState finding.State
 }
 
@@ -161,6 +166,11 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if v := getenv(EnvResolveClients); v != "" {
 		if c.ResolveClients, err = strconv.ParseBool(v); err != nil {
 			return c, fmt.Errorf("%s=%q: want true or false", EnvResolveClients, v)
+		}
+	}
+	if v := getenv(EnvSignInIPThreshold); v != "" {
+		if c.SignInThreshold, err = strconv.Atoi(v); err != nil || c.SignInThreshold <= 0 {
+			return c, fmt.Errorf("%s=%q: want a positive integer", EnvSignInIPThreshold, v)
 		}
 	}
 	if c.ClientPools, err = clientpool.ParseMap(getenv(EnvClientPools)); err != nil {

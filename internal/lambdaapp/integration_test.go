@@ -272,6 +272,7 @@ func TestConfigFromEnv(t *testing.T) {
 		EnvMaxUncompressedBytes: "512MiB", EnvMaxPools: "7", EnvExpectedBucketOwner: "123456789012",
 		EnvLogLevel: "debug", EnvCloudWatchProtocol: "query", EnvMaxDatumAge: "off",
 		EnvResolveClients: "true", EnvClientPools: "abc=us-east-1_X", EnvMaxRecordBytes: "32MiB",
+		EnvSignInIPThreshold: "40",
 	}
 	c, err := ConfigFromEnv(func(k string) string { return env[k] })
 	if err != nil {
@@ -280,7 +281,8 @@ func TestConfigFromEnv(t *testing.T) {
 	if c.Namespace != "NS" || c.Sink != SinkEMF || c.Level != metric.Full || c.IdempotencyTable != "t" ||
 		c.MaxUncompressedBytes != 512<<20 || c.MaxPools != 7 || c.ExpectedBucketOwner != "123456789012" ||
 		c.LogLevel == nil || c.CloudWatchProtocol != ProtocolQuery || c.MaxDatumAge >= 0 || c.S3UsePathStyle ||
-		!c.ResolveClients || c.ClientPools["abc"] != "us-east-1_X" || c.MaxRecordBytes != 32<<20 {
+		!c.ResolveClients || c.ClientPools["abc"] != "us-east-1_X" || c.MaxRecordBytes != 32<<20 ||
+		c.SignInThreshold != 40 {
 		t.Fatalf("%+v", c)
 	}
 	c, err = ConfigFromEnv(func(k string) string {
@@ -295,7 +297,8 @@ func TestConfigFromEnv(t *testing.T) {
 	}
 	for k, v := range map[string]string{EnvMetricsSink: "stdout", EnvDetailLevel: "max", EnvMaxPools: "-1",
 		EnvMaxUncompressedBytes: "lots", EnvCloudWatchProtocol: "xml", EnvLogLevel: "loud", EnvMaxDatumAge: "2 weeks",
-		EnvResolveClients: "maybe", EnvClientPools: "abc=HIDDEN_DUE_TO_SECURITY_REASONS"} {
+		EnvResolveClients: "maybe", EnvClientPools: "abc=HIDDEN_DUE_TO_SECURITY_REASONS",
+		EnvSignInIPThreshold: "0"} {
 		if _, err := ConfigFromEnv(func(k2 string) string {
 			if k2 == k {
 				return v

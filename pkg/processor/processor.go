@@ -71,6 +71,8 @@ type Options struct {
 	// restated setting may be raised again (previous "unknown") after a
 	// cold start.
 	FindingState finding.State
+	// SignInThreshold: see finding.Options; zero means its default.
+	SignInThreshold int
 }
 
 // Handler processes invocation events.
@@ -280,7 +282,7 @@ func (h *Handler) object(ctx context.Context, msgID string, o notification.Objec
 	agg := h.newAggregator()
 	// One engine per object (objects may be processed concurrently), over
 	// the Handler's shared state.
-	findings := finding.New(&finding.Options{State: h.opts.FindingState})
+	findings := finding.New(&finding.Options{State: h.findingState(ctx), SignInThreshold: h.opts.SignInThreshold})
 	res, err := scan.File(scanCtx, obj.Body, agg, &scan.Options{
 		Reader: trailfile.Options{Name: "s3://" + o.Bucket + "/" + o.Key,
 			MaxUncompressedBytes: h.opts.MaxUncompressedBytes, MaxRecordBytes: h.opts.MaxRecordBytes},
