@@ -15,11 +15,13 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/smithy-go/transport/http/protocol/awsjson"
 	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 
 	"github.com/cognitrail/cognitrail/pkg/clientpool"
 	"github.com/cognitrail/cognitrail/pkg/ledger"
+	"github.com/cognitrail/cognitrail/pkg/notify"
 	"github.com/cognitrail/cognitrail/pkg/processor"
 	"github.com/cognitrail/cognitrail/pkg/sink"
 	"github.com/cognitrail/cognitrail/pkg/sink/cloudwatch"
@@ -100,6 +102,14 @@ func New(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*pr
 		// so a cold start does not raise a restated setting again.
 		state = ledger.NewSettings(db, ledger.Options{Table: cfg.IdempotencyTable})
 	}
+	var notifier processor.Notifier
+	if cfg.FindingsTopicARN != "" {
+		nopts := notify.Options{TopicARN: cfg.FindingsTopicARN, MinSeverity: cfg.NotifySeverity}
+		if db != nil {
+			nopts.Dedup = ledger.NewNotices(db, ledger.Options{Table: cfg.IdempotencyTable})
+		}
+		notifier = notify.New(sns.NewFromConfig(awsCfg, func(o *sns.Options) { o.Retryer = retryer() }), nopts)
+	}
 	return processor.New(s3c, sk, l, &processor.Options{
 		Level:                cfg.Level,
 		MaxPools:             cfg.MaxPools,
@@ -110,6 +120,7 @@ func New(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*pr
 		Clients:              clientpool.New(copts),
 		FindingState:         state,
 		SignInThreshold:      cfg.SignInThreshold,
+		Notifier:             notifier,
 	}), nil
 }
 

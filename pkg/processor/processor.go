@@ -73,6 +73,9 @@ type Options struct {
 	FindingState finding.State
 	// SignInThreshold: see finding.Options; zero means its default.
 	SignInThreshold int
+	// Notifier, when set, is handed each object's findings once the object
+	// is published and marked done.
+	Notifier Notifier
 }
 
 // Handler processes invocation events.
@@ -283,14 +286,18 @@ func (h *Handler) object(ctx context.Context, msgID string, o notification.Objec
 	// One engine per object (objects may be processed concurrently), over
 	// the Handler's shared state.
 	findings := finding.New(&finding.Options{State: h.findingState(ctx), SignInThreshold: h.opts.SignInThreshold})
+	var found []finding.Finding
 	res, err := scan.File(scanCtx, obj.Body, agg, &scan.Options{
 		Reader: trailfile.Options{Name: "s3://" + o.Bucket + "/" + o.Key,
 			MaxUncompressedBytes: h.opts.MaxUncompressedBytes, MaxRecordBytes: h.opts.MaxRecordBytes},
 		DeliveredAt: delivered,
 		Now:         h.opts.Now,
-		OnRecord:    func(ev *scan.Event) { h.notable(ctx, ev) },
-		Clients:     h.opts.Clients,
-		Findings:    findings,
+		OnRecord: func(ev *scan.Event) {
+			h.notable(ctx, ev)
+			found = h.collect(found, ev.Findings)
+		},
+		Clients:  h.opts.Clients,
+		Findings: findings,
 	})
 	ol.res = res
 	if res.ClientsErr != nil {
@@ -308,6 +315,7 @@ func (h *Handler) object(ctx context.Context, msgID string, o notification.Objec
 		if cerr := findings.Commit(); cerr != nil {
 			h.log.WarnContext(ctx, "finding state not saved", "bucket", o.Bucket, "key", o.Key, "error", cerr.Error())
 		}
+		h.notify(ctx, o, found)
 	}
 	return outcome, err
 }
