@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +14,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/cognitrail/cognitrail/pkg/notification"
+	"github.com/cognitrail/cognitrail/pkg/processor"
 )
 
 // topic is an SNS topic on moto_server with two SQS queues subscribed: one
@@ -133,6 +138,66 @@ func TestFindingNotifiedOnce(t *testing.T) {
 			}
 			if want := "HIGH identity-pool-guest-access-enabled us-east-1:1cf667... by arn:aws:iam::123456789012:user/Alice"; env.Subject != want {
 				t.Errorf("subject %q, want %q", env.Subject, want)
+			}
+		})
+	}
+}
+
+// TestRealtimeThenTrailFile: the sample "AWS API Call via CloudTrail" event
+// (AWS's published CreateIdentityPool record, guest access on) is notified
+// at once and counts nothing; the trail file holding the same record,
+// processed later, counts the finding and, with the ledger, sends nothing
+// more. Without the ledger both passes send it.
+func TestRealtimeThenTrailFile(t *testing.T) {
+	sample, err := os.ReadFile(filepath.Join("..", "..", "events", "eventbridge-cognito-api-call.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev struct {
+		Detail map[string]any `json:"detail"`
+	}
+	if err := json.Unmarshal(sample, &ev); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		ledger bool
+		want   int
+	}{{"ledger", true, 1}, {"no-ledger", false, 2}} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.cfg.FindingState = nil
+			tp := e.topic("realtime-" + tc.name)
+			e.cfg.FindingsTopicARN = tp.arn
+			if !tc.ledger {
+				e.cfg.IdempotencyTable = ""
+			}
+			resp, err := e.invoke(string(sample))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s := resp.(processor.Summary); s.Shape != notification.ShapeAPICall || s.APICalls != 1 || s.Objects != 0 {
+				t.Fatalf("summary %+v", s)
+			}
+			if got := tp.drain(t, tp.raw); len(got) != 1 || !strings.Contains(got[0], `"eventID":"f1d47f93-c708-495b-bff1-cb935a6064b2"`) {
+				t.Fatalf("realtime messages %q", got)
+			}
+			// Counting is the trail files' job.
+			e.check(e.expect(nil, nil))
+
+			key := findingsPrefix + "123456789012_CloudTrail_us-east-1_20261122T1200Z_realtime.json.gz"
+			// The published record is from 2021: CloudWatch takes two weeks back.
+			ev.Detail["eventTime"] = time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+			body := recordsFile(t, ev.Detail)
+			e.put(key, body)
+			if _, err := e.invoke(s3Event(s3Record(key, e.etag(key), len(body)))); err != nil {
+				t.Fatal(err)
+			}
+			if got := tp.drain(t, tp.raw); len(got) != tc.want-1 {
+				t.Fatalf("trail pass sent %d messages, want %d", len(got), tc.want-1)
+			}
+			if got := e.highFindings(); got != 1 {
+				t.Errorf("Findings{Severity=high} = %v, want 1 (the trail file's)", got)
 			}
 		})
 	}

@@ -119,6 +119,8 @@ type Summary struct {
 	Processed int                `json:"processed"`
 	Skipped   int                `json:"skipped"`
 	Failed    int                `json:"failed"`
+	// APICalls counts "AWS API Call via CloudTrail" events evaluated.
+	APICalls int `json:"apiCalls,omitempty"`
 }
 
 // Handle processes one invocation event. For SQS it returns an
@@ -169,6 +171,13 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 				sum.Processed++
 				tally.processed++
 			}
+		}
+		for _, call := range m.APICalls {
+			if err != nil && ev.Shape == notification.ShapeSQS {
+				break
+			}
+			sum.APICalls++
+			err = errors.Join(err, h.apiCall(ctx, call))
 		}
 		if ev.Batch != nil {
 			tasks = append(tasks, batchResult(m, tally, mskips, err))
