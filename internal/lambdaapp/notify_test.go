@@ -202,3 +202,28 @@ func TestRealtimeThenTrailFile(t *testing.T) {
 		})
 	}
 }
+
+// TestRealtimeLeavesStateToTrailFile: an UpdateIdentityPool restating guest
+// access arrives first through EventBridge, then in its trail file. The
+// realtime pass must not record the setting, or the trail pass would find
+// it known and neither count nor raise the finding.
+func TestRealtimeLeavesStateToTrailFile(t *testing.T) {
+	e := newEnv(t)
+	e.cfg.FindingState = nil // the ledger's
+	rec := guestAccessRecord("bbbbbbbb-0000-4000-8000-000000000001", time.Now().Add(-time.Hour))
+	detail, _ := json.Marshal(rec)
+	event := `{"version":"0","id":"1","detail-type":"AWS API Call via CloudTrail","source":"aws.cognito-identity","account":"123456789012",` +
+		`"time":"2026-11-22T12:00:00Z","region":"us-east-1","resources":[],"detail":` + string(detail) + `}`
+	if _, err := e.invoke(event); err != nil {
+		t.Fatal(err)
+	}
+	key := findingsPrefix + "123456789012_CloudTrail_us-east-1_20261122T1205Z_state.json.gz"
+	body := recordsFile(t, rec)
+	e.put(key, body)
+	if _, err := e.invoke(s3Event(s3Record(key, e.etag(key), len(body)))); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.highFindings(); got != 1 {
+		t.Fatalf("Findings{Severity=high} = %v, want 1", got)
+	}
+}

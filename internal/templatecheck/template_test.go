@@ -13,7 +13,9 @@ import (
 
 	"github.com/cognitrail/cognitrail/internal/lambdaapp"
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
+	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/metric"
+	"github.com/cognitrail/cognitrail/pkg/notification"
 )
 
 const root = "../.."
@@ -460,6 +462,12 @@ func TestEventBridgeRuleMatchesSampleEvent(t *testing.T) {
 func matchPattern(pattern, event map[string]any) bool {
 	for k, p := range pattern {
 		v, ok := event[k]
+		if exists, set := asMap(firstOf(p))["exists"].(bool); set {
+			if exists != ok {
+				return false
+			}
+			continue
+		}
 		if !ok {
 			return false
 		}
@@ -490,6 +498,85 @@ func matchPattern(pattern, event map[string]any) bool {
 		}
 	}
 	return true
+}
+
+func firstOf(p any) any {
+	if l := asList(p); len(l) > 0 {
+		return l[0]
+	}
+	return nil
+}
+
+// TestRealtimeFindingsRule: with RealtimeFindings the rule sends exactly the
+// catalog's operations (finding.Operations) from Cognito's two services to
+// the function, matches the sample event and not a failed call, and its
+// failures reach the dead-letter queue; without it there is no rule.
+func TestRealtimeFindingsRule(t *testing.T) {
+	tpl := load(t)
+	st, probs, err := tpl.Evaluate(Scenario{"RealtimeFindings": "true"})
+	if err != nil || len(probs) > 0 {
+		t.Fatal(err, probs)
+	}
+	rule := st.Resources["CognitoApiCallRule"]
+	pattern := asMap(rule["EventPattern"])
+	detail := asMap(pattern["detail"])
+	var wantOps, wantSources []string
+	for src, ops := range finding.Operations() {
+		wantSources = append(wantSources, src)
+		wantOps = append(wantOps, ops...)
+	}
+	slices.Sort(wantOps)
+	slices.Sort(wantSources)
+	gotOps := slices.Sorted(slices.Values(stringList(detail["eventName"])))
+	if !slices.Equal(gotOps, wantOps) {
+		t.Errorf("rule eventName %v, the catalog's operations %v", gotOps, wantOps)
+	}
+	if got := slices.Sorted(slices.Values(stringList(detail["eventSource"]))); !slices.Equal(got, wantSources) {
+		t.Errorf("rule eventSource %v, want %v", got, wantSources)
+	}
+	if got := slices.Sorted(slices.Values(stringList(pattern["source"]))); !slices.Equal(got, slices.Sorted(slices.Values(notification.APICallSources))) {
+		t.Errorf("rule source %v, want %v", got, notification.APICallSources)
+	}
+	b, err := os.ReadFile(filepath.Join(root, "events/eventbridge-cognito-api-call.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var event map[string]any
+	if err := json.Unmarshal(b, &event); err != nil {
+		t.Fatal(err)
+	}
+	if !matchPattern(pattern, event) {
+		t.Errorf("pattern %s does not match the sample event", toJSON(pattern))
+	}
+	asMap(event["detail"])["errorCode"] = "AccessDeniedException"
+	if matchPattern(pattern, event) {
+		t.Error("pattern matches a failed call")
+	}
+	delete(asMap(event["detail"]), "errorCode")
+	asMap(event["detail"])["eventName"] = "DescribeIdentityPool"
+	if matchPattern(pattern, event) {
+		t.Error("pattern matches an operation outside the catalog")
+	}
+	targets := asList(rule["Targets"])
+	if len(targets) != 1 || asMap(targets[0])["Arn"] != GetAttOf("ProcessorFunction", "Arn") ||
+		asMap(asMap(targets[0])["DeadLetterConfig"])["Arn"] != GetAttOf("DeadLetterQueue", "Arn") {
+		t.Errorf("rule targets %s", toJSON(targets))
+	}
+	if p := st.Resources["RealtimeInvokePermission"]; p == nil || p["SourceArn"] != GetAttOf("CognitoApiCallRule", "Arn") {
+		t.Errorf("invoke permission %v", p)
+	}
+	if doc := toJSON(st.Resources["DeadLetterQueuePolicy"]); !strings.Contains(doc, `"aws:SourceArn":"`+GetAttOf("CognitoApiCallRule", "Arn")+`"`) {
+		t.Errorf("dead-letter queue policy %s does not admit the rule", doc)
+	}
+	st, _, err = tpl.Evaluate(Scenario{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"CognitoApiCallRule", "RealtimeInvokePermission", "DeadLetterQueuePolicy"} {
+		if _, ok := st.Resources[id]; ok {
+			t.Errorf("RealtimeFindings false: %s exists", id)
+		}
+	}
 }
 
 // TestFunctionEnvironmentIsValidConfig: in every scenario the function's
