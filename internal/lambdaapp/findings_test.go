@@ -88,3 +88,39 @@ func TestRestatedSettingAcrossColdStarts(t *testing.T) {
 		})
 	}
 }
+
+// TestSignInThresholdWired: SIGNIN_IP_THRESHOLD reaches the engine: three
+// failed sign-ins from one IP raise sign-in-failures-from-one-ip with a
+// threshold of 3, and nothing with the default 15.
+func TestSignInThresholdWired(t *testing.T) {
+	for _, tc := range []struct {
+		threshold int
+		want      float64
+	}{{3, 1}, {0, 0}} {
+		e := newEnv(t)
+		e.cfg.SignInThreshold = tc.threshold
+		at := time.Now().Add(-time.Hour).Truncate(time.Minute)
+		var recs []map[string]any
+		for i := range 3 {
+			recs = append(recs, map[string]any{
+				"eventVersion": "1.08", "userIdentity": map[string]any{"type": "Unknown", "principalId": "Anonymous"},
+				"eventTime": at.Add(time.Duration(i) * time.Second).UTC().Format(time.RFC3339), "eventSource": "cognito-idp.amazonaws.com",
+				"eventName": "InitiateAuth", "awsRegion": "us-east-1", "sourceIPAddress": "203.0.113.9", "userAgent": "Mozilla/5.0",
+				"errorCode": "NotAuthorizedException", "errorMessage": "Incorrect username or password.",
+				"requestParameters":   map[string]any{"authFlow": "USER_PASSWORD_AUTH", "authParameters": "HIDDEN_DUE_TO_SECURITY_REASONS", "clientId": "1example23456789"},
+				"additionalEventData": map[string]any{"userPoolId": "us-east-1_EXAMPLE1"},
+				"requestID":           fmt.Sprintf("c1b2c3d4-0000-0000-0000-%012d", i), "eventID": fmt.Sprintf("d1b2c3d4-0000-0000-0000-%012d", i),
+				"readOnly": false, "eventType": "AwsApiCall", "managementEvent": true, "eventCategory": "Management", "recipientAccountId": "123456789012",
+			})
+		}
+		key := findingsPrefix + "123456789012_CloudTrail_us-east-1_20261122T1300Z_signin.json.gz"
+		body := recordsFile(t, recs...)
+		e.put(key, body)
+		if _, err := e.invoke(s3Event(s3Record(key, e.etag(key), len(body)))); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.highFindings(); got != tc.want {
+			t.Errorf("threshold %d: Findings{Severity=high} = %v, want %v", tc.threshold, got, tc.want)
+		}
+	}
+}
