@@ -3,6 +3,10 @@ package ledger
 import (
 	"context"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
 
 func TestNoticesOnceUnlessFailed(t *testing.T) {
@@ -14,6 +18,14 @@ func TestNoticesOnceUnlessFailed(t *testing.T) {
 		if first, err := n.First(ctx, ev, "identity-pool-deleted"); err != nil || first != want {
 			t.Fatalf("call %d: first %v, %v; want %v", i, first, err, want)
 		}
+	}
+	// The item is keyed finding#<eventID>#<name> and kept DefaultRetention.
+	out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: key("finding#" + ev + "#identity-pool-deleted")})
+	if err != nil || out.Item == nil {
+		t.Fatalf("no finding# item: %v", err)
+	}
+	if exp := time.Unix(int64(intAttr(out.Item, AttrExpiresAt)), 0); exp.Before(time.Now().Add(DefaultRetention - time.Hour)) {
+		t.Errorf("expiresAt %v, want about 30 days ahead", exp)
 	}
 	// Another finding of the same event is its own notice.
 	if first, err := n.First(ctx, ev, "identity-pool-guest-access-enabled"); err != nil || !first {
