@@ -15,11 +15,13 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/smithy-go/transport/http/protocol/awsjson"
 	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 
 	"github.com/cognitrail/cognitrail/pkg/clientpool"
 	"github.com/cognitrail/cognitrail/pkg/ledger"
+	"github.com/cognitrail/cognitrail/pkg/notify"
 	"github.com/cognitrail/cognitrail/pkg/processor"
 	"github.com/cognitrail/cognitrail/pkg/sink"
 	"github.com/cognitrail/cognitrail/pkg/sink/cloudwatch"
@@ -94,6 +96,20 @@ func New(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*pr
 			copts.Store = &clientpool.DynamoStore{API: db, Table: cfg.IdempotencyTable}
 		}
 	}
+	state := cfg.FindingState
+	if state == nil && db != nil {
+		// Idempotency on: the last seen settings live in the ledger table,
+		// so a cold start does not raise a restated setting again.
+		state = ledger.NewSettings(db, ledger.Options{Table: cfg.IdempotencyTable})
+	}
+	var notifier processor.Notifier
+	if cfg.FindingsTopicARN != "" {
+		nopts := notify.Options{TopicARN: cfg.FindingsTopicARN, MinSeverity: cfg.NotifySeverity}
+		if db != nil {
+			nopts.Dedup = ledger.NewNotices(db, ledger.Options{Table: cfg.IdempotencyTable})
+		}
+		notifier = notify.New(sns.NewFromConfig(awsCfg, func(o *sns.Options) { o.Retryer = retryer() }), nopts)
+	}
 	return processor.New(s3c, sk, l, &processor.Options{
 		Level:                 cfg.Level,
 		MaxPools:              cfg.MaxPools,
@@ -103,7 +119,9 @@ func New(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*pr
 		Logger:                log,
 		EventLinesFollowLevel: cfg.EventLinesFollowLevel,
 		Clients:               clientpool.New(copts),
-		FindingState:          cfg.FindingState,
+		FindingState:          state,
+		SignInThreshold:       cfg.SignInThreshold,
+		Notifier:              notifier,
 	}), nil
 }
 

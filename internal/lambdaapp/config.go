@@ -29,6 +29,9 @@ const (
 	EnvS3UsePathStyle       = "S3_USE_PATH_STYLE"
 	EnvResolveClients       = "RESOLVE_CLIENTS"
 	EnvClientPools          = "CLIENT_POOLS"
+	EnvSignInIPThreshold    = "SIGNIN_IP_THRESHOLD"
+	EnvFindingsTopicARN     = "FINDINGS_TOPIC_ARN"
+	EnvNotifySeverity       = "NOTIFY_SEVERITY"
 )
 
 // Sinks.
@@ -63,12 +66,20 @@ type Config struct {
 	// ClientPools is the static clientId -> poolId map.
 	ResolveClients bool
 	ClientPools    map[string]string
+	// SignInThreshold is the failed sign-ins from one IP in one file that
+	// raise sign-in-failures-from-one-ip; 0: finding.DefaultSignInThreshold.
+	SignInThreshold int
+	// FindingsTopicARN: empty means no notifications. NotifySeverity is the
+	// lowest severity sent (finding.High unless NOTIFY_SEVERITY says).
+	FindingsTopicARN string
+	NotifySeverity   finding.Severity
 
 	// Not from the environment: retry tuning, for tests.
 	RetryMaxAttempts int           // 0: DefaultRetryMaxAttempts
 	RetryMaxBackoff  time.Duration // 0: DefaultRetryMaxBackoff
-	// FindingState: nil means the handler's in-memory state (see
-	// processor.Options.FindingState); the ledger-backed one comes later.
+	// FindingState: nil means the ledger table's (ledger.Settings) when
+	// idempotency is on, else the handler's in-memory state (see
+	// processor.Options.FindingState).
 	FindingState finding.State
 	// EventLinesFollowLevel: see processor.Options (the CLI's backfill,
 	// whose stderr feeds no query).
@@ -167,6 +178,24 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if v := getenv(EnvResolveClients); v != "" {
 		if c.ResolveClients, err = strconv.ParseBool(v); err != nil {
 			return c, fmt.Errorf("%s=%q: want true or false", EnvResolveClients, v)
+		}
+	}
+	if v := getenv(EnvSignInIPThreshold); v != "" {
+		if c.SignInThreshold, err = strconv.Atoi(v); err != nil || c.SignInThreshold <= 0 {
+			return c, fmt.Errorf("%s=%q: want a positive integer", EnvSignInIPThreshold, v)
+		}
+	}
+	if v := getenv(EnvFindingsTopicARN); v != "" {
+		if p := strings.Split(v, ":"); len(p) != 6 || p[0] != "arn" || p[2] != "sns" || p[5] == "" {
+			return c, fmt.Errorf("%s=%q: want an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)", EnvFindingsTopicARN, v)
+		}
+		c.FindingsTopicARN = v
+	}
+	c.NotifySeverity = finding.High
+	if v := getenv(EnvNotifySeverity); v != "" {
+		var ok bool
+		if c.NotifySeverity, ok = finding.ParseSeverity(strings.ToLower(v)); !ok {
+			return c, fmt.Errorf("%s=%q: want high or medium", EnvNotifySeverity, v)
 		}
 	}
 	if c.ClientPools, err = clientpool.ParseMap(getenv(EnvClientPools)); err != nil {

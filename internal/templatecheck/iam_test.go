@@ -22,6 +22,7 @@ var iamPrefix = map[string]string{
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch":              "cloudwatch",
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider": "cognito-idp",
 	"github.com/aws/aws-sdk-go-v2/service/sqs":                     "sqs",
+	"github.com/aws/aws-sdk-go-v2/service/sns":                     "sns",
 }
 
 // implicitActions are granted for calls the function's code does not make
@@ -153,8 +154,9 @@ func TestFunctionRoleGrantsOnlyWhatTheCodeCalls(t *testing.T) {
 		var want []string
 		if cfg.IdempotencyTable != "" {
 			want = append(want, "dynamodb:GetItem", "dynamodb:UpdateItem") // pkg/ledger
-			if cfg.ResolveClients {
-				want = append(want, "dynamodb:PutItem") // pkg/clientpool.DynamoStore
+			if cfg.ResolveClients || cfg.FindingsTopicARN != "" {
+				// pkg/clientpool.DynamoStore; ledger.Notices' conditional put
+				want = append(want, "dynamodb:PutItem")
 			}
 		}
 		slices.Sort(want)

@@ -27,6 +27,13 @@
 // retries the task), so a job over millions of objects reports exactly which
 // ones to look at.
 //
+// Findings (pkg/finding) are evaluated per object over a shared State, which
+// moves on only once the object is published. With a Notifier they are sent
+// after the object is marked done; a failed send is logged, not retried by
+// failing the object (it is done). EventBridge "AWS API Call via CloudTrail"
+// events carry one record: it is evaluated and notified, nothing is counted
+// and the State is left to the trail file that holds the same record.
+//
 // Reading stops at the invocation deadline minus a margin for publishing; a
 // file not read by then fails cleanly as transient (nothing of it published)
 // rather than publishing part of it.

@@ -79,6 +79,11 @@ type Options struct {
 	// MaxEventLines bounds the event lines one object keeps until it is
 	// done; zero means DefaultMaxEventLines.
 	MaxEventLines int
+	// SignInThreshold: see finding.Options; zero means its default.
+	SignInThreshold int
+	// Notifier, when set, is handed each object's findings once the object
+	// is published and marked done.
+	Notifier Notifier
 }
 
 // Handler processes invocation events.
@@ -131,6 +136,8 @@ type Summary struct {
 	Processed int                `json:"processed"`
 	Skipped   int                `json:"skipped"`
 	Failed    int                `json:"failed"`
+	// APICalls counts "AWS API Call via CloudTrail" events evaluated.
+	APICalls int `json:"apiCalls,omitempty"`
 }
 
 // Handle processes one invocation event. For SQS it returns an
@@ -181,6 +188,13 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 				sum.Processed++
 				tally.processed++
 			}
+		}
+		for _, call := range m.APICalls {
+			if err != nil && ev.Shape == notification.ShapeSQS {
+				break
+			}
+			sum.APICalls++
+			err = errors.Join(err, h.apiCall(ctx, call))
 		}
 		if ev.Batch != nil {
 			tasks = append(tasks, batchResult(m, tally, mskips, err))
@@ -303,15 +317,21 @@ func (h *Handler) object(ctx context.Context, msgID string, o notification.Objec
 	agg := h.newAggregator()
 	// One engine per object (objects may be processed concurrently), over
 	// the Handler's shared state.
-	findings := finding.New(&finding.Options{State: h.opts.FindingState})
+	findings := finding.New(&finding.Options{State: h.findingState(ctx), SignInThreshold: h.opts.SignInThreshold})
+	var found []finding.Finding
 	res, err := scan.File(scanCtx, obj.Body, agg, &scan.Options{
 		Reader: trailfile.Options{Name: "s3://" + o.Bucket + "/" + o.Key,
 			MaxUncompressedBytes: h.opts.MaxUncompressedBytes, MaxRecordBytes: h.opts.MaxRecordBytes},
 		DeliveredAt: delivered,
 		Now:         h.opts.Now,
-		OnRecord:    ol.events.add,
-		Clients:     h.opts.Clients,
-		Findings:    findings,
+		OnRecord: func(ev *scan.Event) {
+			ol.events.add(ev)
+			// Kept apart from the event lines, whose cap must not drop
+			// notifications.
+			found = h.collect(found, ev.Findings)
+		},
+		Clients:  h.opts.Clients,
+		Findings: findings,
 	})
 	ol.res = res
 	if res.ClientsErr != nil {
@@ -329,6 +349,7 @@ func (h *Handler) object(ctx context.Context, msgID string, o notification.Objec
 		if cerr := findings.Commit(); cerr != nil {
 			h.log.WarnContext(ctx, "finding state not saved", "bucket", o.Bucket, "key", o.Key, "error", cerr.Error())
 		}
+		h.notify(ctx, o, found)
 	}
 	return outcome, err
 }
