@@ -99,6 +99,7 @@ func New(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*pr
 		MaxPools:             cfg.MaxPools,
 		MaxUncompressedBytes: cfg.MaxUncompressedBytes,
 		MaxRecordBytes:       cfg.MaxRecordBytes,
+		MaxDatumAge:          cfg.MaxDatumAge,
 		ExpectedBucketOwner:  cfg.ExpectedBucketOwner,
 		Logger:               log,
 		Clients:              clientpool.New(copts),

@@ -65,3 +65,37 @@ func TestMaxRecordBytesConfig(t *testing.T) {
 		}
 	}
 }
+
+// Records older than CloudWatch accepts are not aggregated: the object line
+// counts them once (recordsTooOld), the recent ones are published, and
+// nothing is dropped at the sink (datumsDroppedTooOld absent).
+func TestRecordsTooOldNotAggregated(t *testing.T) {
+	e := newEnv(t)
+	rec := func(i int, at time.Time) string {
+		return fmt.Sprintf(`{"eventVersion":"1.08","eventTime":%q,"eventSource":"s3.amazonaws.com","eventName":"GetObject","eventID":"id-%d"}`, at.UTC().Format(time.RFC3339), i)
+	}
+	now := time.Now()
+	var recs []string
+	for i := range 5 {
+		recs = append(recs, rec(i, now.Add(-20*24*time.Hour).Add(time.Duration(i)*time.Hour)))
+	}
+	recs = append(recs, rec(5, now.Add(-time.Hour)), rec(6, now.Add(-2*time.Hour)))
+	body := []byte(`{"Records":[` + strings.Join(recs, ",") + `]}`)
+	key := "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/20/123456789012_CloudTrail_us-east-1_20261120T1005Z_old.json"
+	if _, err := e.s3.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.invoke(s3Event(s3Record(key, e.etag(key), len(body)))); err != nil {
+		t.Fatal(err)
+	}
+	if read := e.statSum(metric.RecordsRead); read != 2 {
+		t.Errorf("RecordsRead %v, want 2", read)
+	}
+	logs := e.logs.String()
+	if !strings.Contains(logs, `"recordsTooOld":5`) || !strings.Contains(logs, `"records":7`) {
+		t.Errorf("the object line does not count the 5 records too old of 7:\n%s", logs)
+	}
+	if strings.Contains(logs, "datumsDroppedTooOld") {
+		t.Errorf("old datums reached the sink:\n%s", logs)
+	}
+}

@@ -322,7 +322,7 @@ func TestOldestNotAggregated(t *testing.T) {
 	delivered := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
 	other := class.Class{Category: class.Other}
 	for _, at := range []time.Time{
-		time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC),   // a month old
+		time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC),    // a month old
 		time.Date(2026, 11, 15, 10, 0, 45, 0, time.UTC), // after Oldest, but its minute starts before
 		time.Date(2026, 11, 15, 10, 1, 0, 0, time.UTC),  // the first minute kept
 		time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC),

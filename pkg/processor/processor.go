@@ -54,6 +54,12 @@ type Options struct {
 	// MaxRecordBytes is the per-record limit (a longer record is counted
 	// invalid and passed over); zero means trailfile.DefaultMaxRecordBytes.
 	MaxRecordBytes int
+	// MaxDatumAge is how old a datum CloudWatch accepts (the sink's
+	// AgeFilter): zero means sink.DefaultMaxAge, negative no limit. Records
+	// older are not aggregated at all (counted, and logged as
+	// recordsTooOld), so that a backfilled month costs the memory of the
+	// weeks published.
+	MaxDatumAge time.Duration
 	// ExpectedBucketOwner: see s3object.Options.
 	ExpectedBucketOwner string
 	PublishMargin       time.Duration
@@ -223,6 +229,9 @@ type objectLog struct {
 	attempt   int
 	stats     sink.Stats
 	versionID string
+	// tooOld counts what was not aggregated for being older than
+	// CloudWatch accepts.
+	tooOld int
 }
 
 // object processes one object. It returns the file's outcome, or an error
@@ -311,7 +320,21 @@ func (h *Handler) object(ctx context.Context, msgID string, o notification.Objec
 }
 
 func (h *Handler) newAggregator() *aggregate.Aggregator {
-	return aggregate.New(&aggregate.Options{Level: h.opts.Level, MaxPools: h.opts.MaxPools})
+	return aggregate.New(&aggregate.Options{Level: h.opts.Level, MaxPools: h.opts.MaxPools, Oldest: h.oldest()})
+}
+
+// oldest is the oldest time worth aggregating: the sink's age filter,
+// judged now, would drop anything older when it publishes, later.
+func (h *Handler) oldest() time.Time {
+	age := h.opts.MaxDatumAge
+	if age < 0 {
+		return time.Time{}
+	}
+	if age == 0 {
+		age = sink.DefaultMaxAge
+	}
+	// The filter's minute of slack at the old end.
+	return h.opts.Now().Add(-age + time.Minute)
 }
 
 // claim claims one object version; done reports an object already
@@ -337,6 +360,7 @@ func (h *Handler) claim(ctx context.Context, bucket, key, identity string, ol *o
 // marks the object done.
 func (h *Handler) publish(ctx context.Context, claim *ledger.Claim, agg *aggregate.Aggregator, ol *objectLog) (aggregate.FileOutcome, error) {
 	datums := agg.Datums()
+	ol.tooOld = agg.Stats().TooOld
 	batches := h.sink.Batches(datums)
 	ol.datums, ol.batches = len(datums), len(batches)
 	for i := ol.resumed; i < len(batches); i++ {
