@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
 	"time"
 
@@ -23,8 +24,9 @@ import (
 
 // Sink publishes datums (sink/cloudwatch or sink/emf).
 type Sink interface {
-	// Batches cuts one file's datums into batches, deterministically.
-	Batches(datums []metric.Datum) [][]metric.Datum
+	// Batches cuts one file's datums, as they are produced, into batches,
+	// deterministically.
+	Batches(datums iter.Seq[metric.Datum]) iter.Seq[[]metric.Datum]
 	// Publish publishes one batch.
 	Publish(ctx context.Context, batch []metric.Datum) (sink.Stats, error)
 }
@@ -191,7 +193,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 	// others are counted now.
 	perMessage := ev.Shape == notification.ShapeSQS || ev.Batch != nil
 	if sum.Skipped > 0 && (len(errs) == 0 || perMessage) {
-		if err := h.publishAll(ctx, skips.Datums()); err != nil {
+		if err := h.publishAll(ctx, skips.All()); err != nil {
 			// Losing a skip count is better than retrying files for it.
 			h.log.WarnContext(ctx, "skip counts not published", "error", err.Error())
 		}
@@ -208,8 +210,8 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 	return sum, nil
 }
 
-func (h *Handler) publishAll(ctx context.Context, datums []metric.Datum) error {
-	for _, b := range h.sink.Batches(datums) {
+func (h *Handler) publishAll(ctx context.Context, datums iter.Seq[metric.Datum]) error {
+	for b := range h.sink.Batches(datums) {
 		if _, err := h.sink.Publish(ctx, b); err != nil {
 			return err
 		}
@@ -359,25 +361,32 @@ func (h *Handler) claim(ctx context.Context, bucket, key, identity string, ol *o
 // publish publishes a file's datums from the first unpublished batch and
 // marks the object done.
 func (h *Handler) publish(ctx context.Context, claim *ledger.Claim, agg *aggregate.Aggregator, ol *objectLog) (aggregate.FileOutcome, error) {
-	datums := agg.Datums()
 	ol.tooOld = agg.Stats().TooOld
-	batches := h.sink.Batches(datums)
-	ol.datums, ol.batches = len(datums), len(batches)
-	for i := ol.resumed; i < len(batches); i++ {
-		st, err := h.sink.Publish(ctx, batches[i])
+	// Batches are cut as the datums are produced, and those published
+	// before a crash cut again the same way and passed over: a month of
+	// minutes is never held at once.
+	i := 0
+	for batch := range h.sink.Batches(agg.All()) {
+		ol.datums += len(batch)
+		i++
+		if i <= ol.resumed {
+			continue
+		}
+		st, err := h.sink.Publish(ctx, batch)
 		ol.stats.Add(st)
 		if err != nil {
 			return 0, h.transient(ctx, claim, ol, err)
 		}
 		if claim != nil {
-			if err := claim.Progress(ctx, i+1); err != nil {
+			if err := claim.Progress(ctx, i); err != nil {
 				return 0, h.transient(ctx, claim, ol, err)
 			}
 		}
 	}
+	ol.batches = i
 	outcome := outcomeName(ol.res.Outcome)
 	if claim != nil {
-		if err := claim.Finish(ctx, outcome, len(batches)); err != nil {
+		if err := claim.Finish(ctx, outcome, ol.batches); err != nil {
 			return 0, h.transient(ctx, claim, ol, err)
 		}
 	}
