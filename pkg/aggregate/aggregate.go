@@ -477,12 +477,13 @@ func (a *Aggregator) All() iter.Seq[metric.Datum] {
 	}
 	series := a.series.clone()
 	p := pools{user: map[string]int{}, identity: map[string]int{}, ops: map[string]int{}, clients: map[string]int{}}
+	// The series of shape id are e.ids[from[id]:from[id+1]]: one slice for
+	// all, however many shapes a sprayed client id makes.
 	e := expander{series: &series}
-	of := make([][]uint32, len(a.shapes.vals))
+	from := make([]int, len(a.shapes.vals)+1)
 	for id, sh := range a.shapes.vals {
-		e.ids = nil
 		expand(a.fold(sh), totals[id], &e, &p)
-		of[id] = e.ids
+		from[id+1] = len(e.ids)
 	}
 	keepUser := top(p.user, a.opts.MaxPools)
 	keepIdentity := top(p.identity, a.opts.MaxPools)
@@ -534,14 +535,19 @@ func (a *Aggregator) All() iter.Seq[metric.Datum] {
 		rank[id] = uint32(r)
 	}
 
-	var cells []rankedCell
+	// Sized exactly: the one large allocation of a long span, made once.
+	size := len(a.counts)
+	for c := range a.sigs {
+		size += from[c.id+1] - from[c.id]
+	}
+	cells := make([]rankedCell, 0, size)
 	add := func(m int64, id uint32, n float64) {
 		if r := rank[id]; r != dropped {
 			cells = append(cells, rankedCell{rank: r, minute: m, n: n})
 		}
 	}
 	for c, n := range a.sigs {
-		for _, id := range of[c.id] {
+		for _, id := range e.ids[from[c.id]:from[c.id+1]] {
 			add(c.minute, id, n)
 		}
 	}
