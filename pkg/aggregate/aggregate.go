@@ -135,6 +135,9 @@ type Aggregator struct {
 	// learned are the pairs the trail itself gave, for Resolver.Learn.
 	learned map[string]string
 	stats   Stats
+	// admitted says, once ApplyBudget ran, which values of the budgeted
+	// dimensions keep their own series in a month.
+	admitted map[budgetKey]bool
 }
 
 // New returns an empty Aggregator.
@@ -466,49 +469,106 @@ type rankedCell struct {
 	n      float64
 }
 
-// All returns the datums Datums returns, in the same order, one at a time:
-// what is held meanwhile is the compact cells, never the datums, so that a
-// month of minutes can be written or published as it is produced.
-func (a *Aggregator) All() iter.Seq[metric.Datum] {
+// plan is what Datums and ApplyBudget work from: every shape expanded into
+// its series once, and which series the level and the per-file caps keep.
+type plan struct {
+	series interner[seriesDef]
+	// The series of shape id are ids[from[id]:from[id+1]]: one slice for
+	// all, however many shapes a sprayed client id makes.
+	ids  []uint32
+	from []int
+	// kept[id] says whether series id is published; series interned after
+	// the plan (budget overflow) are kept.
+	kept []bool
+}
+
+func (a *Aggregator) plan() *plan {
 	// The shapes' totals decide the caps; each shape is expanded once.
 	totals := make([]float64, len(a.shapes.vals))
 	for c, n := range a.sigs {
 		totals[c.id] += n
 	}
 	series := a.series.clone()
-	p := pools{user: map[string]int{}, identity: map[string]int{}, ops: map[string]int{}, clients: map[string]int{}}
-	// The series of shape id are e.ids[from[id]:from[id+1]]: one slice for
-	// all, however many shapes a sprayed client id makes.
+	pl := &plan{from: make([]int, len(a.shapes.vals)+1)}
+	pc := pools{user: map[string]int{}, identity: map[string]int{}, ops: map[string]int{}, clients: map[string]int{}}
 	e := expander{series: &series}
-	from := make([]int, len(a.shapes.vals)+1)
 	for id, sh := range a.shapes.vals {
-		expand(a.fold(sh), totals[id], &e, &p)
-		from[id+1] = len(e.ids)
+		expand(a.fold(sh), totals[id], &e, &pc)
+		pl.from[id+1] = len(e.ids)
 	}
-	keepUser := top(p.user, a.opts.MaxPools)
-	keepIdentity := top(p.identity, a.opts.MaxPools)
-	keepOps := top(p.ops, a.opts.MaxOperations)
+	pl.series, pl.ids = series, e.ids
+	keepUser := top(pc.user, a.opts.MaxPools)
+	keepIdentity := top(pc.identity, a.opts.MaxPools)
+	keepOps := top(pc.ops, a.opts.MaxOperations)
 	// Unresolved clients are capped like pools: an attacker spraying made-up
 	// client ids must not mint a custom metric each.
-	keepClients := top(p.clients, a.opts.MaxPools)
-
-	// The series published, in output order; lag is the DeliveryLagSeconds
-	// series, whose datums come from a.lag.
-	lag := uint32(len(series.vals))
-	var order []uint32
-	dims := make([][]metric.Dimension, len(series.vals)+1)
+	keepClients := top(pc.clients, a.opts.MaxPools)
+	pl.kept = make([]bool, len(series.vals))
 	for id, d := range series.vals {
 		ds := d.dims()
 		if l, ok := levels[setKey(d.name, ds)]; !ok || l > a.opts.Level {
 			continue
 		}
-		if !keep(ds, metric.DimUserPoolID, keepUser) ||
-			!keep(ds, metric.DimIdentityPoolID, keepIdentity) ||
-			!keep(ds, metric.DimOperation, keepOps) ||
-			!keep(ds, metric.DimClientID, keepClients) {
+		pl.kept[id] = keep(ds, metric.DimUserPoolID, keepUser) &&
+			keep(ds, metric.DimIdentityPoolID, keepIdentity) &&
+			keep(ds, metric.DimOperation, keepOps) &&
+			keep(ds, metric.DimClientID, keepClients)
+	}
+	return pl
+}
+
+// cells calls fn for every count of a kept series.
+func (a *Aggregator) cells(pl *plan, fn func(m int64, id uint32, n float64)) {
+	for c, n := range a.sigs {
+		for _, id := range pl.ids[pl.from[c.id]:pl.from[c.id+1]] {
+			if pl.kept[id] {
+				fn(c.minute, id, n)
+			}
+		}
+	}
+	for c, n := range a.counts {
+		if pl.kept[c.id] {
+			fn(c.minute, c.id, n)
+		}
+	}
+}
+
+// All returns the datums Datums returns, in the same order, one at a time:
+// what is held meanwhile is the compact cells, never the datums, so that a
+// month of minutes can be written or published as it is produced.
+func (a *Aggregator) All() iter.Seq[metric.Datum] {
+	pl := a.plan()
+	series := &pl.series
+	// Sized exactly: the one large allocation of a long span, made once.
+	size := len(a.counts)
+	for c := range a.sigs {
+		size += pl.from[c.id+1] - pl.from[c.id]
+	}
+	// Cells carry their series id until the series are ranked.
+	cells := make([]rankedCell, 0, size)
+	months := monthCache{}
+	a.cells(pl, func(m int64, id uint32, n float64) {
+		if a.admitted != nil {
+			id = a.overflow(pl, id, months.of(m))
+		}
+		cells = append(cells, rankedCell{rank: id, minute: m, n: n})
+	})
+
+	// The series published, in output order; lag is the DeliveryLagSeconds
+	// series, whose datums come from a.lag. A series is published when
+	// some cell counts in it.
+	lag := uint32(len(series.vals))
+	used := make([]bool, len(series.vals))
+	for _, c := range cells {
+		used[c.rank] = true
+	}
+	var order []uint32
+	dims := make([][]metric.Dimension, len(series.vals)+1)
+	for id, d := range series.vals {
+		if !used[id] {
 			continue
 		}
-		dims[id] = ds
+		dims[id] = d.dims()
 		order = append(order, uint32(id))
 	}
 	if len(a.lag) > 0 {
@@ -526,33 +586,12 @@ func (a *Aggregator) All() iter.Seq[metric.Datum] {
 		}
 		return compareDims(dims[x], dims[y])
 	})
-	const dropped = math.MaxUint32
 	rank := make([]uint32, len(series.vals)+1)
-	for i := range rank {
-		rank[i] = dropped
-	}
 	for r, id := range order {
 		rank[id] = uint32(r)
 	}
-
-	// Sized exactly: the one large allocation of a long span, made once.
-	size := len(a.counts)
-	for c := range a.sigs {
-		size += from[c.id+1] - from[c.id]
-	}
-	cells := make([]rankedCell, 0, size)
-	add := func(m int64, id uint32, n float64) {
-		if r := rank[id]; r != dropped {
-			cells = append(cells, rankedCell{rank: r, minute: m, n: n})
-		}
-	}
-	for c, n := range a.sigs {
-		for _, id := range e.ids[from[c.id]:from[c.id+1]] {
-			add(c.minute, id, n)
-		}
-	}
-	for c, n := range a.counts {
-		add(c.minute, c.id, n)
+	for i := range cells {
+		cells[i].rank = rank[cells[i].rank]
 	}
 	slices.SortFunc(cells, func(x, y rankedCell) int {
 		if c := cmp.Compare(x.rank, y.rank); c != 0 {
@@ -560,7 +599,8 @@ func (a *Aggregator) All() iter.Seq[metric.Datum] {
 		}
 		return cmp.Compare(x.minute, y.minute)
 	})
-	// Shapes folded into one pool meet here: merge their cells.
+	// Shapes folded into one pool, and values into other, meet here: merge
+	// their cells.
 	merged := cells[:0]
 	for _, c := range cells {
 		if k := len(merged) - 1; k >= 0 && merged[k].rank == c.rank && merged[k].minute == c.minute {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cognitrail/cognitrail/pkg/budget"
 	"github.com/cognitrail/cognitrail/pkg/class"
 	"github.com/cognitrail/cognitrail/pkg/metric"
 	"github.com/cognitrail/cognitrail/pkg/record"
@@ -82,6 +83,12 @@ func TestMatchesReference(t *testing.T) {
 		}
 		if _, err := want.ResolveClients(context.Background(), res); err != nil {
 			t.Fatal(err)
+		}
+		if seed%2 == 1 {
+			// A budget never spent changes nothing.
+			if err := got.ApplyBudget(context.Background(), budget.NewMemory(1<<20)); err != nil {
+				t.Fatal(err)
+			}
 		}
 		g, w := got.Datums(), want.Datums()
 		if len(w) == 0 {
