@@ -22,6 +22,7 @@ import (
 
 	"github.com/cognitrail/cognitrail/internal/lambdaapp"
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
+	"github.com/cognitrail/cognitrail/pkg/budget"
 	"github.com/cognitrail/cognitrail/pkg/class"
 	"github.com/cognitrail/cognitrail/pkg/clientpool"
 	"github.com/cognitrail/cognitrail/pkg/finding"
@@ -205,7 +206,9 @@ type scanConfig struct {
 	format   *choice
 	level    levelFlag
 	maxPools positiveInt
-	maxBytes byteSize
+	// maxSeries is the run's series budget (MAX_SERIES_PER_DIMENSION).
+	maxSeries positiveInt
+	maxBytes  byteSize
 	// maxRecord is the per-record limit (MAX_RECORD_BYTES).
 	maxRecord byteSize
 	// clientPools and resolveClients: see clientpool (CLIENT_POOLS,
@@ -222,12 +225,14 @@ func newScanFlags() (*flag.FlagSet, *scanConfig) {
 		// function publishes for the same files.
 		level:     levelFlag{metric.DefaultLevel},
 		maxPools:  aggregate.DefaultMaxPools,
+		maxSeries: budget.DefaultMax,
 		maxBytes:  byteSize(trailfile.DefaultMaxUncompressedBytes),
 		maxRecord: byteSize(trailfile.DefaultMaxRecordBytes),
 	}
 	fl.Var(c.format, "format", "output: `table` (summary), json (the metric datums) or jsonl (one line per record)")
 	fl.Var(&c.level, "level", "metric detail `level` (DETAIL_LEVEL): basic, standard or full")
 	fl.Var(&c.maxPools, "max-pools", "`n` pools of each kind given their own series, the busiest kept (MAX_POOLS)")
+	fl.Var(&c.maxSeries, "max-series-per-dimension", "`n` values of each pool, client, operation and error code dimension given their own series per month, the first seen kept; the others are counted under \"other\" (MAX_SERIES_PER_DIMENSION)")
 	fl.Var(&c.maxBytes, "max-uncompressed-bytes", "zip-bomb guard (MAX_UNCOMPRESSED_BYTES): a file that inflates past this `size` (1048576, 500MB, 2GiB) fails")
 	fl.Var(&c.maxRecord, "max-record-bytes", "a record longer than this `size` (16MiB, at most 1GiB) is counted invalid and passed over; the file's other records are read (MAX_RECORD_BYTES)")
 	fl.StringVar(&c.clientPools, "client-pools", os.Getenv("CLIENT_POOLS"), "app client to user pool `map`, clientId=poolId,... (CLIENT_POOLS)")
@@ -356,6 +361,12 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		progress.step(res.Records)
 	}
 	progress.done()
+	// One budget for the run, as one execution environment of the function
+	// has one for the files it processes.
+	if err := agg.ApplyBudget(ctx, budget.NewMemory(int(cfg.maxSeries))); err != nil {
+		fmt.Fprintln(stderr, "cognitrail scan:", err)
+		return exitFailed
+	}
 
 	switch format {
 	case "json":

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/smithy-go/transport/http/protocol/awsjson"
 	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 
+	"github.com/cognitrail/cognitrail/pkg/budget"
 	"github.com/cognitrail/cognitrail/pkg/clientpool"
 	"github.com/cognitrail/cognitrail/pkg/ledger"
 	"github.com/cognitrail/cognitrail/pkg/processor"
@@ -104,7 +105,20 @@ func New(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*pr
 		Logger:               log,
 		Clients:              clientpool.New(copts),
 		FindingState:         cfg.FindingState,
+		Budget:               seriesBudget(cfg.MaxSeriesPerDimension),
 	}), nil
+}
+
+// seriesBudget is the execution environment's series budget: one for every
+// invocation it serves (see pkg/budget for what that bounds).
+func seriesBudget(max int) budget.Budget {
+	switch {
+	case max < 0:
+		return nil
+	case max == 0:
+		max = budget.DefaultMax
+	}
+	return budget.NewMemory(max)
 }
 
 // MessageKey is the JSON key of a log line's message: Lambda's JSON log

@@ -12,6 +12,11 @@
 // caller can write or publish them without holding them all. Options.Oldest
 // leaves out what CloudWatch would reject anyway (counted in Stats).
 //
+// ApplyBudget bounds the series per month beyond the per-file caps: a
+// budget.Budget decides which values of the pool, client, operation and
+// error code dimensions keep their own series in a month, and the others
+// are counted under OtherValue ("other"), so no count is lost.
+//
 // Output is deterministic: datums are sorted by name, dimensions and time,
 // and the per-pool cap keeps the busiest pools (ties broken by id), so the
 // same input always gives the same datums, which golden files and resumable

@@ -5,6 +5,11 @@ import (
 	"sync"
 )
 
+// DefaultMax is the default bound: values of one dimension with their own
+// series in a month (MAX_SERIES_PER_DIMENSION). Five times the per-file
+// pool cap: room for every pool an account really has, not for a spray.
+const DefaultMax = 100
+
 // Budget decides which dimension values get their own series in a month.
 type Budget interface {
 	// Admit is given the values of one dimension seen in one month

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
+	"github.com/cognitrail/cognitrail/pkg/budget"
 	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/ledger"
 	"github.com/cognitrail/cognitrail/pkg/metric"
@@ -73,6 +74,10 @@ type Options struct {
 	// Clients, when set, resolves app client ids to user pools beyond each
 	// file (clientpool.Resolver), shared by every invocation.
 	Clients aggregate.Resolver
+	// Budget, when set, bounds the distinct values of the budgeted
+	// dimensions that get their own series each month (see pkg/budget),
+	// shared by every invocation.
+	Budget budget.Budget
 	// FindingState keeps the last seen value of each watched setting (see
 	// pkg/finding); nil means a finding.MemoryState owned by the Handler,
 	// which lives as long as the Lambda execution environment, so a
@@ -309,6 +314,11 @@ func (h *Handler) object(ctx context.Context, msgID string, o notification.Objec
 	}
 	if err != nil {
 		return 0, h.transient(ctx, claim, ol, h.deadlineError(ctx, scanCtx, err))
+	}
+	if h.opts.Budget != nil {
+		if err := agg.ApplyBudget(ctx, h.opts.Budget); err != nil {
+			return 0, h.transient(ctx, claim, ol, fmt.Errorf("processor: s3://%s/%s: %w", o.Bucket, o.Key, err))
+		}
 	}
 	outcome, err := h.publish(ctx, claim, agg, ol)
 	if err == nil {
