@@ -14,5 +14,7 @@
 // concurrent environment, and each cold start, has its own budget: the
 // distinct values a month are at most the bound times the environments that
 // ran). A store shared by every environment (the ledger table) would make
-// the bound global; that is not built yet.
+// the bound global, and would let a file resumed in another environment be
+// folded as in the first (its batches then line up with those published);
+// that is not built yet.
 package budget
