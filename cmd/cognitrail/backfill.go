@@ -401,11 +401,15 @@ func (b *backfill) run(ctx context.Context, l *trailLister, start string, worker
 		code = exitFailed
 	}
 	if b.handler == nil {
-		var datums []metric.Datum
-		for _, a := range aggs {
-			datums = append(datums, a.Datums()...)
-		}
-		writeSummary(stdout, datums, files)
+		writeSummary(stdout, sumDatums(func(yield func(metric.Datum) bool) {
+			for _, a := range aggs {
+				for d := range a.All() {
+					if !yield(d) {
+						return
+					}
+				}
+			}
+		}), files)
 		if code != exitOK {
 			fmt.Fprintln(stderr, "cognitrail backfill: the summary covers only the files read; it keeps no state, so a rerun reads everything again")
 		}

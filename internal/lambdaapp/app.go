@@ -19,6 +19,7 @@ import (
 	"github.com/aws/smithy-go/transport/http/protocol/awsjson"
 	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 
+	"github.com/cognitrail/cognitrail/pkg/budget"
 	"github.com/cognitrail/cognitrail/pkg/clientpool"
 	"github.com/cognitrail/cognitrail/pkg/ledger"
 	"github.com/cognitrail/cognitrail/pkg/notify"
@@ -115,6 +116,7 @@ func New(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*pr
 		MaxPools:              cfg.MaxPools,
 		MaxUncompressedBytes:  cfg.MaxUncompressedBytes,
 		MaxRecordBytes:        cfg.MaxRecordBytes,
+		MaxDatumAge:           cfg.MaxDatumAge,
 		ExpectedBucketOwner:   cfg.ExpectedBucketOwner,
 		Logger:                log,
 		EventLinesFollowLevel: cfg.EventLinesFollowLevel,
@@ -122,7 +124,20 @@ func New(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*pr
 		FindingState:          state,
 		SignInThreshold:       cfg.SignInThreshold,
 		Notifier:              notifier,
+		Budget:                seriesBudget(cfg.MaxSeriesPerDimension),
 	}), nil
+}
+
+// seriesBudget is the execution environment's series budget: one for every
+// invocation it serves (see pkg/budget for what that bounds).
+func seriesBudget(max int) budget.Budget {
+	switch {
+	case max < 0:
+		return nil
+	case max == 0:
+		max = budget.DefaultMax
+	}
+	return budget.NewMemory(max)
 }
 
 // MessageKey is the JSON key of a log line's message: Lambda's JSON log

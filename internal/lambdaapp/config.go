@@ -22,6 +22,7 @@ const (
 	EnvMaxUncompressedBytes = "MAX_UNCOMPRESSED_BYTES"
 	EnvMaxRecordBytes       = "MAX_RECORD_BYTES"
 	EnvMaxPools             = "MAX_POOLS"
+	EnvMaxSeriesPerDim      = "MAX_SERIES_PER_DIMENSION"
 	EnvExpectedBucketOwner  = "EXPECTED_BUCKET_OWNER"
 	EnvLogLevel             = "LOG_LEVEL"
 	EnvCloudWatchProtocol   = "CLOUDWATCH_PROTOCOL"
@@ -56,9 +57,13 @@ type Config struct {
 	MaxUncompressedBytes int64  // 0: the engine's default
 	MaxRecordBytes       int    // 0: the engine's default
 	MaxPools             int    // 0: the engine's default
-	ExpectedBucketOwner  string
-	LogLevel             *slog.Level // nil: Lambda's own setting, else INFO
-	CloudWatchProtocol   string
+	// MaxSeriesPerDimension bounds the values of each budgeted dimension
+	// with their own series per month (pkg/budget); 0 means
+	// budget.DefaultMax, negative no bound.
+	MaxSeriesPerDimension int
+	ExpectedBucketOwner   string
+	LogLevel              *slog.Level // nil: Lambda's own setting, else INFO
+	CloudWatchProtocol    string
 	// MaxDatumAge: 0 means CloudWatch's two weeks, negative no check.
 	MaxDatumAge    time.Duration
 	S3UsePathStyle bool
@@ -147,6 +152,15 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if v := getenv(EnvMaxPools); v != "" {
 		if c.MaxPools, err = strconv.Atoi(v); err != nil || c.MaxPools <= 0 {
 			return c, fmt.Errorf("%s=%q: want a positive integer", EnvMaxPools, v)
+		}
+	}
+	switch v := strings.ToLower(getenv(EnvMaxSeriesPerDim)); v {
+	case "":
+	case "off":
+		c.MaxSeriesPerDimension = -1
+	default:
+		if c.MaxSeriesPerDimension, err = strconv.Atoi(v); err != nil || c.MaxSeriesPerDimension <= 0 {
+			return c, fmt.Errorf("%s=%q: want a positive integer, or off", EnvMaxSeriesPerDim, v)
 		}
 	}
 	if v := getenv(EnvLogLevel); v != "" {

@@ -4,6 +4,12 @@
 // (scan.File into a per-file aggregate.Aggregator), publish the file's
 // datums batch by batch, recording progress, and mark it done.
 //
+// Memory does not follow the time a file spans: records older than
+// CloudWatch accepts (Options.MaxDatumAge) are counted but not aggregated
+// (recordsTooOld on the object's log line), and the datums are cut into
+// batches and published as the aggregator produces them; a resumed file
+// cuts the same batches again and passes over those already published.
+//
 // Errors are sorted by what a retry can do:
 //
 //   - permanent (corrupt, truncated or oversized file, not CloudTrail, object

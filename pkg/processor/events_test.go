@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -48,7 +49,9 @@ type flakySink struct {
 	published int
 }
 
-func (s *flakySink) Batches(d []metric.Datum) [][]metric.Datum { return [][]metric.Datum{d} }
+func (s *flakySink) Batches(d iter.Seq[metric.Datum]) iter.Seq[[]metric.Datum] {
+	return func(yield func([]metric.Datum) bool) { yield(slices.Collect(d)) }
+}
 
 func (s *flakySink) Publish(_ context.Context, b []metric.Datum) (sink.Stats, error) {
 	s.mu.Lock()

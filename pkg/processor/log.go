@@ -254,6 +254,14 @@ func (h *Handler) logObject(ctx context.Context, ol *objectLog, outcome string, 
 	if ol.attempt > 1 {
 		attrs = append(attrs, slog.Int("attempt", ol.attempt))
 	}
+	if ol.tooOld > 0 {
+		// Logged once per object: records (with their findings and outcome
+		// counts) older than CloudWatch accepts, never aggregated.
+		attrs = append(attrs, slog.Int("recordsTooOld", ol.tooOld))
+		if level < slog.LevelWarn {
+			level = slog.LevelWarn
+		}
+	}
 	if ol.stats.Dropped > 0 {
 		// Logged once per object, not per datum.
 		attrs = append(attrs, slog.Int("datumsDroppedTooOld", ol.stats.Dropped))

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
+	"github.com/cognitrail/cognitrail/pkg/budget"
 	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/ledger"
 	"github.com/cognitrail/cognitrail/pkg/metric"
@@ -23,8 +25,9 @@ import (
 
 // Sink publishes datums (sink/cloudwatch or sink/emf).
 type Sink interface {
-	// Batches cuts one file's datums into batches, deterministically.
-	Batches(datums []metric.Datum) [][]metric.Datum
+	// Batches cuts one file's datums, as they are produced, into batches,
+	// deterministically.
+	Batches(datums iter.Seq[metric.Datum]) iter.Seq[[]metric.Datum]
 	// Publish publishes one batch.
 	Publish(ctx context.Context, batch []metric.Datum) (sink.Stats, error)
 }
@@ -54,6 +57,12 @@ type Options struct {
 	// MaxRecordBytes is the per-record limit (a longer record is counted
 	// invalid and passed over); zero means trailfile.DefaultMaxRecordBytes.
 	MaxRecordBytes int
+	// MaxDatumAge is how old a datum CloudWatch accepts (the sink's
+	// AgeFilter): zero means sink.DefaultMaxAge, negative no limit. Records
+	// older are not aggregated at all (counted, and logged as
+	// recordsTooOld), so that a backfilled month costs the memory of the
+	// weeks published.
+	MaxDatumAge time.Duration
 	// ExpectedBucketOwner: see s3object.Options.
 	ExpectedBucketOwner string
 	PublishMargin       time.Duration
@@ -70,6 +79,10 @@ type Options struct {
 	// Clients, when set, resolves app client ids to user pools beyond each
 	// file (clientpool.Resolver), shared by every invocation.
 	Clients aggregate.Resolver
+	// Budget, when set, bounds the distinct values of the budgeted
+	// dimensions that get their own series each month (see pkg/budget),
+	// shared by every invocation.
+	Budget budget.Budget
 	// FindingState keeps the last seen value of each watched setting (see
 	// pkg/finding); nil means a finding.MemoryState owned by the Handler,
 	// which lives as long as the Lambda execution environment, so a
@@ -216,7 +229,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 	// others are counted now.
 	perMessage := ev.Shape == notification.ShapeSQS || ev.Batch != nil
 	if sum.Skipped > 0 && (len(errs) == 0 || perMessage) {
-		if err := h.publishAll(ctx, skips.Datums()); err != nil {
+		if err := h.publishAll(ctx, skips.All()); err != nil {
 			// Losing a skip count is better than retrying files for it.
 			h.log.WarnContext(ctx, "skip counts not published", "error", err.Error())
 		}
@@ -233,8 +246,8 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 	return sum, nil
 }
 
-func (h *Handler) publishAll(ctx context.Context, datums []metric.Datum) error {
-	for _, b := range h.sink.Batches(datums) {
+func (h *Handler) publishAll(ctx context.Context, datums iter.Seq[metric.Datum]) error {
+	for b := range h.sink.Batches(datums) {
 		if _, err := h.sink.Publish(ctx, b); err != nil {
 			return err
 		}
@@ -259,6 +272,9 @@ type objectLog struct {
 	rejected error
 	// events are the object's event lines, written once it is done.
 	events eventLines
+	// tooOld counts what was not aggregated for being older than
+	// CloudWatch accepts.
+	tooOld int
 }
 
 // object processes one object. It returns the file's outcome, or an error
@@ -342,6 +358,11 @@ func (h *Handler) object(ctx context.Context, msgID string, o notification.Objec
 	if err != nil {
 		return 0, h.transient(ctx, claim, ol, h.deadlineError(ctx, scanCtx, err))
 	}
+	if h.opts.Budget != nil {
+		if err := agg.ApplyBudget(ctx, h.opts.Budget); err != nil {
+			return 0, h.transient(ctx, claim, ol, fmt.Errorf("processor: s3://%s/%s: %w", o.Bucket, o.Key, err))
+		}
+	}
 	outcome, err := h.publish(ctx, claim, agg, ol)
 	if err == nil {
 		// Only a published file moves the last-seen state on: a retried
@@ -355,7 +376,21 @@ func (h *Handler) object(ctx context.Context, msgID string, o notification.Objec
 }
 
 func (h *Handler) newAggregator() *aggregate.Aggregator {
-	return aggregate.New(&aggregate.Options{Level: h.opts.Level, MaxPools: h.opts.MaxPools})
+	return aggregate.New(&aggregate.Options{Level: h.opts.Level, MaxPools: h.opts.MaxPools, Oldest: h.oldest()})
+}
+
+// oldest is the oldest time worth aggregating: the sink's age filter,
+// judged now, would drop anything older when it publishes, later.
+func (h *Handler) oldest() time.Time {
+	age := h.opts.MaxDatumAge
+	if age < 0 {
+		return time.Time{}
+	}
+	if age == 0 {
+		age = sink.DefaultMaxAge
+	}
+	// The filter's minute of slack at the old end.
+	return h.opts.Now().Add(-age + time.Minute)
 }
 
 // claim claims one object version; done reports an object already
@@ -380,18 +415,25 @@ func (h *Handler) claim(ctx context.Context, bucket, key, identity string, ol *o
 // publish publishes a file's datums from the first unpublished batch and
 // marks the object done.
 func (h *Handler) publish(ctx context.Context, claim *ledger.Claim, agg *aggregate.Aggregator, ol *objectLog) (aggregate.FileOutcome, error) {
-	datums := agg.Datums()
-	batches := h.sink.Batches(datums)
-	ol.datums, ol.batches = len(datums), len(batches)
-	for i := ol.resumed; i < len(batches); i++ {
-		st, err := h.sink.Publish(ctx, batches[i])
+	ol.tooOld = agg.Stats().TooOld
+	// Batches are cut as the datums are produced, and those published
+	// before a crash cut again the same way and passed over: a month of
+	// minutes is never held at once.
+	i := 0
+	for batch := range h.sink.Batches(agg.All()) {
+		ol.datums += len(batch)
+		i++
+		if i <= ol.resumed {
+			continue
+		}
+		st, err := h.sink.Publish(ctx, batch)
 		ol.stats.Add(st)
 		if errors.Is(err, sink.ErrRejected) {
 			// Permanent: the same batch is refused on every retry, and
 			// failing the file for it would hold back the batches after
 			// it until the DLQ. Counted, logged once, passed over.
 			if ol.rejected == nil {
-				ol.rejected = fmt.Errorf("processor: s3://%s/%s: batch %d of %d: %w", ol.o.Bucket, ol.o.Key, i+1, len(batches), err)
+				ol.rejected = fmt.Errorf("processor: s3://%s/%s: batch %d: %w", ol.o.Bucket, ol.o.Key, i, err)
 			}
 			err = nil
 		}
@@ -399,14 +441,15 @@ func (h *Handler) publish(ctx context.Context, claim *ledger.Claim, agg *aggrega
 			return 0, h.transient(ctx, claim, ol, err)
 		}
 		if claim != nil {
-			if err := claim.Progress(ctx, i+1); err != nil {
+			if err := claim.Progress(ctx, i); err != nil {
 				return 0, h.transient(ctx, claim, ol, err)
 			}
 		}
 	}
+	ol.batches = i
 	outcome := outcomeName(ol.res.Outcome)
 	if claim != nil {
-		if err := claim.Finish(ctx, outcome, len(batches)); err != nil {
+		if err := claim.Finish(ctx, outcome, ol.batches); err != nil {
 			return 0, h.transient(ctx, claim, ol, err)
 		}
 	}

@@ -2,6 +2,7 @@ package sink
 
 import (
 	"errors"
+	"iter"
 	"time"
 
 	"github.com/cognitrail/cognitrail/pkg/metric"
@@ -62,6 +63,33 @@ func Batch(datums []metric.Datum, maxDatums, maxBytes int, size func(*metric.Dat
 		out = append(out, datums[start:len(datums):len(datums)])
 	}
 	return out
+}
+
+// Batches cuts datums, as they are produced, into the batches Batch would
+// cut of them all: a file's datums are published without being held at
+// once. Each batch is a new slice.
+func Batches(datums iter.Seq[metric.Datum], maxDatums, maxBytes int, size func(*metric.Datum) int) iter.Seq[[]metric.Datum] {
+	return func(yield func([]metric.Datum) bool) {
+		var cur []metric.Datum
+		bytes := 0
+		for d := range datums {
+			n := size(&d)
+			if len(cur) > 0 && (len(cur) == maxDatums || bytes+n > maxBytes) {
+				if !yield(cur) {
+					return
+				}
+				cur, bytes = nil, 0
+			}
+			if cur == nil {
+				cur = make([]metric.Datum, 0, min(maxDatums, 1000))
+			}
+			bytes += n
+			cur = append(cur, d)
+		}
+		if len(cur) > 0 {
+			yield(cur)
+		}
+	}
 }
 
 // AgeFilter drops datums whose timestamps CloudWatch would reject.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -59,9 +60,9 @@ func New(api API, opts *Options) *Publisher {
 	return &Publisher{api: api, opts: o}
 }
 
-// Batches cuts a file's datums into requests.
-func (p *Publisher) Batches(datums []metric.Datum) [][]metric.Datum {
-	return sink.Batch(datums, MaxDatumsPerRequest, requestBudget, Size)
+// Batches cuts a file's datums, as they are produced, into requests.
+func (p *Publisher) Batches(datums iter.Seq[metric.Datum]) iter.Seq[[]metric.Datum] {
+	return sink.Batches(datums, MaxDatumsPerRequest, requestBudget, Size)
 }
 
 // Publish sends one batch (as cut by Batches) in one request.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -51,7 +52,7 @@ func TestRequestsPerFile(t *testing.T) {
 		p := New(api, &Options{Age: sink.AgeFilter{Now: func() time.Time { return now }, MaxAge: -1}})
 		ds := datums(n)
 		var st sink.Stats
-		for _, b := range p.Batches(ds) {
+		for b := range p.Batches(slices.Values(ds)) {
 			s, err := p.Publish(context.Background(), b)
 			if err != nil {
 				t.Fatal(err)
@@ -92,7 +93,7 @@ func TestBatchesStayUnderTheSizeLimit(t *testing.T) {
 		}
 	}
 	p := New(&fakeAPI{}, nil)
-	batches := p.Batches(ds)
+	batches := slices.Collect(p.Batches(slices.Values(ds)))
 	if len(batches) < 2 {
 		t.Fatalf("%d batches", len(batches))
 	}
