@@ -27,6 +27,7 @@ import (
 // {"Fn::Sub": ...}), so values are plain maps, lists and scalars.
 type Template struct {
 	Parameters map[string]Parameter
+	Mappings   map[string]any
 	Conditions map[string]any
 	Rules      map[string]any
 	Resources  map[string]Resource
@@ -85,6 +86,7 @@ func Parse(data []byte) (*Template, error) {
 	}
 	t := &Template{
 		Parameters: map[string]Parameter{},
+		Mappings:   asMap(top["Mappings"]),
 		Conditions: asMap(top["Conditions"]),
 		Rules:      asMap(top["Rules"]),
 		Resources:  map[string]Resource{},
