@@ -244,6 +244,32 @@ func TestRequiredAlarms(t *testing.T) {
 		}
 	}
 	// NoFilesProcessed's behaviour is TestNoFilesProcessedAlarm's.
+
+	// Delivery=buffered adds the buffer queue's depth and age, and only then.
+	queueAlarms := func(s Scenario) []string {
+		st, _, err := tpl.Evaluate(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, id := range st.ofType("AWS::CloudWatch::Alarm") {
+			p := st.Resources[id]
+			if r := (MetricRef{Namespace: scalarString(p["Namespace"]), Name: scalarString(p["MetricName"]), Dims: dimsOf(p["Dimensions"])}); r.Dims["QueueName"] == GetAttOf("BufferQueue", "QueueName") {
+				got = append(got, r.String())
+			}
+		}
+		slices.Sort(got)
+		return got
+	}
+	if got, want := queueAlarms(Scenario{"Delivery": "buffered"}), []string{
+		"AWS/SQS/ApproximateAgeOfOldestMessage{QueueName={{BufferQueue.QueueName}}}",
+		"AWS/SQS/ApproximateNumberOfMessagesVisible{QueueName={{BufferQueue.QueueName}}}",
+	}; !slices.Equal(got, want) {
+		t.Errorf("buffered: buffer queue alarms %v, want %v", got, want)
+	}
+	if got := queueAlarms(Scenario{}); len(got) > 0 {
+		t.Errorf("direct: buffer queue alarms %v", got)
+	}
 }
 
 // TestSavedQueries: the seed's six questions, over the notable-event lines.
