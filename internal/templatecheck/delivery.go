@@ -2,6 +2,7 @@ package templatecheck
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -68,6 +69,42 @@ func (st *Stack) objectCreatedRules() []string {
 		}
 	}
 	return ids
+}
+
+var placeholderRef = regexp.MustCompile(`^\{\{([A-Za-z0-9]+)\}\}$`)
+
+// dependencies returns the resources id waits for: its DependsOn and the
+// resources its Metadata refers to (the conditional dependency
+// CloudFormation allows), sorted.
+func (st *Stack) dependencies(id string) []string {
+	r := st.Env.t.Resources[id]
+	deps := slices.Clone(r.DependsOn)
+	md, err := st.Env.Eval(r.Metadata)
+	if err != nil {
+		return deps
+	}
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for _, x := range v {
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		case string:
+			if m := placeholderRef.FindStringSubmatch(v); m != nil {
+				deps = append(deps, m[1])
+			} else if id, ok := attID(v, "Arn"); ok {
+				deps = append(deps, id)
+			}
+		}
+	}
+	walk(md)
+	slices.Sort(deps)
+	return slices.Compact(deps)
 }
 
 // notifyingBuckets are the buckets with a notification configuration.
@@ -137,6 +174,13 @@ func (st *Stack) checkDelivery() []Problem {
 		for _, id := range esms {
 			fail(id, "DELIVERY=direct, but an event source mapping feeds the function")
 		}
+		for _, b := range st.notifyingBuckets() {
+			if !slices.ContainsFunc(st.dependencies(b), func(d string) bool {
+				return st.Types[d] == "AWS::Lambda::Permission" && st.Resources[d]["Principal"] == "s3.amazonaws.com"
+			}) {
+				fail(b, "does not wait for S3's permission to invoke the function: S3 checks the destination when it puts the notification")
+			}
+		}
 		return probs
 	case DeliveryBuffered:
 	default:
@@ -202,6 +246,11 @@ func (st *Stack) checkDelivery() []Problem {
 		}
 		if scalarString(p["Principal"]) == "s3.amazonaws.com" {
 			fail(id, "DELIVERY=buffered, but S3 may still invoke the function")
+		}
+	}
+	for _, b := range st.notifyingBuckets() {
+		if !slices.ContainsFunc(st.dependencies(b), func(d string) bool { return slices.Contains(policies[queue], d) }) {
+			fail(b, "does not wait for the buffer queue's policy: S3 checks the destination when it puts the notification")
 		}
 	}
 	probs = append(probs, st.checkBufferQueuePolicy(queue, policies[queue])...)

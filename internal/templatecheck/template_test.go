@@ -374,6 +374,8 @@ func TestCheckerCatchesDrift(t *testing.T) {
 		{"age alarm fires on one retry", `VisibilityTimeout: 1020, OldestMessageAlarm: 2040 }`, `VisibilityTimeout: 1020, OldestMessageAlarm: 1100 }`, "fires on a message retried once"},
 		{"age alarm fires after the dead-letter queue", `VisibilityTimeout: 1020, OldestMessageAlarm: 2040 }`, `VisibilityTimeout: 1020, OldestMessageAlarm: 5100 }`, "only fires after SQS has moved the message"},
 		{"no poll grant", "Action: [sqs:ReceiveMessage, sqs:DeleteMessage, sqs:GetQueueAttributes]", "Action: [sqs:ReceiveMessage]", "does not let the event source mapping poll it"},
+		{"bucket does not wait for the queue policy", "DestinationGrant: !If [Buffered, !Ref BufferQueuePolicy, !Ref S3InvokePermission]", "DestinationGrant: !If [Buffered, \"\", !Ref S3InvokePermission]", "does not wait for the buffer queue's policy"},
+		{"bucket does not wait for the invoke permission", "DestinationGrant: !If [Buffered, !Ref BufferQueuePolicy, !Ref S3InvokePermission]", "DestinationGrant: !If [Buffered, !Ref BufferQueuePolicy, \"\"]", "does not wait for S3's permission to invoke the function"},
 		{"function not told it is buffered", "          DELIVERY: !Ref Delivery\n", "", "DELIVERY=direct, but an event source mapping feeds the function"},
 		{"reference to a resource of the other mode", "Value: !If [NewBucket, !Ref TrailBucket, !Ref ExistingTrailBucketName]", "Value: !Ref TrailBucket", "TrailBucket: the resource does not exist in this scenario"},
 	} {
