@@ -89,6 +89,21 @@ func TestBufferedDelivery(t *testing.T) {
 				t.Errorf("%v: dead-letter queue policy %s", tc.s, doc)
 			}
 		}
+		// The dashboard shows the buffer queue's depth and age in buffered
+		// mode (the checker holds the alarm widget to every alarm).
+		refs, _, _, _, err := DashboardRefs(scalarString(st.Resources["Dashboard"]["DashboardBody"]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var shown []string
+		for _, r := range refs {
+			if r.Dims["QueueName"] == GetAttOf("BufferQueue", "QueueName") {
+				shown = append(shown, r.Name)
+			}
+		}
+		if wantShown := want == DeliveryBuffered; slices.Equal(shown, []string{"ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage"}) != wantShown {
+			t.Errorf("%v: dashboard shows the buffer queue's %v", tc.s, shown)
+		}
 		if want != DeliveryBuffered {
 			continue
 		}
