@@ -272,6 +272,7 @@ func (t *Template) Check(s Scenario) ([]Problem, error) {
 	if err != nil {
 		return probs, err
 	}
+	probs = append(probs, st.checkDelivery()...)
 	ids := slices.Sorted(maps.Keys(st.Resources))
 	for _, id := range ids {
 		p := st.Resources[id]
