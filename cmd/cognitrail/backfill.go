@@ -310,6 +310,9 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			warn := slog.LevelWarn
 			cfg.LogLevel = &warn
 		}
+		// The event lines feed the function's log group, not a terminal:
+		// here LOG_LEVEL decides for them too.
+		cfg.EventLinesFollowLevel = true
 		handler, err = lambdaapp.New(cfg, awsCfg, stderr, lambdaapp.NewLogger(cfg, os.Getenv, stderr))
 		if err != nil {
 			fmt.Fprintln(stderr, "cognitrail backfill:", err)
@@ -398,11 +401,15 @@ func (b *backfill) run(ctx context.Context, l *trailLister, start string, worker
 		code = exitFailed
 	}
 	if b.handler == nil {
-		var datums []metric.Datum
-		for _, a := range aggs {
-			datums = append(datums, a.Datums()...)
-		}
-		writeSummary(stdout, datums, files)
+		writeSummary(stdout, sumDatums(func(yield func(metric.Datum) bool) {
+			for _, a := range aggs {
+				for d := range a.All() {
+					if !yield(d) {
+						return
+					}
+				}
+			}
+		}), files)
 		if code != exitOK {
 			fmt.Fprintln(stderr, "cognitrail backfill: the summary covers only the files read; it keeps no state, so a rerun reads everything again")
 		}

@@ -265,6 +265,11 @@ func TestBackfill(t *testing.T) {
 			if want := fmt.Sprintf("%d published", published); !strings.Contains(out.String(), want) {
 				t.Errorf("round %d: %q, want %q", round, out.String(), want)
 			}
+			// The event lines feed the function's log group; on the
+			// terminal they would bury the progress (LOG_LEVEL applies).
+			if strings.Contains(errb.String(), `"message":"cognito_event"`) || strings.Contains(errb.String(), `"message":"finding"`) {
+				t.Errorf("round %d: event lines on stderr:\n%.500s", round, errb.String())
+			}
 			if got := recordsRead(t, srv); got != wantRecords {
 				t.Errorf("round %d: RecordsRead %v, want %v (each file once)", round, got, wantRecords)
 			}

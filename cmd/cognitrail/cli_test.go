@@ -37,7 +37,8 @@ func flagSets() map[string]*flag.FlagSet {
 	backfill, _ := newBackfillFlags()
 	findings, _ := newFindingsFlags()
 	replay, _ := newReplayFlags()
-	return map[string]*flag.FlagSet{"scan": scan, "report": report, "backfill": backfill, "findings": findings, "replay": replay}
+	ledger, _ := newLedgerResetFlags()
+	return map[string]*flag.FlagSet{"scan": scan, "report": report, "backfill": backfill, "findings": findings, "replay": replay, "ledger": ledger}
 }
 
 // The usage lists every flag a command defines, in its own --help and in

@@ -168,18 +168,14 @@ func pool(f finding.Finding) string {
 }
 
 func settings(f finding.Finding) string {
-	parts := make([]string, 0, len(f.Settings)+1)
-	for _, s := range f.Settings {
-		v := s.Name + "=" + s.Value
-		if s.Previous != "" {
-			v += " (previous " + s.Previous + ")"
-		}
-		parts = append(parts, v)
-	}
+	s := finding.FormatSettings(f.Settings)
 	if f.Count > 0 {
-		parts = append(parts, fmt.Sprintf("count=%d", f.Count))
+		if s != "" {
+			s += "; "
+		}
+		s += fmt.Sprintf("count=%d", f.Count)
 	}
-	return strings.Join(parts, "; ")
+	return s
 }
 
 func dash(s string) string {

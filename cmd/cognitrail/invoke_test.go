@@ -82,7 +82,8 @@ func TestInvokeSampleEvents(t *testing.T) {
 	t.Setenv(lambdaapp.EnvMaxDatumAge, "off")
 
 	events := []string{"s3-put.json", "sqs-s3.json", "sqs-sns-s3.json", "sns-s3.json", "sns-cloudtrail.json",
-		"eventbridge-object-created.json", "s3-test-event.json", "s3-batch-v1.json", "s3-batch-v2.json"}
+		"eventbridge-object-created.json", "s3-test-event.json", "s3-batch-v1.json", "s3-batch-v2.json",
+		"eventbridge-cognito-api-call.json"}
 	for round := range 2 {
 		for _, ev := range events {
 			var stdout, stderr bytes.Buffer
@@ -97,9 +98,13 @@ func TestInvokeSampleEvents(t *testing.T) {
 				strings.Contains(stdout.String(), `"resultCode": "PermanentFailure"`) || strings.Contains(stdout.String(), `"resultCode": "TemporaryFailure"`)) {
 				t.Errorf("%s: response %s", ev, stdout.String())
 			}
+			if strings.HasPrefix(ev, "eventbridge-cognito") && !strings.Contains(stdout.String(), `"apiCalls": 1`) {
+				t.Errorf("%s: response %s", ev, stdout.String())
+			}
 		}
 	}
-	// Six log files, each counted once: the EventBridge event and the S3
+	// Six log files, each counted once (the API call event counts nothing):
+	// the EventBridge event and the S3
 	// Batch Operations tasks announce files other events already did (same
 	// ETag), and round 2 repeats all.
 	got := recordsRead(t, srv)
@@ -173,5 +178,16 @@ func TestInvokeExit(t *testing.T) {
 		if got := invokeExit(tc.resp, tc.herr, io.Discard); got != tc.want {
 			t.Errorf("%s: exit %d, want %d", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestInvokeRefusesReservedNamespace: NAMESPACE=AWS/... is a configuration
+// error before anything is read or published.
+func TestInvokeRefusesReservedNamespace(t *testing.T) {
+	t.Setenv(lambdaapp.EnvNamespace, "AWS/Cognito")
+	var stderr bytes.Buffer
+	if code := runInvoke(context.Background(), []string{"../../events/s3-put.json"}, &bytes.Buffer{}, &stderr); code != exitUsage ||
+		!strings.Contains(stderr.String(), "reserved for AWS services") {
+		t.Errorf("exit %d, stderr %q; want %d and the reason", code, stderr.String(), exitUsage)
 	}
 }

@@ -52,6 +52,7 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"invoke":   runInvoke,
 	"backfill": runBackfill,
 	"replay":   runReplay,
+	"ledger":   runLedger,
 }
 
 func main() {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"iter"
 	"os"
 	"path/filepath"
 	"slices"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/cognitrail/cognitrail/internal/lambdaapp"
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
+	"github.com/cognitrail/cognitrail/pkg/budget"
 	"github.com/cognitrail/cognitrail/pkg/class"
 	"github.com/cognitrail/cognitrail/pkg/clientpool"
 	"github.com/cognitrail/cognitrail/pkg/finding"
@@ -204,7 +206,9 @@ type scanConfig struct {
 	format   *choice
 	level    levelFlag
 	maxPools positiveInt
-	maxBytes byteSize
+	// maxSeries is the run's series budget (MAX_SERIES_PER_DIMENSION).
+	maxSeries positiveInt
+	maxBytes  byteSize
 	// maxRecord is the per-record limit (MAX_RECORD_BYTES).
 	maxRecord byteSize
 	// clientPools and resolveClients: see clientpool (CLIENT_POOLS,
@@ -221,12 +225,14 @@ func newScanFlags() (*flag.FlagSet, *scanConfig) {
 		// function publishes for the same files.
 		level:     levelFlag{metric.DefaultLevel},
 		maxPools:  aggregate.DefaultMaxPools,
+		maxSeries: budget.DefaultMax,
 		maxBytes:  byteSize(trailfile.DefaultMaxUncompressedBytes),
 		maxRecord: byteSize(trailfile.DefaultMaxRecordBytes),
 	}
 	fl.Var(c.format, "format", "output: `table` (summary), json (the metric datums) or jsonl (one line per record)")
 	fl.Var(&c.level, "level", "metric detail `level` (DETAIL_LEVEL): basic, standard or full")
 	fl.Var(&c.maxPools, "max-pools", "`n` pools of each kind given their own series, the busiest kept (MAX_POOLS)")
+	fl.Var(&c.maxSeries, "max-series-per-dimension", "`n` values of each pool, client, operation and error code dimension given their own series per month, the first seen kept; the others are counted under \"other\" (MAX_SERIES_PER_DIMENSION)")
 	fl.Var(&c.maxBytes, "max-uncompressed-bytes", "zip-bomb guard (MAX_UNCOMPRESSED_BYTES): a file that inflates past this `size` (1048576, 500MB, 2GiB) fails")
 	fl.Var(&c.maxRecord, "max-record-bytes", "a record longer than this `size` (16MiB, at most 1GiB) is counted invalid and passed over; the file's other records are read (MAX_RECORD_BYTES)")
 	fl.StringVar(&c.clientPools, "client-pools", os.Getenv("CLIENT_POOLS"), "app client to user pool `map`, clientId=poolId,... (CLIENT_POOLS)")
@@ -355,20 +361,21 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		progress.step(res.Records)
 	}
 	progress.done()
+	// One budget for the run, in memory: scan publishes nothing, so there
+	// is no batch to resume and no table to share it with.
+	if err := agg.ApplyBudget(ctx, budget.NewMemory(int(cfg.maxSeries))); err != nil {
+		fmt.Fprintln(stderr, "cognitrail scan:", err)
+		return exitFailed
+	}
 
 	switch format {
 	case "json":
-		datums := agg.Datums()
-		if datums == nil {
-			datums = []metric.Datum{}
-		}
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(datums); err != nil {
+		if err := writeDatumsJSON(out, agg.All()); err != nil {
 			fmt.Fprintln(stderr, "cognitrail scan:", err)
 			return exitFailed
 		}
 	case "table":
-		writeSummary(out, agg.Datums(), files)
+		writeSummary(out, sumDatums(agg.All()), files)
 	}
 	if err := out.Flush(); err != nil {
 		fmt.Fprintln(stderr, "cognitrail scan:", err)
@@ -412,22 +419,81 @@ func scanPath(ctx context.Context, path string, agg *aggregate.Aggregator, opts 
 	return scan.File(ctx, r, agg, opts)
 }
 
-// totals sums datums of one metric by the value of one dimension ("" for
-// the dimensionless series), over the datums that have exactly the dimension
-// names dims.
-func totals(datums []metric.Datum, name string, dims ...string) map[string]float64 {
-	out := make(map[string]float64)
-	for _, d := range datums {
-		if d.Name != name || !slices.Equal(d.DimensionNames(), dims) {
-			continue
-		}
-		var key []string
-		for _, dim := range d.Dimensions {
-			key = append(key, dim.Value)
-		}
-		out[strings.Join(key, " / ")] += d.Sum()
+// writeDatumsJSON writes datums as one indented JSON array, as
+// json.Encoder with a two-space indent writes a slice, but one datum at a
+// time: a month of minutes is never held as text or as datums.
+func writeDatumsJSON(w io.Writer, datums iter.Seq[metric.Datum]) error {
+	if _, err := io.WriteString(w, "["); err != nil {
+		return err
 	}
-	return out
+	n := 0
+	for d := range datums {
+		sep := ",\n  "
+		if n == 0 {
+			sep = "\n  "
+		}
+		n++
+		js, err := json.MarshalIndent(d, "  ", "  ")
+		if err != nil {
+			return err
+		}
+		if _, err := io.WriteString(w, sep); err != nil {
+			return err
+		}
+		if _, err := w.Write(js); err != nil {
+			return err
+		}
+	}
+	end := "\n]\n"
+	if n == 0 {
+		end = "]\n"
+	}
+	_, err := io.WriteString(w, end)
+	return err
+}
+
+// datumTotals sums datums by metric, dimension names and dimension values,
+// in one pass over datums produced one at a time: the summary's figures.
+type datumTotals struct {
+	sums           map[string]map[string]float64
+	lagSum, lagObs float64
+}
+
+func totalsKey(name string, dims []string) string {
+	return name + "\x00" + strings.Join(dims, "\x00")
+}
+
+func sumDatums(datums iter.Seq[metric.Datum]) *datumTotals {
+	t := &datumTotals{sums: map[string]map[string]float64{}}
+	var vals []string
+	for d := range datums {
+		if d.Name == metric.DeliveryLagSeconds {
+			t.lagSum += d.Sum()
+			t.lagObs += d.SampleCount()
+		}
+		k := totalsKey(d.Name, d.DimensionNames())
+		m := t.sums[k]
+		if m == nil {
+			m = map[string]float64{}
+			t.sums[k] = m
+		}
+		vals = vals[:0]
+		for _, dim := range d.Dimensions {
+			vals = append(vals, dim.Value)
+		}
+		m[strings.Join(vals, " / ")] += d.Sum()
+	}
+	return t
+}
+
+// get returns the sums of one metric by the value of its dimensions ("" for
+// the dimensionless series), over the datums that have exactly the
+// dimension names dims.
+func (t *datumTotals) get(name string, dims ...string) map[string]float64 {
+	if m := t.sums[totalsKey(name, dims)]; m != nil {
+		return m
+	}
+	return map[string]float64{}
 }
 
 type kv struct {
@@ -454,7 +520,7 @@ const topN = 10
 
 // writeSummary prints the table a person reads at a glance. Every number
 // is a sum of the metric datums the Lambda would publish for the same files.
-func writeSummary(w io.Writer, datums []metric.Datum, files []fileOutcome) {
+func writeSummary(w io.Writer, t *datumTotals, files []fileOutcome) {
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	var processed, skipped, failedN int
 	for _, f := range files {
@@ -467,13 +533,13 @@ func writeSummary(w io.Writer, datums []metric.Datum, files []fileOutcome) {
 			failedN++
 		}
 	}
-	read := totals(datums, metric.RecordsRead)[""]
-	invalid := totals(datums, metric.RecordsInvalid)[""]
+	read := t.get(metric.RecordsRead)[""]
+	invalid := t.get(metric.RecordsInvalid)[""]
 	fmt.Fprintf(tw, "Files\t%d processed, %d skipped, %d failed\n", processed, skipped, failedN)
 	fmt.Fprintf(tw, "Records\t%.0f read, %.0f unusable\n", read, invalid)
 
-	events := totals(datums, metric.Events, metric.DimCategory)
-	errs := totals(datums, metric.Errors, metric.DimCategory)
+	events := t.get(metric.Events, metric.DimCategory)
+	errs := t.get(metric.Errors, metric.DimCategory)
 	fmt.Fprintf(tw, "\nCategory\tRecords\tFailed\n")
 	for _, c := range class.Categories() {
 		fmt.Fprintf(tw, "%s\t%.0f\t%.0f\n", c, events[c.String()], errs[c.String()])
@@ -493,21 +559,21 @@ func writeSummary(w io.Writer, datums []metric.Datum, files []fileOutcome) {
 			fmt.Fprintf(tw, "%s\t%.0f\n", r.k, r.v)
 		}
 	}
-	section("Top operations (category / operation)", totals(datums, metric.Events, metric.DimCategory, metric.DimOperation))
-	section("Unlisted endpoint operations (new to pkg/class)", totals(datums, metric.UnlistedOperations, metric.DimOperation))
-	section("Failures (category / error code)", totals(datums, metric.Errors, metric.DimCategory, metric.DimErrorCode))
+	section("Top operations (category / operation)", t.get(metric.Events, metric.DimCategory, metric.DimOperation))
+	section("Unlisted endpoint operations (new to pkg/class)", t.get(metric.UnlistedOperations, metric.DimOperation))
+	section("Failures (category / error code)", t.get(metric.Errors, metric.DimCategory, metric.DimErrorCode))
 
-	signIn := totals(datums, metric.SignInFailures)[""]
-	forgot := totals(datums, metric.ForgotPasswordRequests)[""]
+	signIn := t.get(metric.SignInFailures)[""]
+	forgot := t.get(metric.ForgotPasswordRequests)[""]
 	fmt.Fprintf(tw, "\nSign-in failures\t%.0f\n", signIn)
 	fmt.Fprintf(tw, "ForgotPassword requests\t%.0f\n", forgot)
-	roles := totals(datums, metric.IdentityPoolRoleCalls, metric.DimAuthType)
+	roles := t.get(metric.IdentityPoolRoleCalls, metric.DimAuthType)
 	fmt.Fprintf(tw, "Identity pool role calls\t%.0f authenticated, %.0f unauthenticated, %.0f unknown\n",
 		roles[string(class.Authenticated)], roles[string(class.Unauthenticated)], roles[string(class.UnknownAuth)])
-	fmt.Fprintf(tw, "Mean delivery lag\t%s\n", meanLag(datums))
+	fmt.Fprintf(tw, "Mean delivery lag\t%s\n", meanLag(t))
 
-	section("User pool config changes", totals(datums, metric.UserPoolConfigChanges, metric.DimOperation))
-	section("Identity pool config changes", totals(datums, metric.IdentityPoolConfigChanges, metric.DimOperation))
+	section("User pool config changes", t.get(metric.UserPoolConfigChanges, metric.DimOperation))
+	section("Identity pool config changes", t.get(metric.IdentityPoolConfigChanges, metric.DimOperation))
 
 	var notes []fileOutcome
 	for _, f := range files {
@@ -524,14 +590,8 @@ func writeSummary(w io.Writer, datums []metric.Datum, files []fileOutcome) {
 	tw.Flush()
 }
 
-func meanLag(datums []metric.Datum) string {
-	var sum, n float64
-	for _, d := range datums {
-		if d.Name == metric.DeliveryLagSeconds {
-			sum += d.Sum()
-			n += d.SampleCount()
-		}
-	}
+func meanLag(t *datumTotals) string {
+	sum, n := t.lagSum, t.lagObs
 	if n == 0 {
 		return "n/a (no delivery time in the file names)"
 	}

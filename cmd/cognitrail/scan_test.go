@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"iter"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -314,7 +315,13 @@ func (f fakeS3) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*s
 // captureSink keeps what the handler publishes.
 type captureSink struct{ datums []metric.Datum }
 
-func (c *captureSink) Batches(d []metric.Datum) [][]metric.Datum { return [][]metric.Datum{d} }
+func (c *captureSink) Batches(d iter.Seq[metric.Datum]) iter.Seq[[]metric.Datum] {
+	return func(yield func([]metric.Datum) bool) {
+		if all := slices.Collect(d); len(all) > 0 {
+			yield(all)
+		}
+	}
+}
 func (c *captureSink) Publish(_ context.Context, b []metric.Datum) (sink.Stats, error) {
 	c.datums = append(c.datums, b...)
 	return sink.Stats{}, nil

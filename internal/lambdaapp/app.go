@@ -15,11 +15,14 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/smithy-go/transport/http/protocol/awsjson"
 	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 
+	"github.com/cognitrail/cognitrail/pkg/budget"
 	"github.com/cognitrail/cognitrail/pkg/clientpool"
 	"github.com/cognitrail/cognitrail/pkg/ledger"
+	"github.com/cognitrail/cognitrail/pkg/notify"
 	"github.com/cognitrail/cognitrail/pkg/processor"
 	"github.com/cognitrail/cognitrail/pkg/sink"
 	"github.com/cognitrail/cognitrail/pkg/sink/cloudwatch"
@@ -94,16 +97,64 @@ func New(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*pr
 			copts.Store = &clientpool.DynamoStore{API: db, Table: cfg.IdempotencyTable}
 		}
 	}
+	state := cfg.FindingState
+	if state == nil && db != nil {
+		// Idempotency on: the last seen settings live in the ledger table,
+		// so a cold start does not raise a restated setting again.
+		state = ledger.NewSettings(db, ledger.Options{Table: cfg.IdempotencyTable})
+	}
+	var notifier processor.Notifier
+	if cfg.FindingsTopicARN != "" {
+		nopts := notify.Options{TopicARN: cfg.FindingsTopicARN, MinSeverity: cfg.NotifySeverity}
+		if db != nil {
+			nopts.Dedup = ledger.NewNotices(db, ledger.Options{Table: cfg.IdempotencyTable})
+		}
+		notifier = notify.New(sns.NewFromConfig(awsCfg, func(o *sns.Options) { o.Retryer = retryer() }), nopts)
+	}
+	bud, err := seriesBudget(cfg, db)
+	if err != nil {
+		return nil, err
+	}
 	return processor.New(s3c, sk, l, &processor.Options{
-		Level:                cfg.Level,
-		MaxPools:             cfg.MaxPools,
-		MaxUncompressedBytes: cfg.MaxUncompressedBytes,
-		MaxRecordBytes:       cfg.MaxRecordBytes,
-		ExpectedBucketOwner:  cfg.ExpectedBucketOwner,
-		Logger:               log,
-		Clients:              clientpool.New(copts),
-		FindingState:         cfg.FindingState,
+		Level:                 cfg.Level,
+		MaxPools:              cfg.MaxPools,
+		MaxUncompressedBytes:  cfg.MaxUncompressedBytes,
+		MaxRecordBytes:        cfg.MaxRecordBytes,
+		MaxDatumAge:           cfg.MaxDatumAge,
+		ExpectedBucketOwner:   cfg.ExpectedBucketOwner,
+		Logger:                log,
+		EventLinesFollowLevel: cfg.EventLinesFollowLevel,
+		Clients:               clientpool.New(copts),
+		FindingState:          state,
+		SignInThreshold:       cfg.SignInThreshold,
+		Notifier:              notifier,
+		Budget:                bud,
 	}), nil
+}
+
+// seriesBudget is the series budget of every invocation the execution
+// environment serves. With the ledger table (db set) it is the table's,
+// shared by every environment: the bound is per table, and a file resumed
+// in another environment is folded as in the first, so its remaining
+// batches line up with those published. Without it, the environment's
+// memory: the bound is per environment, and nothing is resumed, so the
+// folding of a retried file cannot split a count (see pkg/budget).
+func seriesBudget(cfg Config, db *dynamodb.Client) (budget.Budget, error) {
+	max := cfg.MaxSeriesPerDimension
+	switch {
+	case max < 0:
+		return nil, nil
+	case max == 0:
+		max = budget.DefaultMax
+	}
+	if db == nil {
+		return budget.NewMemory(max), nil
+	}
+	b, err := budget.NewDynamo(db, cfg.IdempotencyTable, max)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", EnvMaxSeriesPerDim, err)
+	}
+	return b, nil
 }
 
 // MessageKey is the JSON key of a log line's message: Lambda's JSON log
@@ -116,7 +167,9 @@ const MessageKey = "message"
 // (AWS_LAMBDA_LOG_FORMAT=JSON) it is lambdacontext's, which adds the request
 // id and follows AWS_LAMBDA_LOG_LEVEL; otherwise an equivalent JSON handler
 // on w (Lambda's default text format would make the lines unqueryable).
-// LOG_LEVEL, when set, overrides the level either way.
+// LOG_LEVEL, when set, overrides the level either way; the handler writes
+// its cognito_event and finding lines past it (see package processor), so
+// that the template's queries, rules and widgets keep their input.
 func NewLogger(cfg Config, getenv func(string) string, w io.Writer) *slog.Logger {
 	var h slog.Handler
 	if getenv("AWS_LAMBDA_LOG_FORMAT") == "JSON" {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cognitrail/cognitrail/internal/bytesize"
+	"github.com/cognitrail/cognitrail/pkg/budget"
 	"github.com/cognitrail/cognitrail/pkg/clientpool"
 	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/metric"
@@ -22,6 +23,7 @@ const (
 	EnvMaxUncompressedBytes = "MAX_UNCOMPRESSED_BYTES"
 	EnvMaxRecordBytes       = "MAX_RECORD_BYTES"
 	EnvMaxPools             = "MAX_POOLS"
+	EnvMaxSeriesPerDim      = "MAX_SERIES_PER_DIMENSION"
 	EnvExpectedBucketOwner  = "EXPECTED_BUCKET_OWNER"
 	EnvLogLevel             = "LOG_LEVEL"
 	EnvCloudWatchProtocol   = "CLOUDWATCH_PROTOCOL"
@@ -29,6 +31,9 @@ const (
 	EnvS3UsePathStyle       = "S3_USE_PATH_STYLE"
 	EnvResolveClients       = "RESOLVE_CLIENTS"
 	EnvClientPools          = "CLIENT_POOLS"
+	EnvSignInIPThreshold    = "SIGNIN_IP_THRESHOLD"
+	EnvFindingsTopicARN     = "FINDINGS_TOPIC_ARN"
+	EnvNotifySeverity       = "NOTIFY_SEVERITY"
 )
 
 // Sinks.
@@ -53,9 +58,14 @@ type Config struct {
 	MaxUncompressedBytes int64  // 0: the engine's default
 	MaxRecordBytes       int    // 0: the engine's default
 	MaxPools             int    // 0: the engine's default
-	ExpectedBucketOwner  string
-	LogLevel             *slog.Level // nil: Lambda's own setting, else INFO
-	CloudWatchProtocol   string
+	// MaxSeriesPerDimension bounds the values of each budgeted dimension
+	// with their own series per month (pkg/budget: in the ledger table
+	// when IdempotencyTable is set, else in memory); 0 means
+	// budget.DefaultMax, negative no bound.
+	MaxSeriesPerDimension int
+	ExpectedBucketOwner   string
+	LogLevel              *slog.Level // nil: Lambda's own setting, else INFO
+	CloudWatchProtocol    string
 	// MaxDatumAge: 0 means CloudWatch's two weeks, negative no check.
 	MaxDatumAge    time.Duration
 	S3UsePathStyle bool
@@ -63,13 +73,24 @@ type Config struct {
 	// ClientPools is the static clientId -> poolId map.
 	ResolveClients bool
 	ClientPools    map[string]string
+	// SignInThreshold is the failed sign-ins from one IP in one file that
+	// raise sign-in-failures-from-one-ip; 0: finding.DefaultSignInThreshold.
+	SignInThreshold int
+	// FindingsTopicARN: empty means no notifications. NotifySeverity is the
+	// lowest severity sent (finding.High unless NOTIFY_SEVERITY says).
+	FindingsTopicARN string
+	NotifySeverity   finding.Severity
 
 	// Not from the environment: retry tuning, for tests.
 	RetryMaxAttempts int           // 0: DefaultRetryMaxAttempts
 	RetryMaxBackoff  time.Duration // 0: DefaultRetryMaxBackoff
-	// FindingState: nil means the handler's in-memory state (see
-	// processor.Options.FindingState); the ledger-backed one comes later.
+	// FindingState: nil means the ledger table's (ledger.Settings) when
+	// idempotency is on, else the handler's in-memory state (see
+	// processor.Options.FindingState).
 	FindingState finding.State
+	// EventLinesFollowLevel: see processor.Options (the CLI's backfill,
+	// whose stderr feeds no query).
+	EventLinesFollowLevel bool
 }
 
 // MaxRecordBytesLimit caps MAX_RECORD_BYTES: the reader may buffer that
@@ -96,6 +117,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.Namespace == "" {
 		c.Namespace = metric.DefaultNamespace
+	}
+	if err := metric.CheckNamespace(c.Namespace); err != nil {
+		return c, fmt.Errorf("%s: %w", EnvNamespace, err)
 	}
 	switch c.Sink {
 	case "":
@@ -132,6 +156,19 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("%s=%q: want a positive integer", EnvMaxPools, v)
 		}
 	}
+	switch v := strings.ToLower(getenv(EnvMaxSeriesPerDim)); v {
+	case "":
+	case "off":
+		c.MaxSeriesPerDimension = -1
+	default:
+		if c.MaxSeriesPerDimension, err = strconv.Atoi(v); err != nil || c.MaxSeriesPerDimension <= 0 {
+			return c, fmt.Errorf("%s=%q: want a positive integer, or off", EnvMaxSeriesPerDim, v)
+		}
+		if c.IdempotencyTable != "" && c.MaxSeriesPerDimension > budget.MaxDynamoLimit {
+			// The month's values live in one ledger item (400 KB at most).
+			return c, fmt.Errorf("%s=%q: at most %d with %s", EnvMaxSeriesPerDim, v, budget.MaxDynamoLimit, EnvIdempotencyTable)
+		}
+	}
 	if v := getenv(EnvLogLevel); v != "" {
 		var l slog.Level
 		if err := l.UnmarshalText([]byte(strings.ToUpper(v))); err != nil {
@@ -161,6 +198,24 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if v := getenv(EnvResolveClients); v != "" {
 		if c.ResolveClients, err = strconv.ParseBool(v); err != nil {
 			return c, fmt.Errorf("%s=%q: want true or false", EnvResolveClients, v)
+		}
+	}
+	if v := getenv(EnvSignInIPThreshold); v != "" {
+		if c.SignInThreshold, err = strconv.Atoi(v); err != nil || c.SignInThreshold <= 0 {
+			return c, fmt.Errorf("%s=%q: want a positive integer", EnvSignInIPThreshold, v)
+		}
+	}
+	if v := getenv(EnvFindingsTopicARN); v != "" {
+		if p := strings.Split(v, ":"); len(p) != 6 || p[0] != "arn" || p[2] != "sns" || p[5] == "" {
+			return c, fmt.Errorf("%s=%q: want an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)", EnvFindingsTopicARN, v)
+		}
+		c.FindingsTopicARN = v
+	}
+	c.NotifySeverity = finding.High
+	if v := getenv(EnvNotifySeverity); v != "" {
+		var ok bool
+		if c.NotifySeverity, ok = finding.ParseSeverity(strings.ToLower(v)); !ok {
+			return c, fmt.Errorf("%s=%q: want high or medium", EnvNotifySeverity, v)
 		}
 	}
 	if c.ClientPools, err = clientpool.ParseMap(getenv(EnvClientPools)); err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,18 +17,22 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/cognitrail/cognitrail/pkg/metric"
+	"github.com/cognitrail/cognitrail/pkg/processor"
 )
 
 // fault is what the proxy does with one request.
 type fault int
 
 const (
-	pass       fault = iota
-	throttle         // 400 Throttling, not forwarded
-	err5xx           // 500, not forwarded
-	drop             // connection closed, not forwarded
-	cutBody          // forwarded; the response body is cut in half
-	lostAnswer       // forwarded (applied), then the connection is closed
+	pass         fault = iota
+	throttle           // 400 Throttling, not forwarded
+	err5xx             // 500, not forwarded
+	drop               // connection closed, not forwarded
+	cutBody            // forwarded; the response body is cut in half
+	lostAnswer         // forwarded (applied), then the connection is closed
+	invalidParam       // 400 InvalidParameterValue as CloudWatch's awsJson answers it, not forwarded
+	noListBucket       // forwarded; a 404 becomes S3's 403 AccessDenied, as for a caller without s3:ListBucket
+	checkDims          // PutMetricData (awsJson) with a dimension value CloudWatch refuses is answered as invalidParam; others forwarded
 )
 
 // faultProxy sits between the SDK clients and moto_server and injects
@@ -62,6 +67,14 @@ func (p *faultProxy) count(op string) int {
 	return p.forwarded[op]
 }
 
+// sent counts the requests of an operation the proxy received, faults
+// included.
+func (p *faultProxy) sent(op string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.seen[op]
+}
+
 func operation(r *http.Request, body []byte) string {
 	if t := r.Header.Get("X-Amz-Target"); t != "" {
 		return t[strings.LastIndexByte(t, '.')+1:]
@@ -89,12 +102,25 @@ func (p *faultProxy) serve(w http.ResponseWriter, r *http.Request) {
 		f = p.plan(op, p.seen[op])
 	}
 	p.mu.Unlock()
+	if f == checkDims {
+		f = pass
+		if op == "PutMetricData" && !dimensionsAcceptable(body) {
+			f = invalidParam
+		}
+	}
 	switch f {
 	case throttle:
 		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 		w.Header().Set("X-Amzn-Query-Error", "Throttling;Sender")
 		w.WriteHeader(http.StatusBadRequest)
 		io.WriteString(w, `{"__type":"Throttling","message":"Rate exceeded"}`)
+		return
+	case invalidParam:
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		w.Header().Set("X-Amzn-Query-Error", "InvalidParameterValue;Sender")
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"__type":"com.amazonaws.cloudwatch#InvalidParameterValueException",`+
+			`"message":"The value Init\ufffd\ufffdAuth for parameter MetricData.member.7.Dimensions.member.2.Value is invalid."}`)
 		return
 	case err5xx:
 		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
@@ -117,6 +143,13 @@ func (p *faultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	p.forwarded[op]++
 	p.mu.Unlock()
+	if f == noListBucket && resp.StatusCode == http.StatusNotFound {
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusForbidden)
+		io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?>`+"\n"+
+			`<Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>4442587FB7D0A2F9</RequestId><HostId>injected</HostId></Error>`)
+		return
+	}
 	switch f {
 	case lostAnswer:
 		hijackClose(w)
@@ -136,6 +169,30 @@ func (p *faultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(resp.StatusCode)
 	w.Write(respBody)
+}
+
+// dimensionsAcceptable checks an awsJson PutMetricData body against
+// CloudWatch's documented constraint on dimension values: 1 to 1024
+// characters, printable ASCII, not blank. moto_server does not check it.
+func dimensionsAcceptable(body []byte) bool {
+	var in struct {
+		MetricData []struct {
+			Dimensions []struct{ Name, Value string }
+		}
+	}
+	if json.Unmarshal(body, &in) != nil {
+		return false
+	}
+	for _, d := range in.MetricData {
+		for _, dim := range d.Dimensions {
+			v := dim.Value
+			if len(v) == 0 || len(v) > 1024 || strings.Trim(v, " ") == "" ||
+				strings.IndexFunc(v, func(r rune) bool { return r < 0x20 || r > 0x7e }) >= 0 {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func hijackClose(w http.ResponseWriter) {
@@ -216,6 +273,11 @@ func TestResumeAfterPersistentFailure(t *testing.T) {
 	if got := p.count("PutMetricData"); got != 1 {
 		t.Fatalf("%d batches published before the failure, want 1", got)
 	}
+	for _, msg := range []string{processor.NotableMsg, processor.FindingMsg} {
+		if n := strings.Count(e.logs.String(), `"message":"`+msg+`"`); n != 0 {
+			t.Errorf("the failed attempt wrote %d %s lines, want none", n, msg)
+		}
+	}
 	p.setPlan(nil)
 	resp, err = e.invoke(ev)
 	if err != nil {
@@ -230,7 +292,19 @@ func TestResumeAfterPersistentFailure(t *testing.T) {
 	if !strings.Contains(e.logs.String(), `"resumedAtBatch":1`) {
 		t.Error("no log of the resumption")
 	}
-	e.check(e.expect([]string{kSpace}, nil))
+	notable := strings.Count(e.logs.String(), `"message":"cognito_event"`)
+	findings := strings.Count(e.logs.String(), `"message":"finding"`)
+	if notable == 0 || findings == 0 || !strings.Contains(e.logs.String(), fmt.Sprintf(`"eventLines":%d`, notable+findings)) {
+		t.Errorf("%d cognito_event and %d finding lines after the retry; want one set of each, as its object line counts", notable, findings)
+	}
+	// A duplicate delivery is skipped whole: no line again.
+	if _, err := e.invoke(ev); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(e.logs.String(), `"message":"cognito_event"`) + strings.Count(e.logs.String(), `"message":"finding"`); n != notable+findings {
+		t.Errorf("%d event lines after a duplicate delivery, want %d", n, notable+findings)
+	}
+	e.check(e.expect([]string{kSpace}, map[string]float64{"FilesSkipped": 1}))
 }
 
 // TestS3BodyCutMidway: the object's body stops half-way (connection lost):

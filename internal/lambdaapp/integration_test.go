@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/metric"
 	"github.com/cognitrail/cognitrail/pkg/processor"
 )
@@ -272,6 +273,8 @@ func TestConfigFromEnv(t *testing.T) {
 		EnvMaxUncompressedBytes: "512MiB", EnvMaxPools: "7", EnvExpectedBucketOwner: "123456789012",
 		EnvLogLevel: "debug", EnvCloudWatchProtocol: "query", EnvMaxDatumAge: "off",
 		EnvResolveClients: "true", EnvClientPools: "abc=us-east-1_X", EnvMaxRecordBytes: "32MiB",
+		EnvSignInIPThreshold: "40", EnvFindingsTopicARN: "arn:aws:sns:us-east-1:123456789012:findings",
+		EnvNotifySeverity: "MEDIUM",
 	}
 	c, err := ConfigFromEnv(func(k string) string { return env[k] })
 	if err != nil {
@@ -280,7 +283,8 @@ func TestConfigFromEnv(t *testing.T) {
 	if c.Namespace != "NS" || c.Sink != SinkEMF || c.Level != metric.Full || c.IdempotencyTable != "t" ||
 		c.MaxUncompressedBytes != 512<<20 || c.MaxPools != 7 || c.ExpectedBucketOwner != "123456789012" ||
 		c.LogLevel == nil || c.CloudWatchProtocol != ProtocolQuery || c.MaxDatumAge >= 0 || c.S3UsePathStyle ||
-		!c.ResolveClients || c.ClientPools["abc"] != "us-east-1_X" || c.MaxRecordBytes != 32<<20 {
+		!c.ResolveClients || c.ClientPools["abc"] != "us-east-1_X" || c.MaxRecordBytes != 32<<20 ||
+		c.SignInThreshold != 40 || c.FindingsTopicARN != env[EnvFindingsTopicARN] || c.NotifySeverity != finding.Medium {
 		t.Fatalf("%+v", c)
 	}
 	c, err = ConfigFromEnv(func(k string) string {
@@ -290,12 +294,14 @@ func TestConfigFromEnv(t *testing.T) {
 		return ""
 	})
 	if err != nil || c.Namespace != metric.DefaultNamespace || c.Sink != SinkCloudWatch || c.Level != metric.Standard ||
-		c.CloudWatchProtocol != ProtocolCBOR || c.IdempotencyTable != "" || c.MaxDatumAge != 0 || !c.S3UsePathStyle {
+		c.CloudWatchProtocol != ProtocolCBOR || c.IdempotencyTable != "" || c.MaxDatumAge != 0 || !c.S3UsePathStyle ||
+		c.FindingsTopicARN != "" || c.NotifySeverity != finding.High {
 		t.Fatalf("defaults %+v, %v", c, err)
 	}
 	for k, v := range map[string]string{EnvMetricsSink: "stdout", EnvDetailLevel: "max", EnvMaxPools: "-1",
 		EnvMaxUncompressedBytes: "lots", EnvCloudWatchProtocol: "xml", EnvLogLevel: "loud", EnvMaxDatumAge: "2 weeks",
-		EnvResolveClients: "maybe", EnvClientPools: "abc=HIDDEN_DUE_TO_SECURITY_REASONS"} {
+		EnvResolveClients: "maybe", EnvClientPools: "abc=HIDDEN_DUE_TO_SECURITY_REASONS",
+		EnvSignInIPThreshold: "0", EnvNotifySeverity: "low", EnvFindingsTopicARN: "arn:aws:sqs:us-east-1:123456789012:q"} {
 		if _, err := ConfigFromEnv(func(k2 string) string {
 			if k2 == k {
 				return v
@@ -332,3 +338,29 @@ func (*env) unreachableConfig() (c awsConfig) {
 }
 
 func strPtr(s string) *string { return &s }
+
+// TestReservedNamespaceRefusedAtInit: an AWS/ namespace fails the function's
+// start-up (every PutMetricData to it would be refused) instead of sending
+// every file to the dead-letter queue.
+func TestReservedNamespaceRefusedAtInit(t *testing.T) {
+	for ns, ok := range map[string]bool{
+		"AWS/Cognito": false, "AWS/": false, strings.Repeat("N", 256): false,
+		"CognitoTrail": true, "aws/cognito": true, "MyAWS/Cognito": true, "AWS": true, "AWSCognito": true,
+	} {
+		c, err := ConfigFromEnv(func(k string) string {
+			if k == EnvNamespace {
+				return ns
+			}
+			return ""
+		})
+		if (err == nil) != ok {
+			t.Errorf("NAMESPACE=%.20q: error %v, want accepted=%v", ns, err, ok)
+		}
+		if !ok && (err == nil || !strings.Contains(err.Error(), EnvNamespace)) {
+			t.Errorf("NAMESPACE=%.20q: the error does not name the variable: %v", ns, err)
+		}
+		if ok && c.Namespace != ns {
+			t.Errorf("NAMESPACE=%q: config namespace %q", ns, c.Namespace)
+		}
+	}
+}

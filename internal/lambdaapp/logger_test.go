@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
+
+	"github.com/cognitrail/cognitrail/pkg/processor"
 )
 
 // The saved queries and insight rules in template.yaml filter on
@@ -22,5 +26,45 @@ func TestLoggerKeys(t *testing.T) {
 	}
 	if _, ok := m["timestamp"]; !ok {
 		t.Errorf("line %s has no timestamp", buf.String())
+	}
+}
+
+// LOG_LEVEL=error (and warn) keeps the cognito_event and finding lines the
+// template's queries, rules and widgets count, and filters the other info
+// lines, through the function's own logger (issue 7).
+func TestEventLinesAtAnyLogLevel(t *testing.T) {
+	for _, level := range []string{"warn", "error"} {
+		t.Run(level, func(t *testing.T) {
+			e := newEnv(t)
+			lc, err := ConfigFromEnv(func(k string) string {
+				if k == EnvLogLevel {
+					return level
+				}
+				return ""
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.cfg.LogLevel = lc.LogLevel
+			body := bigFile(t)
+			e.put(kSpace, body)
+			if _, err := e.invoke(s3Event(s3Record(kSpace, e.etag(kSpace), len(body)))); err != nil {
+				t.Fatal(err)
+			}
+			n := map[string]int{}
+			for line := range strings.Lines(e.logs.String()) {
+				var m map[string]any
+				if json.Unmarshal([]byte(line), &m) == nil {
+					n[fmt.Sprint(m[MessageKey])]++
+				}
+			}
+			if n[processor.NotableMsg] == 0 || n[processor.FindingMsg] == 0 {
+				t.Errorf("LOG_LEVEL=%s: %d cognito_event and %d finding lines, want both", level, n[processor.NotableMsg], n[processor.FindingMsg])
+			}
+			if n["object"] != 0 {
+				t.Errorf("LOG_LEVEL=%s let the info object line through", level)
+			}
+			e.check(e.expect([]string{kSpace}, nil))
+		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -248,6 +249,14 @@ func (t *Template) Evaluate(s Scenario) (*Stack, []Problem, error) {
 		lc := asMap(p["LoggingConfig"])
 		if lc["LogFormat"] != "JSON" {
 			probs = append(probs, Problem{id, "LoggingConfig.LogFormat must be JSON: the queries and insight rules read JSON fields"})
+		}
+		switch l := scalarString(lc["ApplicationLogLevel"]); l {
+		case "", "TRACE", "DEBUG", "INFO":
+		default:
+			// The function writes its cognito_event and finding lines
+			// at INFO whatever LOG_LEVEL says; Lambda itself would drop them.
+			probs = append(probs, Problem{id, "LoggingConfig.ApplicationLogLevel " + l +
+				": Lambda would drop the INFO cognito_event and finding lines the queries, rules and widgets count (use LOG_LEVEL)"})
 		}
 		st.LogGroup = scalarString(lc["LogGroup"])
 	}
@@ -673,12 +682,35 @@ var (
 	asAlias     = regexp.MustCompile(`(?i)\s+as\s+([\w@]+)\s*$`)
 )
 
-// CheckLogsQuery checks a Logs Insights query over the notable-event lines:
-// it filters on message = "cognito_event" and uses only the lines' fields (or
+// FindingMsg is the message of the function's one line per finding
+// (pkg/processor), whose attributes are FindingFields.
+const FindingMsg = processor.FindingMsg
+
+// FindingFields are the attributes of a finding log line: the JSON names of
+// finding.Finding, the fields of a `cognitrail findings` row.
+var FindingFields = func() []string {
+	fields := []string{MessageKey}
+	t := reflect.TypeFor[finding.Finding]()
+	for i := range t.NumField() {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
+			fields = append(fields, name)
+		}
+	}
+	return fields
+}()
+
+// CheckLogsQuery checks a Logs Insights query over the notable-event lines
+// (message = "cognito_event") or the finding lines (message = "finding"):
+// it filters on one of those messages and uses only that line's fields (or
 // @-fields and its own aliases) in fields, filter and stats ... by.
 func CheckLogsQuery(q string) error {
-	if !regexp.MustCompile(`\b` + MessageKey + `\s*=\s*"` + NotableEventMsg + `"`).MatchString(q) {
-		return fmt.Errorf("query does not filter %s = %q: %q", MessageKey, NotableEventMsg, q)
+	lineFields := NotableEventFields
+	switch {
+	case regexp.MustCompile(`\b` + MessageKey + `\s*=\s*"` + NotableEventMsg + `"`).MatchString(q):
+	case regexp.MustCompile(`\b` + MessageKey + `\s*=\s*"` + FindingMsg + `"`).MatchString(q):
+		lineFields = FindingFields
+	default:
+		return fmt.Errorf("query does not filter %s = %q or %q: %q", MessageKey, NotableEventMsg, FindingMsg, q)
 	}
 	aliases := map[string]bool{}
 	var used []string
@@ -714,10 +746,10 @@ func CheckLogsQuery(q string) error {
 		}
 	}
 	for _, f := range used {
-		if strings.HasPrefix(f, "@") || aliases[f] || slices.Contains(NotableEventFields, f) {
+		if strings.HasPrefix(f, "@") || aliases[f] || slices.Contains(lineFields, f) {
 			continue
 		}
-		return fmt.Errorf("query uses field %q, which notable-event lines do not have (%v): %q", f, NotableEventFields, q)
+		return fmt.Errorf("query uses field %q, which its log lines do not have (%v): %q", f, lineFields, q)
 	}
 	return nil
 }

@@ -17,4 +17,6 @@ var SampleParameters = map[string]string{
 	"UnauthenticatedRoleCallThreshold": "5",
 	"ClientPools":                      "1example23456789=us-east-1_EXAMPLE,web+2=eu-west-1_Ab12",
 	"OrganizationId":                   "o-a1b2c3d4e5",
+	"FindingsTopicArn":                 "arn:aws:sns:us-east-1:123456789012:security-findings",
+	"NotifyEmail":                      "soc@example.com",
 }

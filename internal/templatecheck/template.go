@@ -39,6 +39,9 @@ type Parameter struct {
 	Default       string
 	HasDefault    bool
 	AllowedValues []string
+	// AllowedPattern is kept as written; CloudFormation matches it against
+	// the whole value.
+	AllowedPattern string
 }
 
 // Resource is one template resource.
@@ -92,6 +95,9 @@ func Parse(data []byte) (*Template, error) {
 		p := Parameter{Type: fmt.Sprint(m["Type"])}
 		if d, ok := m["Default"]; ok {
 			p.Default, p.HasDefault = scalarString(d), true
+		}
+		if ap, ok := m["AllowedPattern"]; ok {
+			p.AllowedPattern = scalarString(ap)
 		}
 		for _, a := range asList(m["AllowedValues"]) {
 			p.AllowedValues = append(p.AllowedValues, scalarString(a))

@@ -13,7 +13,9 @@ import (
 
 	"github.com/cognitrail/cognitrail/internal/lambdaapp"
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
+	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/metric"
+	"github.com/cognitrail/cognitrail/pkg/notification"
 )
 
 const root = "../.."
@@ -157,6 +159,13 @@ func TestLeastPrivilege(t *testing.T) {
 		if !strings.Contains(doc, `"Action":["s3:GetObject","s3:GetObjectVersion"],"Effect":"Allow","Resource":"`+tc.objects+`"`) {
 			t.Errorf("%v: GetObject not limited to %s: %s", tc.s, tc.objects, doc)
 		}
+		// ListBucket on the trail bucket only: it makes a deleted trail
+		// file a 404 (FilesFailed), not a 403 retried into the DLQ.
+		bucketARN := tc.objects[:strings.Index(tc.objects, "/")]
+		if !strings.Contains(doc, `"Action":"s3:ListBucket","Effect":"Allow","Resource":"`+bucketARN+`"`) ||
+			strings.Count(doc, "s3:ListBucket") != 1 {
+			t.Errorf("%v: s3:ListBucket not granted on exactly %s: %s", tc.s, bucketARN, doc)
+		}
 		if strings.Contains(doc, "s3:*") || strings.Contains(doc, `"Action":"*"`) {
 			t.Errorf("%v: wildcard action in %s", tc.s, doc)
 		}
@@ -207,6 +216,7 @@ func TestRequiredAlarms(t *testing.T) {
 		ns + "/" + metric.ForgotPasswordRequests + "{}",
 		ns + "/" + metric.IdentityPoolRoleCalls + "{AuthType=unauthenticated}",
 		ns + "/" + metric.FilesFailed + "{}",
+		ns + "/" + metric.Findings + "{Severity=high}",
 		ns + "/" + metric.FilesProcessed + "{}",
 		"AWS/Lambda/Errors{FunctionName={{ProcessorFunction}}}",
 		"AWS/SQS/ApproximateNumberOfMessagesVisible{QueueName={{DeadLetterQueue.QueueName}}}",
@@ -303,6 +313,7 @@ func TestCheckerCatchesDrift(t *testing.T) {
 		{"no TreatMissingData", "      TreatMissingData: breaching\n", "", "no TreatMissingData"},
 		{"PutMetricData on any namespace", "cloudwatch:namespace: !Ref Namespace", "cloudwatch:namespace: CognitoTrail", "must be conditioned on cloudwatch:namespace"},
 		{"standard-level widget shown at basic", "EmitStandard: !Not [!Equals [!Ref DetailLevel, basic]]", "EmitStandard: !Equals [!Ref DetailLevel, !Ref DetailLevel]", "published at level standard, but this stack publishes basic"},
+		{"Lambda's own log level above INFO", "        LogFormat: JSON\n", "        LogFormat: JSON\n        ApplicationLogLevel: WARN\n", "ApplicationLogLevel WARN: Lambda would drop"},
 		{"reference to a resource of the other mode", "Value: !If [NewBucket, !Ref TrailBucket, !Ref ExistingTrailBucketName]", "Value: !Ref TrailBucket", "TrailBucket: the resource does not exist in this scenario"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -445,6 +456,12 @@ func TestEventBridgeRuleMatchesSampleEvent(t *testing.T) {
 func matchPattern(pattern, event map[string]any) bool {
 	for k, p := range pattern {
 		v, ok := event[k]
+		if exists, set := asMap(firstOf(p))["exists"].(bool); set {
+			if exists != ok {
+				return false
+			}
+			continue
+		}
 		if !ok {
 			return false
 		}
@@ -477,6 +494,179 @@ func matchPattern(pattern, event map[string]any) bool {
 	return true
 }
 
+func firstOf(p any) any {
+	if l := asList(p); len(l) > 0 {
+		return l[0]
+	}
+	return nil
+}
+
+// TestRealtimeFindingsRule: with RealtimeFindings the rule sends exactly the
+// catalog's operations (finding.Operations) from Cognito's two services to
+// the function, matches the sample event and not a failed call, and its
+// failures reach the dead-letter queue; without it there is no rule.
+func TestRealtimeFindingsRule(t *testing.T) {
+	tpl := load(t)
+	st, probs, err := tpl.Evaluate(Scenario{"RealtimeFindings": "true"})
+	if err != nil || len(probs) > 0 {
+		t.Fatal(err, probs)
+	}
+	rule := st.Resources["CognitoApiCallRule"]
+	pattern := asMap(rule["EventPattern"])
+	detail := asMap(pattern["detail"])
+	var wantOps, wantSources []string
+	for src, ops := range finding.Operations() {
+		wantSources = append(wantSources, src)
+		wantOps = append(wantOps, ops...)
+	}
+	slices.Sort(wantOps)
+	slices.Sort(wantSources)
+	gotOps := slices.Sorted(slices.Values(stringList(detail["eventName"])))
+	if !slices.Equal(gotOps, wantOps) {
+		t.Errorf("rule eventName %v, the catalog's operations %v", gotOps, wantOps)
+	}
+	if got := slices.Sorted(slices.Values(stringList(detail["eventSource"]))); !slices.Equal(got, wantSources) {
+		t.Errorf("rule eventSource %v, want %v", got, wantSources)
+	}
+	if got := slices.Sorted(slices.Values(stringList(pattern["source"]))); !slices.Equal(got, slices.Sorted(slices.Values(notification.APICallSources))) {
+		t.Errorf("rule source %v, want %v", got, notification.APICallSources)
+	}
+	b, err := os.ReadFile(filepath.Join(root, "events/eventbridge-cognito-api-call.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var event map[string]any
+	if err := json.Unmarshal(b, &event); err != nil {
+		t.Fatal(err)
+	}
+	if !matchPattern(pattern, event) {
+		t.Errorf("pattern %s does not match the sample event", toJSON(pattern))
+	}
+	asMap(event["detail"])["errorCode"] = "AccessDeniedException"
+	if matchPattern(pattern, event) {
+		t.Error("pattern matches a failed call")
+	}
+	delete(asMap(event["detail"]), "errorCode")
+	asMap(event["detail"])["eventName"] = "DescribeIdentityPool"
+	if matchPattern(pattern, event) {
+		t.Error("pattern matches an operation outside the catalog")
+	}
+	targets := asList(rule["Targets"])
+	if len(targets) != 1 || asMap(targets[0])["Arn"] != GetAttOf("ProcessorFunction", "Arn") ||
+		asMap(asMap(targets[0])["DeadLetterConfig"])["Arn"] != GetAttOf("DeadLetterQueue", "Arn") {
+		t.Errorf("rule targets %s", toJSON(targets))
+	}
+	if p := st.Resources["RealtimeInvokePermission"]; p == nil || p["SourceArn"] != GetAttOf("CognitoApiCallRule", "Arn") {
+		t.Errorf("invoke permission %v", p)
+	}
+	if doc := toJSON(st.Resources["DeadLetterQueuePolicy"]); !strings.Contains(doc, `"aws:SourceArn":"`+GetAttOf("CognitoApiCallRule", "Arn")+`"`) {
+		t.Errorf("dead-letter queue policy %s does not admit the rule", doc)
+	}
+	st, _, err = tpl.Evaluate(Scenario{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"CognitoApiCallRule", "RealtimeInvokePermission", "DeadLetterQueuePolicy"} {
+		if _, ok := st.Resources[id]; ok {
+			t.Errorf("RealtimeFindings false: %s exists", id)
+		}
+	}
+}
+
+// TestFindingsTopic: the function publishes findings to the topic given, or
+// to the one the stack creates for NotifyEmail, and may publish nowhere
+// else; without either there is no topic, no grant and no variable.
+// RealtimeFindings without a topic is refused.
+func TestFindingsTopic(t *testing.T) {
+	tpl := load(t)
+	const arn = "arn:aws:sns:us-east-1:123456789012:security-findings"
+	for _, tc := range []struct {
+		s            Scenario
+		topic        any // FINDINGS_TOPIC_ARN and the sns:Publish resource
+		created, sub bool
+	}{
+		{Scenario{}, nil, false, false},
+		{Scenario{"NotifyEmail": "soc@example.com"}, RefOf("FindingsTopic"), true, true},
+		{Scenario{"FindingsTopicArn": arn}, arn, false, false},
+		{Scenario{"FindingsTopicArn": arn, "NotifyEmail": "soc@example.com"}, arn, false, true},
+	} {
+		st, probs, err := tpl.Evaluate(tc.s)
+		if err != nil || len(probs) > 0 {
+			t.Fatal(tc.s, err, probs)
+		}
+		vars := asMap(asMap(st.Resources[st.FunctionID]["Environment"])["Variables"])
+		if got := vars["FINDINGS_TOPIC_ARN"]; got != tc.topic {
+			t.Errorf("%v: FINDINGS_TOPIC_ARN %v, want %v", tc.s, got, tc.topic)
+		}
+		var publish []any
+		for _, pol := range asList(st.Resources["ProcessorRole"]["Policies"]) {
+			for _, stmt := range asList(asMap(asMap(pol)["PolicyDocument"])["Statement"]) {
+				if asMap(stmt)["Action"] == "sns:Publish" {
+					publish = append(publish, asMap(stmt)["Resource"])
+				}
+			}
+		}
+		if tc.topic == nil && len(publish) > 0 || tc.topic != nil && (len(publish) != 1 || publish[0] != tc.topic) {
+			t.Errorf("%v: sns:Publish on %v, want %v", tc.s, publish, tc.topic)
+		}
+		if _, ok := st.Resources["FindingsTopic"]; ok != tc.created {
+			t.Errorf("%v: FindingsTopic created=%v", tc.s, ok)
+		}
+		sub, ok := st.Resources["FindingsEmailSubscription"]
+		if ok != tc.sub || ok && (sub["TopicArn"] != tc.topic || sub["Endpoint"] != "soc@example.com") {
+			t.Errorf("%v: subscription %v", tc.s, sub)
+		}
+	}
+	env, err := tpl.NewEnv(Scenario{"RealtimeFindings": "true"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, _ := env.RulesHold(); ok {
+		t.Error("RealtimeFindings without a topic is accepted")
+	}
+}
+
+// TestFindingsDashboard: the dashboard counts findings by severity (and by
+// name at standard) and lists the latest finding lines.
+func TestFindingsDashboard(t *testing.T) {
+	tpl := load(t)
+	for _, level := range []string{"basic", "standard"} {
+		st, _, err := tpl.Evaluate(Scenario{"DetailLevel": level})
+		if err != nil {
+			t.Fatal(err)
+		}
+		refs, _, _, queries, err := DashboardRefs(scalarString(st.Resources["Dashboard"]["DashboardBody"]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var severities []string
+		byName := false
+		for _, r := range refs {
+			if r.Name == metric.Findings {
+				if v, ok := r.Dims[metric.DimSeverity]; ok {
+					severities = append(severities, v)
+				}
+				_, named := r.Dims[metric.DimFinding]
+				byName = byName || named
+			}
+		}
+		slices.Sort(severities)
+		if !slices.Equal(severities, []string{"high", "medium"}) {
+			t.Errorf("%s: findings by severity %v", level, severities)
+		}
+		if byName != (level == "standard") {
+			t.Errorf("%s: findings by name shown=%v", level, byName)
+		}
+		found := false
+		for _, q := range queries {
+			found = found || strings.Contains(q, `message = "`+FindingMsg+`"`)
+		}
+		if !found {
+			t.Errorf("%s: no log widget over the finding lines: %v", level, queries)
+		}
+	}
+}
+
 // TestFunctionEnvironmentIsValidConfig: in every scenario the function's
 // environment is a configuration the function accepts, and says what the
 // parameters asked for.
@@ -485,7 +675,8 @@ func TestFunctionEnvironmentIsValidConfig(t *testing.T) {
 		lambdaapp.EnvIdempotencyTable, lambdaapp.EnvMaxUncompressedBytes, lambdaapp.EnvMaxPools,
 		lambdaapp.EnvExpectedBucketOwner, lambdaapp.EnvLogLevel, lambdaapp.EnvCloudWatchProtocol,
 		lambdaapp.EnvMaxDatumAge, lambdaapp.EnvS3UsePathStyle, lambdaapp.EnvResolveClients, lambdaapp.EnvClientPools,
-		lambdaapp.EnvMaxRecordBytes}
+		lambdaapp.EnvMaxRecordBytes, lambdaapp.EnvFindingsTopicARN, lambdaapp.EnvNotifySeverity, lambdaapp.EnvSignInIPThreshold,
+		lambdaapp.EnvMaxSeriesPerDim}
 	tpl := load(t)
 	for _, s := range scenarios(t, tpl) {
 		st, _, err := tpl.Evaluate(s)
@@ -521,6 +712,13 @@ func TestFunctionEnvironmentIsValidConfig(t *testing.T) {
 		if cfg.ResolveClients && (!strings.Contains(doc, `"Action":"cognito-idp:ListUserPoolClients","Effect":"Allow","Resource":"arn:aws:cognito-idp:us-east-1:123456789012:userpool/*"`) ||
 			strings.Count(doc, "cognito-idp:") != 3) {
 			t.Errorf("%v: the lookup's grant is not exactly ListUserPools and ListUserPoolClients on this account's pools: %s", s, doc)
+		}
+		if cfg.NotifySeverity.String() != e.Param("NotifySeverity") || strconv.Itoa(cfg.SignInThreshold) != e.Param("SigninIPThreshold") {
+			t.Errorf("%v: NotifySeverity %v, SignInThreshold %d", s, cfg.NotifySeverity, cfg.SignInThreshold)
+		}
+		notify := e.Param("FindingsTopicArn") != "" || e.Param("NotifyEmail") != ""
+		if (cfg.FindingsTopicARN != "") != notify || strings.Contains(doc, "sns:Publish") != notify {
+			t.Errorf("%v: FINDINGS_TOPIC_ARN %q, sns:Publish granted %v", s, cfg.FindingsTopicARN, strings.Contains(doc, "sns:Publish"))
 		}
 		if p := e.Param("MaxRecordBytes"); p != strconv.Itoa(cfg.MaxRecordBytes) {
 			t.Errorf("%v: MaxRecordBytes parameter %s, config %d", s, p, cfg.MaxRecordBytes)
@@ -605,6 +803,24 @@ func TestOrganizationTrailDelivery(t *testing.T) {
 		rules := asList(asMap(asMap(asMap(lc[0])["Filter"])["S3Key"])["Rules"])
 		if prefix := scalarString(asMap(rules[0])["Value"]); !strings.HasPrefix(key, prefix) {
 			t.Errorf("%v: notification prefix %q does not cover %s", tc.s, prefix, key)
+		}
+	}
+}
+
+// TestCheckLogsQueryKnowsFindingLines: a query over the finding lines may
+// use their fields (those of a `cognitrail findings` row), not the
+// notable-event lines', and the other way round.
+func TestCheckLogsQueryKnowsFindingLines(t *testing.T) {
+	for q, ok := range map[string]bool{
+		`fields @timestamp, severity, finding, actor, eventID | filter message = "finding"`:         true,
+		`fields @timestamp, severity, sub | filter message = "finding"`:                             false,
+		`fields @timestamp, severity | filter message = "cognito_event"`:                            false,
+		`fields @timestamp, reason, sub | filter message = "cognito_event"`:                         true,
+		`fields @timestamp, severity, finding | filter message = "object"`:                          false,
+		`filter message = "finding" and severity = "high" | stats count(*) as n by finding, region`: true,
+	} {
+		if err := CheckLogsQuery(q); (err == nil) != ok {
+			t.Errorf("%s: %v, want ok=%v", q, err, ok)
 		}
 	}
 }

@@ -24,6 +24,10 @@ type Options struct {
 	Seed        uint64
 	// Start is the first eventTime (default 2026-11-20T10:00:00Z).
 	Start time.Time
+	// Span, when set, spreads the eventTimes evenly from Start to
+	// Start+Span (a backfill, a month of activity in one file); zero keeps
+	// the default, records cycling through ten minutes.
+	Span time.Duration
 }
 
 // shape is a record template; %[1]s is the event time, %[2]s the event id,
@@ -130,6 +134,14 @@ func Write(w io.Writer, o Options) (int, error) {
 			filler.WriteByte('-')
 		}
 		t := o.Start.Add(time.Duration(count%600) * time.Second).Format(time.RFC3339)
+		if o.Span > 0 {
+			// By records or by bytes, whichever ends the file.
+			done := float64(written) / float64(max(o.Bytes, 1))
+			if o.Records > 0 {
+				done = float64(count) / float64(o.Records)
+			}
+			t = o.Start.Add(time.Duration(min(done, 1) * float64(o.Span))).Truncate(time.Second).Format(time.RFC3339)
+		}
 		id := fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", r.Uint32(), r.Uint32()&0xffff, r.Uint32()&0xfff, r.Uint32()&0xfff, r.Uint64()&0xffffffffffff)
 		ip := fmt.Sprintf("198.51.100.%d", r.IntN(254)+1)
 		n, err := fmt.Fprintf(bw, s.tmpl, t, id, ip, id, filler.String())

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"iter"
 	"maps"
 	"math"
 	"slices"
@@ -31,21 +32,26 @@ type Options struct {
 	Level         metric.Level // zero means metric.DefaultLevel
 	MaxPools      int
 	MaxOperations int
+	// Oldest, when not zero, is the oldest minute worth counting: what is
+	// dated before it (CloudWatch rejects datapoints older than two weeks)
+	// is not aggregated at all, only counted in Stats.TooOld, so that a
+	// backfilled month costs the memory of the two weeks published.
+	Oldest time.Time
 }
 
-type seriesKey struct {
-	name   string
-	d1, v1 string
-	d2, v2 string
-	minute int64
+// Stats says what an Aggregator left out.
+type Stats struct {
+	// TooOld counts the records, findings and file outcomes dated before
+	// Options.Oldest.
+	TooOld int
 }
 
-// signature is everything the metrics need of one record. Records are
-// counted by signature, one map operation each, and expanded into series
-// once, in Datums: a Cognito record feeds up to a dozen series, and most
-// records of a minute share a signature.
-type signature struct {
-	minute         int64
+// shape is everything the metrics need of one record but its minute.
+// Records are counted by (minute, shape), one small map operation each, and
+// a shape is expanded into the series it feeds once, in Datums: a Cognito
+// record feeds up to a dozen series, and the records of a file have few
+// shapes however many minutes they span.
+type shape struct {
 	category       class.Category
 	failed         bool
 	signIn         bool
@@ -62,20 +68,76 @@ type signature struct {
 	client string
 }
 
+// seriesDef names one series: a metric and up to two dimensions, stored
+// sorted by dimension name.
+type seriesDef struct {
+	name   string
+	d1, v1 string
+	d2, v2 string
+}
+
+// cell is the key of one per-minute count: the minute and an interned shape
+// or series id. Sixteen bytes, whatever the strings it stands for, so that
+// a file spanning a month costs a few dozen bytes per minute and series.
+type cell struct {
+	minute int64
+	id     uint32
+}
+
+// lagCell is the key of a per-minute delivery lag count.
+type lagCell struct {
+	minute int64
+	lag    int64
+}
+
+// interner hands out dense ids, each value stored once.
+type interner[T comparable] struct {
+	ids  map[T]uint32
+	vals []T
+}
+
+func newInterner[T comparable]() interner[T] { return interner[T]{ids: make(map[T]uint32)} }
+
+func (in *interner[T]) id(v T) uint32 {
+	if id, ok := in.ids[v]; ok {
+		return id
+	}
+	id := uint32(len(in.vals))
+	in.ids[v] = id
+	in.vals = append(in.vals, v)
+	return id
+}
+
+func (in *interner[T]) clone() interner[T] {
+	return interner[T]{ids: maps.Clone(in.ids), vals: slices.Clone(in.vals)}
+}
+
 // Aggregator accumulates records and file outcomes. It is not safe for
 // concurrent use.
 type Aggregator struct {
-	opts Options
-	sigs map[signature]float64
-	// files and invalid records, by metric name and minute
-	counts map[seriesKey]float64
-	// lag[minute][seconds] = records
-	lag map[int64]map[int64]float64
+	opts   Options
+	oldest int64 // the minute of opts.Oldest; math.MinInt64 when unset
+	shapes interner[shape]
+	// other is the id of the shape every non-Cognito record has: most
+	// records of an account trail, counted without hashing a shape.
+	other uint32
+	// sigs counts records by (minute, shape id).
+	sigs map[cell]float64
+	// series interns the series of counts.
+	series interner[seriesDef]
+	// counts: files, invalid records and findings, by (minute, series id).
+	counts map[cell]float64
+	// lag counts records by (minute, delivery lag in seconds).
+	lag map[lagCell]float64
 	// clients maps app client ids to their pools, as learned from records
 	// that name both or told by a Resolver.
 	clients map[string]string
 	// learned are the pairs the trail itself gave, for Resolver.Learn.
 	learned map[string]string
+	stats   Stats
+	// admitted says, once ApplyBudget ran, which values of the budgeted
+	// dimensions keep their own series in a month.
+	admitted map[budgetKey]bool
 }
 
 // New returns an empty Aggregator.
@@ -93,50 +155,70 @@ func New(opts *Options) *Aggregator {
 	if o.MaxOperations <= 0 {
 		o.MaxOperations = DefaultMaxOperations
 	}
-	return &Aggregator{
+	a := &Aggregator{
 		opts:    o,
-		sigs:    make(map[signature]float64),
-		counts:  make(map[seriesKey]float64),
-		lag:     make(map[int64]map[int64]float64),
+		oldest:  math.MinInt64,
+		shapes:  newInterner[shape](),
+		sigs:    make(map[cell]float64),
+		series:  newInterner[seriesDef](),
+		counts:  make(map[cell]float64),
+		lag:     make(map[lagCell]float64),
 		clients: make(map[string]string),
 		learned: make(map[string]string),
 	}
+	if !o.Oldest.IsZero() {
+		// A minute is kept when it starts at or after Oldest.
+		a.oldest = minuteOf(o.Oldest.Add(time.Minute - time.Nanosecond))
+	}
+	a.other = a.shapes.id(shape{category: class.Other})
+	return a
 }
 
 func minuteOf(t time.Time) int64 { return t.Unix() / 60 }
+
+// Stats returns what the aggregation left out so far.
+func (a *Aggregator) Stats() Stats { return a.stats }
+
+// tooOld reports (and counts) a minute before Options.Oldest.
+func (a *Aggregator) tooOld(m int64) bool {
+	if m < a.oldest {
+		a.stats.TooOld++
+		return true
+	}
+	return false
+}
 
 // Add counts one record. deliveredAt, when not zero, is when the record's
 // file was delivered: the difference feeds DeliveryLagSeconds.
 func (a *Aggregator) Add(r *record.Record, c *class.Class, deliveredAt time.Time) {
 	m := minuteOf(r.EventTime)
+	if a.tooOld(m) {
+		return
+	}
 	if !deliveredAt.IsZero() {
 		lag := int64(math.Round(deliveredAt.Sub(r.EventTime).Seconds()))
 		if lag < 0 {
 			lag = 0
 		}
-		byLag := a.lag[m]
-		if byLag == nil {
-			byLag = make(map[int64]float64)
-			a.lag[m] = byLag
-		}
-		byLag[lag]++
+		a.lag[lagCell{minute: m, lag: lag}]++
 	}
-	sig := signature{minute: m, category: c.Category}
-	if c.Category != class.Other {
-		sig = signature{
-			minute: m, category: c.Category, failed: c.Failed, signIn: c.SignIn,
-			forgotPassword: c.ForgotPassword, configChange: c.ConfigChange, unlisted: c.Unlisted, authType: c.AuthType,
-			operation: c.Operation, errorCode: c.ErrorCode, userPool: c.UserPoolID, identityPool: c.IdentityPoolID,
-		}
-		if c.ClientID != "" {
-			if c.UserPoolID == "" {
-				sig.client = c.ClientID
-			} else if !c.Failed {
-				a.learn(c.ClientID, c.UserPoolID)
-			}
+	if c.Category == class.Other {
+		a.sigs[cell{minute: m, id: a.other}]++
+		return
+	}
+	sh := shape{
+		category: c.Category, failed: c.Failed, signIn: c.SignIn,
+		forgotPassword: c.ForgotPassword, configChange: c.ConfigChange, unlisted: c.Unlisted, authType: c.AuthType,
+		operation: c.Operation, errorCode: c.ErrorCode, userPool: c.UserPoolID, identityPool: c.IdentityPoolID,
+	}
+	if c.ClientID != "" {
+		if c.UserPoolID == "" {
+			sh.client = c.ClientID
+		} else if !c.Failed {
+			a.learn(c.ClientID, c.UserPoolID)
 		}
 	}
-	a.sigs[sig]++
+	a.sigs[cell{minute: m, id: a.shapes.id(sh)}]++
 }
 
 // learn records a pair the trail gave. Only records that succeeded teach:
@@ -213,130 +295,143 @@ func (a *Aggregator) ResolveClients(ctx context.Context, r Resolver) (ClientStat
 // pool.
 func (a *Aggregator) unresolved() []string {
 	set := map[string]bool{}
-	for sig := range a.sigs {
-		if sig.client != "" {
-			set[sig.client] = true
+	for _, sh := range a.shapes.vals {
+		if sh.client != "" {
+			set[sh.client] = true
 		}
 	}
 	return slices.Sorted(maps.Keys(set))
 }
 
-// fold moves the counts of records that named only a client to the
-// client's pool, where it is known: the one pass over the file stays one.
-func (a *Aggregator) fold() map[signature]float64 {
-	out := make(map[signature]float64, len(a.sigs))
-	for sig, n := range a.sigs {
-		if sig.client != "" {
-			if pool, ok := a.clients[sig.client]; ok {
-				sig.userPool, sig.client = pool, ""
-			}
+// fold moves a shape that named only a client to the client's pool, where
+// it is known: the one pass over the file stays one.
+func (a *Aggregator) fold(sh shape) shape {
+	if sh.client != "" {
+		if pool, ok := a.clients[sh.client]; ok {
+			sh.userPool, sh.client = pool, ""
 		}
-		out[sig] += n
 	}
-	return out
+	return sh
 }
 
-// series expands the records of one signature into the series they count in.
-type series struct {
-	a     map[seriesKey]float64
-	n     float64
-	m     int64
-	pools struct{ user, identity, ops, clients map[string]int }
+// pools counts records by pool, operation and unresolved client, for the
+// caps.
+type pools struct{ user, identity, ops, clients map[string]int }
+
+// expander collects the series one shape counts in.
+type expander struct {
+	series *interner[seriesDef]
+	ids    []uint32
 }
 
-func (s *series) inc(name string, dims ...string) {
-	k := seriesKey{name: name, minute: s.m}
+func (e *expander) inc(name string, dims ...string) {
+	d := seriesDef{name: name}
 	if len(dims) >= 2 {
-		k.d1, k.v1 = dims[0], dims[1]
+		d.d1, d.v1 = dims[0], dims[1]
 	}
 	if len(dims) >= 4 {
-		k.d2, k.v2 = dims[2], dims[3]
+		d.d2, d.v2 = dims[2], dims[3]
+		if d.d2 < d.d1 {
+			d.d1, d.v1, d.d2, d.v2 = d.d2, d.v2, d.d1, d.v1
+		}
 	}
-	s.a[k] += s.n
+	e.ids = append(e.ids, e.series.id(d))
 }
 
-func (a *Aggregator) expand(sig signature, n float64, out *series) {
-	out.n, out.m = n, sig.minute
-	cat := sig.category.String()
+// expand lists the series the records of one shape count in, and adds the
+// shape's n records to the pool counts.
+func expand(sh shape, n float64, out *expander, p *pools) {
+	cat := sh.category.String()
 	out.inc(metric.RecordsRead)
 	out.inc(metric.Events, metric.DimCategory, cat)
-	if sig.category == class.Other {
+	if sh.category == class.Other {
 		return
 	}
-	if sig.operation != "" {
-		out.pools.ops[sig.operation] += int(n)
-		out.inc(metric.Events, metric.DimCategory, cat, metric.DimOperation, sig.operation)
+	if sh.operation != "" {
+		p.ops[sh.operation] += int(n)
+		out.inc(metric.Events, metric.DimCategory, cat, metric.DimOperation, sh.operation)
 	}
-	if sig.userPool != "" {
-		out.pools.user[sig.userPool] += int(n)
-		out.inc(metric.Events, metric.DimCategory, cat, metric.DimUserPoolID, sig.userPool)
+	if sh.userPool != "" {
+		p.user[sh.userPool] += int(n)
+		out.inc(metric.Events, metric.DimCategory, cat, metric.DimUserPoolID, sh.userPool)
 	}
-	if sig.client != "" && (sig.failed && sig.signIn || sig.forgotPassword) {
-		out.pools.clients[sig.client] += int(n)
+	if sh.client != "" && (sh.failed && sh.signIn || sh.forgotPassword) {
+		p.clients[sh.client] += int(n)
 	}
-	if sig.identityPool != "" {
-		out.pools.identity[sig.identityPool] += int(n)
-		out.inc(metric.Events, metric.DimCategory, cat, metric.DimIdentityPoolID, sig.identityPool)
+	if sh.identityPool != "" {
+		p.identity[sh.identityPool] += int(n)
+		out.inc(metric.Events, metric.DimCategory, cat, metric.DimIdentityPoolID, sh.identityPool)
 	}
-	if sig.unlisted {
+	if sh.unlisted {
 		out.inc(metric.UnlistedOperations)
-		out.inc(metric.UnlistedOperations, metric.DimOperation, sig.operation)
+		out.inc(metric.UnlistedOperations, metric.DimOperation, sh.operation)
 	}
-	if sig.failed {
+	if sh.failed {
 		out.inc(metric.Errors, metric.DimCategory, cat)
-		code := sig.errorCode
+		code := sh.errorCode
 		if code == "" {
 			code = "HTTPError"
 		}
 		out.inc(metric.Errors, metric.DimCategory, cat, metric.DimErrorCode, code)
-		if sig.signIn {
+		if sh.signIn {
 			out.inc(metric.SignInFailures)
-			if sig.userPool != "" {
-				out.inc(metric.SignInFailures, metric.DimUserPoolID, sig.userPool)
-			} else if sig.client != "" {
-				out.inc(metric.SignInFailures, metric.DimClientID, sig.client)
+			if sh.userPool != "" {
+				out.inc(metric.SignInFailures, metric.DimUserPoolID, sh.userPool)
+			} else if sh.client != "" {
+				out.inc(metric.SignInFailures, metric.DimClientID, sh.client)
 			}
 		}
 	}
-	if sig.forgotPassword {
+	if sh.forgotPassword {
 		out.inc(metric.ForgotPasswordRequests)
-		if sig.userPool != "" {
-			out.inc(metric.ForgotPasswordRequests, metric.DimUserPoolID, sig.userPool)
-		} else if sig.client != "" {
-			out.inc(metric.ForgotPasswordRequests, metric.DimClientID, sig.client)
+		if sh.userPool != "" {
+			out.inc(metric.ForgotPasswordRequests, metric.DimUserPoolID, sh.userPool)
+		} else if sh.client != "" {
+			out.inc(metric.ForgotPasswordRequests, metric.DimClientID, sh.client)
 		}
 	}
-	if sig.configChange {
-		name, dim, pool := metric.UserPoolConfigChanges, metric.DimUserPoolID, sig.userPool
-		if sig.category == class.IdentityPoolManagement || sig.category == class.CognitoSync {
-			name, dim, pool = metric.IdentityPoolConfigChanges, metric.DimIdentityPoolID, sig.identityPool
+	if sh.configChange {
+		name, dim, pool := metric.UserPoolConfigChanges, metric.DimUserPoolID, sh.userPool
+		if sh.category == class.IdentityPoolManagement || sh.category == class.CognitoSync {
+			name, dim, pool = metric.IdentityPoolConfigChanges, metric.DimIdentityPoolID, sh.identityPool
 		}
 		out.inc(name)
-		out.inc(name, metric.DimOperation, sig.operation)
+		out.inc(name, metric.DimOperation, sh.operation)
 		if pool != "" {
 			out.inc(name, dim, pool)
 		}
 	}
-	if sig.authType != "" {
-		out.inc(metric.IdentityPoolRoleCalls, metric.DimAuthType, string(sig.authType))
-		if sig.identityPool != "" {
-			out.inc(metric.IdentityPoolRoleCalls, metric.DimAuthType, string(sig.authType), metric.DimIdentityPoolID, sig.identityPool)
+	if sh.authType != "" {
+		out.inc(metric.IdentityPoolRoleCalls, metric.DimAuthType, string(sh.authType))
+		if sh.identityPool != "" {
+			out.inc(metric.IdentityPoolRoleCalls, metric.DimAuthType, string(sh.authType), metric.DimIdentityPoolID, sh.identityPool)
 		}
 	}
+}
+
+// count adds one to a series at minute m.
+func (a *Aggregator) count(m int64, d seriesDef) {
+	if a.tooOld(m) {
+		return
+	}
+	a.counts[cell{minute: m, id: a.series.id(d)}]++
 }
 
 // AddFinding counts one finding (its name and severity, as pkg/finding
 // names them) at the minute of the record it is about.
 func (a *Aggregator) AddFinding(name, severity string, at time.Time) {
 	m := minuteOf(at)
-	a.counts[seriesKey{name: metric.Findings, d1: metric.DimSeverity, v1: severity, minute: m}]++
-	a.counts[seriesKey{name: metric.Findings, d1: metric.DimFinding, v1: name, minute: m}]++
+	if a.tooOld(m) {
+		return
+	}
+	a.counts[cell{minute: m, id: a.series.id(seriesDef{name: metric.Findings, d1: metric.DimSeverity, v1: severity})}]++
+	a.counts[cell{minute: m, id: a.series.id(seriesDef{name: metric.Findings, d1: metric.DimFinding, v1: name})}]++
 }
 
 // AddInvalid counts a record that could not be used, at time at (its file's
 // delivery or processing time: the record has no usable eventTime).
 func (a *Aggregator) AddInvalid(at time.Time) {
-	a.counts[seriesKey{name: metric.RecordsInvalid, minute: minuteOf(at)}]++
+	a.count(minuteOf(at), seriesDef{name: metric.RecordsInvalid})
 }
 
 // FileOutcome is what became of one object.
@@ -358,90 +453,266 @@ func (a *Aggregator) AddFile(o FileOutcome, at time.Time) {
 	case Failed:
 		name = metric.FilesFailed
 	}
-	a.counts[seriesKey{name: name, minute: minuteOf(at)}]++
+	a.count(minuteOf(at), seriesDef{name: name})
 }
 
 // Datums returns the aggregated datums, sorted, at the configured level.
 func (a *Aggregator) Datums() []metric.Datum {
-	ser := &series{a: maps.Clone(a.counts)}
-	ser.pools.user, ser.pools.identity, ser.pools.ops = map[string]int{}, map[string]int{}, map[string]int{}
-	ser.pools.clients = map[string]int{}
-	for sig, n := range a.fold() {
-		a.expand(sig, n, ser)
+	return slices.Collect(a.All())
+}
+
+// rankedCell is one datum to be: a series' rank in output order, a minute
+// and a count.
+type rankedCell struct {
+	rank   uint32
+	minute int64
+	n      float64
+}
+
+// plan is what Datums and ApplyBudget work from: every shape expanded into
+// its series once, and which series the level and the per-file caps keep.
+type plan struct {
+	series interner[seriesDef]
+	// The series of shape id are ids[from[id]:from[id+1]]: one slice for
+	// all, however many shapes a sprayed client id makes.
+	ids  []uint32
+	from []int
+	// kept[id] says whether series id is published; series interned after
+	// the plan (budget overflow) are kept.
+	kept []bool
+	// clean[id] is 1 + the id of series id with its dimension values made
+	// publishable, once computed.
+	clean []uint32
+}
+
+// publishable returns the series whose datums carry series id's counts:
+// itself, or the series with its dimension values sanitised. The caps and
+// the budget choose among raw values; what is kept is then made
+// publishable here, the one place dimension values enter a datum, and
+// series whose values sanitise alike get one id, so their cells merge and
+// no two datums share a name, dimensions and minute.
+func (pl *plan) publishable(id uint32) uint32 {
+	if int(id) < len(pl.clean) && pl.clean[id] != 0 {
+		return pl.clean[id] - 1
 	}
-	keepUser := top(ser.pools.user, a.opts.MaxPools)
-	keepIdentity := top(ser.pools.identity, a.opts.MaxPools)
-	keepOps := top(ser.pools.ops, a.opts.MaxOperations)
-	// Unresolved clients are capped like pools: an attacker spraying made-up
-	// client ids must not mint a custom metric each.
-	keepClients := top(ser.pools.clients, a.opts.MaxPools)
-	var out []metric.Datum
-	for k, n := range ser.a {
-		dims := k.dims()
-		if l, ok := levels[setKey(k.name, dims)]; !ok || l > a.opts.Level {
-			continue
-		}
-		if !keep(dims, metric.DimUserPoolID, keepUser) ||
-			!keep(dims, metric.DimIdentityPoolID, keepIdentity) ||
-			!keep(dims, metric.DimOperation, keepOps) ||
-			!keep(dims, metric.DimClientID, keepClients) {
-			continue
-		}
-		out = append(out, metric.Datum{
-			Name:       k.name,
-			Dimensions: dims,
-			Timestamp:  time.Unix(k.minute*60, 0).UTC(),
-			Unit:       metric.Count,
-			Values:     []float64{1},
-			Counts:     []float64{n},
-		})
+	d := pl.series.vals[id]
+	c := d
+	if c.d1 != "" {
+		c.v1 = metric.SanitizeDimensionValue(c.v1)
 	}
-	for m, byLag := range a.lag {
-		lags := make([]int64, 0, len(byLag))
-		for l := range byLag {
-			lags = append(lags, l)
-		}
-		slices.Sort(lags)
-		for len(lags) > 0 {
-			chunk := lags[:min(len(lags), metric.MaxValuesPerDatum)]
-			lags = lags[len(chunk):]
-			d := metric.Datum{
-				Name:      metric.DeliveryLagSeconds,
-				Timestamp: time.Unix(m*60, 0).UTC(),
-				Unit:      metric.Seconds,
-			}
-			for _, l := range chunk {
-				d.Values = append(d.Values, float64(l))
-				d.Counts = append(d.Counts, byLag[l])
-			}
-			out = append(out, d)
-		}
+	if c.d2 != "" {
+		c.v2 = metric.SanitizeDimensionValue(c.v2)
 	}
-	slices.SortFunc(out, compare)
+	out := id
+	if c != d {
+		out = pl.series.id(c)
+	}
+	for int(id) >= len(pl.clean) {
+		pl.clean = append(pl.clean, 0)
+	}
+	pl.clean[id] = out + 1
 	return out
 }
 
-// compare orders datums by name, dimensions, time, then first value (lag
-// datums of one minute are split by value range).
-func compare(x, y metric.Datum) int {
-	if c := cmp.Compare(x.Name, y.Name); c != 0 {
-		return c
+func (a *Aggregator) plan() *plan {
+	// The shapes' totals decide the caps; each shape is expanded once.
+	totals := make([]float64, len(a.shapes.vals))
+	for c, n := range a.sigs {
+		totals[c.id] += n
 	}
-	if c := slices.CompareFunc(x.Dimensions, y.Dimensions, func(a, b metric.Dimension) int {
+	series := a.series.clone()
+	pl := &plan{from: make([]int, len(a.shapes.vals)+1)}
+	pc := pools{user: map[string]int{}, identity: map[string]int{}, ops: map[string]int{}, clients: map[string]int{}}
+	e := expander{series: &series}
+	for id, sh := range a.shapes.vals {
+		expand(a.fold(sh), totals[id], &e, &pc)
+		pl.from[id+1] = len(e.ids)
+	}
+	pl.series, pl.ids = series, e.ids
+	keepUser := top(pc.user, a.opts.MaxPools)
+	keepIdentity := top(pc.identity, a.opts.MaxPools)
+	keepOps := top(pc.ops, a.opts.MaxOperations)
+	// Unresolved clients are capped like pools: an attacker spraying made-up
+	// client ids must not mint a custom metric each.
+	keepClients := top(pc.clients, a.opts.MaxPools)
+	pl.kept = make([]bool, len(series.vals))
+	for id, d := range series.vals {
+		ds := d.dims()
+		if l, ok := levels[setKey(d.name, ds)]; !ok || l > a.opts.Level {
+			continue
+		}
+		pl.kept[id] = keep(ds, metric.DimUserPoolID, keepUser) &&
+			keep(ds, metric.DimIdentityPoolID, keepIdentity) &&
+			keep(ds, metric.DimOperation, keepOps) &&
+			keep(ds, metric.DimClientID, keepClients)
+	}
+	return pl
+}
+
+// cells calls fn for every count of a kept series.
+func (a *Aggregator) cells(pl *plan, fn func(m int64, id uint32, n float64)) {
+	for c, n := range a.sigs {
+		for _, id := range pl.ids[pl.from[c.id]:pl.from[c.id+1]] {
+			if pl.kept[id] {
+				fn(c.minute, id, n)
+			}
+		}
+	}
+	for c, n := range a.counts {
+		if pl.kept[c.id] {
+			fn(c.minute, c.id, n)
+		}
+	}
+}
+
+// All returns the datums Datums returns, in the same order, one at a time:
+// what is held meanwhile is the compact cells, never the datums, so that a
+// month of minutes can be written or published as it is produced.
+func (a *Aggregator) All() iter.Seq[metric.Datum] {
+	pl := a.plan()
+	series := &pl.series
+	// Sized exactly: the one large allocation of a long span, made once.
+	size := len(a.counts)
+	for c := range a.sigs {
+		size += pl.from[c.id+1] - pl.from[c.id]
+	}
+	// Cells carry their series id until the series are ranked.
+	cells := make([]rankedCell, 0, size)
+	months := monthCache{}
+	a.cells(pl, func(m int64, id uint32, n float64) {
+		if a.admitted != nil {
+			id = a.overflow(pl, id, months.of(m))
+		}
+		cells = append(cells, rankedCell{rank: pl.publishable(id), minute: m, n: n})
+	})
+
+	// The series published, in output order; lag is the DeliveryLagSeconds
+	// series, whose datums come from a.lag. A series is published when
+	// some cell counts in it.
+	lag := uint32(len(series.vals))
+	used := make([]bool, len(series.vals))
+	for _, c := range cells {
+		used[c.rank] = true
+	}
+	var order []uint32
+	dims := make([][]metric.Dimension, len(series.vals)+1)
+	for id, d := range series.vals {
+		if !used[id] {
+			continue
+		}
+		dims[id] = d.dims()
+		order = append(order, uint32(id))
+	}
+	if len(a.lag) > 0 {
+		order = append(order, lag)
+	}
+	name := func(id uint32) string {
+		if id == lag {
+			return metric.DeliveryLagSeconds
+		}
+		return series.vals[id].name
+	}
+	slices.SortFunc(order, func(x, y uint32) int {
+		if c := cmp.Compare(name(x), name(y)); c != 0 {
+			return c
+		}
+		return compareDims(dims[x], dims[y])
+	})
+	rank := make([]uint32, len(series.vals)+1)
+	for r, id := range order {
+		rank[id] = uint32(r)
+	}
+	for i := range cells {
+		cells[i].rank = rank[cells[i].rank]
+	}
+	slices.SortFunc(cells, func(x, y rankedCell) int {
+		if c := cmp.Compare(x.rank, y.rank); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.minute, y.minute)
+	})
+	// Shapes folded into one pool, and values into other, meet here: merge
+	// their cells.
+	merged := cells[:0]
+	for _, c := range cells {
+		if k := len(merged) - 1; k >= 0 && merged[k].rank == c.rank && merged[k].minute == c.minute {
+			merged[k].n += c.n
+			continue
+		}
+		merged = append(merged, c)
+	}
+	cells = merged
+	lags := slices.SortedFunc(maps.Keys(a.lag), func(x, y lagCell) int {
+		if c := cmp.Compare(x.minute, y.minute); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.lag, y.lag)
+	})
+
+	return func(yield func(metric.Datum) bool) {
+		i := 0
+		for r, id := range order {
+			if id == lag {
+				if !a.lagDatums(lags, yield) {
+					return
+				}
+				continue
+			}
+			for ; i < len(cells) && cells[i].rank == uint32(r); i++ {
+				d := metric.Datum{
+					Name:       series.vals[id].name,
+					Dimensions: slices.Clone(dims[id]),
+					Timestamp:  time.Unix(cells[i].minute*60, 0).UTC(),
+					Unit:       metric.Count,
+					Values:     []float64{1},
+					Counts:     []float64{cells[i].n},
+				}
+				if !yield(d) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// lagDatums yields the DeliveryLagSeconds datums of the sorted lag cells:
+// one per minute, split at the values limit.
+func (a *Aggregator) lagDatums(lags []lagCell, yield func(metric.Datum) bool) bool {
+	for len(lags) > 0 {
+		m := lags[0].minute
+		n := 1
+		for n < len(lags) && n < metric.MaxValuesPerDatum && lags[n].minute == m {
+			n++
+		}
+		d := metric.Datum{
+			Name:      metric.DeliveryLagSeconds,
+			Timestamp: time.Unix(m*60, 0).UTC(),
+			Unit:      metric.Seconds,
+			Values:    make([]float64, 0, n),
+			Counts:    make([]float64, 0, n),
+		}
+		for _, l := range lags[:n] {
+			d.Values = append(d.Values, float64(l.lag))
+			d.Counts = append(d.Counts, a.lag[l])
+		}
+		lags = lags[n:]
+		if !yield(d) {
+			return false
+		}
+	}
+	return true
+}
+
+func compareDims(x, y []metric.Dimension) int {
+	return slices.CompareFunc(x, y, func(a, b metric.Dimension) int {
 		if c := cmp.Compare(a.Name, b.Name); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.Value, b.Value)
-	}); c != 0 {
-		return c
-	}
-	if c := x.Timestamp.Compare(y.Timestamp); c != 0 {
-		return c
-	}
-	return cmp.Compare(x.Values[0], y.Values[0])
+	})
 }
 
-func (k seriesKey) dims() []metric.Dimension {
+func (k seriesDef) dims() []metric.Dimension {
 	var d []metric.Dimension
 	if k.d1 != "" {
 		d = append(d, metric.Dimension{Name: k.d1, Value: k.v1})

@@ -312,3 +312,72 @@ func TestFindingsByLevel(t *testing.T) {
 		}
 	}
 }
+
+// TestOldestNotAggregated: what is dated before Options.Oldest (CloudWatch
+// would reject it) is counted in Stats, not in any datum; a minute that
+// starts before Oldest is dropped whole, as the sink's age filter drops it.
+func TestOldestNotAggregated(t *testing.T) {
+	oldest := time.Date(2026, 11, 15, 10, 0, 30, 0, time.UTC)
+	a := aggregate.New(&aggregate.Options{Oldest: oldest})
+	delivered := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	other := class.Class{Category: class.Other}
+	for _, at := range []time.Time{
+		time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC),    // a month old
+		time.Date(2026, 11, 15, 10, 0, 45, 0, time.UTC), // after Oldest, but its minute starts before
+		time.Date(2026, 11, 15, 10, 1, 0, 0, time.UTC),  // the first minute kept
+		time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC),
+	} {
+		a.Add(&record.Record{EventTime: at}, &other, delivered)
+	}
+	a.AddFinding("SelfSignUpEnabled", "HIGH", time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC))
+	a.AddFile(aggregate.Processed, time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC))
+	a.AddFile(aggregate.Processed, delivered)
+	if got := a.Stats().TooOld; got != 4 {
+		t.Errorf("TooOld %d, want 4 (two records, a finding, a file outcome)", got)
+	}
+	ds := a.Datums()
+	if got := sum(ds, metric.RecordsRead); got != 2 {
+		t.Errorf("RecordsRead %v, want 2", got)
+	}
+	if got := sum(ds, metric.FilesProcessed); got != 1 {
+		t.Errorf("FilesProcessed %v, want 1", got)
+	}
+	var lags float64
+	for _, d := range ds {
+		if d.Timestamp.Before(oldest) {
+			t.Errorf("datum dated %v, before %v: %+v", d.Timestamp, oldest, d)
+		}
+		if d.Name == metric.DeliveryLagSeconds {
+			lags += d.SampleCount()
+		}
+		if d.Name == metric.Findings {
+			t.Errorf("a finding dated before Oldest was counted: %+v", d)
+		}
+	}
+	if lags != 2 {
+		t.Errorf("%v delivery lag samples, want 2", lags)
+	}
+}
+
+// TestAllIsDatums: the iterator yields Datums' datums, and stops when told.
+func TestAllIsDatums(t *testing.T) {
+	recs := published(t)
+	a := aggregate.New(&aggregate.Options{Level: metric.Full})
+	for i := range recs {
+		c := class.Classify(&recs[i])
+		a.Add(&recs[i], &c, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	}
+	want := a.Datums()
+	if got := slices.Collect(a.All()); !reflect.DeepEqual(got, want) {
+		t.Fatalf("All gives %d datums, Datums %d", len(got), len(want))
+	}
+	n := 0
+	for range a.All() {
+		if n++; n == 3 {
+			break
+		}
+	}
+	if n != 3 || len(want) < 3 {
+		t.Fatalf("stopped after %d of %d", n, len(want))
+	}
+}

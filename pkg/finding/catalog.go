@@ -1,6 +1,10 @@
 package finding
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/cognitrail/cognitrail/pkg/class"
+)
 
 // Severity grades a finding.
 type Severity uint8
@@ -160,3 +164,13 @@ func Lookup(name string) (Spec, bool) {
 // Severities returns every severity, lowest first: the values of the
 // Findings metric's Severity dimension.
 func Severities() []Severity { return []Severity{Medium, High} }
+
+// Operations returns the operations that can yield a configuration finding,
+// by CloudTrail eventSource, sorted: what an EventBridge rule for the
+// realtime path must match (the sign-in findings need a whole trail file).
+func Operations() map[string][]string {
+	return map[string][]string{
+		class.SourceUserPool:     sortedKeys(userPoolOps),
+		class.SourceIdentityPool: sortedKeys(identityPoolOps),
+	}
+}

@@ -50,6 +50,23 @@ type Setting struct {
 	Previous string `json:"previous,omitempty"`
 }
 
+// FormatSettings renders settings as one line, "name=value (previous p)"
+// joined by "; ": the CLI's table column and the finding log line's
+// settings field.
+func FormatSettings(settings []Setting) string {
+	var b strings.Builder
+	for i, s := range settings {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(s.Name + "=" + s.Value)
+		if s.Previous != "" {
+			b.WriteString(" (previous " + s.Previous + ")")
+		}
+	}
+	return b.String()
+}
+
 // Finding is one finding about one record (or, for the sign-in findings, the
 // record that crossed the threshold).
 type Finding struct {

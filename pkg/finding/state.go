@@ -1,6 +1,9 @@
 package finding
 
-import "sync"
+import (
+	"context"
+	"sync"
+)
 
 // State keeps the last seen value of each watched setting, by key
 // ("ACCOUNT/identitypool/ID/allowUnauthenticatedIdentities"). The Lambda can
@@ -45,4 +48,12 @@ func (s *MemoryState) Put(values map[string]string) error {
 		s.m[k] = v
 	}
 	return nil
+}
+
+// ContextState is a State whose calls go over the network (the ledger
+// table): the caller binds it to each invocation's context, so that a State
+// call ends with the invocation instead of outliving it.
+type ContextState interface {
+	State
+	WithContext(ctx context.Context) State
 }

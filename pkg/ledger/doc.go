@@ -17,6 +17,9 @@
 //   - Done marks the object processed (or permanently failed).
 //   - Release gives the lease up after a transient failure so that the retry
 //     does not wait for it to expire.
+//   - Inspect reads an item. Deleting one, so that the object is processed
+//     again, is an operator's action (package ledgeradmin, `cognitrail
+//     ledger reset`), never the function's.
 //
 // Every write after the claim is conditional on the claim's token: an
 // invocation that lost its lease cannot overwrite the progress of the one

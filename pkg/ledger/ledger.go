@@ -32,6 +32,14 @@ const (
 	statusDone    = "done"
 )
 
+// The attributes and value that package ledgeradmin's conditions name.
+const (
+	AttrStatus  = attrStatus
+	AttrLease   = attrLease
+	AttrBatches = attrBatches
+	StatusDone  = statusDone
+)
+
 // Defaults for Options.
 const (
 	// DefaultRetention is how long an item is kept after its last write: past
@@ -149,6 +157,54 @@ func (l *Ledger) held(ctx context.Context, id string) (*Claim, error) {
 	}
 	until := time.UnixMilli(int64(intAttr(out.Item, attrLease)))
 	return nil, fmt.Errorf("%w (%s, lease until %s)", ErrBusy, id, until.UTC().Format(time.RFC3339))
+}
+
+// Item is what the ledger holds about one object version.
+type Item struct {
+	ID string
+	// Done: the object is marked processed (or permanently failed), with
+	// Outcome.
+	Done    bool
+	Outcome string
+	// Batches is how many of its batches are published; Attempts how many
+	// times it was claimed.
+	Batches  int
+	Attempts int
+	// LeaseUntil is the running claim's lease (zero when released or done).
+	LeaseUntil time.Time
+}
+
+// Live reports whether an invocation may still be processing the object.
+func (it *Item) Live(now time.Time) bool {
+	return !it.Done && it.LeaseUntil.After(now)
+}
+
+// Inspect reads the item of id (consistently); nil when there is none.
+func (l *Ledger) Inspect(ctx context.Context, id string) (*Item, error) {
+	out, err := l.api.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(l.opts.Table),
+		Key:            key(id),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ledger: read %s: %w", id, err)
+	}
+	if len(out.Item) == 0 {
+		return nil, nil
+	}
+	return ItemFrom(id, out.Item), nil
+}
+
+// ItemFrom decodes a table item.
+func ItemFrom(id string, item map[string]types.AttributeValue) *Item {
+	it := &Item{
+		ID: id, Done: strAttr(item, attrStatus) == statusDone, Outcome: strAttr(item, attrOutcome),
+		Batches: intAttr(item, attrBatches), Attempts: intAttr(item, attrAttempts),
+	}
+	if ms := intAttr(item, attrLease); ms > 0 {
+		it.LeaseUntil = time.UnixMilli(int64(ms))
+	}
+	return it
 }
 
 // Progress records that batches batches of the object are published.

@@ -9,6 +9,24 @@ import (
 // DefaultNamespace is the CloudWatch namespace unless configured otherwise.
 const DefaultNamespace = "CognitoTrail"
 
+// ReservedNamespacePrefix starts the namespaces of AWS services; CloudWatch
+// refuses custom metrics in them.
+const ReservedNamespacePrefix = "AWS/"
+
+// CheckNamespace returns an error for a namespace CloudWatch would refuse
+// every datum of: empty, longer than 255 characters, or reserved for AWS.
+// Caught at start-up, it is a configuration error, not a file failing
+// again and again into the dead-letter queue.
+func CheckNamespace(ns string) error {
+	switch {
+	case ns == "" || len(ns) > 255:
+		return fmt.Errorf("metric: namespace %q: want 1 to 255 characters", ns)
+	case strings.HasPrefix(ns, ReservedNamespacePrefix):
+		return fmt.Errorf("metric: namespace %q: namespaces beginning with %s are reserved for AWS services", ns, ReservedNamespacePrefix)
+	}
+	return nil
+}
+
 // Metric names.
 const (
 	Events                    = "Events"
@@ -224,3 +242,63 @@ func (d Datum) DimensionNames() []string {
 
 // MaxValuesPerDatum is PutMetricData's limit on Values (and Counts) per datum.
 const MaxValuesPerDatum = 150
+
+// CloudWatch's constraints on a dimension value (PutMetricData, Dimension):
+// 1 to 1024 characters, ASCII only, no ASCII control characters, at least
+// one character that is not white space. A request with one value outside
+// them is refused whole (InvalidParameterValue).
+const (
+	MaxDimensionValueLen = 1024
+	// EmptyDimensionValue stands for a value with nothing publishable in it
+	// (empty, or only spaces).
+	EmptyDimensionValue = "(empty)"
+	// dimensionReplacement stands for each character CloudWatch refuses.
+	dimensionReplacement = '_'
+)
+
+// SanitizeDimensionValue returns v as CloudWatch accepts it, by this rule:
+//
+//  1. every character that is not printable ASCII (U+0020 to U+007E),
+//     and every byte that is not valid UTF-8, becomes one '_';
+//  2. the result is cut to its first MaxDimensionValueLen (1024) bytes;
+//  3. a result that is empty or only spaces becomes EmptyDimensionValue.
+//
+// A value CloudWatch accepts is returned unchanged, so every AWS-defined
+// value (operation names, error codes, pool and client ids) passes as is;
+// the rule only touches what a malformed or hostile record put there. It is
+// idempotent. Distinct raw values may map to one series (their counts then
+// add up): what was unpublishable cannot be told apart anyway.
+func SanitizeDimensionValue(v string) string {
+	if validDimensionValue(v) {
+		return v
+	}
+	b := make([]byte, 0, min(len(v), MaxDimensionValueLen))
+	for _, r := range v { // an invalid byte is one utf8.RuneError
+		if len(b) == MaxDimensionValueLen {
+			break
+		}
+		if r < 0x20 || r > 0x7e {
+			r = dimensionReplacement
+		}
+		b = append(b, byte(r))
+	}
+	if strings.Trim(string(b), " ") == "" {
+		return EmptyDimensionValue
+	}
+	return string(b)
+}
+
+func validDimensionValue(v string) bool {
+	if len(v) == 0 || len(v) > MaxDimensionValueLen {
+		return false
+	}
+	blank := true
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c < 0x20 || c > 0x7e {
+			return false
+		}
+		blank = blank && c == ' '
+	}
+	return !blank
+}

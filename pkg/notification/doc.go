@@ -9,6 +9,9 @@
 //     notification {"s3Bucket": ..., "s3ObjectKey": [...]};
 //   - EventBridge "Object Created" events (S3 -> EventBridge), for trail
 //     buckets whose notification configuration is already taken;
+//   - EventBridge "AWS API Call via CloudTrail" events from Amazon Cognito
+//     (ShapeAPICall), directly or in SQS: no object, the CloudTrail record
+//     itself in Message.APICalls, for findings within seconds;
 //   - S3 Batch Operations "Invoke AWS Lambda function" events (invocation
 //     schema 1.0 and 2.0), one Message per task, for reprocessing objects
 //     already in a bucket.

@@ -25,7 +25,19 @@ const (
 	// ShapeTestEvent is S3's s3:TestEvent, sent when a notification
 	// destination is configured.
 	ShapeTestEvent Shape = "s3-test-event"
+	// ShapeAPICall is EventBridge's "AWS API Call via CloudTrail" event from
+	// Amazon Cognito: one CloudTrail record, seconds after the call, instead
+	// of a trail file minutes later.
+	ShapeAPICall Shape = "api-call"
 )
+
+// DetailTypeAPICall is the detail-type of the CloudTrail management events
+// EventBridge delivers; their detail is the CloudTrail record.
+const DetailTypeAPICall = "AWS API Call via CloudTrail"
+
+// APICallSources are the EventBridge sources of Amazon Cognito's API calls
+// (user pools, identity pools) that the handler evaluates.
+var APICallSources = []string{"aws.cognito-idp", "aws.cognito-identity"}
 
 // Object is one S3 object an event announces.
 type Object struct {
@@ -96,6 +108,9 @@ type Message struct {
 	ID      string
 	Objects []Object
 	Skipped []Skip
+	// APICalls are the CloudTrail records of "AWS API Call via CloudTrail"
+	// events, as JSON.
+	APICalls []json.RawMessage
 	// Err is set when this SQS message's body could not be understood. It is
 	// permanent: the same body fails again.
 	Err error
@@ -196,6 +211,8 @@ func parseDoc(doc map[string]json.RawMessage, depth int, m *Message) (Shape, err
 	case str(doc, "Event") == "s3:TestEvent":
 		m.Skipped = append(m.Skipped, Skip{Object: Object{Bucket: str(doc, "Bucket"), Size: -1}, Reason: ReasonTestEvent})
 		return ShapeTestEvent, nil
+	case str(doc, "detail-type") == DetailTypeAPICall:
+		return ShapeAPICall, parseAPICall(doc, m)
 	case doc["detail-type"] != nil:
 		return ShapeEventBridge, parseEventBridge(doc, m)
 	case doc["s3Bucket"] != nil:
@@ -319,6 +336,26 @@ func parseEventBridge(doc map[string]json.RawMessage, m *Message) error {
 	}
 	// S3 encodes keys in EventBridge events as in its notifications.
 	add(m, o, e.Detail.Object.Key, true, e.DetailType != "Object Created")
+	return nil
+}
+
+// parseAPICall keeps the record of a Cognito API call; a call from another
+// service (a rule broader than the template's) is skipped.
+func parseAPICall(doc map[string]json.RawMessage, m *Message) error {
+	src := str(doc, "source")
+	if src != APICallSources[0] && src != APICallSources[1] {
+		at, _ := time.Parse(time.RFC3339, str(doc, "time"))
+		m.Skipped = append(m.Skipped, Skip{Object: Object{Size: -1, EventTime: at}, Reason: ReasonUnknownSource})
+		return nil
+	}
+	var rec map[string]json.RawMessage
+	if err := json.Unmarshal(doc["detail"], &rec); err != nil || rec == nil {
+		return errors.New("notification: AWS API Call via CloudTrail event whose detail is not a CloudTrail record")
+	}
+	if str(rec, "eventID") == "" || str(rec, "eventName") == "" {
+		return errors.New("notification: AWS API Call via CloudTrail event without eventID or eventName")
+	}
+	m.APICalls = append(m.APICalls, doc["detail"])
 	return nil
 }
 

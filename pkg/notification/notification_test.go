@@ -292,19 +292,21 @@ func TestObjectSkipReason(t *testing.T) {
 // invoke and the integration tests use.
 func TestSampleEvents(t *testing.T) {
 	want := map[string]struct {
-		shape   Shape
-		objects int
-		skips   int
+		shape    Shape
+		objects  int
+		skips    int
+		apiCalls int
 	}{
-		"s3-put.json":                     {ShapeS3, 2, 1},
-		"s3-test-event.json":              {ShapeTestEvent, 0, 1},
-		"sqs-s3.json":                     {ShapeSQS, 1, 1},
-		"sqs-sns-s3.json":                 {ShapeSQS, 1, 0},
-		"sns-s3.json":                     {ShapeSNS, 1, 0},
-		"sns-cloudtrail.json":             {ShapeSNS, 1, 0},
-		"eventbridge-object-created.json": {ShapeEventBridge, 1, 0},
-		"s3-batch-v1.json":                {ShapeS3Batch, 1, 0},
-		"s3-batch-v2.json":                {ShapeS3Batch, 1, 0},
+		"eventbridge-cognito-api-call.json": {ShapeAPICall, 0, 0, 1},
+		"s3-put.json":                       {ShapeS3, 2, 1, 0},
+		"s3-test-event.json":                {ShapeTestEvent, 0, 1, 0},
+		"sqs-s3.json":                       {ShapeSQS, 1, 1, 0},
+		"sqs-sns-s3.json":                   {ShapeSQS, 1, 0, 0},
+		"sns-s3.json":                       {ShapeSNS, 1, 0, 0},
+		"sns-cloudtrail.json":               {ShapeSNS, 1, 0, 0},
+		"eventbridge-object-created.json":   {ShapeEventBridge, 1, 0, 0},
+		"s3-batch-v1.json":                  {ShapeS3Batch, 1, 0, 0},
+		"s3-batch-v2.json":                  {ShapeS3Batch, 1, 0, 0},
 	}
 	for name, w := range want {
 		raw, err := os.ReadFile(filepath.Join("..", "..", "events", name))
@@ -315,8 +317,9 @@ func TestSampleEvents(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		var objects, skips int
+		var objects, skips, calls int
 		for _, m := range ev.Messages {
+			calls += len(m.APICalls)
 			if m.Err != nil {
 				t.Errorf("%s: %v", name, m.Err)
 			}
@@ -328,8 +331,38 @@ func TestSampleEvents(t *testing.T) {
 				}
 			}
 		}
-		if ev.Shape != w.shape || objects != w.objects || skips != w.skips {
-			t.Errorf("%s: shape %s, %d objects, %d skips; want %s, %d, %d", name, ev.Shape, objects, skips, w.shape, w.objects, w.skips)
+		if ev.Shape != w.shape || objects != w.objects || skips != w.skips || calls != w.apiCalls {
+			t.Errorf("%s: shape %s, %d objects, %d skips, %d API calls; want %s, %d, %d, %d",
+				name, ev.Shape, objects, skips, calls, w.shape, w.objects, w.skips, w.apiCalls)
+		}
+	}
+}
+
+// TestAPICall: the CloudTrail record of a Cognito "AWS API Call via
+// CloudTrail" event is kept whole, directly or through SQS; another
+// service's call is skipped; an event without a record is an error.
+func TestAPICall(t *testing.T) {
+	rec := `{"eventVersion":"1.08","eventSource":"cognito-idp.amazonaws.com","eventName":"UpdateUserPool","eventID":"e1","requestParameters":{"userPoolId":"us-east-1_EXAMPLE1","mfaConfiguration":"OFF"}}`
+	ev := func(source, detail string) string {
+		return `{"version":"0","id":"1","detail-type":"AWS API Call via CloudTrail","source":"` + source + `","account":"123456789012","time":"2026-11-20T10:10:12Z","region":"us-east-1","resources":[],"detail":` + detail + `}`
+	}
+	for _, src := range APICallSources {
+		e, err := Parse([]byte(ev(src, rec)))
+		if err != nil || e.Shape != ShapeAPICall || len(e.Messages) != 1 || len(e.Messages[0].APICalls) != 1 {
+			t.Fatalf("%s: %+v, %v", src, e, err)
+		}
+		if string(e.Messages[0].APICalls[0]) != rec {
+			t.Errorf("record %s, want %s", e.Messages[0].APICalls[0], rec)
+		}
+	}
+	e, err := Parse([]byte(sqsEvent(ev("aws.cognito-idp", rec), ev("aws.s3", rec))))
+	if err != nil || e.Shape != ShapeSQS || len(e.Messages[0].APICalls) != 1 || len(e.Messages[1].APICalls) != 0 ||
+		len(e.Messages[1].Skipped) != 1 || e.Messages[1].Skipped[0].Reason != ReasonUnknownSource {
+		t.Fatalf("through SQS: %+v, %v", e, err)
+	}
+	for _, bad := range []string{`null`, `"x"`, `{"eventName":"UpdateUserPool"}`} {
+		if _, err := Parse([]byte(ev("aws.cognito-idp", bad))); err == nil {
+			t.Errorf("detail %s accepted", bad)
 		}
 	}
 }

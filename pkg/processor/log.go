@@ -3,8 +3,11 @@ package processor
 import (
 	"context"
 	"log/slog"
+	"slices"
+	"time"
 
 	"github.com/cognitrail/cognitrail/pkg/class"
+	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/notification"
 	"github.com/cognitrail/cognitrail/pkg/record"
 	"github.com/cognitrail/cognitrail/pkg/scan"
@@ -13,6 +16,10 @@ import (
 // Message of the per-record line for notable security events. Logs Insights
 // queries and Contributor Insights rules select on it: part of the contract.
 const NotableMsg = "cognito_event"
+
+// Message of the line written for each security finding (pkg/finding), with
+// the fields of `cognitrail findings`: part of the contract, as NotableMsg.
+const FindingMsg = "finding"
 
 // Reasons a record is notable (the "reason" attribute).
 const (
@@ -37,34 +44,158 @@ func notableReason(c *class.Class) string {
 	return ""
 }
 
-// notable logs one notable record. Only these fields are ever logged: they
-// come from record.Record, which holds no request parameters, response
-// elements, tokens or user names, and hidden values are dropped again here.
-func (h *Handler) notable(ctx context.Context, ev *scan.Event) {
+// DefaultMaxEventLines bounds the event lines (cognito_event and finding)
+// one object keeps until it is done. A kept cognito_event line takes 176
+// bytes (TestEventLineSize) plus the strings it does not share with other
+// records (most are interned by the record parser), so the default holds
+// about 18 MB, well inside the smallest memory the template allows. The
+// lines past it are counted in the object line (eventLinesDropped), which
+// is then a warning; the metrics still count every record.
+const DefaultMaxEventLines = 100_000
+
+// notableLine is a cognito_event line kept until its object is done: only
+// the fields the line logs, so that a file of many notable records stays
+// small. The strings come from record.Record, which owns them.
+type notableLine struct {
+	eventTime      int64 // Unix seconds: CloudTrail's precision
+	reason         string
+	category       class.Category
+	eventSource    string
+	eventName      string
+	errorCode      string
+	sourceIP       string
+	userPoolID     string
+	identityPoolID string
+	sub            string
+	awsRegion      string
+	account        string
+}
+
+// eventLines collects one object's event lines while it is read. They are
+// written only once the object is done (see Handler.publish), under the
+// same exactly-once rule as its metrics: a read that fails transiently
+// writes none, its retry writes them once, a duplicate none.
+type eventLines struct {
+	max      int
+	notable  []notableLine
+	findings []finding.Finding
+	dropped  int
+}
+
+func (l *eventLines) n() int { return len(l.notable) + len(l.findings) }
+
+// add keeps the lines of one classified record.
+func (l *eventLines) add(ev *scan.Event) {
+	for _, f := range ev.Findings {
+		if l.n() >= l.max {
+			l.dropped++
+			continue
+		}
+		// The engine reuses its slice of findings from record to record:
+		// keep copies, settings included (findings are rare).
+		f.Settings = slices.Clone(f.Settings)
+		l.findings = append(l.findings, f)
+	}
 	reason := notableReason(ev.Class)
-	if reason == "" || !h.log.Enabled(ctx, slog.LevelInfo) {
+	if reason == "" {
+		return
+	}
+	if l.n() >= l.max {
+		l.dropped++
 		return
 	}
 	r, c := ev.Record, ev.Class
+	l.notable = append(l.notable, notableLine{
+		eventTime: r.EventTime.Unix(), reason: reason, category: c.Category,
+		eventSource: r.EventSource, eventName: r.EventName, errorCode: c.ErrorCode,
+		sourceIP: r.SourceIPAddress, userPoolID: c.UserPoolID, identityPoolID: c.IdentityPoolID,
+		sub: r.Sub, awsRegion: r.AWSRegion, account: c.Account,
+	})
+}
+
+// unfiltered hands every record to the handler whatever its level. The
+// event lines go through it: LOG_LEVEL=warn or error must not remove the
+// lines that saved queries, Contributor Insights rules and dashboard
+// widgets count, and it keeps them at level INFO, where they belong, in the
+// same handler as every other line (same writer, format, request id), rather
+// than in a second handler that would have to be kept identical. It relies on
+// slog's contract that Enabled is the level gate and Handle writes what it
+// is given, which slog's JSON handler and lambdacontext's both follow.
+type unfiltered struct{ slog.Handler }
+
+func (unfiltered) Enabled(context.Context, slog.Level) bool { return true }
+
+func (u unfiltered) WithAttrs(a []slog.Attr) slog.Handler { return unfiltered{u.Handler.WithAttrs(a)} }
+
+func (u unfiltered) WithGroup(n string) slog.Handler { return unfiltered{u.Handler.WithGroup(n)} }
+
+// writeEvents writes an object's event lines, once it is done.
+func (h *Handler) writeEvents(ctx context.Context, l *eventLines) {
+	for i := range l.notable {
+		h.notable(ctx, &l.notable[i])
+	}
+	for i := range l.findings {
+		h.finding(ctx, &l.findings[i])
+	}
+}
+
+// finding logs one finding with the fields of a `cognitrail findings` row.
+// The engine outputs no value Cognito hides, no token and no user name;
+// hidden values are dropped again here.
+func (h *Handler) finding(ctx context.Context, f *finding.Finding) {
+	attrs := make([]slog.Attr, 0, 16)
+	add := func(k, v string) {
+		if v != "" && !record.IsHidden(v) {
+			attrs = append(attrs, slog.String(k, v))
+		}
+	}
+	add("time", f.Time.UTC().Format("2006-01-02T15:04:05Z"))
+	add("severity", f.Severity.String())
+	add("finding", f.Name)
+	add("account", f.Account)
+	add("region", f.Region)
+	add("userPoolId", f.UserPoolID)
+	add("identityPoolId", f.IdentityPoolID)
+	add("clientId", f.ClientID)
+	add("operation", f.Operation)
+	add("actor", f.Actor)
+	add("sourceIPAddress", f.SourceIP)
+	add("userAgent", f.UserAgent)
+	add("eventID", f.EventID)
+	settings := f.Settings
+	if slices.ContainsFunc(settings, func(s finding.Setting) bool { return record.IsHidden(s.Value) }) {
+		settings = slices.DeleteFunc(slices.Clone(settings), func(s finding.Setting) bool { return record.IsHidden(s.Value) })
+	}
+	add("settings", finding.FormatSettings(settings))
+	if f.Count > 0 {
+		attrs = append(attrs, slog.Int("count", f.Count))
+	}
+	h.events.LogAttrs(ctx, slog.LevelInfo, FindingMsg, attrs...)
+}
+
+// notable logs one notable record. Only these fields are ever logged: they
+// come from record.Record, which holds no request parameters, response
+// elements, tokens or user names, and hidden values are dropped again here.
+func (h *Handler) notable(ctx context.Context, n *notableLine) {
 	attrs := make([]slog.Attr, 0, 12)
 	add := func(k, v string) {
 		if v != "" && !record.IsHidden(v) {
 			attrs = append(attrs, slog.String(k, v))
 		}
 	}
-	add("reason", reason)
-	add("eventTime", r.EventTime.UTC().Format("2006-01-02T15:04:05Z"))
-	add("eventSource", r.EventSource)
-	add("eventName", r.EventName)
-	add("category", c.Category.String())
-	add("errorCode", c.ErrorCode)
-	add("sourceIPAddress", r.SourceIPAddress)
-	add("userPoolId", c.UserPoolID)
-	add("identityPoolId", c.IdentityPoolID)
-	add("sub", r.Sub)
-	add("awsRegion", r.AWSRegion)
-	add("account", c.Account)
-	h.log.LogAttrs(ctx, slog.LevelInfo, NotableMsg, attrs...)
+	add("reason", n.reason)
+	add("eventTime", time.Unix(n.eventTime, 0).UTC().Format("2006-01-02T15:04:05Z"))
+	add("eventSource", n.eventSource)
+	add("eventName", n.eventName)
+	add("category", n.category.String())
+	add("errorCode", n.errorCode)
+	add("sourceIPAddress", n.sourceIP)
+	add("userPoolId", n.userPoolID)
+	add("identityPoolId", n.identityPoolID)
+	add("sub", n.sub)
+	add("awsRegion", n.awsRegion)
+	add("account", n.account)
+	h.events.LogAttrs(ctx, slog.LevelInfo, NotableMsg, attrs...)
 }
 
 // logObject writes the one line per object.
@@ -110,12 +241,41 @@ func (h *Handler) logObject(ctx context.Context, ol *objectLog, outcome string, 
 	if ol.resumed > 0 {
 		attrs = append(attrs, slog.Int("resumedAtBatch", ol.resumed))
 	}
+	if n := ol.events.n(); n > 0 && outcome != "error" {
+		attrs = append(attrs, slog.Int("eventLines", n))
+	}
+	if ol.events.dropped > 0 && outcome != "error" {
+		// The object's lines past the bound: counted here, once.
+		attrs = append(attrs, slog.Int("eventLinesDropped", ol.events.dropped))
+		if level < slog.LevelWarn {
+			level = slog.LevelWarn
+		}
+	}
 	if ol.attempt > 1 {
 		attrs = append(attrs, slog.Int("attempt", ol.attempt))
+	}
+	if ol.tooOld > 0 {
+		// Logged once per object: records (with their findings and outcome
+		// counts) older than CloudWatch accepts, never aggregated.
+		attrs = append(attrs, slog.Int("recordsTooOld", ol.tooOld))
+		if level < slog.LevelWarn {
+			level = slog.LevelWarn
+		}
 	}
 	if ol.stats.Dropped > 0 {
 		// Logged once per object, not per datum.
 		attrs = append(attrs, slog.Int("datumsDroppedTooOld", ol.stats.Dropped))
+		if level < slog.LevelWarn {
+			level = slog.LevelWarn
+		}
+	}
+	if ol.stats.Rejected > 0 {
+		// Logged once per object: the count, and the first refusal's
+		// error (later ones are as many more datums, not more news).
+		attrs = append(attrs, slog.Int("datumsRejected", ol.stats.Rejected))
+		if ol.rejected != nil {
+			attrs = append(attrs, slog.String("rejectedError", ol.rejected.Error()))
+		}
 		if level < slog.LevelWarn {
 			level = slog.LevelWarn
 		}

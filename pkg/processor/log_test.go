@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cognitrail/cognitrail/pkg/class"
+	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/record"
 	"github.com/cognitrail/cognitrail/pkg/scan"
 )
@@ -41,7 +42,9 @@ func TestNotableLineDropsHiddenAndEmpty(t *testing.T) {
 		EventName: "InitiateAuth", SourceIPAddress: "192.0.2.65", Sub: record.HiddenValue, AWSRegion: "us-east-1",
 	}
 	c := &class.Class{Category: class.UserPoolAPI, SignIn: true, Failed: true, ErrorCode: "NotAuthorizedException", Account: "123456789012"}
-	h.notable(context.Background(), &scan.Event{Record: r, Class: c})
+	l := eventLines{max: 10}
+	l.add(&scan.Event{Record: r, Class: c})
+	h.writeEvents(context.Background(), &l)
 	var m map[string]any
 	if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
 		t.Fatal(err)
@@ -63,5 +66,35 @@ func TestNotableLineDropsHiddenAndEmpty(t *testing.T) {
 	}
 	if strings.Contains(buf.String(), "HIDDEN") {
 		t.Error("hidden value logged")
+	}
+}
+
+func TestFindingLine(t *testing.T) {
+	var buf bytes.Buffer
+	h := New(nil, nil, nil, &Options{Logger: slog.New(slog.NewJSONHandler(&buf, nil))})
+	f := finding.Finding{
+		Time: time.Date(2026, 11, 20, 10, 0, 43, 0, time.UTC), Severity: finding.High, Name: "identity-pool-guest-access-enabled",
+		Account: "123456789012", Region: "us-east-1", IdentityPoolID: "us-east-1:1cf667a2-49a6-454b-9e45-23199EXAMPLE",
+		Operation: "UpdateIdentityPool", Actor: "arn:aws:iam::123456789012:user/Admin", SourceIP: record.HiddenValue,
+		EventID: "e1", Settings: []finding.Setting{{Name: "allowUnauthenticatedIdentities", Value: "true", Previous: "false"}, {Name: "x", Value: record.HiddenValueDoc}},
+	}
+	h.finding(context.Background(), &f)
+	var m map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"msg": FindingMsg, "time": "2026-11-20T10:00:43Z", "severity": "high", "finding": "identity-pool-guest-access-enabled",
+		"account": "123456789012", "region": "us-east-1", "identityPoolId": "us-east-1:1cf667a2-49a6-454b-9e45-23199EXAMPLE",
+		"operation": "UpdateIdentityPool", "actor": "arn:aws:iam::123456789012:user/Admin", "eventID": "e1",
+		"settings": "allowUnauthenticatedIdentities=true (previous false)",
+	}
+	for k, v := range want {
+		if m[k] != v {
+			t.Errorf("%s = %v, want %v", k, m[k], v)
+		}
+	}
+	if strings.Contains(buf.String(), "HIDDEN") {
+		t.Errorf("hidden value logged: %s", buf.String())
 	}
 }

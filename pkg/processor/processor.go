@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
+	"github.com/cognitrail/cognitrail/pkg/budget"
 	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/ledger"
 	"github.com/cognitrail/cognitrail/pkg/metric"
@@ -23,8 +25,9 @@ import (
 
 // Sink publishes datums (sink/cloudwatch or sink/emf).
 type Sink interface {
-	// Batches cuts one file's datums into batches, deterministically.
-	Batches(datums []metric.Datum) [][]metric.Datum
+	// Batches cuts one file's datums, as they are produced, into batches,
+	// deterministically.
+	Batches(datums iter.Seq[metric.Datum]) iter.Seq[[]metric.Datum]
 	// Publish publishes one batch.
 	Publish(ctx context.Context, batch []metric.Datum) (sink.Stats, error)
 }
@@ -54,23 +57,46 @@ type Options struct {
 	// MaxRecordBytes is the per-record limit (a longer record is counted
 	// invalid and passed over); zero means trailfile.DefaultMaxRecordBytes.
 	MaxRecordBytes int
+	// MaxDatumAge is how old a datum CloudWatch accepts (the sink's
+	// AgeFilter): zero means sink.DefaultMaxAge, negative no limit. Records
+	// older are not aggregated at all (counted, and logged as
+	// recordsTooOld), so that a backfilled month costs the memory of the
+	// weeks published.
+	MaxDatumAge time.Duration
 	// ExpectedBucketOwner: see s3object.Options.
 	ExpectedBucketOwner string
 	PublishMargin       time.Duration
 	LeaseGrace          time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// Logger receives the JSON log lines; nil means slog.Default().
+	// Logger receives the JSON log lines; nil means slog.Default(). Its
+	// level filters every line but the event lines (cognito_event, finding),
+	// which are written at any level, unless EventLinesFollowLevel.
 	Logger *slog.Logger
+	// EventLinesFollowLevel makes the event lines obey Logger's level like
+	// the others: for the command line, whose logs feed no query or rule.
+	EventLinesFollowLevel bool
 	// Clients, when set, resolves app client ids to user pools beyond each
 	// file (clientpool.Resolver), shared by every invocation.
 	Clients aggregate.Resolver
+	// Budget, when set, bounds the distinct values of the budgeted
+	// dimensions that get their own series each month (see pkg/budget),
+	// shared by every invocation.
+	Budget budget.Budget
 	// FindingState keeps the last seen value of each watched setting (see
 	// pkg/finding); nil means a finding.MemoryState owned by the Handler,
 	// which lives as long as the Lambda execution environment, so a
 	// restated setting may be raised again (previous "unknown") after a
 	// cold start.
 	FindingState finding.State
+	// MaxEventLines bounds the event lines one object keeps until it is
+	// done; zero means DefaultMaxEventLines.
+	MaxEventLines int
+	// SignInThreshold: see finding.Options; zero means its default.
+	SignInThreshold int
+	// Notifier, when set, is handed each object's findings once the object
+	// is published and marked done.
+	Notifier Notifier
 }
 
 // Handler processes invocation events.
@@ -80,6 +106,8 @@ type Handler struct {
 	ledger *ledger.Ledger
 	opts   Options
 	log    *slog.Logger
+	// events writes the event lines through log's handler, past its level.
+	events *slog.Logger
 }
 
 // New returns a Handler. l may be nil: idempotency is then off.
@@ -103,7 +131,14 @@ func New(s3 s3object.API, sk Sink, l *ledger.Ledger, opts *Options) *Handler {
 	if o.FindingState == nil {
 		o.FindingState = finding.NewMemoryState()
 	}
-	return &Handler{s3: s3, sink: sk, ledger: l, opts: o, log: o.Logger}
+	if o.MaxEventLines <= 0 {
+		o.MaxEventLines = DefaultMaxEventLines
+	}
+	events := slog.New(unfiltered{o.Logger.Handler()})
+	if o.EventLinesFollowLevel {
+		events = o.Logger
+	}
+	return &Handler{s3: s3, sink: sk, ledger: l, opts: o, log: o.Logger, events: events}
 }
 
 // Summary is the handler's response to the event shapes other than SQS
@@ -114,6 +149,8 @@ type Summary struct {
 	Processed int                `json:"processed"`
 	Skipped   int                `json:"skipped"`
 	Failed    int                `json:"failed"`
+	// APICalls counts "AWS API Call via CloudTrail" events evaluated.
+	APICalls int `json:"apiCalls,omitempty"`
 }
 
 // Handle processes one invocation event. For SQS it returns an
@@ -165,6 +202,13 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 				tally.processed++
 			}
 		}
+		for _, call := range m.APICalls {
+			if err != nil && ev.Shape == notification.ShapeSQS {
+				break
+			}
+			sum.APICalls++
+			err = errors.Join(err, h.apiCall(ctx, call))
+		}
 		if ev.Batch != nil {
 			tasks = append(tasks, batchResult(m, tally, mskips, err))
 		}
@@ -185,7 +229,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 	// others are counted now.
 	perMessage := ev.Shape == notification.ShapeSQS || ev.Batch != nil
 	if sum.Skipped > 0 && (len(errs) == 0 || perMessage) {
-		if err := h.publishAll(ctx, skips.Datums()); err != nil {
+		if err := h.publishAll(ctx, skips.All()); err != nil {
 			// Losing a skip count is better than retrying files for it.
 			h.log.WarnContext(ctx, "skip counts not published", "error", err.Error())
 		}
@@ -202,8 +246,8 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 	return sum, nil
 }
 
-func (h *Handler) publishAll(ctx context.Context, datums []metric.Datum) error {
-	for _, b := range h.sink.Batches(datums) {
+func (h *Handler) publishAll(ctx context.Context, datums iter.Seq[metric.Datum]) error {
+	for b := range h.sink.Batches(datums) {
 		if _, err := h.sink.Publish(ctx, b); err != nil {
 			return err
 		}
@@ -223,12 +267,21 @@ type objectLog struct {
 	attempt   int
 	stats     sink.Stats
 	versionID string
+	// rejected is the first batch CloudWatch refused as invalid: logged
+	// once, with the object's line.
+	rejected error
+	// events are the object's event lines, written once it is done.
+	events eventLines
+	// tooOld counts what was not aggregated for being older than
+	// CloudWatch accepts.
+	tooOld int
 }
 
 // object processes one object. It returns the file's outcome, or an error
 // when it failed transiently (nothing is then counted for it).
 func (h *Handler) object(ctx context.Context, msgID string, o notification.Object) (aggregate.FileOutcome, error) {
-	ol := &objectLog{msgID: msgID, o: o, start: h.opts.Now(), versionID: o.VersionID}
+	ol := &objectLog{msgID: msgID, o: o, start: h.opts.Now(), versionID: o.VersionID,
+		events: eventLines{max: h.opts.MaxEventLines}}
 	scanCtx, cancel := h.scanContext(ctx)
 	defer cancel()
 
@@ -280,15 +333,21 @@ func (h *Handler) object(ctx context.Context, msgID string, o notification.Objec
 	agg := h.newAggregator()
 	// One engine per object (objects may be processed concurrently), over
 	// the Handler's shared state.
-	findings := finding.New(&finding.Options{State: h.opts.FindingState})
+	findings := finding.New(&finding.Options{State: h.findingState(ctx), SignInThreshold: h.opts.SignInThreshold})
+	var found []finding.Finding
 	res, err := scan.File(scanCtx, obj.Body, agg, &scan.Options{
 		Reader: trailfile.Options{Name: "s3://" + o.Bucket + "/" + o.Key,
 			MaxUncompressedBytes: h.opts.MaxUncompressedBytes, MaxRecordBytes: h.opts.MaxRecordBytes},
 		DeliveredAt: delivered,
 		Now:         h.opts.Now,
-		OnRecord:    func(ev *scan.Event) { h.notable(ctx, ev) },
-		Clients:     h.opts.Clients,
-		Findings:    findings,
+		OnRecord: func(ev *scan.Event) {
+			ol.events.add(ev)
+			// Kept apart from the event lines, whose cap must not drop
+			// notifications.
+			found = h.collect(found, ev.Findings)
+		},
+		Clients:  h.opts.Clients,
+		Findings: findings,
 	})
 	ol.res = res
 	if res.ClientsErr != nil {
@@ -299,6 +358,11 @@ func (h *Handler) object(ctx context.Context, msgID string, o notification.Objec
 	if err != nil {
 		return 0, h.transient(ctx, claim, ol, h.deadlineError(ctx, scanCtx, err))
 	}
+	if h.opts.Budget != nil {
+		if err := agg.ApplyBudget(ctx, h.opts.Budget); err != nil {
+			return 0, h.transient(ctx, claim, ol, fmt.Errorf("processor: s3://%s/%s: %w", o.Bucket, o.Key, err))
+		}
+	}
 	outcome, err := h.publish(ctx, claim, agg, ol)
 	if err == nil {
 		// Only a published file moves the last-seen state on: a retried
@@ -306,12 +370,27 @@ func (h *Handler) object(ctx context.Context, msgID string, o notification.Objec
 		if cerr := findings.Commit(); cerr != nil {
 			h.log.WarnContext(ctx, "finding state not saved", "bucket", o.Bucket, "key", o.Key, "error", cerr.Error())
 		}
+		h.notify(ctx, o, found)
 	}
 	return outcome, err
 }
 
 func (h *Handler) newAggregator() *aggregate.Aggregator {
-	return aggregate.New(&aggregate.Options{Level: h.opts.Level, MaxPools: h.opts.MaxPools})
+	return aggregate.New(&aggregate.Options{Level: h.opts.Level, MaxPools: h.opts.MaxPools, Oldest: h.oldest()})
+}
+
+// oldest is the oldest time worth aggregating: the sink's age filter,
+// judged now, would drop anything older when it publishes, later.
+func (h *Handler) oldest() time.Time {
+	age := h.opts.MaxDatumAge
+	if age < 0 {
+		return time.Time{}
+	}
+	if age == 0 {
+		age = sink.DefaultMaxAge
+	}
+	// The filter's minute of slack at the old end.
+	return h.opts.Now().Add(-age + time.Minute)
 }
 
 // claim claims one object version; done reports an object already
@@ -336,27 +415,49 @@ func (h *Handler) claim(ctx context.Context, bucket, key, identity string, ol *o
 // publish publishes a file's datums from the first unpublished batch and
 // marks the object done.
 func (h *Handler) publish(ctx context.Context, claim *ledger.Claim, agg *aggregate.Aggregator, ol *objectLog) (aggregate.FileOutcome, error) {
-	datums := agg.Datums()
-	batches := h.sink.Batches(datums)
-	ol.datums, ol.batches = len(datums), len(batches)
-	for i := ol.resumed; i < len(batches); i++ {
-		st, err := h.sink.Publish(ctx, batches[i])
+	ol.tooOld = agg.Stats().TooOld
+	// Batches are cut as the datums are produced, and those published
+	// before a crash cut again the same way and passed over: a month of
+	// minutes is never held at once.
+	i := 0
+	for batch := range h.sink.Batches(agg.All()) {
+		ol.datums += len(batch)
+		i++
+		if i <= ol.resumed {
+			continue
+		}
+		st, err := h.sink.Publish(ctx, batch)
 		ol.stats.Add(st)
+		if errors.Is(err, sink.ErrRejected) {
+			// Permanent: the same batch is refused on every retry, and
+			// failing the file for it would hold back the batches after
+			// it until the DLQ. Counted, logged once, passed over.
+			if ol.rejected == nil {
+				ol.rejected = fmt.Errorf("processor: s3://%s/%s: batch %d: %w", ol.o.Bucket, ol.o.Key, i, err)
+			}
+			err = nil
+		}
 		if err != nil {
 			return 0, h.transient(ctx, claim, ol, err)
 		}
 		if claim != nil {
-			if err := claim.Progress(ctx, i+1); err != nil {
+			if err := claim.Progress(ctx, i); err != nil {
 				return 0, h.transient(ctx, claim, ol, err)
 			}
 		}
 	}
+	ol.batches = i
 	outcome := outcomeName(ol.res.Outcome)
 	if claim != nil {
-		if err := claim.Finish(ctx, outcome, len(batches)); err != nil {
+		if err := claim.Finish(ctx, outcome, ol.batches); err != nil {
 			return 0, h.transient(ctx, claim, ol, err)
 		}
 	}
+	// Only now, as for the metrics: an attempt that failed before this
+	// point wrote none of them, and a later duplicate is skipped. A crash
+	// right here loses the lines rather than writing them twice, since the
+	// object is already done.
+	h.writeEvents(ctx, &ol.events)
 	h.logObject(ctx, ol, outcome, ol.res.Err)
 	return ol.res.Outcome, nil
 }

@@ -44,6 +44,12 @@ type Object struct {
 // permanent condition.
 var ErrNotFound = errors.New("s3object: object not found")
 
+// ErrAccessDenied says S3 refused the read (403 AccessDenied). It is not
+// permanent: a policy can be fixed, and the caller retries. S3 also answers
+// 403, not 404, for a key that does not exist when the caller may not list
+// the bucket, so the error says both.
+var ErrAccessDenied = errors.New("AccessDenied: is s3:GetObject (s3:GetObjectVersion for a version, kms:Decrypt for SSE-KMS) granted on the object, and s3:ListBucket on the bucket? Without s3:ListBucket, S3 answers 403 for a missing key too")
+
 // Open starts reading bucket/key (at versionID when not empty). The body is
 // read under ctx: its deadline also bounds the reading.
 func Open(ctx context.Context, api API, bucket, key, versionID string, opts *Options) (*Object, error) {
@@ -58,6 +64,9 @@ func Open(ctx context.Context, api API, bucket, key, versionID string, opts *Opt
 	if err != nil {
 		if notFound(err) {
 			return nil, fmt.Errorf("%w: s3://%s/%s: %v", ErrNotFound, bucket, key, err)
+		}
+		if accessDenied(err) {
+			return nil, fmt.Errorf("s3object: get s3://%s/%s: %w: %w", bucket, key, ErrAccessDenied, err)
 		}
 		return nil, fmt.Errorf("s3object: get s3://%s/%s: %w", bucket, key, err)
 	}
@@ -101,6 +110,15 @@ func notFound(err error) bool {
 	}
 	var resp *smithyhttp.ResponseError
 	return errors.As(err, &resp) && resp.HTTPStatusCode() == http.StatusNotFound && !isBucketMissing(err)
+}
+
+func accessDenied(err error) bool {
+	var api smithy.APIError
+	if errors.As(err, &api) && api.ErrorCode() == "AccessDenied" {
+		return true
+	}
+	var resp *smithyhttp.ResponseError
+	return errors.As(err, &resp) && resp.HTTPStatusCode() == http.StatusForbidden
 }
 
 // isBucketMissing: a missing bucket is a configuration problem (or a

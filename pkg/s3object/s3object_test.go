@@ -57,5 +57,12 @@ func TestNotFoundIsPermanent(t *testing.T) {
 		if got := errors.Is(err, ErrNotFound); got != c.perm {
 			t.Errorf("%v: not found %v, want %v", c.err, got, c.perm)
 		}
+		denied := c.err.Error() == (&smithy.GenericAPIError{Code: "AccessDenied"}).Error()
+		if got := errors.Is(err, ErrAccessDenied); got != denied {
+			t.Errorf("%v: access denied %v, want %v", c.err, got, denied)
+		}
+		if !strings.Contains(err.Error(), "s3://b/k") {
+			t.Errorf("%v: the error does not name the object: %v", c.err, err)
+		}
 	}
 }

@@ -1,6 +1,8 @@
 package sink
 
 import (
+	"errors"
+	"iter"
 	"time"
 
 	"github.com/cognitrail/cognitrail/pkg/metric"
@@ -23,6 +25,9 @@ type Stats struct {
 	// Dropped is the number of datums not sent because CloudWatch would
 	// reject their timestamp.
 	Dropped int
+	// Rejected is the number of datums sent in a request the service
+	// refused as invalid (see ErrRejected).
+	Rejected int
 }
 
 // Add accumulates s2 into s.
@@ -30,7 +35,15 @@ func (s *Stats) Add(s2 Stats) {
 	s.Requests += s2.Requests
 	s.Sent += s2.Sent
 	s.Dropped += s2.Dropped
+	s.Rejected += s2.Rejected
 }
+
+// ErrRejected marks a Publish error that is permanent: the service refused
+// the batch as invalid (CloudWatch's 4xx validation errors), so sending it
+// again would be refused again. The caller counts the batch's datums
+// (Stats.Rejected) and goes on with the next batch; any other error may be
+// transient and is the caller's to retry.
+var ErrRejected = errors.New("sink: batch rejected as invalid")
 
 // Batch cuts datums into consecutive batches of at most maxDatums datums and
 // at most maxBytes by the size estimate (a datum larger than maxBytes on its
@@ -50,6 +63,33 @@ func Batch(datums []metric.Datum, maxDatums, maxBytes int, size func(*metric.Dat
 		out = append(out, datums[start:len(datums):len(datums)])
 	}
 	return out
+}
+
+// Batches cuts datums, as they are produced, into the batches Batch would
+// cut of them all: a file's datums are published without being held at
+// once. Each batch is a new slice.
+func Batches(datums iter.Seq[metric.Datum], maxDatums, maxBytes int, size func(*metric.Datum) int) iter.Seq[[]metric.Datum] {
+	return func(yield func([]metric.Datum) bool) {
+		var cur []metric.Datum
+		bytes := 0
+		for d := range datums {
+			n := size(&d)
+			if len(cur) > 0 && (len(cur) == maxDatums || bytes+n > maxBytes) {
+				if !yield(cur) {
+					return
+				}
+				cur, bytes = nil, 0
+			}
+			if cur == nil {
+				cur = make([]metric.Datum, 0, min(maxDatums, 1000))
+			}
+			bytes += n
+			cur = append(cur, d)
+		}
+		if len(cur) > 0 {
+			yield(cur)
+		}
+	}
 }
 
 // AgeFilter drops datums whose timestamps CloudWatch would reject.

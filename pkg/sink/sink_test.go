@@ -1,6 +1,8 @@
 package sink
 
 import (
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -53,5 +55,30 @@ func TestAgeFilter(t *testing.T) {
 	}
 	if kept, dropped := (AgeFilter{MaxAge: -1}).Keep(ds); dropped != 0 || len(kept) != 4 {
 		t.Fatal("disabled filter dropped datums")
+	}
+}
+
+// TestBatchesCutAsBatch: cutting datums as they are produced gives the
+// batches cutting them all gives, so that a resumed publish passes over
+// exactly the batches published before.
+func TestBatchesCutAsBatch(t *testing.T) {
+	ds := make([]metric.Datum, 2345)
+	for i := range ds {
+		ds[i].Name = strconv.Itoa(i)
+	}
+	size := func(d *metric.Datum) int { return 1 + len(d.Name)*7%13 }
+	for _, c := range []struct{ n, maxDatums, maxBytes int }{
+		{0, 1000, 100}, {1, 1000, 100}, {2345, 1000, 1 << 20}, {2345, 1000, 500}, {30, 2, 100}, {3, 1000, 1},
+	} {
+		want := Batch(ds[:c.n], c.maxDatums, c.maxBytes, size)
+		got := slices.Collect(Batches(slices.Values(ds[:c.n]), c.maxDatums, c.maxBytes, size))
+		if len(got) != len(want) {
+			t.Fatalf("%+v: %d batches, want %d", c, len(got), len(want))
+		}
+		for i := range want {
+			if !slices.EqualFunc(got[i], want[i], func(a, b metric.Datum) bool { return a.Name == b.Name }) {
+				t.Fatalf("%+v: batch %d differs", c, i)
+			}
+		}
 	}
 }

@@ -2,12 +2,15 @@ package cloudwatch
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"iter"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cw "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/cognitrail/cognitrail/pkg/metric"
 	"github.com/cognitrail/cognitrail/pkg/sink"
@@ -57,9 +60,9 @@ func New(api API, opts *Options) *Publisher {
 	return &Publisher{api: api, opts: o}
 }
 
-// Batches cuts a file's datums into requests.
-func (p *Publisher) Batches(datums []metric.Datum) [][]metric.Datum {
-	return sink.Batch(datums, MaxDatumsPerRequest, requestBudget, Size)
+// Batches cuts a file's datums, as they are produced, into requests.
+func (p *Publisher) Batches(datums iter.Seq[metric.Datum]) iter.Seq[[]metric.Datum] {
+	return sink.Batches(datums, MaxDatumsPerRequest, requestBudget, Size)
 }
 
 // Publish sends one batch (as cut by Batches) in one request.
@@ -77,10 +80,46 @@ func (p *Publisher) Publish(ctx context.Context, batch []metric.Datum) (sink.Sta
 		in.MetricData[i] = convert(&kept[i])
 	}
 	if _, err := p.api.PutMetricData(ctx, in); err != nil {
+		if invalid(err) {
+			st.Rejected = len(kept)
+			return st, fmt.Errorf("cloudwatch: PutMetricData (%d datums): %w: %w", len(kept), sink.ErrRejected, err)
+		}
 		return st, fmt.Errorf("cloudwatch: PutMetricData (%d datums): %w", len(kept), err)
 	}
 	st.Requests, st.Sent = 1, len(kept)
 	return st, nil
+}
+
+// validationCodes are the error codes by which CloudWatch says a request is
+// invalid (PutMetricData's documented errors and the common ones), as the
+// query protocols name them and, with the Exception suffix, as the JSON and
+// CBOR protocols' __type names them. Throttling, access denied and 5xx are
+// not among them: a retry or a fixed policy can cure those.
+var validationCodes = map[string]bool{
+	"InvalidParameterValue":                true,
+	"InvalidParameterValueException":       true,
+	"InvalidParameterCombination":          true,
+	"InvalidParameterCombinationException": true,
+	"MissingParameter":                     true,
+	"MissingRequiredParameterException":    true,
+	"InvalidParameterInput":                true,
+	"ValidationError":                      true,
+	"ValidationException":                  true,
+}
+
+// invalid reports an error by which CloudWatch refused the request's
+// content: permanent, the same request is refused again.
+func invalid(err error) bool {
+	var (
+		v *types.InvalidParameterValueException
+		c *types.InvalidParameterCombinationException
+		m *types.MissingRequiredParameterException
+	)
+	if errors.As(err, &v) || errors.As(err, &c) || errors.As(err, &m) {
+		return true
+	}
+	var api smithy.APIError
+	return errors.As(err, &api) && validationCodes[api.ErrorCode()]
 }
 
 func convert(d *metric.Datum) types.MetricDatum {

@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cw "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/cognitrail/cognitrail/pkg/metric"
 	"github.com/cognitrail/cognitrail/pkg/sink"
@@ -49,7 +52,7 @@ func TestRequestsPerFile(t *testing.T) {
 		p := New(api, &Options{Age: sink.AgeFilter{Now: func() time.Time { return now }, MaxAge: -1}})
 		ds := datums(n)
 		var st sink.Stats
-		for _, b := range p.Batches(ds) {
+		for b := range p.Batches(slices.Values(ds)) {
 			s, err := p.Publish(context.Background(), b)
 			if err != nil {
 				t.Fatal(err)
@@ -90,7 +93,7 @@ func TestBatchesStayUnderTheSizeLimit(t *testing.T) {
 		}
 	}
 	p := New(&fakeAPI{}, nil)
-	batches := p.Batches(ds)
+	batches := slices.Collect(p.Batches(slices.Values(ds)))
 	if len(batches) < 2 {
 		t.Fatalf("%d batches", len(batches))
 	}
@@ -156,5 +159,41 @@ func TestConvert(t *testing.T) {
 	if aws.ToString(c.MetricName) != d.Name || len(c.Dimensions) != 2 || aws.ToString(c.Dimensions[1].Value) != "Op0" ||
 		string(c.Unit) != "Count" || !c.Timestamp.Equal(d.Timestamp) || c.Counts[0] != 1 {
 		t.Fatalf("%+v", c)
+	}
+}
+
+// TestValidationErrorsArePermanent: CloudWatch's 4xx validation errors mark
+// the batch rejected (sink.ErrRejected, Stats.Rejected); throttling, access
+// denied, 5xx and network errors stay plain errors, for the caller to retry.
+func TestValidationErrorsArePermanent(t *testing.T) {
+	for _, c := range []struct {
+		err      error
+		rejected bool
+	}{
+		{&types.InvalidParameterValueException{Message: aws.String("The value Init\ufffdAuth for parameter MetricData.member.1.Dimensions.member.2.Value is invalid.")}, true},
+		{&types.InvalidParameterCombinationException{}, true},
+		{&types.MissingRequiredParameterException{}, true},
+		{&smithy.GenericAPIError{Code: "InvalidParameterValue", Fault: smithy.FaultClient}, true},
+		{&smithy.GenericAPIError{Code: "InvalidParameterCombination"}, true},
+		{&smithy.GenericAPIError{Code: "MissingParameter"}, true},
+		{&smithy.GenericAPIError{Code: "InvalidParameterInput"}, true},
+		{&smithy.GenericAPIError{Code: "Throttling", Fault: smithy.FaultClient}, false},
+		{&smithy.GenericAPIError{Code: "AccessDenied", Fault: smithy.FaultClient}, false},
+		{&types.InternalServiceFault{}, false},
+		{&types.LimitExceededException{}, false},
+		{errors.New("connection reset"), false},
+	} {
+		api := &fakeAPI{err: c.err}
+		p := New(api, &Options{Age: sink.AgeFilter{Now: func() time.Time { return now }}})
+		st, err := p.Publish(context.Background(), datums(3))
+		if err == nil || !errors.Is(err, c.err) {
+			t.Fatalf("%T: error %v does not wrap the API's", c.err, err)
+		}
+		if got := errors.Is(err, sink.ErrRejected); got != c.rejected {
+			t.Errorf("%T %v: rejected %v, want %v", c.err, c.err, got, c.rejected)
+		}
+		if want := map[bool]int{true: 3}[c.rejected]; st.Rejected != want || st.Sent != 0 {
+			t.Errorf("%T: stats %+v, want Rejected %d", c.err, st, want)
+		}
 	}
 }

@@ -10,6 +10,13 @@
 // from Publish means the retries were exhausted or the error is not
 // retryable.
 //
+// An error by which CloudWatch says the request is invalid
+// (InvalidParameterValue, InvalidParameterCombination, MissingParameter and
+// the like: a 4xx that no retry cures) wraps sink.ErrRejected and counts the
+// batch's datums in Stats.Rejected, so that the caller passes over that
+// batch instead of retrying the file. Throttling, access denied and 5xx
+// errors are returned as they are.
+//
 // PutMetricData is not idempotent: a request that CloudWatch applied but
 // whose response was lost is applied again if retried. Nothing on the client
 // side can tell the two apart; the window is one request.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"iter"
 	"slices"
 	"strings"
 
@@ -52,9 +53,9 @@ func New(w io.Writer, opts *Options) *Writer {
 	return &Writer{w: w, opts: o}
 }
 
-// Batches cuts a file's datums into batches of lines.
-func (e *Writer) Batches(datums []metric.Datum) [][]metric.Datum {
-	return sink.Batch(datums, batchDatums, int(^uint(0)>>1), func(*metric.Datum) int { return 0 })
+// Batches cuts a file's datums, as they are produced, into batches of lines.
+func (e *Writer) Batches(datums iter.Seq[metric.Datum]) iter.Seq[[]metric.Datum] {
+	return sink.Batches(datums, batchDatums, int(^uint(0)>>1), func(*metric.Datum) int { return 0 })
 }
 
 // Publish writes one batch.

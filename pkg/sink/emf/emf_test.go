@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -60,7 +61,7 @@ func TestValidEMFAndSums(t *testing.T) {
 	w := New(&out, &Options{Namespace: "Test", Age: sink.AgeFilter{Now: func() time.Time { return now }}})
 	ds := testDatums()
 	var st sink.Stats
-	for _, b := range w.Batches(ds) {
+	for b := range w.Batches(slices.Values(ds)) {
 		s, err := w.Publish(context.Background(), b)
 		if err != nil {
 			t.Fatal(err)

@@ -1,0 +1,126 @@
+package lambdaapp
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/cognitrail/cognitrail/pkg/metric"
+)
+
+const findingsPrefix = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/22/"
+
+// guestAccessRecord is an UpdateIdentityPool record, in the shape of AWS's
+// published CreateIdentityPool example, that restates guest access on.
+func guestAccessRecord(eventID string, at time.Time) map[string]any {
+	return map[string]any{
+		"eventVersion": "1.08",
+		"userIdentity": map[string]any{
+			"type": "IAMUser", "principalId": "AIDACKCEVSQ6C2EXAMPLE",
+			"arn": "arn:aws:iam::123456789012:user/Alice", "accountId": "123456789012",
+			"accessKeyId": "AKIAIOSFODNN7EXAMPLE", "userName": "Alice",
+		},
+		"eventTime":          at.UTC().Format(time.RFC3339),
+		"eventSource":        "cognito-identity.amazonaws.com",
+		"eventName":          "UpdateIdentityPool",
+		"awsRegion":          "us-east-1",
+		"sourceIPAddress":    "192.0.2.1",
+		"userAgent":          "aws-cli/2.1.4 Python/3.8.5 Linux/4.14.203 exec-env/CloudShell",
+		"requestParameters":  map[string]any{"identityPoolId": "us-east-1:1cf667a2-49a6-454b-9e45-23199EXAMPLE", "identityPoolName": "TestIdentityPool", "allowUnauthenticatedIdentities": true},
+		"responseElements":   map[string]any{"identityPoolId": "us-east-1:1cf667a2-49a6-454b-9e45-23199EXAMPLE", "identityPoolName": "TestIdentityPool", "allowUnauthenticatedIdentities": true},
+		"requestID":          "15cc73a1-0780-460c-91e8-e12ef034e116",
+		"eventID":            eventID,
+		"readOnly":           false,
+		"eventType":          "AwsApiCall",
+		"managementEvent":    true,
+		"eventCategory":      "Management",
+		"recipientAccountId": "123456789012",
+	}
+}
+
+func recordsFile(t testing.TB, recs ...map[string]any) []byte {
+	t.Helper()
+	raw, err := json.Marshal(map[string]any{"Records": recs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return gz(raw)
+}
+
+// highFindings reads the Findings count with Severity=high.
+func (e *env) highFindings() float64 {
+	e.t.Helper()
+	dims := []metric.Dimension{{Name: metric.DimSeverity, Value: "high"}}
+	k := keyOf(metric.Findings, dims)
+	x := expectation{dims: map[seriesKey][]metric.Dimension{k: dims}, name: map[seriesKey]string{k: metric.Findings}}
+	return e.read([]seriesKey{k}, x)[k]
+}
+
+// TestRestatedSettingAcrossColdStarts: two trail files restate the same
+// pool's guest access, each processed by a handler built anew (a cold
+// start). With the ledger table the second handler knows the value and is
+// quiet; without it, each execution environment raises it once.
+func TestRestatedSettingAcrossColdStarts(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		ledger bool
+		want   float64
+	}{{"ledger", true, 1}, {"memory", false, 2}} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.cfg.FindingState = nil // the function's own choice
+			if !tc.ledger {
+				e.cfg.IdempotencyTable = ""
+			}
+			at := time.Now().Add(-time.Hour).Truncate(time.Minute)
+			for i := range 2 {
+				key := fmt.Sprintf("%s123456789012_CloudTrail_us-east-1_20261122T10%02dZ_restate.json.gz", findingsPrefix, i)
+				body := recordsFile(t, guestAccessRecord(fmt.Sprintf("aaaaaaaa-0000-4000-8000-%012d", i), at.Add(time.Duration(i)*time.Minute)))
+				e.put(key, body)
+				if _, err := e.invoke(s3Event(s3Record(key, e.etag(key), len(body)))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := e.highFindings(); got != tc.want {
+				t.Fatalf("Findings{Severity=high} = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestSignInThresholdWired: SIGNIN_IP_THRESHOLD reaches the engine: three
+// failed sign-ins from one IP raise sign-in-failures-from-one-ip with a
+// threshold of 3, and nothing with the default 15.
+func TestSignInThresholdWired(t *testing.T) {
+	for _, tc := range []struct {
+		threshold int
+		want      float64
+	}{{3, 1}, {0, 0}} {
+		e := newEnv(t)
+		e.cfg.SignInThreshold = tc.threshold
+		at := time.Now().Add(-time.Hour).Truncate(time.Minute)
+		var recs []map[string]any
+		for i := range 3 {
+			recs = append(recs, map[string]any{
+				"eventVersion": "1.08", "userIdentity": map[string]any{"type": "Unknown", "principalId": "Anonymous"},
+				"eventTime": at.Add(time.Duration(i) * time.Second).UTC().Format(time.RFC3339), "eventSource": "cognito-idp.amazonaws.com",
+				"eventName": "InitiateAuth", "awsRegion": "us-east-1", "sourceIPAddress": "203.0.113.9", "userAgent": "Mozilla/5.0",
+				"errorCode": "NotAuthorizedException", "errorMessage": "Incorrect username or password.",
+				"requestParameters":   map[string]any{"authFlow": "USER_PASSWORD_AUTH", "authParameters": "HIDDEN_DUE_TO_SECURITY_REASONS", "clientId": "1example23456789"},
+				"additionalEventData": map[string]any{"userPoolId": "us-east-1_EXAMPLE1"},
+				"requestID":           fmt.Sprintf("c1b2c3d4-0000-0000-0000-%012d", i), "eventID": fmt.Sprintf("d1b2c3d4-0000-0000-0000-%012d", i),
+				"readOnly": false, "eventType": "AwsApiCall", "managementEvent": true, "eventCategory": "Management", "recipientAccountId": "123456789012",
+			})
+		}
+		key := findingsPrefix + "123456789012_CloudTrail_us-east-1_20261122T1300Z_signin.json.gz"
+		body := recordsFile(t, recs...)
+		e.put(key, body)
+		if _, err := e.invoke(s3Event(s3Record(key, e.etag(key), len(body)))); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.highFindings(); got != tc.want {
+			t.Errorf("threshold %d: Findings{Severity=high} = %v, want %v", tc.threshold, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,120 @@
+package aggregate
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/cognitrail/cognitrail/pkg/budget"
+	"github.com/cognitrail/cognitrail/pkg/metric"
+)
+
+// OtherValue is the dimension value that values over the month's budget
+// (ApplyBudget) are counted under.
+const OtherValue = "other"
+
+// Budgeted are the dimensions whose values a budget bounds: those whose
+// values are not a fixed list (Category, AuthType, Severity and Finding
+// are).
+var Budgeted = []string{metric.DimUserPoolID, metric.DimIdentityPoolID, metric.DimOperation, metric.DimClientID, metric.DimErrorCode}
+
+func budgeted(dim string) bool { return slices.Contains(Budgeted, dim) }
+
+// budgetKey is one value of a dimension in a month ("2006-01").
+type budgetKey struct{ month, dim, value string }
+
+// monthCache names the month of a minute, a day at a time.
+type monthCache map[int64]string
+
+func (mc monthCache) of(minute int64) string {
+	day := minute / (24 * 60)
+	if m, ok := mc[day]; ok {
+		return m
+	}
+	m := time.Unix(minute*60, 0).UTC().Format("2006-01")
+	mc[day] = m
+	return m
+}
+
+// ApplyBudget asks b which values of the budgeted dimensions keep their own
+// series, month by month, the busiest values first (ties by value, so the
+// answer does not depend on record order); Datums then counts the others
+// under OtherValue. It asks about the values the per-file caps keep, once
+// per aggregation, after the last record: call it before Datums. An error
+// is b's: nothing was decided, and Datums would publish every value.
+func (a *Aggregator) ApplyBudget(ctx context.Context, b budget.Budget) error {
+	pl := a.plan()
+	totals := map[budgetKey]float64{}
+	months := monthCache{}
+	a.cells(pl, func(m int64, id uint32, n float64) {
+		d := pl.series.vals[id]
+		for _, dv := range [2][2]string{{d.d1, d.v1}, {d.d2, d.v2}} {
+			if budgeted(dv[0]) {
+				totals[budgetKey{months.of(m), dv[0], dv[1]}] += n
+			}
+		}
+	})
+	type group struct{ month, dim string }
+	byGroup := map[group][]string{}
+	for k := range totals {
+		g := group{k.month, k.dim}
+		byGroup[g] = append(byGroup[g], k.value)
+	}
+	groups := slices.SortedFunc(func(yield func(group) bool) {
+		for g := range byGroup {
+			if !yield(g) {
+				return
+			}
+		}
+	}, func(x, y group) int {
+		if c := cmp.Compare(x.month, y.month); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.dim, y.dim)
+	})
+	admitted := map[budgetKey]bool{}
+	for _, g := range groups {
+		values := byGroup[g]
+		slices.SortFunc(values, func(x, y string) int {
+			tx, ty := totals[budgetKey{g.month, g.dim, x}], totals[budgetKey{g.month, g.dim, y}]
+			if c := cmp.Compare(ty, tx); c != 0 {
+				return c
+			}
+			return cmp.Compare(x, y)
+		})
+		ok, err := b.Admit(ctx, g.month, g.dim, values)
+		if err != nil {
+			return fmt.Errorf("aggregate: series budget for %s in %s: %w", g.dim, g.month, err)
+		}
+		for _, v := range values {
+			admitted[budgetKey{g.month, g.dim, v}] = ok[v]
+		}
+	}
+	a.admitted = admitted
+	return nil
+}
+
+// overflow returns the series a count of series id in month is published
+// under: id itself, or the series with OtherValue for each value over the
+// month's budget.
+func (a *Aggregator) overflow(pl *plan, id uint32, month string) uint32 {
+	d := pl.series.vals[id]
+	changed := false
+	if budgeted(d.d1) && !a.admittedValue(month, d.d1, d.v1) {
+		d.v1, changed = OtherValue, true
+	}
+	if budgeted(d.d2) && !a.admittedValue(month, d.d2, d.v2) {
+		d.v2, changed = OtherValue, true
+	}
+	if !changed {
+		return id
+	}
+	return pl.series.id(d)
+}
+
+func (a *Aggregator) admittedValue(month, dim, value string) bool {
+	ok, asked := a.admitted[budgetKey{month, dim, value}]
+	return ok || !asked
+}

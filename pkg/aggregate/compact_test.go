@@ -1,0 +1,157 @@
+package aggregate
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/cognitrail/cognitrail/pkg/budget"
+	"github.com/cognitrail/cognitrail/pkg/class"
+	"github.com/cognitrail/cognitrail/pkg/metric"
+	"github.com/cognitrail/cognitrail/pkg/record"
+)
+
+type staticResolver map[string]string
+
+func (staticResolver) Learn(string, string) {}
+func (s staticResolver) Resolve(_ context.Context, c string) (string, error) {
+	return s[c], nil
+}
+
+// feeder adds the same random input to several aggregators.
+type feeder interface {
+	Add(*record.Record, *class.Class, time.Time)
+	AddFinding(name, severity string, at time.Time)
+	AddInvalid(at time.Time)
+	AddFile(FileOutcome, time.Time)
+}
+
+func randomInput(rng *rand.Rand, n int, span time.Duration, to ...feeder) {
+	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	delivered := start.Add(span + 5*time.Minute)
+	pick := func(xs ...string) string { return xs[rng.IntN(len(xs))] }
+	for i := range n {
+		r := record.Record{EventTime: start.Add(time.Duration(rng.Int64N(int64(span))))}
+		c := class.Class{Category: class.Category(rng.IntN(class.NumCategories))}
+		if c.Category != class.Other {
+			c.Operation = pick("InitiateAuth", "SignUp", "UpdateUserPool", "GetId", "AssumeRoleWithWebIdentity", "")
+			c.Failed = rng.IntN(3) == 0
+			c.ErrorCode = pick("", "NotAuthorizedException", "UserNotFoundException")
+			c.SignIn = rng.IntN(2) == 0
+			c.ForgotPassword = rng.IntN(5) == 0
+			c.ConfigChange = rng.IntN(5) == 0
+			c.Unlisted = rng.IntN(9) == 0
+			c.UserPoolID = pick("", "", "us-east-1_A", "us-east-1_B", "us-east-1_C", fmt.Sprintf("us-east-1_P%d", rng.IntN(30)))
+			c.IdentityPoolID = pick("", "", "us-east-1:a", "us-east-1:b")
+			c.ClientID = pick("", "", "client1", "client2", "client3", fmt.Sprintf("sprayed%d", rng.IntN(40)))
+			c.AuthType = class.AuthType(pick("", "", string(class.Authenticated), string(class.Unauthenticated)))
+		}
+		var at time.Time
+		if rng.IntN(4) > 0 {
+			at = delivered
+		}
+		for _, f := range to {
+			f.Add(&r, &c, at)
+		}
+		if i%50 == 0 {
+			name, sev, o := pick("SelfSignUpEnabled", "MfaOff"), pick("HIGH", "MEDIUM"), FileOutcome(rng.IntN(3))
+			for _, f := range to {
+				f.AddFinding(name, sev, r.EventTime)
+				f.AddInvalid(delivered)
+				f.AddFile(o, delivered)
+			}
+		}
+	}
+}
+
+// TestMatchesReference: the compact cells give, datum for datum and in the
+// same order, what the string-keyed aggregator gave, at every level and
+// under tight caps, folding resolved clients into their pools.
+func TestMatchesReference(t *testing.T) {
+	for seed := range uint64(12) {
+		rng := rand.New(rand.NewPCG(seed, 1))
+		opts := &Options{Level: metric.Level(1 + seed%3), MaxPools: 1 + int(seed%4)*3, MaxOperations: 2 + int(seed%3)}
+		span := []time.Duration{5 * time.Minute, 15 * time.Hour, 30 * 24 * time.Hour}[seed%3]
+		got, want := New(opts), newRef(opts)
+		randomInput(rng, 3000, span, got, want)
+		res := staticResolver{"client2": "us-east-1_B", "sprayed3": "us-east-1_Z"}
+		if _, err := got.ResolveClients(context.Background(), res); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := want.ResolveClients(context.Background(), res); err != nil {
+			t.Fatal(err)
+		}
+		if seed%2 == 1 {
+			// A budget never spent changes nothing.
+			if err := got.ApplyBudget(context.Background(), budget.NewMemory(1<<20)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		g, w := got.Datums(), want.Datums()
+		if len(w) == 0 {
+			t.Fatal("no datums")
+		}
+		if !reflect.DeepEqual(g, w) {
+			for i := range min(len(g), len(w)) {
+				if !reflect.DeepEqual(g[i], w[i]) {
+					t.Fatalf("seed %d: %d datums, want %d; first difference at %d:\n got %+v\nwant %+v", seed, len(g), len(w), i, g[i], w[i])
+				}
+			}
+			t.Fatalf("seed %d: %d datums, want %d", seed, len(g), len(w))
+		}
+	}
+}
+
+// tape records the calls of randomInput to replay them.
+type tape struct{ calls []func(feeder) }
+
+func (t *tape) Add(r *record.Record, c *class.Class, at time.Time) {
+	r2, c2 := *r, *c
+	t.calls = append(t.calls, func(f feeder) { f.Add(&r2, &c2, at) })
+}
+func (t *tape) AddFinding(name, severity string, at time.Time) {
+	t.calls = append(t.calls, func(f feeder) { f.AddFinding(name, severity, at) })
+}
+func (t *tape) AddInvalid(at time.Time) {
+	t.calls = append(t.calls, func(f feeder) { f.AddInvalid(at) })
+}
+func (t *tape) AddFile(o FileOutcome, at time.Time) {
+	t.calls = append(t.calls, func(f feeder) { f.AddFile(o, at) })
+}
+
+// BenchmarkAggregate compares the compact aggregator with the reference on
+// a small file (100 records: Datums' fixed cost), a large one (100,000
+// records in 5 minutes: Add's cost) and a month-long one.
+func BenchmarkAggregate(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		n    int
+		span time.Duration
+	}{{"100-records", 100, 5 * time.Minute}, {"100k-records", 100_000, 5 * time.Minute}, {"100k-records-30d", 100_000, 30 * 24 * time.Hour}} {
+		var t tape
+		randomInput(rand.New(rand.NewPCG(1, 1)), c.n, c.span, &t)
+		for _, impl := range []string{"compact", "reference"} {
+			b.Run(c.name+"/"+impl, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					var f interface {
+						feeder
+						Datums() []metric.Datum
+					}
+					if impl == "compact" {
+						f = New(nil)
+					} else {
+						f = newRef(nil)
+					}
+					for _, call := range t.calls {
+						call(f)
+					}
+					_ = f.Datums()
+				}
+			})
+		}
+	}
+}

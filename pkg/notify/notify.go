@@ -1,0 +1,200 @@
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sns/types"
+
+	"github.com/cognitrail/cognitrail/pkg/finding"
+)
+
+// MaxSubject is the longest subject sent. SNS's Publish reference: "Subjects
+// must be UTF-8 text with no line breaks or control characters, and less
+// than 100 characters long"; e-mail clients show ASCII best, so the subject
+// is kept to printable ASCII too.
+const MaxSubject = 99
+
+// API is the part of the SNS client a Notifier uses.
+type API interface {
+	Publish(ctx context.Context, in *sns.PublishInput, optFns ...func(*sns.Options)) (*sns.PublishOutput, error)
+}
+
+// Dedup remembers which findings were sent (ledger.Notices).
+type Dedup interface {
+	// First records that the finding is being sent; false when an earlier
+	// invocation sent it.
+	First(ctx context.Context, eventID, name string) (bool, error)
+	// Failed records that sending it failed, so that a later pass may.
+	Failed(ctx context.Context, eventID, name string) error
+}
+
+// Options configure a Notifier.
+type Options struct {
+	// TopicARN is the SNS topic (required).
+	TopicARN string
+	// MinSeverity: findings below it are not sent; zero means High.
+	MinSeverity finding.Severity
+	// Dedup, when set, makes each finding sent once.
+	Dedup Dedup
+}
+
+// Notifier publishes findings. It is safe for concurrent use.
+type Notifier struct {
+	api  API
+	opts Options
+}
+
+// New returns a Notifier on api (an *sns.Client, built once).
+func New(api API, opts Options) *Notifier {
+	if opts.MinSeverity == 0 {
+		opts.MinSeverity = finding.High
+	}
+	return &Notifier{api: api, opts: opts}
+}
+
+// Stats counts what Notify did.
+type Stats struct {
+	Sent, Duplicates, Below int
+}
+
+// Notify sends each finding at or above the severity that was not sent
+// before. It goes on after a failure, so that one failing finding does not
+// hold the others back, and returns the failures joined.
+func (n *Notifier) Notify(ctx context.Context, fs []finding.Finding) (Stats, error) {
+	var st Stats
+	var errs []error
+	for i := range fs {
+		f := &fs[i]
+		if f.Severity < n.opts.MinSeverity {
+			st.Below++
+			continue
+		}
+		dedup := n.opts.Dedup != nil && f.EventID != ""
+		if dedup {
+			first, err := n.opts.Dedup.First(ctx, f.EventID, f.Name)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("notify: %s %s: %w", f.Name, f.EventID, err))
+				continue
+			}
+			if !first {
+				st.Duplicates++
+				continue
+			}
+		}
+		if err := n.publish(ctx, f); err != nil {
+			if dedup {
+				if ferr := n.opts.Dedup.Failed(ctx, f.EventID, f.Name); ferr != nil {
+					err = errors.Join(err, ferr)
+				}
+			}
+			errs = append(errs, fmt.Errorf("notify: %s %s: %w", f.Name, f.EventID, err))
+			continue
+		}
+		st.Sent++
+	}
+	return st, errors.Join(errs...)
+}
+
+func (n *Notifier) publish(ctx context.Context, f *finding.Finding) error {
+	body, err := Body(f)
+	if err != nil {
+		return err
+	}
+	_, err = n.api.Publish(ctx, &sns.PublishInput{
+		TopicArn: aws.String(n.opts.TopicARN),
+		Subject:  aws.String(Subject(f)),
+		Message:  aws.String(string(body)),
+		// For subscription filter policies (a pager for high only, a
+		// ticket queue for the rest).
+		MessageAttributes: map[string]types.MessageAttributeValue{
+			"severity": {DataType: aws.String("String"), StringValue: aws.String(f.Severity.String())},
+			"finding":  {DataType: aws.String("String"), StringValue: aws.String(f.Name)},
+		},
+	})
+	return err
+}
+
+// message is the JSON body: the finding as `cognitrail findings` prints
+// it, plus the pool in one field.
+type message struct {
+	finding.Finding
+	Pool string `json:"pool,omitempty"`
+}
+
+// Body returns the JSON body of f's message. It holds the finding's fields
+// only, which never include tokens, secrets or user names.
+func Body(f *finding.Finding) ([]byte, error) {
+	return json.Marshal(message{Finding: *f, Pool: Pool(f)})
+}
+
+// Pool names f's user or identity pool.
+func Pool(f *finding.Finding) string {
+	if f.UserPoolID != "" {
+		return f.UserPoolID
+	}
+	return f.IdentityPoolID
+}
+
+// Subject returns "HIGH <finding> <pool> by <actor>", printable ASCII, at
+// most MaxSubject bytes: the pool is cut at its end and the actor in its
+// middle (the ARN's partition and account go before the principal's name)
+// when the whole does not fit.
+func Subject(f *finding.Finding) string {
+	head := ascii(strings.ToUpper(f.Severity.String()) + " " + f.Name)
+	pool := ascii(Pool(f))
+	actor := ascii(f.Actor)
+	join := func(pool, actor string) string {
+		s := head
+		if pool != "" {
+			s += " " + pool
+		}
+		if actor != "" {
+			s += " by " + actor
+		}
+		return s
+	}
+	s := join(pool, actor)
+	if len(s) <= MaxSubject {
+		return s
+	}
+	const poolKeep = 16
+	if len(pool) > poolKeep+3 {
+		pool = pool[:poolKeep] + "..."
+	}
+	if s = join(pool, actor); len(s) <= MaxSubject {
+		return s
+	}
+	if room := len(actor) - (len(s) - MaxSubject); room >= 12 {
+		actor = elide(actor, room)
+	} else {
+		actor = ""
+	}
+	if s = join(pool, actor); len(s) <= MaxSubject {
+		return s
+	}
+	return s[:MaxSubject]
+}
+
+// elide keeps s's head and tail within n bytes (n >= 4).
+func elide(s string, n int) string {
+	tail := (n - 3) * 2 / 3
+	return s[:n-3-tail] + "..." + s[len(s)-tail:]
+}
+
+// ascii replaces every byte outside printable ASCII with '?': SNS refuses
+// control characters and line breaks, and the subject must stay one line.
+func ascii(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c < 0x20 || c > 0x7e {
+			b[i] = '?'
+		}
+	}
+	return string(b)
+}
