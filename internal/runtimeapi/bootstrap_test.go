@@ -27,6 +27,7 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/smithy-go/transport/http/protocol/awsjson"
 
 	"github.com/cognitrail/cognitrail/internal/motoserver"
@@ -190,7 +191,7 @@ func (f *function) invoke(t *testing.T, event []byte) runtimeapi.Result {
 // that between them carry every value (and every absence) of every
 // variable. Running the binary for each of the dozens of scenarios would
 // repeat the same runs; a variable's effect does not depend on the others'.
-func environments(t *testing.T) []map[string]string {
+func environments(t *testing.T) (*templatecheck.Template, []map[string]string) {
 	t.Helper()
 	tpl, err := templatecheck.Load(filepath.Join(root, "template.yaml"))
 	if err != nil {
@@ -232,7 +233,7 @@ func environments(t *testing.T) []map[string]string {
 	if len(out) < 2 {
 		t.Fatalf("only %d function environments from %d scenarios", len(out), len(ss))
 	}
-	return out
+	return tpl, out
 }
 
 // placeholder is what a Ref to one of the stack's resources evaluates to.
@@ -255,10 +256,11 @@ func TestBootstrapUnderRuntimeAPI(t *testing.T) {
 	// Each new file announced once first, then the repeats, so that the
 	// ledger's duplicates are the later events.
 	slices.SortStableFunc(evFiles, func(a, b string) int { return order(a) - order(b) })
-	for i, tplEnv := range environments(t) {
+	tpl, envs := environments(t)
+	for i, tplEnv := range envs {
 		t.Run(fmt.Sprintf("env%d", i), func(t *testing.T) {
 			t.Logf("template environment: %v", tplEnv)
-			runEnvironment(t, bootstrap, cli, tplEnv, evFiles)
+			runEnvironment(t, tpl, bootstrap, cli, tplEnv, evFiles)
 		})
 	}
 }
@@ -272,7 +274,7 @@ func order(path string) int {
 	return 0
 }
 
-func runEnvironment(t *testing.T, bootstrap, cli string, tplEnv map[string]string, evFiles []string) {
+func runEnvironment(t *testing.T, tpl *templatecheck.Template, bootstrap, cli string, tplEnv map[string]string, evFiles []string) {
 	ctx := context.Background()
 	if err := moto.Reset(); err != nil {
 		t.Fatal(err)
@@ -303,15 +305,34 @@ func runEnvironment(t *testing.T, bootstrap, cli string, tplEnv map[string]strin
 	t.Cleanup(rt.Close)
 	env := lambdaEnv(rt)
 	for k, v := range tplEnv {
-		// The stack's resources, under names this test creates.
+		// The stack's resources, under names this test creates: a table's
+		// Ref is its name, a topic's its ARN.
 		env[k] = placeholder.ReplaceAllStringFunc(v, func(m string) string {
-			return "cognitrail-" + strings.ToLower(placeholder.FindStringSubmatch(m)[1])
+			id := placeholder.FindStringSubmatch(m)[1]
+			name := "cognitrail-" + strings.ToLower(id)
+			switch typ := tpl.Resources[id].Type; typ {
+			case "AWS::DynamoDB::Table":
+				return name
+			case "AWS::SNS::Topic":
+				return "arn:aws:sns:" + motoserver.Region + ":123456789012:" + name
+			default:
+				t.Fatalf("%s: Ref to %s, a %s: the test does not create those", k, id, typ)
+				return ""
+			}
 		})
 	}
 	ledgerOn := env["IDEMPOTENCY_TABLE"] != ""
 	if ledgerOn {
 		if err := ledger.CreateTable(ctx, dynamodb.NewFromConfig(awsCfg), env["IDEMPOTENCY_TABLE"]); err != nil {
 			t.Fatal(err)
+		}
+	}
+	for _, v := range env {
+		// A topic the function publishes to, the stack's or the operator's.
+		if name, ok := strings.CutPrefix(v, "arn:aws:sns:"+motoserver.Region+":123456789012:"); ok {
+			if _, err := sns.NewFromConfig(awsCfg).CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(name)}); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	// What differs from a deployment: the endpoint, the wire protocol moto
@@ -336,8 +357,9 @@ func runEnvironment(t *testing.T, bootstrap, cli string, tplEnv map[string]strin
 		if err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}
-		var fresh, repeats, skipped int
+		var fresh, repeats, skipped, apiCalls int
 		for _, m := range ev.Messages {
+			apiCalls += len(m.APICalls)
 			for _, o := range m.Objects {
 				if seen[o.Key] && ledgerOn {
 					repeats++
@@ -393,7 +415,7 @@ func runEnvironment(t *testing.T, bootstrap, cli string, tplEnv map[string]strin
 			// Objects counts what the event announced as trail files: not the
 			// digest files and test events dropped on sight, which are
 			// skipped all the same.
-			want := processor.Summary{Shape: ev.Shape, Objects: fresh + repeats, Processed: fresh, Skipped: repeats + skipped}
+			want := processor.Summary{Shape: ev.Shape, Objects: fresh + repeats, Processed: fresh, Skipped: repeats + skipped, APICalls: apiCalls}
 			if sum != want {
 				t.Errorf("%s: summary %+v, want %+v", name, sum, want)
 			}
@@ -495,7 +517,8 @@ func scanExpect(t *testing.T, cli string, env map[string]string, keys []string) 
 	times := map[string]int{}
 	args := []string{"scan", "--format", "json"}
 	flags := map[string]string{"DETAIL_LEVEL": "--level", "MAX_POOLS": "--max-pools", "CLIENT_POOLS": "--client-pools",
-		"MAX_RECORD_BYTES": "--max-record-bytes", "MAX_UNCOMPRESSED_BYTES": "--max-uncompressed-bytes"}
+		"MAX_RECORD_BYTES": "--max-record-bytes", "MAX_UNCOMPRESSED_BYTES": "--max-uncompressed-bytes",
+		"MAX_SERIES_PER_DIMENSION": "--max-series-per-dimension"}
 	for _, v := range slices.Sorted(maps.Keys(flags)) {
 		if val, ok := env[v]; ok {
 			args = append(args, flags[v]+"="+val)
