@@ -12,8 +12,8 @@ import (
 )
 
 const (
-	cliSignIn = `{"eventTime":"2026-11-20T10:00:00Z","eventSource":"cognito-idp.amazonaws.com","eventName":"InitiateAuth","eventType":"AwsApiCall","errorCode":"NotAuthorizedException","requestParameters":{"authFlow":"USER_PASSWORD_AUTH","authParameters":"HIDDEN_DUE_TO_SECURITY_REASONS","clientId":"web1"}}`
-	cliCreate = `{"eventTime":"2026-11-20T10:05:00Z","eventSource":"cognito-idp.amazonaws.com","eventName":"CreateUserPoolClient","eventType":"AwsApiCall","requestParameters":{"userPoolId":"us-east-1_Pool1","clientName":"web"},"responseElements":{"userPoolClient":{"userPoolId":"us-east-1_Pool1","clientId":"web1"}}}`
+	cliSignIn = `{"eventTime":"2026-11-20T10:00:00Z","eventSource":"cognito-idp.amazonaws.com","eventName":"InitiateAuth","eventType":"AwsApiCall","awsRegion":"eu-west-1","errorCode":"NotAuthorizedException","requestParameters":{"authFlow":"USER_PASSWORD_AUTH","authParameters":"HIDDEN_DUE_TO_SECURITY_REASONS","clientId":"web1"}}`
+	cliCreate = `{"eventTime":"2026-11-20T10:05:00Z","eventSource":"cognito-idp.amazonaws.com","eventName":"CreateUserPoolClient","eventType":"AwsApiCall","awsRegion":"eu-west-1","requestParameters":{"userPoolId":"eu-west-1_Pool1","clientName":"web"},"responseElements":{"userPoolClient":{"userPoolId":"eu-west-1_Pool1","clientId":"web1"}}}`
 )
 
 func clientTrail(t *testing.T, recs ...string) string {
@@ -55,7 +55,7 @@ func TestScanResolvesClientsFromTheTrail(t *testing.T) {
 	for _, d := range ds {
 		if d.Name == metric.SignInFailures && len(d.Dimensions) == 1 {
 			switch d.Dimensions[0] {
-			case metric.Dimension{Name: metric.DimUserPoolID, Value: "us-east-1_Pool1"}:
+			case metric.Dimension{Name: metric.DimUserPoolID, Value: "eu-west-1_Pool1"}:
 				byPool += d.Sum()
 			case metric.Dimension{Name: metric.DimClientID, Value: "web1"}:
 				byClient += d.Sum()
@@ -68,7 +68,8 @@ func TestScanResolvesClientsFromTheTrail(t *testing.T) {
 }
 
 // jsonl: clientId on every record that names one; userPoolId from the
-// --client-pools map for a record that names only the client.
+// --client-pools map for a record that names only the client, when the
+// pool is in the Region the call was made in.
 func TestScanJSONLinesClientPools(t *testing.T) {
 	path := clientTrail(t, cliSignIn)
 	for _, tc := range []struct {
@@ -77,6 +78,8 @@ func TestScanJSONLinesClientPools(t *testing.T) {
 	}{
 		{[]string{"--client-pools", ""}, nil},
 		{[]string{"--client-pools", "web1=eu-west-1_Mapped"}, "eu-west-1_Mapped"},
+		{[]string{"--client-pools", "web1=us-east-1_Mapped"}, nil},
+		{[]string{"--client-pools", "web1=us-east-1_Mapped,web1=eu-west-1_Mapped"}, "eu-west-1_Mapped"},
 	} {
 		out, errs, rc := scanOut(t, append(append([]string{"--format", "jsonl"}, tc.args...), path)...)
 		if rc != exitOK {

@@ -318,10 +318,10 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				if pool == "" && c.ClientID != "" {
 					// As far as known at this record: a pair a later record
 					// gives reaches the metrics, not this line.
-					if p, ok := agg.PoolOf(c.ClientID); ok {
+					if p, ok := agg.PoolOf(r.AWSRegion, c.ClientID); ok {
 						pool = p
 					} else {
-						pool, _ = clients.Resolve(ctx, c.ClientID)
+						pool, _ = clients.Resolve(ctx, r.AWSRegion, c.ClientID)
 					}
 				}
 				var names []string
@@ -401,6 +401,9 @@ func newClientResolver(ctx context.Context, pools string, lookup bool) (*clientp
 			return nil, err
 		}
 		opts.Lookup = cip.NewFromConfig(cfg)
+		// The lookup lists the pools of the configured Region only, so it
+		// resolves calls made there.
+		opts.Region = cfg.Region
 	}
 	return clientpool.New(opts), nil
 }

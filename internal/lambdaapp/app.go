@@ -93,6 +93,9 @@ func New(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*pr
 	copts := &clientpool.Options{Static: cfg.ClientPools}
 	if cfg.ResolveClients {
 		copts.Lookup = cip.NewFromConfig(awsCfg, func(o *cip.Options) { o.Retryer = retryer() })
+		// ListUserPools answers for the function's Region: the lookup
+		// resolves the calls made there only.
+		copts.Region = awsCfg.Region
 		if db != nil {
 			copts.Store = &clientpool.DynamoStore{API: db, Table: cfg.IdempotencyTable}
 		}

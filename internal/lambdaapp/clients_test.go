@@ -52,6 +52,7 @@ func TestClientLookup(t *testing.T) {
 	ctx := context.Background()
 	idp := cip.NewFromConfig(server.AWSConfig())
 	truth := map[string]string{}
+	static := map[clientpool.Key]string{}
 	var clients []string
 	for _, name := range []string{"prod", "staging"} {
 		pool, err := idp.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String(name)})
@@ -68,12 +69,13 @@ func TestClientLookup(t *testing.T) {
 		}
 		cid := aws.ToString(c.UserPoolClient.ClientId)
 		truth[cid] = id
+		static[clientpool.Key{Region: record.UserPoolRegion(id), Client: cid}] = id
 		clients = append(clients, cid)
 	}
 	p := newFaultProxy(t, server.Endpoint)
 	e.endpoint = p.URL
 	e.cfg.ResolveClients = true
-	e.clients = clientpool.New(&clientpool.Options{Static: truth})
+	e.clients = clientpool.New(&clientpool.Options{Static: static})
 	p.setPlan(func(op string, n int) fault {
 		if (op == "ListUserPools" || op == "ListUserPoolClients") && n == 1 {
 			return throttle

@@ -70,9 +70,10 @@ type Config struct {
 	MaxDatumAge    time.Duration
 	S3UsePathStyle bool
 	// ResolveClients enables the cognito-idp lookup of app clients;
-	// ClientPools is the static clientId -> poolId map.
+	// ClientPools is the static clientId -> poolId map, each pair under
+	// its pool's Region.
 	ResolveClients bool
-	ClientPools    map[string]string
+	ClientPools    map[clientpool.Key]string
 	// SignInThreshold is the failed sign-ins from one IP in one file that
 	// raise sign-in-failures-from-one-ip; 0: finding.DefaultSignInThreshold.
 	SignInThreshold int

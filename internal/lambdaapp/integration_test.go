@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/cognitrail/cognitrail/pkg/clientpool"
 	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/metric"
 	"github.com/cognitrail/cognitrail/pkg/processor"
@@ -283,7 +284,7 @@ func TestConfigFromEnv(t *testing.T) {
 	if c.Namespace != "NS" || c.Sink != SinkEMF || c.Level != metric.Full || c.IdempotencyTable != "t" ||
 		c.MaxUncompressedBytes != 512<<20 || c.MaxPools != 7 || c.ExpectedBucketOwner != "123456789012" ||
 		c.LogLevel == nil || c.CloudWatchProtocol != ProtocolQuery || c.MaxDatumAge >= 0 || c.S3UsePathStyle ||
-		!c.ResolveClients || c.ClientPools["abc"] != "us-east-1_X" || c.MaxRecordBytes != 32<<20 ||
+		!c.ResolveClients || c.ClientPools[clientpool.Key{Region: "us-east-1", Client: "abc"}] != "us-east-1_X" || c.MaxRecordBytes != 32<<20 ||
 		c.SignInThreshold != 40 || c.FindingsTopicARN != env[EnvFindingsTopicARN] || c.NotifySeverity != finding.Medium {
 		t.Fatalf("%+v", c)
 	}

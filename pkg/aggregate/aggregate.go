@@ -64,8 +64,25 @@ type shape struct {
 	userPool       string
 	identityPool   string
 	// client is the app client of a user pool record whose pool is not
-	// known yet; Datums folds it into its pool once known.
+	// known yet, region the Region the call was made in; Datums folds
+	// them into the client's pool in that Region once known. Both stay
+	// empty for every other record, so the region costs nothing on the
+	// common path.
 	client string
+	region string
+}
+
+// clientKey scopes an app client id to a Region: an id is only unique
+// within one (AWS's own published examples use 1example23456789 for pools
+// in two Regions), and a call made in one Region never reaches a pool of
+// another.
+type clientKey struct{ region, client string }
+
+func compareClientKeys(x, y clientKey) int {
+	if c := cmp.Compare(x.region, y.region); c != 0 {
+		return c
+	}
+	return cmp.Compare(x.client, y.client)
 }
 
 // seriesDef names one series: a metric and up to two dimensions, stored
@@ -129,11 +146,12 @@ type Aggregator struct {
 	counts map[cell]float64
 	// lag counts records by (minute, delivery lag in seconds).
 	lag map[lagCell]float64
-	// clients maps app client ids to their pools, as learned from records
-	// that name both or told by a Resolver.
-	clients map[string]string
+	// clients maps app client ids, in the Region of a call, to their
+	// pools, as learned from records that name both or told by a
+	// Resolver.
+	clients map[clientKey]string
 	// learned are the pairs the trail itself gave, for Resolver.Learn.
-	learned map[string]string
+	learned map[clientKey]string
 	stats   Stats
 	// admitted says, once ApplyBudget ran, which values of the budgeted
 	// dimensions keep their own series in a month.
@@ -163,8 +181,8 @@ func New(opts *Options) *Aggregator {
 		series:  newInterner[seriesDef](),
 		counts:  make(map[cell]float64),
 		lag:     make(map[lagCell]float64),
-		clients: make(map[string]string),
-		learned: make(map[string]string),
+		clients: make(map[clientKey]string),
+		learned: make(map[clientKey]string),
 	}
 	if !o.Oldest.IsZero() {
 		// A minute is kept when it starts at or after Oldest.
@@ -213,7 +231,7 @@ func (a *Aggregator) Add(r *record.Record, c *class.Class, deliveredAt time.Time
 	}
 	if c.ClientID != "" {
 		if c.UserPoolID == "" {
-			sh.client = c.ClientID
+			sh.client, sh.region = c.ClientID, r.AWSRegion
 		} else if !c.Failed {
 			a.learn(c.ClientID, c.UserPoolID)
 		}
@@ -225,30 +243,39 @@ func (a *Aggregator) Add(r *record.Record, c *class.Class, deliveredAt time.Time
 // a failed AdminInitiateAuth may name a client of another pool (that is
 // why it failed). A client never moves between pools, so two pools for one
 // client mean a record lies; the smaller id wins so that the outcome does
-// not depend on record order.
+// not depend on record order. The pair holds in the pool's Region only,
+// the prefix of its id: the same client id in another Region is another
+// client.
 func (a *Aggregator) learn(client, pool string) {
-	if old, ok := a.learned[client]; !ok || pool < old {
-		a.clients[client] = pool
-		a.learned[client] = pool
+	k := clientKey{region: record.UserPoolRegion(pool), client: client}
+	if k.region == "" {
+		return
+	}
+	if old, ok := a.learned[k]; !ok || pool < old {
+		a.clients[k] = pool
+		a.learned[k] = pool
 	}
 }
 
-// PoolOf returns the pool of an app client as far as this aggregation
-// knows it so far (records that named both, or a Resolver's answer).
-func (a *Aggregator) PoolOf(client string) (string, bool) {
-	p, ok := a.clients[client]
+// PoolOf returns the pool of an app client named by a call made in region
+// as far as this aggregation knows it so far (records that named both, or
+// a Resolver's answer).
+func (a *Aggregator) PoolOf(region, client string) (string, bool) {
+	p, ok := a.clients[clientKey{region: region, client: client}]
 	return p, ok
 }
 
 // Resolver maps app client ids to user pool ids beyond one aggregation:
 // a cache shared by the files of one process, a static map, a lookup.
+// Every pair holds in its pool's Region only (record.UserPoolRegion).
 type Resolver interface {
 	// Learn is told the pairs the trail gave.
 	Learn(client, pool string)
-	// Resolve returns the pool of client, "" when unknown. An error means
-	// the answer may be missing (a failed lookup), not that counting must
-	// stop.
-	Resolve(ctx context.Context, client string) (string, error)
+	// Resolve returns the pool of client for a call made in region, ""
+	// when unknown; a pool of another Region is never the answer. An
+	// error means the answer may be missing (a failed lookup), not that
+	// counting must stop.
+	Resolve(ctx context.Context, region, client string) (string, error)
 }
 
 // ClientStats says how the app clients seen in an aggregation were resolved.
@@ -264,8 +291,8 @@ type ClientStats struct {
 // for the caller to report: it never loses a count.
 func (a *Aggregator) ResolveClients(ctx context.Context, r Resolver) (ClientStats, error) {
 	var st ClientStats
-	for _, c := range slices.Sorted(maps.Keys(a.learned)) {
-		r.Learn(c, a.learned[c])
+	for _, k := range slices.SortedFunc(maps.Keys(a.learned), compareClientKeys) {
+		r.Learn(k.client, a.learned[k])
 	}
 	var errs []error
 	for _, c := range a.unresolved() {
@@ -277,11 +304,13 @@ func (a *Aggregator) ResolveClients(ctx context.Context, r Resolver) (ClientStat
 			st.FromResolver++
 			continue
 		}
-		pool, err := r.Resolve(ctx, c)
+		pool, err := r.Resolve(ctx, c.region, c.client)
 		if err != nil {
 			errs = append(errs, err)
 		}
-		if pool == "" {
+		if pool == "" || record.UserPoolRegion(pool) != c.region {
+			// A Resolver's pool of another Region would be wrong, whoever
+			// answered it.
 			st.Unresolved++
 			continue
 		}
@@ -291,24 +320,24 @@ func (a *Aggregator) ResolveClients(ctx context.Context, r Resolver) (ClientStat
 	return st, errors.Join(errs...)
 }
 
-// unresolved returns the sorted client ids of records counted without a
-// pool.
-func (a *Aggregator) unresolved() []string {
-	set := map[string]bool{}
+// unresolved returns the sorted (Region, client id) of records counted
+// without a pool.
+func (a *Aggregator) unresolved() []clientKey {
+	set := map[clientKey]bool{}
 	for _, sh := range a.shapes.vals {
 		if sh.client != "" {
-			set[sh.client] = true
+			set[clientKey{region: sh.region, client: sh.client}] = true
 		}
 	}
-	return slices.Sorted(maps.Keys(set))
+	return slices.SortedFunc(maps.Keys(set), compareClientKeys)
 }
 
 // fold moves a shape that named only a client to the client's pool, where
 // it is known: the one pass over the file stays one.
 func (a *Aggregator) fold(sh shape) shape {
 	if sh.client != "" {
-		if pool, ok := a.clients[sh.client]; ok {
-			sh.userPool, sh.client = pool, ""
+		if pool, ok := a.clients[clientKey{region: sh.region, client: sh.client}]; ok {
+			sh.userPool, sh.client, sh.region = pool, "", ""
 		}
 	}
 	return sh

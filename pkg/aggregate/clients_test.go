@@ -16,12 +16,18 @@ import (
 
 var t0 = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 
-// idp builds a cognito-idp API record.
+// idp builds a cognito-idp API record made in us-east-1.
 func idp(name, client, pool, errorCode string) record.Record {
 	return record.Record{
 		EventTime: t0, EventSource: class.SourceUserPool, EventName: name, EventType: "AwsApiCall",
-		ClientID: client, UserPoolID: pool, ErrorCode: errorCode,
+		AWSRegion: "us-east-1", ClientID: client, UserPoolID: pool, ErrorCode: errorCode,
 	}
+}
+
+// in returns r as made in region.
+func in(region string, r record.Record) record.Record {
+	r.AWSRegion = region
+	return r
 }
 
 // value is the sum of the datums of name with exactly the dimensions dims
@@ -106,7 +112,7 @@ func TestUnresolvedClientCountsUnderClientId(t *testing.T) {
 	if got := value(ds, metric.SignInFailures); got != 4 {
 		t.Errorf("SignInFailures total = %v, want 4", got)
 	}
-	if _, ok := a.PoolOf("webclient"); ok {
+	if _, ok := a.PoolOf("us-east-1", "webclient"); ok {
 		t.Error("a failed record taught a pair")
 	}
 }
@@ -143,8 +149,10 @@ type fakeResolver struct {
 
 func (f *fakeResolver) Learn(c, p string) { f.learned[c] = p }
 
-func (f *fakeResolver) Resolve(_ context.Context, c string) (string, error) {
-	f.asked = append(f.asked, c)
+// Resolve answers f.pools[client], whatever the Region: the aggregation
+// must not take a pool of another Region.
+func (f *fakeResolver) Resolve(_ context.Context, region, c string) (string, error) {
+	f.asked = append(f.asked, region+"/"+c)
 	return f.pools[c], f.err
 }
 
@@ -165,7 +173,7 @@ func TestResolveClients(t *testing.T) {
 	if r.learned["intrail"] != "us-east-1_Trail" {
 		t.Errorf("resolver learned %v", r.learned)
 	}
-	if !slices.Equal(r.asked, []string{"known", "unknown"}) {
+	if !slices.Equal(r.asked, []string{"us-east-1/known", "us-east-1/unknown"}) {
 		t.Errorf("asked %v: the trail's own pairs need no lookup", r.asked)
 	}
 	ds := a.Datums()
@@ -188,6 +196,65 @@ func TestFailedLookupLosesNothing(t *testing.T) {
 		t.Errorf("error %v, want the lookup's", err)
 	}
 	if got := value(a.Datums(), metric.SignInFailures, metric.DimClientID, "c1"); got != 1 {
+		t.Errorf("SignInFailures by ClientId = %v, want 1", got)
+	}
+}
+
+// The same app client id names pools in two Regions (AWS's published
+// examples use 1example23456789 for a us-east-1 and an eu-west-1 pool):
+// each call goes to the pool of its own Region, whichever pool id sorts
+// first, and a call of a third Region, or with no Region, to none.
+func TestClientPairsAreScopedByRegion(t *testing.T) {
+	const client = "1example23456789"
+	recs := []record.Record{
+		in("us-east-1", idp("ForgotPassword", client, "", "")),
+		in("us-east-1", idp("ForgotPassword", client, "", "")),
+		in("eu-west-1", idp("ForgotPassword", client, "", "")),
+		in("ap-south-1", idp("ForgotPassword", client, "", "")),
+		in("", idp("ForgotPassword", client, "", "")),
+		in("us-east-1", idp("CreateUserPoolClient", client, "us-east-1_kV3pT9mQx", "")),
+		in("eu-west-1", idp("UpdateUserPoolClient", client, "eu-west-1_Rb7nW2yLc", "")),
+	}
+	reversed := slices.Clone(recs)
+	slices.Reverse(reversed)
+	for _, order := range [][]record.Record{recs, reversed} {
+		a := aggregate.New(nil)
+		add(a, order...)
+		ds := a.Datums()
+		for pool, want := range map[string]float64{"us-east-1_kV3pT9mQx": 2, "eu-west-1_Rb7nW2yLc": 1} {
+			if got := value(ds, metric.ForgotPasswordRequests, metric.DimUserPoolID, pool); got != want {
+				t.Errorf("ForgotPasswordRequests of %s = %v, want %v", pool, got, want)
+			}
+		}
+		if got := value(ds, metric.ForgotPasswordRequests, metric.DimClientID, client); got != 2 {
+			t.Errorf("ForgotPasswordRequests by ClientId = %v, want 2 (ap-south-1 and no Region)", got)
+		}
+		for region, want := range map[string]string{"us-east-1": "us-east-1_kV3pT9mQx", "eu-west-1": "eu-west-1_Rb7nW2yLc", "ap-south-1": ""} {
+			if got, _ := a.PoolOf(region, client); got != want {
+				t.Errorf("PoolOf(%s) = %q, want %q", region, got, want)
+			}
+		}
+	}
+}
+
+// A Resolver's answer of a pool in another Region than the call's is not
+// taken: the call stays under ClientId.
+func TestResolverAnswerOfAnotherRegionIsRefused(t *testing.T) {
+	a := aggregate.New(nil)
+	add(a, in("eu-west-1", idp("InitiateAuth", "web", "", "NotAuthorizedException")))
+	r := &fakeResolver{pools: map[string]string{"web": "us-east-1_Wrong"}, learned: map[string]string{}}
+	st, err := a.ResolveClients(context.Background(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (aggregate.ClientStats{Unresolved: 1}); st != want || !slices.Equal(r.asked, []string{"eu-west-1/web"}) {
+		t.Errorf("stats %+v, asked %v; want %+v, asked for eu-west-1/web", st, r.asked, want)
+	}
+	ds := a.Datums()
+	if got := value(ds, metric.SignInFailures, metric.DimUserPoolID, "us-east-1_Wrong"); got != 0 {
+		t.Errorf("an eu-west-1 call counted on a us-east-1 pool: %v", got)
+	}
+	if got := value(ds, metric.SignInFailures, metric.DimClientID, "web"); got != 1 {
 		t.Errorf("SignInFailures by ClientId = %v, want 1", got)
 	}
 }

@@ -14,11 +14,13 @@ import (
 	"github.com/cognitrail/cognitrail/pkg/record"
 )
 
+// staticResolver answers by "region/client"; it answers a pool of another
+// Region for eu-west-1/client3, which the aggregation must not take.
 type staticResolver map[string]string
 
 func (staticResolver) Learn(string, string) {}
-func (s staticResolver) Resolve(_ context.Context, c string) (string, error) {
-	return s[c], nil
+func (s staticResolver) Resolve(_ context.Context, region, c string) (string, error) {
+	return s[region+"/"+c], nil
 }
 
 // feeder adds the same random input to several aggregators.
@@ -34,7 +36,7 @@ func randomInput(rng *rand.Rand, n int, span time.Duration, to ...feeder) {
 	delivered := start.Add(span + 5*time.Minute)
 	pick := func(xs ...string) string { return xs[rng.IntN(len(xs))] }
 	for i := range n {
-		r := record.Record{EventTime: start.Add(time.Duration(rng.Int64N(int64(span))))}
+		r := record.Record{EventTime: start.Add(time.Duration(rng.Int64N(int64(span)))), AWSRegion: pick("us-east-1", "us-east-1", "eu-west-1", "")}
 		c := class.Class{Category: class.Category(rng.IntN(class.NumCategories))}
 		if c.Category != class.Other {
 			c.Operation = pick("InitiateAuth", "SignUp", "UpdateUserPool", "GetId", "AssumeRoleWithWebIdentity", "")
@@ -44,7 +46,7 @@ func randomInput(rng *rand.Rand, n int, span time.Duration, to ...feeder) {
 			c.ForgotPassword = rng.IntN(5) == 0
 			c.ConfigChange = rng.IntN(5) == 0
 			c.Unlisted = rng.IntN(9) == 0
-			c.UserPoolID = pick("", "", "us-east-1_A", "us-east-1_B", "us-east-1_C", fmt.Sprintf("us-east-1_P%d", rng.IntN(30)))
+			c.UserPoolID = pick("", "", "us-east-1_A", "us-east-1_B", "us-east-1_C", "eu-west-1_A", fmt.Sprintf("us-east-1_P%d", rng.IntN(30)))
 			c.IdentityPoolID = pick("", "", "us-east-1:a", "us-east-1:b")
 			c.ClientID = pick("", "", "client1", "client2", "client3", fmt.Sprintf("sprayed%d", rng.IntN(40)))
 			c.AuthType = class.AuthType(pick("", "", string(class.Authenticated), string(class.Unauthenticated)))
@@ -77,7 +79,7 @@ func TestMatchesReference(t *testing.T) {
 		span := []time.Duration{5 * time.Minute, 15 * time.Hour, 30 * 24 * time.Hour}[seed%3]
 		got, want := New(opts), newRef(opts)
 		randomInput(rng, 3000, span, got, want)
-		res := staticResolver{"client2": "us-east-1_B", "sprayed3": "us-east-1_Z"}
+		res := staticResolver{"us-east-1/client2": "us-east-1_B", "us-east-1/sprayed3": "us-east-1_Z", "eu-west-1/client2": "eu-west-1_B", "eu-west-1/client3": "us-east-1_C"}
 		if _, err := got.ResolveClients(context.Background(), res); err != nil {
 			t.Fatal(err)
 		}

@@ -17,6 +17,12 @@
 // error code dimensions keep their own series in a month, and the others
 // are counted under OtherValue ("other"), so no count is lost.
 //
+// A record that names only an app client is counted under the client and
+// the Region of the call (its awsRegion) until the client's pool in that
+// Region is known: an app client id is only unique within a Region, and a
+// user pool id starts with its Region, so a pair (learned from the trail
+// or told by a Resolver) resolves the calls of its pool's Region only.
+//
 // Output is deterministic: datums are sorted by name, dimensions and time,
 // and the per-pool cap keeps the busiest pools (ties broken by id), so the
 // same input always gives the same datums, which golden files and resumable

@@ -44,8 +44,10 @@ type refSignature struct {
 	userPool       string
 	identityPool   string
 	// client is the app client of a user pool record whose pool is not
-	// known yet; Datums folds it into its pool once known.
+	// known yet, region the Region of the call; Datums folds them into
+	// the client's pool in that Region once known.
 	client string
+	region string
 }
 
 // refAggregator accumulates records and file outcomes. It is not safe for
@@ -59,9 +61,9 @@ type refAggregator struct {
 	lag map[int64]map[int64]float64
 	// clients maps app client ids to their pools, as learned from records
 	// that name both or told by a Resolver.
-	clients map[string]string
+	clients map[clientKey]string
 	// learned are the pairs the trail itself gave, for Resolver.Learn.
-	learned map[string]string
+	learned map[clientKey]string
 }
 
 // New returns an empty refAggregator.
@@ -84,8 +86,8 @@ func newRef(opts *Options) *refAggregator {
 		sigs:    make(map[refSignature]float64),
 		counts:  make(map[refSeriesKey]float64),
 		lag:     make(map[int64]map[int64]float64),
-		clients: make(map[string]string),
-		learned: make(map[string]string),
+		clients: make(map[clientKey]string),
+		learned: make(map[clientKey]string),
 	}
 }
 
@@ -116,7 +118,7 @@ func (a *refAggregator) Add(r *record.Record, c *class.Class, deliveredAt time.T
 		}
 		if c.ClientID != "" {
 			if c.UserPoolID == "" {
-				sig.client = c.ClientID
+				sig.client, sig.region = c.ClientID, r.AWSRegion
 			} else if !c.Failed {
 				a.refLearn(c.ClientID, c.UserPoolID)
 			}
@@ -131,16 +133,18 @@ func (a *refAggregator) Add(r *record.Record, c *class.Class, deliveredAt time.T
 // client mean a record lies; the smaller id wins so that the outcome does
 // not depend on record order.
 func (a *refAggregator) refLearn(client, pool string) {
-	if old, ok := a.learned[client]; !ok || pool < old {
-		a.clients[client] = pool
-		a.learned[client] = pool
+	region, _, _ := strings.Cut(pool, "_")
+	k := clientKey{region: region, client: client}
+	if old, ok := a.learned[k]; !ok || pool < old {
+		a.clients[k] = pool
+		a.learned[k] = pool
 	}
 }
 
 // PoolOf returns the pool of an app client as far as this aggregation
 // knows it so far (records that named both, or a Resolver's answer).
-func (a *refAggregator) PoolOf(client string) (string, bool) {
-	p, ok := a.clients[client]
+func (a *refAggregator) PoolOf(region, client string) (string, bool) {
+	p, ok := a.clients[clientKey{region: region, client: client}]
 	return p, ok
 }
 
@@ -150,8 +154,8 @@ func (a *refAggregator) PoolOf(client string) (string, bool) {
 // for the caller to report: it never loses a count.
 func (a *refAggregator) ResolveClients(ctx context.Context, r Resolver) (ClientStats, error) {
 	var st ClientStats
-	for _, c := range slices.Sorted(maps.Keys(a.learned)) {
-		r.Learn(c, a.learned[c])
+	for _, k := range slices.SortedFunc(maps.Keys(a.learned), compareClientKeys) {
+		r.Learn(k.client, a.learned[k])
 	}
 	var errs []error
 	for _, c := range a.refUnresolved() {
@@ -163,11 +167,11 @@ func (a *refAggregator) ResolveClients(ctx context.Context, r Resolver) (ClientS
 			st.FromResolver++
 			continue
 		}
-		pool, err := r.Resolve(ctx, c)
+		pool, err := r.Resolve(ctx, c.region, c.client)
 		if err != nil {
 			errs = append(errs, err)
 		}
-		if pool == "" {
+		if region, _, _ := strings.Cut(pool, "_"); pool == "" || region != c.region {
 			st.Unresolved++
 			continue
 		}
@@ -179,14 +183,14 @@ func (a *refAggregator) ResolveClients(ctx context.Context, r Resolver) (ClientS
 
 // refUnresolved returns the sorted client ids of records counted without a
 // pool.
-func (a *refAggregator) refUnresolved() []string {
-	set := map[string]bool{}
+func (a *refAggregator) refUnresolved() []clientKey {
+	set := map[clientKey]bool{}
 	for sig := range a.sigs {
 		if sig.client != "" {
-			set[sig.client] = true
+			set[clientKey{region: sig.region, client: sig.client}] = true
 		}
 	}
-	return slices.Sorted(maps.Keys(set))
+	return slices.SortedFunc(maps.Keys(set), compareClientKeys)
 }
 
 // refFold moves the counts of records that named only a client to the
@@ -195,8 +199,8 @@ func (a *refAggregator) refFold() map[refSignature]float64 {
 	out := make(map[refSignature]float64, len(a.sigs))
 	for sig, n := range a.sigs {
 		if sig.client != "" {
-			if pool, ok := a.clients[sig.client]; ok {
-				sig.userPool, sig.client = pool, ""
+			if pool, ok := a.clients[clientKey{region: sig.region, client: sig.client}]; ok {
+				sig.userPool, sig.client, sig.region = pool, "", ""
 			}
 		}
 		out[sig] += n

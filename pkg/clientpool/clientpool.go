@@ -43,20 +43,37 @@ type LookupAPI interface {
 	ListUserPoolClients(ctx context.Context, in *cip.ListUserPoolClientsInput, optFns ...func(*cip.Options)) (*cip.ListUserPoolClientsOutput, error)
 }
 
+// Key is an app client id in the Region of the calls that name it. A
+// client id is only unique within a Region (AWS's own published examples
+// use 1example23456789 for pools in us-east-1 and eu-west-1), and a call
+// made in one Region never reaches a pool of another, so every pair is
+// held under its pool's Region (record.UserPoolRegion).
+type Key struct{ Region, Client string }
+
+// keyOf is the Key a pair is held under.
+func keyOf(client, pool string) Key {
+	return Key{Region: record.UserPoolRegion(pool), Client: client}
+}
+
 // Store is a cache of pairs that outlives the process (DynamoStore).
 type Store interface {
-	// Get returns the pool of client, "" when not stored.
-	Get(ctx context.Context, client string) (string, error)
-	Put(ctx context.Context, client, pool string) error
+	// Get returns the pool of k, "" when not stored.
+	Get(ctx context.Context, k Key) (string, error)
+	Put(ctx context.Context, k Key, pool string) error
 }
 
 // Options configure a Resolver. The zero value resolves from what it is
 // taught only.
 type Options struct {
-	// Static is the operator's map (ParseMap of CLIENT_POOLS).
-	Static map[string]string
-	// Lookup, when set, enables the cognito-idp lookup.
+	// Static is the operator's map (ParseMap of CLIENT_POOLS), each pair
+	// under its pool's Region.
+	Static map[Key]string
+	// Lookup, when set, enables the cognito-idp lookup. It lists the
+	// pools of Region only, so it answers for calls made there; Region
+	// empty disables it.
 	Lookup LookupAPI
+	// Region is the Region Lookup's client calls (the function's own).
+	Region string
 	// Store, when set, caches looked-up pairs across cold starts.
 	Store             Store
 	RequestsPerSecond float64
@@ -71,14 +88,15 @@ type Options struct {
 type Resolver struct {
 	opts Options
 	mu   sync.Mutex
-	// known holds every pair learned, configured or looked up.
-	known map[string]string
+	// known holds every pair learned, configured or looked up, under its
+	// pool's Region.
+	known map[Key]string
 	// missed are clients a listing did not find, so that they prompt no
 	// second listing before RelistAfter.
-	missed map[string]bool
+	missed map[Key]bool
 	// unsaved are clients a listing found that the Store has not been
 	// given: only those a trail asks for are written, not whole listings.
-	unsaved  map[string]bool
+	unsaved  map[Key]bool
 	listed   time.Time // last complete listing; zero: none since cold start
 	nextCall time.Time
 	// Stats, for logs and tests.
@@ -108,9 +126,13 @@ func New(opts *Options) *Resolver {
 	if o.Wait == nil {
 		o.Wait = wait
 	}
-	r := &Resolver{opts: o, known: map[string]string{}, missed: map[string]bool{}, unsaved: map[string]bool{}}
-	for c, p := range o.Static {
-		r.known[c] = p
+	r := &Resolver{opts: o, known: map[Key]string{}, missed: map[Key]bool{}, unsaved: map[Key]bool{}}
+	for k, p := range o.Static {
+		// A pair filed under another Region than its pool's would answer
+		// calls that cannot reach that pool.
+		if keyOf(k.Client, p) == k {
+			r.known[k] = p
+		}
 	}
 	return r
 }
@@ -136,77 +158,86 @@ func (r *Resolver) Stats() Stats {
 	return r.stats
 }
 
-// Learn records a pair a trail record gave. The trail is the freshest
-// source, so it overrides the static map.
+// Learn records a pair a trail record gave, for calls in the pool's
+// Region. The trail is the freshest source, so it overrides the static
+// map.
 func (r *Resolver) Learn(client, pool string) {
 	if !record.IsClientID(client) || !record.IsUserPoolID(pool) {
 		return
 	}
+	k := keyOf(client, pool)
 	r.mu.Lock()
-	r.known[client] = pool
-	delete(r.missed, client)
-	delete(r.unsaved, client)
+	r.known[k] = pool
+	delete(r.missed, k)
+	delete(r.unsaved, k)
 	r.mu.Unlock()
 }
 
-// Resolve returns the pool of client, "" when no source knows it. The
-// error of a failed lookup or cache read is returned beside whatever could
-// still be answered; it never means the caller must stop.
-func (r *Resolver) Resolve(ctx context.Context, client string) (string, error) {
+// Resolve returns the pool of client for a call made in region, "" when
+// no source knows it there. The Store and the lookup answer for
+// Options.Region only: a client seen in another Region is resolved by
+// what the trail taught or the static map says for that Region, or not
+// at all. The error of a failed lookup or cache read is returned beside
+// whatever could still be answered; it never means the caller must stop.
+func (r *Resolver) Resolve(ctx context.Context, region, client string) (string, error) {
+	k := Key{Region: region, Client: client}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if p, ok := r.known[client]; ok {
-		if r.unsaved[client] {
-			return p, r.save(ctx, client, p)
+	if p, ok := r.known[k]; ok {
+		if r.unsaved[k] {
+			return p, r.save(ctx, k, p)
 		}
 		return p, nil
 	}
+	if region == "" || region != r.opts.Region {
+		return "", nil
+	}
 	var errs []error
 	if r.opts.Store != nil {
-		p, err := r.opts.Store.Get(ctx, client)
+		p, err := r.opts.Store.Get(ctx, k)
 		if err != nil {
 			r.stats.StoreErrors++
-			errs = append(errs, fmt.Errorf("clientpool: read cache for client %s: %w", client, err))
-		} else if record.IsUserPoolID(p) {
+			errs = append(errs, fmt.Errorf("clientpool: read cache for client %s in %s: %w", client, region, err))
+		} else if keyOf(client, p) == k {
 			r.stats.StoreHits++
-			r.known[client] = p
+			r.known[k] = p
 			return p, nil
 		}
 	}
-	if r.opts.Lookup == nil || !r.shouldList(client) {
+	if r.opts.Lookup == nil || !r.shouldList(k) {
 		return "", errors.Join(errs...)
 	}
 	if err := r.list(ctx); err != nil {
 		errs = append(errs, err)
 	}
-	p, ok := r.known[client]
+	p, ok := r.known[k]
 	if !ok {
-		r.missed[client] = true
+		r.missed[k] = true
 		return "", errors.Join(errs...)
 	}
-	return p, errors.Join(append(errs, r.save(ctx, client, p))...)
+	return p, errors.Join(append(errs, r.save(ctx, k, p))...)
 }
 
 // save gives a looked-up pair to the Store.
-func (r *Resolver) save(ctx context.Context, client, pool string) error {
-	delete(r.unsaved, client)
+func (r *Resolver) save(ctx context.Context, k Key, pool string) error {
+	delete(r.unsaved, k)
 	if r.opts.Store == nil {
 		return nil
 	}
-	if err := r.opts.Store.Put(ctx, client, pool); err != nil {
+	if err := r.opts.Store.Put(ctx, k, pool); err != nil {
 		r.stats.StoreErrors++
-		return fmt.Errorf("clientpool: cache client %s: %w", client, err)
+		return fmt.Errorf("clientpool: cache client %s in %s: %w", k.Client, k.Region, err)
 	}
 	return nil
 }
 
 // shouldList: once per cold start, then for a never-seen client at most
 // every RelistAfter.
-func (r *Resolver) shouldList(client string) bool {
+func (r *Resolver) shouldList(k Key) bool {
 	if r.listed.IsZero() {
 		return true
 	}
-	return !r.missed[client] && r.opts.Now().Sub(r.listed) >= r.opts.RelistAfter
+	return !r.missed[k] && r.opts.Now().Sub(r.listed) >= r.opts.RelistAfter
 }
 
 // list reads every pool's clients into known. Pairs from a listing cut
@@ -247,11 +278,12 @@ func (r *Resolver) list(ctx context.Context) error {
 			}
 			for _, c := range out.UserPoolClients {
 				if id := aws.ToString(c.ClientId); record.IsClientID(id) {
-					if r.known[id] != pool {
-						r.known[id] = pool
-						r.unsaved[id] = true
+					k := keyOf(id, pool)
+					if r.known[k] != pool {
+						r.known[k] = pool
+						r.unsaved[k] = true
 					}
-					delete(r.missed, id)
+					delete(r.missed, k)
 				}
 			}
 			if token = out.NextToken; aws.ToString(token) == "" {
@@ -279,9 +311,11 @@ func (r *Resolver) pace(ctx context.Context) error {
 
 // ParseMap parses CLIENT_POOLS: "clientId=poolId,clientId=poolId", spaces
 // around items allowed, empty means none. Each id must have its documented
-// shape, and a client may appear once.
-func ParseMap(s string) (map[string]string, error) {
-	m := map[string]string{}
+// shape. A pair holds for calls in its pool's Region, so a client may
+// appear once per Region: "web=us-east-1_A,web=eu-west-1_B" maps the same
+// client id in two Regions.
+func ParseMap(s string) (map[Key]string, error) {
+	m := map[Key]string{}
 	if strings.TrimSpace(s) == "" {
 		return m, nil
 	}
@@ -297,10 +331,11 @@ func ParseMap(s string) (map[string]string, error) {
 		case !record.IsUserPoolID(p):
 			return nil, fmt.Errorf("%w: item %d: %q is not a user pool id", ErrMap, i+1, p)
 		}
-		if _, dup := m[c]; dup {
-			return nil, fmt.Errorf("%w: item %d: client %s listed twice", ErrMap, i+1, c)
+		k := keyOf(c, p)
+		if _, dup := m[k]; dup {
+			return nil, fmt.Errorf("%w: item %d: client %s listed twice in %s", ErrMap, i+1, c, k.Region)
 		}
-		m[c] = p
+		m[k] = p
 	}
 	return m, nil
 }

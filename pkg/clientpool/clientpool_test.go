@@ -90,9 +90,9 @@ func newLookup() *fakeLookup {
 func TestLookupPaginatesPacesAndCaches(t *testing.T) {
 	f := newLookup()
 	c := &clock{now: time.Unix(1e9, 0)}
-	r := clientpool.New(&clientpool.Options{Lookup: f, Now: c.Now, Wait: c.Wait, RequestsPerSecond: 4, RelistAfter: time.Hour})
+	r := clientpool.New(&clientpool.Options{Region: "us-east-1", Lookup: f, Now: c.Now, Wait: c.Wait, RequestsPerSecond: 4, RelistAfter: time.Hour})
 	ctx := context.Background()
-	if p, err := r.Resolve(ctx, "a3"); p != "us-east-1_A" || err != nil {
+	if p, err := r.Resolve(ctx, "us-east-1", "a3"); p != "us-east-1_A" || err != nil {
 		t.Fatalf("a3: %q %v", p, err)
 	}
 	// 2 pages of pools, 2 of A's clients, 1 of B's, 1 of C's.
@@ -102,10 +102,10 @@ func TestLookupPaginatesPacesAndCaches(t *testing.T) {
 	if want := 5 * 250 * time.Millisecond; c.waited != want {
 		t.Errorf("waited %v for 6 calls at 4/s, want %v", c.waited, want)
 	}
-	if p, _ := r.Resolve(ctx, "b1"); p != "us-east-1_B" {
+	if p, _ := r.Resolve(ctx, "us-east-1", "b1"); p != "us-east-1_B" {
 		t.Errorf("b1: %q", p)
 	}
-	if p, _ := r.Resolve(ctx, "nope"); p != "" {
+	if p, _ := r.Resolve(ctx, "us-east-1", "nope"); p != "" {
 		t.Errorf("nope: %q", p)
 	}
 	if f.poolCalls != 2 {
@@ -114,18 +114,18 @@ func TestLookupPaginatesPacesAndCaches(t *testing.T) {
 	// Past RelistAfter, a client no listing has missed yet prompts one;
 	// once missed, it prompts no more.
 	c.now = c.now.Add(time.Hour)
-	r.Resolve(ctx, "nope")
+	r.Resolve(ctx, "us-east-1", "nope")
 	if f.poolCalls != 4 {
 		t.Errorf("%d ListUserPools calls, want a second listing (4)", f.poolCalls)
 	}
 	c.now = c.now.Add(time.Hour)
-	r.Resolve(ctx, "nope")
+	r.Resolve(ctx, "us-east-1", "nope")
 	if f.poolCalls != 4 {
 		t.Errorf("a known miss prompted a listing")
 	}
 	// A client created since, never seen: listed again.
 	f.pools["us-east-1_B"] = append(f.pools["us-east-1_B"], "b2")
-	if p, _ := r.Resolve(ctx, "b2"); p != "us-east-1_B" || f.poolCalls != 6 {
+	if p, _ := r.Resolve(ctx, "us-east-1", "b2"); p != "us-east-1_B" || f.poolCalls != 6 {
 		t.Errorf("b2: %q after %d ListUserPools calls", p, f.poolCalls)
 	}
 }
@@ -134,51 +134,59 @@ func TestStaticMapLearnedPairsAndFailedLookup(t *testing.T) {
 	f := newLookup()
 	boom := errors.New("TooManyRequestsException")
 	f.failPools = boom
-	r := clientpool.New(&clientpool.Options{Static: map[string]string{"s1": "us-east-1_S"}, Lookup: f})
+	r := clientpool.New(&clientpool.Options{Static: map[clientpool.Key]string{{Region: "us-east-1", Client: "s1"}: "us-east-1_S"}, Region: "us-east-1", Lookup: f})
 	ctx := context.Background()
-	if p, err := r.Resolve(ctx, "s1"); p != "us-east-1_S" || err != nil || f.poolCalls != 0 {
+	if p, err := r.Resolve(ctx, "us-east-1", "s1"); p != "us-east-1_S" || err != nil || f.poolCalls != 0 {
 		t.Errorf("static: %q %v after %d calls", p, err, f.poolCalls)
 	}
 	r.Learn("s1", "us-east-1_T")
 	r.Learn(record.HiddenValue, "us-east-1_T")
-	if p, _ := r.Resolve(ctx, "s1"); p != "us-east-1_T" {
+	if p, _ := r.Resolve(ctx, "us-east-1", "s1"); p != "us-east-1_T" {
 		t.Errorf("the trail's pair should override the static map: %q", p)
 	}
-	p, err := r.Resolve(ctx, "a1")
+	p, err := r.Resolve(ctx, "us-east-1", "a1")
 	if p != "" || !errors.Is(err, boom) {
 		t.Errorf("failed lookup: %q %v", p, err)
 	}
-	if p, _ := r.Resolve(ctx, record.HiddenValue); p != "" {
+	if p, _ := r.Resolve(ctx, "us-east-1", record.HiddenValue); p != "" {
 		t.Errorf("hidden client resolved to %q", p)
 	}
 }
 
 // memStore is a Store in a map.
 type memStore struct {
-	m          map[string]string
+	m          map[string]string // by ItemKey
 	gets, puts int
 }
 
-func (s *memStore) Get(_ context.Context, c string) (string, error) { s.gets++; return s.m[c], nil }
-func (s *memStore) Put(_ context.Context, c, p string) error        { s.puts++; s.m[c] = p; return nil }
+func (s *memStore) Get(_ context.Context, k clientpool.Key) (string, error) {
+	s.gets++
+	return s.m[clientpool.ItemKey(k)], nil
+}
+
+func (s *memStore) Put(_ context.Context, k clientpool.Key, p string) error {
+	s.puts++
+	s.m[clientpool.ItemKey(k)] = p
+	return nil
+}
 
 func TestStoreSurvivesColdStarts(t *testing.T) {
 	f := newLookup()
 	st := &memStore{m: map[string]string{}}
 	ctx := context.Background()
-	first := clientpool.New(&clientpool.Options{Lookup: f, Store: st, Wait: func(context.Context, time.Duration) error { return nil }})
-	if p, _ := first.Resolve(ctx, "a2"); p != "us-east-1_A" || st.m["a2"] != "us-east-1_A" {
+	first := clientpool.New(&clientpool.Options{Region: "us-east-1", Lookup: f, Store: st, Wait: func(context.Context, time.Duration) error { return nil }})
+	if p, _ := first.Resolve(ctx, "us-east-1", "a2"); p != "us-east-1_A" || st.m["client#us-east-1#a2"] != "us-east-1_A" {
 		t.Fatalf("a2: %q, stored %v", p, st.m)
 	}
 	// a1 came with a2's listing: stored when a trail asks for it.
-	first.Resolve(ctx, "a1")
-	if st.m["a1"] != "us-east-1_A" || st.m["a3"] != "" {
+	first.Resolve(ctx, "us-east-1", "a1")
+	if st.m["client#us-east-1#a1"] != "us-east-1_A" || st.m["client#us-east-1#a3"] != "" {
 		t.Errorf("stored %v, want a1 and a2 only", st.m)
 	}
 	calls := f.poolCalls
-	second := clientpool.New(&clientpool.Options{Lookup: f, Store: st})
+	second := clientpool.New(&clientpool.Options{Region: "us-east-1", Lookup: f, Store: st})
 	for _, c := range []string{"a1", "a2"} {
-		if p, _ := second.Resolve(ctx, c); p != "us-east-1_A" || f.poolCalls != calls {
+		if p, _ := second.Resolve(ctx, "us-east-1", c); p != "us-east-1_A" || f.poolCalls != calls {
 			t.Errorf("%s after a cold start: %q, %d more listings", c, p, f.poolCalls-calls)
 		}
 	}
@@ -190,12 +198,14 @@ func TestStoreSurvivesColdStarts(t *testing.T) {
 // mapCases drive TestParseMap and seed FuzzParseMap.
 var mapCases = []struct {
 	in   string
-	want map[string]string
+	want map[clientpool.Key]string
 	ok   bool
 }{
-	{"", map[string]string{}, true},
-	{"abc=us-east-1_X", map[string]string{"abc": "us-east-1_X"}, true},
-	{" a1 = eu-west-1_Y , b2=us-east-1_Z", map[string]string{"a1": "eu-west-1_Y", "b2": "us-east-1_Z"}, true},
+	{"", map[clientpool.Key]string{}, true},
+	{"abc=us-east-1_X", map[clientpool.Key]string{{Region: "us-east-1", Client: "abc"}: "us-east-1_X"}, true},
+	{" a1 = eu-west-1_Y , b2=us-east-1_Z", map[clientpool.Key]string{{Region: "eu-west-1", Client: "a1"}: "eu-west-1_Y", {Region: "us-east-1", Client: "b2"}: "us-east-1_Z"}, true},
+	// One client id in two Regions is two clients.
+	{"a1=us-east-1_X,a1=eu-west-1_X", map[clientpool.Key]string{{Region: "us-east-1", Client: "a1"}: "us-east-1_X", {Region: "eu-west-1", Client: "a1"}: "eu-west-1_X"}, true},
 	{"a1", nil, false},
 	{"a1=", nil, false},
 	{"a-1=us-east-1_X", nil, false},
@@ -231,11 +241,11 @@ func FuzzParseMap(f *testing.F) {
 			return
 		}
 		var parts []string
-		for c, p := range m {
-			if !record.IsClientID(c) || !record.IsUserPoolID(p) {
-				t.Fatalf("%q: accepted %q=%q", s, c, p)
+		for k, p := range m {
+			if !record.IsClientID(k.Client) || !record.IsUserPoolID(p) || k.Region != record.UserPoolRegion(p) {
+				t.Fatalf("%q: accepted %+v=%q", s, k, p)
 			}
-			parts = append(parts, c+"="+p)
+			parts = append(parts, k.Client+"="+p)
 		}
 		// What it accepted, written back, parses to the same map.
 		again, err := clientpool.ParseMap(strings.Join(parts, ","))
@@ -243,4 +253,71 @@ func FuzzParseMap(f *testing.F) {
 			t.Fatalf("%q: round trip %v %v", s, again, err)
 		}
 	})
+}
+
+// A pair answers calls made in its pool's Region only, whichever source
+// gave it, and the lookup lists the pools of its own Region only.
+func TestPairsAreScopedByRegion(t *testing.T) {
+	f := newLookup()
+	r := clientpool.New(&clientpool.Options{
+		Static: map[clientpool.Key]string{
+			{Region: "us-east-1", Client: "s1"}: "us-east-1_S",
+			// Filed under another Region than its pool's: never an answer.
+			{Region: "eu-west-1", Client: "s2"}: "us-east-1_S",
+		},
+		Region: "us-east-1", Lookup: f, Wait: func(context.Context, time.Duration) error { return nil },
+	})
+	ctx := context.Background()
+	r.Learn("1example23456789", "us-east-1_kV3pT9mQx")
+	r.Learn("1example23456789", "eu-west-1_Rb7nW2yLc")
+	for _, tc := range []struct{ region, client, want string }{
+		{"us-east-1", "s1", "us-east-1_S"},
+		{"eu-west-1", "s1", ""},
+		{"eu-west-1", "s2", ""},
+		{"us-east-1", "1example23456789", "us-east-1_kV3pT9mQx"},
+		{"eu-west-1", "1example23456789", "eu-west-1_Rb7nW2yLc"},
+		{"ap-south-1", "1example23456789", ""},
+		{"", "1example23456789", ""},
+		// a1 is a client of a us-east-1 pool: the lookup answers for
+		// us-east-1 calls, never for another Region's.
+		{"eu-west-1", "a1", ""},
+	} {
+		if p, err := r.Resolve(ctx, tc.region, tc.client); p != tc.want || err != nil {
+			t.Errorf("%s in %s: %q %v, want %q", tc.client, tc.region, p, err, tc.want)
+		}
+	}
+	if f.poolCalls != 0 {
+		t.Errorf("%d ListUserPools calls for clients of other Regions, want none", f.poolCalls)
+	}
+	if p, _ := r.Resolve(ctx, "us-east-1", "a1"); p != "us-east-1_A" || f.poolCalls == 0 {
+		t.Errorf("a1 in us-east-1: %q after %d ListUserPools calls", p, f.poolCalls)
+	}
+	if p, _ := r.Resolve(ctx, "eu-west-1", "a1"); p != "" {
+		t.Errorf("a1 in eu-west-1 after the listing: %q", p)
+	}
+}
+
+// The Store is asked for, and given, pairs of the lookup's Region only.
+func TestStoreIsKeyedByRegion(t *testing.T) {
+	st := &memStore{m: map[string]string{
+		"client#us-east-1#c1": "us-east-1_C",
+		"client#eu-west-1#c2": "eu-west-1_C",
+		// Filed under a Region its pool is not in: not an answer.
+		"client#us-east-1#c3": "eu-west-1_C",
+	}}
+	r := clientpool.New(&clientpool.Options{Region: "us-east-1", Store: st})
+	ctx := context.Background()
+	for _, tc := range []struct{ region, client, want string }{
+		{"us-east-1", "c1", "us-east-1_C"},
+		{"us-east-1", "c3", ""},
+		{"eu-west-1", "c2", ""},
+		{"eu-west-1", "c1", ""},
+	} {
+		if p, _ := r.Resolve(ctx, tc.region, tc.client); p != tc.want {
+			t.Errorf("%s in %s: %q, want %q", tc.client, tc.region, p, tc.want)
+		}
+	}
+	if st.gets != 2 {
+		t.Errorf("%d store reads, want 2: the store holds the lookup's Region only", st.gets)
+	}
 }

@@ -12,8 +12,12 @@ import (
 	"github.com/cognitrail/cognitrail/pkg/ledger"
 )
 
-// KeyPrefix starts the item keys of cached pairs in the ledger table. Ledger
-// object keys start with a quote (ledger.ObjectID), so the two never meet.
+// KeyPrefix starts the item keys of cached pairs in the ledger table,
+// client#<region>#<clientId>. Ledger object keys start with a quote
+// (ledger.ObjectID), so the two never meet. Items of the earlier
+// client#<clientId> form, not scoped by Region, are never read: they
+// expire with their TTL, and a client they would have answered is looked
+// up again once.
 const KeyPrefix = "client#"
 
 const attrPool = "userPoolId"
@@ -35,15 +39,18 @@ type DynamoStore struct {
 	Now func() time.Time
 }
 
-func (s *DynamoStore) key(client string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{ledger.AttrKey: &types.AttributeValueMemberS{Value: KeyPrefix + client}}
+// ItemKey is the ledger table key of k's cached pair.
+func ItemKey(k Key) string { return KeyPrefix + k.Region + "#" + k.Client }
+
+func (s *DynamoStore) key(k Key) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{ledger.AttrKey: &types.AttributeValueMemberS{Value: ItemKey(k)}}
 }
 
-// Get returns the cached pool of client, "" when none (or expired but not
+// Get returns the cached pool of k, "" when none (or expired but not
 // yet deleted: DynamoDB deletes expired items within days, not at once).
-func (s *DynamoStore) Get(ctx context.Context, client string) (string, error) {
+func (s *DynamoStore) Get(ctx context.Context, k Key) (string, error) {
 	out, err := s.API.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(s.Table), Key: s.key(client), ConsistentRead: aws.Bool(false),
+		TableName: aws.String(s.Table), Key: s.key(k), ConsistentRead: aws.Bool(false),
 	})
 	if err != nil {
 		return "", err
@@ -60,12 +67,12 @@ func (s *DynamoStore) Get(ctx context.Context, client string) (string, error) {
 }
 
 // Put caches a pair.
-func (s *DynamoStore) Put(ctx context.Context, client, pool string) error {
+func (s *DynamoStore) Put(ctx context.Context, k Key, pool string) error {
 	ttl := s.TTL
 	if ttl <= 0 {
 		ttl = DefaultTTL
 	}
-	item := s.key(client)
+	item := s.key(k)
 	item[attrPool] = &types.AttributeValueMemberS{Value: pool}
 	item[ledger.AttrExpiresAt] = &types.AttributeValueMemberN{Value: strconv.FormatInt(s.now().Add(ttl).Unix(), 10)}
 	_, err := s.API.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item})

@@ -34,26 +34,39 @@ func TestDynamoStoreKeysAndTTL(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	s := &clientpool.DynamoStore{API: tbl, Table: "t", Now: func() time.Time { return now }}
 	ctx := context.Background()
-	if err := s.Put(ctx, "web1", "us-east-1_P"); err != nil {
+	web1 := clientpool.Key{Region: "us-east-1", Client: "web1"}
+	if err := s.Put(ctx, web1, "us-east-1_P"); err != nil {
 		t.Fatal(err)
 	}
-	item, ok := tbl["client#web1"]
+	item, ok := tbl["client#us-east-1#web1"]
 	if !ok {
-		t.Fatalf("items %v: want key client#web1 (apart from the ledger's quoted object keys)", tbl)
+		t.Fatalf("items %v: want key client#us-east-1#web1 (apart from the ledger's quoted object keys)", tbl)
 	}
 	exp := item[ledger.AttrExpiresAt].(*types.AttributeValueMemberN).Value
 	if want := now.Add(clientpool.DefaultTTL).Unix(); exp != itoa(want) {
 		t.Errorf("expiresAt %s, want %d", exp, want)
 	}
-	if p, err := s.Get(ctx, "web1"); p != "us-east-1_P" || err != nil {
+	if p, err := s.Get(ctx, web1); p != "us-east-1_P" || err != nil {
 		t.Errorf("Get: %q %v", p, err)
+	}
+	// The same client id in another Region is another item.
+	if p, _ := s.Get(ctx, clientpool.Key{Region: "eu-west-1", Client: "web1"}); p != "" {
+		t.Errorf("eu-west-1 web1 answered %q", p)
 	}
 	// Expired but not yet deleted by DynamoDB: not an answer.
 	now = now.Add(clientpool.DefaultTTL + time.Second)
-	if p, _ := s.Get(ctx, "web1"); p != "" {
+	if p, _ := s.Get(ctx, web1); p != "" {
 		t.Errorf("expired item answered %q", p)
 	}
-	if p, _ := s.Get(ctx, "other"); p != "" {
+	// An item of the earlier form, client#<id>, says nothing of its
+	// Region: never read.
+	tbl["client#legacy"] = map[string]types.AttributeValue{
+		ledger.AttrKey: &types.AttributeValueMemberS{Value: "client#legacy"}, "userPoolId": &types.AttributeValueMemberS{Value: "us-east-1_L"},
+	}
+	if p, _ := s.Get(ctx, clientpool.Key{Region: "us-east-1", Client: "legacy"}); p != "" {
+		t.Errorf("a client#<id> item answered %q", p)
+	}
+	if p, _ := s.Get(ctx, clientpool.Key{Region: "us-east-1", Client: "other"}); p != "" {
 		t.Errorf("missing item answered %q", p)
 	}
 }

@@ -546,6 +546,18 @@ func IsClientID(v string) bool {
 // IsUserPoolID reports whether v has the shape of a user pool id.
 func IsUserPoolID(v string) bool { return isUserPoolID(v) }
 
+// UserPoolRegion returns the Region of a user pool, the prefix of its id
+// before the underscore ("us-east-1_Ab12" is in us-east-1), "" when pool
+// is not a user pool id. A call made in one Region never reaches a pool
+// of another, which is what scopes an app client id to its pool.
+func UserPoolRegion(pool string) string {
+	if !isUserPoolID(pool) {
+		return ""
+	}
+	region, _, _ := strings.Cut(pool, "_")
+	return region
+}
+
 func (p *Parser) setIdentityPool(r *Record, v string) {
 	if r.IdentityPoolID == "" && isIdentityPoolID(v) {
 		r.IdentityPoolID = v

@@ -364,3 +364,19 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestUserPoolRegion(t *testing.T) {
+	for in, want := range map[string]string{
+		"us-east-1_kV3pT9mQx":         "us-east-1",
+		"eu-west-1_Rb7nW2yLc":         "eu-west-1",
+		"us-gov-west-1_a_b":           "us-gov-west-1",
+		"_abc":                        "",
+		"us-east-1":                   "",
+		"HIDDEN_FOR_SECURITY_REASONS": "",
+		"":                            "",
+	} {
+		if got := record.UserPoolRegion(in); got != want {
+			t.Errorf("UserPoolRegion(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
