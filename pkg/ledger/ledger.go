@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"time"
 
@@ -25,6 +26,9 @@ const (
 	attrAttempts  = "attempts"
 	attrOutcome   = "outcome"
 	attrUpdated   = "updatedAt"
+	// attrBatch, on an object's item, names the buffered batch the object
+	// was joined to (see batch.go).
+	attrBatch = "batch"
 )
 
 const (
@@ -101,34 +105,52 @@ type Claim struct {
 	Resume int
 	// Attempt counts claims of this object, this one included.
 	Attempt int
-	token   string
-	l       *Ledger
+	// Batch is the buffered batch an earlier attempt joined the object to
+	// (Claim.Join), "" when none: the object is then counted only by
+	// resuming that batch (see batch.go).
+	Batch string
+	token string
+	l     *Ledger
+	// item is the item as the claim wrote it.
+	item map[string]types.AttributeValue
 }
 
 // Claim takes the object id until leaseUntil (after which another
 // invocation may take it over).
 func (l *Ledger) Claim(ctx context.Context, id string, leaseUntil time.Time) (*Claim, error) {
+	return l.claim(ctx, id, leaseUntil, "", "", nil, nil)
+}
+
+// claim is Claim, setting also set (", #a = :a, ..." with its names and
+// values) in the same conditional write, on the further condition cond
+// (" AND ...") when the item exists.
+func (l *Ledger) claim(ctx context.Context, id string, leaseUntil time.Time, set, cond string,
+	names map[string]string, values map[string]types.AttributeValue) (*Claim, error) {
 	tok, err := token()
 	if err != nil {
 		return nil, err
 	}
 	now := l.opts.Now()
+	allNames := map[string]string{
+		"#pk": AttrKey, "#st": attrStatus, "#owner": attrOwner, "#lease": attrLease,
+		"#exp": AttrExpiresAt, "#upd": attrUpdated, "#batches": attrBatches, "#attempts": attrAttempts,
+	}
+	allValues := map[string]types.AttributeValue{
+		":running": str(statusRunning), ":done": str(statusDone), ":tok": str(tok),
+		":lease": num(leaseUntil.UnixMilli()), ":now": num(now.UnixMilli()),
+		":exp": num(now.Add(l.opts.Retention).Unix()), ":zero": num(0), ":one": num(1),
+	}
+	maps.Copy(allNames, names)
+	maps.Copy(allValues, values)
 	out, err := l.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(l.opts.Table),
 		Key:       key(id),
 		UpdateExpression: aws.String("SET #st = :running, #owner = :tok, #lease = :lease, #exp = :exp, #upd = :now, " +
-			"#batches = if_not_exists(#batches, :zero), #attempts = if_not_exists(#attempts, :zero) + :one"),
-		ConditionExpression: aws.String("attribute_not_exists(#pk) OR (#st <> :done AND #lease < :now)"),
-		ExpressionAttributeNames: map[string]string{
-			"#pk": AttrKey, "#st": attrStatus, "#owner": attrOwner, "#lease": attrLease,
-			"#exp": AttrExpiresAt, "#upd": attrUpdated, "#batches": attrBatches, "#attempts": attrAttempts,
-		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":running": str(statusRunning), ":done": str(statusDone), ":tok": str(tok),
-			":lease": num(leaseUntil.UnixMilli()), ":now": num(now.UnixMilli()),
-			":exp": num(now.Add(l.opts.Retention).Unix()), ":zero": num(0), ":one": num(1),
-		},
-		ReturnValues: types.ReturnValueAllNew,
+			"#batches = if_not_exists(#batches, :zero), #attempts = if_not_exists(#attempts, :zero) + :one" + set),
+		ConditionExpression:       aws.String("attribute_not_exists(#pk) OR (#st <> :done AND #lease < :now" + cond + ")"),
+		ExpressionAttributeNames:  allNames,
+		ExpressionAttributeValues: allValues,
+		ReturnValues:              types.ReturnValueAllNew,
 	})
 	if err != nil {
 		if !conditionFailed(err) {
@@ -136,9 +158,10 @@ func (l *Ledger) Claim(ctx context.Context, id string, leaseUntil time.Time) (*C
 		}
 		return l.held(ctx, id)
 	}
-	c := &Claim{ID: id, token: tok, l: l}
+	c := &Claim{ID: id, token: tok, l: l, item: out.Attributes}
 	c.Resume = intAttr(out.Attributes, attrBatches)
 	c.Attempt = intAttr(out.Attributes, attrAttempts)
+	c.Batch = strAttr(out.Attributes, attrBatch)
 	return c, nil
 }
 
