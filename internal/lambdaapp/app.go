@@ -125,6 +125,7 @@ func New(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*pr
 		SignInThreshold:       cfg.SignInThreshold,
 		Notifier:              notifier,
 		Budget:                seriesBudget(cfg.MaxSeriesPerDimension),
+		Buffered:              cfg.Delivery == DeliveryBuffered,
 	}), nil
 }
 

@@ -57,5 +57,77 @@
 // attempt that fails transiently writes none, its retry writes them once,
 // and a duplicate delivery writes none. They are written whatever the
 // logger's level (LOG_LEVEL), since saved queries, rules and dashboard
-// widgets are built on them; the level filters every other line.
+// widgets are built on them; the level filters every other line.//
+// # Buffered delivery
+//
+// With Options.Buffered (DELIVERY=buffered: S3 -> SQS -> Lambda), an SQS
+// event is one batch: every object of its messages is read into its own
+// aggregator (a file failing half-way is dropped whole), the aggregators
+// are merged into one aggregation, and that is published once:
+// ceil(datums/1000) PutMetricData requests per event, not per file. A file
+// that failed permanently (corrupt, gone) is counted in FilesFailed and its
+// message succeeds; a transient failure (S3 throttling, the deadline) fails
+// that file's message (batchItemFailures) and the rest is still published.
+// Duplicates are skipped. Event lines, notifications and the findings state
+// follow the batch: members are judged one after the other over an overlay
+// of the state, which is saved, and the lines written, once every member
+// is done. Objects whose notification names neither a version nor an ETag
+// (CloudTrail's SNS message) are processed alone, as in direct mode.
+//
+// The batch ledger protocol (package ledger, one table): exactly once per
+// object still holds when SQS redelivers the messages one by one, in
+// another grouping, to another execution environment.
+//
+//  1. Claim each object (UpdateItem, conditional). Done: skipped. A claim
+//     that names a batch B (step 4 of an earlier attempt) is resumed with
+//     B, below; the others are new.
+//  2. Read each new object (GetObject) into its own aggregator; merge.
+//     Apply the series budget to the merged aggregation.
+//  3. Write the batch item batch#<hash of the sorted member ids> (one
+//     conditional UpdateItem: a claim with a lease, like an object's),
+//     listing the members (bucket, key, identity, version, event time) in
+//     aggregation order, the aggregation's cut-off for old records and the
+//     budget's decisions.
+//  4. Join: mark each member's claim with the batch id (one conditional
+//     UpdateItem each). Every member joins before anything is published,
+//     and a member never leaves a published batch.
+//  5. Publish the batch's datums, recording progress on the batch item after
+//     each request; then mark it complete.
+//  6. Finish every member, then the batch item; then write event lines,
+//     send notifications, save the findings state.
+//
+// A retry that claims an object naming an unfinished batch B resumes B as a
+// unit: it claims B's item (its lease must have expired or been released),
+// claims every member B lists, those this event does not carry included,
+// reads them again in the recorded order with the recorded cut-off and
+// budget decisions (so the datums, and their cut into requests, are the
+// same), publishes from B's progress, and finishes every member and B; the
+// messages of the members it carries succeed. What a crash (or a failure
+// beyond the SDK's retries) between two steps does:
+//
+//   - during 1 or 2: nothing is recorded but claims; their leases expire (or
+//     are released) and the retry starts afresh, in whatever grouping;
+//   - after 3, before or during 4: B is unpublished (progress 0). A retry
+//     that meets a joined member resumes B; if one of B's members was
+//     counted meanwhile by another batch, B is dissolved (its joined
+//     members leave it) and they join a new batch. A retry grouping the
+//     same objects again takes the same item over. Items never joined
+//     expire with the table's TTL;
+//   - during 5: B resumes at its progress, so no request is sent twice,
+//     except the one whose answer was lost (see package ledger);
+//   - after 5, before or during 6: B is complete; the retry finishes the
+//     members not done and B, and reads nothing. The event lines and
+//     notifications of the members so finished are lost, rather than
+//     written twice (as in direct mode after Finish).
+//
+// Limits, as in direct mode's resume: a resumed batch equals the first
+// attempt only if its members read the same. A member deleted in between
+// is counted failed instead; app clients resolved differently, or findings
+// judged against a state another batch moved on, can change a few datums
+// and shift the cut by as much. The series budget, held in memory per
+// execution environment, is not asked again on a resume: the decisions
+// recorded in step 3 are replayed (aggregate.SetFolded).
+//
+// Skips (FilesSkipped) are published apart, one request per event that has
+// any, as in direct mode.
 package processor
