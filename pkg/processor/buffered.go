@@ -300,13 +300,20 @@ func (h *Handler) resumeBatch(ctx context.Context, id string, held []*member) ([
 		}
 		o := notification.Object{Bucket: rm.Bucket, Key: rm.Key, VersionID: rm.VersionID, EventTime: rm.EventTime, Size: -1}
 		mb := &member{o: o, id: rm.ID(), ol: h.memberLog("", o)}
-		c, done, err := h.claim(ctx, rm.Bucket, rm.Key, rm.Identity, mb.ol)
+		// Not a delivery of this event: a done member is no duplicate to
+		// count or log.
+		c, err := h.ledger.Claim(ctx, rm.ID(), h.lease(ctx))
 		if err != nil {
+			h.logObject(ctx, mb.ol, "error", err)
 			h.abandon(ctx, append(held, claimed...), bc, err)
 			return nil, err
 		}
-		if c != nil {
+		done := c.Done
+		if done {
+			c = nil
+		} else {
 			mb.claim = c
+			mb.ol.resumed, mb.ol.attempt = c.Resume, c.Attempt
 			claimed = append(claimed, mb)
 		}
 		if !done && c.Batch == id {

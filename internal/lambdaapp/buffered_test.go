@@ -1,0 +1,195 @@
+package lambdaapp
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/cognitrail/cognitrail/pkg/aggregate"
+	"github.com/cognitrail/cognitrail/pkg/finding"
+	"github.com/cognitrail/cognitrail/pkg/ledger"
+	"github.com/cognitrail/cognitrail/pkg/metric"
+	"github.com/cognitrail/cognitrail/pkg/scan"
+)
+
+// bufferedFiles uploads n files whose records spread over enough minutes
+// that their batch needs more than one PutMetricData request.
+func (e *env) bufferedFiles(n int) []string {
+	e.t.Helper()
+	var keys []string
+	e.bodies, e.modified = map[string][]byte{}, map[string]time.Time{}
+	for i := range n {
+		key := fmt.Sprintf("AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/20/123456789012_CloudTrail_us-east-1_20261120T10%02dZ_b%d.json.gz", i, i)
+		start := time.Now().Add(-time.Duration(10+i) * time.Hour).Truncate(time.Minute)
+		body := trailFile(e.t, 90, start, 61*time.Second)
+		e.put(key, body)
+		keys = append(keys, key)
+		head, err := e.s3.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		e.bodies[key], e.modified[key] = body, aws.ToTime(head.LastModified)
+	}
+	return keys
+}
+
+// sqsOfKeys is an SQS event of one message per key.
+func (e *env) sqsOfKeys(keys ...string) string {
+	var bodies []string
+	for _, k := range keys {
+		bodies = append(bodies, s3Event(s3Record(k, e.etag(k), 100)))
+	}
+	ev := sqsEvent(bodies...)
+	// Message ids that name the key: SQS keeps a message's id across
+	// redeliveries, whatever batch it lands in.
+	for i, k := range keys {
+		ev = strings.Replace(ev, fmt.Sprintf(`"messageId":"msg-%d"`, i), fmt.Sprintf(`"messageId":"id-%s"`, k[len(k)-12:]), 1)
+	}
+	return ev
+}
+
+// expireLeases ends every running claim's lease, as time does after a
+// crashed invocation (whose releases never reached DynamoDB).
+func (e *env) expireLeases() {
+	e.t.Helper()
+	ctx := context.Background()
+	db := dynamodb.NewFromConfig(server.AWSConfig())
+	out, err := db.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(e.cfg.IdempotencyTable)})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, it := range out.Items {
+		if _, ok := it[ledger.AttrLease]; !ok {
+			continue
+		}
+		if _, err := db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName: aws.String(e.cfg.IdempotencyTable), Key: map[string]ddbtypes.AttributeValue{ledger.AttrKey: it[ledger.AttrKey]},
+			UpdateExpression:          aws.String("SET #l = :one"),
+			ExpressionAttributeNames:  map[string]string{"#l": ledger.AttrLease},
+			ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":one": &ddbtypes.AttributeValueMemberN{Value: "1"}},
+		}); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+}
+
+// crashAt makes the proxy behave as a function that died just before its
+// n-th request (1-based, over every operation): that request and every
+// later one, retries and releases included, never arrive.
+func crashAt(p *faultProxy, n int) *int {
+	total := 0
+	p.setPlan(func(op string, _ int) fault {
+		total++
+		if n > 0 && total >= n {
+			return drop
+		}
+		return pass
+	})
+	return &total
+}
+
+func failuresOf(t *testing.T, out any) []events.SQSBatchItemFailure {
+	t.Helper()
+	r, ok := out.(events.SQSEventResponse)
+	if !ok {
+		t.Fatalf("response %#v, want an SQS response", out)
+	}
+	return r.BatchItemFailures
+}
+
+// TestBufferedCrashPoints: buffered mode, six files in one SQS event, the
+// function dies at each step of the batch protocol (package processor's
+// doc); SQS redelivers the messages regrouped (three and three, in
+// another order, then all six again as duplicates). Every record is
+// counted exactly once: CloudWatch's sums equal an independent scan of
+// each file.
+func TestBufferedCrashPoints(t *testing.T) {
+	const k = 6
+	// The requests of one undisturbed run, in order (forgetful finding
+	// state: no state calls): k claims, k reads, the batch item, k joins,
+	// then PutMetricData and progress per request, "published", k finishes,
+	// the batch's finish.
+	points := []struct {
+		name string
+		at   func(publishes int) int
+	}{
+		{"after claims", func(int) int { return k + 1 }},
+		{"after the batch item", func(int) int { return 2*k + 2 }},
+		{"between joins", func(int) int { return 2*k + 4 }},
+		{"mid-publish", func(int) int { return 3*k + 4 }},
+		{"after publish before finish", func(p int) int { return 3*k + 2 + 2*p + 1 }},
+		{"between finishes", func(p int) int { return 3*k + 2 + 2*p + 4 }},
+		{"before the batch's finish", func(p int) int { return 3*k + 2 + 2*p + 1 + k }},
+	}
+	for _, pt := range points {
+		t.Run(pt.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.cfg.Delivery = DeliveryBuffered
+			p := newFaultProxy(t, server.Endpoint)
+			e.endpoint = p.URL
+			keys := e.bufferedFiles(k)
+			// An undisturbed run elsewhere measures the publishes.
+			publishes := e.bufferedPublishes(keys)
+			if publishes < 2 {
+				t.Fatalf("the files make %d PutMetricData requests, want 2 or more for a mid-publish crash", publishes)
+			}
+			total := crashAt(p, pt.at(publishes))
+			out, err := e.invoke(e.sqsOfKeys(keys...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f := failuresOf(t, out); len(f) == 0 && pt.name != "before the batch's finish" {
+				t.Fatalf("the crashed invocation reported no failure (%d requests)", *total)
+			}
+			crashAt(p, 0)
+			e.expireLeases()
+			for _, group := range [][]string{{keys[5], keys[3], keys[1]}, {keys[0], keys[2], keys[4]}, keys} {
+				out, err := e.invoke(e.sqsOfKeys(group...))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if f := failuresOf(t, out); len(f) != 0 {
+					t.Fatalf("retry of %d messages: failures %v", len(group), f)
+				}
+			}
+			dups := strings.Count(e.logs.String(), `"reason":"duplicate"`)
+			if dups < k {
+				t.Errorf("%d duplicates skipped, want at least the %d of the last delivery", dups, k)
+			}
+			x := e.expect(keys, map[string]float64{"FilesSkipped": float64(dups)})
+			// Findings are judged file after file over a batch's overlay of
+			// the state, so their count follows the grouping, which the
+			// retries change on purpose; the records are what must be
+			// counted once.
+			x.ignore = map[string]bool{metric.Findings: true}
+			e.check(x)
+		})
+	}
+}
+
+// bufferedPublishes is the number of PutMetricData requests one batch of
+// the files makes: its datums, merged, by the thousand.
+func (e *env) bufferedPublishes(keys []string) int {
+	e.t.Helper()
+	agg := aggregate.New(&aggregate.Options{Level: e.cfg.Level})
+	for _, k := range keys {
+		one := aggregate.New(&aggregate.Options{Level: e.cfg.Level})
+		body, at := e.bodies[k], e.modified[k]
+		if _, err := scan.File(context.Background(), bytes.NewReader(body), one, &scan.Options{DeliveredAt: at,
+			Findings: finding.New(&finding.Options{State: forgetful{}})}); err != nil {
+			e.t.Fatal(err)
+		}
+		agg.Merge(one)
+	}
+	return (len(agg.Datums()) + 999) / 1000
+}
