@@ -116,20 +116,22 @@ func failuresOf(t *testing.T, out any) []events.SQSBatchItemFailure {
 func TestBufferedCrashPoints(t *testing.T) {
 	const k = 6
 	// The requests of one undisturbed run, in order (forgetful finding
-	// state: no state calls): k claims, k reads, the batch item, k joins,
-	// then PutMetricData and progress per request, "published", k finishes,
-	// the batch's finish.
+	// state: no state calls): k claims (each naming the new batch), k
+	// reads, the batch item, then per request PutMetricData and progress,
+	// "published", k finishes, the batch's finish.
 	points := []struct {
 		name string
 		at   func(publishes int) int
+		// logged is a fragment the retries must log.
+		logged string
 	}{
-		{"after claims", func(int) int { return k + 1 }},
-		{"after the batch item", func(int) int { return 2*k + 2 }},
-		{"between joins", func(int) int { return 2*k + 4 }},
-		{"mid-publish", func(int) int { return 3*k + 4 }},
-		{"after publish before finish", func(p int) int { return 3*k + 2 + 2*p + 1 }},
-		{"between finishes", func(p int) int { return 3*k + 2 + 2*p + 4 }},
-		{"before the batch's finish", func(p int) int { return 3*k + 2 + 2*p + 1 + k }},
+		{name: "after claims", at: func(int) int { return k + 1 }},
+		{name: "before the batch item", at: func(int) int { return 2*k + 1 }},
+		{name: "after the batch item", at: func(int) int { return 2*k + 2 }},
+		{name: "mid-publish", at: func(int) int { return 2*k + 4 }, logged: `"resumedAtBatch":1`},
+		{name: "after publish before finish", at: func(p int) int { return 2*k + 2*p + 3 }},
+		{name: "between finishes", at: func(p int) int { return 2*k + 2*p + 5 }},
+		{name: "before the batch's finish", at: func(p int) int { return 3*k + 2*p + 3 }},
 	}
 	for _, pt := range points {
 		t.Run(pt.name, func(t *testing.T) {
@@ -162,6 +164,9 @@ func TestBufferedCrashPoints(t *testing.T) {
 					t.Fatalf("retry of %d messages: failures %v", len(group), f)
 				}
 			}
+			if pt.logged != "" && !strings.Contains(e.logs.String(), pt.logged) {
+				t.Errorf("the retries did not log %s", pt.logged)
+			}
 			dups := strings.Count(e.logs.String(), `"reason":"duplicate"`)
 			if dups < k {
 				t.Errorf("%d duplicates skipped, want at least the %d of the last delivery", dups, k)
@@ -192,4 +197,42 @@ func (e *env) bufferedPublishes(keys []string) int {
 		agg.Merge(one)
 	}
 	return (len(agg.Datums()) + 999) / 1000
+}
+
+// TestBufferedTransientReadFailsItsMessageOnly: one file of six cannot be
+// read (S3 answers 500 beyond the SDK's retries): only its message is
+// retried, the other five are published at once, in one batch; the retry,
+// alone in its event, counts the sixth (it names a batch that does not list
+// it, and joins a new one). Every record once.
+func TestBufferedTransientReadFailsItsMessageOnly(t *testing.T) {
+	const k = 6
+	e := newEnv(t)
+	e.cfg.Delivery = DeliveryBuffered
+	p := newFaultProxy(t, server.Endpoint)
+	e.endpoint = p.URL
+	keys := e.bufferedFiles(k)
+	p.failPath = keys[2][len(keys[2])-12:]
+	out, err := e.invoke(e.sqsOfKeys(keys...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := failuresOf(t, out)
+	if want := "id-" + keys[2][len(keys[2])-12:]; len(f) != 1 || f[0].ItemIdentifier != want {
+		t.Fatalf("failures %v, want only %s", f, want)
+	}
+	rest := append(append([]string{}, keys[:2]...), keys[3:]...)
+	if got, want := p.count("PutMetricData"), e.bufferedPublishes(rest); got != want {
+		t.Errorf("%d PutMetricData requests for the five files read, want %d (one batch)", got, want)
+	}
+	p.failPath = ""
+	out, err = e.invoke(e.sqsOfKeys(keys[2]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := failuresOf(t, out); len(f) != 0 {
+		t.Fatalf("retry: %v", f)
+	}
+	x := e.expect(keys, nil)
+	x.ignore = map[string]bool{metric.Findings: true}
+	e.check(x)
 }

@@ -46,6 +46,12 @@ type faultProxy struct {
 	// forwarded counts requests that reached moto, by operation.
 	forwarded map[string]int
 	plan      func(op string, n int) fault
+	// onForward, when set, is given each request moto applied (under the
+	// proxy's lock).
+	onForward func(op string, body []byte)
+	took      map[string]time.Duration
+	// failPath, when set, answers 500 to every request whose path holds it.
+	failPath string
 }
 
 func newFaultProxy(t *testing.T, target string) *faultProxy {
@@ -101,6 +107,9 @@ func (p *faultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	if p.plan != nil {
 		f = p.plan(op, p.seen[op])
 	}
+	if p.failPath != "" && strings.Contains(r.URL.Path, p.failPath) {
+		f = err5xx
+	}
 	p.mu.Unlock()
 	if f == checkDims {
 		f = pass
@@ -133,7 +142,14 @@ func (p *faultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	req, _ := http.NewRequestWithContext(r.Context(), r.Method, p.target+r.URL.RequestURI(), bytes.NewReader(body))
 	req.Header = r.Header.Clone()
+	t0 := time.Now()
 	resp, err := http.DefaultTransport.RoundTrip(req)
+	p.mu.Lock()
+	if p.took == nil {
+		p.took = map[string]time.Duration{}
+	}
+	p.took[op] += time.Since(t0)
+	p.mu.Unlock()
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
@@ -142,6 +158,9 @@ func (p *faultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	respBody, _ := io.ReadAll(resp.Body)
 	p.mu.Lock()
 	p.forwarded[op]++
+	if p.onForward != nil && resp.StatusCode < 300 {
+		p.onForward(op, body)
+	}
 	p.mu.Unlock()
 	if f == noListBucket && resp.StatusCode == http.StatusNotFound {
 		w.Header().Set("Content-Type", "application/xml")

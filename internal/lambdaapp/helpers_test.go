@@ -61,6 +61,7 @@ type env struct {
 	// bodies and modified keep the files bufferedFiles uploads.
 	bodies   map[string][]byte
 	modified map[string]time.Time
+	etags    map[string]string
 }
 
 func newEnv(t *testing.T) *env {

@@ -2,13 +2,9 @@ package ledger
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -29,7 +25,8 @@ const BatchPrefix = "batch#"
 const MaxBatchRecordBytes = 300_000
 
 // ErrBatchGone is returned by ResumeBatch when the batch item does not
-// exist (expired, or deleted by an operator): its members are then free.
+// exist (never written: the attempt that named it stopped before; or
+// expired): the objects naming it are free to join another batch.
 var ErrBatchGone = errors.New("ledger: batch item not found")
 
 // Member is one object of a batch, with what reading it again needs.
@@ -56,11 +53,30 @@ type BatchRecord struct {
 	State json.RawMessage
 }
 
-// BatchID names the batch of these object item keys, in any order.
-func BatchID(memberIDs []string) string {
-	ids := slices.Sorted(slices.Values(memberIDs))
-	sum := sha256.Sum256([]byte(strings.Join(ids, "\n")))
-	return BatchPrefix + hex.EncodeToString(sum[:16])
+// Has reports whether the object item id is a member.
+func (r *BatchRecord) Has(id string) bool {
+	for _, m := range r.Members {
+		if m.ID() == id {
+			return true
+		}
+	}
+	return false
+}
+
+// NewBatchID returns the id of a new batch: random, so that it names
+// nothing an earlier attempt wrote.
+func NewBatchID() (string, error) {
+	t, err := token()
+	return BatchPrefix + t, err
+}
+
+// ClaimIn claims an object like Claim and, in the same write, names batch
+// as the batch it is to be counted by, unless it names one already (an
+// earlier attempt's): Claim.Batch says which. Naming is not membership:
+// an object is a member only once the batch item lists it.
+func (l *Ledger) ClaimIn(ctx context.Context, id, batch string, leaseUntil time.Time) (*Claim, error) {
+	return l.claim(ctx, id, leaseUntil, ", #batch = if_not_exists(#batch, :batch)", condClaim,
+		map[string]string{"#batch": attrBatch}, map[string]types.AttributeValue{":batch": str(batch)})
 }
 
 // BatchClaim is one invocation's hold on a batch item.
@@ -72,9 +88,8 @@ type BatchClaim struct {
 	Complete bool
 }
 
-// ClaimBatch creates (or takes over, when an earlier attempt crashed before
-// any member joined it) the item of batch id, holding rec. It is a claim
-// like an object's: Progress, Finish and Release apply.
+// ClaimBatch creates the item of the new batch id (NewBatchID), holding
+// rec. It is a claim like an object's: Progress, Finish and Release apply.
 func (l *Ledger) ClaimBatch(ctx context.Context, id string, leaseUntil time.Time, rec BatchRecord) (*BatchClaim, error) {
 	members, err := json.Marshal(rec.Members)
 	if err != nil {
@@ -87,35 +102,25 @@ func (l *Ledger) ClaimBatch(ctx context.Context, id string, leaseUntil time.Time
 	if len(state) == 0 {
 		state = json.RawMessage("null")
 	}
-	// Members join a batch before its first publish and never leave it
-	// then: a published batch is only ever resumed, never claimed anew.
-	c, err := l.claim(ctx, id, leaseUntil, ", #members = :members, #state = :state",
-		" AND #batches = :zero AND attribute_not_exists(#complete)",
-		map[string]string{"#members": attrMembers, "#state": attrState, "#complete": attrComplete},
+	c, err := l.claim(ctx, id, leaseUntil, ", #members = :members, #state = :state", "attribute_not_exists(#pk)",
+		map[string]string{"#members": attrMembers, "#state": attrState},
 		map[string]types.AttributeValue{":members": str(string(members)), ":state": str(string(state))})
 	if err != nil {
 		return nil, err
 	}
 	if c.Done {
-		return &BatchClaim{Claim: c, Record: rec}, nil
+		return nil, fmt.Errorf("ledger: new batch %s exists", id)
 	}
 	return batchClaim(c)
 }
 
 // ResumeBatch claims the existing item of batch id, to finish what an
-// earlier attempt started. A done batch is reported Done.
+// earlier attempt started. A done batch is reported Done, with its record;
+// a missing one with ErrBatchGone.
 func (l *Ledger) ResumeBatch(ctx context.Context, id string, leaseUntil time.Time) (*BatchClaim, error) {
-	c, err := l.claim(ctx, id, leaseUntil, "", "", nil, nil)
+	c, err := l.claim(ctx, id, leaseUntil, "", condResume, nil, nil)
 	if err != nil {
 		return nil, err
-	}
-	if c.Done {
-		return &BatchClaim{Claim: c}, nil
-	}
-	if _, ok := c.item[attrMembers]; !ok {
-		// The claim created the item: there was none. Give it up at once.
-		rerr := c.Finish(ctx, "gone", 0)
-		return nil, errors.Join(fmt.Errorf("%w: %s", ErrBatchGone, id), rerr)
 	}
 	return batchClaim(c)
 }
@@ -139,8 +144,8 @@ func (c *BatchClaim) Published(ctx context.Context, batches int) error {
 		map[string]types.AttributeValue{":n": num(int64(batches)), ":one": num(1)})
 }
 
-// Join marks the claimed object a member of batch: from now on it is
-// counted only by that batch, whichever invocation finishes it.
+// Join names batch as the claimed object's batch, in place of the one it
+// named (gone, or done without it).
 func (c *Claim) Join(ctx context.Context, batch string) error {
 	if err := c.update(ctx, "SET #batch = :batch, #upd = :now",
 		map[string]string{"#batch": attrBatch},
@@ -148,17 +153,5 @@ func (c *Claim) Join(ctx context.Context, batch string) error {
 		return err
 	}
 	c.Batch = batch
-	return nil
-}
-
-// Leave undoes Join for a batch that was never published (Resume 0) and
-// cannot be resumed as it was recorded (one of its members was counted by
-// another batch): the object is free to join another batch.
-func (c *Claim) Leave(ctx context.Context) error {
-	if err := c.update(ctx, "SET #upd = :now REMOVE #batch",
-		map[string]string{"#batch": attrBatch}, map[string]types.AttributeValue{}); err != nil {
-		return err
-	}
-	c.Batch = ""
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -118,12 +119,18 @@ type Claim struct {
 // Claim takes the object id until leaseUntil (after which another
 // invocation may take it over).
 func (l *Ledger) Claim(ctx context.Context, id string, leaseUntil time.Time) (*Claim, error) {
-	return l.claim(ctx, id, leaseUntil, "", "", nil, nil)
+	return l.claim(ctx, id, leaseUntil, "", condClaim, nil, nil)
 }
 
-// claim is Claim, setting also set (", #a = :a, ..." with its names and
-// values) in the same conditional write, on the further condition cond
-// (" AND ...") when the item exists.
+// Conditions of a claim: condClaim takes an object that has no item or
+// whose item is neither done nor held; condResume only an existing item.
+const (
+	condClaim  = "attribute_not_exists(#pk) OR (#st <> :done AND #lease < :now)"
+	condResume = "attribute_exists(#pk) AND #st <> :done AND #lease < :now"
+)
+
+// claim is Claim on condition cond, setting also set (", #a = :a, ..."
+// with its names and values) in the same conditional write.
 func (l *Ledger) claim(ctx context.Context, id string, leaseUntil time.Time, set, cond string,
 	names map[string]string, values map[string]types.AttributeValue) (*Claim, error) {
 	tok, err := token()
@@ -142,12 +149,16 @@ func (l *Ledger) claim(ctx context.Context, id string, leaseUntil time.Time, set
 	}
 	maps.Copy(allNames, names)
 	maps.Copy(allValues, values)
+	if !strings.Contains(cond, ":done") {
+		// DynamoDB refuses values an expression does not use.
+		delete(allValues, ":done")
+	}
 	out, err := l.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(l.opts.Table),
 		Key:       key(id),
 		UpdateExpression: aws.String("SET #st = :running, #owner = :tok, #lease = :lease, #exp = :exp, #upd = :now, " +
 			"#batches = if_not_exists(#batches, :zero), #attempts = if_not_exists(#attempts, :zero) + :one" + set),
-		ConditionExpression:       aws.String("attribute_not_exists(#pk) OR (#st <> :done AND #lease < :now" + cond + ")"),
+		ConditionExpression:       aws.String(cond),
 		ExpressionAttributeNames:  allNames,
 		ExpressionAttributeValues: allValues,
 		ReturnValues:              types.ReturnValueAllNew,
@@ -175,8 +186,13 @@ func (l *Ledger) held(ctx context.Context, id string) (*Claim, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ledger: read %s: %w", id, err)
 	}
+	if len(out.Item) == 0 {
+		// Only a resume's condition fails on a missing item.
+		return nil, fmt.Errorf("%w: %s", ErrBatchGone, id)
+	}
 	if strAttr(out.Item, attrStatus) == statusDone {
-		return &Claim{ID: id, Done: true, Outcome: strAttr(out.Item, attrOutcome), Resume: intAttr(out.Item, attrBatches), l: l}, nil
+		return &Claim{ID: id, Done: true, Outcome: strAttr(out.Item, attrOutcome), Resume: intAttr(out.Item, attrBatches),
+			l: l, item: out.Item}, nil
 	}
 	until := time.UnixMilli(int64(intAttr(out.Item, attrLease)))
 	return nil, fmt.Errorf("%w (%s, lease until %s)", ErrBusy, id, until.UTC().Format(time.RFC3339))

@@ -54,10 +54,8 @@ type batchState struct {
 // once. It returns the messages to retry.
 func (h *Handler) buffered(ctx context.Context, ev *notification.Event) (any, error) {
 	failed := map[string]bool{}
-	skips := aggregate.New(&aggregate.Options{Level: h.opts.Level})
 	mskips := map[string]int{}
-	var fresh []*member
-	resumed := map[string][]*member{}
+	var candidates []*member
 	byID := map[string]*member{}
 	for _, m := range ev.Messages {
 		if m.Err != nil {
@@ -92,33 +90,17 @@ func (h *Handler) buffered(ctx context.Context, ev *notification.Event) (any, er
 				continue
 			}
 			mb := &member{msgs: []string{m.ID}, o: o, ol: h.memberLog(m.ID, o)}
-			if h.ledger == nil {
-				fresh = append(fresh, mb)
-				continue
+			if h.ledger != nil {
+				mb.id = ledger.ObjectID(o.Bucket, o.Key, o.Identity())
+				if prev := byID[mb.id]; prev != nil {
+					// Announced twice in one event: one claim, and both
+					// messages share its fate.
+					prev.msgs = append(prev.msgs, m.ID)
+					continue
+				}
+				byID[mb.id] = mb
 			}
-			mb.id = ledger.ObjectID(o.Bucket, o.Key, o.Identity())
-			if prev := byID[mb.id]; prev != nil {
-				// Announced twice in one event: one claim, and both
-				// messages share its fate.
-				prev.msgs = append(prev.msgs, m.ID)
-				continue
-			}
-			c, done, err := h.claim(ctx, o.Bucket, o.Key, o.Identity(), mb.ol)
-			switch {
-			case err != nil:
-				failed[m.ID] = true
-				continue
-			case done:
-				mskips[m.ID]++
-				continue
-			}
-			mb.claim = c
-			byID[mb.id] = mb
-			if c.Batch != "" {
-				resumed[c.Batch] = append(resumed[c.Batch], mb)
-			} else {
-				fresh = append(fresh, mb)
-			}
+			candidates = append(candidates, mb)
 		}
 	}
 	fail := func(ms []*member) {
@@ -128,18 +110,60 @@ func (h *Handler) buffered(ctx context.Context, ev *notification.Event) (any, er
 			}
 		}
 	}
-	for _, id := range slices.Sorted(maps.Keys(resumed)) {
-		held := resumed[id]
-		free, err := h.resumeBatch(ctx, id, held)
-		if err != nil {
-			fail(held)
-		}
-		fresh = append(fresh, free...)
+	groups, err := h.groups(candidates)
+	if err != nil {
+		fail(candidates)
+		groups = nil
 	}
-	for _, group := range h.groups(fresh) {
-		fail(h.newBatch(ctx, group))
+	if h.ledger != nil {
+		// Claim every object, naming its group's new batch; an object
+		// that names an earlier batch is counted by resuming that one.
+		resumed := map[string][]*member{}
+		for _, g := range groups {
+			fresh := g.ms[:0]
+			for _, mb := range g.ms {
+				c, err := h.ledger.ClaimIn(ctx, mb.id, g.id, h.lease(ctx))
+				switch {
+				case err != nil:
+					h.logObject(ctx, mb.ol, "error", err)
+					fail([]*member{mb})
+				case c.Done:
+					for _, id := range mb.msgs {
+						h.logSkip(ctx, id, mb.o, "duplicate", slog.String("previousOutcome", c.Outcome))
+						mskips[id]++
+					}
+				default:
+					mb.claim = c
+					mb.ol.resumed, mb.ol.attempt = c.Resume, c.Attempt
+					if c.Batch == g.id {
+						fresh = append(fresh, mb)
+					} else {
+						resumed[c.Batch] = append(resumed[c.Batch], mb)
+					}
+				}
+			}
+			g.ms = fresh
+		}
+		var free []*member
+		for _, id := range slices.Sorted(maps.Keys(resumed)) {
+			f, failedMs := h.resumeBatch(ctx, id, resumed[id])
+			fail(failedMs)
+			free = append(free, f...)
+		}
+		more, err := h.groups(free)
+		if err != nil {
+			h.abandon(ctx, free, nil, err)
+			fail(free)
+		}
+		groups = append(groups, more...)
+	}
+	for _, g := range groups {
+		if len(g.ms) > 0 {
+			fail(h.newBatch(ctx, g.ms, g.id))
+		}
 	}
 	failures := []events.SQSBatchItemFailure{}
+	skips := aggregate.New(&aggregate.Options{Level: h.opts.Level})
 	n := 0
 	for _, m := range ev.Messages {
 		if failed[m.ID] {
@@ -164,34 +188,44 @@ func (h *Handler) memberLog(msgID string, o notification.Object) *objectLog {
 		events: eventLines{max: h.opts.MaxEventLines}}
 }
 
-// groups cuts the new members into batches whose ledger items fit, in the
-// order of their ids, so that the same objects make the same batches.
-func (h *Handler) groups(ms []*member) [][]*member {
+// group is the objects of one new batch.
+type group struct {
+	id string
+	ms []*member
+}
+
+// groups cuts objects into new batches whose ledger items fit, each in the
+// order of the objects' ids.
+func (h *Handler) groups(ms []*member) ([]*group, error) {
+	if len(ms) == 0 {
+		return nil, nil
+	}
 	if h.ledger == nil {
-		if len(ms) == 0 {
-			return nil
-		}
-		return [][]*member{ms}
+		return []*group{{ms: ms}}, nil
 	}
 	slices.SortFunc(ms, func(x, y *member) int { return cmp.Compare(x.id, y.id) })
-	var out [][]*member
+	var out []*group
 	size := 0
 	for i, mb := range ms {
 		n := len(mb.o.Bucket) + len(mb.o.Key) + len(mb.o.Identity()) + len(mb.o.VersionID) + 96
 		if i == 0 || size+n > ledger.MaxBatchRecordBytes/2 {
-			out = append(out, nil)
+			id, err := ledger.NewBatchID()
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, &group{id: id})
 			size = 0
 		}
-		out[len(out)-1] = append(out[len(out)-1], mb)
+		g := out[len(out)-1]
+		g.ms = append(g.ms, mb)
 		size += n
 	}
-	return out
+	return out, nil
 }
 
-// newBatch reads, aggregates and publishes a batch of claimed objects no
-// batch holds yet. It returns the members that failed transiently (their
-// claims released).
-func (h *Handler) newBatch(ctx context.Context, ms []*member) []*member {
+// newBatch reads, aggregates and publishes batch id of claimed objects.
+// It returns the members that failed transiently (their claims released).
+func (h *Handler) newBatch(ctx context.Context, ms []*member, id string) []*member {
 	oldest := h.oldest()
 	if h.opts.MaxDatumAge < 0 {
 		oldest = time.Time{}
@@ -213,15 +247,13 @@ func (h *Handler) newBatch(ctx context.Context, ms []*member) []*member {
 	}
 	if h.opts.Budget != nil {
 		if err := agg.ApplyBudget(ctx, h.opts.Budget); err != nil {
-			return append(failedMs, h.abandon(ctx, read, nil, fmt.Errorf("processor: batch of %d objects: %w", len(read), err))...)
+			return append(failedMs, h.abandon(ctx, read, nil, fmt.Errorf("processor: %s: %w", id, err))...)
 		}
 	}
 	var bc *ledger.BatchClaim
 	if h.ledger != nil {
-		ids := make([]string, len(read))
 		rec := ledger.BatchRecord{Members: make([]ledger.Member, len(read))}
 		for i, mb := range read {
-			ids[i] = mb.id
 			rec.Members[i] = ledger.Member{Bucket: mb.o.Bucket, Key: mb.o.Key, Identity: mb.o.Identity(),
 				VersionID: mb.o.VersionID, EventTime: mb.o.EventTime}
 		}
@@ -234,59 +266,59 @@ func (h *Handler) newBatch(ctx context.Context, ms []*member) []*member {
 			return append(failedMs, h.abandon(ctx, read, nil, err)...)
 		}
 		rec.State = raw
-		id := ledger.BatchID(ids)
-		bc, err = h.ledger.ClaimBatch(ctx, id, h.lease(ctx), rec)
-		if err == nil && bc.Done {
-			err = fmt.Errorf("processor: %s is done but its members were not", id)
-		}
-		if err != nil {
-			return append(failedMs, h.abandon(ctx, read, nil, err)...)
-		}
+		// Every member names the batch before it is published: those freed
+		// from an earlier batch name it now.
 		for _, mb := range read {
-			if err := mb.claim.Join(ctx, id); err != nil {
-				return append(failedMs, h.abandon(ctx, read, bc, err)...)
+			if mb.claim.Batch != id {
+				if err := mb.claim.Join(ctx, id); err != nil {
+					return append(failedMs, h.abandon(ctx, read, nil, err)...)
+				}
 			}
+		}
+		if bc, err = h.ledger.ClaimBatch(ctx, id, h.lease(ctx), rec); err != nil {
+			return append(failedMs, h.abandon(ctx, read, nil, err)...)
 		}
 	}
 	return append(failedMs, h.finishBatch(ctx, read, bc, agg, overlay)...)
 }
 
-// resumeBatch finishes batch id, which an earlier attempt created, for the
-// members held (claimed by this invocation and naming it). It returns the
-// members freed when the batch cannot be resumed and was never published
-// (they join a new batch), and an error when the held members failed
+// resumeBatch finishes batch id, which an earlier attempt named, for the
+// objects held (claimed by this invocation and naming it). It returns the
+// held objects the batch does not count (not a member, or the batch was
+// never written), free to join a new batch, and those that failed
 // transiently (their claims released).
-func (h *Handler) resumeBatch(ctx context.Context, id string, held []*member) ([]*member, error) {
+func (h *Handler) resumeBatch(ctx context.Context, id string, held []*member) (free, failed []*member) {
 	bc, err := h.ledger.ResumeBatch(ctx, id, h.lease(ctx))
 	if errors.Is(err, ledger.ErrBatchGone) {
-		return h.leave(ctx, held, nil, nil)
+		return held, nil
 	}
 	if err != nil {
-		h.abandon(ctx, held, nil, err)
-		return nil, err
+		return nil, h.abandon(ctx, held, nil, err)
 	}
-	if bc.Done {
-		// Members are finished before their batch, so a running member
-		// never names a done batch; if one did, it was counted: finish it.
-		for _, mb := range held {
-			if err := mb.claim.Finish(ctx, "processed", 0); err != nil {
-				h.abandon(ctx, held, nil, err)
-				return nil, err
-			}
-			h.logObject(ctx, mb.ol, "processed", nil)
+	var listed []*member
+	for _, mb := range held {
+		if bc.Record.Has(mb.id) && !bc.Done {
+			listed = append(listed, mb)
+		} else {
+			// A done batch finished its members first: a running object
+			// naming it is not one.
+			free = append(free, mb)
 		}
-		return nil, nil
+	}
+	if bc.Done || len(listed) == 0 {
+		if !bc.Done {
+			h.release(ctx, bc.Claim)
+		}
+		return free, nil
 	}
 	var st batchState
 	if len(bc.Record.State) > 0 {
 		if err := json.Unmarshal(bc.Record.State, &st); err != nil {
-			err = fmt.Errorf("processor: %s: state: %w", id, err)
-			h.abandon(ctx, held, bc, err)
-			return nil, err
+			return free, h.abandon(ctx, listed, bc, fmt.Errorf("processor: %s: state: %w", id, err))
 		}
 	}
 	heldBy := map[string]*member{}
-	for _, mb := range held {
+	for _, mb := range listed {
 		heldBy[mb.id] = mb
 	}
 	// Every member, in the recorded order, whether this event carries it
@@ -305,30 +337,31 @@ func (h *Handler) resumeBatch(ctx context.Context, id string, held []*member) ([
 		c, err := h.ledger.Claim(ctx, rm.ID(), h.lease(ctx))
 		if err != nil {
 			h.logObject(ctx, mb.ol, "error", err)
-			h.abandon(ctx, append(held, claimed...), bc, err)
-			return nil, err
+			h.abandon(ctx, claimed, nil, err)
+			return free, h.abandon(ctx, listed, bc, err)
 		}
-		done := c.Done
-		if done {
-			c = nil
-		} else {
-			mb.claim = c
-			mb.ol.resumed, mb.ol.attempt = c.Resume, c.Attempt
-			claimed = append(claimed, mb)
-		}
-		if !done && c.Batch == id {
-			ms = append(ms, mb)
+		if c.Done {
+			if !bc.Complete && bc.Resume == 0 {
+				// Members name the batch before it is published, so
+				// nothing else counts them; should one be done anyway,
+				// the batch, unpublished, is given up and its objects
+				// join a new one.
+				h.log.WarnContext(ctx, "batch member counted elsewhere: batch given up", "batch", id, "key", rm.Key)
+				for _, c := range claimed {
+					h.release(ctx, c.claim)
+				}
+				h.release(ctx, bc.Claim)
+				return append(free, listed...), nil
+			}
 			continue
 		}
-		// Done, or never joined: possible only before the batch's first
-		// publish, since members join before it. Unpublished, the batch
-		// is dissolved; published, a done member was finished by it.
-		if !bc.Complete && bc.Resume == 0 {
-			return h.leave(ctx, held, claimed, bc)
-		}
-		if !done {
-			ms = append(ms, mb)
-		}
+		mb.claim = c
+		mb.ol.resumed, mb.ol.attempt = c.Resume, c.Attempt
+		claimed = append(claimed, mb)
+		ms = append(ms, mb)
+	}
+	for _, mb := range ms {
+		mb.ol.resumed = bc.Resume
 	}
 	oldest := time.Time{}
 	if st.Oldest != 0 {
@@ -336,56 +369,16 @@ func (h *Handler) resumeBatch(ctx context.Context, id string, held []*member) ([
 	}
 	agg := h.newAggregatorAt(oldest)
 	overlay := newOverlay(h.findingState(ctx))
-	for _, mb := range ms {
-		mb.ol.resumed = bc.Resume
-	}
 	if !bc.Complete {
 		for _, mb := range ms {
 			if err := h.read(ctx, mb, oldest, overlay); err != nil {
-				h.abandon(ctx, ms, bc, err)
-				return nil, err
+				return free, h.abandon(ctx, ms, bc, err)
 			}
 			agg.Merge(mb.agg)
 		}
 		agg.SetFolded(st.Folded)
-		for _, mb := range ms {
-			if mb.claim.Batch == id {
-				continue
-			}
-			if err := mb.claim.Join(ctx, id); err != nil {
-				h.abandon(ctx, ms, bc, err)
-				return nil, err
-			}
-		}
 	}
-	if failed := h.finishBatch(ctx, ms, bc, agg, overlay); len(failed) > 0 {
-		return nil, fmt.Errorf("processor: %s: resumed batch failed", id)
-	}
-	return nil, nil
-}
-
-// leave dissolves a batch that was never published and cannot be resumed
-// as recorded: the held members leave it to join a new batch, the others
-// claimed for it are released for their own messages.
-func (h *Handler) leave(ctx context.Context, held, claimed []*member, bc *ledger.BatchClaim) ([]*member, error) {
-	for _, mb := range held {
-		if err := mb.claim.Leave(ctx); err != nil {
-			h.abandon(ctx, append(held, claimed...), bc, err)
-			return nil, err
-		}
-	}
-	for _, mb := range claimed {
-		if err := mb.claim.Leave(ctx); err == nil {
-			h.release(ctx, mb.claim)
-		}
-	}
-	if bc != nil {
-		// Left unfinished, unpublished: the same objects may make this
-		// batch again, and a member whose Leave failed dissolves it again.
-		h.release(ctx, bc.Claim)
-	}
-	h.log.InfoContext(ctx, "batch dissolved", "objects", len(held))
-	return held, nil
+	return free, h.finishBatch(ctx, ms, bc, agg, overlay)
 }
 
 // read reads one member into its own aggregator (dropped whole if the

@@ -76,49 +76,56 @@
 //
 // The batch ledger protocol (package ledger, one table): exactly once per
 // object still holds when SQS redelivers the messages one by one, in
-// another grouping, to another execution environment.
+// another grouping, to another execution environment. A batch has a new
+// random id; an object names at most one batch at a time (the item's
+// "batch" attribute) and is a member only once the batch item lists it.
 //
-//  1. Claim each object (UpdateItem, conditional). Done: skipped. A claim
-//     that names a batch B (step 4 of an earlier attempt) is resumed with
-//     B, below; the others are new.
-//  2. Read each new object (GetObject) into its own aggregator; merge.
+//  1. Claim each object (one conditional UpdateItem, as in direct mode),
+//     naming the new batch B unless it names one already. Done: skipped. An
+//     object naming an earlier batch A is counted by resuming A (below).
+//  2. Read each object named B (GetObject) into its own aggregator; merge.
 //     Apply the series budget to the merged aggregation.
-//  3. Write the batch item batch#<hash of the sorted member ids> (one
-//     conditional UpdateItem: a claim with a lease, like an object's),
-//     listing the members (bucket, key, identity, version, event time) in
-//     aggregation order, the aggregation's cut-off for old records and the
-//     budget's decisions.
-//  4. Join: mark each member's claim with the batch id (one conditional
-//     UpdateItem each). Every member joins before anything is published,
-//     and a member never leaves a published batch.
-//  5. Publish the batch's datums, recording progress on the batch item after
-//     each request; then mark it complete.
-//  6. Finish every member, then the batch item; then write event lines,
-//     send notifications, save the findings state.
+//  3. Write B's item (one conditional UpdateItem: a claim with a lease,
+//     like an object's), listing the members (bucket, key, identity,
+//     version, event time) in aggregation order, the cut-off for old
+//     records and the budget's decisions. Objects freed from an earlier
+//     batch (below) are renamed to B first (one UpdateItem each): every
+//     member names B before anything is published.
+//  4. Publish B's datums, recording progress on B's item after each request;
+//     then mark B complete.
+//  5. Finish every member, then B; then write event lines, send
+//     notifications, save the findings state.
 //
-// A retry that claims an object naming an unfinished batch B resumes B as a
-// unit: it claims B's item (its lease must have expired or been released),
-// claims every member B lists, those this event does not carry included,
-// reads them again in the recorded order with the recorded cut-off and
-// budget decisions (so the datums, and their cut into requests, are the
-// same), publishes from B's progress, and finishes every member and B; the
-// messages of the members it carries succeed. What a crash (or a failure
-// beyond the SDK's retries) between two steps does:
+// So a normal batch of n objects costs 2n + 3 + requests UpdateItem calls
+// (direct mode: 3 per object).
 //
-//   - during 1 or 2: nothing is recorded but claims; their leases expire (or
-//     are released) and the retry starts afresh, in whatever grouping;
-//   - after 3, before or during 4: B is unpublished (progress 0). A retry
-//     that meets a joined member resumes B; if one of B's members was
-//     counted meanwhile by another batch, B is dissolved (its joined
-//     members leave it) and they join a new batch. A retry grouping the
-//     same objects again takes the same item over. Items never joined
-//     expire with the table's TTL;
-//   - during 5: B resumes at its progress, so no request is sent twice,
+// A retry that claims an object naming batch A resumes A. A's item missing
+// (the attempt stopped before step 3): the object is free and joins the new
+// batch. A done, or not listing the object (its read failed transiently): the
+// object is free likewise. Otherwise A is resumed as a unit: its item is
+// claimed (its lease must have expired or been released), every member it
+// lists is claimed, those this event does not carry included, read again in
+// the recorded order with the recorded cut-off and budget decisions (so the
+// datums, and their cut into requests, are the same), published from A's
+// progress, and finished with A; the messages of the members this event
+// carries succeed. What a crash (or a failure beyond the SDK's retries)
+// between two steps does:
+//
+//   - during 1 or 2, or before B's item is written: the objects name B but B
+//     does not exist; a retry, in any grouping, frees them into its own new
+//     batch. Nothing was published;
+//   - after 3: a retry that meets any member resumes B, from progress 0;
+//   - during 4: B resumes at its progress, so no request is sent twice,
 //     except the one whose answer was lost (see package ledger);
-//   - after 5, before or during 6: B is complete; the retry finishes the
+//   - after 4, before or during 5: B is complete; the retry finishes the
 //     members not done and B, and reads nothing. The event lines and
 //     notifications of the members so finished are lost, rather than
 //     written twice (as in direct mode after Finish).
+//
+// Should a listed member be found done while B was never published (it
+// cannot: members name B before it is published, and a claimer of an
+// object naming B resumes B), B is given up and its objects join a new
+// batch.
 //
 // Limits, as in direct mode's resume: a resumed batch equals the first
 // attempt only if its members read the same. A member deleted in between
