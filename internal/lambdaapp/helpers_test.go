@@ -196,8 +196,8 @@ type expectation struct {
 	// ignore are metric names not checked.
 	ignore map[string]bool
 	sums   map[seriesKey]float64
-	dims map[seriesKey][]metric.Dimension
-	name map[seriesKey]string
+	dims   map[seriesKey][]metric.Dimension
+	name   map[seriesKey]string
 }
 
 // expect sums the datums of the given files, plus extra counts (FilesSkipped
