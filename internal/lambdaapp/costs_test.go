@@ -5,7 +5,9 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,12 +18,15 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/cognitrail/cognitrail/internal/trailgen"
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
 	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/ledger"
+	"github.com/cognitrail/cognitrail/pkg/metric"
+	"github.com/cognitrail/cognitrail/pkg/processor"
 	"github.com/cognitrail/cognitrail/pkg/scan"
 	"github.com/cognitrail/cognitrail/pkg/trailfile"
 )
@@ -29,6 +34,10 @@ import (
 // requestCounts are the AWS requests one mode made for the files.
 type requestCounts struct {
 	Invocations, PutMetricData, DynamoDB, S3 int
+	// WriteUnits are DynamoDB's write units: per write, one per KB of the
+	// item (the larger of before and after; estimated here from the item's
+	// final size).
+	WriteUnits int
 }
 
 // publishedSums sums the datums of awsJson PutMetricData bodies by series.
@@ -59,12 +68,14 @@ func (s publishedSums) add(body []byte) error {
 	return nil
 }
 
-// costFiles is the number of files the counting test delivers, and
-// costBatch the SQS batch size of buffered mode.
-const (
-	costFiles = 200
-	costBatch = 100
-)
+// costBatch is the SQS batch size of buffered mode in the counting test.
+const costBatch = 100
+
+// costFiles is the number of files the counting test delivers: every
+// batch of 100 is alike (the same contents under other keys), so the
+// counts scale exactly to 1,000 files, which README gives and
+// `-costfiles=1000` measures whole (about two minutes on moto_server).
+var costFiles = flag.Int("costfiles", 2*costBatch, "files the request-counting test delivers (a multiple of 100 dividing 1000 or of 1000)")
 
 // TestBufferedRequestCounts: the same 1,000 small trail files through
 // direct mode (one S3 event, one invocation, per file) and buffered mode
@@ -82,12 +93,20 @@ func TestBufferedRequestCounts(t *testing.T) {
 		var evs []string
 		p := newFaultProxy(t, server.Endpoint)
 		sum := publishedSums{}
+		writes := map[string]int{}
 		var bad error
 		p.onForward = func(op string, body []byte) {
-			if op == "PutMetricData" {
+			switch op {
+			case "PutMetricData":
 				if err := sum.add(body); err != nil {
 					bad = err
 				}
+			case "UpdateItem", "PutItem":
+				var in struct{ Key map[string]map[string]string }
+				if err := json.Unmarshal(body, &in); err != nil {
+					bad = err
+				}
+				writes[in.Key[ledger.AttrKey]["S"]]++
 			}
 		}
 		me := *e
@@ -116,18 +135,24 @@ func TestBufferedRequestCounts(t *testing.T) {
 			t.Fatal(bad)
 		}
 		c := requestCounts{Invocations: len(evs), PutMetricData: p.sent("PutMetricData"),
-			DynamoDB: p.sent("UpdateItem") + p.sent("GetItem") + p.sent("PutItem"), S3: p.sent("GetObject")}
-		t.Logf("%s: %+v (%d series, %.1fs) %v", mode, c, len(sum), time.Since(start).Seconds(), p.took)
+			DynamoDB: p.sent("UpdateItem") + p.sent("GetItem") + p.sent("PutItem"), S3: p.sent("GetObject"),
+			WriteUnits: me.writeUnits(writes)}
+		t.Logf("%s, %d files: %+v (%d series, %.1fs)", mode, len(keys), c, len(sum), time.Since(start).Seconds())
 		counts[mode], sums[mode] = c, sum
 	}
-	d, b := counts[DeliveryDirect], counts[DeliveryBuffered]
+	d, b := counts[DeliveryDirect].per1000(t, len(keys)), counts[DeliveryBuffered].per1000(t, len(keys))
+	t.Logf("per 1,000 files: direct %+v, buffered %+v\n%s", d, b, strings.Join(costRows(d, b), "\n"))
 	if b.PutMetricData*20 > d.PutMetricData {
 		t.Errorf("buffered: %d PutMetricData requests, direct %d: want at least 20 times fewer", b.PutMetricData, d.PutMetricData)
 	}
+	// Findings are left out: the test's finding state forgets (each file
+	// judged alone, as the independent scan judges it), while a buffered
+	// batch judges its files one after the other, as direct mode does with
+	// the function's real state.
 	want := e.costExpectation(keys)
 	for mode, got := range sums {
 		for k, v := range want {
-			if got[k] != v {
+			if got[k] != v && !strings.HasPrefix(string(k), metric.Findings) {
 				t.Errorf("%s: %s published %v, the files hold %v", mode, k, got[k], v)
 			}
 		}
@@ -141,15 +166,53 @@ func TestBufferedRequestCounts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, row := range []string{
-		fmt.Sprintf("| Lambda invocations | %s | %s |", thousands(d.Invocations), thousands(b.Invocations)),
-		fmt.Sprintf("| PutMetricData requests (`cloudwatch` sink) | %s | %s |", thousands(d.PutMetricData), thousands(b.PutMetricData)),
-		fmt.Sprintf("| DynamoDB requests | %s | %s |", thousands(d.DynamoDB), thousands(b.DynamoDB)),
-		fmt.Sprintf("| S3 GET requests | %s | %s |", thousands(d.S3), thousands(b.S3)),
-	} {
+	for _, row := range costRows(d, b) {
 		if !strings.Contains(string(readme), row) {
 			t.Errorf("README's cost section lacks the measured row\n%s", row)
 		}
+	}
+}
+
+// List prices (us-east-1) that README's cost section cites.
+const (
+	priceLambdaRequest = 0.20 / 1e6
+	pricePutMetricData = 0.01 / 1e3
+	priceWriteUnit     = 0.625 / 1e6
+	priceS3Get         = 0.0004 / 1e3
+	priceSQSRequest    = 0.40 / 1e6
+	// sqsPerFile is not measured: S3's SendMessage per file, and the
+	// event source mapping's ReceiveMessage and DeleteMessageBatch per ten.
+	sqsPerFile = 1.2
+)
+
+// costRows are README's rows: the requests per 1,000 files measured, and
+// what they cost per million files.
+func costRows(d, b requestCounts) []string {
+	usd := func(perThousand int, price float64) string {
+		return fmt.Sprintf("$%.2f", float64(perThousand)*1000*price)
+	}
+	total := func(c requestCounts, sqs, pmd bool) string {
+		v := float64(c.Invocations)*priceLambdaRequest + float64(c.WriteUnits)*priceWriteUnit + float64(c.S3)*priceS3Get
+		if pmd {
+			v += float64(c.PutMetricData) * pricePutMetricData
+		}
+		if sqs {
+			v += sqsPerFile * 1000 * priceSQSRequest
+		}
+		return fmt.Sprintf("$%.2f", v*1000)
+	}
+	return []string{
+		fmt.Sprintf("| Lambda invocations | %s | %s |", thousands(d.Invocations), thousands(b.Invocations)),
+		fmt.Sprintf("| PutMetricData requests (`cloudwatch` sink) | %s | %s |", thousands(d.PutMetricData), thousands(b.PutMetricData)),
+		fmt.Sprintf("| DynamoDB requests | %s | %s |", thousands(d.DynamoDB), thousands(b.DynamoDB)),
+		fmt.Sprintf("| DynamoDB write units | %s | %s |", thousands(d.WriteUnits), thousands(b.WriteUnits)),
+		fmt.Sprintf("| S3 GET requests | %s | %s |", thousands(d.S3), thousands(b.S3)),
+		fmt.Sprintf("| Lambda requests, $0.20 per million | %s | %s |", usd(d.Invocations, priceLambdaRequest), usd(b.Invocations, priceLambdaRequest)),
+		fmt.Sprintf("| PutMetricData, $0.01 per 1,000 (`emf` sink: none) | %s | %s |", usd(d.PutMetricData, pricePutMetricData), usd(b.PutMetricData, pricePutMetricData)),
+		fmt.Sprintf("| DynamoDB on-demand writes, $0.625 per million write units | %s | %s |", usd(d.WriteUnits, priceWriteUnit), usd(b.WriteUnits, priceWriteUnit)),
+		fmt.Sprintf("| S3 GET, $0.0004 per 1,000 | %s | %s |", usd(d.S3, priceS3Get), usd(b.S3, priceS3Get)),
+		fmt.Sprintf("| **Total, `cloudwatch` sink** | **%s** | **%s** |", total(d, false, true), total(b, true, true)),
+		fmt.Sprintf("| **Total, `emf` sink** | **%s** | **%s** |", total(d, false, false), total(b, true, false)),
 	}
 }
 
@@ -161,19 +224,60 @@ func thousands(n int) string {
 	return s
 }
 
+// writeUnits estimates the write units of the writes counted by item key,
+// from each item's size in the ledger table now (DynamoDB's rule: the
+// lengths of the attribute names and values, a number about one byte per
+// two digits).
+func (e *env) writeUnits(writes map[string]int) int {
+	e.t.Helper()
+	db := dynamodb.NewFromConfig(server.AWSConfig())
+	sizes := map[string]int{}
+	var start map[string]ddbtypes.AttributeValue
+	for {
+		out, err := db.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(e.cfg.IdempotencyTable), ExclusiveStartKey: start})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		for _, it := range out.Items {
+			n := 0
+			for name, v := range it {
+				n += len(name)
+				switch v := v.(type) {
+				case *ddbtypes.AttributeValueMemberS:
+					n += len(v.Value)
+				case *ddbtypes.AttributeValueMemberN:
+					n += (len(v.Value)+1)/2 + 1
+				case *ddbtypes.AttributeValueMemberB:
+					n += len(v.Value)
+				}
+			}
+			sizes[it[ledger.AttrKey].(*ddbtypes.AttributeValueMemberS).Value] = n
+		}
+		if start = out.LastEvaluatedKey; len(start) == 0 {
+			break
+		}
+	}
+	wru := 0
+	for k, n := range writes {
+		wru += n * ((max(sizes[k], 1) + 1023) / 1024)
+	}
+	return wru
+}
+
 // costFiles uploads the counting test's files: small (20 records, a
 // quarter Cognito), in the last hours, each announced by its ETag.
 func (e *env) costFiles() []string {
 	e.t.Helper()
 	e.bodies, e.modified, e.etags = map[string][]byte{}, map[string]time.Time{}, map[string]string{}
-	keys := make([]string, costFiles)
+	keys := make([]string, *costFiles)
 	start := time.Now().Add(-2 * time.Hour).Truncate(time.Hour)
 	for i := range keys {
 		keys[i] = fmt.Sprintf("AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/20/123456789012_CloudTrail_us-east-1_%04d.json.gz", i)
 		var buf bytes.Buffer
 		zw := gzip.NewWriter(&buf)
-		if _, err := trailgen.Write(zw, trailgen.Options{Records: 20, CognitoShare: 0.25, Seed: uint64(i),
-			Start: start.Add(time.Duration(i%12) * 5 * time.Minute), Span: 5 * time.Minute}); err != nil {
+		j := i % costBatch
+		if _, err := trailgen.Write(zw, trailgen.Options{Records: 20, CognitoShare: 0.25, Seed: uint64(j),
+			Start: start.Add(time.Duration(j%12) * 5 * time.Minute), Span: 5 * time.Minute}); err != nil {
 			e.t.Fatal(err)
 		}
 		zw.Close()
@@ -220,16 +324,23 @@ func (e *env) costExpectation(keys []string) publishedSums {
 // concurrent execution environments would; every one must succeed whole.
 func (e *env) invokeAll(evs []string) {
 	e.t.Helper()
-	handlers := make(chan *env, 4)
+	awsCfg := server.AWSConfig()
+	awsCfg.BaseEndpoint = aws.String(e.endpoint)
+	w := &lockedWriter{w: &e.logs}
+	handlers := make(chan *processor.Handler, 4)
 	for range cap(handlers) {
-		handlers <- e
+		h, err := New(e.cfg, awsCfg, w, NewLogger(e.cfg, func(string) string { return "" }, w))
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		handlers <- h
 	}
 	parallel(e.t, evs, func(ev string) error {
-		me := <-handlers
-		defer func() { handlers <- me }()
+		h := <-handlers
+		defer func() { handlers <- h }()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		out, err := me.handler().Handle(ctx, json.RawMessage(ev))
+		out, err := h.Handle(ctx, json.RawMessage(ev))
 		if err != nil {
 			return err
 		}
@@ -238,6 +349,18 @@ func (e *env) invokeAll(evs []string) {
 		}
 		return nil
 	})
+}
+
+// lockedWriter serialises the log lines of concurrent handlers.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // parallel runs fn over items on four goroutines and fails on the first
@@ -265,4 +388,17 @@ func parallel[T any](t *testing.T, items []T, fn func(T) error) {
 	for err := range errs {
 		t.Fatal(err)
 	}
+}
+
+// per1000 scales counts made for n files to 1,000 files; the batches are
+// alike, so the division is exact.
+func (c requestCounts) per1000(t *testing.T, n int) requestCounts {
+	t.Helper()
+	scale := func(v int) int {
+		if v*1000%n != 0 {
+			t.Fatalf("%d requests for %d files do not scale to 1,000 files exactly", v, n)
+		}
+		return v * 1000 / n
+	}
+	return requestCounts{scale(c.Invocations), scale(c.PutMetricData), scale(c.DynamoDB), scale(c.S3), scale(c.WriteUnits)}
 }

@@ -49,7 +49,6 @@ type faultProxy struct {
 	// onForward, when set, is given each request moto applied (under the
 	// proxy's lock).
 	onForward func(op string, body []byte)
-	took      map[string]time.Duration
 	// failPath, when set, answers 500 to every request whose path holds it.
 	failPath string
 }
@@ -142,14 +141,7 @@ func (p *faultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	req, _ := http.NewRequestWithContext(r.Context(), r.Method, p.target+r.URL.RequestURI(), bytes.NewReader(body))
 	req.Header = r.Header.Clone()
-	t0 := time.Now()
 	resp, err := http.DefaultTransport.RoundTrip(req)
-	p.mu.Lock()
-	if p.took == nil {
-		p.took = map[string]time.Duration{}
-	}
-	p.took[op] += time.Since(t0)
-	p.mu.Unlock()
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return

@@ -1,10 +1,13 @@
 package ledger
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -12,7 +15,7 @@ import (
 
 // Attributes of a batch item.
 const (
-	attrMembers  = "members"  // JSON: []Member
+	attrMembers  = "members"  // gzipped JSON: []Member
 	attrState    = "state"    // JSON: what the caller needs to aggregate the batch again
 	attrComplete = "complete" // set once every datum of the batch is published
 )
@@ -91,7 +94,7 @@ type BatchClaim struct {
 // ClaimBatch creates the item of the new batch id (NewBatchID), holding
 // rec. It is a claim like an object's: Progress, Finish and Release apply.
 func (l *Ledger) ClaimBatch(ctx context.Context, id string, leaseUntil time.Time, rec BatchRecord) (*BatchClaim, error) {
-	members, err := json.Marshal(rec.Members)
+	members, err := packMembers(rec.Members)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: batch %s: %w", id, err)
 	}
@@ -104,7 +107,7 @@ func (l *Ledger) ClaimBatch(ctx context.Context, id string, leaseUntil time.Time
 	}
 	c, err := l.claim(ctx, id, leaseUntil, ", #members = :members, #state = :state", "attribute_not_exists(#pk)",
 		map[string]string{"#members": attrMembers, "#state": attrState},
-		map[string]types.AttributeValue{":members": str(string(members)), ":state": str(string(state))})
+		map[string]types.AttributeValue{":members": &types.AttributeValueMemberB{Value: members}, ":state": str(string(state))})
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +130,12 @@ func (l *Ledger) ResumeBatch(ctx context.Context, id string, leaseUntil time.Tim
 
 func batchClaim(c *Claim) (*BatchClaim, error) {
 	bc := &BatchClaim{Claim: c, Complete: intAttr(c.item, attrComplete) == 1}
-	if err := json.Unmarshal([]byte(strAttr(c.item, attrMembers)), &bc.Record.Members); err != nil {
+	packed, _ := c.item[attrMembers].(*types.AttributeValueMemberB)
+	if packed == nil {
+		return nil, fmt.Errorf("ledger: batch %s: no members", c.ID)
+	}
+	var err error
+	if bc.Record.Members, err = unpackMembers(packed.Value); err != nil {
 		return nil, fmt.Errorf("ledger: batch %s: members: %w", c.ID, err)
 	}
 	if s := strAttr(c.item, attrState); s != "" && s != "null" {
@@ -154,4 +162,36 @@ func (c *Claim) Join(ctx context.Context, batch string) error {
 	}
 	c.Batch = batch
 	return nil
+}
+
+// packMembers encodes members as gzipped JSON: their keys share long
+// prefixes, and every write to the batch item (each progress step) costs a
+// write unit per KB of the whole item.
+func packMembers(ms []Member) ([]byte, error) {
+	raw, err := json.Marshal(ms)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write(raw); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func unpackMembers(b []byte) ([]Member, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	raw, err := io.ReadAll(io.LimitReader(zr, 64<<20))
+	if err != nil {
+		return nil, err
+	}
+	var ms []Member
+	return ms, json.Unmarshal(raw, &ms)
 }
