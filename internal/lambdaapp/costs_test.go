@@ -74,7 +74,7 @@ const costBatch = 100
 // costFiles is the number of files the counting test delivers: every
 // batch of 100 is alike (the same contents under other keys), so the
 // counts scale exactly to 1,000 files, which README gives and
-// `-costfiles=1000` measures whole (about two minutes on moto_server).
+// `-costfiles=1000` measures whole (about 80 s on moto_server).
 var costFiles = flag.Int("costfiles", 2*costBatch, "files the request-counting test delivers (a multiple of 100 dividing 1000 or of 1000)")
 
 // TestBufferedRequestCounts: the same 1,000 small trail files through

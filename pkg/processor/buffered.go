@@ -240,6 +240,7 @@ func (h *Handler) newBatch(ctx context.Context, ms []*member, id string) []*memb
 			continue
 		}
 		agg.Merge(mb.agg)
+		mb.agg, mb.eng = nil, nil // merged: only the batch's aggregation is kept
 		read = append(read, mb)
 	}
 	if len(read) == 0 {
@@ -375,6 +376,7 @@ func (h *Handler) resumeBatch(ctx context.Context, id string, held []*member) (f
 				return free, h.abandon(ctx, ms, bc, err)
 			}
 			agg.Merge(mb.agg)
+			mb.agg, mb.eng = nil, nil
 		}
 		agg.SetFolded(st.Folded)
 	}
