@@ -16,5 +16,8 @@
 // ran). A store shared by every environment (the ledger table) would make
 // the bound global, and would let a file resumed in another environment be
 // folded as in the first (its batches then line up with those published);
-// that is not built yet.
+// that is not built yet. Buffered batches (package processor) do not need
+// it to resume: the batch item records the values folded
+// (aggregate.Folded), and a resumed batch replays them
+// (aggregate.SetFolded) instead of asking its environment's budget again.
 package budget
