@@ -3,6 +3,7 @@ package lambdaapp
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -235,4 +236,115 @@ func TestBufferedTransientReadFailsItsMessageOnly(t *testing.T) {
 	x := e.expect(keys, nil)
 	x.ignore = map[string]bool{metric.Findings: true}
 	e.check(x)
+}
+
+// TestBufferedResumeReplaysTheBudget: an execution environment whose series
+// budget (one value per dimension) was spent by an earlier file folds some
+// of a batch's values into "other"; it dies mid-publish, and the batch is
+// resumed in a fresh environment, whose budget would decide otherwise. The
+// resumed batch replays the recorded decisions: what CloudWatch receives in
+// all is exactly what an uninterrupted run sends.
+func TestBufferedResumeReplaysTheBudget(t *testing.T) {
+	e := newEnv(t)
+	e.cfg.Delivery = DeliveryBuffered
+	e.cfg.MaxSeriesPerDimension = 1
+	keys := e.bufferedFiles(6)
+	spender := "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/20/123456789012_CloudTrail_us-east-1_20261120T0900Z_spend.json.gz"
+	// The spender holds the templates the batch's files hold least (their
+	// last ones), so that its values are not those the batch would keep.
+	tmpl := templates(t)
+	var recs []map[string]any
+	for i, r := range tmpl[len(tmpl)-8:] {
+		c := map[string]any{}
+		for k, v := range r {
+			c[k] = v
+		}
+		c["eventTime"] = time.Now().Add(-20 * time.Hour).Add(time.Duration(i) * time.Minute).UTC().Format(time.RFC3339)
+		c["eventID"] = fmt.Sprintf("10000000-0000-4000-8000-%012d", i)
+		recs = append(recs, c)
+	}
+	raw, err := json.Marshal(map[string]any{"Records": recs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.put(spender, gz(raw))
+
+	run := func(table string, crash bool) publishedSums {
+		t.Helper()
+		p := newFaultProxy(t, server.Endpoint)
+		sums := publishedSums{}
+		p.onForward = func(op string, body []byte) {
+			if op == "PutMetricData" {
+				if err := sums.add(body); err != nil {
+					t.Error(err)
+				}
+			}
+		}
+		me := *e
+		me.endpoint = p.URL
+		me.cfg.IdempotencyTable = table
+		if err := ledger.CreateTable(context.Background(), dynamodb.NewFromConfig(server.AWSConfig()), table); err != nil {
+			t.Fatal(err)
+		}
+		h := me.handler()
+		ctx := context.Background()
+		if _, err := h.Handle(ctx, json.RawMessage(e.sqsOfKeys(spender))); err != nil {
+			t.Fatal(err)
+		}
+		if crash {
+			dead := false
+			p.setPlan(func(op string, n int) fault {
+				if op == "PutMetricData" && n == 3 { // the batch's second request
+					dead = true
+				}
+				if dead {
+					return drop
+				}
+				return pass
+			})
+		}
+		out, err := h.Handle(ctx, json.RawMessage(e.sqsOfKeys(keys...)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !crash {
+			return sums
+		}
+		if len(failuresOf(t, out)) == 0 {
+			t.Fatal("the crashed invocation reported no failure")
+		}
+		p.setPlan(nil)
+		me.expireLeases()
+		// Another execution environment: a fresh handler and budget.
+		for _, group := range [][]string{{keys[4], keys[1]}, keys} {
+			out, err := me.invoke(e.sqsOfKeys(group...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f := failuresOf(t, out); len(f) != 0 {
+				t.Fatalf("retry: %v", f)
+			}
+		}
+		if !strings.Contains(me.logs.String(), `"resumedAtBatch":1`) {
+			t.Errorf("the batch was not resumed:\n%s", me.logs.String())
+		}
+		return sums
+	}
+	want := run(e.cfg.IdempotencyTable+"-whole", false)
+	got := run(e.cfg.IdempotencyTable+"-crash", true)
+	folded := 0
+	for k, v := range want {
+		if strings.Contains(string(k), "="+aggregate.OtherValue) {
+			folded++
+		}
+		if k == keyOf(metric.FilesSkipped, nil) {
+			continue // the retries' duplicates
+		}
+		if got[k] != v {
+			t.Errorf("%s: %v after the resume, %v uninterrupted", k, got[k], v)
+		}
+	}
+	if folded == 0 {
+		t.Fatal("the budget folded nothing: the test proves nothing")
+	}
 }
