@@ -65,7 +65,7 @@ SAM_ENV          ?= default
 
 .PHONY: lint-template install-cfn-lint sam-validate sam-build sam-deploy sam-deploy-guided sam-invoke build-ProcessorFunction
 
-## lint-template: cfn-lint template.yaml, as is and in both deployment modes (fails in CI without cfn-lint).
+## lint-template: cfn-lint template.yaml, as is and in both deployment modes, direct and buffered (fails in CI without cfn-lint).
 lint-template:
 	@if ! command -v $(CFN_LINT) >/dev/null 2>&1; then \
 		if [ "$$CI" = "true" ]; then echo "cfn-lint not found (CI=true): make install-cfn-lint" >&2; exit 1; fi; \
@@ -75,6 +75,8 @@ lint-template:
 	$(CFN_LINT) template.yaml; \
 	$(CFN_LINT) --parameters TrailSource=new-bucket CreateTrail=true LogIdentityPoolDataEvents=true EnableAthena=true EnableBatchOperationsRole=true -- template.yaml; \
 	$(CFN_LINT) --parameters TrailSource=existing-bucket ExistingTrailBucketName=example-trail-bucket TrailKeyPrefix=org DetailLevel=basic EnableIdempotency=false -- template.yaml; \
+	$(CFN_LINT) --parameters Delivery=buffered TrailSource=new-bucket CreateTrail=true OrganizationId=o-a1b2c3d4e5 Timeout=300 BatchSize=1000 BatchingWindow=120 MaxReceiveCount=10 -- template.yaml; \
+	$(CFN_LINT) --parameters Delivery=buffered TrailSource=existing-bucket ExistingTrailBucketName=example-trail-bucket TrailKeyPrefix=org RealtimeFindings=true NotifyEmail=soc@example.com -- template.yaml; \
 	echo "cfn-lint: template.yaml clean"
 
 ## install-cfn-lint: the pinned cfn-lint (Python).

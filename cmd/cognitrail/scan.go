@@ -361,8 +361,8 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		progress.step(res.Records)
 	}
 	progress.done()
-	// One budget for the run, as one execution environment of the function
-	// has one for the files it processes.
+	// One budget for the run, in memory: scan publishes nothing, so there
+	// is no batch to resume and no table to share it with.
 	if err := agg.ApplyBudget(ctx, budget.NewMemory(int(cfg.maxSeries))); err != nil {
 		fmt.Fprintln(stderr, "cognitrail scan:", err)
 		return exitFailed

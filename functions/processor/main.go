@@ -16,26 +16,39 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/cognitrail/cognitrail/internal/lambdaapp"
+	"github.com/cognitrail/cognitrail/internal/runtimeapi"
 )
 
 func main() {
 	cfg, err := lambdaapp.ConfigFromEnv(os.Getenv)
 	if err != nil {
-		// A configuration error is fatal at init: Lambda reports it, and no
-		// event is consumed by a function that cannot work.
-		fmt.Fprintln(os.Stderr, "cognitrail: configuration:", err)
-		os.Exit(1)
+		// A configuration error is fatal at init: no event is consumed by a
+		// function that cannot work.
+		initFailed("Runtime.ConfigurationError", fmt.Errorf("configuration: %w", err))
 	}
 	log := lambdaapp.NewLogger(cfg, os.Getenv, os.Stdout)
 	awsCfg, err := lambdaapp.LoadAWSConfig(context.Background())
 	if err != nil {
 		log.Error("init", "error", err.Error())
-		os.Exit(1)
+		initFailed("Runtime.InitError", err)
 	}
 	h, err := lambdaapp.New(cfg, awsCfg, os.Stdout, log)
 	if err != nil {
 		log.Error("init", "error", err.Error())
-		os.Exit(1)
+		initFailed("Runtime.InitError", err)
 	}
 	lambda.Start(h.Handle)
+}
+
+// initFailed reports err to the Runtime API, so that Lambda fails the
+// invocation with the message that names the setting (not a bare
+// Runtime.ExitError), and exits non-zero.
+func initFailed(errorType string, err error) {
+	fmt.Fprintln(os.Stderr, "cognitrail:", err)
+	if api := os.Getenv("AWS_LAMBDA_RUNTIME_API"); api != "" {
+		if rerr := runtimeapi.ReportInitError(context.Background(), api, errorType, err); rerr != nil {
+			fmt.Fprintln(os.Stderr, "cognitrail:", rerr)
+		}
+	}
+	os.Exit(1)
 }

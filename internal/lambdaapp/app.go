@@ -111,6 +111,10 @@ func New(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*pr
 		}
 		notifier = notify.New(sns.NewFromConfig(awsCfg, func(o *sns.Options) { o.Retryer = retryer() }), nopts)
 	}
+	bud, err := seriesBudget(cfg, db)
+	if err != nil {
+		return nil, err
+	}
 	return processor.New(s3c, sk, l, &processor.Options{
 		Level:                 cfg.Level,
 		MaxPools:              cfg.MaxPools,
@@ -124,21 +128,34 @@ func New(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*pr
 		FindingState:          state,
 		SignInThreshold:       cfg.SignInThreshold,
 		Notifier:              notifier,
-		Budget:                seriesBudget(cfg.MaxSeriesPerDimension),
+		Budget:                bud,
 		Buffered:              cfg.Delivery == DeliveryBuffered,
 	}), nil
 }
 
-// seriesBudget is the execution environment's series budget: one for every
-// invocation it serves (see pkg/budget for what that bounds).
-func seriesBudget(max int) budget.Budget {
+// seriesBudget is the series budget of every invocation the execution
+// environment serves. With the ledger table (db set) it is the table's,
+// shared by every environment: the bound is per table, and a file resumed
+// in another environment is folded as in the first, so its remaining
+// batches line up with those published. Without it, the environment's
+// memory: the bound is per environment, and nothing is resumed, so the
+// folding of a retried file cannot split a count (see pkg/budget).
+func seriesBudget(cfg Config, db *dynamodb.Client) (budget.Budget, error) {
+	max := cfg.MaxSeriesPerDimension
 	switch {
 	case max < 0:
-		return nil
+		return nil, nil
 	case max == 0:
 		max = budget.DefaultMax
 	}
-	return budget.NewMemory(max)
+	if db == nil {
+		return budget.NewMemory(max), nil
+	}
+	b, err := budget.NewDynamo(db, cfg.IdempotencyTable, max)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", EnvMaxSeriesPerDim, err)
+	}
+	return b, nil
 }
 
 // MessageKey is the JSON key of a log line's message: Lambda's JSON log

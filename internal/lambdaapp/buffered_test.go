@@ -84,21 +84,6 @@ func (e *env) expireLeases() {
 	}
 }
 
-// crashAt makes the proxy behave as a function that died just before its
-// n-th request (1-based, over every operation): that request and every
-// later one, retries and releases included, never arrive.
-func crashAt(p *faultProxy, n int) *int {
-	total := 0
-	p.setPlan(func(op string, _ int) fault {
-		total++
-		if n > 0 && total >= n {
-			return drop
-		}
-		return pass
-	})
-	return &total
-}
-
 func failuresOf(t *testing.T, out any) []events.SQSBatchItemFailure {
 	t.Helper()
 	r, ok := out.(events.SQSEventResponse)
@@ -116,13 +101,51 @@ func failuresOf(t *testing.T, out any) []events.SQSBatchItemFailure {
 // each file.
 func TestBufferedCrashPoints(t *testing.T) {
 	const k = 6
-	// The requests of one undisturbed run, in order (forgetful finding
-	// state: no state calls): k claims (each naming the new batch), k
-	// reads, the batch item, then per request PutMetricData and progress,
-	// "published", k finishes, the batch's finish.
+	// Each point is the first request the dead function does not make,
+	// told by its operation and, for the ledger's writes, its item and
+	// what it sets: the claims, the reads, the series budget's requests,
+	// the batch item, per PutMetricData a progress write, "published", the
+	// members' and then the batch's "done".
+	nth := func(n int, pred func(op, body string) bool) func(string, []byte) bool {
+		seen := 0
+		return func(op string, body []byte) bool {
+			if pred(op, string(body)) {
+				seen++
+			}
+			return seen == n
+		}
+	}
+	isOp := func(want string) func(op, body string) bool {
+		return func(op, _ string) bool { return op == want }
+	}
+	// ledgerWrite tells an UpdateItem on a batch item (or an object's)
+	// and whether it marks the item done.
+	ledgerWrite := func(op, body string) (batch, done, ok bool) {
+		if op != "UpdateItem" {
+			return false, false, false
+		}
+		var in struct {
+			Key              map[string]map[string]string
+			UpdateExpression string
+		}
+		if json.Unmarshal([]byte(body), &in) != nil {
+			return false, false, false
+		}
+		return strings.HasPrefix(in.Key[ledger.AttrKey]["S"], ledger.BatchPrefix), strings.Contains(in.UpdateExpression, "#outcome"), true
+	}
+	batchWrite := func(op, body string) bool {
+		batch, _, ok := ledgerWrite(op, body)
+		return ok && batch
+	}
+	finish := func(ofBatch bool) func(op, body string) bool {
+		return func(op, body string) bool {
+			batch, done, ok := ledgerWrite(op, body)
+			return ok && done && batch == ofBatch
+		}
+	}
 	points := []struct {
-		name string
-		at   func(publishes int) int
+		name  string
+		crash func(op string, body []byte) bool
 		// logged is a fragment the retries must log.
 		logged string
 		// lost: the batch was published when the function died, so the
@@ -130,13 +153,13 @@ func TestBufferedCrashPoints(t *testing.T) {
 		// documented window), never doubled.
 		lost bool
 	}{
-		{name: "after claims", at: func(int) int { return k + 1 }},
-		{name: "before the batch item", at: func(int) int { return 2*k + 1 }},
-		{name: "after the batch item", at: func(int) int { return 2*k + 2 }},
-		{name: "mid-publish", at: func(int) int { return 2*k + 4 }, logged: `"resumedAtBatch":1`},
-		{name: "after publish before finish", at: func(p int) int { return 2*k + 2*p + 3 }, lost: true},
-		{name: "between finishes", at: func(p int) int { return 2*k + 2*p + 5 }, lost: true},
-		{name: "before the batch's finish", at: func(p int) int { return 3*k + 2*p + 3 }, lost: true},
+		{name: "after claims", crash: nth(1, isOp("GetObject"))},
+		{name: "before the batch item", crash: nth(1, batchWrite)},
+		{name: "after the batch item", crash: nth(1, isOp("PutMetricData"))},
+		{name: "mid-publish", crash: nth(2, isOp("PutMetricData")), logged: `"resumedAtBatch":1`},
+		{name: "after publish before finish", crash: nth(1, finish(false)), lost: true},
+		{name: "between finishes", crash: nth(3, finish(false)), lost: true},
+		{name: "before the batch's finish", crash: nth(1, finish(true)), lost: true},
 	}
 	for _, pt := range points {
 		t.Run(pt.name, func(t *testing.T) {
@@ -145,20 +168,26 @@ func TestBufferedCrashPoints(t *testing.T) {
 			p := newFaultProxy(t, server.Endpoint)
 			e.endpoint = p.URL
 			keys := e.bufferedFiles(k)
-			// An undisturbed run elsewhere measures the publishes.
-			publishes := e.bufferedPublishes(keys)
-			if publishes < 2 {
+			if publishes := e.bufferedPublishes(keys); publishes < 2 {
 				t.Fatalf("the files make %d PutMetricData requests, want 2 or more for a mid-publish crash", publishes)
 			}
-			total := crashAt(p, pt.at(publishes))
+			p.mu.Lock()
+			p.crashOn = pt.crash
+			p.mu.Unlock()
 			out, err := e.invoke(e.sqsOfKeys(keys...))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if f := failuresOf(t, out); len(f) == 0 && pt.name != "before the batch's finish" {
-				t.Fatalf("the crashed invocation reported no failure (%d requests)", *total)
+			p.mu.Lock()
+			dead := p.dead
+			p.crashOn, p.dead = nil, false
+			p.mu.Unlock()
+			if !dead {
+				t.Fatal("the function never reached the crash point")
 			}
-			crashAt(p, 0)
+			if f := failuresOf(t, out); len(f) == 0 && pt.name != "before the batch's finish" {
+				t.Fatal("the crashed invocation reported no failure")
+			}
 			e.expireLeases()
 			for _, group := range [][]string{{keys[5], keys[3], keys[1]}, {keys[0], keys[2], keys[4]}, keys} {
 				out, err := e.invoke(e.sqsOfKeys(group...))

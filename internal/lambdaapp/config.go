@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cognitrail/cognitrail/internal/bytesize"
+	"github.com/cognitrail/cognitrail/pkg/budget"
 	"github.com/cognitrail/cognitrail/pkg/clientpool"
 	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/metric"
@@ -69,7 +70,8 @@ type Config struct {
 	MaxRecordBytes       int    // 0: the engine's default
 	MaxPools             int    // 0: the engine's default
 	// MaxSeriesPerDimension bounds the values of each budgeted dimension
-	// with their own series per month (pkg/budget); 0 means
+	// with their own series per month (pkg/budget: in the ledger table
+	// when IdempotencyTable is set, else in memory); 0 means
 	// budget.DefaultMax, negative no bound.
 	MaxSeriesPerDimension int
 	ExpectedBucketOwner   string
@@ -182,6 +184,10 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	default:
 		if c.MaxSeriesPerDimension, err = strconv.Atoi(v); err != nil || c.MaxSeriesPerDimension <= 0 {
 			return c, fmt.Errorf("%s=%q: want a positive integer, or off", EnvMaxSeriesPerDim, v)
+		}
+		if c.IdempotencyTable != "" && c.MaxSeriesPerDimension > budget.MaxDynamoLimit {
+			// The month's values live in one ledger item (400 KB at most).
+			return c, fmt.Errorf("%s=%q: at most %d with %s", EnvMaxSeriesPerDim, v, budget.MaxDynamoLimit, EnvIdempotencyTable)
 		}
 	}
 	if v := getenv(EnvLogLevel); v != "" {

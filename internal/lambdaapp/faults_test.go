@@ -51,6 +51,10 @@ type faultProxy struct {
 	onForward func(op string, body []byte)
 	// failPath, when set, answers 500 to every request whose path holds it.
 	failPath string
+	// crashOn, when set, is asked about each request; from the first it
+	// answers true for, every request is dropped: the function died.
+	crashOn func(op string, body []byte) bool
+	dead    bool
 }
 
 func newFaultProxy(t *testing.T, target string) *faultProxy {
@@ -108,6 +112,12 @@ func (p *faultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if p.failPath != "" && strings.Contains(r.URL.Path, p.failPath) {
 		f = err5xx
+	}
+	if p.crashOn != nil && !p.dead && p.crashOn(op, body) {
+		p.dead = true
+	}
+	if p.dead {
+		f = drop
 	}
 	p.mu.Unlock()
 	if f == checkDims {

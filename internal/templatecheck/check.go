@@ -272,6 +272,7 @@ func (t *Template) Check(s Scenario) ([]Problem, error) {
 	if err != nil {
 		return probs, err
 	}
+	probs = append(probs, st.checkDelivery()...)
 	ids := slices.Sorted(maps.Keys(st.Resources))
 	for _, id := range ids {
 		p := st.Resources[id]
@@ -804,6 +805,10 @@ func (t *Template) CheckBuild(templateDir string) []Problem {
 	return probs
 }
 
+// MakeRecipe returns the recipe of a Makefile target (continuation lines
+// joined), so a test can build exactly as the target does.
+func MakeRecipe(mk, target string) (string, bool) { return makeRecipe(mk, target) }
+
 // makeRecipe returns the recipe of a Makefile target (continuation lines
 // joined).
 func makeRecipe(mk, target string) (string, bool) {
@@ -960,4 +965,18 @@ func (st *Stack) isRefOf(v, typ string) bool {
 		}
 	}
 	return false
+}
+
+// FunctionEnvironment returns the environment variables the template gives
+// the metric-publishing function in this stack, as Lambda would set them:
+// variables that evaluate to AWS::NoValue are absent, and every value is a
+// string. Refs to the stack's own resources stay placeholders (RefOf); the
+// caller substitutes the names it created.
+func (st *Stack) FunctionEnvironment() map[string]string {
+	vars := asMap(asMap(st.Resources[st.FunctionID]["Environment"])["Variables"])
+	env := make(map[string]string, len(vars))
+	for k, v := range vars {
+		env[k] = scalarString(v)
+	}
+	return env
 }

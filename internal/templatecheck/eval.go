@@ -189,6 +189,25 @@ func (e *Env) boolean(v any) (bool, error) {
 				}
 			}
 			return and, nil
+		case "Fn::Contains":
+			// Rules only: whether the value is one of the list's.
+			if len(args) != 2 {
+				return false, fmt.Errorf("Fn::Contains needs [list, value]")
+			}
+			list, err := e.Eval(args[0])
+			if err != nil {
+				return false, err
+			}
+			v, err := e.EvalString(args[1])
+			if err != nil {
+				return false, err
+			}
+			for _, x := range asList(list) {
+				if scalarString(x) == v {
+					return true, nil
+				}
+			}
+			return false, nil
 		}
 		return false, fmt.Errorf("unsupported condition function %s", fn)
 	}
@@ -416,6 +435,31 @@ func (e *Env) intrinsic(fn string, arg any) (any, error) {
 		}
 		b, err := json.Marshal(r)
 		return string(b), err
+	case "Fn::FindInMap":
+		if len(args) != 3 {
+			return nil, fmt.Errorf("Fn::FindInMap needs [map, top-level key, second-level key]")
+		}
+		var keys [3]string
+		for i, a := range args {
+			k, err := e.EvalString(a)
+			if err != nil {
+				return nil, fmt.Errorf("Fn::FindInMap: %w", err)
+			}
+			keys[i] = k
+		}
+		m, ok := e.t.Mappings[keys[0]]
+		if !ok {
+			return nil, fmt.Errorf("Fn::FindInMap: no mapping %s", keys[0])
+		}
+		top, ok := asMap(m)[keys[1]]
+		if !ok {
+			return nil, fmt.Errorf("Fn::FindInMap: mapping %s has no key %q", keys[0], keys[1])
+		}
+		v, ok := asMap(top)[keys[2]]
+		if !ok {
+			return nil, fmt.Errorf("Fn::FindInMap: mapping %s.%s has no key %q", keys[0], keys[1], keys[2])
+		}
+		return v, nil
 	case "Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or":
 		return e.boolean(map[string]any{fn: arg})
 	}

@@ -34,6 +34,12 @@ var implicitActions = map[string]string{
 	"s3:GetObjectVersion":  "GetObject with a VersionId (a versioned bucket's notified version) needs it",
 	"s3:ListBucket":        "S3 answers GetObject of a missing key with 404 (counted in FilesFailed) rather than 403 (retried into the DLQ) only with it; the code never lists",
 	"kms:Decrypt":          "S3 decrypts SSE-KMS trail files for GetObject with the caller's permission",
+	// Delivery=buffered: Lambda's event source mapping is a service using
+	// the function's role; TestBufferedQueuePollGrant holds these to the
+	// buffer queue and to buffered mode.
+	"sqs:ReceiveMessage":     "the Lambda service's event source mapping polls the buffer queue with the function's role",
+	"sqs:DeleteMessage":      "the Lambda service's event source mapping deletes the batch items the function did not report as failures",
+	"sqs:GetQueueAttributes": "the Lambda service checks the buffer queue when it creates and runs the event source mapping",
 }
 
 // sdkCalls returns the SDK operations ("dynamodb:GetItem") that the

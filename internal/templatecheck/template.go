@@ -27,6 +27,7 @@ import (
 // {"Fn::Sub": ...}), so values are plain maps, lists and scalars.
 type Template struct {
 	Parameters map[string]Parameter
+	Mappings   map[string]any
 	Conditions map[string]any
 	Rules      map[string]any
 	Resources  map[string]Resource
@@ -42,6 +43,8 @@ type Parameter struct {
 	// AllowedPattern is kept as written; CloudFormation matches it against
 	// the whole value.
 	AllowedPattern string
+	// MinValue and MaxValue as written ("" when absent).
+	MinValue, MaxValue string
 }
 
 // Resource is one template resource.
@@ -53,6 +56,8 @@ type Resource struct {
 	// DeletionPolicy and UpdateReplacePolicy as written ("" when absent).
 	DeletionPolicy      string
 	UpdateReplacePolicy string
+	// DependsOn as written, one or more logical ids.
+	DependsOn []string
 }
 
 // Load parses the template file at path.
@@ -85,6 +90,7 @@ func Parse(data []byte) (*Template, error) {
 	}
 	t := &Template{
 		Parameters: map[string]Parameter{},
+		Mappings:   asMap(top["Mappings"]),
 		Conditions: asMap(top["Conditions"]),
 		Rules:      asMap(top["Rules"]),
 		Resources:  map[string]Resource{},
@@ -96,6 +102,7 @@ func Parse(data []byte) (*Template, error) {
 		if d, ok := m["Default"]; ok {
 			p.Default, p.HasDefault = scalarString(d), true
 		}
+		p.MinValue, p.MaxValue = scalarString(m["MinValue"]), scalarString(m["MaxValue"])
 		if ap, ok := m["AllowedPattern"]; ok {
 			p.AllowedPattern = scalarString(ap)
 		}
@@ -116,6 +123,13 @@ func Parse(data []byte) (*Template, error) {
 		}
 		if c, ok := m["Condition"].(string); ok {
 			r.Condition = c
+		}
+		if d, ok := m["DependsOn"].(string); ok {
+			r.DependsOn = []string{d}
+		} else {
+			for _, x := range asList(m["DependsOn"]) {
+				r.DependsOn = append(r.DependsOn, scalarString(x))
+			}
 		}
 		t.Resources[id] = r
 	}

@@ -20,25 +20,8 @@ import (
 
 const root = "../.."
 
-// samples are values for parameters whose default is "off" or empty, so the
-// scenarios also cover the branches they switch on.
-var samples = map[string]string{
-	"ExistingTrailBucketName":          "example-trail-bucket",
-	"TrailKeyPrefix":                   "org/trails",
-	"ExpectedBucketOwner":              "210987654321",
-	"KmsKeyArn":                        "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-	"ReservedConcurrency":              "10",
-	"MaxUncompressedBytes":             "1073741824",
-	"MaxRecordBytes":                   "33554432",
-	"AlarmEmail":                       "security@example.com",
-	"AthenaTrailRegions":               "us-east-1,eu-west-1",
-	"Namespace":                        "Custom/Cognito", // catches a hard-coded namespace anywhere
-	"UnauthenticatedRoleCallThreshold": "5",
-	"ClientPools":                      "1example23456789=us-east-1_EXAMPLE,web+2=eu-west-1_Ab12",
-	"OrganizationId":                   "o-a1b2c3d4e5",
-	"FindingsTopicArn":                 "arn:aws:sns:us-east-1:123456789012:security-findings",
-	"NotifyEmail":                      "soc@example.com",
-}
+// samples: the scenarios every check runs over.
+var samples = SampleParameters
 
 func load(t *testing.T) *Template {
 	t.Helper()
@@ -244,6 +227,32 @@ func TestRequiredAlarms(t *testing.T) {
 		}
 	}
 	// NoFilesProcessed's behaviour is TestNoFilesProcessedAlarm's.
+
+	// Delivery=buffered adds the buffer queue's depth and age, and only then.
+	queueAlarms := func(s Scenario) []string {
+		st, _, err := tpl.Evaluate(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, id := range st.ofType("AWS::CloudWatch::Alarm") {
+			p := st.Resources[id]
+			if r := (MetricRef{Namespace: scalarString(p["Namespace"]), Name: scalarString(p["MetricName"]), Dims: dimsOf(p["Dimensions"])}); r.Dims["QueueName"] == GetAttOf("BufferQueue", "QueueName") {
+				got = append(got, r.String())
+			}
+		}
+		slices.Sort(got)
+		return got
+	}
+	if got, want := queueAlarms(Scenario{"Delivery": "buffered"}), []string{
+		"AWS/SQS/ApproximateAgeOfOldestMessage{QueueName={{BufferQueue.QueueName}}}",
+		"AWS/SQS/ApproximateNumberOfMessagesVisible{QueueName={{BufferQueue.QueueName}}}",
+	}; !slices.Equal(got, want) {
+		t.Errorf("buffered: buffer queue alarms %v, want %v", got, want)
+	}
+	if got := queueAlarms(Scenario{}); len(got) > 0 {
+		t.Errorf("direct: buffer queue alarms %v", got)
+	}
 }
 
 // TestSavedQueries: the seed's six questions, over the notable-event lines.
@@ -325,12 +334,32 @@ func TestCheckerCatchesDrift(t *testing.T) {
 		{"SEARCH with a wrong schema", `{${Namespace},Category,ErrorCode} MetricName=\"Errors\"`, `{${Namespace},ErrorCode} MetricName=\"Errors\"`, "is not published with dimensions [ErrorCode]"},
 		{"insight rule on an unlogged field", `"Keys": ["$.sourceIPAddress"]`, `"Keys": ["$.sourceIp"]`, `"$.sourceIp", not a notable-event field`},
 		{"query on an unlogged field", "| stats count(*) as count by sourceIPAddress\n", "| stats count(*) as count by clientIp\n", `uses field "clientIp"`},
-		{"alarm missing from the status widget", `,"${NoFilesProcessedAlarm.Arn}"]`, `]`, "NoFilesProcessedAlarm is missing from the alarm status widget"},
+		{"alarm missing from the status widget", `,"${NoFilesProcessedAlarm.Arn}"${BufferQueueAlarms}]`, `${BufferQueueAlarms}]`, "NoFilesProcessedAlarm is missing from the alarm status widget"},
+		{"buffered alarm missing from the status widget", `,"${BufferQueueAgeAlarm.Arn}"'`, `'`, "BufferQueueAgeAlarm is missing from the alarm status widget"},
 		{"FilesFailed on one period", "      MetricName: FilesFailed\n      Statistic: Sum\n      Period: 300\n      EvaluationPeriods: 6\n      DatapointsToAlarm: 1\n", "      MetricName: FilesFailed\n      Statistic: Sum\n      Period: 300\n      EvaluationPeriods: 1\n", "a late file's datapoint would be missed"},
 		{"no TreatMissingData", "      TreatMissingData: breaching\n", "", "no TreatMissingData"},
 		{"PutMetricData on any namespace", "cloudwatch:namespace: !Ref Namespace", "cloudwatch:namespace: CognitoTrail", "must be conditioned on cloudwatch:namespace"},
 		{"standard-level widget shown at basic", "EmitStandard: !Not [!Equals [!Ref DetailLevel, basic]]", "EmitStandard: !Equals [!Ref DetailLevel, !Ref DetailLevel]", "published at level standard, but this stack publishes basic"},
 		{"Lambda's own log level above INFO", "        LogFormat: JSON\n", "        LogFormat: JSON\n        ApplicationLogLevel: WARN\n", "ApplicationLogLevel WARN: Lambda would drop"},
+		// Delivery=buffered.
+		{"no partial batch responses", "      FunctionResponseTypes: [ReportBatchItemFailures]\n", "", "lacks ReportBatchItemFailures"},
+		{"visibility timeout under six function timeouts", `"120": { VisibilityTimeout: 1020,`, `"120": { VisibilityTimeout: 600,`, "visibility timeout 600 s is less than 6 x the function timeout 120 s"},
+		{"no redrive to the dead-letter queue", "      RedrivePolicy:\n        deadLetterTargetArn: !GetAtt DeadLetterQueue.Arn\n        maxReceiveCount: !Ref MaxReceiveCount\n", "", "does not redrive to the dead-letter queue"},
+		{"large batches without a window", "      MaximumBatchingWindowInSeconds: !Ref BatchingWindow\n", "", "above 10 needs MaximumBatchingWindowInSeconds"},
+		{"buffered bucket still notifies the function", "        LambdaConfigurations: !If\n          - Direct\n", "        LambdaConfigurations: !If\n          - NewBucket\n", "notifications go to {{ProcessorFunction.Arn}}, not the buffer queue"},
+		{"buffered rule still targets the function", "Arn: !If [Buffered, !GetAtt BufferQueue.Arn, !GetAtt ProcessorFunction.Arn]", "Arn: !GetAtt ProcessorFunction.Arn", "notifications go to {{ProcessorFunction.Arn}}, not the buffer queue"},
+		{"direct bucket notifies the queue", "        LambdaConfigurations: !If\n          - Direct\n", "        LambdaConfigurations: !If\n          - Buffered\n", "DELIVERY=direct, but no bucket notification or rule sends trail files to the function"},
+		{"S3 may still invoke the function in buffered mode", "    Condition: NewBucketDirect\n    Properties:\n      Action: lambda:InvokeFunction", "    Condition: NewBucket\n    Properties:\n      Action: lambda:InvokeFunction", "S3 may still invoke the function"},
+		{"anyone may send to the buffer queue", "              Principal: { Service: s3.amazonaws.com }\n              Action: sqs:SendMessage\n              Resource: !GetAtt BufferQueue.Arn", "              Principal: \"*\"\n              Action: sqs:SendMessage\n              Resource: !GetAtt BufferQueue.Arn", "policy allows principal *"},
+		{"S3 may send from any account", "                StringEquals:\n                  aws:SourceAccount: !Ref AWS::AccountId\n            - Sid: ObjectCreatedEvents", "            - Sid: ObjectCreatedEvents", "without aws:SourceAccount"},
+		{"a second policy on the dead-letter queue", "  BufferQueueEventSource:\n", "  RedriveSourcePolicy:\n    Type: AWS::SQS::QueuePolicy\n    Properties:\n      Queues: [!Ref DeadLetterQueue]\n      PolicyDocument: {}\n\n  BufferQueueEventSource:\n", "queue policies [DeadLetterQueuePolicy RedriveSourcePolicy]: a queue has one policy"},
+		{"backlog alarm on the dead-letter queue", "      MetricName: ApproximateNumberOfMessagesVisible\n      Dimensions:\n        - Name: QueueName\n          Value: !GetAtt BufferQueue.QueueName", "      MetricName: ApproximateNumberOfMessagesVisible\n      Dimensions:\n        - Name: QueueName\n          Value: !GetAtt DeadLetterQueue.QueueName", "no alarm on the buffer queue's ApproximateNumberOfMessagesVisible"},
+		{"age alarm fires on one retry", `VisibilityTimeout: 1020, OldestMessageAlarm: 2040 }`, `VisibilityTimeout: 1020, OldestMessageAlarm: 1100 }`, "fires on a message retried once"},
+		{"age alarm fires after the dead-letter queue", `VisibilityTimeout: 1020, OldestMessageAlarm: 2040 }`, `VisibilityTimeout: 1020, OldestMessageAlarm: 5100 }`, "only fires after SQS has moved the message"},
+		{"no poll grant", "Action: [sqs:ReceiveMessage, sqs:DeleteMessage, sqs:GetQueueAttributes]", "Action: [sqs:ReceiveMessage]", "does not let the event source mapping poll it"},
+		{"bucket does not wait for the queue policy", "DestinationGrant: !If [Buffered, !Ref BufferQueuePolicy, !Ref S3InvokePermission]", "DestinationGrant: !If [Buffered, \"\", !Ref S3InvokePermission]", "does not wait for the buffer queue's policy"},
+		{"bucket does not wait for the invoke permission", "DestinationGrant: !If [Buffered, !Ref BufferQueuePolicy, !Ref S3InvokePermission]", "DestinationGrant: !If [Buffered, !Ref BufferQueuePolicy, \"\"]", "does not wait for S3's permission to invoke the function"},
+		{"function not told it is buffered", "          DELIVERY: !Ref Delivery\n", "", "DELIVERY=direct, but an event source mapping feeds the function"},
 		{"reference to a resource of the other mode", "Value: !If [NewBucket, !Ref TrailBucket, !Ref ExistingTrailBucketName]", "Value: !Ref TrailBucket", "TrailBucket: the resource does not exist in this scenario"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -342,8 +371,12 @@ func TestCheckerCatchesDrift(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// The first scenario that shows the problem is enough: the
+			// scenarios are many, and the drift cases too. They are visited
+			// in a stride through the list, so that every axis (the first
+			// ones vary slowest) changes early.
 			var all []string
-			for _, s := range scenarios(t, tpl) {
+			for _, s := range spread(scenarios(t, tpl)) {
 				probs, err := tpl.Check(s)
 				if err != nil {
 					all = append(all, err.Error())
@@ -351,10 +384,10 @@ func TestCheckerCatchesDrift(t *testing.T) {
 				for _, p := range probs {
 					all = append(all, p.String())
 				}
-			}
-			for _, p := range all {
-				if strings.Contains(p, tc.want) {
-					return
+				for _, p := range all {
+					if strings.Contains(p, tc.want) {
+						return
+					}
 				}
 			}
 			t.Errorf("want a problem containing %q, got %d problems: %.5q", tc.want, len(all), all)
@@ -840,4 +873,26 @@ func TestCheckLogsQueryKnowsFindingLines(t *testing.T) {
 			t.Errorf("%s: %v, want ok=%v", q, err, ok)
 		}
 	}
+}
+
+// spread returns ss in the order i*stride mod len(ss), a stride prime to the
+// length: neighbours in the result differ in the slow axes too.
+func spread(ss []Scenario) []Scenario {
+	n := len(ss)
+	stride := 97
+	for n > 0 && gcd(stride, n) != 1 {
+		stride += 2
+	}
+	out := make([]Scenario, n)
+	for i := range out {
+		out[i] = ss[i*stride%n]
+	}
+	return out
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }

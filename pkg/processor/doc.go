@@ -131,9 +131,11 @@
 // attempt only if its members read the same. A member deleted in between
 // is counted failed instead; app clients resolved differently, or findings
 // judged against a state another batch moved on, can change a few datums
-// and shift the cut by as much. The series budget, held in memory per
-// execution environment, is not asked again on a resume: the decisions
-// recorded in step 3 are replayed (aggregate.SetFolded).
+// and shift the cut by as much. The series budget is not asked again on a
+// resume: the decisions recorded in step 3 are replayed
+// (aggregate.SetFolded), whatever budget the resuming environment has (its
+// own memory's, when idempotency is off, could answer otherwise; the ledger
+// table's would answer the same, without the requests).
 //
 // Skips (FilesSkipped) are published apart, one request per event that has
 // any, as in direct mode.
