@@ -413,3 +413,31 @@ func (e *env) checkEventLinesOnce(keys []string, lost bool) {
 		e.t.Errorf("%d event lines written, the processed object lines count %d", written, counted)
 	}
 }
+
+// TestBufferedUnidentifiedObjectsAlone: CloudTrail's SNS message names
+// neither a version nor an ETag, so nothing can name it in a batch item
+// before it is read: in buffered mode it is processed alone, as in direct
+// mode, beside the batch of the others; each counted once, a redelivery
+// of both skipped.
+func TestBufferedUnidentifiedObjectsAlone(t *testing.T) {
+	e := newEnv(t)
+	e.cfg.Delivery = DeliveryBuffered
+	keys := e.bufferedFiles(3)
+	ev := sqsEvent(snsEnvelope(cloudTrailMessage(keys[0])),
+		s3Event(s3Record(keys[1], e.etag(keys[1]), 100)), s3Event(s3Record(keys[2], e.etag(keys[2]), 100)))
+	for range 2 {
+		out, err := e.invoke(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := failuresOf(t, out); len(f) != 0 {
+			t.Fatalf("failures %v", f)
+		}
+	}
+	if !strings.Contains(e.logs.String(), `"message":"batch","outcome":"processed","objects":2`) {
+		t.Errorf("no batch of the two identified objects:\n%s", e.logs.String())
+	}
+	x := e.expect(keys, map[string]float64{metric.FilesSkipped: 3})
+	x.ignore = map[string]bool{metric.Findings: true}
+	e.check(x)
+}
