@@ -132,6 +132,7 @@ func New(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*pr
 		SignInThreshold:       cfg.SignInThreshold,
 		Notifier:              notifier,
 		Budget:                bud,
+		Buffered:              cfg.Delivery == DeliveryBuffered,
 	}), nil
 }
 

@@ -34,6 +34,17 @@ const (
 	EnvSignInIPThreshold    = "SIGNIN_IP_THRESHOLD"
 	EnvFindingsTopicARN     = "FINDINGS_TOPIC_ARN"
 	EnvNotifySeverity       = "NOTIFY_SEVERITY"
+	EnvDelivery             = "DELIVERY"
+)
+
+// Deliveries: how trail files reach the function.
+const (
+	// DeliveryDirect: one object at a time, as each notification arrives
+	// (S3, SNS, EventBridge, or SQS batches processed object by object).
+	DeliveryDirect = "direct"
+	// DeliveryBuffered: through SQS, each batch of messages aggregated and
+	// published once (processor.Options.Buffered).
+	DeliveryBuffered = "buffered"
 )
 
 // Sinks.
@@ -81,6 +92,8 @@ type Config struct {
 	// lowest severity sent (finding.High unless NOTIFY_SEVERITY says).
 	FindingsTopicARN string
 	NotifySeverity   finding.Severity
+	// Delivery is DeliveryDirect or DeliveryBuffered.
+	Delivery string
 
 	// Not from the environment: retry tuning, for tests.
 	RetryMaxAttempts int           // 0: DefaultRetryMaxAttempts
@@ -115,6 +128,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		IdempotencyTable:    getenv(EnvIdempotencyTable),
 		ExpectedBucketOwner: getenv(EnvExpectedBucketOwner),
 		CloudWatchProtocol:  strings.ToLower(getenv(EnvCloudWatchProtocol)),
+		Delivery:            strings.ToLower(getenv(EnvDelivery)),
 	}
 	if c.Namespace == "" {
 		c.Namespace = metric.DefaultNamespace
@@ -128,6 +142,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	case SinkCloudWatch, SinkEMF:
 	default:
 		return c, fmt.Errorf("%s=%q: want %s or %s", EnvMetricsSink, c.Sink, SinkCloudWatch, SinkEMF)
+	}
+	switch c.Delivery {
+	case "":
+		c.Delivery = DeliveryDirect
+	case DeliveryDirect, DeliveryBuffered:
+	default:
+		return c, fmt.Errorf("%s=%q: want %s or %s", EnvDelivery, c.Delivery, DeliveryDirect, DeliveryBuffered)
 	}
 	switch c.CloudWatchProtocol {
 	case "":

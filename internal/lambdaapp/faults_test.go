@@ -46,6 +46,15 @@ type faultProxy struct {
 	// forwarded counts requests that reached moto, by operation.
 	forwarded map[string]int
 	plan      func(op string, n int) fault
+	// onForward, when set, is given each request moto applied (under the
+	// proxy's lock).
+	onForward func(op string, body []byte)
+	// failPath, when set, answers 500 to every request whose path holds it.
+	failPath string
+	// crashOn, when set, is asked about each request; from the first it
+	// answers true for, every request is dropped: the function died.
+	crashOn func(op string, body []byte) bool
+	dead    bool
 }
 
 func newFaultProxy(t *testing.T, target string) *faultProxy {
@@ -101,6 +110,15 @@ func (p *faultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	if p.plan != nil {
 		f = p.plan(op, p.seen[op])
 	}
+	if p.failPath != "" && strings.Contains(r.URL.Path, p.failPath) {
+		f = err5xx
+	}
+	if p.crashOn != nil && !p.dead && p.crashOn(op, body) {
+		p.dead = true
+	}
+	if p.dead {
+		f = drop
+	}
 	p.mu.Unlock()
 	if f == checkDims {
 		f = pass
@@ -142,6 +160,9 @@ func (p *faultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	respBody, _ := io.ReadAll(resp.Body)
 	p.mu.Lock()
 	p.forwarded[op]++
+	if p.onForward != nil && resp.StatusCode < 300 {
+		p.onForward(op, body)
+	}
 	p.mu.Unlock()
 	if f == noListBucket && resp.StatusCode == http.StatusNotFound {
 		w.Header().Set("Content-Type", "application/xml")

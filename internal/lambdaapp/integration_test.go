@@ -275,7 +275,7 @@ func TestConfigFromEnv(t *testing.T) {
 		EnvLogLevel: "debug", EnvCloudWatchProtocol: "query", EnvMaxDatumAge: "off",
 		EnvResolveClients: "true", EnvClientPools: "abc=us-east-1_X", EnvMaxRecordBytes: "32MiB",
 		EnvSignInIPThreshold: "40", EnvFindingsTopicARN: "arn:aws:sns:us-east-1:123456789012:findings",
-		EnvNotifySeverity: "MEDIUM",
+		EnvNotifySeverity: "MEDIUM", EnvDelivery: "Buffered",
 	}
 	c, err := ConfigFromEnv(func(k string) string { return env[k] })
 	if err != nil {
@@ -285,7 +285,8 @@ func TestConfigFromEnv(t *testing.T) {
 		c.MaxUncompressedBytes != 512<<20 || c.MaxPools != 7 || c.ExpectedBucketOwner != "123456789012" ||
 		c.LogLevel == nil || c.CloudWatchProtocol != ProtocolQuery || c.MaxDatumAge >= 0 || c.S3UsePathStyle ||
 		!c.ResolveClients || c.ClientPools[clientpool.Key{Region: "us-east-1", Client: "abc"}] != "us-east-1_X" || c.MaxRecordBytes != 32<<20 ||
-		c.SignInThreshold != 40 || c.FindingsTopicARN != env[EnvFindingsTopicARN] || c.NotifySeverity != finding.Medium {
+		c.SignInThreshold != 40 || c.FindingsTopicARN != env[EnvFindingsTopicARN] || c.NotifySeverity != finding.Medium ||
+		c.Delivery != DeliveryBuffered {
 		t.Fatalf("%+v", c)
 	}
 	c, err = ConfigFromEnv(func(k string) string {
@@ -296,13 +297,14 @@ func TestConfigFromEnv(t *testing.T) {
 	})
 	if err != nil || c.Namespace != metric.DefaultNamespace || c.Sink != SinkCloudWatch || c.Level != metric.Standard ||
 		c.CloudWatchProtocol != ProtocolCBOR || c.IdempotencyTable != "" || c.MaxDatumAge != 0 || !c.S3UsePathStyle ||
-		c.FindingsTopicARN != "" || c.NotifySeverity != finding.High {
+		c.FindingsTopicARN != "" || c.NotifySeverity != finding.High || c.Delivery != DeliveryDirect {
 		t.Fatalf("defaults %+v, %v", c, err)
 	}
 	for k, v := range map[string]string{EnvMetricsSink: "stdout", EnvDetailLevel: "max", EnvMaxPools: "-1",
 		EnvMaxUncompressedBytes: "lots", EnvCloudWatchProtocol: "xml", EnvLogLevel: "loud", EnvMaxDatumAge: "2 weeks",
 		EnvResolveClients: "maybe", EnvClientPools: "abc=HIDDEN_DUE_TO_SECURITY_REASONS",
-		EnvSignInIPThreshold: "0", EnvNotifySeverity: "low", EnvFindingsTopicARN: "arn:aws:sqs:us-east-1:123456789012:q"} {
+		EnvSignInIPThreshold: "0", EnvNotifySeverity: "low", EnvFindingsTopicARN: "arn:aws:sqs:us-east-1:123456789012:q",
+		EnvDelivery: "batched"} {
 		if _, err := ConfigFromEnv(func(k2 string) string {
 			if k2 == k {
 				return v

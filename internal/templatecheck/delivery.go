@@ -5,13 +5,15 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/cognitrail/cognitrail/internal/lambdaapp"
 )
 
 // Delivery modes: the function's DELIVERY variable, the template's Delivery
 // parameter.
 const (
-	DeliveryDirect   = "direct"
-	DeliveryBuffered = "buffered"
+	DeliveryDirect   = lambdaapp.DeliveryDirect
+	DeliveryBuffered = lambdaapp.DeliveryBuffered
 )
 
 // Buffered-mode figures (AWS Lambda Developer Guide, "Using Lambda with
@@ -54,10 +56,8 @@ func (st *Stack) Delivery() string {
 	return DeliveryDirect
 }
 
-// envDeliveryVar is the function's DELIVERY variable (internal/lambdaapp
-// reads it on the buffered-handler branch; spelled out until
-// lambdaapp.EnvDelivery exists here).
-const envDeliveryVar = "DELIVERY"
+// envDeliveryVar is the function's DELIVERY variable.
+const envDeliveryVar = lambdaapp.EnvDelivery
 
 // objectCreatedRules are the EventBridge rules that carry S3 "Object
 // Created" events (the trail files), not the realtime API-call rule.

@@ -811,3 +811,30 @@ func top(counts map[string]int, n int) map[string]bool {
 	}
 	return out
 }
+
+// Merge adds the counts of b, a finished aggregation of another file, to a:
+// the buffered handler reads each file of a batch into its own aggregator,
+// so that a file failing half-way is dropped whole, and merges those that
+// were read. The result does not depend on the order of the merges: counts
+// add up, the caps are applied in Datums, and a client named with two pools
+// keeps the smaller, as within one file. b must not be used afterwards.
+func (a *Aggregator) Merge(b *Aggregator) {
+	for c, n := range b.sigs {
+		a.sigs[cell{minute: c.minute, id: a.shapes.id(b.shapes.vals[c.id])}] += n
+	}
+	for c, n := range b.counts {
+		a.counts[cell{minute: c.minute, id: a.series.id(b.series.vals[c.id])}] += n
+	}
+	for c, n := range b.lag {
+		a.lag[c] += n
+	}
+	for _, k := range slices.SortedFunc(maps.Keys(b.learned), compareClientKeys) {
+		a.learn(k.client, b.learned[k])
+	}
+	for _, k := range slices.SortedFunc(maps.Keys(b.clients), compareClientKeys) {
+		if _, ok := a.clients[k]; !ok {
+			a.clients[k] = b.clients[k]
+		}
+	}
+	a.stats.TooOld += b.stats.TooOld
+}

@@ -118,3 +118,36 @@ func (a *Aggregator) admittedValue(month, dim, value string) bool {
 	ok, asked := a.admitted[budgetKey{month, dim, value}]
 	return ok || !asked
 }
+
+// Folded is one value ApplyBudget folded into OtherValue.
+type Folded struct {
+	Month     string `json:"m"`
+	Dimension string `json:"d"`
+	Value     string `json:"v"`
+}
+
+// Folded returns the values the last ApplyBudget folded into OtherValue,
+// sorted. Recorded with a batch, they let a retry in another execution
+// environment (another in-memory budget) fold exactly as the first
+// attempt did, so that its datums, and so its batches, are the same.
+func (a *Aggregator) Folded() []Folded {
+	var out []Folded
+	for k, ok := range a.admitted {
+		if !ok {
+			out = append(out, Folded{Month: k.month, Dimension: k.dim, Value: k.value})
+		}
+	}
+	slices.SortFunc(out, func(x, y Folded) int {
+		return cmp.Or(cmp.Compare(x.Month, y.Month), cmp.Compare(x.Dimension, y.Dimension), cmp.Compare(x.Value, y.Value))
+	})
+	return out
+}
+
+// SetFolded replaces ApplyBudget: Datums folds exactly the values given
+// (as returned by Folded) into OtherValue and keeps every other value.
+func (a *Aggregator) SetFolded(values []Folded) {
+	a.admitted = make(map[budgetKey]bool, len(values))
+	for _, f := range values {
+		a.admitted[budgetKey{f.Month, f.Dimension, f.Value}] = false
+	}
+}

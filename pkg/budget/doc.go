@@ -55,6 +55,11 @@
 // these two final facts, so a warm environment makes no request for values
 // it has seen or once a month is full.
 //
+// A buffered batch (package processor) resumed in another environment
+// does not even ask: its batch item records the values folded
+// (aggregate.Folded), and the resume replays them (aggregate.SetFolded),
+// which are the decisions Dynamo would give again.
+//
 // Without the ledger (Memory in the function) there is no resume: a retried
 // file is published again from its first batch whatever happens (see
 // package processor), so folding it differently cannot double or drop a

@@ -25,6 +25,13 @@
 // invocation that lost its lease cannot overwrite the progress of the one
 // that took over.
 //
+// Buffered delivery adds one item per batch ("batch#" and a random id,
+// batch.go): ClaimIn claims an object and names the batch in the same
+// write, ClaimBatch creates the batch item listing its members (gzipped)
+// and the caller's state, ResumeBatch takes an unfinished one over, and
+// Published marks its datums all sent. Package processor's doc has the
+// protocol and what a crash between any two steps does.
+//
 // The one window it cannot close: if the process dies after CloudWatch
 // accepted a batch and before Progress recorded it, the retry sends that one
 // batch again.

@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -25,6 +27,9 @@ const (
 	attrAttempts  = "attempts"
 	attrOutcome   = "outcome"
 	attrUpdated   = "updatedAt"
+	// attrBatch, on an object's item, names the buffered batch the object
+	// was joined to (see batch.go).
+	attrBatch = "batch"
 )
 
 const (
@@ -101,34 +106,62 @@ type Claim struct {
 	Resume int
 	// Attempt counts claims of this object, this one included.
 	Attempt int
-	token   string
-	l       *Ledger
+	// Batch is the buffered batch an earlier attempt joined the object to
+	// (Claim.Join), "" when none: the object is then counted only by
+	// resuming that batch (see batch.go).
+	Batch string
+	token string
+	l     *Ledger
+	// item is the item as the claim wrote it.
+	item map[string]types.AttributeValue
 }
 
 // Claim takes the object id until leaseUntil (after which another
 // invocation may take it over).
 func (l *Ledger) Claim(ctx context.Context, id string, leaseUntil time.Time) (*Claim, error) {
+	return l.claim(ctx, id, leaseUntil, "", condClaim, nil, nil)
+}
+
+// Conditions of a claim: condClaim takes an object that has no item or
+// whose item is neither done nor held; condResume only an existing item.
+const (
+	condClaim  = "attribute_not_exists(#pk) OR (#st <> :done AND #lease < :now)"
+	condResume = "attribute_exists(#pk) AND #st <> :done AND #lease < :now"
+)
+
+// claim is Claim on condition cond, setting also set (", #a = :a, ..."
+// with its names and values) in the same conditional write.
+func (l *Ledger) claim(ctx context.Context, id string, leaseUntil time.Time, set, cond string,
+	names map[string]string, values map[string]types.AttributeValue) (*Claim, error) {
 	tok, err := token()
 	if err != nil {
 		return nil, err
 	}
 	now := l.opts.Now()
+	allNames := map[string]string{
+		"#pk": AttrKey, "#st": attrStatus, "#owner": attrOwner, "#lease": attrLease,
+		"#exp": AttrExpiresAt, "#upd": attrUpdated, "#batches": attrBatches, "#attempts": attrAttempts,
+	}
+	allValues := map[string]types.AttributeValue{
+		":running": str(statusRunning), ":done": str(statusDone), ":tok": str(tok),
+		":lease": num(leaseUntil.UnixMilli()), ":now": num(now.UnixMilli()),
+		":exp": num(now.Add(l.opts.Retention).Unix()), ":zero": num(0), ":one": num(1),
+	}
+	maps.Copy(allNames, names)
+	maps.Copy(allValues, values)
+	if !strings.Contains(cond, ":done") {
+		// DynamoDB refuses values an expression does not use.
+		delete(allValues, ":done")
+	}
 	out, err := l.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(l.opts.Table),
 		Key:       key(id),
 		UpdateExpression: aws.String("SET #st = :running, #owner = :tok, #lease = :lease, #exp = :exp, #upd = :now, " +
-			"#batches = if_not_exists(#batches, :zero), #attempts = if_not_exists(#attempts, :zero) + :one"),
-		ConditionExpression: aws.String("attribute_not_exists(#pk) OR (#st <> :done AND #lease < :now)"),
-		ExpressionAttributeNames: map[string]string{
-			"#pk": AttrKey, "#st": attrStatus, "#owner": attrOwner, "#lease": attrLease,
-			"#exp": AttrExpiresAt, "#upd": attrUpdated, "#batches": attrBatches, "#attempts": attrAttempts,
-		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":running": str(statusRunning), ":done": str(statusDone), ":tok": str(tok),
-			":lease": num(leaseUntil.UnixMilli()), ":now": num(now.UnixMilli()),
-			":exp": num(now.Add(l.opts.Retention).Unix()), ":zero": num(0), ":one": num(1),
-		},
-		ReturnValues: types.ReturnValueAllNew,
+			"#batches = if_not_exists(#batches, :zero), #attempts = if_not_exists(#attempts, :zero) + :one" + set),
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeNames:  allNames,
+		ExpressionAttributeValues: allValues,
+		ReturnValues:              types.ReturnValueAllNew,
 	})
 	if err != nil {
 		if !conditionFailed(err) {
@@ -136,9 +169,10 @@ func (l *Ledger) Claim(ctx context.Context, id string, leaseUntil time.Time) (*C
 		}
 		return l.held(ctx, id)
 	}
-	c := &Claim{ID: id, token: tok, l: l}
+	c := &Claim{ID: id, token: tok, l: l, item: out.Attributes}
 	c.Resume = intAttr(out.Attributes, attrBatches)
 	c.Attempt = intAttr(out.Attributes, attrAttempts)
+	c.Batch = strAttr(out.Attributes, attrBatch)
 	return c, nil
 }
 
@@ -152,8 +186,13 @@ func (l *Ledger) held(ctx context.Context, id string) (*Claim, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ledger: read %s: %w", id, err)
 	}
+	if len(out.Item) == 0 {
+		// Only a resume's condition fails on a missing item.
+		return nil, fmt.Errorf("%w: %s", ErrBatchGone, id)
+	}
 	if strAttr(out.Item, attrStatus) == statusDone {
-		return &Claim{ID: id, Done: true, Outcome: strAttr(out.Item, attrOutcome), Resume: intAttr(out.Item, attrBatches), l: l}, nil
+		return &Claim{ID: id, Done: true, Outcome: strAttr(out.Item, attrOutcome), Resume: intAttr(out.Item, attrBatches),
+			l: l, item: out.Item}, nil
 	}
 	until := time.UnixMilli(int64(intAttr(out.Item, attrLease)))
 	return nil, fmt.Errorf("%w (%s, lease until %s)", ErrBusy, id, until.UTC().Format(time.RFC3339))

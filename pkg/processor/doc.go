@@ -57,5 +57,86 @@
 // attempt that fails transiently writes none, its retry writes them once,
 // and a duplicate delivery writes none. They are written whatever the
 // logger's level (LOG_LEVEL), since saved queries, rules and dashboard
-// widgets are built on them; the level filters every other line.
+// widgets are built on them; the level filters every other line.//
+// # Buffered delivery
+//
+// With Options.Buffered (DELIVERY=buffered: S3 -> SQS -> Lambda), an SQS
+// event is one batch: every object of its messages is read into its own
+// aggregator (a file failing half-way is dropped whole), the aggregators
+// are merged into one aggregation, and that is published once:
+// ceil(datums/1000) PutMetricData requests per event, not per file. A file
+// that failed permanently (corrupt, gone) is counted in FilesFailed and its
+// message succeeds; a transient failure (S3 throttling, the deadline) fails
+// that file's message (batchItemFailures) and the rest is still published.
+// Duplicates are skipped. Event lines, notifications and the findings state
+// follow the batch: members are judged one after the other over an overlay
+// of the state, which is saved, and the lines written, once every member
+// is done. Objects whose notification names neither a version nor an ETag
+// (CloudTrail's SNS message) are processed alone, as in direct mode.
+//
+// The batch ledger protocol (package ledger, one table): exactly once per
+// object still holds when SQS redelivers the messages one by one, in
+// another grouping, to another execution environment. A batch has a new
+// random id; an object names at most one batch at a time (the item's
+// "batch" attribute) and is a member only once the batch item lists it.
+//
+//  1. Claim each object (one conditional UpdateItem, as in direct mode),
+//     naming the new batch B unless it names one already. Done: skipped. An
+//     object naming an earlier batch A is counted by resuming A (below).
+//  2. Read each object named B (GetObject) into its own aggregator; merge.
+//     Apply the series budget to the merged aggregation.
+//  3. Write B's item (one conditional UpdateItem: a claim with a lease,
+//     like an object's), listing the members (bucket, key, identity,
+//     version, event time) in aggregation order, the cut-off for old
+//     records and the budget's decisions. Objects freed from an earlier
+//     batch (below) are renamed to B first (one UpdateItem each): every
+//     member names B before anything is published.
+//  4. Publish B's datums, recording progress on B's item after each request;
+//     then mark B complete.
+//  5. Finish every member, then B; then write event lines, send
+//     notifications, save the findings state.
+//
+// So a normal batch of n objects costs 2n + 3 + requests UpdateItem calls
+// (direct mode: 3 per object).
+//
+// A retry that claims an object naming batch A resumes A. A's item missing
+// (the attempt stopped before step 3): the object is free and joins the new
+// batch. A done, or not listing the object (its read failed transiently): the
+// object is free likewise. Otherwise A is resumed as a unit: its item is
+// claimed (its lease must have expired or been released), every member it
+// lists is claimed, those this event does not carry included, read again in
+// the recorded order with the recorded cut-off and budget decisions (so the
+// datums, and their cut into requests, are the same), published from A's
+// progress, and finished with A; the messages of the members this event
+// carries succeed. What a crash (or a failure beyond the SDK's retries)
+// between two steps does:
+//
+//   - during 1 or 2, or before B's item is written: the objects name B but B
+//     does not exist; a retry, in any grouping, frees them into its own new
+//     batch. Nothing was published;
+//   - after 3: a retry that meets any member resumes B, from progress 0;
+//   - during 4: B resumes at its progress, so no request is sent twice,
+//     except the one whose answer was lost (see package ledger);
+//   - after 4, before or during 5: B is complete; the retry finishes the
+//     members not done and B, and reads nothing. The event lines and
+//     notifications of the members so finished are lost, rather than
+//     written twice (as in direct mode after Finish).
+//
+// Should a listed member be found done while B was never published (it
+// cannot: members name B before it is published, and a claimer of an
+// object naming B resumes B), B is given up and its objects join a new
+// batch.
+//
+// Limits, as in direct mode's resume: a resumed batch equals the first
+// attempt only if its members read the same. A member deleted in between
+// is counted failed instead; app clients resolved differently, or findings
+// judged against a state another batch moved on, can change a few datums
+// and shift the cut by as much. The series budget is not asked again on a
+// resume: the decisions recorded in step 3 are replayed
+// (aggregate.SetFolded), whatever budget the resuming environment has (its
+// own memory's, when idempotency is off, could answer otherwise; the ledger
+// table's would answer the same, without the requests).
+//
+// Skips (FilesSkipped) are published apart, one request per event that has
+// any, as in direct mode.
 package processor

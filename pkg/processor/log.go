@@ -218,6 +218,10 @@ func (h *Handler) logObject(ctx context.Context, ol *objectLog, outcome string, 
 	if ol.msgID != "" {
 		attrs = append(attrs, slog.String("messageId", ol.msgID))
 	}
+	if ol.batch != "" {
+		// Its datums, batches and requests are on the batch's line.
+		attrs = append(attrs, slog.String("batch", ol.batch))
+	}
 	attrs = append(attrs,
 		slog.Int("records", ol.res.Records),
 		slog.Int("invalidRecords", ol.res.Invalid),

@@ -97,6 +97,10 @@ type Options struct {
 	// Notifier, when set, is handed each object's findings once the object
 	// is published and marked done.
 	Notifier Notifier
+	// Buffered makes an SQS event one batch: every object of it is
+	// aggregated into one aggregation, published once (see doc.go for the
+	// ledger protocol). The other event shapes are handled as without it.
+	Buffered bool
 }
 
 // Handler processes invocation events.
@@ -164,6 +168,9 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 	if err != nil {
 		h.log.ErrorContext(ctx, "event", "outcome", "rejected", "error", err.Error())
 		return nil, err
+	}
+	if h.opts.Buffered && ev.Shape == notification.ShapeSQS {
+		return h.buffered(ctx, ev)
 	}
 	sum := Summary{Shape: ev.Shape}
 	// Empty, not null: "no failures" reads the same to Lambda, and better to people.
@@ -275,6 +282,8 @@ type objectLog struct {
 	// tooOld counts what was not aggregated for being older than
 	// CloudWatch accepts.
 	tooOld int
+	// batch is the buffered batch that published the object.
+	batch string
 }
 
 // object processes one object. It returns the file's outcome, or an error

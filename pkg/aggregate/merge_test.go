@@ -1,0 +1,99 @@
+package aggregate_test
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/cognitrail/cognitrail/pkg/aggregate"
+	"github.com/cognitrail/cognitrail/pkg/budget"
+	"github.com/cognitrail/cognitrail/pkg/class"
+	"github.com/cognitrail/cognitrail/pkg/metric"
+	"github.com/cognitrail/cognitrail/pkg/record"
+)
+
+// mergeInput is one file's worth of records: pools, an app client learned
+// in one file and used without its pool in another, failures, lags.
+func mergeInput(a *aggregate.Aggregator, file int) {
+	base := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	for i := range 50 {
+		at := base.Add(time.Duration(i*37+file*11) * time.Second)
+		c := class.Class{Category: class.UserPoolAPI, Operation: "InitiateAuth", ClientID: fmt.Sprintf("client%d", i%3)}
+		switch {
+		case file == 0 && i%5 == 0:
+			c.UserPoolID = fmt.Sprintf("us-east-1_pool%d", i%3)
+		case i%7 == 0:
+			c.Failed, c.ErrorCode = true, "NotAuthorizedException"
+		}
+		if i%4 == 0 {
+			c = class.Class{Category: class.Other}
+		}
+		a.Add(&record.Record{EventTime: at}, &c, at.Add(time.Duration(file+1)*time.Minute))
+	}
+	a.AddFinding("mfa-disabled", "high", base)
+	a.AddFile(aggregate.Processed, base.Add(10*time.Minute))
+	a.AddInvalid(base)
+}
+
+// TestMergeIsOneAggregation: files aggregated apart and merged (in either
+// order) give the datums of one aggregation over every file, clients
+// folded into pools learned in another file included.
+func TestMergeIsOneAggregation(t *testing.T) {
+	opts := &aggregate.Options{Level: metric.Full, MaxPools: 2}
+	whole := aggregate.New(opts)
+	for f := range 3 {
+		mergeInput(whole, f)
+	}
+	want := whole.Datums()
+	for _, order := range [][]int{{0, 1, 2}, {2, 1, 0}} {
+		merged := aggregate.New(opts)
+		for _, f := range order {
+			one := aggregate.New(opts)
+			mergeInput(one, f)
+			merged.Merge(one)
+		}
+		if got := merged.Datums(); !reflect.DeepEqual(got, want) {
+			t.Errorf("merged in order %v: %d datums, want the %d of one aggregation", order, len(got), len(want))
+		}
+	}
+}
+
+// TestSetFoldedReplaysABudget: the values a budget folded, recorded and
+// set on a fresh aggregation of the same records (another execution
+// environment, whose budget knows nothing), give the same datums.
+func TestSetFoldedReplaysABudget(t *testing.T) {
+	nov := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	fill := func() *aggregate.Aggregator {
+		a := aggregate.New(&aggregate.Options{Level: metric.Full})
+		for i, pool := range []string{"p1", "p2", "p3", "p4"} {
+			c := class.Class{Category: class.UserPoolAPI, Operation: "InitiateAuth", UserPoolID: pool}
+			for range 4 - i {
+				a.Add(&record.Record{EventTime: nov}, &c, time.Time{})
+			}
+		}
+		return a
+	}
+	first := fill()
+	b := budget.NewMemory(2)
+	// Another file spent the budget on other pools first.
+	if _, err := b.Admit(context.Background(), "2026-11", metric.DimUserPoolID, []string{"p3"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.ApplyBudget(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	folded := first.Folded()
+	if len(folded) != 2 || folded[0].Value != "p2" || folded[1].Value != "p4" {
+		t.Fatalf("folded %+v, want p2 and p4 (p3 was admitted before, p1 is the busiest)", folded)
+	}
+	again := fill()
+	again.SetFolded(folded)
+	if got, want := again.Datums(), first.Datums(); !reflect.DeepEqual(got, want) {
+		t.Errorf("replayed decisions: %d datums differ from the %d of the first attempt", len(got), len(want))
+	}
+	if reflect.DeepEqual(fill().Datums(), first.Datums()) {
+		t.Error("the test's budget folded nothing")
+	}
+}

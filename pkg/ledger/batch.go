@@ -1,0 +1,197 @@
+package ledger
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Attributes of a batch item.
+const (
+	attrMembers  = "members"  // gzipped JSON: []Member
+	attrState    = "state"    // JSON: what the caller needs to aggregate the batch again
+	attrComplete = "complete" // set once every datum of the batch is published
+)
+
+// BatchPrefix starts the key of a batch item.
+const BatchPrefix = "batch#"
+
+// MaxBatchRecordBytes bounds a batch item's members and state: DynamoDB
+// items are at most 400 KB.
+const MaxBatchRecordBytes = 300_000
+
+// ErrBatchGone is returned by ResumeBatch when the batch item does not
+// exist (never written: the attempt that named it stopped before; or
+// expired): the objects naming it are free to join another batch.
+var ErrBatchGone = errors.New("ledger: batch item not found")
+
+// Member is one object of a batch, with what reading it again needs.
+type Member struct {
+	Bucket    string `json:"b"`
+	Key       string `json:"k"`
+	Identity  string `json:"i"`
+	VersionID string `json:"v,omitempty"`
+	// EventTime is the notification's time: when a member is gone from S3
+	// on a retry, its FilesFailed count is dated as the first time.
+	EventTime time.Time `json:"t,omitzero"`
+}
+
+// ID is the member's object item key.
+func (m Member) ID() string { return ObjectID(m.Bucket, m.Key, m.Identity) }
+
+// BatchRecord is what a batch item holds besides the claim.
+type BatchRecord struct {
+	// Members in the order they are aggregated.
+	Members []Member
+	// State is the caller's, opaque here (the aggregation's cut-off, the
+	// series budget's decisions): a resumed batch must produce the same
+	// datums, cut into the same batches.
+	State json.RawMessage
+}
+
+// Has reports whether the object item id is a member.
+func (r *BatchRecord) Has(id string) bool {
+	for _, m := range r.Members {
+		if m.ID() == id {
+			return true
+		}
+	}
+	return false
+}
+
+// NewBatchID returns the id of a new batch: random, so that it names
+// nothing an earlier attempt wrote.
+func NewBatchID() (string, error) {
+	t, err := token()
+	return BatchPrefix + t, err
+}
+
+// ClaimIn claims an object like Claim and, in the same write, names batch
+// as the batch it is to be counted by, unless it names one already (an
+// earlier attempt's): Claim.Batch says which. Naming is not membership:
+// an object is a member only once the batch item lists it.
+func (l *Ledger) ClaimIn(ctx context.Context, id, batch string, leaseUntil time.Time) (*Claim, error) {
+	return l.claim(ctx, id, leaseUntil, ", #batch = if_not_exists(#batch, :batch)", condClaim,
+		map[string]string{"#batch": attrBatch}, map[string]types.AttributeValue{":batch": str(batch)})
+}
+
+// BatchClaim is one invocation's hold on a batch item.
+type BatchClaim struct {
+	*Claim
+	Record BatchRecord
+	// Complete: every datum of the batch was published; what is left is
+	// marking the members and the batch done.
+	Complete bool
+}
+
+// ClaimBatch creates the item of the new batch id (NewBatchID), holding
+// rec. It is a claim like an object's: Progress, Finish and Release apply.
+func (l *Ledger) ClaimBatch(ctx context.Context, id string, leaseUntil time.Time, rec BatchRecord) (*BatchClaim, error) {
+	members, err := packMembers(rec.Members)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: batch %s: %w", id, err)
+	}
+	if n := len(members) + len(rec.State); n > MaxBatchRecordBytes {
+		return nil, fmt.Errorf("ledger: batch %s: record of %d bytes, over %d", id, n, MaxBatchRecordBytes)
+	}
+	state := rec.State
+	if len(state) == 0 {
+		state = json.RawMessage("null")
+	}
+	c, err := l.claim(ctx, id, leaseUntil, ", #members = :members, #state = :state", "attribute_not_exists(#pk)",
+		map[string]string{"#members": attrMembers, "#state": attrState},
+		map[string]types.AttributeValue{":members": &types.AttributeValueMemberB{Value: members}, ":state": str(string(state))})
+	if err != nil {
+		return nil, err
+	}
+	if c.Done {
+		return nil, fmt.Errorf("ledger: new batch %s exists", id)
+	}
+	return batchClaim(c)
+}
+
+// ResumeBatch claims the existing item of batch id, to finish what an
+// earlier attempt started. A done batch is reported Done, with its record;
+// a missing one with ErrBatchGone.
+func (l *Ledger) ResumeBatch(ctx context.Context, id string, leaseUntil time.Time) (*BatchClaim, error) {
+	c, err := l.claim(ctx, id, leaseUntil, "", condResume, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	return batchClaim(c)
+}
+
+func batchClaim(c *Claim) (*BatchClaim, error) {
+	bc := &BatchClaim{Claim: c, Complete: intAttr(c.item, attrComplete) == 1}
+	packed, _ := c.item[attrMembers].(*types.AttributeValueMemberB)
+	if packed == nil {
+		return nil, fmt.Errorf("ledger: batch %s: no members", c.ID)
+	}
+	var err error
+	if bc.Record.Members, err = unpackMembers(packed.Value); err != nil {
+		return nil, fmt.Errorf("ledger: batch %s: members: %w", c.ID, err)
+	}
+	if s := strAttr(c.item, attrState); s != "" && s != "null" {
+		bc.Record.State = json.RawMessage(s)
+	}
+	return bc, nil
+}
+
+// Published records that all batches of the batch's datums are
+// published: a retry only marks the members done.
+func (c *BatchClaim) Published(ctx context.Context, batches int) error {
+	return c.update(ctx, "SET #batches = :n, #complete = :one, #upd = :now",
+		map[string]string{"#batches": attrBatches, "#complete": attrComplete},
+		map[string]types.AttributeValue{":n": num(int64(batches)), ":one": num(1)})
+}
+
+// Join names batch as the claimed object's batch, in place of the one it
+// named (gone, or done without it).
+func (c *Claim) Join(ctx context.Context, batch string) error {
+	if err := c.update(ctx, "SET #batch = :batch, #upd = :now",
+		map[string]string{"#batch": attrBatch},
+		map[string]types.AttributeValue{":batch": str(batch)}); err != nil {
+		return err
+	}
+	c.Batch = batch
+	return nil
+}
+
+// packMembers encodes members as gzipped JSON: their keys share long
+// prefixes, and every write to the batch item (each progress step) costs a
+// write unit per KB of the whole item.
+func packMembers(ms []Member) ([]byte, error) {
+	raw, err := json.Marshal(ms)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write(raw); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func unpackMembers(b []byte) ([]Member, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	raw, err := io.ReadAll(io.LimitReader(zr, 64<<20))
+	if err != nil {
+		return nil, err
+	}
+	var ms []Member
+	return ms, json.Unmarshal(raw, &ms)
+}
