@@ -7,7 +7,7 @@ BIN       := bin
 SAMPLES   := events/trails
 PKGS      := ./...
 
-.PHONY: run test stress-test unit lint vet fmt-check staticcheck fuzz-seeds bench tools clean build
+.PHONY: run test cost-count stress-test unit lint vet fmt-check staticcheck fuzz-seeds bench tools clean build
 
 ## run: scan the sample trail files in events/ and print the summary (no AWS account).
 run:
@@ -16,6 +16,12 @@ run:
 ## test: everything: formatting, vet, unit + golden + fuzz seeds, integration tests (moto_server), template lint.
 test: fmt-check vet staticcheck lint-template
 	$(GO) test -count=1 $(PKGS)
+	$(MAKE) cost-count
+
+## cost-count: the request-counting test on the whole 1,000 files README's
+## cost table gives (go test ./... runs 200 of them, alike in batches of 100).
+cost-count:
+	$(GO) test -count=1 -run '^TestBufferedRequestCounts$$' ./internal/lambdaapp -costfiles=1000
 
 ## stress-test: the whole suite three times while two busy loops keep both
 ## cores loaded (a test that fails under load is a defect); the loops are
