@@ -12,6 +12,7 @@ import (
 	"github.com/cognitrail/cognitrail/pkg/clientpool"
 	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/metric"
+	"github.com/cognitrail/cognitrail/pkg/sink"
 )
 
 // Environment variables read by ConfigFromEnv. README documents each.
@@ -203,8 +204,11 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	case "off", "none":
 		c.MaxDatumAge = -1
 	default:
-		if c.MaxDatumAge, err = time.ParseDuration(v); err != nil || c.MaxDatumAge <= 0 {
-			return c, fmt.Errorf("%s=%q: want a duration such as 336h, or off", EnvMaxDatumAge, v)
+		// Past CloudWatch's two weeks, an old datum would make CloudWatch
+		// refuse its whole batch, fresh datums included, and a refused batch
+		// is not retried.
+		if c.MaxDatumAge, err = time.ParseDuration(v); err != nil || c.MaxDatumAge <= 0 || c.MaxDatumAge > sink.DefaultMaxAge {
+			return c, fmt.Errorf("%s=%q: want a duration up to 336h (CloudWatch's two weeks) such as 168h, or off", EnvMaxDatumAge, v)
 		}
 	}
 	switch v := strings.ToLower(getenv(EnvS3UsePathStyle)); v {

@@ -14,6 +14,7 @@ import (
 	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/metric"
 	"github.com/cognitrail/cognitrail/pkg/processor"
+	"github.com/cognitrail/cognitrail/pkg/sink"
 )
 
 const (
@@ -364,6 +365,30 @@ func TestReservedNamespaceRefusedAtInit(t *testing.T) {
 		}
 		if ok && c.Namespace != ns {
 			t.Errorf("NAMESPACE=%q: config namespace %q", ns, c.Namespace)
+		}
+	}
+}
+
+// TestMaxDatumAgeWithinCloudWatch: CloudWatch refuses a whole PutMetricData
+// request for one datum older than two weeks, and a refused batch is passed
+// over (permanent), so an age past two weeks would lose the fresh datums
+// sharing a batch with old ones: refused at start.
+func TestMaxDatumAgeWithinCloudWatch(t *testing.T) {
+	for v, ok := range map[string]bool{"336h": true, "24h": true, "off": true, "337h": false, "720h": false} {
+		c, err := ConfigFromEnv(func(k string) string {
+			if k == EnvMaxDatumAge {
+				return v
+			}
+			return ""
+		})
+		if ok != (err == nil) {
+			t.Errorf("%s=%s: err %v, want accepted %v", EnvMaxDatumAge, v, err, ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), EnvMaxDatumAge) {
+			t.Errorf("error %q does not name %s", err, EnvMaxDatumAge)
+		}
+		if v == "336h" && c.MaxDatumAge != sink.DefaultMaxAge {
+			t.Errorf("336h: %v", c.MaxDatumAge)
 		}
 	}
 }
