@@ -1,0 +1,134 @@
+package processor
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"iter"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/smithy-go"
+
+	"github.com/cognitrail/cognitrail/pkg/metric"
+	"github.com/cognitrail/cognitrail/pkg/sink"
+)
+
+// rejectingSink refuses every batch as CloudWatch refuses an invalid one.
+type rejectingSink struct{ requests int }
+
+func (s *rejectingSink) Batches(d iter.Seq[metric.Datum]) iter.Seq[[]metric.Datum] {
+	return sink.Batches(d, 1000, 1<<30, func(*metric.Datum) int { return 1 })
+}
+
+func (s *rejectingSink) Publish(_ context.Context, b []metric.Datum) (sink.Stats, error) {
+	s.requests++
+	return sink.Stats{Requests: 1, Rejected: len(b)}, fmt.Errorf("%w: InvalidParameterValue", sink.ErrRejected)
+}
+
+func bufferedFiles(t *testing.T, n int) (bucketS3, []string) {
+	t.Helper()
+	f := bucketS3{bodies: map[string][]byte{}, errs: map[string]error{}}
+	var keys []string
+	for i := range n {
+		k := fmt.Sprintf("AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/20/e%02d.json.gz", i)
+		f.bodies[k] = genFile(t, uint64(i))
+		keys = append(keys, k)
+	}
+	return f, keys
+}
+
+// logLines returns the JSON log lines whose msg is msg.
+func logLines(t *testing.T, logs, msg string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(logs), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("%v: %s", err, l)
+		}
+		if m["msg"] == msg {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// TestBufferedRejectedBatchPassedOver: a batch CloudWatch refuses as
+// invalid is permanent in buffered mode as in direct mode: no message is
+// retried, and the refusal is logged (on the batch's line) with its count.
+func TestBufferedRejectedBatchPassedOver(t *testing.T) {
+	f, keys := bufferedFiles(t, 3)
+	var logs bytes.Buffer
+	sk := &rejectingSink{}
+	h := New(f, sk, nil, &Options{Buffered: true, MaxDatumAge: -1, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	resp, err := h.Handle(context.Background(), sqsOf(keys...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := resp.(events.SQSEventResponse); len(r.BatchItemFailures) != 0 {
+		t.Errorf("refused batch retried: %v", r.BatchItemFailures)
+	}
+	if sk.requests != 1 {
+		t.Errorf("%d publishes, want 1", sk.requests)
+	}
+	b := logLines(t, logs.String(), "batch")
+	if len(b) != 1 || b[0]["datumsRejected"] == nil || !strings.Contains(fmt.Sprint(b[0]["rejectedError"]), "InvalidParameterValue") || b[0]["level"] != "WARN" {
+		t.Errorf("batch lines %v", b)
+	}
+	if o := logLines(t, logs.String(), "object"); len(o) != 3 || o[0]["outcome"] != "processed" {
+		t.Errorf("object lines %v", o)
+	}
+}
+
+// TestBufferedAccessDeniedRetriesItsMessage: S3's 403 is transient in
+// buffered mode as in direct mode: only its message is retried, the other
+// files are published.
+func TestBufferedAccessDeniedRetriesItsMessage(t *testing.T) {
+	f, keys := bufferedFiles(t, 3)
+	f.errs[keys[1]] = &smithy.GenericAPIError{Code: "AccessDenied", Message: "Access Denied"}
+	sk := &countingSink{}
+	h := New(f, sk, nil, &Options{Buffered: true, MaxDatumAge: -1, Logger: slog.New(slog.DiscardHandler)})
+	resp, err := h.Handle(context.Background(), sqsOf(keys...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []events.SQSBatchItemFailure{{ItemIdentifier: "m-1"}}
+	if got := resp.(events.SQSEventResponse).BatchItemFailures; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("batchItemFailures %v, want %v", got, want)
+	}
+	if sk.sums[metric.FilesProcessed] != 2 || sk.sums[metric.FilesFailed] != 0 {
+		t.Errorf("files processed %v, failed %v; want 2, 0", sk.sums[metric.FilesProcessed], sk.sums[metric.FilesFailed])
+	}
+}
+
+// TestBufferedAPICallThroughSQS: an EventBridge "AWS API Call via
+// CloudTrail" event that reaches the buffer queue is evaluated and notified
+// as in direct mode, and counts nothing.
+func TestBufferedAPICallThroughSQS(t *testing.T) {
+	sample, err := os.ReadFile(filepath.Join("..", "..", "events", "eventbridge-cognito-api-call.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(string(sample))
+	ev := json.RawMessage(`{"Records":[{"messageId":"m-0","receiptHandle":"rh","body":` + string(body) +
+		`,"eventSource":"aws:sqs","eventSourceARN":"arn:aws:sqs:us-east-1:123456789012:q","awsRegion":"us-east-1"}]}`)
+	for _, buffered := range []bool{false, true} {
+		sk, nt := &countingSink{}, &countingNotifier{}
+		h := New(f0(), sk, nil, &Options{Buffered: buffered, Notifier: nt, Logger: slog.New(slog.DiscardHandler)})
+		resp, err := h.Handle(context.Background(), ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := resp.(events.SQSEventResponse); len(r.BatchItemFailures) != 0 || nt.n != 1 || sk.requests != 0 {
+			t.Errorf("buffered %v: failures %v, notified %d, publishes %d; want none, 1, 0", buffered, r.BatchItemFailures, nt.n, sk.requests)
+		}
+	}
+}
+
+func f0() bucketS3 { return bucketS3{} }
