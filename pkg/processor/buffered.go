@@ -398,6 +398,7 @@ func (h *Handler) read(ctx context.Context, mb *member, oldest time.Time, state 
 		}
 		mb.agg.AddFile(aggregate.Failed, h.at(o.EventTime))
 		mb.ol.res = scan.Result{Outcome: aggregate.Failed, Err: err}
+		mb.ol.tooOld = mb.agg.Stats().TooOld
 		return nil
 	}
 	defer obj.Body.Close()
@@ -431,6 +432,9 @@ func (h *Handler) read(ctx context.Context, mb *member, oldest time.Time, state 
 	if err != nil {
 		return h.deadlineError(ctx, scanCtx, err)
 	}
+	// On the object's line as in direct mode (the batch's line has the
+	// batch's sum): which file was too old is what a reader looks for.
+	mb.ol.tooOld = mb.agg.Stats().TooOld
 	// The next member of the batch is judged after this one, as one file
 	// after another in direct mode; the overlay reaches the shared state
 	// only once the batch is done.

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/smithy-go"
@@ -132,3 +133,35 @@ func TestBufferedAPICallThroughSQS(t *testing.T) {
 }
 
 func f0() bucketS3 { return bucketS3{} }
+
+// TestBufferedObjectLineCountsTooOld: the records older than CloudWatch
+// accepts are counted on each object's line (recordsTooOld, once per
+// object) in buffered mode as in direct mode, not only on the batch's.
+func TestBufferedObjectLineCountsTooOld(t *testing.T) {
+	f, keys := bufferedFiles(t, 2)
+	tooOld := map[bool]map[any]any{}
+	for _, buffered := range []bool{false, true} {
+		var logs bytes.Buffer
+		h := New(f, &countingSink{}, nil, &Options{Buffered: buffered,
+			Now:    func() time.Time { return time.Date(2026, 12, 20, 0, 0, 0, 0, time.UTC) }, // the files are a month old
+			Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+		if _, err := h.Handle(context.Background(), sqsOf(keys...)); err != nil {
+			t.Fatal(err)
+		}
+		o := logLines(t, logs.String(), "object")
+		if len(o) != 2 {
+			t.Fatalf("buffered %v: object lines %v", buffered, o)
+		}
+		tooOld[buffered] = map[any]any{}
+		for _, l := range o {
+			// Every record, finding and the file's outcome.
+			if n, _ := l["recordsTooOld"].(float64); n < 61 || l["level"] != "WARN" {
+				t.Errorf("buffered %v: recordsTooOld %v (level %v), want at least 61", buffered, l["recordsTooOld"], l["level"])
+			}
+			tooOld[buffered][l["key"]] = l["recordsTooOld"]
+		}
+	}
+	if fmt.Sprint(tooOld[true]) != fmt.Sprint(tooOld[false]) {
+		t.Errorf("recordsTooOld buffered %v, direct %v", tooOld[true], tooOld[false])
+	}
+}
