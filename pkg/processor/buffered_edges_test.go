@@ -2,9 +2,11 @@ package processor
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"iter"
 	"log/slog"
 	"os"
@@ -163,5 +165,57 @@ func TestBufferedObjectLineCountsTooOld(t *testing.T) {
 	}
 	if fmt.Sprint(tooOld[true]) != fmt.Sprint(tooOld[false]) {
 		t.Errorf("recordsTooOld buffered %v, direct %v", tooOld[true], tooOld[false])
+	}
+}
+
+// poolSink keeps the UserPoolId values published.
+type poolSink struct {
+	countingSink
+	pools map[string]bool
+}
+
+func (s *poolSink) Publish(ctx context.Context, b []metric.Datum) (sink.Stats, error) {
+	for _, d := range b {
+		for _, dim := range d.Dimensions {
+			if dim.Name == "UserPoolId" {
+				s.pools[dim.Value] = true
+			}
+		}
+	}
+	return s.countingSink.Publish(ctx, b)
+}
+
+// TestBufferedMaxPoolsPerBatch: the README's word that MAX_POOLS caps the
+// pools per file, per batch in buffered mode (its files are aggregated as
+// one): two files of one pool each get both pools' series in direct mode,
+// only the busier pool's in buffered mode, with MaxPools 1.
+func TestBufferedMaxPoolsPerBatch(t *testing.T) {
+	f, keys := bufferedFiles(t, 2)
+	other := func(gz []byte) []byte {
+		zr, err := gzip.NewReader(bytes.NewReader(gz))
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		zw.Write(bytes.ReplaceAll(raw, []byte("us-east-1_EXAMPLE1"), []byte("us-east-1_EXAMPLE2")))
+		zw.Close()
+		return buf.Bytes()
+	}
+	f.bodies[keys[1]] = other(f.bodies[keys[1]])
+	for buffered, want := range map[bool]int{false: 2, true: 1} {
+		sk := &poolSink{pools: map[string]bool{}}
+		h := New(f, sk, nil, &Options{Buffered: buffered, MaxDatumAge: -1, MaxPools: 1, Level: metric.Standard,
+			Logger: slog.New(slog.DiscardHandler)})
+		if _, err := h.Handle(context.Background(), sqsOf(keys...)); err != nil {
+			t.Fatal(err)
+		}
+		if len(sk.pools) != want {
+			t.Errorf("buffered %v: pools with series %v, want %d", buffered, sk.pools, want)
+		}
 	}
 }
