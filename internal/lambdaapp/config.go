@@ -3,6 +3,7 @@ package lambdaapp
 import (
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -232,8 +233,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		}
 	}
 	if v := getenv(EnvFindingsTopicARN); v != "" {
-		if p := strings.Split(v, ":"); len(p) != 6 || p[0] != "arn" || p[2] != "sns" || p[5] == "" {
-			return c, fmt.Errorf("%s=%q: want an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)", EnvFindingsTopicARN, v)
+		if !topicARN.MatchString(v) {
+			return c, fmt.Errorf("%s=%q: want a standard SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME, not FIFO)", EnvFindingsTopicARN, v)
 		}
 		c.FindingsTopicARN = v
 	}
@@ -249,6 +250,11 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	return c, nil
 }
+
+// topicARN is the template's FindingsTopicArn pattern: a standard topic
+// (a FIFO topic refuses a publish without a message group, so every
+// notification would fail, and only be logged).
+var topicARN = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$`)
 
 // parseBytes is the command line's byte-count syntax (bytesize.Parse), so
 // MAX_UNCOMPRESSED_BYTES and --max-uncompressed-bytes accept the same values.

@@ -392,3 +392,27 @@ func TestMaxDatumAgeWithinCloudWatch(t *testing.T) {
 		}
 	}
 }
+
+// TestFindingsTopicARNAsTheTemplate: FINDINGS_TOPIC_ARN takes what the
+// template's FindingsTopicArn pattern takes. A FIFO topic refuses a publish
+// without a message group, so every notification would fail, logged only.
+func TestFindingsTopicARNAsTheTemplate(t *testing.T) {
+	for v, ok := range map[string]bool{
+		"arn:aws:sns:us-east-1:123456789012:findings":         true,
+		"arn:aws-us-gov:sns:us-gov-west-1:123456789012:f_1-x": true,
+		"arn:aws:sns:us-east-1:123456789012:findings.fifo":    false,
+		"arn:aws:sns:::findings":                              false,
+		"arn:aws:sns:us-east-1:12345:findings":                false,
+		"arn:aws:sqs:us-east-1:123456789012:findings":         false,
+	} {
+		_, err := ConfigFromEnv(func(k string) string {
+			if k == EnvFindingsTopicARN {
+				return v
+			}
+			return ""
+		})
+		if ok != (err == nil) {
+			t.Errorf("%s=%s: err %v, want accepted %v", EnvFindingsTopicARN, v, err, ok)
+		}
+	}
+}
