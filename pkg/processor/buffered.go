@@ -26,8 +26,9 @@ import (
 
 // member is one object of a buffered batch.
 type member struct {
-	// msgs are the SQS messages of this event that announced it: none for
-	// a member of a resumed batch that this event does not carry.
+	// msgs is the SQS message of this event that carries it (a later
+	// announcement in the same event is a duplicate): none for a member
+	// of a resumed batch that this event does not carry.
 	msgs  []string
 	o     notification.Object
 	id    string // the ledger's object id
@@ -92,10 +93,13 @@ func (h *Handler) buffered(ctx context.Context, ev *notification.Event) (any, er
 			mb := &member{msgs: []string{m.ID}, o: o, ol: h.memberLog(m.ID, o)}
 			if h.ledger != nil {
 				mb.id = ledger.ObjectID(o.Bucket, o.Key, o.Identity())
-				if prev := byID[mb.id]; prev != nil {
-					// Announced twice in one event: one claim, and both
-					// messages share its fate.
-					prev.msgs = append(prev.msgs, m.ID)
+				if byID[mb.id] != nil {
+					// Announced again in this event: a duplicate, counted
+					// in FilesSkipped as direct mode counts it. The first
+					// announcement carries the object, and its message is
+					// retried should the object fail.
+					h.logSkip(ctx, m.ID, o, "duplicate")
+					mskips[m.ID]++
 					continue
 				}
 				byID[mb.id] = mb
