@@ -123,7 +123,7 @@ func TestBufferedAPICallThroughSQS(t *testing.T) {
 		`,"eventSource":"aws:sqs","eventSourceARN":"arn:aws:sqs:us-east-1:123456789012:q","awsRegion":"us-east-1"}]}`)
 	for _, buffered := range []bool{false, true} {
 		sk, nt := &countingSink{}, &countingNotifier{}
-		h := New(f0(), sk, nil, &Options{Buffered: buffered, Notifier: nt, Logger: slog.New(slog.DiscardHandler)})
+		h := New(bucketS3{}, sk, nil, &Options{Buffered: buffered, Notifier: nt, Logger: slog.New(slog.DiscardHandler)})
 		resp, err := h.Handle(context.Background(), ev)
 		if err != nil {
 			t.Fatal(err)
@@ -133,8 +133,6 @@ func TestBufferedAPICallThroughSQS(t *testing.T) {
 		}
 	}
 }
-
-func f0() bucketS3 { return bucketS3{} }
 
 // TestBufferedObjectLineCountsTooOld: the records older than CloudWatch
 // accepts are counted on each object's line (recordsTooOld, once per
