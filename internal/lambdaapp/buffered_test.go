@@ -441,3 +441,28 @@ func TestBufferedUnidentifiedObjectsAlone(t *testing.T) {
 	x.ignore = map[string]bool{metric.Findings: true}
 	e.check(x)
 }
+
+// TestBufferedDuplicateInOneEvent: an object announced by two messages of
+// one SQS event is counted once and its second announcement is a
+// duplicate in FilesSkipped, as direct mode counts it.
+func TestBufferedDuplicateInOneEvent(t *testing.T) {
+	for _, delivery := range []string{DeliveryDirect, DeliveryBuffered} {
+		t.Run(delivery, func(t *testing.T) {
+			e := newEnv(t)
+			e.cfg.Delivery = delivery
+			keys := e.bufferedFiles(2)
+			ev := sqsEvent(s3Event(s3Record(keys[0], e.etag(keys[0]), 100)),
+				s3Event(s3Record(keys[0], e.etag(keys[0]), 100)), s3Event(s3Record(keys[1], e.etag(keys[1]), 100)))
+			out, err := e.invoke(ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f := failuresOf(t, out); len(f) != 0 {
+				t.Fatalf("failures %v", f)
+			}
+			x := e.expect(keys, map[string]float64{metric.FilesSkipped: 1})
+			x.ignore = map[string]bool{metric.Findings: true}
+			e.check(x)
+		})
+	}
+}

@@ -3,6 +3,7 @@ package lambdaapp
 import (
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/cognitrail/cognitrail/pkg/clientpool"
 	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/metric"
+	"github.com/cognitrail/cognitrail/pkg/sink"
 )
 
 // Environment variables read by ConfigFromEnv. README documents each.
@@ -203,8 +205,11 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	case "off", "none":
 		c.MaxDatumAge = -1
 	default:
-		if c.MaxDatumAge, err = time.ParseDuration(v); err != nil || c.MaxDatumAge <= 0 {
-			return c, fmt.Errorf("%s=%q: want a duration such as 336h, or off", EnvMaxDatumAge, v)
+		// Past CloudWatch's two weeks, an old datum would make CloudWatch
+		// refuse its whole batch, fresh datums included, and a refused batch
+		// is not retried.
+		if c.MaxDatumAge, err = time.ParseDuration(v); err != nil || c.MaxDatumAge <= 0 || c.MaxDatumAge > sink.DefaultMaxAge {
+			return c, fmt.Errorf("%s=%q: want a duration up to 336h (CloudWatch's two weeks) such as 168h, or off", EnvMaxDatumAge, v)
 		}
 	}
 	switch v := strings.ToLower(getenv(EnvS3UsePathStyle)); v {
@@ -228,8 +233,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		}
 	}
 	if v := getenv(EnvFindingsTopicARN); v != "" {
-		if p := strings.Split(v, ":"); len(p) != 6 || p[0] != "arn" || p[2] != "sns" || p[5] == "" {
-			return c, fmt.Errorf("%s=%q: want an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)", EnvFindingsTopicARN, v)
+		if !topicARN.MatchString(v) {
+			return c, fmt.Errorf("%s=%q: want a standard SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME, not FIFO)", EnvFindingsTopicARN, v)
 		}
 		c.FindingsTopicARN = v
 	}
@@ -245,6 +250,11 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	return c, nil
 }
+
+// topicARN is the template's FindingsTopicArn pattern: a standard topic
+// (a FIFO topic refuses a publish without a message group, so every
+// notification would fail, and only be logged).
+var topicARN = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$`)
 
 // parseBytes is the command line's byte-count syntax (bytesize.Parse), so
 // MAX_UNCOMPRESSED_BYTES and --max-uncompressed-bytes accept the same values.

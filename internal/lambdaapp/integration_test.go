@@ -14,6 +14,7 @@ import (
 	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/metric"
 	"github.com/cognitrail/cognitrail/pkg/processor"
+	"github.com/cognitrail/cognitrail/pkg/sink"
 )
 
 const (
@@ -364,6 +365,54 @@ func TestReservedNamespaceRefusedAtInit(t *testing.T) {
 		}
 		if ok && c.Namespace != ns {
 			t.Errorf("NAMESPACE=%q: config namespace %q", ns, c.Namespace)
+		}
+	}
+}
+
+// TestMaxDatumAgeWithinCloudWatch: CloudWatch refuses a whole PutMetricData
+// request for one datum older than two weeks, and a refused batch is passed
+// over (permanent), so an age past two weeks would lose the fresh datums
+// sharing a batch with old ones: refused at start.
+func TestMaxDatumAgeWithinCloudWatch(t *testing.T) {
+	for v, ok := range map[string]bool{"336h": true, "24h": true, "off": true, "337h": false, "720h": false} {
+		c, err := ConfigFromEnv(func(k string) string {
+			if k == EnvMaxDatumAge {
+				return v
+			}
+			return ""
+		})
+		if ok != (err == nil) {
+			t.Errorf("%s=%s: err %v, want accepted %v", EnvMaxDatumAge, v, err, ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), EnvMaxDatumAge) {
+			t.Errorf("error %q does not name %s", err, EnvMaxDatumAge)
+		}
+		if v == "336h" && c.MaxDatumAge != sink.DefaultMaxAge {
+			t.Errorf("336h: %v", c.MaxDatumAge)
+		}
+	}
+}
+
+// TestFindingsTopicARNAsTheTemplate: FINDINGS_TOPIC_ARN takes what the
+// template's FindingsTopicArn pattern takes. A FIFO topic refuses a publish
+// without a message group, so every notification would fail, logged only.
+func TestFindingsTopicARNAsTheTemplate(t *testing.T) {
+	for v, ok := range map[string]bool{
+		"arn:aws:sns:us-east-1:123456789012:findings":         true,
+		"arn:aws-us-gov:sns:us-gov-west-1:123456789012:f_1-x": true,
+		"arn:aws:sns:us-east-1:123456789012:findings.fifo":    false,
+		"arn:aws:sns:::findings":                              false,
+		"arn:aws:sns:us-east-1:12345:findings":                false,
+		"arn:aws:sqs:us-east-1:123456789012:findings":         false,
+	} {
+		_, err := ConfigFromEnv(func(k string) string {
+			if k == EnvFindingsTopicARN {
+				return v
+			}
+			return ""
+		})
+		if ok != (err == nil) {
+			t.Errorf("%s=%s: err %v, want accepted %v", EnvFindingsTopicARN, v, err, ok)
 		}
 	}
 }

@@ -12,7 +12,8 @@
 // caller can write or publish them without holding them all. Options.Oldest
 // leaves out what CloudWatch would reject anyway (counted in Stats).
 //
-// ApplyBudget bounds the series per month beyond the per-file caps: a
+// ApplyBudget bounds the series per month beyond the caps of one
+// aggregation (a file, or a buffered batch merged with Merge): a
 // budget.Budget decides which values of the pool, client, operation and
 // error code dimensions keep their own series in a month, and the others
 // are counted under OtherValue ("other"), so no count is lost.

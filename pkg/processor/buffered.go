@@ -26,8 +26,9 @@ import (
 
 // member is one object of a buffered batch.
 type member struct {
-	// msgs are the SQS messages of this event that announced it: none for
-	// a member of a resumed batch that this event does not carry.
+	// msgs is the SQS message of this event that carries it (a later
+	// announcement in the same event is a duplicate): none for a member
+	// of a resumed batch that this event does not carry.
 	msgs  []string
 	o     notification.Object
 	id    string // the ledger's object id
@@ -92,10 +93,13 @@ func (h *Handler) buffered(ctx context.Context, ev *notification.Event) (any, er
 			mb := &member{msgs: []string{m.ID}, o: o, ol: h.memberLog(m.ID, o)}
 			if h.ledger != nil {
 				mb.id = ledger.ObjectID(o.Bucket, o.Key, o.Identity())
-				if prev := byID[mb.id]; prev != nil {
-					// Announced twice in one event: one claim, and both
-					// messages share its fate.
-					prev.msgs = append(prev.msgs, m.ID)
+				if byID[mb.id] != nil {
+					// Announced again in this event: a duplicate, counted
+					// in FilesSkipped as direct mode counts it. The first
+					// announcement carries the object, and its message is
+					// retried should the object fail.
+					h.logSkip(ctx, m.ID, o, "duplicate")
+					mskips[m.ID]++
 					continue
 				}
 				byID[mb.id] = mb
@@ -398,6 +402,7 @@ func (h *Handler) read(ctx context.Context, mb *member, oldest time.Time, state 
 		}
 		mb.agg.AddFile(aggregate.Failed, h.at(o.EventTime))
 		mb.ol.res = scan.Result{Outcome: aggregate.Failed, Err: err}
+		mb.ol.tooOld = mb.agg.Stats().TooOld
 		return nil
 	}
 	defer obj.Body.Close()
@@ -431,6 +436,9 @@ func (h *Handler) read(ctx context.Context, mb *member, oldest time.Time, state 
 	if err != nil {
 		return h.deadlineError(ctx, scanCtx, err)
 	}
+	// On the object's line as in direct mode (the batch's line has the
+	// batch's sum): which file was too old is what a reader looks for.
+	mb.ol.tooOld = mb.agg.Stats().TooOld
 	// The next member of the batch is judged after this one, as one file
 	// after another in direct mode; the overlay reaches the shared state
 	// only once the batch is done.

@@ -18,8 +18,8 @@
 //     fail the same way and count again;
 //   - a batch CloudWatch refuses as invalid (a 4xx validation error,
 //     sink.ErrRejected): permanent for that batch only. Its datums are
-//     counted (sink.Stats.Rejected), logged once on the object's line with
-//     the first refusal, and the file's other batches are published and the
+//     counted (sink.Stats.Rejected), logged once on the object's line (in
+//     buffered delivery, the batch's line) with the first refusal, and the file's other batches are published and the
 //     object marked done: retrying would be refused again, and would hold
 //     back every later batch of the file until the DLQ;
 //   - transient (S3 5xx, S3 403 AccessDenied, network, throttling beyond the SDK's retries, the
@@ -44,7 +44,8 @@
 // file not read by then fails cleanly as transient (nothing of it published)
 // rather than publishing part of it.
 //
-// Logs are JSON lines through slog: one per object, and one per notable
+// Logs are JSON lines through slog: one per object (and, in buffered
+// delivery, one per published batch, message "batch"), one per notable
 // security record (message "cognito_event") for Logs Insights queries and
 // Contributor Insights rules, ranking IPs without a metric per IP. One line
 // per security finding (message "finding") carries the fields of a
@@ -57,7 +58,8 @@
 // attempt that fails transiently writes none, its retry writes them once,
 // and a duplicate delivery writes none. They are written whatever the
 // logger's level (LOG_LEVEL), since saved queries, rules and dashboard
-// widgets are built on them; the level filters every other line.//
+// widgets are built on them; the level filters every other line.
+//
 // # Buffered delivery
 //
 // With Options.Buffered (DELIVERY=buffered: S3 -> SQS -> Lambda), an SQS
