@@ -466,3 +466,87 @@ func TestBufferedDuplicateInOneEvent(t *testing.T) {
 		})
 	}
 }
+
+// TestBufferedResumedCorruptMemberStaysFailed: a batch with a corrupt
+// member is published and the function dies before marking any member
+// done. The retry, which finishes the published batch without reading
+// its members again, must still record the corrupt member as failed, in
+// the ledger and on its object line, as the first attempt judged it.
+func TestBufferedResumedCorruptMemberStaysFailed(t *testing.T) {
+	e := newEnv(t)
+	e.cfg.Delivery = DeliveryBuffered
+	p := newFaultProxy(t, server.Endpoint)
+	e.endpoint = p.URL
+	keys := e.bufferedFiles(2)
+	kCorrupt := "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/20/123456789012_CloudTrail_us-east-1_20261120T1100Z_corrupt.json.gz"
+	corrupt := bytes.Clone(trailFile(t, 300, time.Now().Add(-3*time.Hour).Truncate(time.Minute), 3*time.Second))
+	corrupt[len(corrupt)*9/10] ^= 0xff
+	e.put(kCorrupt, corrupt)
+	keys = append(keys, kCorrupt)
+	// The first member's "done" is the first request the dead function
+	// does not make: the batch is published, no member is done.
+	p.mu.Lock()
+	p.crashOn = func(op string, body []byte) bool {
+		if op != "UpdateItem" {
+			return false
+		}
+		var in struct {
+			Key              map[string]map[string]string
+			UpdateExpression string
+		}
+		return json.Unmarshal(body, &in) == nil && !strings.HasPrefix(in.Key[ledger.AttrKey]["S"], ledger.BatchPrefix) &&
+			strings.Contains(in.UpdateExpression, "#outcome")
+	}
+	p.mu.Unlock()
+	if _, err := e.invoke(e.sqsOfKeys(keys...)); err != nil {
+		t.Fatal(err)
+	}
+	p.mu.Lock()
+	dead := p.dead
+	p.crashOn, p.dead = nil, false
+	p.mu.Unlock()
+	if !dead {
+		t.Fatal("the function never reached the crash point")
+	}
+	if strings.Contains(e.logs.String(), `"outcome":"failed"`) {
+		t.Fatal("an object line said failed before the crash: the retry proves nothing")
+	}
+	e.expireLeases()
+	out, err := e.invoke(e.sqsOfKeys(kCorrupt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := failuresOf(t, out); len(f) != 0 {
+		t.Fatalf("retry: failures %v", f)
+	}
+	if n := strings.Count(e.logs.String(), `"resumedAtBatch"`); n == 0 {
+		t.Fatal("the retry did not resume the published batch")
+	}
+	l := ledger.New(dynamodb.NewFromConfig(server.AWSConfig()), ledger.Options{Table: e.cfg.IdempotencyTable})
+	for _, k := range keys {
+		want := "processed"
+		if k == kCorrupt {
+			want = "failed"
+		}
+		it, err := l.Inspect(context.Background(), ledger.ObjectID(bucket, k, "e:"+e.etag(k)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if it == nil || !it.Done || it.Outcome != want {
+			t.Errorf("%s: ledger item %+v, want done, outcome %s", k, it, want)
+		}
+		var outcomes []string
+		for line := range strings.Lines(e.logs.String()) {
+			var l struct{ Message, Outcome, Key string }
+			if json.Unmarshal([]byte(line), &l) == nil && l.Message == "object" && l.Key == k && l.Outcome != "error" {
+				outcomes = append(outcomes, l.Outcome)
+			}
+		}
+		if len(outcomes) != 1 || outcomes[0] != want {
+			t.Errorf("%s: object lines with outcomes %v, want one %s", k, outcomes, want)
+		}
+	}
+	x := e.expect(keys, nil)
+	x.ignore = map[string]bool{metric.Findings: true}
+	e.check(x)
+}

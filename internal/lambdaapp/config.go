@@ -251,10 +251,14 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
-// topicARN is the template's FindingsTopicArn pattern: a standard topic
-// (a FIFO topic refuses a publish without a message group, so every
-// notification would fail, and only be logged).
-var topicARN = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$`)
+// FindingsTopicARNPattern is what FINDINGS_TOPIC_ARN must match: a
+// standard topic (a FIFO topic refuses a publish without a message group,
+// so every notification would fail, and only be logged). The template's
+// FindingsTopicArn AllowedPattern is this or empty (package templatecheck
+// keeps them equal), so a deployment fails where the function would.
+const FindingsTopicARNPattern = `^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$`
+
+var topicARN = regexp.MustCompile(FindingsTopicARNPattern)
 
 // parseBytes is the command line's byte-count syntax (bytesize.Parse), so
 // MAX_UNCOMPRESSED_BYTES and --max-uncompressed-bytes accept the same values.

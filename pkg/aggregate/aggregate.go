@@ -817,7 +817,9 @@ func top(counts map[string]int, n int) map[string]bool {
 // so that a file failing half-way is dropped whole, and merges those that
 // were read. The result does not depend on the order of the merges: counts
 // add up, the caps are applied in Datums, and a client named with two pools
-// keeps the smaller, as within one file. b must not be used afterwards.
+// keeps the smaller, as within one file: a pool the trail gave over one a
+// Resolver answered, and the smaller of two answers (a cache refreshed
+// between two files). b must not be used afterwards.
 func (a *Aggregator) Merge(b *Aggregator) {
 	for c, n := range b.sigs {
 		a.sigs[cell{minute: c.minute, id: a.shapes.id(b.shapes.vals[c.id])}] += n
@@ -832,7 +834,10 @@ func (a *Aggregator) Merge(b *Aggregator) {
 		a.learn(k.client, b.learned[k])
 	}
 	for _, k := range slices.SortedFunc(maps.Keys(b.clients), compareClientKeys) {
-		if _, ok := a.clients[k]; !ok {
+		if _, ok := a.learned[k]; ok {
+			continue
+		}
+		if old, ok := a.clients[k]; !ok || b.clients[k] < old {
 			a.clients[k] = b.clients[k]
 		}
 	}

@@ -97,3 +97,67 @@ func TestSetFoldedReplaysABudget(t *testing.T) {
 		t.Error("the test's budget folded nothing")
 	}
 }
+
+// TestMergeOrderOfResolvedClients: two files whose Resolver answered
+// different pools for one app client (a cache refreshed between them)
+// merge into the same datums in either order: the smaller pool, as two
+// pools the trail gives for one client.
+func TestMergeOrderOfResolvedClients(t *testing.T) {
+	file := func(pool string) *aggregate.Aggregator {
+		a := aggregate.New(&aggregate.Options{Level: metric.Full})
+		add(a, idp("InitiateAuth", "c1", "", "NotAuthorizedException"))
+		r := &fakeResolver{pools: map[string]string{"c1": pool}, learned: map[string]string{}}
+		if _, err := a.ResolveClients(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	var got [][]metric.Datum
+	for _, order := range [][]string{{"us-east-1_A", "us-east-1_B"}, {"us-east-1_B", "us-east-1_A"}} {
+		merged := aggregate.New(&aggregate.Options{Level: metric.Full})
+		for _, pool := range order {
+			merged.Merge(file(pool))
+		}
+		ds := merged.Datums()
+		if v := value(ds, metric.SignInFailures, metric.DimUserPoolID, "us-east-1_A"); v != 2 {
+			t.Errorf("merged in order %v: SignInFailures of us-east-1_A %v, want 2", order, v)
+		}
+		got = append(got, ds)
+	}
+	if !reflect.DeepEqual(got[0], got[1]) {
+		t.Error("the merge order changes the datums")
+	}
+}
+
+// TestMergeTrailPoolOverResolved: a pool the trail gave for a client, in
+// one file, wins over a Resolver's answer for another file in either
+// merge order, as within one file.
+func TestMergeTrailPoolOverResolved(t *testing.T) {
+	resolved := func() *aggregate.Aggregator {
+		a := aggregate.New(&aggregate.Options{Level: metric.Full})
+		add(a, idp("InitiateAuth", "c1", "", "NotAuthorizedException"))
+		r := &fakeResolver{pools: map[string]string{"c1": "us-east-1_A"}, learned: map[string]string{}}
+		if _, err := a.ResolveClients(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	trail := func() *aggregate.Aggregator {
+		a := aggregate.New(&aggregate.Options{Level: metric.Full})
+		add(a, idp("UpdateUserPoolClient", "c1", "us-east-1_Z", ""))
+		return a
+	}
+	for _, first := range []bool{true, false} {
+		merged := aggregate.New(&aggregate.Options{Level: metric.Full})
+		if first {
+			merged.Merge(resolved())
+			merged.Merge(trail())
+		} else {
+			merged.Merge(trail())
+			merged.Merge(resolved())
+		}
+		if v := value(merged.Datums(), metric.SignInFailures, metric.DimUserPoolID, "us-east-1_Z"); v != 1 {
+			t.Errorf("resolved merged first %v: SignInFailures of the trail's pool %v, want 1", first, v)
+		}
+	}
+}

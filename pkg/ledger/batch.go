@@ -41,6 +41,11 @@ type Member struct {
 	// EventTime is the notification's time: when a member is gone from S3
 	// on a retry, its FilesFailed count is dated as the first time.
 	EventTime time.Time `json:"t,omitzero"`
+	// Outcome is the caller's judgement of the member when the batch was
+	// written (empty: processed): a retry that finds the batch published
+	// marks the members done without reading them again, and must record
+	// a file that failed permanently as failed.
+	Outcome string `json:"o,omitempty"`
 }
 
 // ID is the member's object item key.

@@ -19,7 +19,7 @@ func TestBatchItem(t *testing.T) {
 	lease := time.Now().Add(time.Minute)
 	members := []Member{
 		{Bucket: "b", Key: "k1", Identity: "e:1", EventTime: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)},
-		{Bucket: "b", Key: "k2", Identity: "v:2", VersionID: "2"},
+		{Bucket: "b", Key: "k2", Identity: "v:2", VersionID: "2", Outcome: "failed"},
 	}
 	id, err := NewBatchID()
 	if err != nil {

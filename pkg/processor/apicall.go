@@ -21,8 +21,17 @@ import (
 func (h *Handler) apiCall(ctx context.Context, raw json.RawMessage) error {
 	var r record.Record
 	if _, err := record.NewParser().Parse(raw, &r); err != nil {
-		// The same record fails again: not worth a retry.
-		h.log.ErrorContext(ctx, "api call", "outcome", "rejected", "error", err.Error())
+		// The same record fails again: not worth a retry. The parser
+		// keeps what it read before the fault: naming the call tells
+		// which one was lost (the trail file still counts it).
+		attrs := []any{"outcome", "rejected"}
+		if r.EventSource != "" {
+			attrs = append(attrs, "eventSource", r.EventSource)
+		}
+		if r.EventName != "" {
+			attrs = append(attrs, "eventName", r.EventName)
+		}
+		h.log.ErrorContext(ctx, "api call", append(attrs, "error", err.Error())...)
 		return nil
 	}
 	c := class.Classify(&r)

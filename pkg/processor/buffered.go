@@ -261,6 +261,9 @@ func (h *Handler) newBatch(ctx context.Context, ms []*member, id string) []*memb
 		for i, mb := range read {
 			rec.Members[i] = ledger.Member{Bucket: mb.o.Bucket, Key: mb.o.Key, Identity: mb.o.Identity(),
 				VersionID: mb.o.VersionID, EventTime: mb.o.EventTime}
+			if o := mb.ol.res.Outcome; o != aggregate.Processed {
+				rec.Members[i].Outcome = outcomeName(o)
+			}
 		}
 		st := batchState{Folded: agg.Folded()}
 		if !oldest.IsZero() {
@@ -367,6 +370,17 @@ func (h *Handler) resumeBatch(ctx context.Context, id string, held []*member) (f
 	}
 	for _, mb := range ms {
 		mb.ol.resumed = bc.Resume
+	}
+	if bc.Complete {
+		// Published: the members are not read again, so they are finished
+		// with the outcome judged when the batch was written.
+		outcomes := map[string]string{}
+		for _, rm := range bc.Record.Members {
+			outcomes[rm.ID()] = rm.Outcome
+		}
+		for _, mb := range ms {
+			mb.ol.res.Outcome = outcomeFrom(outcomes[mb.id])
+		}
 	}
 	oldest := time.Time{}
 	if st.Oldest != 0 {

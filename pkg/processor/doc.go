@@ -89,7 +89,8 @@
 //     Apply the series budget to the merged aggregation.
 //  3. Write B's item (one conditional UpdateItem: a claim with a lease,
 //     like an object's), listing the members (bucket, key, identity,
-//     version, event time) in aggregation order, the cut-off for old
+//     version, event time, outcome: failed for a file failed permanently)
+//     in aggregation order, the cut-off for old
 //     records and the budget's decisions. Objects freed from an earlier
 //     batch (below) are renamed to B first (one UpdateItem each): every
 //     member names B before anything is published.
@@ -120,7 +121,8 @@
 //   - during 4: B resumes at its progress, so no request is sent twice,
 //     except the one whose answer was lost (see package ledger);
 //   - after 4, before or during 5: B is complete; the retry finishes the
-//     members not done and B, and reads nothing. The event lines and
+//     members not done, with their recorded outcomes, and B, and reads
+//     nothing. The event lines and
 //     notifications of the members so finished are lost, rather than
 //     written twice (as in direct mode after Finish).
 //

@@ -521,3 +521,14 @@ func outcomeName(o aggregate.FileOutcome) string {
 	}
 	return "processed"
 }
+
+// outcomeFrom reads back what outcomeName wrote (empty: processed).
+func outcomeFrom(name string) aggregate.FileOutcome {
+	switch name {
+	case "skipped":
+		return aggregate.Skipped
+	case "failed":
+		return aggregate.Failed
+	}
+	return aggregate.Processed
+}
