@@ -20,8 +20,6 @@ import (
 	"github.com/cognitrail/cognitrail/pkg/notification"
 	"github.com/cognitrail/cognitrail/pkg/s3object"
 	"github.com/cognitrail/cognitrail/pkg/scan"
-	"github.com/cognitrail/cognitrail/pkg/sink"
-	"github.com/cognitrail/cognitrail/pkg/trailfile"
 )
 
 // member is one object of a buffered batch.
@@ -423,31 +421,10 @@ func (h *Handler) read(ctx context.Context, mb *member, oldest time.Time, state 
 	if obj.VersionID != "" {
 		mb.ol.versionID = obj.VersionID
 	}
-	delivered := obj.LastModified
-	if delivered.IsZero() {
-		delivered = o.EventTime
-	}
 	mb.eng = finding.New(&finding.Options{State: state, SignInThreshold: h.opts.SignInThreshold})
 	mb.ol.events = eventLines{max: h.opts.MaxEventLines}
 	mb.found = nil
-	res, err := scan.File(scanCtx, obj.Body, mb.agg, &scan.Options{
-		Reader: trailfile.Options{Name: "s3://" + o.Bucket + "/" + o.Key,
-			MaxUncompressedBytes: h.opts.MaxUncompressedBytes, MaxRecordBytes: h.opts.MaxRecordBytes},
-		DeliveredAt: delivered,
-		Now:         h.opts.Now,
-		OnRecord: func(ev *scan.Event) {
-			mb.ol.events.add(ev)
-			mb.found = h.collect(mb.found, ev.Findings)
-		},
-		Clients:  h.opts.Clients,
-		Findings: mb.eng,
-	})
-	mb.ol.res = res
-	if res.ClientsErr != nil {
-		h.log.WarnContext(ctx, "app clients not resolved", "key", o.Key,
-			"unresolved", res.Clients.Unresolved, "error", res.ClientsErr.Error())
-	}
-	if err != nil {
+	if err := h.scanObject(ctx, scanCtx, o, obj, mb.agg, mb.eng, mb.ol, &mb.found); err != nil {
 		return h.deadlineError(ctx, scanCtx, err)
 	}
 	// On the object's line as in direct mode (the batch's line has the
@@ -474,27 +451,13 @@ func (h *Handler) finishBatch(ctx context.Context, ms []*member, bc *ledger.Batc
 	}
 	n := bl.resumed
 	if bc == nil || !bc.Complete {
-		n = 0
-		for batch := range h.sink.Batches(agg.All()) {
-			bl.datums += len(batch)
-			n++
-			if n <= bl.resumed {
-				continue
-			}
-			st, err := h.sink.Publish(ctx, batch)
-			bl.stats.Add(st)
-			if errors.Is(err, sink.ErrRejected) {
-				if bl.rejected == nil {
-					bl.rejected = fmt.Errorf("processor: %s: batch %d: %w", id, n, err)
-				}
-				err = nil
-			}
-			if err == nil && bc != nil {
-				err = bc.Progress(ctx, n)
-			}
-			if err != nil {
-				return h.abandon(ctx, ms, bc, err)
-			}
+		var progress func(context.Context, int) error
+		if bc != nil {
+			progress = bc.Progress
+		}
+		var err error
+		if n, err = h.publishFrom(ctx, agg, bl, id, progress); err != nil {
+			return h.abandon(ctx, ms, bc, err)
 		}
 		if bc != nil {
 			if err := bc.Published(ctx, n); err != nil {

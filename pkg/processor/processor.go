@@ -335,36 +335,12 @@ func (h *Handler) object(ctx context.Context, msgID string, o notification.Objec
 		claim = c
 	}
 
-	delivered := obj.LastModified
-	if delivered.IsZero() {
-		delivered = o.EventTime
-	}
 	agg := h.newAggregator()
 	// One engine per object (objects may be processed concurrently), over
 	// the Handler's shared state.
 	findings := finding.New(&finding.Options{State: h.findingState(ctx), SignInThreshold: h.opts.SignInThreshold})
 	var found []finding.Finding
-	res, err := scan.File(scanCtx, obj.Body, agg, &scan.Options{
-		Reader: trailfile.Options{Name: "s3://" + o.Bucket + "/" + o.Key,
-			MaxUncompressedBytes: h.opts.MaxUncompressedBytes, MaxRecordBytes: h.opts.MaxRecordBytes},
-		DeliveredAt: delivered,
-		Now:         h.opts.Now,
-		OnRecord: func(ev *scan.Event) {
-			ol.events.add(ev)
-			// Kept apart from the event lines, whose cap must not drop
-			// notifications.
-			found = h.collect(found, ev.Findings)
-		},
-		Clients:  h.opts.Clients,
-		Findings: findings,
-	})
-	ol.res = res
-	if res.ClientsErr != nil {
-		// The calls stay counted, under ClientId: never a reason to fail.
-		h.log.WarnContext(ctx, "app clients not resolved", "key", o.Key,
-			"unresolved", res.Clients.Unresolved, "error", res.ClientsErr.Error())
-	}
-	if err != nil {
+	if err := h.scanObject(ctx, scanCtx, o, obj, agg, findings, ol, &found); err != nil {
 		return 0, h.transient(ctx, claim, ol, h.deadlineError(ctx, scanCtx, err))
 	}
 	if h.opts.Budget != nil {
@@ -382,6 +358,38 @@ func (h *Handler) object(ctx context.Context, msgID string, o notification.Objec
 		h.notify(ctx, o, found)
 	}
 	return outcome, err
+}
+
+// scanObject reads an opened object into agg and eng, keeping its event
+// lines in ol and its findings in *found: the one way both delivery modes
+// read a file. ol.res gets the result.
+func (h *Handler) scanObject(ctx, scanCtx context.Context, o notification.Object, obj *s3object.Object,
+	agg *aggregate.Aggregator, eng *finding.Engine, ol *objectLog, found *[]finding.Finding) error {
+	delivered := obj.LastModified
+	if delivered.IsZero() {
+		delivered = o.EventTime
+	}
+	res, err := scan.File(scanCtx, obj.Body, agg, &scan.Options{
+		Reader: trailfile.Options{Name: "s3://" + o.Bucket + "/" + o.Key,
+			MaxUncompressedBytes: h.opts.MaxUncompressedBytes, MaxRecordBytes: h.opts.MaxRecordBytes},
+		DeliveredAt: delivered,
+		Now:         h.opts.Now,
+		OnRecord: func(ev *scan.Event) {
+			ol.events.add(ev)
+			// Kept apart from the event lines, whose cap must not drop
+			// notifications.
+			*found = h.collect(*found, ev.Findings)
+		},
+		Clients:  h.opts.Clients,
+		Findings: eng,
+	})
+	ol.res = res
+	if res.ClientsErr != nil {
+		// The calls stay counted, under ClientId: never a reason to fail.
+		h.log.WarnContext(ctx, "app clients not resolved", "key", o.Key,
+			"unresolved", res.Clients.Unresolved, "error", res.ClientsErr.Error())
+	}
+	return err
 }
 
 func (h *Handler) newAggregator() *aggregate.Aggregator {
@@ -425,37 +433,15 @@ func (h *Handler) claim(ctx context.Context, bucket, key, identity string, ol *o
 // marks the object done.
 func (h *Handler) publish(ctx context.Context, claim *ledger.Claim, agg *aggregate.Aggregator, ol *objectLog) (aggregate.FileOutcome, error) {
 	ol.tooOld = agg.Stats().TooOld
-	// Batches are cut as the datums are produced, and those published
-	// before a crash cut again the same way and passed over: a month of
-	// minutes is never held at once.
-	i := 0
-	for batch := range h.sink.Batches(agg.All()) {
-		ol.datums += len(batch)
-		i++
-		if i <= ol.resumed {
-			continue
-		}
-		st, err := h.sink.Publish(ctx, batch)
-		ol.stats.Add(st)
-		if errors.Is(err, sink.ErrRejected) {
-			// Permanent: the same batch is refused on every retry, and
-			// failing the file for it would hold back the batches after
-			// it until the DLQ. Counted, logged once, passed over.
-			if ol.rejected == nil {
-				ol.rejected = fmt.Errorf("processor: s3://%s/%s: batch %d: %w", ol.o.Bucket, ol.o.Key, i, err)
-			}
-			err = nil
-		}
-		if err != nil {
-			return 0, h.transient(ctx, claim, ol, err)
-		}
-		if claim != nil {
-			if err := claim.Progress(ctx, i); err != nil {
-				return 0, h.transient(ctx, claim, ol, err)
-			}
-		}
+	var progress func(context.Context, int) error
+	if claim != nil {
+		progress = claim.Progress
 	}
-	ol.batches = i
+	n, err := h.publishFrom(ctx, agg, ol, "s3://"+ol.o.Bucket+"/"+ol.o.Key, progress)
+	if err != nil {
+		return 0, h.transient(ctx, claim, ol, err)
+	}
+	ol.batches = n
 	outcome := outcomeName(ol.res.Outcome)
 	if claim != nil {
 		if err := claim.Finish(ctx, outcome, ol.batches); err != nil {
@@ -471,16 +457,47 @@ func (h *Handler) publish(ctx context.Context, claim *ledger.Claim, agg *aggrega
 	return ol.res.Outcome, nil
 }
 
+// publishFrom publishes agg's batches after the first ol.resumed, calling
+// progress (when not nil) after each, and returns how many batches agg
+// cuts. Batches are cut as the datums are produced, and those published
+// before a crash cut again the same way and passed over: a month of
+// minutes is never held at once. where names the file or batch in the
+// error of a refused batch.
+func (h *Handler) publishFrom(ctx context.Context, agg *aggregate.Aggregator, ol *objectLog, where string,
+	progress func(context.Context, int) error) (int, error) {
+	n := 0
+	for batch := range h.sink.Batches(agg.All()) {
+		ol.datums += len(batch)
+		n++
+		if n <= ol.resumed {
+			continue
+		}
+		st, err := h.sink.Publish(ctx, batch)
+		ol.stats.Add(st)
+		if errors.Is(err, sink.ErrRejected) {
+			// Permanent: the same batch is refused on every retry, and
+			// failing the file for it would hold back the batches after
+			// it until the DLQ. Counted, logged once, passed over.
+			if ol.rejected == nil {
+				ol.rejected = fmt.Errorf("processor: %s: batch %d: %w", where, n, err)
+			}
+			err = nil
+		}
+		if err == nil && progress != nil {
+			err = progress(ctx, n)
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
 // transient logs a failure a retry may cure, releases the claim and returns
 // the error.
 func (h *Handler) transient(ctx context.Context, claim *ledger.Claim, ol *objectLog, err error) error {
-	if claim != nil && !errors.Is(err, ledger.ErrLeaseLost) {
-		// ctx may be the one that expired: give the release its own time.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		if rerr := claim.Release(rctx); rerr != nil {
-			h.log.WarnContext(ctx, "claim not released; the retry waits for the lease to expire", "error", rerr.Error())
-		}
-		cancel()
+	if !errors.Is(err, ledger.ErrLeaseLost) {
+		h.release(ctx, claim)
 	}
 	h.logObject(ctx, ol, "error", err)
 	return err
