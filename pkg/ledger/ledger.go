@@ -178,23 +178,19 @@ func (l *Ledger) claim(ctx context.Context, id string, leaseUntil time.Time, set
 
 // held tells a done object from one another invocation holds.
 func (l *Ledger) held(ctx context.Context, id string) (*Claim, error) {
-	out, err := l.api.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(l.opts.Table),
-		Key:            key(id),
-		ConsistentRead: aws.Bool(true),
-	})
+	item, err := l.read(ctx, id)
 	if err != nil {
-		return nil, fmt.Errorf("ledger: read %s: %w", id, err)
+		return nil, err
 	}
-	if len(out.Item) == 0 {
+	if len(item) == 0 {
 		// Only a resume's condition fails on a missing item.
 		return nil, fmt.Errorf("%w: %s", ErrBatchGone, id)
 	}
-	if strAttr(out.Item, attrStatus) == statusDone {
-		return &Claim{ID: id, Done: true, Outcome: strAttr(out.Item, attrOutcome), Resume: intAttr(out.Item, attrBatches),
-			l: l, item: out.Item}, nil
+	if strAttr(item, attrStatus) == statusDone {
+		return &Claim{ID: id, Done: true, Outcome: strAttr(item, attrOutcome), Resume: intAttr(item, attrBatches),
+			l: l, item: item}, nil
 	}
-	until := time.UnixMilli(int64(intAttr(out.Item, attrLease)))
+	until := time.UnixMilli(int64(intAttr(item, attrLease)))
 	return nil, fmt.Errorf("%w (%s, lease until %s)", ErrBusy, id, until.UTC().Format(time.RFC3339))
 }
 
@@ -220,6 +216,16 @@ func (it *Item) Live(now time.Time) bool {
 
 // Inspect reads the item of id (consistently); nil when there is none.
 func (l *Ledger) Inspect(ctx context.Context, id string) (*Item, error) {
+	item, err := l.read(ctx, id)
+	if err != nil || len(item) == 0 {
+		return nil, err
+	}
+	return ItemFrom(id, item), nil
+}
+
+// read reads the item of id consistently: what a claim decides from must
+// include the last write of any invocation. An empty map means none.
+func (l *Ledger) read(ctx context.Context, id string) (map[string]types.AttributeValue, error) {
 	out, err := l.api.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(l.opts.Table),
 		Key:            key(id),
@@ -228,10 +234,7 @@ func (l *Ledger) Inspect(ctx context.Context, id string) (*Item, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ledger: read %s: %w", id, err)
 	}
-	if len(out.Item) == 0 {
-		return nil, nil
-	}
-	return ItemFrom(id, out.Item), nil
+	return out.Item, nil
 }
 
 // ItemFrom decodes a table item.
