@@ -139,34 +139,39 @@ func (h *Handler) writeEvents(ctx context.Context, l *eventLines) {
 	}
 }
 
+// visibleAttrs are the attributes of an event line, which leaves out empty
+// values and those Cognito hides.
+type visibleAttrs []slog.Attr
+
+func (a *visibleAttrs) add(k, v string) {
+	if v != "" && !record.IsHidden(v) {
+		*a = append(*a, slog.String(k, v))
+	}
+}
+
 // finding logs one finding with the fields of a `cognitrail findings` row.
 // The engine outputs no value Cognito hides, no token and no user name;
 // hidden values are dropped again here.
 func (h *Handler) finding(ctx context.Context, f *finding.Finding) {
-	attrs := make([]slog.Attr, 0, 16)
-	add := func(k, v string) {
-		if v != "" && !record.IsHidden(v) {
-			attrs = append(attrs, slog.String(k, v))
-		}
-	}
-	add("time", f.Time.UTC().Format("2006-01-02T15:04:05Z"))
-	add("severity", f.Severity.String())
-	add("finding", f.Name)
-	add("account", f.Account)
-	add("region", f.Region)
-	add("userPoolId", f.UserPoolID)
-	add("identityPoolId", f.IdentityPoolID)
-	add("clientId", f.ClientID)
-	add("operation", f.Operation)
-	add("actor", f.Actor)
-	add("sourceIPAddress", f.SourceIP)
-	add("userAgent", f.UserAgent)
-	add("eventID", f.EventID)
+	attrs := make(visibleAttrs, 0, 16)
+	attrs.add("time", f.Time.UTC().Format("2006-01-02T15:04:05Z"))
+	attrs.add("severity", f.Severity.String())
+	attrs.add("finding", f.Name)
+	attrs.add("account", f.Account)
+	attrs.add("region", f.Region)
+	attrs.add("userPoolId", f.UserPoolID)
+	attrs.add("identityPoolId", f.IdentityPoolID)
+	attrs.add("clientId", f.ClientID)
+	attrs.add("operation", f.Operation)
+	attrs.add("actor", f.Actor)
+	attrs.add("sourceIPAddress", f.SourceIP)
+	attrs.add("userAgent", f.UserAgent)
+	attrs.add("eventID", f.EventID)
 	settings := f.Settings
 	if slices.ContainsFunc(settings, func(s finding.Setting) bool { return record.IsHidden(s.Value) }) {
 		settings = slices.DeleteFunc(slices.Clone(settings), func(s finding.Setting) bool { return record.IsHidden(s.Value) })
 	}
-	add("settings", finding.FormatSettings(settings))
+	attrs.add("settings", finding.FormatSettings(settings))
 	if f.Count > 0 {
 		attrs = append(attrs, slog.Int("count", f.Count))
 	}
@@ -177,24 +182,19 @@ func (h *Handler) finding(ctx context.Context, f *finding.Finding) {
 // come from record.Record, which holds no request parameters, response
 // elements, tokens or user names, and hidden values are dropped again here.
 func (h *Handler) notable(ctx context.Context, n *notableLine) {
-	attrs := make([]slog.Attr, 0, 12)
-	add := func(k, v string) {
-		if v != "" && !record.IsHidden(v) {
-			attrs = append(attrs, slog.String(k, v))
-		}
-	}
-	add("reason", n.reason)
-	add("eventTime", time.Unix(n.eventTime, 0).UTC().Format("2006-01-02T15:04:05Z"))
-	add("eventSource", n.eventSource)
-	add("eventName", n.eventName)
-	add("category", n.category.String())
-	add("errorCode", n.errorCode)
-	add("sourceIPAddress", n.sourceIP)
-	add("userPoolId", n.userPoolID)
-	add("identityPoolId", n.identityPoolID)
-	add("sub", n.sub)
-	add("awsRegion", n.awsRegion)
-	add("account", n.account)
+	attrs := make(visibleAttrs, 0, 12)
+	attrs.add("reason", n.reason)
+	attrs.add("eventTime", time.Unix(n.eventTime, 0).UTC().Format("2006-01-02T15:04:05Z"))
+	attrs.add("eventSource", n.eventSource)
+	attrs.add("eventName", n.eventName)
+	attrs.add("category", n.category.String())
+	attrs.add("errorCode", n.errorCode)
+	attrs.add("sourceIPAddress", n.sourceIP)
+	attrs.add("userPoolId", n.userPoolID)
+	attrs.add("identityPoolId", n.identityPoolID)
+	attrs.add("sub", n.sub)
+	attrs.add("awsRegion", n.awsRegion)
+	attrs.add("account", n.account)
 	h.events.LogAttrs(ctx, slog.LevelInfo, NotableMsg, attrs...)
 }
 
