@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -13,6 +14,7 @@ import (
 type TableAPI interface {
 	CreateTable(ctx context.Context, in *dynamodb.CreateTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error)
 	UpdateTimeToLive(ctx context.Context, in *dynamodb.UpdateTimeToLiveInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateTimeToLiveOutput, error)
+	DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
 }
 
 // CreateTable creates a ledger table (on-demand, with TTL on expiresAt), the
@@ -24,6 +26,13 @@ func CreateTable(ctx context.Context, api TableAPI, name string) error {
 		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String(AttrKey), AttributeType: types.ScalarAttributeTypeS}},
 		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String(AttrKey), KeyType: types.KeyTypeHash}},
 	})
+	var inUse *types.ResourceInUseException
+	if errors.As(err, &inUse) {
+		// The SDK retries a request whose answer was lost (a loaded local
+		// endpoint), and the retry of a CreateTable that succeeded meets
+		// its own table: accept a table keyed as the ledger's.
+		err = sameKey(ctx, api, name)
+	}
 	if err != nil {
 		return fmt.Errorf("ledger: create table %s: %w", name, err)
 	}
@@ -33,6 +42,19 @@ func CreateTable(ctx context.Context, api TableAPI, name string) error {
 	})
 	if err != nil {
 		return fmt.Errorf("ledger: enable TTL on %s: %w", name, err)
+	}
+	return nil
+}
+
+// sameKey reports whether the existing table name has the ledger's key.
+func sameKey(ctx context.Context, api TableAPI, name string) error {
+	out, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+	if err != nil {
+		return err
+	}
+	ks := out.Table.KeySchema
+	if len(ks) != 1 || aws.ToString(ks[0].AttributeName) != AttrKey || ks[0].KeyType != types.KeyTypeHash {
+		return fmt.Errorf("the table exists with another key schema")
 	}
 	return nil
 }
