@@ -73,8 +73,8 @@ func (r *BatchRecord) Has(id string) bool {
 
 // NewBatchID returns the id of a new batch: random, so that it names
 // nothing an earlier attempt wrote.
-func NewBatchID() (string, error) {
-	t, err := token()
+func (l *Ledger) NewBatchID() (string, error) {
+	t, err := l.token()
 	return BatchPrefix + t, err
 }
 

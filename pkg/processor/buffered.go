@@ -211,7 +211,7 @@ func (h *Handler) groups(ms []*member) ([]*group, error) {
 	for i, mb := range ms {
 		n := len(mb.o.Bucket) + len(mb.o.Key) + len(mb.o.Identity()) + len(mb.o.VersionID) + 96
 		if i == 0 || size+n > ledger.MaxBatchRecordBytes/2 {
-			id, err := ledger.NewBatchID()
+			id, err := h.ledger.NewBatchID()
 			if err != nil {
 				return nil, err
 			}
