@@ -126,6 +126,7 @@ func (c faultCW) PutMetricData(ctx context.Context, in *cw.PutMetricDataInput, o
 		if lost {
 			c.w.lostPuts = append(c.w.lostPuts, in)
 		}
+		attemptOf(ctx).lastPut = in
 		return c.w.cw.PutMetricData(ctx, in)
 	})
 }

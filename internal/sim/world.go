@@ -82,6 +82,7 @@ type World struct {
 	yielded       chan *attempt
 	steps         int
 	msgSeq        int
+	linesLost     map[string]bool
 	recordClock   time.Time
 }
 
@@ -118,6 +119,8 @@ type attempt struct {
 	start      time.Time
 	// falseError: it failed with no fault to explain it.
 	falseError bool
+	// lastPut is its last PutMetricData request CloudWatch applied.
+	lastPut *cw.PutMetricDataInput
 }
 
 type attemptKey struct{}
@@ -155,7 +158,8 @@ func LoadTemplates(dir string) (map[string]json.RawMessage, error) {
 
 func newWorld(cfg Config) *World {
 	w := &World{cfg: cfg, rng: rand.New(rand.NewSource(cfg.Seed)), now: start, db: NewDB(),
-		cw: &CloudWatch{}, sns: &SNS{}, yielded: make(chan *attempt)}
+		cw: &CloudWatch{}, sns: &SNS{}, yielded: make(chan *attempt),
+		linesLost: map[string]bool{}}
 	w.log = slog.New(slog.NewJSONHandler(&w.logs, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: lambdacontext.ReplaceAttr}))
 	w.trace = func(a *attempt, format string, args ...any) {
 		if cfg.Trace == nil {
@@ -256,11 +260,21 @@ func (w *World) run(as []*attempt) {
 func (w *World) body(a *attempt) {
 	w.yielded <- a
 	<-a.resume
+	doneBefore := w.done()
 	defer func() {
 		if r := recover(); r != nil {
 			if c, ok := r.(crash); ok {
 				a.crashed = c.op
 				w.lastCrash = w.now
+				// The event lines are written once an object is done, so
+				// that a retry never writes them twice: a crash after an
+				// object was marked done loses its lines (by choice, see
+				// package processor), not its notifications.
+				for id := range w.done() {
+					if !doneBefore[id] {
+						w.linesLost[id] = true
+					}
+				}
 				w.trace(a, "crashed at %s", c.op)
 			} else {
 				a.panicked = fmt.Sprintf("%v\n%s", r, debug.Stack())
@@ -349,3 +363,15 @@ func gz(records []json.RawMessage) []byte {
 }
 
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
+
+// done is the set of versions the ledger holds done.
+func (w *World) done() map[string]bool {
+	out := map[string]bool{}
+	for _, v := range w.versions {
+		id := v.id(w.s3.versioned)
+		if str(w.db.Item(id), "status") == "done" {
+			out[id] = true
+		}
+	}
+	return out
+}
