@@ -20,6 +20,7 @@ import (
 	"github.com/cognitrail/cognitrail/pkg/metric"
 	"github.com/cognitrail/cognitrail/pkg/processor"
 	"github.com/cognitrail/cognitrail/pkg/scan"
+	"github.com/cognitrail/cognitrail/pkg/sink"
 )
 
 // compared are the basic series the invariants sum. Left out: Findings
@@ -96,7 +97,11 @@ func (w *World) check() []string {
 
 	// Every announced version is done once, processed when it could be
 	// read, failed only when it is gone.
-	want, partial := map[string]float64{}, map[string]float64{}
+	// What is too old for CloudWatch is judged when an object is first
+	// claimed: at the latest now, at the earliest at the start. Both cuts
+	// bound what a correct run publishes.
+	lo, hi := w.now.Add(-sink.DefaultMaxAge+time.Minute), start.Add(-sink.DefaultMaxAge+time.Minute)
+	want, most, partial := map[string]float64{}, map[string]float64{}, map[string]float64{}
 	var must []findingKey
 	linesLost := map[findingKey]bool{}
 	seen := map[string]bool{}
@@ -119,14 +124,16 @@ func (w *World) check() []string {
 			}
 			if ledger.ItemFrom(id, item).Batches == 0 {
 				want[seriesKey(metric.FilesFailed, nil)]++
+				most[seriesKey(metric.FilesFailed, nil)]++
 				break
 			}
 			// Gone after some of its datums were published: those stay,
 			// and the file is counted as what they say.
 			partial[seriesKey(metric.FilesFailed, nil)]++
-			w.expect(partial, v, fail)
+			w.expect(partial, v, hi, fail)
 		case "", "processed":
-			w.expect(want, v, fail)
+			w.expect(want, v, lo, fail)
+			w.expect(most, v, hi, fail)
 			must = append(must, v.must...)
 			for _, k := range v.must {
 				linesLost[k] = w.linesLost[id]
@@ -146,8 +153,8 @@ func (w *World) check() []string {
 		slack[k] += n
 	}
 	for _, k := range slices.Sorted(maps.Keys(mergeKeys(want, got))) {
-		if got[k] < want[k] || got[k] > want[k]+slack[k] {
-			fail("metric %s: published %v, want %v (+ at most %v sent again after lost answers)", k, got[k], want[k], slack[k])
+		if got[k] < want[k] || got[k] > most[k]+slack[k] {
+			fail("metric %s: published %v, want %v to %v (+ at most %v sent again after lost answers)", k, got[k], want[k], most[k], slack[k])
 		}
 	}
 
@@ -219,8 +226,8 @@ func (w *World) check() []string {
 }
 
 // expect adds what scanning v alone publishes to sums.
-func (w *World) expect(sums map[string]float64, v *objectVersion, fail func(string, ...any)) {
-	agg := aggregate.New(&aggregate.Options{Level: metric.Basic})
+func (w *World) expect(sums map[string]float64, v *objectVersion, oldest time.Time, fail func(string, ...any)) {
+	agg := aggregate.New(&aggregate.Options{Level: metric.Basic, Oldest: oldest})
 	if _, err := scan.File(context.Background(), bytes.NewReader(v.body), agg, &scan.Options{
 		DeliveredAt: v.at, Now: func() time.Time { return w.now }}); err != nil {
 		fail("version %s: scanning it again: %v", v.key, err)

@@ -9,6 +9,7 @@ import (
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
 	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/scan"
+	"github.com/cognitrail/cognitrail/pkg/sink"
 )
 
 // bulk are the everyday records of a file.
@@ -80,11 +81,23 @@ func (w *World) file(t time.Time, clock *time.Time) []json.RawMessage {
 // scenario writes the run's trail files.
 func (w *World) scenario() {
 	clock := start.Add(-2 * time.Hour)
-	for i := range 2 + w.rng.Intn(6) {
+	n := 2 + w.rng.Intn(6)
+	for i := range n {
 		t := start.Add(-time.Hour + time.Duration(i)*5*time.Minute)
 		w.put(trailKey(i, t), w.file(t, &clock), t.Add(5*time.Minute))
 	}
 	w.recordClock = clock
+	if w.rng.Intn(3) == 0 {
+		// A file delivered late whose records span hours, the oldest at the
+		// edge of what CloudWatch accepts: its datums need several requests,
+		// and what is too old depends on when it is read.
+		t := start.Add(-sink.DefaultMaxAge + 5*time.Minute)
+		var recs []json.RawMessage
+		for i := range 150 + w.rng.Intn(150) {
+			recs = append(recs, w.record(bulk[w.rng.Intn(len(bulk))], t.Add(time.Duration(i)*time.Minute), "", ""))
+		}
+		w.put(trailKey(n, t), recs, start)
+	}
 }
 
 // put stores a file and remembers the version its notification names.
