@@ -160,4 +160,3 @@ func (w *World) failedMessages(a *attempt) []message {
 	}
 	return out
 }
-

@@ -82,7 +82,7 @@ func (n *Notices) First(ctx context.Context, eventID, name string, until time.Ti
 			attrLease: num(until.UnixMilli()), attrUpdated: num(now.UnixMilli()),
 			AttrExpiresAt: num(now.Add(n.retention).Unix()),
 		},
-		ConditionExpression: aws.String("attribute_not_exists(#pk) OR #st = :failed OR (#st = :sending AND #lease < :now)"),
+		ConditionExpression:      aws.String("attribute_not_exists(#pk) OR #st = :failed OR (#st = :sending AND #lease < :now)"),
 		ExpressionAttributeNames: map[string]string{"#pk": AttrKey, "#st": attrStatus, "#lease": attrLease},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":failed": str(noticeFailed), ":sending": str(noticeSending), ":now": num(now.UnixMilli()),
