@@ -138,6 +138,8 @@ func (s faultSNS) Publish(ctx context.Context, in *sns.PublishInput, o ...func(*
 		if lost {
 			s.w.lostPublishes = append(s.w.lostPublishes, in)
 		}
+		a := attemptOf(ctx)
+		a.published = append(a.published, in)
 		return s.w.sns.Publish(ctx, in)
 	})
 }

@@ -121,6 +121,8 @@ type attempt struct {
 	falseError bool
 	// lastPut is its last PutMetricData request CloudWatch applied.
 	lastPut *cw.PutMetricDataInput
+	// published are the messages SNS accepted from it.
+	published []*sns.PublishInput
 }
 
 type attemptKey struct{}
@@ -273,6 +275,15 @@ func (w *World) body(a *attempt) {
 				for id := range w.done() {
 					if !doneBefore[id] {
 						w.linesLost[id] = true
+					}
+				}
+				// A message SNS accepted whose notice is not marked sent is
+				// sent again once the notice's lease is over: the window
+				// package ledger's Notices documents.
+				for _, m := range a.published {
+					k := messageKey(m.Message)
+					if str(w.db.Item("finding#"+k.eventID+"#"+k.name), "status") == "sending" {
+						w.lostPublishes = append(w.lostPublishes, m)
 					}
 				}
 				w.trace(a, "crashed at %s", c.op)
