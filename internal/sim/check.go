@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
+	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/ledger"
 	"github.com/cognitrail/cognitrail/pkg/metric"
 	"github.com/cognitrail/cognitrail/pkg/processor"
@@ -217,6 +218,8 @@ func (w *World) check() []string {
 		}
 	}
 
+	bad = append(bad, w.checkStory(lines, sent)...)
+
 	for _, a := range w.attempts {
 		if a.falseError {
 			fail("attempt %d failed with no fault to explain it: %s", a.id, describe(a.result, a.err))
@@ -267,4 +270,41 @@ func str(item map[string]types.AttributeValue, k string) string {
 		return v.Value
 	}
 	return ""
+}
+
+// checkStory: a change to guest access on is raised exactly when the
+// change before it in event time left it off (or there is none), whatever
+// order the files were read in, provided every earlier change was done,
+// and its state saved, before the change was first read.
+func (w *World) checkStory(lines, sent map[findingKey]int) []string {
+	var bad []string
+	for i, r := range w.story {
+		if !r.guest {
+			continue
+		}
+		var pred *storyRecord
+		known := true
+		for j := range w.story {
+			s := &w.story[j]
+			if !s.at.Before(r.at) {
+				continue
+			}
+			if pred == nil || s.at.After(pred.at) {
+				pred = s
+			}
+			known = known && !s.v.done.IsZero() && s.v.done.Before(r.v.seen) && !s.v.doneCrash
+		}
+		if !known {
+			continue
+		}
+		k := findingKey{r.eventID, finding.IdentityPoolGuestAccessEnabled}
+		raised := lines[k] > 0 || sent[k] > 0
+		switch want := pred == nil || !pred.guest; {
+		case want && !raised:
+			bad = append(bad, fmt.Sprintf("story change %d (guest on at %s, the change before it off or none) not raised", i, r.at.Format("15:04")))
+		case !want && raised:
+			bad = append(bad, fmt.Sprintf("story change %d (guest on at %s, already on before it) raised", i, r.at.Format("15:04")))
+		}
+	}
+	return bad
 }

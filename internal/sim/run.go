@@ -82,6 +82,11 @@ func (w *World) round(queue []message, concurrent bool) []message {
 			queue = append(queue[:i], queue[i+1:]...)
 		}
 		a := &attempt{id: len(w.attempts) + len(as) + 1, messages: msgs, event: w.event(msgs), start: w.now}
+		for _, m := range msgs {
+			if m.v.seen.IsZero() {
+				m.v.seen = w.now
+			}
+		}
 		a.env = w.pickEnv(as)
 		as = append(as, a)
 		if len(queue) == 0 {
@@ -89,6 +94,16 @@ func (w *World) round(queue []message, concurrent bool) []message {
 		}
 	}
 	w.run(as)
+	crashed := false
+	for _, a := range as {
+		crashed = crashed || a.crashed != ""
+	}
+	done := w.done()
+	for _, v := range w.versions {
+		if v.done.IsZero() && done[v.id(w.s3.versioned)] {
+			v.done, v.doneCrash = w.now, crashed
+		}
+	}
 	busy := false
 	for _, a := range as {
 		failed := w.failedMessages(a)

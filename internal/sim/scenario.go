@@ -24,7 +24,7 @@ type findingKey struct{ eventID, name string }
 // record makes one record from a template: its own time (a second of its
 // own in the run, so lines can be told apart), event id and, where given,
 // source address and identity pool.
-func (w *World) record(tmpl string, at time.Time, ip, identityPool string) json.RawMessage {
+func (w *World) record(tmpl string, at time.Time, ip, identityPool string, set ...func(map[string]any)) json.RawMessage {
 	raw, ok := w.cfg.Templates[tmpl]
 	if !ok {
 		panic("sim: no template " + tmpl)
@@ -46,6 +46,9 @@ func (w *World) record(tmpl string, at time.Time, ip, identityPool string) json.
 				p["identityPoolId"] = identityPool
 			}
 		}
+	}
+	for _, f := range set {
+		f(m)
 	}
 	b, err := json.Marshal(m)
 	if err != nil {
@@ -87,6 +90,9 @@ func (w *World) scenario() {
 		w.put(trailKey(i, t), w.file(t, &clock), t.Add(5*time.Minute))
 	}
 	w.recordClock = clock
+	if w.rng.Intn(2) == 0 {
+		w.configStory(n + 1)
+	}
 	if w.rng.Intn(3) == 0 {
 		// A file delivered late whose records span hours, the oldest at the
 		// edge of what CloudWatch accepts: its datums need several requests,
@@ -156,16 +162,51 @@ func (w *World) message(v *objectVersion) message {
 // an unversioned overwrite makes the version a pending notification names
 // unreadable.
 func (w *World) mutate(q []message) []message {
+	v := w.versions[w.rng.Intn(len(w.versions))]
+	if v.story {
+		return q
+	}
 	switch r := w.rng.Intn(20); {
 	case r == 0:
-		v := w.versions[w.rng.Intn(len(w.versions))]
 		t := v.at.Add(time.Minute)
 		nv := w.put(v.key, w.file(t, &w.recordClock), w.now)
 		q = append(q, w.message(nv))
 	case r == 1:
-		v := w.versions[w.rng.Intn(len(w.versions))]
 		w.trace(nil, "delete %s %s", v.key[len(v.key)-16:], v.versionID)
 		w.s3.Delete(v.key, v.versionID)
 	}
 	return q
+}
+
+// storyRecord is one change of a setting in the run's configuration story.
+type storyRecord struct {
+	eventID string
+	at      time.Time
+	guest   bool
+	v       *objectVersion
+}
+
+// configStory writes a few changes of one identity pool's guest access,
+// each in a trail file of its own (announced, like every file, in an order
+// drawn from the seed): what a change raises must not depend on the order
+// the files are read in, once the changes before it are known.
+func (w *World) configStory(n int) {
+	pool := fmt.Sprintf("us-east-1:%08x-5555-4555-8555-%012x", w.rng.Uint32(), w.rng.Int63()&0xffffffffffff)
+	t := start.Add(-90 * time.Minute)
+	for i := range 3 + w.rng.Intn(3) {
+		t = t.Add(time.Duration(1+w.rng.Intn(20)) * time.Minute)
+		guest := w.rng.Intn(2) == 0
+		var eventID string
+		rec := w.record("identity-updateidentitypool", t, "", pool, func(m map[string]any) {
+			for _, k := range []string{"requestParameters", "responseElements"} {
+				if p, ok := m[k].(map[string]any); ok {
+					p["allowUnauthenticatedIdentities"] = guest
+				}
+			}
+			eventID = m["eventID"].(string)
+		})
+		v := w.put(trailKey(n+i, t), []json.RawMessage{rec}, t.Add(5*time.Minute))
+		v.story = true
+		w.story = append(w.story, storyRecord{eventID: eventID, at: t, guest: guest, v: v})
+	}
 }

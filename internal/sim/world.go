@@ -83,6 +83,7 @@ type World struct {
 	steps         int
 	msgSeq        int
 	linesLost     map[string]bool
+	story         []storyRecord
 	recordClock   time.Time
 }
 
@@ -95,6 +96,13 @@ type objectVersion struct {
 	// (per-file sign-in findings, guest access on a new pool): they must
 	// be logged and notified once, never lost.
 	must []findingKey
+	// story: part of the configuration story (never overwritten).
+	story bool
+	// seen is when an attempt first carried its notification; done when
+	// the ledger was first seen holding it done, and doneCrash whether an
+	// attempt crashed in that round (its state may not be saved).
+	seen, done time.Time
+	doneCrash  bool
 }
 
 type environment struct {
