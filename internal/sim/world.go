@@ -38,6 +38,9 @@ type Config struct {
 	Templates map[string]json.RawMessage
 	// Trace, when set, receives every step.
 	Trace io.Writer
+	// Script, when set, picks the fault of each call instead of the seed
+	// (n counts the calls of op so far, from 1): a scripted test.
+	Script func(op string, n int) Fault
 }
 
 const (
@@ -83,6 +86,7 @@ type World struct {
 	steps         int
 	msgSeq        int
 	linesLost     map[string]bool
+	calls         map[string]int
 	story         []storyRecord
 	recordClock   time.Time
 }
@@ -169,7 +173,7 @@ func LoadTemplates(dir string) (map[string]json.RawMessage, error) {
 func newWorld(cfg Config) *World {
 	w := &World{cfg: cfg, rng: rand.New(rand.NewSource(cfg.Seed)), now: start, db: NewDB(),
 		cw: &CloudWatch{}, sns: &SNS{}, yielded: make(chan *attempt),
-		linesLost: map[string]bool{}}
+		linesLost: map[string]bool{}, calls: map[string]int{}}
 	w.log = slog.New(slog.NewJSONHandler(&w.logs, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: lambdacontext.ReplaceAttr}))
 	w.trace = func(a *attempt, format string, args ...any) {
 		if cfg.Trace == nil {
@@ -224,7 +228,10 @@ func (w *World) yield(a *attempt, op string, write bool) Fault {
 	w.steps++
 	w.now = w.now.Add(time.Duration(1+w.rng.Intn(40)) * time.Millisecond)
 	f := None
-	if w.faulty && w.rng.Float64() < w.faultRate {
+	if w.cfg.Script != nil {
+		w.calls[op]++
+		f = w.cfg.Script(op, w.calls[op])
+	} else if w.faulty && w.rng.Float64() < w.faultRate {
 		f = Fault(1 + w.rng.Intn(int(numFaults)-1))
 		if !write && (f == LostRetried || f == Lost) {
 			// A read that loses its answer is only a read sent again.
