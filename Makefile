@@ -7,7 +7,7 @@ BIN       := bin
 SAMPLES   := events/trails
 PKGS      := ./...
 
-.PHONY: run test cost-count stress-test unit lint vet fmt-check staticcheck fuzz-seeds bench tools clean build
+.PHONY: run test cost-count stress-test sim unit lint vet fmt-check staticcheck fuzz-seeds bench tools clean build
 
 ## run: scan the sample trail files in events/ and print the summary (no AWS account).
 run:
@@ -30,6 +30,14 @@ stress-test:
 	@sh -c 'while :; do :; done' & b1=$$!; sh -c 'while :; do :; done' & b2=$$!; \
 	trap 'kill $$b1 $$b2 2>/dev/null' EXIT INT TERM; \
 	CI=true $(GO) test -count=3 $(PKGS)
+
+## sim: the deterministic simulation of the delivery protocol over SEEDS
+## seeds on every core (go test ./... runs 200); a failing seed prints the
+## command that replays it with a trace.
+SEEDS ?= 10000
+FIRST_SEED ?= 1
+sim:
+	$(GO) test -count=1 -timeout 0 -run '^TestSimulation$$' ./internal/sim -seeds $(SEEDS) -seed $(FIRST_SEED)
 
 ## unit: the fast offline part only.
 unit:

@@ -29,6 +29,17 @@ func (s Severity) String() string {
 // MarshalText makes severities print by name in JSON.
 func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// UnmarshalText reads what MarshalText wrote (a finding kept to be sent
+// later is read back).
+func (s *Severity) UnmarshalText(b []byte) error {
+	v, ok := ParseSeverity(string(b))
+	if !ok {
+		return fmt.Errorf("finding: unknown severity %q", b)
+	}
+	*s = v
+	return nil
+}
+
 // ParseSeverity parses "medium" or "high".
 func ParseSeverity(v string) (Severity, bool) {
 	switch v {

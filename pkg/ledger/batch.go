@@ -18,6 +18,7 @@ const (
 	attrMembers  = "members"  // gzipped JSON: []Member
 	attrState    = "state"    // JSON: what the caller needs to aggregate the batch again
 	attrComplete = "complete" // set once every datum of the batch is published
+	attrPending  = "pending"  // gzipped, the caller's: what is still to send once published
 )
 
 // BatchPrefix starts the key of a batch item.
@@ -59,6 +60,10 @@ type BatchRecord struct {
 	// series budget's decisions): a resumed batch must produce the same
 	// datums, cut into the same batches.
 	State json.RawMessage
+	// Pending is the caller's, opaque here, written with Published: what a
+	// retry that finds the batch published must still do (the findings to
+	// notify), since it reads no member again.
+	Pending json.RawMessage
 }
 
 // Has reports whether the object item id is a member.
@@ -73,8 +78,8 @@ func (r *BatchRecord) Has(id string) bool {
 
 // NewBatchID returns the id of a new batch: random, so that it names
 // nothing an earlier attempt wrote.
-func NewBatchID() (string, error) {
-	t, err := token()
+func (l *Ledger) NewBatchID() (string, error) {
+	t, err := l.token()
 	return BatchPrefix + t, err
 }
 
@@ -146,16 +151,45 @@ func batchClaim(c *Claim) (*BatchClaim, error) {
 	if s := strAttr(c.item, attrState); s != "" && s != "null" {
 		bc.Record.State = json.RawMessage(s)
 	}
+	if p, _ := c.item[attrPending].(*types.AttributeValueMemberB); p != nil {
+		raw, err := unpack(p.Value)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: batch %s: pending: %w", c.ID, err)
+		}
+		bc.Record.Pending = raw
+	}
 	return bc, nil
 }
 
 // Published records that all batches of the batch's datums are
-// published: a retry only marks the members done.
-func (c *BatchClaim) Published(ctx context.Context, batches int) error {
-	return c.update(ctx, "SET #batches = :n, #complete = :one, #upd = :now",
-		map[string]string{"#batches": attrBatches, "#complete": attrComplete},
-		map[string]types.AttributeValue{":n": num(int64(batches)), ":one": num(1)})
+// published, with pending (see BatchRecord.Pending): a retry does what
+// pending says and marks the members done.
+func (c *BatchClaim) Published(ctx context.Context, batches int, pending json.RawMessage) error {
+	names := map[string]string{"#batches": attrBatches, "#complete": attrComplete}
+	values := map[string]types.AttributeValue{":n": num(int64(batches)), ":one": num(1)}
+	expr := "SET #batches = :n, #complete = :one, #upd = :now"
+	if len(pending) > 0 {
+		packed, err := pack(pending)
+		if err != nil {
+			return fmt.Errorf("ledger: batch %s: pending: %w", c.ID, err)
+		}
+		if len(packed) > MaxBatchRecordBytes/3 {
+			return fmt.Errorf("%w: batch %s: pending of %d bytes, over %d", ErrPendingTooLarge, c.ID, len(packed), MaxBatchRecordBytes/3)
+		}
+		expr += ", #pending = :pending"
+		names["#pending"] = attrPending
+		values[":pending"] = &types.AttributeValueMemberB{Value: packed}
+	}
+	if err := c.update(ctx, expr, names, values); err != nil {
+		return err
+	}
+	c.Record.Pending = pending
+	return nil
 }
+
+// ErrPendingTooLarge is returned by Published when what is pending would
+// not fit the item: the caller publishes without it and does it at once.
+var ErrPendingTooLarge = errors.New("ledger: pending too large")
 
 // Join names batch as the claimed object's batch, in place of the one it
 // named (gone, or done without it).
@@ -177,6 +211,10 @@ func packMembers(ms []Member) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return pack(raw)
+}
+
+func pack(raw []byte) ([]byte, error) {
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
 	if _, err := zw.Write(raw); err != nil {
@@ -189,14 +227,18 @@ func packMembers(ms []Member) ([]byte, error) {
 }
 
 func unpackMembers(b []byte) ([]Member, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(b))
-	if err != nil {
-		return nil, err
-	}
-	raw, err := io.ReadAll(io.LimitReader(zr, 64<<20))
+	raw, err := unpack(b)
 	if err != nil {
 		return nil, err
 	}
 	var ms []Member
 	return ms, json.Unmarshal(raw, &ms)
+}
+
+func unpack(b []byte) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(io.LimitReader(zr, 64<<20))
 }

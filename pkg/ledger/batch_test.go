@@ -21,7 +21,7 @@ func TestBatchItem(t *testing.T) {
 		{Bucket: "b", Key: "k1", Identity: "e:1", EventTime: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)},
 		{Bucket: "b", Key: "k2", Identity: "v:2", VersionID: "2", Outcome: "failed"},
 	}
-	id, err := NewBatchID()
+	id, err := l.NewBatchID()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestBatchItem(t *testing.T) {
 	if err := b.Release(ctx); err != nil {
 		t.Fatal(err)
 	}
-	other, _ := NewBatchID()
+	other, _ := l.NewBatchID()
 	again, err := l.ClaimIn(ctx, members[0].ID(), other, lease)
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +70,7 @@ func TestBatchItem(t *testing.T) {
 	if _, err := l.ResumeBatch(ctx, id, lease); !errors.Is(err, ErrBusy) {
 		t.Fatalf("a held batch resumed twice: %v", err)
 	}
-	if err := r.Published(ctx, 3); err != nil {
+	if err := r.Published(ctx, 3, json.RawMessage(`[{"finding":"x"}]`)); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.Release(ctx); err != nil {

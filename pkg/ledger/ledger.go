@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"strconv"
 	"strings"
@@ -75,6 +76,9 @@ type Options struct {
 	Retention time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Rand is where claim tokens and batch ids come from; nil means
+	// crypto/rand. A simulation sets a seeded one, so that a run replays.
+	Rand io.Reader
 }
 
 // Ledger records which objects were processed.
@@ -90,6 +94,9 @@ func New(api API, opts Options) *Ledger {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Rand == nil {
+		opts.Rand = rand.Reader
 	}
 	return &Ledger{api: api, opts: opts}
 }
@@ -133,7 +140,7 @@ const (
 // with its names and values) in the same conditional write.
 func (l *Ledger) claim(ctx context.Context, id string, leaseUntil time.Time, set, cond string,
 	names map[string]string, values map[string]types.AttributeValue) (*Claim, error) {
-	tok, err := token()
+	tok, err := l.token()
 	if err != nil {
 		return nil, err
 	}
@@ -334,9 +341,9 @@ func intAttr(item map[string]types.AttributeValue, k string) int {
 	return 0
 }
 
-func token() (string, error) {
+func (l *Ledger) token() (string, error) {
 	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
+	if _, err := io.ReadFull(l.opts.Rand, b[:]); err != nil {
 		return "", err
 	}
 	return hex.EncodeToString(b[:]), nil

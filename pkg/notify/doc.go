@@ -6,8 +6,12 @@
 // (the ledger table's finding# items): a retried file, a duplicate
 // notification of the same trail file, or the trail file that follows the
 // EventBridge event of the same call, finds the item and sends nothing.
-// The item is written before the message is published, and marked failed
-// when publishing fails, so that a later pass may send it; a process that
-// dies between the two loses that one message. Without a Dedup each
-// evaluation of a record sends its findings: at least once per delivery.
+// The item is taken ("sending", held until the caller's lease ends) before
+// the message is published, marked sent once SNS accepted it, and failed
+// when publishing failed, so that a later pass may send it; one whose
+// sender died is taken over once its lease is over. Only a sender that dies
+// after SNS accepted the message and before marking it sent has it sent
+// twice. Without a Dedup each evaluation of a record sends its findings: at
+// least once per delivery. Permanent tells a refusal no retry cures (the
+// topic, its key, the grant) from one the caller should retry.
 package notify

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sns/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/cognitrail/cognitrail/pkg/finding"
 )
@@ -27,11 +29,14 @@ type API interface {
 
 // Dedup remembers which findings were sent (ledger.Notices).
 type Dedup interface {
-	// First records that the finding is being sent; false when an earlier
-	// invocation sent it.
-	First(ctx context.Context, eventID, name string) (bool, error)
+	// First records that the finding is being sent, by the caller until
+	// until (its own lease): false when it was sent, or another sender
+	// holds it. The token goes to Sent or Failed.
+	First(ctx context.Context, eventID, name string, until time.Time) (token string, first bool, err error)
+	// Sent records that it was sent.
+	Sent(ctx context.Context, eventID, name, token string) error
 	// Failed records that sending it failed, so that a later pass may.
-	Failed(ctx context.Context, eventID, name string) error
+	Failed(ctx context.Context, eventID, name, token string) error
 }
 
 // Options configure a Notifier.
@@ -61,12 +66,15 @@ func New(api API, opts Options) *Notifier {
 // Stats counts what Notify did.
 type Stats struct {
 	Sent, Duplicates, Below int
+	// Unmarked counts messages sent whose item could not be marked sent.
+	Unmarked int
 }
 
 // Notify sends each finding at or above the severity that was not sent
-// before. It goes on after a failure, so that one failing finding does not
-// hold the others back, and returns the failures joined.
-func (n *Notifier) Notify(ctx context.Context, fs []finding.Finding) (Stats, error) {
+// before, holding each (see Dedup) until until. It goes on after a
+// failure, so that one failing finding does not hold the others back, and
+// returns the failures joined: Permanent tells those a retry cannot cure.
+func (n *Notifier) Notify(ctx context.Context, fs []finding.Finding, until time.Time) (Stats, error) {
 	var st Stats
 	var errs []error
 	for i := range fs {
@@ -76,8 +84,11 @@ func (n *Notifier) Notify(ctx context.Context, fs []finding.Finding) (Stats, err
 			continue
 		}
 		dedup := n.opts.Dedup != nil && f.EventID != ""
+		var tok string
 		if dedup {
-			first, err := n.opts.Dedup.First(ctx, f.EventID, f.Name)
+			var first bool
+			var err error
+			tok, first, err = n.opts.Dedup.First(ctx, f.EventID, f.Name, until)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("notify: %s %s: %w", f.Name, f.EventID, err))
 				continue
@@ -89,7 +100,7 @@ func (n *Notifier) Notify(ctx context.Context, fs []finding.Finding) (Stats, err
 		}
 		if err := n.publish(ctx, f); err != nil {
 			if dedup {
-				if ferr := n.opts.Dedup.Failed(ctx, f.EventID, f.Name); ferr != nil {
+				if ferr := n.opts.Dedup.Failed(ctx, f.EventID, f.Name, tok); ferr != nil {
 					err = errors.Join(err, ferr)
 				}
 			}
@@ -97,8 +108,44 @@ func (n *Notifier) Notify(ctx context.Context, fs []finding.Finding) (Stats, err
 			continue
 		}
 		st.Sent++
+		if dedup {
+			// The message is out: a failure here must not make the caller
+			// send it again. Left "sending", the item is taken over only
+			// after the lease, by a later delivery of the same record.
+			if err := n.opts.Dedup.Sent(ctx, f.EventID, f.Name, tok); err != nil {
+				st.Unmarked++
+			}
+		}
 	}
 	return st, errors.Join(errs...)
+}
+
+// permanentCodes are SNS's answers that no retry cures: the topic, its key
+// or the function's grant must be fixed. Throttling, 5xx and network
+// errors are not among them.
+var permanentCodes = map[string]bool{
+	"InvalidParameter": true, "InvalidParameterValue": true, "NotFound": true, "AuthorizationError": true,
+	"KMSDisabled": true, "KMSInvalidState": true, "KMSNotFound": true, "KMSOptInRequired": true,
+	"KMSAccessDenied": true, "InvalidSecurity": true, "EndpointDisabled": true,
+}
+
+// Permanent reports whether every failure in err (from Notify) is one a
+// retry cannot cure. The caller fails its work for the others, so that the
+// retry sends what was not sent.
+func Permanent(err error) bool {
+	if err == nil {
+		return false
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			if !Permanent(e) {
+				return false
+			}
+		}
+		return true
+	}
+	var api smithy.APIError
+	return errors.As(err, &api) && permanentCodes[api.ErrorCode()]
 }
 
 func (n *Notifier) publish(ctx context.Context, f *finding.Finding) error {

@@ -102,15 +102,20 @@ func (f *fakeSNS) Publish(_ context.Context, in *sns.PublishInput, _ ...func(*sn
 
 type memDedup struct{ st map[string]string }
 
-func (d *memDedup) First(_ context.Context, ev, name string) (bool, error) {
+func (d *memDedup) First(_ context.Context, ev, name string, _ time.Time) (string, bool, error) {
 	if s, ok := d.st[ev+"#"+name]; ok && s != "failed" {
-		return false, nil
+		return "", false, nil
 	}
-	d.st[ev+"#"+name] = "sent"
-	return true, nil
+	d.st[ev+"#"+name] = "sending"
+	return "tok", true, nil
 }
 
-func (d *memDedup) Failed(_ context.Context, ev, name string) error {
+func (d *memDedup) Sent(_ context.Context, ev, name, tok string) error {
+	d.st[ev+"#"+name] = "sent"
+	return nil
+}
+
+func (d *memDedup) Failed(_ context.Context, ev, name, tok string) error {
 	d.st[ev+"#"+name] = "failed"
 	return nil
 }
@@ -123,7 +128,7 @@ func TestNotifySeverityAndDedup(t *testing.T) {
 	high := guest()
 	medium := guest()
 	medium.Severity, medium.Name = finding.Medium, finding.IdentityPoolClassicFlowEnabled
-	st, err := n.Notify(ctx, []finding.Finding{high, medium})
+	st, err := n.Notify(ctx, []finding.Finding{high, medium}, time.Time{})
 	if err != nil || st.Sent != 1 || st.Below != 1 || len(api.in) != 1 {
 		t.Fatalf("first: %+v, %v, %d published", st, err, len(api.in))
 	}
@@ -133,23 +138,23 @@ func TestNotifySeverityAndDedup(t *testing.T) {
 		t.Errorf("publish input %+v", in)
 	}
 	// The same record again (a retry, the trail file after EventBridge).
-	if st, err := n.Notify(ctx, []finding.Finding{high}); err != nil || st.Duplicates != 1 || len(api.in) != 1 {
+	if st, err := n.Notify(ctx, []finding.Finding{high}, time.Time{}); err != nil || st.Duplicates != 1 || len(api.in) != 1 {
 		t.Fatalf("again: %+v, %v, %d published", st, err, len(api.in))
 	}
 	// NOTIFY_SEVERITY=medium sends the medium one.
 	nm := New(api, Options{TopicARN: "t", MinSeverity: finding.Medium, Dedup: d})
-	if st, err := nm.Notify(ctx, []finding.Finding{high, medium}); err != nil || st.Sent != 1 || st.Duplicates != 1 {
+	if st, err := nm.Notify(ctx, []finding.Finding{high, medium}, time.Time{}); err != nil || st.Sent != 1 || st.Duplicates != 1 {
 		t.Fatalf("medium: %+v, %v", st, err)
 	}
 	// A failed publish is marked so that the next pass sends it.
 	other := guest()
 	other.EventID = "other"
 	api.fail = true
-	if _, err := n.Notify(ctx, []finding.Finding{other}); err == nil || !strings.Contains(err.Error(), "other") {
+	if _, err := n.Notify(ctx, []finding.Finding{other}, time.Time{}); err == nil || !strings.Contains(err.Error(), "other") {
 		t.Fatalf("failed publish: %v", err)
 	}
 	api.fail = false
-	if st, err := n.Notify(ctx, []finding.Finding{other}); err != nil || st.Sent != 1 {
+	if st, err := n.Notify(ctx, []finding.Finding{other}, time.Time{}); err != nil || st.Sent != 1 {
 		t.Fatalf("after failure: %+v, %v", st, err)
 	}
 }

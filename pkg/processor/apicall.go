@@ -44,7 +44,7 @@ func (h *Handler) apiCall(ctx context.Context, raw json.RawMessage) error {
 	}
 	attrs := []any{"eventSource", r.EventSource, "eventName", r.EventName, "eventID", r.EventID, "findings", len(fs)}
 	if h.opts.Notifier != nil && len(fs) > 0 {
-		st, err := h.opts.Notifier.Notify(ctx, fs)
+		st, err := h.opts.Notifier.Notify(ctx, fs, h.lease(ctx))
 		attrs = append(attrs, "notified", st.Sent, "duplicates", st.Duplicates)
 		if err != nil {
 			h.log.ErrorContext(ctx, "api call", append(attrs, "outcome", "error", "error", err.Error())...)

@@ -211,7 +211,7 @@ func (h *Handler) groups(ms []*member) ([]*group, error) {
 	for i, mb := range ms {
 		n := len(mb.o.Bucket) + len(mb.o.Key) + len(mb.o.Identity()) + len(mb.o.VersionID) + 96
 		if i == 0 || size+n > ledger.MaxBatchRecordBytes/2 {
-			id, err := ledger.NewBatchID()
+			id, err := h.ledger.NewBatchID()
 			if err != nil {
 				return nil, err
 			}
@@ -370,8 +370,8 @@ func (h *Handler) resumeBatch(ctx context.Context, id string, held []*member) (f
 		mb.ol.resumed = bc.Resume
 	}
 	if bc.Complete {
-		// Published: the members are not read again, so they are finished
-		// with the outcome judged when the batch was written.
+		// Published: the members are finished with the outcome judged when
+		// the batch was written.
 		outcomes := map[string]string{}
 		for _, rm := range bc.Record.Members {
 			outcomes[rm.ID()] = rm.Outcome
@@ -386,14 +386,23 @@ func (h *Handler) resumeBatch(ctx context.Context, id string, held []*member) (f
 	}
 	agg := h.newAggregatorAt(oldest)
 	overlay := newOverlay(h.findingState(ctx))
-	if !bc.Complete {
-		for _, mb := range ms {
-			if err := h.read(ctx, mb, oldest, overlay); err != nil {
-				return free, h.abandon(ctx, ms, bc, err)
-			}
-			agg.Merge(mb.agg)
-			mb.agg, mb.eng = nil, nil
+	for _, mb := range ms {
+		recorded := mb.ol.res.Outcome
+		if err := h.read(ctx, mb, oldest, overlay); err != nil {
+			return free, h.abandon(ctx, ms, bc, err)
 		}
+		if bc.Complete {
+			// Published: read again for its event lines only, which are
+			// written once it is done. Its datums are out, its findings
+			// recorded, and its outcome was judged when the batch was
+			// written (a member gone since has no lines to write).
+			mb.ol.res.Outcome = recorded
+		} else {
+			agg.Merge(mb.agg)
+		}
+		mb.agg, mb.eng = nil, nil
+	}
+	if !bc.Complete {
 		agg.SetFolded(st.Folded)
 	}
 	return free, h.finishBatch(ctx, ms, bc, agg, overlay)
@@ -450,7 +459,11 @@ func (h *Handler) finishBatch(ctx context.Context, ms []*member, bc *ledger.Batc
 		id, bl.resumed, bl.attempt = bc.ID, bc.Resume, bc.Attempt
 	}
 	n := bl.resumed
+	var found []finding.Finding
 	if bc == nil || !bc.Complete {
+		for _, mb := range ms {
+			found = append(found, mb.found...)
+		}
 		var progress func(context.Context, int) error
 		if bc != nil {
 			progress = bc.Progress
@@ -460,12 +473,23 @@ func (h *Handler) finishBatch(ctx context.Context, ms []*member, bc *ledger.Batc
 			return h.abandon(ctx, ms, bc, err)
 		}
 		if bc != nil {
-			if err := bc.Published(ctx, n); err != nil {
+			if err := h.published(ctx, bc, n, found); err != nil {
 				return h.abandon(ctx, ms, bc, err)
 			}
 		}
+	} else if len(bc.Record.Pending) > 0 {
+		// Published by an attempt that stopped before marking its members
+		// done: its findings were recorded, since no member is read again.
+		if err := json.Unmarshal(bc.Record.Pending, &found); err != nil {
+			h.log.ErrorContext(ctx, "batch findings unreadable: not notified", "batch", id, "error", err.Error())
+		}
 	}
 	bl.batches = n
+	// Before any member is marked done: a retry that finds members done
+	// counts them as duplicates and sends nothing.
+	if err := h.notify(ctx, id, found); err != nil {
+		return h.abandon(ctx, ms, bc, err)
+	}
 	for i, mb := range ms {
 		if mb.claim == nil {
 			continue
@@ -488,13 +512,31 @@ func (h *Handler) finishBatch(ctx context.Context, ms []*member, bc *ledger.Batc
 	for _, mb := range ms {
 		mb.ol.batch = id
 		h.writeEvents(ctx, &mb.ol.events)
-		if len(mb.found) > 0 {
-			h.notify(ctx, mb.o, mb.found)
-		}
 		h.logObject(ctx, mb.ol, outcomeName(mb.ol.res.Outcome), mb.ol.res.Err)
 	}
 	h.logBatch(ctx, id, len(ms), bl)
 	return nil
+}
+
+// published marks the batch published, recording the findings still to
+// notify. Findings too many for the item are notified before the mark, so
+// that a crash repeats, rather than loses, them.
+func (h *Handler) published(ctx context.Context, bc *ledger.BatchClaim, n int, found []finding.Finding) error {
+	var pending json.RawMessage
+	if h.opts.Notifier != nil && len(found) > 0 {
+		var err error
+		if pending, err = json.Marshal(found); err != nil {
+			return fmt.Errorf("processor: %s: findings: %w", bc.ID, err)
+		}
+	}
+	err := bc.Published(ctx, n, pending)
+	if errors.Is(err, ledger.ErrPendingTooLarge) {
+		if err := h.notify(ctx, bc.ID, found); err != nil {
+			return err
+		}
+		err = bc.Published(ctx, n, nil)
+	}
+	return err
 }
 
 // abandon releases the claims of a batch that failed transiently (the

@@ -75,7 +75,7 @@ func (s *countingSink) Publish(_ context.Context, b []metric.Datum) (sink.Stats,
 
 type countingNotifier struct{ n int }
 
-func (c *countingNotifier) Notify(_ context.Context, fs []finding.Finding) (notify.Stats, error) {
+func (c *countingNotifier) Notify(_ context.Context, fs []finding.Finding, _ time.Time) (notify.Stats, error) {
 	c.n += len(fs)
 	return notify.Stats{Sent: len(fs)}, nil
 }

@@ -34,9 +34,13 @@
 // ones to look at.
 //
 // Findings (pkg/finding) are evaluated per object over a shared State, which
-// moves on only once the object is published. With a Notifier they are sent
-// after the object is marked done; a failed send is logged, not retried by
-// failing the object (it is done). EventBridge "AWS API Call via CloudTrail"
+// moves on only once the object is done. With a Notifier they are sent
+// after the object's datums are published and before it is marked done:
+// a send that fails in a way a retry can cure fails the object, and its
+// retry, which reads the object again against the same state, sends what
+// was not sent (the ledger's notices, held by the sender's lease, send each
+// finding once; see notify.Permanent for what is only logged). EventBridge
+// "AWS API Call via CloudTrail"
 // events carry one record: it is evaluated and notified, nothing is counted
 // and the State is left to the trail file that holds the same record.
 //
@@ -95,9 +99,10 @@
 //     batch (below) are renamed to B first (one UpdateItem each): every
 //     member names B before anything is published.
 //  4. Publish B's datums, recording progress on B's item after each request;
-//     then mark B complete.
-//  5. Finish every member, then B; then write event lines, send
-//     notifications, save the findings state.
+//     then mark B complete, recording its findings (gzipped) in the same
+//     write.
+//  5. Send the findings; finish every member, then B; then write event
+//     lines and save the findings state.
 //
 // So a normal batch of n objects costs 2n + 3 + requests UpdateItem calls
 // (direct mode: 3 per object).
@@ -120,11 +125,12 @@
 //   - after 3: a retry that meets any member resumes B, from progress 0;
 //   - during 4: B resumes at its progress, so no request is sent twice,
 //     except the one whose answer was lost (see package ledger);
-//   - after 4, before or during 5: B is complete; the retry finishes the
-//     members not done, with their recorded outcomes, and B, and reads
-//     nothing. The event lines and
-//     notifications of the members so finished are lost, rather than
-//     written twice (as in direct mode after Finish).
+//   - after 4, before or during 5: B is complete; the retry sends the
+//     recorded findings (the notices skip those already sent), reads the
+//     members not done again for their event lines only, finishes them
+//     with their recorded outcomes, and B. The event lines of members
+//     already finished are lost, rather than written twice (as in direct
+//     mode after Finish).
 //
 // Should a listed member be found done while B was never published (it
 // cannot: members name B before it is published, and a claimer of an

@@ -2,9 +2,10 @@ package processor
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"github.com/cognitrail/cognitrail/pkg/finding"
-	"github.com/cognitrail/cognitrail/pkg/notification"
 	"github.com/cognitrail/cognitrail/pkg/notify"
 )
 
@@ -19,7 +20,7 @@ func (h *Handler) findingState(ctx context.Context) finding.State {
 
 // Notifier sends findings to people (notify.Notifier).
 type Notifier interface {
-	Notify(ctx context.Context, fs []finding.Finding) (notify.Stats, error)
+	Notify(ctx context.Context, fs []finding.Finding, until time.Time) (notify.Stats, error)
 }
 
 // collect keeps a record's findings for the notifier (the engine reuses
@@ -31,21 +32,29 @@ func (h *Handler) collect(kept []finding.Finding, fs []finding.Finding) []findin
 	return append(kept, fs...)
 }
 
-// notify sends an object's findings once the object is published and
-// marked done: a failure here cannot be retried by failing the object (the
-// retry would find it done), so it is logged, and the notices the ledger
-// marked failed are sent by a later pass over the same record.
-func (h *Handler) notify(ctx context.Context, o notification.Object, fs []finding.Finding) {
+// notify sends an object's (or a batch's) findings once its datums are
+// published and before it is marked done, so that a failure or a crash in
+// between leaves it to the retry, which reads it again and sends what was
+// not sent (the ledger's notices send each once). A failure a retry can
+// cure is returned, and fails the object; one it cannot (the topic, its
+// key or the grant must be fixed) is logged, and the object goes on.
+func (h *Handler) notify(ctx context.Context, where string, fs []finding.Finding) error {
 	if h.opts.Notifier == nil || len(fs) == 0 {
-		return
+		return nil
 	}
-	st, err := h.opts.Notifier.Notify(ctx, fs)
-	if err != nil {
-		h.log.ErrorContext(ctx, "findings not notified", "bucket", o.Bucket, "key", o.Key,
-			"sent", st.Sent, "error", err.Error())
-		return
+	st, err := h.opts.Notifier.Notify(ctx, fs, h.lease(ctx))
+	switch {
+	case err != nil && notify.Permanent(err):
+		h.log.ErrorContext(ctx, "findings not notified", "object", where, "sent", st.Sent, "error", err.Error())
+		return nil
+	case err != nil:
+		return fmt.Errorf("processor: %s: notify: %w", where, err)
+	}
+	if st.Unmarked > 0 {
+		h.log.WarnContext(ctx, "findings sent but not marked sent", "object", where, "unmarked", st.Unmarked)
 	}
 	if st.Sent > 0 || st.Duplicates > 0 {
-		h.log.DebugContext(ctx, "findings notified", "key", o.Key, "sent", st.Sent, "duplicates", st.Duplicates)
+		h.log.DebugContext(ctx, "findings notified", "object", where, "sent", st.Sent, "duplicates", st.Duplicates)
 	}
+	return nil
 }

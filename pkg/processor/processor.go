@@ -284,6 +284,8 @@ type objectLog struct {
 	tooOld int
 	// batch is the buffered batch that published the object.
 	batch string
+	// found are the object's findings, notified before it is marked done.
+	found []finding.Finding
 }
 
 // object processes one object. It returns the file's outcome, or an error
@@ -348,14 +350,15 @@ func (h *Handler) object(ctx context.Context, msgID string, o notification.Objec
 			return 0, h.transient(ctx, claim, ol, fmt.Errorf("processor: s3://%s/%s: %w", o.Bucket, o.Key, err))
 		}
 	}
+	ol.found = found
 	outcome, err := h.publish(ctx, claim, agg, ol)
 	if err == nil {
-		// Only a published file moves the last-seen state on: a retried
-		// one is judged again as the first time.
+		// Only a done file moves the last-seen state on: a retried one is
+		// judged again as the first time, and raises (and, through the
+		// notices, sends) the same findings.
 		if cerr := findings.Commit(); cerr != nil {
 			h.log.WarnContext(ctx, "finding state not saved", "bucket", o.Bucket, "key", o.Key, "error", cerr.Error())
 		}
-		h.notify(ctx, o, found)
 	}
 	return outcome, err
 }
@@ -442,6 +445,9 @@ func (h *Handler) publish(ctx context.Context, claim *ledger.Claim, agg *aggrega
 		return 0, h.transient(ctx, claim, ol, err)
 	}
 	ol.batches = n
+	if err := h.notify(ctx, "s3://"+ol.o.Bucket+"/"+ol.o.Key, ol.found); err != nil {
+		return 0, h.transient(ctx, claim, ol, err)
+	}
 	outcome := outcomeName(ol.res.Outcome)
 	if claim != nil {
 		if err := claim.Finish(ctx, outcome, ol.batches); err != nil {

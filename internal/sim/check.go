@@ -1,0 +1,310 @@
+package sim
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	cw "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/cognitrail/cognitrail/pkg/aggregate"
+	"github.com/cognitrail/cognitrail/pkg/finding"
+	"github.com/cognitrail/cognitrail/pkg/ledger"
+	"github.com/cognitrail/cognitrail/pkg/metric"
+	"github.com/cognitrail/cognitrail/pkg/processor"
+	"github.com/cognitrail/cognitrail/pkg/scan"
+	"github.com/cognitrail/cognitrail/pkg/sink"
+)
+
+// compared are the basic series the invariants sum. Left out: Findings
+// (what a state-dependent finding raises depends on the order files are
+// judged in, which the protocol does not fix) and FilesSkipped (one per
+// duplicate delivery, which the run draws).
+func compared(name string, dims []string) bool {
+	if name == metric.Findings || name == metric.FilesSkipped {
+		return false
+	}
+	spec, ok := metric.Lookup(name)
+	if !ok {
+		return false
+	}
+	for _, s := range spec.Sets {
+		if s.Level == metric.Basic && slices.Equal(s.Names, dims) {
+			return true
+		}
+	}
+	return false
+}
+
+func seriesKey(name string, dims map[string]string) string {
+	keys := slices.Sorted(maps.Keys(dims))
+	var b strings.Builder
+	b.WriteString(name)
+	for _, k := range keys {
+		fmt.Fprintf(&b, " %s=%s", k, dims[k])
+	}
+	return b.String()
+}
+
+// sums adds up the compared series of PutMetricData requests.
+func sums(reqs []*cw.PutMetricDataInput) map[string]float64 {
+	out := map[string]float64{}
+	for _, r := range reqs {
+		for _, d := range r.MetricData {
+			dims := map[string]string{}
+			for _, dm := range d.Dimensions {
+				dims[*dm.Name] = *dm.Value
+			}
+			if !compared(*d.MetricName, slices.Sorted(maps.Keys(dims))) {
+				continue
+			}
+			v := 0.0
+			if d.Value != nil {
+				v = *d.Value
+			}
+			for i, x := range d.Values {
+				c := 1.0
+				if i < len(d.Counts) {
+					c = d.Counts[i]
+				}
+				v += x * c
+			}
+			out[seriesKey(*d.MetricName, dims)] += v
+		}
+	}
+	return out
+}
+
+func (v *objectVersion) id(versioned bool) string {
+	identity := "e:" + v.etag
+	if versioned {
+		identity = "v:" + v.versionID
+	}
+	return ledger.ObjectID(bucket, v.key, identity)
+}
+
+// check tests the invariants once deliveries have stopped.
+func (w *World) check() []string {
+	var bad []string
+	fail := func(format string, args ...any) { bad = append(bad, fmt.Sprintf(format, args...)) }
+
+	// Every announced version is done once, processed when it could be
+	// read, failed only when it is gone.
+	// What is too old for CloudWatch is judged when an object is first
+	// claimed: at the latest now, at the earliest at the start. Both cuts
+	// bound what a correct run publishes.
+	lo, hi := w.now.Add(-sink.DefaultMaxAge+time.Minute), start.Add(-sink.DefaultMaxAge+time.Minute)
+	want, most, partial := map[string]float64{}, map[string]float64{}, map[string]float64{}
+	var must []findingKey
+	linesLost := map[findingKey]bool{}
+	seen := map[string]bool{}
+	for _, v := range w.versions {
+		id := v.id(w.s3.versioned)
+		if seen[id] {
+			continue // the same content put twice is one version
+		}
+		seen[id] = true
+		item := w.db.Item(id)
+		status, outcome := str(item, "status"), str(item, "outcome")
+		if status != "done" {
+			fail("version %s: ledger status %q, want done", id, status)
+			continue
+		}
+		switch outcome {
+		case "failed":
+			if w.s3.Readable(v.key, v.versionID, v.etag) {
+				fail("version %s: marked failed but still readable", id)
+			}
+			if ledger.ItemFrom(id, item).Batches == 0 {
+				want[seriesKey(metric.FilesFailed, nil)]++
+				most[seriesKey(metric.FilesFailed, nil)]++
+				break
+			}
+			// Gone after some of its datums were published: those stay,
+			// and the file is counted as what they say.
+			partial[seriesKey(metric.FilesFailed, nil)]++
+			w.expect(partial, v, hi, fail)
+		case "", "processed":
+			w.expect(want, v, lo, fail)
+			w.expect(most, v, hi, fail)
+			must = append(must, v.must...)
+			for _, k := range v.must {
+				linesLost[k] = w.linesLost[id]
+			}
+		default:
+			fail("version %s: outcome %q", id, outcome)
+		}
+	}
+
+	// Metric sums equal the scan of what was read: exactly, but for the
+	// requests CloudWatch applied while their answer was lost, or whose
+	// attempt failed before recording them, which a correct publisher
+	// sends again: the one window no protocol closes without CloudWatch's
+	// help (PutMetricData has no idempotency token).
+	got, slack := sums(w.cw.Requests), sums(w.lostPuts)
+	for k, n := range partial {
+		slack[k] += n
+	}
+	for _, k := range slices.Sorted(maps.Keys(mergeKeys(want, got))) {
+		if got[k] < want[k] || got[k] > most[k]+slack[k] {
+			fail("metric %s: published %v, want %v to %v (+ at most %v sent again after lost answers)", k, got[k], want[k], most[k], slack[k])
+		}
+	}
+
+	// Lines: each finding and cognito_event line once; each finding that
+	// does not depend on the state logged and, being high, notified.
+	lines := map[findingKey]int{}
+	notable := map[string]int{}
+	sc := bufio.NewScanner(bytes.NewReader(w.logs.Bytes()))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var l map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			fail("log line not JSON: %s", sc.Text())
+			continue
+		}
+		msg := l["message"] // Lambda's JSON format renames slog's msg
+		if msg == nil {
+			msg = l["msg"]
+		}
+		switch msg {
+		case processor.FindingMsg:
+			lines[findingKey{fmt.Sprint(l["eventID"]), fmt.Sprint(l["finding"])}]++
+		case processor.NotableMsg:
+			notable[fmt.Sprint(l["eventTime"], " ", l["eventName"], " ", l["reason"])]++
+		}
+	}
+	for k, n := range lines {
+		if n > 1 {
+			fail("finding line %s %s written %d times", k.name, k.eventID, n)
+		}
+	}
+	for k, n := range notable {
+		if n > 1 {
+			fail("cognito_event line %s written %d times", k, n)
+		}
+	}
+	sent := map[findingKey]int{}
+	for _, m := range w.sns.Messages {
+		sent[messageKey(m.Message)]++
+	}
+	lost := map[findingKey]int{}
+	for _, m := range w.lostPublishes {
+		lost[messageKey(m.Message)]++
+	}
+	for k, n := range sent {
+		if n > 1+lost[k] {
+			fail("finding %s %s notified %d times (%d lost answers)", k.name, k.eventID, n, lost[k])
+		}
+		if lines[k] == 0 && !linesLost[k] {
+			fail("finding %s %s notified but never logged", k.name, k.eventID)
+		}
+	}
+	sort.Slice(must, func(i, j int) bool { return must[i].eventID < must[j].eventID })
+	for _, k := range must {
+		if lines[k] == 0 && !linesLost[k] {
+			fail("finding %s %s never logged", k.name, k.eventID)
+		}
+		if sent[k] == 0 {
+			fail("finding %s %s never notified", k.name, k.eventID)
+		}
+	}
+
+	bad = append(bad, w.checkStory(lines, sent)...)
+
+	for _, a := range w.attempts {
+		if a.falseError {
+			fail("attempt %d failed with no fault to explain it: %s", a.id, describe(a.result, a.err))
+		}
+	}
+	return bad
+}
+
+// expect adds what scanning v alone publishes to sums.
+func (w *World) expect(sums map[string]float64, v *objectVersion, oldest time.Time, fail func(string, ...any)) {
+	agg := aggregate.New(&aggregate.Options{Level: metric.Basic, Oldest: oldest})
+	if _, err := scan.File(context.Background(), bytes.NewReader(v.body), agg, &scan.Options{
+		DeliveredAt: v.at, Now: func() time.Time { return w.now }}); err != nil {
+		fail("version %s: scanning it again: %v", v.key, err)
+	}
+	for d := range agg.All() {
+		dims := map[string]string{}
+		for _, dm := range d.Dimensions {
+			dims[dm.Name] = dm.Value
+		}
+		if compared(d.Name, d.DimensionNames()) {
+			sums[seriesKey(d.Name, dims)] += d.Sum()
+		}
+	}
+}
+
+func messageKey(body *string) findingKey {
+	var f struct {
+		EventID string `json:"eventID"`
+		Name    string `json:"finding"`
+	}
+	if body == nil || json.Unmarshal([]byte(*body), &f) != nil {
+		return findingKey{"?", "?"}
+	}
+	return findingKey{f.EventID, f.Name}
+}
+
+func mergeKeys(a, b map[string]float64) map[string]float64 {
+	out := maps.Clone(a)
+	for k := range b {
+		out[k] += 0
+	}
+	return out
+}
+
+func str(item map[string]types.AttributeValue, k string) string {
+	if v, ok := item[k].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
+
+// checkStory: a change to guest access on is raised exactly when the
+// change before it in event time left it off (or there is none), whatever
+// order the files were read in, provided every earlier change was done,
+// and its state saved, before the change was first read.
+func (w *World) checkStory(lines, sent map[findingKey]int) []string {
+	var bad []string
+	for i, r := range w.story {
+		if !r.guest {
+			continue
+		}
+		var pred *storyRecord
+		known := true
+		for j := range w.story {
+			s := &w.story[j]
+			if !s.at.Before(r.at) {
+				continue
+			}
+			if pred == nil || s.at.After(pred.at) {
+				pred = s
+			}
+			known = known && !s.v.done.IsZero() && s.v.done.Before(r.v.seen) && !s.v.doneCrash
+		}
+		if !known {
+			continue
+		}
+		k := findingKey{r.eventID, finding.IdentityPoolGuestAccessEnabled}
+		raised := lines[k] > 0 || sent[k] > 0
+		switch want := pred == nil || !pred.guest; {
+		case want && !raised:
+			bad = append(bad, fmt.Sprintf("story change %d (guest on at %s, the change before it off or none) not raised", i, r.at.Format("15:04")))
+		case !want && raised:
+			bad = append(bad, fmt.Sprintf("story change %d (guest on at %s, already on before it) raised", i, r.at.Format("15:04")))
+		}
+	}
+	return bad
+}

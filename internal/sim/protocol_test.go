@@ -1,0 +1,132 @@
+package sim
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cognitrail/cognitrail/pkg/finding"
+)
+
+// scripted builds a world whose faults are script's, with one trail file
+// holding a new identity pool with guest access (a high finding) and
+// sign-in failures.
+func scripted(t *testing.T, buffered bool, script func(op string, n int) Fault) (*World, message) {
+	t.Helper()
+	tmpl, err := LoadTemplates("../../pkg/class/testdata/aws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var trace strings.Builder
+	w := newWorld(Config{Seed: 1, Templates: tmpl, Trace: &trace, Script: script})
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log("trace:\n" + trace.String())
+		}
+	})
+	w.buffered = buffered
+	at := start.Add(-time.Hour)
+	recs := []json.RawMessage{
+		w.record("old-1.03-identity-createidentitypool", at, "", "us-east-1:11111111-49a6-454b-9e45-000000000001"),
+		w.record("idp-signup", at.Add(time.Second), "", ""),
+	}
+	v := w.put(trailKey(0, at), recs, at.Add(5*time.Minute))
+	if len(v.must) != 1 || v.must[0].name != finding.IdentityPoolGuestAccessEnabled {
+		t.Fatalf("the file raises %v", v.must)
+	}
+	return w, w.message(v)
+}
+
+// deliver runs one delivery of msgs in env and returns its attempt.
+func deliver(w *World, env *environment, msgs ...message) *attempt {
+	a := &attempt{id: len(w.attempts) + 1, messages: msgs, event: w.event(msgs), start: w.now, env: env}
+	w.run([]*attempt{a})
+	return a
+}
+
+func isOp(op, prefix string) bool { return strings.HasPrefix(op, prefix) }
+
+// findingsSent counts the SNS messages of the file's finding.
+func findingsSent(w *World, k findingKey) int {
+	n := 0
+	for _, m := range w.sns.Messages {
+		if messageKey(m.Message) == k {
+			n++
+		}
+	}
+	return n
+}
+
+// TestNotifyFailureRetried: SNS throttles the first publish beyond the
+// SDK's retries. The file is not marked done, so the retry (reading it
+// again) sends the finding; a later duplicate sends nothing. Before
+// notifications came before done, the file was done and the finding lost.
+func TestNotifyFailureRetried(t *testing.T) {
+	for _, buffered := range []bool{false, true} {
+		w, m := scripted(t, buffered, func(op string, n int) Fault {
+			if isOp(op, "sns.Publish") && n == 1 {
+				return Throttle
+			}
+			return None
+		})
+		env := w.coldStart()
+		first := deliver(w, env, m)
+		if len(w.failedMessages(first)) != 1 || len(w.sns.Messages) != 0 {
+			t.Fatalf("buffered=%v: first attempt %s, %d messages", buffered, describe(first.result, first.err), len(w.sns.Messages))
+		}
+		w.now = w.now.Add(time.Minute)
+		for range 2 {
+			if a := deliver(w, env, m); len(w.failedMessages(a)) != 0 {
+				t.Fatalf("buffered=%v: retry %s", buffered, describe(a.result, a.err))
+			}
+		}
+		if n := findingsSent(w, m.v.must[0]); n != 1 {
+			t.Fatalf("buffered=%v: finding sent %d times, want 1", buffered, n)
+		}
+		if bad := w.check(); len(bad) > 0 {
+			t.Fatalf("buffered=%v: %s", buffered, strings.Join(bad, "\n"))
+		}
+	}
+}
+
+// TestNotifyCrashAfterDone: the process dies right after the file (or the
+// batch's publish) is recorded; the retry must still have the finding sent
+// exactly once. Before, the finding was sent after the file was done, and
+// the crash lost it.
+func TestNotifyCrashAfterDone(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		buffered bool
+		op       string
+		n        int
+	}{
+		// Direct: the object's item is written by the claim, the progress
+		// and the finish.
+		{"direct finish", false, `dynamodb.UpdateItem "trail-bucket"`, 3},
+		// Buffered: the batch item by its creation, the progress and the
+		// published mark.
+		{"buffered published", true, "dynamodb.UpdateItem batch#", 3},
+	} {
+		w, m := scripted(t, tc.buffered, func(op string, n int) Fault {
+			if isOp(op, tc.op) && n == tc.n {
+				return CrashAfter
+			}
+			return None
+		})
+		first := deliver(w, w.coldStart(), m)
+		if first.crashed == "" {
+			t.Fatalf("%s: no crash", tc.name)
+		}
+		w.now = w.now.Add(lease + time.Minute)
+		if a := deliver(w, w.coldStart(), m); len(w.failedMessages(a)) != 0 {
+			t.Fatalf("%s: retry %s", tc.name, describe(a.result, a.err))
+		}
+		if n := findingsSent(w, m.v.must[0]); n != 1 {
+			t.Fatalf("%s: finding sent %d times, want 1", tc.name, n)
+		}
+		if bad := w.check(); len(bad) > 0 {
+			t.Fatalf("%s: %s", tc.name, strings.Join(bad, "\n"))
+		}
+	}
+}
