@@ -20,7 +20,9 @@ import (
 // handlerFunc is an EventHandler.
 type handlerFunc func(context.Context, json.RawMessage) (any, error)
 
-func (f handlerFunc) Handle(ctx context.Context, raw json.RawMessage) (any, error) { return f(ctx, raw) }
+func (f handlerFunc) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
+	return f(ctx, raw)
+}
 
 func TestCLIRefusesASkewedClock(t *testing.T) {
 	for _, c := range []struct {
