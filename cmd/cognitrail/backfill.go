@@ -294,7 +294,7 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	s3c := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = cfg.S3UsePathStyle })
 
-	var handler *processor.Handler
+	var handler *lambdaapp.CLIHandler
 	if *publish {
 		if floor := publishFloor(time.Now(), cfg.MaxDatumAge); !floor.IsZero() && floor.After(since) {
 			fmt.Fprintf(stderr, "cognitrail backfill: CloudWatch rejects datums older than %v: files delivered before %s are not read (the summary mode, without --publish, reads them)\n",
@@ -313,7 +313,7 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		// The event lines feed the function's log group, not a terminal:
 		// here LOG_LEVEL decides for them too.
 		cfg.EventLinesFollowLevel = true
-		handler, err = lambdaapp.New(cfg, awsCfg, stderr, lambdaapp.NewLogger(cfg, os.Getenv, stderr))
+		handler, err = lambdaapp.NewCLI(cfg, awsCfg, stderr, lambdaapp.NewLogger(cfg, os.Getenv, stderr))
 		if err != nil {
 			fmt.Fprintln(stderr, "cognitrail backfill:", err)
 			return exitFailed
@@ -333,7 +333,7 @@ type backfill struct {
 	s3       s3object.API
 	bucket   string
 	owner    string
-	handler  *processor.Handler // nil: summary mode
+	handler  *lambdaapp.CLIHandler // nil: summary mode
 	level    metric.Level
 	maxBytes int64
 	// maxRecord is MAX_RECORD_BYTES, as the function would use it.

@@ -47,7 +47,7 @@ func runInvoke(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "cognitrail invoke:", err)
 		return 1
 	}
-	h, err := lambdaapp.New(cfg, awsCfg, stderr, log)
+	h, err := lambdaapp.NewCLI(cfg, awsCfg, stderr, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "cognitrail invoke:", err)
 		return 1

@@ -81,7 +81,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "cognitrail replay:", err)
 		return exitFailed
 	}
-	h, err := lambdaapp.New(cfg, awsCfg, stderr, log)
+	h, err := lambdaapp.NewCLI(cfg, awsCfg, stderr, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "cognitrail replay:", err)
 		return exitFailed

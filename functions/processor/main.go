@@ -11,6 +11,8 @@ package main
 import (
 	"context"
 	"fmt"
+	stdlog "log"
+	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -27,6 +29,11 @@ func main() {
 		initFailed("Runtime.ConfigurationError", fmt.Errorf("configuration: %w", err))
 	}
 	log := lambdaapp.NewLogger(cfg, os.Getenv, os.Stdout)
+	// The runtime library writes a failed invocation's error with package
+	// log, as plain text: through the JSON handler instead, so that every
+	// line of the log group is a JSON object.
+	stdlog.SetFlags(0)
+	stdlog.SetOutput(slog.NewLogLogger(log.Handler(), slog.LevelError).Writer())
 	awsCfg, err := lambdaapp.LoadAWSConfig(context.Background())
 	if err != nil {
 		log.Error("init", "error", err.Error())

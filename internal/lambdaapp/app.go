@@ -43,6 +43,9 @@ func LoadAWSConfig(ctx context.Context) (aws.Config, error) {
 // New builds the handler: SDK clients once, here, reused by every
 // invocation. stdout receives EMF lines when that sink is chosen.
 func New(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*processor.Handler, error) {
+	if log != nil {
+		awsCfg.Logger = sdkLogger{log: log}
+	}
 	retryer := func() aws.Retryer {
 		return retry.NewStandard(func(o *retry.StandardOptions) {
 			o.MaxAttempts = cfg.RetryMaxAttempts

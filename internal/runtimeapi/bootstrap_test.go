@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -122,6 +123,7 @@ type function struct {
 	out    *syncBuffer
 	exited chan struct{}
 	err    error // the process's exit status, once exited is closed
+	cmd    *exec.Cmd
 }
 
 // lambdaEnv is what Lambda itself sets for a provided.al2023 function,
@@ -148,8 +150,8 @@ func lambdaEnv(rt *runtimeapi.Server) map[string]string {
 // and ends it at cleanup.
 func start(t *testing.T, bootstrap string, rt *runtimeapi.Server, env map[string]string) *function {
 	t.Helper()
-	f := &function{rt: rt, out: &syncBuffer{}, exited: make(chan struct{})}
 	cmd := exec.Command(bootstrap)
+	f := &function{rt: rt, out: &syncBuffer{}, exited: make(chan struct{}), cmd: cmd}
 	for _, k := range slices.Sorted(maps.Keys(env)) {
 		cmd.Env = append(cmd.Env, k+"="+env[k])
 	}
@@ -172,6 +174,14 @@ func start(t *testing.T, bootstrap string, rt *runtimeapi.Server, env map[string
 		}
 	})
 	return f
+}
+
+// stop ends the process and returns all it wrote: the output reaches the
+// buffer through a pipe, so only the process's end says it is all there.
+func (f *function) stop() string {
+	_ = f.cmd.Process.Signal(syscall.SIGKILL)
+	<-f.exited
+	return f.out.String()
 }
 
 // invoke hands one event to the function and returns its answer.
@@ -209,6 +219,8 @@ func environments(t *testing.T) (*templatecheck.Template, []map[string]string) {
 			t.Fatalf("scenario %v: %v %v", s, err, probs)
 		}
 		env := st.FunctionEnvironment()
+		// What Lambda sets from the LoggingConfig: the logger reads it.
+		maps.Copy(env, st.LoggingEnvironment())
 		byKey[fmt.Sprint(env)] = env
 		for k := range env {
 			vars[k] = true
@@ -258,6 +270,14 @@ func TestBootstrapUnderRuntimeAPI(t *testing.T) {
 	slices.SortStableFunc(evFiles, func(a, b string) int { return order(a) - order(b) })
 	tpl, envs := environments(t)
 	for i, tplEnv := range envs {
+		if i > 0 {
+			// The first environment keeps the template's own log level;
+			// the others go through every level Lambda can set, so that
+			// every level's lines are written and checked (checkLogLines).
+			// LOG_LEVEL can only raise Lambda's level: it follows it.
+			level := lambdaLogLevels[(i-1)%len(lambdaLogLevels)]
+			tplEnv["AWS_LAMBDA_LOG_LEVEL"], tplEnv["LOG_LEVEL"] = level, strings.ToLower(level)
+		}
 		t.Run(fmt.Sprintf("env%d", i), func(t *testing.T) {
 			t.Logf("template environment: %v", tplEnv)
 			runEnvironment(t, tpl, bootstrap, cli, tplEnv, evFiles)
@@ -424,6 +444,17 @@ func runEnvironment(t *testing.T, tpl *templatecheck.Template, bootstrap, cli st
 	if err := rt.Err(); err != nil {
 		t.Error(err)
 	}
+	// An event the function refuses: its ERROR line is checked too.
+	if r := f.invoke(t, []byte(`{"not":"an event"}`)); !r.Error {
+		t.Errorf("a malformed event answered %s, want a function error", r.Body)
+	}
+	byLevel := checkLogLines(t, f.stop())
+	if byLevel["ERROR"] == 0 {
+		t.Error("no ERROR line")
+	}
+	if env["LOG_LEVEL"] == "debug" && env["AWS_LAMBDA_LOG_LEVEL"] == "DEBUG" && byLevel["DEBUG"] == 0 {
+		t.Error("no DEBUG line at level DEBUG")
+	}
 	scannedSeries := scanExpect(t, cli, env, scanned)
 	scannedSeries[series{name: "FilesSkipped", stat: "Sum"}] += float64(unscannedSkips)
 	// Per pool: a call that names only an app client goes to the pool of
@@ -445,6 +476,114 @@ func runEnvironment(t *testing.T, tpl *templatecheck.Template, bootstrap, cli st
 	if len(want) < 10 {
 		t.Errorf("only %d series expected: the sample files were not read", len(want))
 	}
+}
+
+// lambdaLogLevels are the AWS_LAMBDA_LOG_LEVEL values Lambda sets under a
+// JSON LoggingConfig (TRACE and FATAL aside, which the library reads as
+// INFO).
+var lambdaLogLevels = []string{"DEBUG", "INFO", "WARN", "ERROR"}
+
+// checkLogLines checks what the function wrote, stdout and stderr: every
+// line is one JSON object whose keys are unique (at any depth: a reader
+// keeps one of two equal keys, and which one is not defined), with one
+// message, level and timestamp; the finding and cognito_event lines carry
+// their record's time as eventTime, never a second timestamp.
+// It returns the number of lines by level.
+func checkLogLines(t *testing.T, out string) map[string]int {
+	t.Helper()
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	byMsg, byLevel := map[string]int{}, map[string]int{}
+	for _, line := range lines {
+		if err := uniqueKeys(line); err != nil {
+			t.Errorf("log line %s: %v", line, err)
+			continue
+		}
+		var l map[string]any
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			t.Errorf("log line %s: %v", line, err)
+			continue
+		}
+		for _, k := range []string{"message", "level", "timestamp"} {
+			if _, ok := l[k].(string); !ok {
+				t.Errorf("log line %s: no %s", line, k)
+			}
+		}
+		msg, _ := l["message"].(string)
+		byMsg[msg]++
+		byLevel[fmt.Sprint(l["level"])]++
+		if msg == processor.FindingMsg || msg == processor.NotableMsg {
+			if _, err := time.Parse(time.RFC3339, fmt.Sprint(l["eventTime"])); err != nil {
+				t.Errorf("%s line %s: eventTime: %v", msg, line, err)
+			}
+		}
+	}
+	t.Logf("log lines by message: %v, by level: %v", byMsg, byLevel)
+	if byMsg[processor.FindingMsg] == 0 || byMsg[processor.NotableMsg] == 0 {
+		t.Errorf("no %s or no %s line: the samples no longer exercise them", processor.FindingMsg, processor.NotableMsg)
+	}
+	return byLevel
+}
+
+// uniqueKeys checks that line is exactly one JSON object whose objects, at
+// any depth, have no key twice (encoding/json would keep the last).
+func uniqueKeys(line string) error {
+	dec := json.NewDecoder(strings.NewReader(line))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if tok != json.Delim('{') {
+		return fmt.Errorf("not a JSON object")
+	}
+	if err := objectKeys(dec); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("more after the object (%v)", err)
+	}
+	return nil
+}
+
+// objectKeys reads the rest of an object whose '{' was read.
+func objectKeys(dec *json.Decoder) error {
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		k, _ := tok.(string)
+		if seen[k] {
+			return fmt.Errorf("key %q twice", k)
+		}
+		seen[k] = true
+		if err := skipValue(dec); err != nil {
+			return err
+		}
+	}
+	_, err := dec.Token() // '}'
+	return err
+}
+
+func skipValue(dec *json.Decoder) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	switch tok {
+	case json.Delim('{'):
+		return objectKeys(dec)
+	case json.Delim('['):
+		for dec.More() {
+			if err := skipValue(dec); err != nil {
+				return err
+			}
+		}
+		_, err := dec.Token()
+		return err
+	}
+	return nil
 }
 
 // series names a metric series; stat is what is compared: DeliveryLagSeconds

@@ -367,6 +367,10 @@ func (e *expander) inc(name string, dims ...string) {
 	e.ids = append(e.ids, e.series.id(d))
 }
 
+// httpErrorCode is the ErrorCode of a failure recorded only as an endpoint's
+// HTTP status.
+const httpErrorCode = "HTTPError"
+
 // expand lists the series the records of one shape count in, and adds the
 // shape's n records to the pool counts.
 func expand(sh shape, n float64, out *expander, p *pools) {
@@ -399,7 +403,7 @@ func expand(sh shape, n float64, out *expander, p *pools) {
 		out.inc(metric.Errors, metric.DimCategory, cat)
 		code := sh.errorCode
 		if code == "" {
-			code = "HTTPError"
+			code = httpErrorCode
 		}
 		out.inc(metric.Errors, metric.DimCategory, cat, metric.DimErrorCode, code)
 		if sh.signIn {
@@ -560,7 +564,21 @@ func (a *Aggregator) plan() *plan {
 	pl.series, pl.ids = series, e.ids
 	keepUser := top(pc.user, a.opts.MaxPools)
 	keepIdentity := top(pc.identity, a.opts.MaxPools)
-	keepOps := top(pc.ops, a.opts.MaxOperations)
+	// Operations on a pkg/class table (a fixed set) are always kept, and do
+	// not count against MaxOperations: role calls, whose operations anyone
+	// with guest credentials chooses, cannot crowd them out of a file.
+	capped := map[string]int{}
+	for op, n := range pc.ops {
+		if !class.ListedOperation(op) {
+			capped[op] = n
+		}
+	}
+	keepOps := top(capped, a.opts.MaxOperations)
+	for op := range pc.ops {
+		if class.ListedOperation(op) {
+			keepOps[op] = true
+		}
+	}
 	// Unresolved clients are capped like pools: an attacker spraying made-up
 	// client ids must not mint a custom metric each.
 	keepClients := top(pc.clients, a.opts.MaxPools)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cognitrail/cognitrail/pkg/budget"
+	"github.com/cognitrail/cognitrail/pkg/class"
 	"github.com/cognitrail/cognitrail/pkg/metric"
 )
 
@@ -22,7 +23,52 @@ var Budgeted = []string{metric.DimUserPoolID, metric.DimIdentityPoolID, metric.D
 
 func budgeted(dim string) bool { return slices.Contains(Budgeted, dim) }
 
-// budgetKey is one value of a dimension in a month ("2006-01").
+// RoleCallBudget prefixes the budget of a dimension's values in the series
+// of identity-pool role calls (RoleCallBudget+"Operation",
+// RoleCallBudget+"ErrorCode"): anyone holding guest credentials chooses
+// those values (any service's operations, and their errors), so they draw
+// on a budget of their own, and a few hundred denied calls on the 1st of
+// the month cannot fold the Cognito operations and errors seen later into
+// OtherValue.
+const RoleCallBudget = "RoleCall"
+
+// noBudget is the budget of the values that never spend one.
+const noBudget = ""
+
+var roleCallCategory = class.IdentityPoolRoleCall.String()
+
+// budgetOf names the budget a value of dim in series d draws on: noBudget
+// for a value from a fixed, AWS-defined list (an operation on a pkg/class
+// table, an error code Cognito documents, or the "HTTPError" an endpoint
+// failure without a code is counted under), the role calls' own budget,
+// or the dimension's.
+func budgetOf(d seriesDef, dim, value string) string {
+	if !budgeted(dim) {
+		return noBudget
+	}
+	roleCall := d.d1 == metric.DimCategory && d.v1 == roleCallCategory || d.d2 == metric.DimCategory && d.v2 == roleCallCategory
+	switch dim {
+	case metric.DimOperation:
+		if roleCall {
+			// "<service>:<eventName>": never a table's.
+			return RoleCallBudget + dim
+		}
+		if class.ListedOperation(value) {
+			return noBudget
+		}
+	case metric.DimErrorCode:
+		if value == httpErrorCode || class.DocumentedErrorCode(value) {
+			return noBudget
+		}
+		if roleCall {
+			return RoleCallBudget + dim
+		}
+	}
+	return dim
+}
+
+// budgetKey is one value of a budget (budgetOf: a dimension, or the role
+// calls' share of one) in a month ("2006-01").
 type budgetKey struct{ month, dim, value string }
 
 // monthCache names the month of a minute, a day at a time.
@@ -51,8 +97,8 @@ func (a *Aggregator) ApplyBudget(ctx context.Context, b budget.Budget) error {
 	a.cells(pl, func(m int64, id uint32, n float64) {
 		d := pl.series.vals[id]
 		for _, dv := range [2][2]string{{d.d1, d.v1}, {d.d2, d.v2}} {
-			if budgeted(dv[0]) {
-				totals[budgetKey{months.of(m), dv[0], dv[1]}] += n
+			if b := budgetOf(d, dv[0], dv[1]); b != noBudget {
+				totals[budgetKey{months.of(m), b, dv[1]}] += n
 			}
 		}
 	})
@@ -102,10 +148,10 @@ func (a *Aggregator) ApplyBudget(ctx context.Context, b budget.Budget) error {
 func (a *Aggregator) overflow(pl *plan, id uint32, month string) uint32 {
 	d := pl.series.vals[id]
 	changed := false
-	if budgeted(d.d1) && !a.admittedValue(month, d.d1, d.v1) {
+	if b := budgetOf(d, d.d1, d.v1); b != noBudget && !a.admittedValue(month, b, d.v1) {
 		d.v1, changed = OtherValue, true
 	}
-	if budgeted(d.d2) && !a.admittedValue(month, d.d2, d.v2) {
+	if b := budgetOf(d, d.d2, d.v2); b != noBudget && !a.admittedValue(month, b, d.v2) {
 		d.v2, changed = OtherValue, true
 	}
 	if !changed {

@@ -2,6 +2,7 @@ package aggregate_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -82,5 +83,83 @@ func TestBudgetFoldsNewValuesIntoOther(t *testing.T) {
 				t.Errorf("pool-d has a series in November: %+v", d)
 			}
 		}
+	}
+}
+
+// roleCalls adds n denied identity-pool role calls, each to its own
+// operation with its own error code, at t.
+func roleCalls(a *aggregate.Aggregator, t time.Time, n, each int) {
+	for i := range n {
+		c := class.Class{Category: class.IdentityPoolRoleCall, AuthType: class.Unauthenticated,
+			Operation: fmt.Sprintf("s3:Op%03d", i), Failed: true, ErrorCode: fmt.Sprintf("Denied%03d", i)}
+		for range each {
+			a.Add(&record.Record{EventTime: t}, &c, time.Time{})
+		}
+	}
+}
+
+// TestRoleCallsCannotSquatTheBudget: a few hundred denied role calls on the
+// 1st of the month (guest credentials suffice) spend their own budget, not
+// Cognito's: the Cognito operations and documented errors seen later keep
+// their series, and the role calls beyond their budget are folded into
+// "other" as before.
+func TestRoleCallsCannotSquatTheBudget(t *testing.T) {
+	first := time.Date(2026, 12, 1, 0, 5, 0, 0, time.UTC)
+	later := time.Date(2026, 12, 9, 14, 0, 0, 0, time.UTC)
+	b := budget.NewMemory(budget.DefaultMax)
+	a := aggregate.New(&aggregate.Options{Level: metric.Full})
+	// Distinct operations within the per-file cap (MaxOperations), each
+	// called twice: a few hundred calls.
+	const distinct = 180
+	roleCalls(a, first, distinct, 2)
+	if err := a.ApplyBudget(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	ops := byValue(a.Datums(), metric.Events, metric.DimOperation)
+	if ops[aggregate.OtherValue] != 2*(distinct-budget.DefaultMax) || len(ops) != budget.DefaultMax+1 {
+		t.Errorf("role calls: %d operations, other %v; want %d and %d (their own budget)", len(ops)-1, ops[aggregate.OtherValue], budget.DefaultMax, 2*(distinct-budget.DefaultMax))
+	}
+
+	a = aggregate.New(&aggregate.Options{Level: metric.Full})
+	for _, c := range []class.Class{
+		{Category: class.UserPoolAPI, Operation: "InitiateAuth", SignIn: true, Failed: true, ErrorCode: "NotAuthorizedException"},
+		{Category: class.UserPoolAPI, Operation: "UpdateUserPool", ConfigChange: true},
+		{Category: class.IdentityPoolData, Operation: "GetCredentialsForIdentity", Failed: true, ErrorCode: "ExternalServiceException"},
+	} {
+		a.Add(&record.Record{EventTime: later}, &c, time.Time{})
+	}
+	if err := a.ApplyBudget(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	ds := a.Datums()
+	ops = byValue(ds, metric.Events, metric.DimOperation)
+	for _, op := range []string{"InitiateAuth", "UpdateUserPool", "GetCredentialsForIdentity"} {
+		if ops[op] != 1 {
+			t.Errorf("Events by operation %v: %s folded", ops, op)
+		}
+	}
+	codes := byValue(ds, metric.Errors, metric.DimErrorCode)
+	for _, code := range []string{"NotAuthorizedException", "ExternalServiceException"} {
+		if codes[code] != 1 {
+			t.Errorf("Errors by code %v: %s folded", codes, code)
+		}
+	}
+}
+
+// TestRoleCallsCannotCrowdOutListedOperations: in one file, more distinct
+// role-call operations than MaxOperations, each busier than a Cognito
+// operation, do not drop the Cognito operation's series.
+func TestRoleCallsCannotCrowdOutListedOperations(t *testing.T) {
+	at := time.Date(2026, 12, 1, 0, 5, 0, 0, time.UTC)
+	a := aggregate.New(&aggregate.Options{Level: metric.Full})
+	roleCalls(a, at, aggregate.DefaultMaxOperations+50, 3)
+	c := class.Class{Category: class.UserPoolAPI, Operation: "InitiateAuth", SignIn: true}
+	a.Add(&record.Record{EventTime: at}, &c, time.Time{})
+	ops := byValue(a.Datums(), metric.Events, metric.DimOperation)
+	if ops["InitiateAuth"] != 1 {
+		t.Errorf("InitiateAuth dropped by the per-file cap")
+	}
+	if n := len(ops) - 1; n != aggregate.DefaultMaxOperations {
+		t.Errorf("%d role-call operations kept, want MaxOperations %d", n, aggregate.DefaultMaxOperations)
 	}
 }

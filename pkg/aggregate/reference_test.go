@@ -333,7 +333,19 @@ func (a *refAggregator) Datums() []metric.Datum {
 	}
 	keepUser := refTop(ser.pools.user, a.opts.MaxPools)
 	keepIdentity := refTop(ser.pools.identity, a.opts.MaxPools)
-	keepOps := refTop(ser.pools.ops, a.opts.MaxOperations)
+	// Listed operations are kept outside the cap.
+	capped := map[string]int{}
+	for op, n := range ser.pools.ops {
+		if !class.ListedOperation(op) {
+			capped[op] = n
+		}
+	}
+	keepOps := refTop(capped, a.opts.MaxOperations)
+	for op := range ser.pools.ops {
+		if class.ListedOperation(op) {
+			keepOps[op] = true
+		}
+	}
 	// Unresolved clients are capped like pools: an attacker spraying made-up
 	// client ids must not mint a custom metric each.
 	keepClients := refTop(ser.pools.clients, a.opts.MaxPools)

@@ -73,6 +73,8 @@
 // dimension; one UpdateItem when it brings values not yet admitted while
 // the month has room (plus a GetItem when another environment wrote
 // first). The first file of a month therefore makes a GetItem and an
-// UpdateItem per dimension, at most 5 of each; a steady month none.
+// UpdateItem per dimension, at most 7 of each (the five budgeted dimensions,
+// and the budgets of their own pkg/aggregate gives identity-pool role calls'
+// operations and error codes); a steady month none.
 // GetItem and UpdateItem are the ledger's own calls, already granted.
 package budget

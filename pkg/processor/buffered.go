@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -337,6 +338,11 @@ func (h *Handler) resumeBatch(ctx context.Context, id string, held []*member) (f
 			continue
 		}
 		o := notification.Object{Bucket: rm.Bucket, Key: rm.Key, VersionID: rm.VersionID, EventTime: rm.EventTime, Size: -1}
+		if etag, ok := strings.CutPrefix(rm.Identity, "e:"); ok {
+			// Read as claimed: the member's ETag, not whatever the key
+			// holds now (see open).
+			o.ETag = etag
+		}
 		mb := &member{o: o, id: rm.ID(), ol: h.memberLog("", o)}
 		// Not a delivery of this event: a done member is no duplicate to
 		// count or log.
@@ -416,7 +422,7 @@ func (h *Handler) read(ctx context.Context, mb *member, oldest time.Time, state 
 	scanCtx, cancel := h.scanContext(ctx)
 	defer cancel()
 	mb.agg = h.newAggregatorAt(oldest)
-	obj, err := s3object.Open(scanCtx, h.s3, o.Bucket, o.Key, o.VersionID, &s3object.Options{ExpectedBucketOwner: h.opts.ExpectedBucketOwner})
+	obj, err := h.open(scanCtx, o)
 	if err != nil {
 		if !errors.Is(err, s3object.ErrNotFound) {
 			return h.deadlineError(ctx, scanCtx, err)

@@ -13,7 +13,10 @@
 // Errors are sorted by what a retry can do:
 //
 //   - permanent (corrupt, truncated or oversized file, not CloudTrail, object
-//     gone: S3 404, which needs s3:ListBucket, see package s3object): logged, counted in FilesFailed together with whatever records
+//     gone: S3 404, which needs s3:ListBucket, see package s3object; or the
+//     version claimed overwritten: the read sends the notification's ETag as
+//     If-Match when it has no version id, and S3's 412 means that content is
+//     gone from an unversioned bucket): logged, counted in FilesFailed together with whatever records
 //     were read before the fault, marked done, not returned: a retry would
 //     fail the same way and count again;
 //   - a batch CloudWatch refuses as invalid (a 4xx validation error,

@@ -150,7 +150,7 @@ func TestEventLinesWrittenOnceAfterPublish(t *testing.T) {
 			continue
 		}
 		got = append(got, fmt.Sprint(m["finding"], " ", m["eventID"]))
-		for _, k := range []string{"time", "severity", "finding", "account", "region", "operation", "actor", "sourceIPAddress", "eventID"} {
+		for _, k := range []string{"eventTime", "severity", "finding", "account", "region", "operation", "actor", "sourceIPAddress", "eventID"} {
 			if _, ok := m[k]; !ok {
 				t.Errorf("finding line without %s: %s", k, line)
 			}

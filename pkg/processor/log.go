@@ -154,7 +154,7 @@ func (a *visibleAttrs) add(k, v string) {
 // hidden values are dropped again here.
 func (h *Handler) finding(ctx context.Context, f *finding.Finding) {
 	attrs := make(visibleAttrs, 0, 16)
-	attrs.add("time", f.Time.UTC().Format("2006-01-02T15:04:05Z"))
+	attrs.add("eventTime", f.Time.UTC().Format("2006-01-02T15:04:05Z"))
 	attrs.add("severity", f.Severity.String())
 	attrs.add("finding", f.Name)
 	attrs.add("account", f.Account)

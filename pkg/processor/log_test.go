@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
 	"github.com/cognitrail/cognitrail/pkg/class"
 	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/record"
@@ -71,7 +73,9 @@ func TestNotableLineDropsHiddenAndEmpty(t *testing.T) {
 
 func TestFindingLine(t *testing.T) {
 	var buf bytes.Buffer
-	h := New(nil, nil, nil, &Options{Logger: slog.New(slog.NewJSONHandler(&buf, nil))})
+	// As deployed: Lambda's JSON log format renames every top-level "time"
+	// attribute to "timestamp" (lambdacontext.ReplaceAttr).
+	h := New(nil, nil, nil, &Options{Logger: slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{ReplaceAttr: lambdacontext.ReplaceAttr}))})
 	f := finding.Finding{
 		Time: time.Date(2026, 11, 20, 10, 0, 43, 0, time.UTC), Severity: finding.High, Name: "identity-pool-guest-access-enabled",
 		Account: "123456789012", Region: "us-east-1", IdentityPoolID: "us-east-1:1cf667a2-49a6-454b-9e45-23199EXAMPLE",
@@ -84,7 +88,7 @@ func TestFindingLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]any{
-		"msg": FindingMsg, "time": "2026-11-20T10:00:43Z", "severity": "high", "finding": "identity-pool-guest-access-enabled",
+		"message": FindingMsg, "eventTime": "2026-11-20T10:00:43Z", "severity": "high", "finding": "identity-pool-guest-access-enabled",
 		"account": "123456789012", "region": "us-east-1", "identityPoolId": "us-east-1:1cf667a2-49a6-454b-9e45-23199EXAMPLE",
 		"operation": "UpdateIdentityPool", "actor": "arn:aws:iam::123456789012:user/Admin", "eventID": "e1",
 		"settings": "allowUnauthenticatedIdentities=true (previous false)",
@@ -96,5 +100,8 @@ func TestFindingLine(t *testing.T) {
 	}
 	if strings.Contains(buf.String(), "HIDDEN") {
 		t.Errorf("hidden value logged: %s", buf.String())
+	}
+	if n := strings.Count(buf.String(), `"timestamp":`); n != 1 {
+		t.Errorf("%d timestamp keys, want the line's own only: %s", n, buf.String())
 	}
 }

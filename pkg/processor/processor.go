@@ -304,7 +304,7 @@ func (h *Handler) object(ctx context.Context, msgID string, o notification.Objec
 		}
 		claim = c
 	}
-	obj, err := s3object.Open(scanCtx, h.s3, o.Bucket, o.Key, o.VersionID, &s3object.Options{ExpectedBucketOwner: h.opts.ExpectedBucketOwner})
+	obj, err := h.open(scanCtx, o)
 	if err != nil {
 		if !errors.Is(err, s3object.ErrNotFound) {
 			return 0, h.transient(ctx, claim, ol, h.deadlineError(ctx, scanCtx, err))
@@ -361,6 +361,19 @@ func (h *Handler) object(ctx context.Context, msgID string, o notification.Objec
 		}
 	}
 	return outcome, err
+}
+
+// open opens the version of o that was claimed: the version id, else the
+// ETag as If-Match, so that a key overwritten since the notification is not
+// read as the newer content under the older one's claim (the newer content
+// has a notification, and a claim, of its own). A version overwritten is
+// s3object.ErrOverwritten, an ErrNotFound: counted failed, logged, done.
+func (h *Handler) open(ctx context.Context, o notification.Object) (*s3object.Object, error) {
+	opts := &s3object.Options{ExpectedBucketOwner: h.opts.ExpectedBucketOwner}
+	if o.VersionID == "" {
+		opts.IfMatch = o.ETag
+	}
+	return s3object.Open(ctx, h.s3, o.Bucket, o.Key, o.VersionID, opts)
 }
 
 // scanObject reads an opened object into agg and eng, keeping its event

@@ -27,6 +27,12 @@ type Options struct {
 	// owned by another account (a bucket deleted and re-created elsewhere
 	// under the same name).
 	ExpectedBucketOwner string
+	// IfMatch, when set, is the ETag (quotes optional) of the version the
+	// caller claimed: S3 then returns the object only while that is still
+	// its content. On an unversioned bucket a key overwritten between the
+	// notification and the read would otherwise be read as the newer
+	// content, and counted once more under the older notification's claim.
+	IfMatch string
 }
 
 // Object is an open object.
@@ -44,6 +50,12 @@ type Object struct {
 // permanent condition.
 var ErrNotFound = errors.New("s3object: object not found")
 
+// ErrOverwritten says the version asked for by IfMatch is no longer the
+// object's (412 PreconditionFailed): it was overwritten, and its content is
+// gone. It is an ErrNotFound (permanent: no retry brings it back); the newer
+// content is counted under its own notification.
+var ErrOverwritten = fmt.Errorf("%w: the version claimed is no longer the object's (overwritten: 412 PreconditionFailed on If-Match)", ErrNotFound)
+
 // ErrAccessDenied says S3 refused the read (403 AccessDenied). It is not
 // permanent: a policy can be fixed, and the caller retries. S3 also answers
 // 403, not 404, for a key that does not exist when the caller may not list
@@ -60,8 +72,14 @@ func Open(ctx context.Context, api API, bucket, key, versionID string, opts *Opt
 	if opts != nil && opts.ExpectedBucketOwner != "" {
 		in.ExpectedBucketOwner = aws.String(opts.ExpectedBucketOwner)
 	}
+	if opts != nil && opts.IfMatch != "" {
+		in.IfMatch = aws.String(`"` + strings.Trim(opts.IfMatch, `"`) + `"`)
+	}
 	out, err := api.GetObject(ctx, in)
 	if err != nil {
+		if in.IfMatch != nil && preconditionFailed(err) {
+			return nil, fmt.Errorf("%w: s3://%s/%s: ETag %s: %v", ErrOverwritten, bucket, key, aws.ToString(in.IfMatch), err)
+		}
 		if notFound(err) {
 			return nil, fmt.Errorf("%w: s3://%s/%s: %v", ErrNotFound, bucket, key, err)
 		}
@@ -110,6 +128,15 @@ func notFound(err error) bool {
 	}
 	var resp *smithyhttp.ResponseError
 	return errors.As(err, &resp) && resp.HTTPStatusCode() == http.StatusNotFound && !isBucketMissing(err)
+}
+
+func preconditionFailed(err error) bool {
+	var api smithy.APIError
+	if errors.As(err, &api) && api.ErrorCode() == "PreconditionFailed" {
+		return true
+	}
+	var resp *smithyhttp.ResponseError
+	return errors.As(err, &resp) && resp.HTTPStatusCode() == http.StatusPreconditionFailed
 }
 
 func accessDenied(err error) bool {

@@ -66,3 +66,25 @@ func TestNotFoundIsPermanent(t *testing.T) {
 		}
 	}
 }
+
+func TestIfMatch(t *testing.T) {
+	f := &fakeS3{out: &s3.GetObjectOutput{Body: io.NopCloser(strings.NewReader("x"))}}
+	if _, err := Open(context.Background(), f, "b", "k", "", &Options{IfMatch: "abc"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := aws.ToString(f.in.IfMatch); got != `"abc"` {
+		t.Errorf("If-Match %q, want the quoted ETag", got)
+	}
+	f = &fakeS3{err: &smithy.GenericAPIError{Code: "PreconditionFailed"}}
+	_, err := Open(context.Background(), f, "b", "k", "", &Options{IfMatch: `"abc"`})
+	if !errors.Is(err, ErrOverwritten) || !errors.Is(err, ErrNotFound) {
+		t.Errorf("412: %v, want ErrOverwritten, a permanent ErrNotFound", err)
+	}
+	if !strings.Contains(err.Error(), "s3://b/k") || !strings.Contains(err.Error(), `"abc"`) {
+		t.Errorf("the error does not name the object and ETag: %v", err)
+	}
+	// Without If-Match a 412 is not read as an overwrite.
+	if _, err := Open(context.Background(), f, "b", "k", "", nil); errors.Is(err, ErrNotFound) {
+		t.Errorf("412 without If-Match: %v", err)
+	}
+}
