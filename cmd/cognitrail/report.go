@@ -3,10 +3,17 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/cognitrail/cognitrail/pkg/budget"
+	"github.com/cognitrail/cognitrail/pkg/finding"
+	"github.com/cognitrail/cognitrail/pkg/metric"
 
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
 	"github.com/cognitrail/cognitrail/pkg/report"
@@ -28,8 +35,8 @@ type reportConfig struct {
 
 func newReportFlags() (*flag.FlagSet, *reportConfig) {
 	fl := flag.NewFlagSet("report", flag.ContinueOnError)
-	c := &reportConfig{format: newChoice("text", "text", "json"), maxBytes: byteSize(trailfile.DefaultMaxUncompressedBytes)}
-	fl.Var(c.format, "format", "output: `text` (tables) or json")
+	c := &reportConfig{format: newChoice("text", "text", "json", "html"), maxBytes: byteSize(trailfile.DefaultMaxUncompressedBytes)}
+	fl.Var(c.format, "format", "output: `text` (tables), json, or html (one self-contained page: timelines per user pool, findings, addresses, configuration changes)")
 	fl.Var(&c.maxBytes, "max-uncompressed-bytes", "zip-bomb guard (MAX_UNCOMPRESSED_BYTES): a file that inflates past this `size` (1048576, 500MB, 2GiB) fails")
 	return fl, c
 }
@@ -49,6 +56,9 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	inputs, notes := collectInputs(fl.Args(), filepath.WalkDir)
 	for _, n := range notes {
 		fmt.Fprintln(stderr, "cognitrail report:", n)
+	}
+	if format == "html" {
+		return writeHTMLReport(ctx, inputs, maxBytes, stdout, stderr)
 	}
 
 	b := report.New()
@@ -93,6 +103,85 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	} else {
 		err = rep.WriteText(out)
 	}
+	if err == nil {
+		err = out.Flush()
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "cognitrail report:", err)
+		return exitFailed
+	}
+	if failed {
+		return exitFailed
+	}
+	return exitOK
+}
+
+// writeHTMLReport reads the files as scan does (the Lambda's defaults, one
+// finding state advanced file by file) and draws the page: the summary on
+// it is scan's, the numbers on its charts add up to scan's metrics.
+func writeHTMLReport(ctx context.Context, inputs []input, maxBytes int64, stdout, stderr io.Writer) int {
+	view := report.NewView()
+	agg := aggregate.New(&aggregate.Options{Level: metric.DefaultLevel, MaxPools: aggregate.DefaultMaxPools})
+	at := filesTime(inputs)
+	clock := func() time.Time { return at }
+	findings := finding.New(nil)
+	var files []fileOutcome
+	var rows []report.FileRow
+	failed := false
+	for _, in := range inputs {
+		if err := ctx.Err(); err != nil {
+			fmt.Fprintln(stderr, "cognitrail report:", err)
+			return exitFailed
+		}
+		switch {
+		case in.err != nil:
+			failed = true
+			fmt.Fprintln(stderr, "cognitrail report:", in.err)
+			agg.AddFile(aggregate.Failed, at)
+			files = append(files, fileOutcome{path: in.path, outcome: aggregate.Failed, err: in.err})
+			rows = append(rows, report.FileRow{Path: in.path, Outcome: "failed", Note: in.err.Error()})
+			continue
+		case in.skip != "":
+			agg.AddFile(aggregate.Skipped, at)
+			files = append(files, fileOutcome{path: in.path, outcome: aggregate.Skipped, err: errors.New(string(in.skip))})
+			rows = append(rows, report.FileRow{Path: in.path, Outcome: "skipped", Note: string(in.skip)})
+			continue
+		}
+		opts := &scan.Options{
+			Reader:   trailfile.Options{Name: in.path, MaxUncompressedBytes: maxBytes},
+			Now:      clock,
+			Findings: findings,
+			OnRecord: view.Add,
+		}
+		opts.DeliveredAt, _ = trailfile.DeliveryTime(in.path)
+		res, err := scanPath(ctx, in.path, agg, opts)
+		fo := fileOutcome{path: in.path, outcome: res.Outcome, err: res.Err, records: res.Records, invalid: res.Invalid}
+		if err == nil {
+			err = findings.Commit()
+		}
+		if err != nil {
+			fo.outcome, fo.err = aggregate.Failed, err
+			agg.AddFile(aggregate.Failed, at)
+		}
+		row := report.FileRow{Path: in.path, Outcome: outcomeName(fo.outcome), Records: fo.records}
+		if fo.err != nil {
+			row.Note = fo.err.Error()
+		}
+		if fo.outcome == aggregate.Failed {
+			failed = true
+			fmt.Fprintf(stderr, "cognitrail report: %v\n", fo.err)
+		}
+		files = append(files, fo)
+		rows = append(rows, row)
+	}
+	if err := agg.ApplyBudget(ctx, budget.NewMemory(budget.DefaultMax)); err != nil {
+		fmt.Fprintln(stderr, "cognitrail report:", err)
+		return exitFailed
+	}
+	var summary strings.Builder
+	writeSummary(&summary, sumDatums(agg.All()), files)
+	out := bufio.NewWriterSize(stdout, 64<<10)
+	err := view.Page(agg.PoolOf).WriteHTML(out, report.HTML{Title: "cognitrail report", Summary: summary.String(), Files: rows})
 	if err == nil {
 		err = out.Flush()
 	}

@@ -270,17 +270,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	agg := aggregate.New(&aggregate.Options{Level: cfg.level.Level, MaxPools: int(cfg.maxPools)})
 	progress := newProgress(stderr, len(inputs))
 	var files []fileOutcome
-	// Files on disk carry no delivery event; outcomes are dated by the
-	// newest delivery time seen in a file name, so output is reproducible.
-	var at time.Time
-	for _, in := range inputs {
-		if t, ok := trailfile.DeliveryTime(in.path); ok && t.After(at) {
-			at = t
-		}
-	}
-	if at.IsZero() {
-		at = time.Now().UTC().Truncate(time.Minute)
-	}
+	at := filesTime(inputs)
 	clock := func() time.Time { return at }
 	// One engine for the whole run: a setting restated in a later file is
 	// judged against what the earlier files said.
@@ -385,6 +375,22 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// filesTime dates the outcomes of files on disk, which carry no delivery
+// event: the newest delivery time seen in a file name, so that output is
+// reproducible.
+func filesTime(inputs []input) time.Time {
+	var at time.Time
+	for _, in := range inputs {
+		if t, ok := trailfile.DeliveryTime(in.path); ok && t.After(at) {
+			at = t
+		}
+	}
+	if at.IsZero() {
+		at = time.Now().UTC().Truncate(time.Minute)
+	}
+	return at
 }
 
 // newClientResolver builds the resolver the files share: the map, and the
