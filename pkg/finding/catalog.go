@@ -58,6 +58,7 @@ const (
 	AppClientInsecureFlowEnabled       = "app-client-insecure-flow-enabled"
 	AppClientRedirectsChanged          = "app-client-redirects-changed"
 	AppClientSecretAdded               = "app-client-secret-added"
+	AppClientTokensWeakened            = "app-client-tokens-weakened"
 	IdentityProviderChanged            = "identity-provider-changed"
 	UserPoolDomainChanged              = "user-pool-domain-changed"
 	UserPoolLoggingChanged             = "user-pool-logging-changed"
@@ -67,6 +68,7 @@ const (
 	SignInFailuresFromOneIP            = "sign-in-failures-from-one-ip"
 	AccountEnumeration                 = "account-enumeration"
 	SignInSuccessAfterFailures         = "sign-in-success-after-failures"
+	UserPoolLogDeliveryOff             = "user-pool-log-delivery-off"
 )
 
 // API reference pages the catalog cites. CloudTrail logs an operation's
@@ -124,6 +126,8 @@ var Catalog = []Spec{
 		[]string{idpRef + "CreateUserPoolClient.html", idpRef + "UpdateUserPoolClient.html"}},
 	{AppClientSecretAdded, Medium, "AddUserPoolClientSecret",
 		[]string{idpRef + "AddUserPoolClientSecret.html"}},
+	{AppClientTokensWeakened, Medium, "Create/UpdateUserPoolClient with `enableTokenRevocation` false or `preventUserExistenceErrors` LEGACY",
+		[]string{idpRef + "CreateUserPoolClient.html", idpRef + "UpdateUserPoolClient.html"}},
 	{IdentityProviderChanged, High, "Create/Update/DeleteIdentityProvider",
 		[]string{idpRef + "CreateIdentityProvider.html", idpRef + "UpdateIdentityProvider.html", idpRef + "DeleteIdentityProvider.html"}},
 	{UserPoolDomainChanged, Medium, "Create/Update/DeleteUserPoolDomain",
@@ -142,6 +146,8 @@ var Catalog = []Spec{
 		[]string{loggingRef}},
 	{SignInSuccessAfterFailures, High, "a successful sign-in from an IP that failed at least the threshold earlier in the same trail file",
 		[]string{loggingRef}},
+	{UserPoolLogDeliveryOff, Medium, "posture only: GetLogDeliveryConfiguration of a user pool lists no log configuration (`cognitrail posture`)",
+		[]string{idpRef + "GetLogDeliveryConfiguration.html"}},
 }
 
 var bySpec = func() map[string]*Spec {

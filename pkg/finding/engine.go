@@ -595,6 +595,25 @@ func (e *Engine) client(req, resp *params, create bool) {
 			e.raise(AppClientRedirectsChanged, sev, s...)
 		}
 	}
+	var weak []Setting
+	for _, w := range []struct {
+		name  string
+		v     val
+		risky func(string) bool
+	}{
+		{"enableTokenRevocation", req.EnableTokenRevocation, isFalse},
+		{"preventUserExistenceErrors", req.PreventUserExistenceErrors, func(s string) bool { return strings.EqualFold(s, "LEGACY") }},
+	} {
+		if !w.v.ok {
+			continue
+		}
+		if raise, prev := e.transition(res, w.name, w.v.s, create, w.risky(w.v.s)); raise {
+			weak = append(weak, Setting{Name: w.name, Value: w.v.s, Previous: prev})
+		}
+	}
+	if len(weak) > 0 {
+		e.raise(AppClientTokensWeakened, 0, weak...)
+	}
 	for i := start; i < len(e.out); i++ {
 		e.out[i].ClientID = clientID.s
 	}
