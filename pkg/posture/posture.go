@@ -377,15 +377,25 @@ func (r *reader) add(f finding.Finding, resource, pool string) {
 		return
 	}
 	for _, s := range f.Settings {
-		if s.Name == "redirects" || s.Name == "logoutURLs" && !strings.HasPrefix(s.Value, "http://") {
-			continue
-		}
-		if f.Name == finding.AppClientRedirectsChanged && !strings.HasPrefix(strings.ToLower(s.Value), "http://") {
+		if !risky(f.Name, s) {
 			continue
 		}
 		row.Setting, row.Value = s.Name, s.Value
 		r.rows = append(r.rows, row)
 	}
+}
+
+// risky tells, of a finding's settings, those that make it: the plain
+// http:// redirects of a client (not its https ones), the guest role of an
+// identity pool (not its authenticated one).
+func risky(name string, s finding.Setting) bool {
+	switch name {
+	case finding.AppClientRedirectsChanged:
+		return (s.Name == "callbackURLs" || s.Name == "logoutURLs") && strings.HasPrefix(strings.ToLower(s.Value), "http://")
+	case finding.IdentityPoolGuestRoleSet:
+		return strings.EqualFold(s.Name, "roles.unauthenticated")
+	}
+	return true
 }
 
 // remarshal turns an SDK structure into the request map the engine reads:

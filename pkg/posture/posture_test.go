@@ -140,7 +140,6 @@ func TestReadAgainstMoto(t *testing.T) {
 		bc + " app-client-tokens-weakened medium preventUserExistenceErrors=LEGACY ",
 		gp + " identity-pool-classic-flow-enabled medium allowClassicFlow=true ",
 		gp + " identity-pool-guest-access-enabled high allowUnauthenticatedIdentities=true Cognito.2",
-		gp + " identity-pool-guest-role-set high roles.authenticated=arn:aws:iam::123456789012:role/auth ",
 		gp + " identity-pool-guest-role-set high roles.unauthenticated=arn:aws:iam::123456789012:role/guest ",
 		rp + " user-pool-deletion-protection-disabled high deletionProtection=INACTIVE Cognito.6",
 		rp + " user-pool-log-delivery-off medium logConfigurations=none ",
