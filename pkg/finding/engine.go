@@ -579,7 +579,7 @@ func (e *Engine) client(req, resp *params, create bool) {
 			" logoutURLs=" + strings.Join(sortedCopy(req.LogoutURLs.items), " ")
 		if raise, prev := e.transition(res, "redirects", v, create, len(urls) > 0); raise {
 			sev := Medium
-			if slices.ContainsFunc(urls, plainHTTP) {
+			if slices.ContainsFunc(urls, PlainHTTP) {
 				sev = High
 			}
 			var s []Setting
@@ -619,9 +619,9 @@ func (e *Engine) client(req, resp *params, create bool) {
 	}
 }
 
-// plainHTTP: an http:// redirect to anything but the local machine sends
+// PlainHTTP reports an http:// redirect to anything but the local machine sends
 // codes or tokens in clear text.
-func plainHTTP(u string) bool {
+func PlainHTTP(u string) bool {
 	p, err := url.Parse(u)
 	if err != nil || !strings.EqualFold(p.Scheme, "http") {
 		return false

@@ -391,7 +391,7 @@ func (r *reader) add(f finding.Finding, resource, pool string) {
 func risky(name string, s finding.Setting) bool {
 	switch name {
 	case finding.AppClientRedirectsChanged:
-		return (s.Name == "callbackURLs" || s.Name == "logoutURLs") && strings.HasPrefix(strings.ToLower(s.Value), "http://")
+		return (s.Name == "callbackURLs" || s.Name == "logoutURLs") && finding.PlainHTTP(s.Value)
 	case finding.IdentityPoolGuestRoleSet:
 		return strings.EqualFold(s.Name, "roles.unauthenticated")
 	}
