@@ -619,8 +619,8 @@ func (e *Engine) client(req, resp *params, create bool) {
 	}
 }
 
-// PlainHTTP reports an http:// redirect to anything but the local machine sends
-// codes or tokens in clear text.
+// PlainHTTP reports an http:// redirect to anything but the local machine:
+// it sends codes or tokens in clear text.
 func PlainHTTP(u string) bool {
 	p, err := url.Parse(u)
 	if err != nil || !strings.EqualFold(p.Scheme, "http") {
