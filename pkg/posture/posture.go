@@ -61,16 +61,34 @@ type Row struct {
 	Severity string `json:"severity"`
 	// Control is the Security Hub CSPM control the setting fails, when one
 	// applies (Controls).
-	Control  string    `json:"control,omitempty"`
-	Account  string    `json:"account"`
-	Region   string    `json:"region"`
-	Resource string    `json:"resource"`
-	Setting  string    `json:"setting,omitempty"`
-	Value    string    `json:"value,omitempty"`
-	Source   string    `json:"source"`
-	Time     time.Time `json:"time"`
+	Control  string `json:"control,omitempty"`
+	Account  string `json:"account"`
+	Region   string `json:"region"`
+	Resource string `json:"resource"`
+	// ResourceType is the resource's CloudFormation type:
+	// AWS::Cognito::UserPool, AWS::Cognito::UserPoolClient or
+	// AWS::Cognito::IdentityPool.
+	ResourceType string    `json:"resourceType"`
+	Setting      string    `json:"setting,omitempty"`
+	Value        string    `json:"value,omitempty"`
+	Source       string    `json:"source"`
+	Time         time.Time `json:"time"`
 	// Pool is the user pool of an app client row.
 	Pool string `json:"userPoolId,omitempty"`
+}
+
+// The resource types of a row.
+const (
+	TypeUserPool     = "AWS::Cognito::UserPool"
+	TypeClient       = "AWS::Cognito::UserPoolClient"
+	TypeIdentityPool = "AWS::Cognito::IdentityPool"
+)
+
+// UID is the row's finding's stable id: account, Region, finding and
+// resource (a setting of the same finding is the same finding), so that a
+// later run's row updates it wherever it is kept (Security Hub, OCSF).
+func (r Row) UID() string {
+	return "cognitrail/posture/" + r.Account + "/" + r.Region + "/" + r.Finding + "/" + r.Resource
 }
 
 // Controls maps a finding to the Security Hub CSPM control for Amazon
@@ -366,7 +384,13 @@ func (r *reader) add(f finding.Finding, resource, pool string) {
 		return
 	}
 	row := Row{Finding: f.Name, Severity: f.Severity.String(), Control: Controls[f.Name], Account: r.opts.Account,
-		Region: r.opts.Region, Resource: resource, Source: Source, Time: r.opts.Now().UTC(), Pool: pool}
+		Region: r.opts.Region, Resource: resource, ResourceType: TypeUserPool, Source: Source, Time: r.opts.Now().UTC(), Pool: pool}
+	switch {
+	case pool != "":
+		row.ResourceType = TypeClient
+	case f.IdentityPoolID != "" || strings.HasPrefix(f.Name, "identity-pool-"):
+		row.ResourceType = TypeIdentityPool
+	}
 	if f.Severity == 0 {
 		if s, ok := finding.Lookup(f.Name); ok {
 			row.Severity = s.Severity.String()
