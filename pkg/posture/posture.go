@@ -138,7 +138,14 @@ type reader struct {
 	last  time.Time
 	every time.Duration
 	rows  []Row
+	// unjudged are the settings a call could not read: the rest of the
+	// resource, and the other resources, are still judged.
+	unjudged []error
 }
+
+// ErrUnjudged marks a Read error after which the rows are still those of
+// every resource, less the settings named.
+var ErrUnjudged = errors.New("posture: some settings not judged")
 
 // Read lists the user pools, their app clients and the identity pools of
 // one Region, and judges each with the finding catalog: the configuration
@@ -163,6 +170,9 @@ func Read(ctx context.Context, up UserPoolAPI, ip IdentityPoolAPI, opts Options)
 	}
 	if ip != nil {
 		errs = append(errs, r.identityPools(ctx))
+	}
+	if len(r.unjudged) > 0 {
+		errs = append(errs, fmt.Errorf("%w: %w", ErrUnjudged, errors.Join(r.unjudged...)))
 	}
 	slices.SortStableFunc(r.rows, func(a, b Row) int {
 		return strings.Compare(a.Resource+"\x00"+a.Finding+"\x00"+a.Setting, b.Resource+"\x00"+b.Finding+"\x00"+b.Setting)
@@ -250,7 +260,7 @@ func (r *reader) userPool(ctx context.Context, id string) error {
 	logs, err := r.up.GetLogDeliveryConfiguration(ctx, &cip.GetLogDeliveryConfigurationInput{UserPoolId: aws.String(id)})
 	switch {
 	case err != nil && !notFound(err):
-		return fmt.Errorf("posture: %s: GetLogDeliveryConfiguration %s: %w", r.opts.Region, id, err)
+		r.unjudged = append(r.unjudged, fmt.Errorf("%s: log delivery of %s (GetLogDeliveryConfiguration): %w", r.opts.Region, id, err))
 	case err != nil || logs.LogDeliveryConfiguration == nil || len(logs.LogDeliveryConfiguration.LogConfigurations) == 0:
 		r.add(finding.Finding{Name: finding.UserPoolLogDeliveryOff, Severity: finding.Medium, UserPoolID: id,
 			Settings: []finding.Setting{{Name: "logConfigurations", Value: "none"}}}, id, "")
@@ -344,7 +354,8 @@ func (r *reader) identityPool(ctx context.Context, id string) error {
 	}
 	roles, err := r.ip.GetIdentityPoolRoles(ctx, &ci.GetIdentityPoolRolesInput{IdentityPoolId: aws.String(id)})
 	if err != nil {
-		return fmt.Errorf("posture: %s: GetIdentityPoolRoles %s: %w", r.opts.Region, id, err)
+		r.unjudged = append(r.unjudged, fmt.Errorf("%s: roles of %s (GetIdentityPoolRoles): %w", r.opts.Region, id, err))
+		return nil
 	}
 	if len(roles.Roles) > 0 {
 		req := map[string]any{"identityPoolId": id, "roles": roles.Roles}
