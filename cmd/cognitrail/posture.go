@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	ci "github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	sh "github.com/aws/aws-sdk-go-v2/service/securityhub"
@@ -29,8 +30,9 @@ import (
 
 const postureSynopsis = `cognitrail posture [flags]
 Reads the Cognito configuration as it is now (user pools, app clients,
-identity pools) and lists its risky settings with the Security Hub CSPM
-control each fails. Exit 1 when a Region could not be read (the others are).`
+identity pools) and the Region's trails, and lists the risky settings with
+the Security Hub CSPM control each fails, and what no trail records. Exit 1
+when a Region could not be read (the others are).`
 
 type postureConfig struct {
 	format      *choice
@@ -109,6 +111,13 @@ func runPosture(ctx context.Context, args []string, stdout, stderr io.Writer) in
 				continue
 			}
 		}
+		_, cov, cerr := posture.ReadCoverage(ctx, cloudtrail.NewFromConfig(awsCfg, func(o *cloudtrail.Options) { o.Region = region }),
+			posture.Options{Account: account, Region: region, Now: func() time.Time { return now }})
+		if cerr != nil {
+			failed, partial = true, true
+			fmt.Fprintln(stderr, "cognitrail posture: trail coverage not judged:", cerr)
+		}
+		got = append(got, cov...)
 		rows = append(rows, got...)
 		if cfg.securityHub {
 			// Resolving needs every setting judged: a setting not read is

@@ -69,6 +69,8 @@ const (
 	AccountEnumeration                 = "account-enumeration"
 	SignInSuccessAfterFailures         = "sign-in-success-after-failures"
 	UserPoolLogDeliveryOff             = "user-pool-log-delivery-off"
+	CoverageManagementEventsOff        = "coverage-management-events-off"
+	CoverageIdentityPoolDataEventsOff  = "coverage-identity-pool-data-events-off"
 )
 
 // API reference pages the catalog cites. CloudTrail logs an operation's
@@ -77,6 +79,7 @@ const (
 const (
 	idpRef      = "https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_"
 	identityRef = "https://docs.aws.amazon.com/cognitoidentity/latest/APIReference/API_"
+	trailRef    = "https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_"
 	// ExamplesRef is AWS's page of published CloudTrail records for Cognito
 	// (CreateIdentityPool among them), the shape the test corpus follows.
 	ExamplesRef = "https://docs.aws.amazon.com/cognito/latest/developerguide/understanding-amazon-cognito-entries.html"
@@ -148,6 +151,10 @@ var Catalog = []Spec{
 		[]string{loggingRef}},
 	{UserPoolLogDeliveryOff, Medium, "posture only: GetLogDeliveryConfiguration of a user pool lists no log configuration (`cognitrail posture`)",
 		[]string{idpRef + "GetLogDeliveryConfiguration.html"}},
+	{CoverageManagementEventsOff, High, "posture only: no trail of the Region logs Cognito management events (every finding and metric is blind)",
+		[]string{trailRef + "GetEventSelectors.html", loggingRef}},
+	{CoverageIdentityPoolDataEventsOff, Medium, "posture only: no trail of the Region logs identity pool data events (`resources.type` `AWS::Cognito::IdentityPool`): guest credentials and identity pool role calls go unseen",
+		[]string{trailRef + "GetEventSelectors.html", loggingRef}},
 }
 
 var bySpec = func() map[string]*Spec {
