@@ -38,7 +38,8 @@ func flagSets() map[string]*flag.FlagSet {
 	findings, _ := newFindingsFlags()
 	replay, _ := newReplayFlags()
 	ledger, _ := newLedgerResetFlags()
-	return map[string]*flag.FlagSet{"scan": scan, "report": report, "backfill": backfill, "findings": findings, "replay": replay, "ledger": ledger}
+	posture, _ := newPostureFlags()
+	return map[string]*flag.FlagSet{"scan": scan, "report": report, "backfill": backfill, "findings": findings, "replay": replay, "ledger": ledger, "posture": posture}
 }
 
 // The usage lists every flag a command defines, in its own --help and in

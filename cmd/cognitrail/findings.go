@@ -12,8 +12,10 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/cognitrail/cognitrail/internal/lambdaapp"
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
 	"github.com/cognitrail/cognitrail/pkg/finding"
+	"github.com/cognitrail/cognitrail/pkg/ocsf"
 	"github.com/cognitrail/cognitrail/pkg/scan"
 	"github.com/cognitrail/cognitrail/pkg/trailfile"
 )
@@ -31,19 +33,21 @@ Lists the security findings of trail files (pkg/finding), one row per finding.`
 
 // findingsConfig is what findings' flags set.
 type findingsConfig struct {
-	format    *choice
-	maxBytes  byteSize
-	threshold positiveInt
+	format      *choice
+	maxBytes    byteSize
+	threshold   positiveInt
+	securityHub bool
 }
 
 func newFindingsFlags() (*flag.FlagSet, *findingsConfig) {
 	fl := flag.NewFlagSet("findings", flag.ContinueOnError)
 	c := &findingsConfig{
-		format:    newChoice("table", "table", "json", "jsonl"),
+		format:    newChoice("table", "table", "json", "jsonl", "ocsf"),
 		maxBytes:  byteSize(trailfile.DefaultMaxUncompressedBytes),
 		threshold: finding.DefaultSignInThreshold,
 	}
-	fl.Var(c.format, "format", "output: `table`, json (one array) or jsonl (one finding per line)")
+	fl.Var(c.format, "format", "output: `table`, json (one array), jsonl (one finding per line) or ocsf (OCSF Detection Findings, one per line)")
+	fl.BoolVar(&c.securityHub, "security-hub", false, "also import the findings into Security Hub (BatchImportFindings), each in its Region; a re-import updates, never duplicates")
 	fl.Var(&c.maxBytes, "max-uncompressed-bytes", "zip-bomb guard (MAX_UNCOMPRESSED_BYTES): a file that inflates past this `size` (1048576, 500MB, 2GiB) fails")
 	fl.Var(&c.threshold, "signin-threshold", "`n` failed sign-ins from one IP in one file that raise sign-in-failures-from-one-ip")
 	return fl, c
@@ -112,9 +116,15 @@ func runFindings(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			failed = true
 			fmt.Fprintf(stderr, "cognitrail findings: %v\n", res.Err)
 		}
-		if *format == "jsonl" {
+		switch *format {
+		case "jsonl":
 			for _, r := range fileRows {
 				_ = enc.Encode(r)
+			}
+		case "ocsf":
+			p := product()
+			for _, r := range fileRows {
+				_ = enc.Encode(ocsf.FromFinding(r.Finding, p))
 			}
 		}
 		rows = append(rows, fileRows...)
@@ -132,6 +142,22 @@ func runFindings(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if err := out.Flush(); err != nil {
 		fmt.Fprintln(stderr, "cognitrail findings:", err)
 		return exitFailed
+	}
+	if cfg.securityHub && len(rows) > 0 {
+		awsCfg, err := lambdaapp.LoadAWSConfig(ctx)
+		if err == nil {
+			fs := make([]finding.Finding, len(rows))
+			for i, r := range rows {
+				fs[i] = r.Finding
+			}
+			var n int
+			n, err = importFindings(ctx, awsCfg, fs)
+			fmt.Fprintf(stderr, "cognitrail findings: %d findings imported into Security Hub\n", n)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "cognitrail findings: Security Hub:", err)
+			return exitFailed
+		}
 	}
 	if failed {
 		return exitFailed

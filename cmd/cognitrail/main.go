@@ -11,6 +11,7 @@
 //	cognitrail invoke EVENT.json
 //	cognitrail backfill s3://BUCKET[/PREFIX] [--since T] [--until T] [--concurrency N] [--publish]
 //	cognitrail replay [--max N] QUEUE_URL
+//	cognitrail posture [--region R,...] [--format table|json|jsonl|ocsf] [--security-hub]
 //
 // `cognitrail --help` lists every command's flags.
 //
@@ -53,6 +54,7 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"backfill": runBackfill,
 	"replay":   runReplay,
 	"ledger":   runLedger,
+	"posture":  runPosture,
 }
 
 func main() {

@@ -69,6 +69,7 @@ const (
 	AppClientInsecureFlowEnabled       = "app-client-insecure-flow-enabled"
 	AppClientRedirectsChanged          = "app-client-redirects-changed"
 	AppClientSecretAdded               = "app-client-secret-added"
+	AppClientTokensWeakened            = "app-client-tokens-weakened"
 	IdentityProviderChanged            = "identity-provider-changed"
 	UserPoolDomainChanged              = "user-pool-domain-changed"
 	UserPoolLoggingChanged             = "user-pool-logging-changed"
@@ -78,6 +79,9 @@ const (
 	SignInFailuresFromOneIP            = "sign-in-failures-from-one-ip"
 	AccountEnumeration                 = "account-enumeration"
 	SignInSuccessAfterFailures         = "sign-in-success-after-failures"
+	UserPoolLogDeliveryOff             = "user-pool-log-delivery-off"
+	CoverageManagementEventsOff        = "coverage-management-events-off"
+	CoverageIdentityPoolDataEventsOff  = "coverage-identity-pool-data-events-off"
 )
 
 // API reference pages the catalog cites. CloudTrail logs an operation's
@@ -86,6 +90,7 @@ const (
 const (
 	idpRef      = "https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_"
 	identityRef = "https://docs.aws.amazon.com/cognitoidentity/latest/APIReference/API_"
+	trailRef    = "https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_"
 	// ExamplesRef is AWS's page of published CloudTrail records for Cognito
 	// (CreateIdentityPool among them), the shape the test corpus follows.
 	ExamplesRef = "https://docs.aws.amazon.com/cognito/latest/developerguide/understanding-amazon-cognito-entries.html"
@@ -135,6 +140,8 @@ var Catalog = []Spec{
 		[]string{idpRef + "CreateUserPoolClient.html", idpRef + "UpdateUserPoolClient.html"}},
 	{AppClientSecretAdded, Medium, "AddUserPoolClientSecret",
 		[]string{idpRef + "AddUserPoolClientSecret.html"}},
+	{AppClientTokensWeakened, Medium, "Create/UpdateUserPoolClient with `enableTokenRevocation` false or `preventUserExistenceErrors` LEGACY",
+		[]string{idpRef + "CreateUserPoolClient.html", idpRef + "UpdateUserPoolClient.html"}},
 	{IdentityProviderChanged, High, "Create/Update/DeleteIdentityProvider",
 		[]string{idpRef + "CreateIdentityProvider.html", idpRef + "UpdateIdentityProvider.html", idpRef + "DeleteIdentityProvider.html"}},
 	{UserPoolDomainChanged, Medium, "Create/Update/DeleteUserPoolDomain",
@@ -153,6 +160,12 @@ var Catalog = []Spec{
 		[]string{loggingRef}},
 	{SignInSuccessAfterFailures, High, "a successful sign-in from an IP that failed at least the threshold earlier in the same trail file",
 		[]string{loggingRef}},
+	{UserPoolLogDeliveryOff, Medium, "posture only: GetLogDeliveryConfiguration of a user pool lists no log configuration (`cognitrail posture`)",
+		[]string{idpRef + "GetLogDeliveryConfiguration.html"}},
+	{CoverageManagementEventsOff, High, "posture only: no trail of the Region logs Cognito management events (every finding and metric is blind)",
+		[]string{trailRef + "GetEventSelectors.html", loggingRef}},
+	{CoverageIdentityPoolDataEventsOff, Medium, "posture only: no trail of the Region logs identity pool data events (`resources.type` `AWS::Cognito::IdentityPool`): guest credentials and identity pool role calls go unseen",
+		[]string{trailRef + "GetEventSelectors.html", loggingRef}},
 }
 
 var bySpec = func() map[string]*Spec {

@@ -180,6 +180,10 @@ type params struct {
 	AllowedOAuthFlows list `json:"allowedOAuthFlows"`
 	CallbackURLs      list `json:"callbackURLs"`
 	LogoutURLs        list `json:"logoutURLs"`
+	// Both default to the safe value when a create leaves them out: a new
+	// client revokes tokens and hides user existence (ENABLED) unless told.
+	EnableTokenRevocation      val `json:"enableTokenRevocation"`
+	PreventUserExistenceErrors val `json:"preventUserExistenceErrors"`
 
 	// identity providers, domains, log delivery, admin actions
 	ProviderName       val `json:"providerName"`

@@ -579,7 +579,7 @@ func (e *Engine) client(req, resp *params, create bool) {
 			" logoutURLs=" + strings.Join(sortedCopy(req.LogoutURLs.items), " ")
 		if raise, prev := e.transition(res, "redirects", v, create, len(urls) > 0); raise {
 			sev := Medium
-			if slices.ContainsFunc(urls, plainHTTP) {
+			if slices.ContainsFunc(urls, PlainHTTP) {
 				sev = High
 			}
 			var s []Setting
@@ -595,14 +595,33 @@ func (e *Engine) client(req, resp *params, create bool) {
 			e.raise(AppClientRedirectsChanged, sev, s...)
 		}
 	}
+	var weak []Setting
+	for _, w := range []struct {
+		name  string
+		v     val
+		risky func(string) bool
+	}{
+		{"enableTokenRevocation", req.EnableTokenRevocation, isFalse},
+		{"preventUserExistenceErrors", req.PreventUserExistenceErrors, func(s string) bool { return strings.EqualFold(s, "LEGACY") }},
+	} {
+		if !w.v.ok {
+			continue
+		}
+		if raise, prev := e.transition(res, w.name, w.v.s, create, w.risky(w.v.s)); raise {
+			weak = append(weak, Setting{Name: w.name, Value: w.v.s, Previous: prev})
+		}
+	}
+	if len(weak) > 0 {
+		e.raise(AppClientTokensWeakened, 0, weak...)
+	}
 	for i := start; i < len(e.out); i++ {
 		e.out[i].ClientID = clientID.s
 	}
 }
 
-// plainHTTP: an http:// redirect to anything but the local machine sends
-// codes or tokens in clear text.
-func plainHTTP(u string) bool {
+// PlainHTTP reports an http:// redirect to anything but the local machine:
+// it sends codes or tokens in clear text.
+func PlainHTTP(u string) bool {
 	p, err := url.Parse(u)
 	if err != nil || !strings.EqualFold(p.Scheme, "http") {
 		return false

@@ -125,7 +125,9 @@ func TestCorpus(t *testing.T) {
 		})
 	}
 	for _, s := range Catalog {
-		if !triggered[s.Name] {
+		// A posture-only finding judges a configuration read through the
+		// API, which no record carries: package posture's tests raise it.
+		if !triggered[s.Name] && !strings.HasPrefix(s.Trigger, "posture only") {
 			t.Errorf("no corpus record triggers %s", s.Name)
 		}
 	}
