@@ -111,6 +111,14 @@ func (w *World) put(key string, recs []json.RawMessage, at time.Time) *objectVer
 	body := gz(recs)
 	v := w.s3.Put(key, body, at)
 	ov := &objectVersion{key: key, versionID: v.ID, etag: v.ETag, body: body, at: at}
+	for _, r := range recs {
+		var id struct {
+			EventID string `json:"eventID"`
+		}
+		if json.Unmarshal(r, &id) == nil {
+			w.eventVersion[id.EventID] = ov
+		}
+	}
 	ov.must = w.mustFind(body)
 	w.versions = append(w.versions, ov)
 	w.trace(nil, "put %s (%s %s): %d records, %d findings due", key[len(key)-16:], v.ID, v.ETag[:8], len(recs), len(ov.must))
@@ -127,7 +135,10 @@ func (w *World) mustFind(body []byte) []findingKey {
 		Findings: eng,
 		OnRecord: func(ev *scan.Event) {
 			for _, f := range ev.Findings {
-				if f.Severity == finding.High && (f.Name == finding.SignInFailuresFromOneIP || f.Name == finding.IdentityPoolGuestAccessEnabled) {
+				// A create raises whatever the state; an update only on a
+				// transition (the configuration story checks those).
+				create := ev.Record.EventName == "CreateIdentityPool"
+				if f.Severity == finding.High && (f.Name == finding.SignInFailuresFromOneIP || f.Name == finding.IdentityPoolGuestAccessEnabled && create) {
 					out = append(out, findingKey{f.EventID, f.Name})
 				}
 			}

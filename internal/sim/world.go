@@ -86,6 +86,7 @@ type World struct {
 	steps         int
 	msgSeq        int
 	linesLost     map[string]bool
+	eventVersion  map[string]*objectVersion // by event id, the version holding it
 	calls         map[string]int
 	story         []storyRecord
 	recordClock   time.Time
@@ -173,7 +174,7 @@ func LoadTemplates(dir string) (map[string]json.RawMessage, error) {
 func newWorld(cfg Config) *World {
 	w := &World{cfg: cfg, rng: rand.New(rand.NewSource(cfg.Seed)), now: start, db: NewDB(),
 		cw: &CloudWatch{}, sns: &SNS{}, yielded: make(chan *attempt),
-		linesLost: map[string]bool{}, calls: map[string]int{}}
+		linesLost: map[string]bool{}, calls: map[string]int{}, eventVersion: map[string]*objectVersion{}}
 	w.log = slog.New(slog.NewJSONHandler(&w.logs, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: lambdacontext.ReplaceAttr}))
 	w.trace = func(a *attempt, format string, args ...any) {
 		if cfg.Trace == nil {

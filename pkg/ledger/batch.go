@@ -28,6 +28,9 @@ const BatchPrefix = "batch#"
 // items are at most 400 KB.
 const MaxBatchRecordBytes = 300_000
 
+// MaxPendingBytes bounds a batch's pending record, before compression.
+const MaxPendingBytes = 1 << 20
+
 // ErrBatchGone is returned by ResumeBatch when the batch item does not
 // exist (never written: the attempt that named it stopped before; or
 // expired): the objects naming it are free to join another batch.
@@ -60,9 +63,9 @@ type BatchRecord struct {
 	// series budget's decisions): a resumed batch must produce the same
 	// datums, cut into the same batches.
 	State json.RawMessage
-	// Pending is the caller's, opaque here, written with Published: what a
-	// retry that finds the batch published must still do (the findings to
-	// notify), since it reads no member again.
+	// Pending is the caller's, opaque here, gzipped in the item: what a
+	// retry must still do whatever it can read again (the findings to
+	// notify), at most MaxPendingBytes.
 	Pending json.RawMessage
 }
 
@@ -115,9 +118,22 @@ func (l *Ledger) ClaimBatch(ctx context.Context, id string, leaseUntil time.Time
 	if len(state) == 0 {
 		state = json.RawMessage("null")
 	}
-	c, err := l.claim(ctx, id, leaseUntil, ", #members = :members, #state = :state", "attribute_not_exists(#pk)",
-		map[string]string{"#members": attrMembers, "#state": attrState},
-		map[string]types.AttributeValue{":members": &types.AttributeValueMemberB{Value: members}, ":state": str(string(state))})
+	set := ", #members = :members, #state = :state"
+	names := map[string]string{"#members": attrMembers, "#state": attrState}
+	values := map[string]types.AttributeValue{":members": &types.AttributeValueMemberB{Value: members}, ":state": str(string(state))}
+	if len(rec.Pending) > 0 {
+		packed, err := pack(rec.Pending)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: batch %s: pending: %w", id, err)
+		}
+		if n := len(members) + len(rec.State) + len(packed); n > MaxBatchRecordBytes {
+			return nil, fmt.Errorf("ledger: batch %s: record of %d bytes with its pending, over %d", id, n, MaxBatchRecordBytes)
+		}
+		set += ", #pending = :pending"
+		names["#pending"] = attrPending
+		values[":pending"] = &types.AttributeValueMemberB{Value: packed}
+	}
+	c, err := l.claim(ctx, id, leaseUntil, set, "attribute_not_exists(#pk)", names, values)
 	if err != nil {
 		return nil, err
 	}
@@ -162,34 +178,13 @@ func batchClaim(c *Claim) (*BatchClaim, error) {
 }
 
 // Published records that all batches of the batch's datums are
-// published, with pending (see BatchRecord.Pending): a retry does what
-// pending says and marks the members done.
-func (c *BatchClaim) Published(ctx context.Context, batches int, pending json.RawMessage) error {
-	names := map[string]string{"#batches": attrBatches, "#complete": attrComplete}
-	values := map[string]types.AttributeValue{":n": num(int64(batches)), ":one": num(1)}
-	expr := "SET #batches = :n, #complete = :one, #upd = :now"
-	if len(pending) > 0 {
-		packed, err := pack(pending)
-		if err != nil {
-			return fmt.Errorf("ledger: batch %s: pending: %w", c.ID, err)
-		}
-		if len(packed) > MaxBatchRecordBytes/3 {
-			return fmt.Errorf("%w: batch %s: pending of %d bytes, over %d", ErrPendingTooLarge, c.ID, len(packed), MaxBatchRecordBytes/3)
-		}
-		expr += ", #pending = :pending"
-		names["#pending"] = attrPending
-		values[":pending"] = &types.AttributeValueMemberB{Value: packed}
-	}
-	if err := c.update(ctx, expr, names, values); err != nil {
-		return err
-	}
-	c.Record.Pending = pending
-	return nil
+// published: a retry only does what is left (the notifications, the
+// members' marks).
+func (c *BatchClaim) Published(ctx context.Context, batches int) error {
+	return c.update(ctx, "SET #batches = :n, #complete = :one, #upd = :now",
+		map[string]string{"#batches": attrBatches, "#complete": attrComplete},
+		map[string]types.AttributeValue{":n": num(int64(batches)), ":one": num(1)})
 }
-
-// ErrPendingTooLarge is returned by Published when what is pending would
-// not fit the item: the caller publishes without it and does it at once.
-var ErrPendingTooLarge = errors.New("ledger: pending too large")
 
 // Join names batch as the claimed object's batch, in place of the one it
 // named (gone, or done without it).

@@ -169,26 +169,37 @@ func (l *Ledger) claim(ctx context.Context, id string, leaseUntil time.Time, set
 		ExpressionAttributeNames:  allNames,
 		ExpressionAttributeValues: allValues,
 		ReturnValues:              types.ReturnValueAllNew,
+		// A failed condition answers with the item that failed it: no
+		// second read to tell done from held from our own write.
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	if err != nil {
-		if !conditionFailed(err) {
+		item, ok := conditionFailedItem(err)
+		if !ok {
 			return nil, fmt.Errorf("ledger: claim %s: %w", id, err)
 		}
-		return l.held(ctx, id)
+		if strAttr(item, attrOwner) == tok && strAttr(item, attrStatus) == statusRunning {
+			// Our own claim: it applied, its answer was lost, and the SDK's
+			// retry met it. Not "held by another invocation".
+			return l.claimed(id, tok, item), nil
+		}
+		return l.held(id, item)
 	}
-	c := &Claim{ID: id, token: tok, l: l, item: out.Attributes}
-	c.Resume = intAttr(out.Attributes, attrBatches)
-	c.Attempt = intAttr(out.Attributes, attrAttempts)
-	c.Batch = strAttr(out.Attributes, attrBatch)
-	return c, nil
+	return l.claimed(id, tok, out.Attributes), nil
 }
 
-// held tells a done object from one another invocation holds.
-func (l *Ledger) held(ctx context.Context, id string) (*Claim, error) {
-	item, err := l.read(ctx, id)
-	if err != nil {
-		return nil, err
-	}
+// claimed is the Claim an applied claim write holds.
+func (l *Ledger) claimed(id, tok string, item map[string]types.AttributeValue) *Claim {
+	c := &Claim{ID: id, token: tok, l: l, item: item}
+	c.Resume = intAttr(item, attrBatches)
+	c.Attempt = intAttr(item, attrAttempts)
+	c.Batch = strAttr(item, attrBatch)
+	return c
+}
+
+// held tells a done object from one another invocation holds, from the
+// item a claim's condition failed on.
+func (l *Ledger) held(id string, item map[string]types.AttributeValue) (*Claim, error) {
 	if len(item) == 0 {
 		// Only a resume's condition fails on a missing item.
 		return nil, fmt.Errorf("%w: %s", ErrBatchGone, id)
@@ -265,7 +276,7 @@ func (c *Claim) Progress(ctx context.Context, batches int) error {
 
 // Finish marks the object done with outcome (processed, failed, skipped).
 func (c *Claim) Finish(ctx context.Context, outcome string, batches int) error {
-	return c.update(ctx, "SET #st = :done, #outcome = :outcome, #batches = :n, #exp = :exp, #upd = :now REMOVE #lease",
+	return c.write(ctx, true, "SET #st = :done, #outcome = :outcome, #batches = :n, #exp = :exp, #upd = :now REMOVE #lease",
 		map[string]string{"#outcome": attrOutcome, "#batches": attrBatches, "#exp": AttrExpiresAt, "#lease": attrLease},
 		map[string]types.AttributeValue{
 			":done": str(statusDone), ":outcome": str(outcome), ":n": num(int64(batches)),
@@ -287,6 +298,12 @@ func (c *Claim) Release(ctx context.Context) error {
 // update writes expr if the claim still holds; names and values are the
 // expression's own placeholders (DynamoDB rejects unused ones).
 func (c *Claim) update(ctx context.Context, expr string, names map[string]string, values map[string]types.AttributeValue) error {
+	return c.write(ctx, false, expr, names, values)
+}
+
+// write is update; finish says the write marks the item done, which its
+// own retry, after a lost answer, finds so.
+func (c *Claim) write(ctx context.Context, finish bool, expr string, names map[string]string, values map[string]types.AttributeValue) error {
 	if c.Done {
 		return nil
 	}
@@ -295,15 +312,22 @@ func (c *Claim) update(ctx context.Context, expr string, names map[string]string
 	values[":now"] = num(c.l.opts.Now().UnixMilli())
 	names["#owner"], names["#st"], names["#upd"] = attrOwner, attrStatus, attrUpdated
 	_, err := c.l.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(c.l.opts.Table),
-		Key:                       key(c.ID),
-		UpdateExpression:          aws.String(expr),
-		ConditionExpression:       aws.String("#owner = :tok AND #st = :running"),
-		ExpressionAttributeNames:  names,
-		ExpressionAttributeValues: values,
+		TableName:                           aws.String(c.l.opts.Table),
+		Key:                                 key(c.ID),
+		UpdateExpression:                    aws.String(expr),
+		ConditionExpression:                 aws.String("#owner = :tok AND #st = :running"),
+		ExpressionAttributeNames:            names,
+		ExpressionAttributeValues:           values,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	if err != nil {
-		if conditionFailed(err) {
+		if item, ok := conditionFailedItem(err); ok {
+			if finish && strAttr(item, attrOwner) == c.token && strAttr(item, attrStatus) == statusDone {
+				// Our own Finish: it applied, its answer was lost, and the
+				// SDK's retry met the done item. (Every other write keeps
+				// the condition true for its own retry.)
+				return nil
+			}
 			return fmt.Errorf("%w (%s)", ErrLeaseLost, c.ID)
 		}
 		return fmt.Errorf("ledger: update %s: %w", c.ID, err)

@@ -273,6 +273,11 @@ func (h *Handler) newBatch(ctx context.Context, ms []*member, id string) []*memb
 			return append(failedMs, h.abandon(ctx, read, nil, err)...)
 		}
 		rec.State = raw
+		// The findings go with the batch from the start: a retry that
+		// cannot read a member again (gone since) still sends them.
+		if rec.Pending, err = h.pending(ctx, read); err != nil {
+			return append(failedMs, h.abandon(ctx, read, nil, err)...)
+		}
 		// Every member names the batch before it is published: those freed
 		// from an earlier batch name it now.
 		for _, mb := range read {
@@ -466,10 +471,18 @@ func (h *Handler) finishBatch(ctx context.Context, ms []*member, bc *ledger.Batc
 	}
 	n := bl.resumed
 	var found []finding.Finding
-	if bc == nil || !bc.Complete {
+	if bc != nil && len(bc.Record.Pending) > 0 {
+		// Judged when the batch was written: a member read again since
+		// may be gone, or judged against a state that moved on.
+		if err := json.Unmarshal(bc.Record.Pending, &found); err != nil {
+			h.log.ErrorContext(ctx, "batch findings unreadable: not notified", "batch", id, "error", err.Error())
+		}
+	} else {
 		for _, mb := range ms {
 			found = append(found, mb.found...)
 		}
+	}
+	if bc == nil || !bc.Complete {
 		var progress func(context.Context, int) error
 		if bc != nil {
 			progress = bc.Progress
@@ -479,15 +492,9 @@ func (h *Handler) finishBatch(ctx context.Context, ms []*member, bc *ledger.Batc
 			return h.abandon(ctx, ms, bc, err)
 		}
 		if bc != nil {
-			if err := h.published(ctx, bc, n, found); err != nil {
+			if err := bc.Published(ctx, n); err != nil {
 				return h.abandon(ctx, ms, bc, err)
 			}
-		}
-	} else if len(bc.Record.Pending) > 0 {
-		// Published by an attempt that stopped before marking its members
-		// done: its findings were recorded, since no member is read again.
-		if err := json.Unmarshal(bc.Record.Pending, &found); err != nil {
-			h.log.ErrorContext(ctx, "batch findings unreadable: not notified", "batch", id, "error", err.Error())
 		}
 	}
 	bl.batches = n
@@ -524,25 +531,30 @@ func (h *Handler) finishBatch(ctx context.Context, ms []*member, bc *ledger.Batc
 	return nil
 }
 
-// published marks the batch published, recording the findings still to
-// notify. Findings too many for the item are notified before the mark, so
-// that a crash repeats, rather than loses, them.
-func (h *Handler) published(ctx context.Context, bc *ledger.BatchClaim, n int, found []finding.Finding) error {
-	var pending json.RawMessage
-	if h.opts.Notifier != nil && len(found) > 0 {
-		var err error
-		if pending, err = json.Marshal(found); err != nil {
-			return fmt.Errorf("processor: %s: findings: %w", bc.ID, err)
-		}
+// pending is what a batch item records of its members' findings: those a
+// notifier may send (none without one). Too many for the item (an attack
+// over a large batch) are left out: a retry then reads the members again
+// for them.
+func (h *Handler) pending(ctx context.Context, ms []*member) (json.RawMessage, error) {
+	if h.opts.Notifier == nil {
+		return nil, nil
 	}
-	err := bc.Published(ctx, n, pending)
-	if errors.Is(err, ledger.ErrPendingTooLarge) {
-		if err := h.notify(ctx, bc.ID, found); err != nil {
-			return err
-		}
-		err = bc.Published(ctx, n, nil)
+	var found []finding.Finding
+	for _, mb := range ms {
+		found = append(found, mb.found...)
 	}
-	return err
+	if len(found) == 0 {
+		return nil, nil
+	}
+	raw, err := json.Marshal(found)
+	if err != nil {
+		return nil, fmt.Errorf("processor: findings: %w", err)
+	}
+	if len(raw) > ledger.MaxPendingBytes {
+		h.log.WarnContext(ctx, "batch findings too many to record: a retry reads the members again for them", "findings", len(found))
+		return nil, nil
+	}
+	return raw, nil
 }
 
 // abandon releases the claims of a batch that failed transiently (the

@@ -453,14 +453,18 @@ func (h *Handler) publish(ctx context.Context, claim *ledger.Claim, agg *aggrega
 	if claim != nil {
 		progress = claim.Progress
 	}
-	n, err := h.publishFrom(ctx, agg, ol, "s3://"+ol.o.Bucket+"/"+ol.o.Key, progress)
+	// The findings go first: a retry reads the object again and sends
+	// what was not sent, but cannot once the object is gone, while a
+	// datum published twice only shows as a higher count.
+	where := "s3://" + ol.o.Bucket + "/" + ol.o.Key
+	if err := h.notify(ctx, where, ol.found); err != nil {
+		return 0, h.transient(ctx, claim, ol, err)
+	}
+	n, err := h.publishFrom(ctx, agg, ol, where, progress)
 	if err != nil {
 		return 0, h.transient(ctx, claim, ol, err)
 	}
 	ol.batches = n
-	if err := h.notify(ctx, "s3://"+ol.o.Bucket+"/"+ol.o.Key, ol.found); err != nil {
-		return 0, h.transient(ctx, claim, ol, err)
-	}
 	outcome := outcomeName(ol.res.Outcome)
 	if claim != nil {
 		if err := claim.Finish(ctx, outcome, ol.batches); err != nil {
