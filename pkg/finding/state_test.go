@@ -299,3 +299,45 @@ func TestRecordOlderThanTheHistory(t *testing.T) {
 		t.Errorf("an older record moved the newest value: %+v", h)
 	}
 }
+
+// TestLongValueIsClippedInState: a client's redirect list longer than
+// MaxValueBytes is kept clipped; restating it is quiet, changing its last
+// URL is raised, and the finding's previous is the clipped form.
+func TestLongValueIsClippedInState(t *testing.T) {
+	c := loadCorpus(t)
+	p := record.NewParser()
+	st := NewMemoryState()
+	e := New(&Options{State: st})
+	urls := func(last string) []any {
+		var u []any
+		for i := range 60 {
+			u = append(u, fmt.Sprintf("https://app.example.com/callback/%04d/with/a/long/path", i))
+		}
+		return append(u, last)
+	}
+	update := func(id, at, last string) []byte {
+		return c.record(t, "userpool", map[string]any{"eventName": "UpdateUserPoolClient", "eventID": id, "eventTime": at,
+			"requestParameters": map[string]any{"userPoolId": "us-east-1_EXAMPLE1", "clientId": "2example34567890", "callbackURLs": urls(last)}})
+	}
+	if got := file(t, e, p, update("a", "2026-11-22T04:00:00Z", "https://a.example.com/")); len(got) != 1 {
+		t.Fatalf("first: %+v, want one finding (previous unknown)", got)
+	}
+	if got := file(t, e, p, update("b", "2026-11-22T04:10:00Z", "https://a.example.com/")); len(got) != 0 {
+		t.Fatalf("restated: %+v, want none", got)
+	}
+	got := file(t, e, p, update("c", "2026-11-22T04:20:00Z", "https://b.example.com/"))
+	if len(got) != 1 {
+		t.Fatalf("changed: %+v, want one finding", got)
+	}
+	s := got[0].Settings[len(got[0].Settings)-1]
+	if s.Name != "redirects" || len(s.Previous) > MaxValueBytes || !strings.Contains(s.Previous, "sha256:") {
+		t.Errorf("previous %q (%d bytes), want the clipped value", s.Previous, len(s.Previous))
+	}
+	for _, h := range st.m {
+		for _, e := range h {
+			if len(e.Value) > MaxValueBytes {
+				t.Errorf("state keeps a %d-byte value", len(e.Value))
+			}
+		}
+	}
+}
