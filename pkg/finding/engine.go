@@ -157,12 +157,12 @@ func (e *Engine) Commit() error {
 	return nil
 }
 
-// judge records the current record's value of key (clipped) and returns
-// the setting's value as of the record's event time (clipped, compare it
-// with clip(value)): from the newest entry
-// before it in the State's history or this file. The record's own entry
-// (a file evaluated again) is never its previous value, and a record
-// older than the newest entry leaves the newest value as it is.
+// judge records the current record's value of key and returns the
+// setting's value as of the record's event time: the newest entry before
+// it in the State's history or this file (values are kept clipped: compare
+// it with clip(value)). The record's own entry (a file evaluated again) is
+// never its previous value, and a record older than the newest entry
+// leaves the newest value as it is.
 func (e *Engine) judge(key, value string) (string, bool, error) {
 	h, ok := e.seen[key]
 	if !ok {
