@@ -105,7 +105,7 @@ func New(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*pr
 	}
 	state := cfg.FindingState
 	if state == nil && db != nil {
-		// Idempotency on: the last seen settings live in the ledger table,
+		// Idempotency on: the settings' histories live in the ledger table,
 		// so a cold start does not raise a restated setting again.
 		state = ledger.NewSettings(db, ledger.Options{Table: cfg.IdempotencyTable})
 	}

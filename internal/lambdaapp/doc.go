@@ -2,7 +2,7 @@
 // environment variables, the AWS SDK clients, the metric sink, the ledger,
 // the series budget and the logger. With IDEMPOTENCY_TABLE, everything that
 // must outlive an execution environment lives in that table: the ledger, the
-// findings' last seen settings, the notices and the series budget (shared by
+// findings' settings histories, the notices and the series budget (shared by
 // every environment, so that a file resumed elsewhere cuts the same batches);
 // without it, the budget is the environment's and nothing is resumed.
 //

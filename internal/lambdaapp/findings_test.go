@@ -89,6 +89,35 @@ func TestRestatedSettingAcrossColdStarts(t *testing.T) {
 	}
 }
 
+// TestOutOfOrderFilesJudgedByEventTime is issue 14's case through the
+// function with the ledger table, each file a cold start: guest access off
+// (F0), off at :25 (F2), on at :20 (F1, its file processed late), on again
+// at :50 (F3, a re-enable after the :25 disable). Both enables are raised:
+// 2 high findings (1 when the state was the last file processed).
+func TestOutOfOrderFilesJudgedByEventTime(t *testing.T) {
+	e := newEnv(t)
+	e.cfg.FindingState = nil // the ledger's
+	base := time.Now().Add(-2 * time.Hour).Truncate(time.Hour)
+	for i, f := range []struct {
+		minute int
+		on     bool
+	}{{0, false}, {25, false}, {20, true}, {50, true}} {
+		rec := guestAccessRecord(fmt.Sprintf("bbbbbbbb-0000-4000-8000-%012d", i), base.Add(time.Duration(f.minute)*time.Minute))
+		for _, k := range []string{"requestParameters", "responseElements"} {
+			rec[k].(map[string]any)["allowUnauthenticatedIdentities"] = f.on
+		}
+		key := fmt.Sprintf("%s123456789012_CloudTrail_us-east-1_20261122T11%02dZ_order%d.json.gz", findingsPrefix, f.minute, i)
+		body := recordsFile(t, rec)
+		e.put(key, body)
+		if _, err := e.invoke(s3Event(s3Record(key, e.etag(key), len(body)))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := e.highFindings(); got != 2 {
+		t.Fatalf("Findings{Severity=high} = %v, want 2 (the enables at :20 and :50)", got)
+	}
+}
+
 // TestSignInThresholdWired: SIGNIN_IP_THRESHOLD reaches the engine: three
 // failed sign-ins from one IP raise sign-in-failures-from-one-ip with a
 // threshold of 3, and nothing with the default 15.

@@ -96,8 +96,12 @@ type Engine struct {
 	out       []Finding
 	err       error
 	decodeErr int
-	// pending holds this file's state writes until Commit.
-	pending map[string]string
+	// seen is this file's view of each setting it touched: the State's
+	// history with this file's entries merged in (not cut: a file may
+	// restate a setting many times).
+	seen map[string][]Entry
+	// pending holds this file's entries until Commit.
+	pending map[string][]Entry
 	// the record being evaluated
 	r   *record.Record
 	env envelope
@@ -121,22 +125,27 @@ func New(opts *Options) *Engine {
 	if o.MaxIPs <= 0 {
 		o.MaxIPs = DefaultMaxIPs
 	}
-	return &Engine{opts: o, ips: ipTable{max: o.MaxIPs, m: make(map[string]*ipStat)}, pending: make(map[string]string)}
+	return &Engine{opts: o, ips: ipTable{max: o.MaxIPs, m: make(map[string]*ipStat)},
+		seen: make(map[string][]Entry), pending: make(map[string][]Entry)}
 }
 
 // StartFile forgets the per-file sign-in counts, the last error and the
 // state writes not committed: the sign-in findings are computed per trail
 // file, and a file evaluated again (a retry) is judged as the first time.
+// The settings' histories are read again, as other files moved them on.
 func (e *Engine) StartFile() {
 	e.ips.reset()
+	clear(e.seen)
 	clear(e.pending)
 	e.err = nil
 	e.decodeErr = 0
 }
 
-// Commit stores the settings seen in the current file in the State. Call it
-// once the file's results are kept (published, printed); a file that is
-// retried instead must not be committed.
+// Commit merges the settings seen in the current file into the State's
+// histories. Call it once the file's results are kept (published, printed);
+// a file that is retried instead must not be committed (if it is, its
+// records are still judged as the first time, against the entries before
+// them).
 func (e *Engine) Commit() error {
 	if len(e.pending) == 0 {
 		return nil
@@ -148,17 +157,25 @@ func (e *Engine) Commit() error {
 	return nil
 }
 
-// swap records value as key's value in this file and returns the previous
-// one, from this file or from the State.
-func (e *Engine) swap(key, value string) (string, bool, error) {
-	prev, known := e.pending[key]
-	if !known {
+// judge records the current record's value of key and returns the
+// setting's value as of the record's event time: the newest entry before
+// it in the State's history or this file (values are kept clipped: compare
+// it with clip(value)). The record's own entry (a file evaluated again) is
+// never its previous value, and a record older than the newest entry
+// leaves the newest value as it is.
+func (e *Engine) judge(key, value string) (string, bool, error) {
+	h, ok := e.seen[key]
+	if !ok {
 		var err error
-		if prev, known, err = e.opts.State.Get(key); err != nil {
+		if h, err = e.opts.State.Get(key); err != nil {
 			return "", false, err
 		}
+		h = slices.Clone(h)
 	}
-	e.pending[key] = value
+	me := Entry{Time: e.r.EventTime, EventID: e.r.EventID, Value: clip(value)}
+	prev, known := asOf(h, me)
+	e.seen[key], _ = insert(h, me)
+	e.pending[key] = append(e.pending[key], me)
 	return prev, known, nil
 }
 
@@ -243,9 +260,10 @@ func (e *Engine) raise(name string, sev Severity, settings ...Setting) *Finding 
 	return &e.out[len(e.out)-1]
 }
 
-// transition stores value as the setting's last seen value and says whether
-// a risky value must be raised: always on a create, on an update only when
-// it differs from the previous one (unknown counts as different, once).
+// transition records value as the setting's value at the record's event
+// time and says whether a risky value must be raised: always on a create,
+// on an update only when it differs from the value as of the record's time
+// (unknown counts as different).
 func (e *Engine) transition(resource, setting, value string, create, risky bool) (bool, string) {
 	if resource == "" {
 		// No id to remember it by (hidden): judge the record alone.
@@ -254,7 +272,7 @@ func (e *Engine) transition(resource, setting, value string, create, risky bool)
 		}
 		return risky, PreviousUnknown
 	}
-	prev, known, err := e.swap(e.key(resource, setting), value)
+	prev, known, err := e.judge(e.key(resource, setting), value)
 	if err != nil {
 		if e.err == nil {
 			e.err = fmt.Errorf("%w: %s %s: %w", ErrState, resource, setting, err)
@@ -268,7 +286,7 @@ func (e *Engine) transition(resource, setting, value string, create, risky bool)
 		return true, ""
 	case !known:
 		return true, PreviousUnknown
-	case prev == value:
+	case prev == clip(value):
 		return false, ""
 	case prev == "":
 		return true, PreviousNone
@@ -509,7 +527,7 @@ func (e *Engine) lambdaConfig(res string, present map[string]string, create bool
 		v := present[t]
 		if create {
 			if res != "" {
-				if _, _, err := e.swap(e.key(res, "lambdaConfig."+t), v); err != nil && e.err == nil {
+				if _, _, err := e.judge(e.key(res, "lambdaConfig."+t), v); err != nil && e.err == nil {
 					e.err = fmt.Errorf("%w: %s lambdaConfig.%s: %w", ErrState, res, t, err)
 				}
 			}
@@ -522,7 +540,7 @@ func (e *Engine) lambdaConfig(res string, present map[string]string, create bool
 		var known bool
 		if res != "" {
 			var err error
-			prev, known, err = e.swap(e.key(res, "lambdaConfig."+t), v)
+			prev, known, err = e.judge(e.key(res, "lambdaConfig."+t), v)
 			if err != nil {
 				if e.err == nil {
 					e.err = fmt.Errorf("%w: %s lambdaConfig.%s: %w", ErrState, res, t, err)
@@ -533,7 +551,7 @@ func (e *Engine) lambdaConfig(res string, present map[string]string, create bool
 		switch {
 		case !known && v != "":
 			changed = append(changed, Setting{Name: "lambdaConfig." + t, Value: v, Previous: PreviousUnknown})
-		case known && prev != v:
+		case known && prev != clip(v):
 			p := prev
 			if p == "" {
 				p = PreviousNone

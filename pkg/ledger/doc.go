@@ -32,6 +32,20 @@
 // Published marks its datums all sent. Package processor's doc has the
 // protocol and what a crash between any two steps does.
 //
+// Findings' settings (settings.go) are one item per watched setting
+// ("setting#" and the finding.State key): its newest value ("value"), its
+// history ("history", the newest finding.HistoryEntries values, each with
+// its record's event time "t" and eventID "id", oldest first) and a
+// "version". A write reads the item (strongly consistent), merges its
+// entries (finding.Merge) and writes on the condition that the version is
+// the one read (attribute_not_exists for a new item). A failed condition
+// reads again and merges again: another writer's entries are kept, the
+// newest value never moves back, and the SDK's retry of a write DynamoDB
+// applied (its answer lost) finds its entries there, nothing to write,
+// done. The TTL is DefaultSettingRetention after the last write. An item
+// with a value and no history (written before histories were kept) is read
+// as one entry older than any record.
+//
 // The one window it cannot close: if the process dies after CloudWatch
 // accepted a batch and before Progress recorded it, the retry sends that one
 // batch again.

@@ -634,25 +634,40 @@ func (h *Handler) logBatch(ctx context.Context, id string, members int, bl *obje
 type overlay struct {
 	base finding.State
 	mu   sync.Mutex
-	m    map[string]string
+	// read: the shared state's histories, read once per batch; m: the
+	// batch's entries.
+	read map[string][]finding.Entry
+	m    map[string][]finding.Entry
 }
 
-func newOverlay(base finding.State) *overlay { return &overlay{base: base, m: map[string]string{}} }
+func newOverlay(base finding.State) *overlay {
+	return &overlay{base: base, read: map[string][]finding.Entry{}, m: map[string][]finding.Entry{}}
+}
 
-func (o *overlay) Get(key string) (string, bool, error) {
+func (o *overlay) Get(key string) ([]finding.Entry, error) {
 	o.mu.Lock()
-	v, ok := o.m[key]
+	h, ok := o.read[key]
 	o.mu.Unlock()
-	if ok {
-		return v, true, nil
+	if !ok {
+		var err error
+		if h, err = o.base.Get(key); err != nil {
+			return nil, err
+		}
 	}
-	return o.base.Get(key)
-}
-
-func (o *overlay) Put(values map[string]string) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	maps.Copy(o.m, values)
+	o.read[key] = h
+	// What the shared state will hold once the members before are saved.
+	merged, _ := finding.Merge(h, o.m[key])
+	return merged, nil
+}
+
+func (o *overlay) Put(entries map[string][]finding.Entry) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for k, es := range entries {
+		o.m[k] = append(o.m[k], es...)
+	}
 	return nil
 }
 

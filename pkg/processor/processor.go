@@ -83,7 +83,7 @@ type Options struct {
 	// dimensions that get their own series each month (see pkg/budget),
 	// shared by every invocation.
 	Budget budget.Budget
-	// FindingState keeps the last seen value of each watched setting (see
+	// FindingState keeps the recent values of each watched setting (see
 	// pkg/finding); nil means a finding.MemoryState owned by the Handler,
 	// which lives as long as the Lambda execution environment, so a
 	// restated setting may be raised again (previous "unknown") after a

@@ -162,12 +162,12 @@ func TestFindingsFlowToTheAggregator(t *testing.T) {
 
 type brokenState struct{}
 
-func (brokenState) Get(string) (string, bool, error) {
-	return "", false, errors.New("table unavailable")
+func (brokenState) Get(string) ([]finding.Entry, error) {
+	return nil, errors.New("table unavailable")
 }
-func (brokenState) Put(map[string]string) error { return nil }
+func (brokenState) Put(map[string][]finding.Entry) error { return nil }
 
-// TestFindingsStateErrorIsTransient: when the last-seen state cannot be
+// TestFindingsStateErrorIsTransient: when the settings state cannot be
 // read, File returns an error (the file is retried), not a processed file.
 func TestFindingsStateErrorIsTransient(t *testing.T) {
 	var trail strings.Builder
