@@ -503,6 +503,10 @@ func (h *Handler) finishBatch(ctx context.Context, ms []*member, bc *ledger.Batc
 	if err := h.notify(ctx, id, found); err != nil {
 		return h.abandon(ctx, ms, bc, err)
 	}
+	// The settings before the marks, as in direct mode.
+	if err := overlay.commit(); err != nil {
+		return h.abandon(ctx, ms, bc, fmt.Errorf("processor: %s: finding state: %w", id, err))
+	}
 	for i, mb := range ms {
 		if mb.claim == nil {
 			continue
@@ -518,9 +522,6 @@ func (h *Handler) finishBatch(ctx context.Context, ms []*member, bc *ledger.Batc
 			// item expires.
 			h.log.WarnContext(ctx, "batch not marked done", "batch", id, "error", err.Error())
 		}
-	}
-	if err := overlay.commit(); err != nil {
-		h.log.WarnContext(ctx, "finding state not saved", "batch", id, "error", err.Error())
 	}
 	for _, mb := range ms {
 		mb.ol.batch = id

@@ -286,6 +286,8 @@ type objectLog struct {
 	batch string
 	// found are the object's findings, notified before it is marked done.
 	found []finding.Finding
+	// commit saves the object's settings in the finding state.
+	commit func() error
 }
 
 // object processes one object. It returns the file's outcome, or an error
@@ -350,17 +352,8 @@ func (h *Handler) object(ctx context.Context, msgID string, o notification.Objec
 			return 0, h.transient(ctx, claim, ol, fmt.Errorf("processor: s3://%s/%s: %w", o.Bucket, o.Key, err))
 		}
 	}
-	ol.found = found
-	outcome, err := h.publish(ctx, claim, agg, ol)
-	if err == nil {
-		// Only a done file moves the last-seen state on: a retried one is
-		// judged again as the first time, and raises (and, through the
-		// notices, sends) the same findings.
-		if cerr := findings.Commit(); cerr != nil {
-			h.log.WarnContext(ctx, "finding state not saved", "bucket", o.Bucket, "key", o.Key, "error", cerr.Error())
-		}
-	}
-	return outcome, err
+	ol.found, ol.commit = found, findings.Commit
+	return h.publish(ctx, claim, agg, ol)
 }
 
 // open opens the version of o that was claimed: the version id, else the
@@ -465,6 +458,15 @@ func (h *Handler) publish(ctx context.Context, claim *ledger.Claim, agg *aggrega
 		return 0, h.transient(ctx, claim, ol, err)
 	}
 	ol.batches = n
+	// The file's settings reach the state before it is marked done: a
+	// record is never judged against its own entry, so a retry after this
+	// judges as the first time, while a state saved after done could be
+	// lost for good with the attempt.
+	if ol.commit != nil {
+		if err := ol.commit(); err != nil {
+			return 0, h.transient(ctx, claim, ol, fmt.Errorf("processor: %s: finding state: %w", where, err))
+		}
+	}
 	outcome := outcomeName(ol.res.Outcome)
 	if claim != nil {
 		if err := claim.Finish(ctx, outcome, ol.batches); err != nil {
