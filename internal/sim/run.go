@@ -93,12 +93,24 @@ func (w *World) round(queue []message, concurrent bool) []message {
 			break
 		}
 	}
+	doneBefore := w.done()
 	w.run(as)
-	crashed := false
+	crashed, troubled := false, false
 	for _, a := range as {
 		crashed = crashed || a.crashed != ""
+		troubled = troubled || a.crashed != "" || len(w.failedMessages(a)) > 0
 	}
 	done := w.done()
+	if troubled {
+		// An object marked done by an attempt that then failed (the
+		// answer to its Finish lost for good, or a crash) has its event
+		// lines lost, by design: the retry finds it done.
+		for id := range done {
+			if !doneBefore[id] {
+				w.linesLost[id] = true
+			}
+		}
+	}
 	for _, v := range w.versions {
 		if v.done.IsZero() && done[v.id(w.s3.versioned)] {
 			v.done, v.doneCrash = w.now, crashed

@@ -330,6 +330,16 @@ func (c *Claim) write(ctx context.Context, finish bool, expr string, names map[s
 			}
 			return fmt.Errorf("%w (%s)", ErrLeaseLost, c.ID)
 		}
+		if finish {
+			// The answer is unknown (every retry of the SDK failed): the
+			// write may have applied. A read tells, so that a done object
+			// is not reported failed, which would leave its retry to skip
+			// it and its event lines unwritten.
+			if item, rerr := c.l.read(ctx, c.ID); rerr == nil &&
+				strAttr(item, attrOwner) == c.token && strAttr(item, attrStatus) == statusDone {
+				return nil
+			}
+		}
 		return fmt.Errorf("ledger: update %s: %w", c.ID, err)
 	}
 	return nil
