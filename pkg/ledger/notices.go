@@ -64,7 +64,7 @@ func noticeKey(eventID, name string) string { return NoticePrefix + eventID + "#
 
 // First takes the finding's item for sending until the lease until: true
 // with the token to pass to Sent or Failed when the caller is to send it,
-// false when it was sent or another sender holds it. Exactly one of several
+// false when it was sent, ErrNoticeHeld while another sender holds it. Exactly one of several
 // concurrent callers gets true. A condition failure that finds the item
 // holding this call's own token is the SDK's retry of a write whose answer
 // was lost: the item is this caller's.
@@ -91,12 +91,27 @@ func (n *Notices) First(ctx context.Context, eventID, name string, until time.Ti
 	})
 	if err != nil {
 		if old, ok := conditionFailedItem(err); ok {
-			return tok, strAttr(old, attrOwner) == tok, nil
+			switch {
+			case strAttr(old, attrOwner) == tok:
+				return tok, true, nil
+			case strAttr(old, attrStatus) == noticeSending:
+				// Another sender holds it: it may still fail. The caller
+				// must not count it sent, but try again after the lease.
+				return tok, false, fmt.Errorf("%w: %s until %s", ErrNoticeHeld, k,
+					time.UnixMilli(int64(intAttr(old, attrLease))).UTC().Format(time.RFC3339))
+			}
+			return tok, false, nil
 		}
-		return "", false, fmt.Errorf("ledger: record notice %s: %w", k, err)
+		// The write may have applied (its every answer lost): the token
+		// lets the caller release it.
+		return tok, false, fmt.Errorf("ledger: record notice %s: %w", k, err)
 	}
 	return tok, true, nil
 }
+
+// ErrNoticeHeld says another sender is sending the finding: transient,
+// since that sender may fail; try again once its lease is over.
+var ErrNoticeHeld = errors.New("ledger: finding being sent by another invocation")
 
 // Sent marks the finding's item sent by the holder of tok.
 func (n *Notices) Sent(ctx context.Context, eventID, name, tok string) error {

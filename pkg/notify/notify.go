@@ -30,8 +30,9 @@ type API interface {
 // Dedup remembers which findings were sent (ledger.Notices).
 type Dedup interface {
 	// First records that the finding is being sent, by the caller until
-	// until (its own lease): false when it was sent, or another sender
-	// holds it. The token goes to Sent or Failed.
+	// until (its own lease): false when it was sent, an error (transient)
+	// while another sender holds it. The token, returned with an error
+	// too, goes to Sent or Failed.
 	First(ctx context.Context, eventID, name string, until time.Time) (token string, first bool, err error)
 	// Sent records that it was sent.
 	Sent(ctx context.Context, eventID, name, token string) error
@@ -90,6 +91,11 @@ func (n *Notifier) Notify(ctx context.Context, fs []finding.Finding, until time.
 			var err error
 			tok, first, err = n.opts.Dedup.First(ctx, f.EventID, f.Name, until)
 			if err != nil {
+				if tok != "" {
+					// The item may be ours (the answer lost): released, a
+					// retry need not wait for the lease.
+					_ = n.opts.Dedup.Failed(ctx, f.EventID, f.Name, tok)
+				}
 				errs = append(errs, fmt.Errorf("notify: %s %s: %w", f.Name, f.EventID, err))
 				continue
 			}
