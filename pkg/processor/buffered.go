@@ -272,7 +272,10 @@ func (h *Handler) newBatch(ctx context.Context, ms []*member, id string) []*memb
 				rec.Members[i].Outcome = outcomeName(o)
 			}
 		}
-		st := batchState{Oldest: in.Oldest, Folded: agg.Folded(), Clients: answers.pairs(), Resolved: true}
+		st := batchState{Oldest: in.Oldest, Folded: agg.Folded()}
+		if st.Clients, st.Resolved = fit(answers.pairs()); !st.Resolved {
+			h.log.WarnContext(ctx, "app client pairs too many to record: a retry resolves them again", "batch", id)
+		}
 		raw, err := json.Marshal(st)
 		if err != nil {
 			return append(failedMs, h.abandon(ctx, read, nil, err)...)

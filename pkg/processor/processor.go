@@ -444,7 +444,11 @@ func (h *Handler) publish(ctx context.Context, claim *ledger.Claim, at *attempt,
 			// The first progress records what decided these datums; from
 			// then on every retry reuses it.
 			in := at.in
-			in.Clients = at.rec.pairs()
+			var ok bool
+			if in.Clients, ok = fit(at.rec.pairs()); !ok {
+				in.Unrecorded = true
+				h.log.WarnContext(ctx, "app client pairs too many to record: a retry resolves them again", "key", ol.o.Key)
+			}
 			raw, err := json.Marshal(in)
 			if err != nil {
 				return 0, h.transient(ctx, claim, ol, err)

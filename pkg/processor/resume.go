@@ -24,6 +24,29 @@ type inputs struct {
 	Oldest int64 `json:"oldest,omitempty"`
 	// Clients are the Resolver's answers that named a pool.
 	Clients []clientPair `json:"clients,omitempty"`
+	// Unrecorded: the answers were too many to record (maxPairsBytes); a
+	// retry asks the Resolver again.
+	Unrecorded bool `json:"unrecorded,omitempty"`
+}
+
+// maxPairsBytes bounds the client pairs recorded in a ledger item (at most
+// 400 KB, shared with a batch's members): about 900 pairs, far more than
+// the app clients one file or batch names without their pool. Past it
+// they are not recorded, and a retry asks the Resolver again (logged at
+// WARN): rather than an item DynamoDB refuses, which would fail the
+// object on every attempt until the DLQ.
+const maxPairsBytes = 64 << 10
+
+// fit returns pairs, or none and false when they are over maxPairsBytes.
+func fit(pairs []clientPair) ([]clientPair, bool) {
+	n := 0
+	for _, p := range pairs {
+		n += len(p.Region) + len(p.Client) + len(p.Pool) + 20
+	}
+	if n > maxPairsBytes {
+		return nil, false
+	}
+	return pairs, true
 }
 
 // clientPair is one Resolver answer: client, called in region, is of pool.
@@ -177,6 +200,9 @@ func (h *Handler) attemptOf(c *ledger.Claim) (*attempt, error) {
 			return nil, fmt.Errorf("processor: %s: inputs: %w", c.ID, err)
 		}
 		at.clients = newReplay(h.opts.Clients, at.in.Clients)
+		if at.in.Unrecorded {
+			at.clients = h.opts.Clients
+		}
 	} else {
 		at.in, at.rec = h.judge()
 		if h.opts.Clients != nil {

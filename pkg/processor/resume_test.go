@@ -84,10 +84,12 @@ func datumString(d metric.Datum) string {
 // more out) and the app client resolver answers otherwise (a warm
 // environment, a lookup). The retry publishes exactly the datums the first
 // attempt had left: together they are, datum for datum and in order, what
-// one uninterrupted first attempt publishes. Direct and buffered delivery.
+// one uninterrupted first attempt publishes. Direct and buffered delivery;
+// and an item of the old form (resumeOldFormItem), on the same server.
 func TestResumeIsDeterministic(t *testing.T) {
 	srv := motoserver.StartT(t)
 	db := dynamodb.NewFromConfig(srv.AWSConfig())
+	t.Run("old-form item", func(t *testing.T) { resumeOldFormItem(t, db) })
 	now := time.Date(2026, 11, 20, 10, 20, 0, 0, time.UTC)
 	body := ageEdgeFile(now)
 	const key = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/20/edge.json"
@@ -158,5 +160,60 @@ func TestResumeIsDeterministic(t *testing.T) {
 				t.Fatalf("%d datums published over both attempts, want %d; %d never published", len(got), len(want), missing)
 			}
 		})
+	}
+}
+
+// resumeOldFormItem: an item written by a version that recorded only a
+// batch count (no key) is resumed by that count, as that version would
+// have resumed it: its published batches are not sent again.
+func resumeOldFormItem(t *testing.T, db *dynamodb.Client) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 20, 10, 20, 0, 0, time.UTC)
+	const key = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/20/old.json"
+	s3f := bucketS3{bodies: map[string][]byte{key: ageEdgeFile(now)}}
+	opts := &Options{Now: func() time.Time { return now }, Clients: &switchResolver{pool: "First"},
+		Logger: slog.New(slog.DiscardHandler)}
+	ref := &recordingSink{}
+	if _, err := New(s3f, ref, nil, opts).Handle(ctx, sqsOf(key)); err != nil {
+		t.Fatal(err)
+	}
+	if err := ledger.CreateTable(ctx, db, "resume-old"); err != nil {
+		t.Fatal(err)
+	}
+	l := ledger.New(db, ledger.Options{Table: "resume-old", Now: func() time.Time { return now }})
+	// What the earlier version left: 2 batches published, then released.
+	c, err := l.Claim(ctx, ledger.ObjectID("trail", key, "e:"+key), now.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Progress(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sk := &recordingSink{}
+	if _, err := New(s3f, sk, l, opts).Handle(ctx, sqsOf(key)); err != nil {
+		t.Fatal(err)
+	}
+	want := ref.published[2*7:]
+	if !slices.EqualFunc(sk.published, want, func(a, b metric.Datum) bool { return datumString(a) == datumString(b) }) {
+		t.Fatalf("published %d datums, want the %d after the first 2 batches", len(sk.published), len(want))
+	}
+}
+
+// TestPairsBounded: client pairs past maxPairsBytes are not recorded (a
+// retry asks the Resolver again) rather than making an item DynamoDB
+// refuses.
+func TestPairsBounded(t *testing.T) {
+	var pairs []clientPair
+	for i := range 2000 {
+		pairs = append(pairs, clientPair{Region: "us-east-1", Client: fmt.Sprintf("%026d", i), Pool: "us-east-1_AbCdEfGhI"})
+	}
+	if got, ok := fit(pairs[:10]); !ok || len(got) != 10 {
+		t.Fatalf("10 pairs: %d, %v", len(got), ok)
+	}
+	if got, ok := fit(pairs); ok || got != nil {
+		t.Fatalf("2000 pairs: %d recorded", len(got))
 	}
 }
