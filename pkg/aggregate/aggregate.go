@@ -750,14 +750,9 @@ func (a *Aggregator) lagDatums(lags []lagCell, yield func(metric.Datum) bool) bo
 	return true
 }
 
-func compareDims(x, y []metric.Dimension) int {
-	return slices.CompareFunc(x, y, func(a, b metric.Dimension) int {
-		if c := cmp.Compare(a.Name, b.Name); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Value, b.Value)
-	})
-}
+// compareDims is metric.Key's order of dimensions: the datums come out in
+// key order, which a resumed publish relies on to pass over what was sent.
+func compareDims(x, y []metric.Dimension) int { return metric.CompareDimensions(x, y) }
 
 func (k seriesDef) dims() []metric.Dimension {
 	var d []metric.Dimension

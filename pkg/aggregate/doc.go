@@ -24,8 +24,9 @@
 // user pool id starts with its Region, so a pair (learned from the trail
 // or told by a Resolver) resolves the calls of its pool's Region only.
 //
-// Output is deterministic: datums are sorted by name, dimensions and time,
-// and the per-pool cap keeps the busiest pools (ties broken by id), so the
+// Output is deterministic: datums are sorted by name, dimensions and time
+// (metric.Key's order, strictly ascending: a resumed publish passes over
+// keys), and the per-pool cap keeps the busiest pools (ties broken by id), so the
 // same input always gives the same datums, which golden files and resumable
 // publishing rely on.
 //

@@ -10,10 +10,14 @@
 //     invocation holding it crashed or timed out). The lease runs to the
 //     holder's deadline plus a grace period, so a live invocation is never
 //     overtaken. A done item makes Claim report Done: the object is skipped.
-//   - Progress records, after each successful PutMetricData batch, how many
-//     batches are published. A later claim returns that number as Resume, and
-//     the caller starts at the next batch instead of sending again: the
-//     batches are deterministic for the same object.
+//   - Advance records, after each successful PutMetricData request, the
+//     caller's key of the last datum published and how many requests are
+//     published, and, with the first, the caller's record of the inputs
+//     that decided the datums (age cut, app client pairs). A later claim
+//     returns them as After, Resume and Inputs: the caller reuses the
+//     inputs and passes over every datum up to After instead of sending it
+//     again. Progress, which records a count only, is what an earlier
+//     version wrote: an item without After resumes by its count.
 //   - Done marks the object processed (or permanently failed).
 //   - Release gives the lease up after a transient failure so that the retry
 //     does not wait for it to expire.

@@ -31,6 +31,15 @@ const (
 	// attrBatch, on an object's item, names the buffered batch the object
 	// was joined to (see batch.go).
 	attrBatch = "batch"
+	// attrAfter is the caller's encoding of the last datum published (its
+	// sort key): a retry resumes after it. attrBatches is then a count for
+	// the logs; on an item without attrAfter (written by a version that
+	// counted batches only) it is still where a retry resumes.
+	attrAfter = "after"
+	// attrInputs is the caller's record of what decided the datums besides
+	// the object (the age cut, the app client pairs used), written with the
+	// first progress and reused by every retry.
+	attrInputs = "inputs"
 )
 
 const (
@@ -111,6 +120,14 @@ type Claim struct {
 	Outcome string
 	// Resume is the number of batches already published by earlier attempts.
 	Resume int
+	// After is what Advance last recorded as the last datum published
+	// (opaque here), "" when nothing was, or when only a count was recorded
+	// (Progress, or an item of an earlier version): Resume alone then says
+	// where to resume.
+	After string
+	// Inputs is what Advance recorded of the inputs that decided the
+	// datums, "" when none: a retry reuses them instead of judging again.
+	Inputs string
 	// Attempt counts claims of this object, this one included.
 	Attempt int
 	// Batch is the buffered batch an earlier attempt joined the object to
@@ -194,6 +211,8 @@ func (l *Ledger) claimed(id, tok string, item map[string]types.AttributeValue) *
 	c.Resume = intAttr(item, attrBatches)
 	c.Attempt = intAttr(item, attrAttempts)
 	c.Batch = strAttr(item, attrBatch)
+	c.After = strAttr(item, attrAfter)
+	c.Inputs = strAttr(item, attrInputs)
 	return c
 }
 
@@ -272,6 +291,31 @@ func (c *Claim) Progress(ctx context.Context, batches int) error {
 	return c.update(ctx, "SET #batches = :n, #upd = :now",
 		map[string]string{"#batches": attrBatches},
 		map[string]types.AttributeValue{":n": num(int64(batches))})
+}
+
+// Advance records that batches batches of the object are published, the
+// last datum of them being after (the caller's encoding of its sort key),
+// and, when inputs is not "", what decided the datums (written with the
+// first progress, in the same write: the record never names datums that
+// other inputs produced). A later claim returns them as Resume, After and
+// Inputs.
+func (c *Claim) Advance(ctx context.Context, batches int, after, inputs string) error {
+	expr := "SET #batches = :n, #after = :after, #upd = :now"
+	names := map[string]string{"#batches": attrBatches, "#after": attrAfter}
+	values := map[string]types.AttributeValue{":n": num(int64(batches)), ":after": str(after)}
+	if inputs != "" {
+		expr += ", #inputs = :inputs"
+		names["#inputs"] = attrInputs
+		values[":inputs"] = str(inputs)
+	}
+	if err := c.update(ctx, expr, names, values); err != nil {
+		return err
+	}
+	c.After = after
+	if inputs != "" {
+		c.Inputs = inputs
+	}
+	return nil
 }
 
 // Finish marks the object done with outcome (processed, failed, skipped).

@@ -1,7 +1,9 @@
 package metric
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -301,4 +303,61 @@ func validDimensionValue(v string) bool {
 		blank = blank && c == ' '
 	}
 	return !blank
+}
+
+// Key is a datum's place in the one order every aggregation emits its
+// datums in (package aggregate): by name, then dimensions (sorted by name,
+// compared name then value, a prefix first), then time, then first value.
+// A resumed publish passes over every datum whose key is at most the key of
+// the last one published: unlike a count of batches, that point does not
+// move when something before it changes between attempts.
+type Key struct {
+	Name       string      `json:"n"`
+	Dimensions []Dimension `json:"d,omitempty"`
+	// Time is the datum's timestamp, Unix seconds (a minute, for the
+	// aggregator's datums).
+	Time int64 `json:"t"`
+	// Low is the datum's first value: it tells apart the datums a
+	// distribution is split into within one minute (MaxValuesPerDatum),
+	// whose values ascend. Every count datum has Values [1].
+	Low float64 `json:"v,omitempty"`
+}
+
+// KeyOf returns d's key.
+func KeyOf(d *Datum) Key {
+	k := Key{Name: d.Name, Dimensions: d.Dimensions, Time: d.Timestamp.Unix()}
+	if !slices.IsSortedFunc(k.Dimensions, compareDimensionNames) {
+		k.Dimensions = slices.SortedFunc(slices.Values(k.Dimensions), compareDimensionNames)
+	}
+	if len(d.Values) > 0 {
+		k.Low = d.Values[0]
+	}
+	return k
+}
+
+func compareDimensionNames(a, b Dimension) int { return cmp.Compare(a.Name, b.Name) }
+
+// CompareDimensions orders two sorted dimension lists: name, then value,
+// dimension by dimension; a list before the longer lists it begins.
+func CompareDimensions(x, y []Dimension) int {
+	return slices.CompareFunc(x, y, func(a, b Dimension) int {
+		if c := cmp.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Value, b.Value)
+	})
+}
+
+// Compare orders keys: negative when k comes before o, zero when equal.
+func (k Key) Compare(o Key) int {
+	if c := cmp.Compare(k.Name, o.Name); c != 0 {
+		return c
+	}
+	if c := CompareDimensions(k.Dimensions, o.Dimensions); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(k.Time, o.Time); c != 0 {
+		return c
+	}
+	return cmp.Compare(k.Low, o.Low)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
 	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/ledger"
+	"github.com/cognitrail/cognitrail/pkg/metric"
 	"github.com/cognitrail/cognitrail/pkg/notification"
 	"github.com/cognitrail/cognitrail/pkg/s3object"
 	"github.com/cognitrail/cognitrail/pkg/scan"
@@ -47,6 +48,12 @@ type batchState struct {
 	// Folded are the series budget's decisions: another execution
 	// environment's budget may answer otherwise.
 	Folded []aggregate.Folded `json:"folded,omitempty"`
+	// Clients are the app client pairs the Resolver answered, and Resolved
+	// says they were recorded (a batch an earlier version wrote has
+	// neither: its retry asks the Resolver again): a warm environment, or
+	// a lookup, may answer otherwise on a retry.
+	Clients  []clientPair `json:"clients,omitempty"`
+	Resolved bool         `json:"resolved,omitempty"`
 }
 
 // buffered handles an SQS event in buffered mode: every object of the
@@ -229,15 +236,17 @@ func (h *Handler) groups(ms []*member) ([]*group, error) {
 // newBatch reads, aggregates and publishes batch id of claimed objects.
 // It returns the members that failed transiently (their claims released).
 func (h *Handler) newBatch(ctx context.Context, ms []*member, id string) []*member {
-	oldest := h.oldest()
-	if h.opts.MaxDatumAge < 0 {
-		oldest = time.Time{}
+	in, answers := h.judge()
+	oldest := in.oldest()
+	var clients aggregate.Resolver
+	if h.opts.Clients != nil {
+		clients = answers
 	}
 	overlay := newOverlay(h.findingState(ctx))
 	agg := h.newAggregatorAt(oldest)
 	var read, failedMs []*member
 	for _, mb := range ms {
-		if err := h.read(ctx, mb, oldest, overlay); err != nil {
+		if err := h.read(ctx, mb, oldest, clients, overlay); err != nil {
 			h.transient(ctx, mb.claim, mb.ol, err)
 			failedMs = append(failedMs, mb)
 			continue
@@ -264,9 +273,9 @@ func (h *Handler) newBatch(ctx context.Context, ms []*member, id string) []*memb
 				rec.Members[i].Outcome = outcomeName(o)
 			}
 		}
-		st := batchState{Folded: agg.Folded()}
-		if !oldest.IsZero() {
-			st.Oldest = oldest.UnixMilli()
+		st := batchState{Oldest: in.Oldest, Folded: agg.Folded()}
+		if st.Clients, st.Resolved = fit(answers.pairs()); !st.Resolved {
+			h.log.WarnContext(ctx, "app client pairs too many to record: a retry resolves them again", "batch", id)
 		}
 		raw, err := json.Marshal(st)
 		if err != nil {
@@ -395,11 +404,15 @@ func (h *Handler) resumeBatch(ctx context.Context, id string, held []*member) (f
 	if st.Oldest != 0 {
 		oldest = time.UnixMilli(st.Oldest)
 	}
+	clients := h.opts.Clients
+	if st.Resolved {
+		clients = newReplay(h.opts.Clients, st.Clients)
+	}
 	agg := h.newAggregatorAt(oldest)
 	overlay := newOverlay(h.findingState(ctx))
 	for _, mb := range ms {
 		recorded := mb.ol.res.Outcome
-		if err := h.read(ctx, mb, oldest, overlay); err != nil {
+		if err := h.read(ctx, mb, oldest, clients, overlay); err != nil {
 			return free, h.abandon(ctx, ms, bc, err)
 		}
 		if bc.Complete {
@@ -422,7 +435,7 @@ func (h *Handler) resumeBatch(ctx context.Context, id string, held []*member) (f
 // read reads one member into its own aggregator (dropped whole if the
 // read fails half-way). A permanent failure is counted in it, as in
 // direct mode; an error is transient.
-func (h *Handler) read(ctx context.Context, mb *member, oldest time.Time, state finding.State) error {
+func (h *Handler) read(ctx context.Context, mb *member, oldest time.Time, clients aggregate.Resolver, state finding.State) error {
 	o := mb.o
 	scanCtx, cancel := h.scanContext(ctx)
 	defer cancel()
@@ -444,7 +457,7 @@ func (h *Handler) read(ctx context.Context, mb *member, oldest time.Time, state 
 	mb.eng = finding.New(&finding.Options{State: state, SignInThreshold: h.opts.SignInThreshold})
 	mb.ol.events = eventLines{max: h.opts.MaxEventLines}
 	mb.found = nil
-	if err := h.scanObject(ctx, scanCtx, o, obj, mb.agg, mb.eng, mb.ol, &mb.found); err != nil {
+	if err := h.scanObject(ctx, scanCtx, o, obj, mb.agg, mb.eng, clients, mb.ol, &mb.found); err != nil {
 		return h.deadlineError(ctx, scanCtx, err)
 	}
 	// On the object's line as in direct mode (the batch's line has the
@@ -483,12 +496,19 @@ func (h *Handler) finishBatch(ctx context.Context, ms []*member, bc *ledger.Batc
 		}
 	}
 	if bc == nil || !bc.Complete {
-		var progress func(context.Context, int) error
+		var progress func(context.Context, int, metric.Key) error
+		var from resumePoint
 		if bc != nil {
-			progress = bc.Progress
+			progress = func(ctx context.Context, n int, last metric.Key) error {
+				return bc.Advance(ctx, n, encodeKey(last), "")
+			}
+			var err error
+			if from, err = resumeFrom(bc.Claim); err != nil {
+				return h.abandon(ctx, ms, bc, err)
+			}
 		}
 		var err error
-		if n, err = h.publishFrom(ctx, agg, bl, id, progress); err != nil {
+		if n, err = h.publishFrom(ctx, agg, bl, id, from, progress); err != nil {
 			return h.abandon(ctx, ms, bc, err)
 		}
 		if bc != nil {

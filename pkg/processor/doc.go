@@ -7,8 +7,25 @@
 // Memory does not follow the time a file spans: records older than
 // CloudWatch accepts (Options.MaxDatumAge) are counted but not aggregated
 // (recordsTooOld on the object's log line), and the datums are cut into
-// batches and published as the aggregator produces them; a resumed file
-// cuts the same batches again and passes over those already published.
+// batches and published as the aggregator produces them.
+//
+// Resume. Progress is the key (metric.Key: name, dimensions, minute, first
+// value) of the last datum published, recorded after each request with the
+// number of requests (for the logs). The aggregator emits datums in
+// ascending key order, so a retry passes over every datum whose key is at
+// most the recorded one and cuts its requests from the rest. What decides
+// the datums besides the file is recorded too and reused, not judged
+// again: the age cut (from the clock) and the app clients a Resolver
+// resolved (a warm environment's learned pairs, or a lookup, may answer
+// otherwise later; a client the first attempt left unresolved stays so).
+// Direct mode writes them in the same write as the first progress (no
+// extra write: an attempt that recorded no progress is restarted from
+// nothing, with inputs judged anew); buffered mode in the batch item,
+// before anything is published. An item written by a version that recorded
+// only a batch count is resumed by that count, as that version would have:
+// starting it over would send its published batches again, and passing
+// over by count is only wrong if the inputs moved, which that version
+// risked anyway, for the few items in flight at the upgrade.
 //
 // Errors are sorted by what a retry can do:
 //
@@ -98,7 +115,8 @@
 //     like an object's), listing the members (bucket, key, identity,
 //     version, event time, outcome: failed for a file failed permanently)
 //     in aggregation order, the cut-off for old
-//     records and the budget's decisions. Objects freed from an earlier
+//     records, the app client pairs the Resolver answered and the budget's
+//     decisions. Objects freed from an earlier
 //     batch (below) are renamed to B first (one UpdateItem each): every
 //     member names B before anything is published.
 //  4. Publish B's datums, recording progress on B's item after each request;
@@ -116,9 +134,9 @@
 // object is free likewise. Otherwise A is resumed as a unit: its item is
 // claimed (its lease must have expired or been released), every member it
 // lists is claimed, those this event does not carry included, read again in
-// the recorded order with the recorded cut-off and budget decisions (so the
-// datums, and their cut into requests, are the same), published from A's
-// progress, and finished with A; the messages of the members this event
+// the recorded order with the recorded cut-off, client pairs and budget
+// decisions (so the datums are the same), published after the last datum
+// A's progress names, and finished with A; the messages of the members this event
 // carries succeed. What a crash (or a failure beyond the SDK's retries)
 // between two steps does:
 //
@@ -142,9 +160,10 @@
 //
 // Limits, as in direct mode's resume: a resumed batch equals the first
 // attempt only if its members read the same. A member deleted in between
-// is counted failed instead; app clients resolved differently, or findings
-// judged against a state another batch moved on, can change a few datums
-// and shift the cut by as much. The series budget is not asked again on a
+// is counted failed instead, and findings judged against a state another
+// batch moved on can change a few datums; a datum so changed that sorts
+// after the progress is published as it now is, one before it is not
+// published again, and nothing else moves. The series budget is not asked again on a
 // resume: the decisions recorded in step 3 are replayed
 // (aggregate.SetFolded), whatever budget the resuming environment has (its
 // own memory's, when idempotency is off, could answer otherwise; the ledger

@@ -306,6 +306,10 @@ func (h *Handler) object(ctx context.Context, msgID string, o notification.Objec
 		}
 		claim = c
 	}
+	at, err := h.attemptOf(claim)
+	if err != nil {
+		return 0, h.transient(ctx, claim, ol, err)
+	}
 	obj, err := h.open(scanCtx, o)
 	if err != nil {
 		if !errors.Is(err, s3object.ErrNotFound) {
@@ -317,10 +321,10 @@ func (h *Handler) object(ctx context.Context, msgID string, o notification.Objec
 			// that can be done.
 			h.log.WarnContext(ctx, "object not found and no version to record", "bucket", o.Bucket, "key", o.Key)
 		}
-		agg := h.newAggregator()
+		agg := h.newAggregatorAt(at.in.oldest())
 		agg.AddFile(aggregate.Failed, h.at(o.EventTime))
 		ol.res.Outcome, ol.res.Err = aggregate.Failed, err
-		return h.publish(ctx, claim, agg, ol)
+		return h.publish(ctx, claim, at, agg, ol)
 	}
 	defer obj.Body.Close()
 	if obj.VersionID != "" {
@@ -337,14 +341,17 @@ func (h *Handler) object(ctx context.Context, msgID string, o notification.Objec
 			return aggregate.Skipped, err
 		}
 		claim = c
+		if at, err = h.attemptOf(claim); err != nil {
+			return 0, h.transient(ctx, claim, ol, err)
+		}
 	}
 
-	agg := h.newAggregator()
+	agg := h.newAggregatorAt(at.in.oldest())
 	// One engine per object (objects may be processed concurrently), over
 	// the Handler's shared state.
 	findings := finding.New(&finding.Options{State: h.findingState(ctx), SignInThreshold: h.opts.SignInThreshold})
 	var found []finding.Finding
-	if err := h.scanObject(ctx, scanCtx, o, obj, agg, findings, ol, &found); err != nil {
+	if err := h.scanObject(ctx, scanCtx, o, obj, agg, findings, at.clients, ol, &found); err != nil {
 		return 0, h.transient(ctx, claim, ol, h.deadlineError(ctx, scanCtx, err))
 	}
 	if h.opts.Budget != nil {
@@ -353,7 +360,7 @@ func (h *Handler) object(ctx context.Context, msgID string, o notification.Objec
 		}
 	}
 	ol.found, ol.commit = found, findings.Commit
-	return h.publish(ctx, claim, agg, ol)
+	return h.publish(ctx, claim, at, agg, ol)
 }
 
 // open opens the version of o that was claimed: the version id, else the
@@ -369,11 +376,12 @@ func (h *Handler) open(ctx context.Context, o notification.Object) (*s3object.Ob
 	return s3object.Open(ctx, h.s3, o.Bucket, o.Key, o.VersionID, opts)
 }
 
-// scanObject reads an opened object into agg and eng, keeping its event
-// lines in ol and its findings in *found: the one way both delivery modes
-// read a file. ol.res gets the result.
+// scanObject reads an opened object into agg and eng, with clients (nil:
+// none) resolving app clients, keeping its event lines in ol and its
+// findings in *found: the one way both delivery modes read a file. ol.res
+// gets the result.
 func (h *Handler) scanObject(ctx, scanCtx context.Context, o notification.Object, obj *s3object.Object,
-	agg *aggregate.Aggregator, eng *finding.Engine, ol *objectLog, found *[]finding.Finding) error {
+	agg *aggregate.Aggregator, eng *finding.Engine, clients aggregate.Resolver, ol *objectLog, found *[]finding.Finding) error {
 	delivered := obj.LastModified
 	if delivered.IsZero() {
 		delivered = o.EventTime
@@ -389,7 +397,7 @@ func (h *Handler) scanObject(ctx, scanCtx context.Context, o notification.Object
 			// notifications.
 			*found = h.collect(*found, ev.Findings)
 		},
-		Clients:  h.opts.Clients,
+		Clients:  clients,
 		Findings: eng,
 	})
 	ol.res = res
@@ -399,10 +407,6 @@ func (h *Handler) scanObject(ctx, scanCtx context.Context, o notification.Object
 			"unresolved", res.Clients.Unresolved, "error", res.ClientsErr.Error())
 	}
 	return err
-}
-
-func (h *Handler) newAggregator() *aggregate.Aggregator {
-	return aggregate.New(&aggregate.Options{Level: h.opts.Level, MaxPools: h.opts.MaxPools, Oldest: h.oldest()})
 }
 
 // oldest is the oldest time worth aggregating: the sink's age filter,
@@ -438,13 +442,35 @@ func (h *Handler) claim(ctx context.Context, bucket, key, identity string, ol *o
 	return c, false, nil
 }
 
-// publish publishes a file's datums from the first unpublished batch and
+// publish publishes a file's datums after the last one published and
 // marks the object done.
-func (h *Handler) publish(ctx context.Context, claim *ledger.Claim, agg *aggregate.Aggregator, ol *objectLog) (aggregate.FileOutcome, error) {
+func (h *Handler) publish(ctx context.Context, claim *ledger.Claim, at *attempt, agg *aggregate.Aggregator, ol *objectLog) (aggregate.FileOutcome, error) {
 	ol.tooOld = agg.Stats().TooOld
-	var progress func(context.Context, int) error
+	var progress func(context.Context, int, metric.Key) error
 	if claim != nil {
-		progress = claim.Progress
+		record := ""
+		if claim.Inputs == "" {
+			// The first progress records what decided these datums; from
+			// then on every retry reuses it.
+			in := at.in
+			var ok bool
+			if in.Clients, ok = fit(at.rec.pairs()); !ok {
+				in.Unrecorded = true
+				h.log.WarnContext(ctx, "app client pairs too many to record: a retry resolves them again", "key", ol.o.Key)
+			}
+			raw, err := json.Marshal(in)
+			if err != nil {
+				return 0, h.transient(ctx, claim, ol, err)
+			}
+			record = string(raw)
+		}
+		progress = func(ctx context.Context, n int, last metric.Key) error {
+			if err := claim.Advance(ctx, n, encodeKey(last), record); err != nil {
+				return err
+			}
+			record = ""
+			return nil
+		}
 	}
 	// The findings go first: a retry reads the object again and sends
 	// what was not sent, but cannot once the object is gone, while a
@@ -453,7 +479,7 @@ func (h *Handler) publish(ctx context.Context, claim *ledger.Claim, agg *aggrega
 	if err := h.notify(ctx, where, ol.found); err != nil {
 		return 0, h.transient(ctx, claim, ol, err)
 	}
-	n, err := h.publishFrom(ctx, agg, ol, where, progress)
+	n, err := h.publishFrom(ctx, agg, ol, where, at.from, progress)
 	if err != nil {
 		return 0, h.transient(ctx, claim, ol, err)
 	}
@@ -482,19 +508,37 @@ func (h *Handler) publish(ctx context.Context, claim *ledger.Claim, agg *aggrega
 	return ol.res.Outcome, nil
 }
 
-// publishFrom publishes agg's batches after the first ol.resumed, calling
-// progress (when not nil) after each, and returns how many batches agg
-// cuts. Batches are cut as the datums are produced, and those published
-// before a crash cut again the same way and passed over: a month of
-// minutes is never held at once. where names the file or batch in the
-// error of a refused batch.
+// publishFrom publishes agg's datums after from, calling progress (when
+// not nil) after each batch with the number of batches published in all
+// and the key of the batch's last datum, and returns that number. The
+// datums come out in key order (metric.Key), so those published before
+// are passed over by key, and the rest cut into batches as they are
+// produced: a month of minutes is never held at once. An item that
+// recorded only a count (an earlier version) is resumed by count, as that
+// version would have. where names the file or batch in the error of a
+// refused batch.
 func (h *Handler) publishFrom(ctx context.Context, agg *aggregate.Aggregator, ol *objectLog, where string,
-	progress func(context.Context, int) error) (int, error) {
-	n := 0
-	for batch := range h.sink.Batches(agg.All()) {
+	from resumePoint, progress func(context.Context, int, metric.Key) error) (int, error) {
+	datums, skipBatches, n := agg.All(), from.batches, 0
+	if from.after != nil {
+		after, all := *from.after, datums
+		skipBatches, n = 0, from.batches
+		datums = func(yield func(metric.Datum) bool) {
+			for d := range all {
+				if metric.KeyOf(&d).Compare(after) <= 0 {
+					ol.datums++
+					continue
+				}
+				if !yield(d) {
+					return
+				}
+			}
+		}
+	}
+	for batch := range h.sink.Batches(datums) {
 		ol.datums += len(batch)
 		n++
-		if n <= ol.resumed {
+		if n <= skipBatches {
 			continue
 		}
 		st, err := h.sink.Publish(ctx, batch)
@@ -509,7 +553,7 @@ func (h *Handler) publishFrom(ctx context.Context, agg *aggregate.Aggregator, ol
 			err = nil
 		}
 		if err == nil && progress != nil {
-			err = progress(ctx, n)
+			err = progress(ctx, n, metric.KeyOf(&batch[len(batch)-1]))
 		}
 		if err != nil {
 			return n, err
