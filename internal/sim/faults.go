@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	cw "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -115,7 +118,11 @@ type faultS3 struct{ w *World }
 
 func (s faultS3) GetObject(ctx context.Context, in *s3.GetObjectInput, o ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
 	return call(ctx, s.w, "s3.GetObject", false, func(bool) (*s3.GetObjectOutput, error) {
-		return s.w.s3.GetObject(ctx, in)
+		out, err := s.w.s3.GetObject(ctx, in)
+		if err == nil {
+			s.w.everRead[aws.ToString(in.Key)+"|"+aws.ToString(out.VersionId)+"|"+strings.Trim(aws.ToString(out.ETag), `"`)] = true
+		}
+		return out, err
 	})
 }
 

@@ -86,6 +86,7 @@ type World struct {
 	steps         int
 	msgSeq        int
 	linesLost     map[string]bool
+	everRead      map[string]bool           // key|version|etag of the versions S3 served
 	eventVersion  map[string]*objectVersion // by event id, the version holding it
 	calls         map[string]int
 	story         []storyRecord
@@ -174,7 +175,8 @@ func LoadTemplates(dir string) (map[string]json.RawMessage, error) {
 func newWorld(cfg Config) *World {
 	w := &World{cfg: cfg, rng: rand.New(rand.NewSource(cfg.Seed)), now: start, db: NewDB(),
 		cw: &CloudWatch{}, sns: &SNS{}, yielded: make(chan *attempt),
-		linesLost: map[string]bool{}, calls: map[string]int{}, eventVersion: map[string]*objectVersion{}}
+		linesLost: map[string]bool{}, calls: map[string]int{}, eventVersion: map[string]*objectVersion{},
+		everRead: map[string]bool{}}
 	w.log = slog.New(slog.NewJSONHandler(&w.logs, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: lambdacontext.ReplaceAttr}))
 	w.trace = func(a *attempt, format string, args ...any) {
 		if cfg.Trace == nil {
