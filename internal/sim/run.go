@@ -100,6 +100,18 @@ func (w *World) round(queue []message, concurrent bool) []message {
 		crashed = crashed || a.crashed != ""
 		troubled = troubled || a.crashed != "" || len(w.failedMessages(a)) > 0
 	}
+	for _, a := range as {
+		// A message SNS accepted whose notice the attempt could not mark
+		// sent (it crashed, or the write failed) is sent again once the
+		// notice's lease is over: the window package ledger's Notices
+		// documents.
+		for _, m := range a.published {
+			k := messageKey(m.Message)
+			if str(w.db.Item("finding#"+k.eventID+"#"+k.name), "status") == "sending" {
+				w.lostPublishes = append(w.lostPublishes, m)
+			}
+		}
+	}
 	done := w.done()
 	if troubled {
 		// An object marked done by an attempt that then failed (the

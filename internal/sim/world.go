@@ -295,15 +295,7 @@ func (w *World) body(a *attempt) {
 						w.linesLost[id] = true
 					}
 				}
-				// A message SNS accepted whose notice is not marked sent is
-				// sent again once the notice's lease is over: the window
-				// package ledger's Notices documents.
-				for _, m := range a.published {
-					k := messageKey(m.Message)
-					if str(w.db.Item("finding#"+k.eventID+"#"+k.name), "status") == "sending" {
-						w.lostPublishes = append(w.lostPublishes, m)
-					}
-				}
+
 				w.trace(a, "crashed at %s", c.op)
 			} else {
 				a.panicked = fmt.Sprintf("%v\n%s", r, debug.Stack())
