@@ -107,7 +107,8 @@ func (d faultDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...fu
 func keyOf(m map[string]types.AttributeValue) string {
 	if k, err := pk(map[string]types.AttributeValue{"pk": m["pk"]}); err == nil {
 		if len(k) > 60 {
-			return k[:60] + "..."
+			// The head names the kind of item, the tail which one.
+			return k[:16] + "..." + k[len(k)-36:]
 		}
 		return k
 	}

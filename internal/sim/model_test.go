@@ -122,7 +122,7 @@ func TestModelMatchesMoto(t *testing.T) {
 		State:   json.RawMessage(`{"oldest":1}`), Pending: json.RawMessage(`[{"finding":"f"}]`)})
 	must(err)
 	must(bc.Progress(ctx, 1))
-	must(bc.Published(ctx, 2))
+	must(bc.Published(ctx, 2, map[string]string{m2: "failed"}))
 	must(o1.Finish(ctx, "processed", 0))
 	must(bc.Release(ctx))
 	now = now.Add(2 * time.Minute)

@@ -19,6 +19,7 @@ const (
 	attrState    = "state"    // JSON: what the caller needs to aggregate the batch again
 	attrComplete = "complete" // set once every datum of the batch is published
 	attrPending  = "pending"  // gzipped, the caller's: what is still to send once published
+	attrOutcomes = "outcomes" // JSON: the members' outcomes as the publishing attempt judged them
 )
 
 // BatchPrefix starts the key of a batch item.
@@ -63,6 +64,9 @@ type BatchRecord struct {
 	// series budget's decisions): a resumed batch must produce the same
 	// datums, cut into the same batches.
 	State json.RawMessage
+	// Outcomes are the members' outcomes as the attempt that published
+	// the batch judged them, where they differ from Members' (Published).
+	Outcomes map[string]string
 	// Pending is the caller's, opaque here, gzipped in the item: what a
 	// retry must still do whatever it can read again (the findings to
 	// notify), at most MaxPendingBytes.
@@ -167,6 +171,11 @@ func batchClaim(c *Claim) (*BatchClaim, error) {
 	if s := strAttr(c.item, attrState); s != "" && s != "null" {
 		bc.Record.State = json.RawMessage(s)
 	}
+	if o := strAttr(c.item, attrOutcomes); o != "" {
+		if err := json.Unmarshal([]byte(o), &bc.Record.Outcomes); err != nil {
+			return nil, fmt.Errorf("ledger: batch %s: outcomes: %w", c.ID, err)
+		}
+	}
 	if p, _ := c.item[attrPending].(*types.AttributeValueMemberB); p != nil {
 		raw, err := unpack(p.Value)
 		if err != nil {
@@ -180,10 +189,30 @@ func batchClaim(c *Claim) (*BatchClaim, error) {
 // Published records that all batches of the batch's datums are
 // published: a retry only does what is left (the notifications, the
 // members' marks).
-func (c *BatchClaim) Published(ctx context.Context, batches int) error {
-	return c.update(ctx, "SET #batches = :n, #complete = :one, #upd = :now",
-		map[string]string{"#batches": attrBatches, "#complete": attrComplete},
-		map[string]types.AttributeValue{":n": num(int64(batches)), ":one": num(1)})
+//
+// outcomes are the members' outcomes as the publishing attempt judged them
+// (by member id; absent: processed), when they differ from the record's: a
+// member gone since the batch was written was counted failed by the
+// attempt that published, and a retry that finds the batch published must
+// mark it so.
+func (c *BatchClaim) Published(ctx context.Context, batches int, outcomes map[string]string) error {
+	expr := "SET #batches = :n, #complete = :one, #upd = :now"
+	names := map[string]string{"#batches": attrBatches, "#complete": attrComplete}
+	values := map[string]types.AttributeValue{":n": num(int64(batches)), ":one": num(1)}
+	if len(outcomes) > 0 {
+		raw, err := json.Marshal(outcomes)
+		if err != nil {
+			return fmt.Errorf("ledger: batch %s: outcomes: %w", c.ID, err)
+		}
+		expr += ", #outcomes = :outcomes"
+		names["#outcomes"] = attrOutcomes
+		values[":outcomes"] = str(string(raw))
+	}
+	if err := c.update(ctx, expr, names, values); err != nil {
+		return err
+	}
+	c.Record.Outcomes = outcomes
+	return nil
 }
 
 // Join names batch as the claimed object's batch, in place of the one it

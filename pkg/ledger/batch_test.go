@@ -70,7 +70,7 @@ func TestBatchItem(t *testing.T) {
 	if _, err := l.ResumeBatch(ctx, id, lease); !errors.Is(err, ErrBusy) {
 		t.Fatalf("a held batch resumed twice: %v", err)
 	}
-	if err := r.Published(ctx, 3); err != nil {
+	if err := r.Published(ctx, 3, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.Release(ctx); err != nil {

@@ -391,10 +391,14 @@ func (h *Handler) resumeBatch(ctx context.Context, id string, held []*member) (f
 	}
 	if bc.Complete {
 		// Published: the members are finished with the outcome judged when
-		// the batch was written.
+		// the batch was written, or, where it differed, by the attempt
+		// that published it.
 		outcomes := map[string]string{}
 		for _, rm := range bc.Record.Members {
 			outcomes[rm.ID()] = rm.Outcome
+		}
+		for id, o := range bc.Record.Outcomes {
+			outcomes[id] = o
 		}
 		for _, mb := range ms {
 			mb.ol.res.Outcome = outcomeFrom(outcomes[mb.id])
@@ -512,7 +516,20 @@ func (h *Handler) finishBatch(ctx context.Context, ms []*member, bc *ledger.Batc
 			return h.abandon(ctx, ms, bc, err)
 		}
 		if bc != nil {
-			if err := bc.Published(ctx, n); err != nil {
+			// The members as this attempt read them: one gone since the
+			// batch was written counted failed here, and is so marked by
+			// a retry that finds the batch published.
+			changed := map[string]string{}
+			recorded := map[string]string{}
+			for _, rm := range bc.Record.Members {
+				recorded[rm.ID()] = rm.Outcome
+			}
+			for _, mb := range ms {
+				if o := mb.ol.res.Outcome; outcomeFrom(recorded[mb.id]) != o {
+					changed[mb.id] = outcomeName(o)
+				}
+			}
+			if err := bc.Published(ctx, n, changed); err != nil {
 				return h.abandon(ctx, ms, bc, err)
 			}
 		}
