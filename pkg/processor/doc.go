@@ -53,13 +53,17 @@
 // retries the task), so a job over millions of objects reports exactly which
 // ones to look at.
 //
-// Findings (pkg/finding) are evaluated per object over a shared State, which
-// moves on only once the object is done. With a Notifier they are sent
-// after the object's datums are published and before it is marked done:
-// a send that fails in a way a retry can cure fails the object, and its
-// retry, which reads the object again against the same state, sends what
-// was not sent (the ledger's notices, held by the sender's lease, send each
-// finding once; see notify.Permanent for what is only logged). EventBridge
+// Findings (pkg/finding) are evaluated per object over a shared State,
+// judged by event time (a record is never judged against its own entry).
+// With a Notifier they are sent before the object's datums are published
+// (in buffered delivery: recorded with the batch item when it is written,
+// and sent once it is published), and the object's settings reach the
+// State before it is marked done: a send or a save that fails in a way a
+// retry can cure fails the object, and its retry, which judges it as the
+// first time, sends what was not sent (the ledger's notices, held by the
+// sender's lease, send each finding once; see notify.Permanent for what is
+// only logged). The simulation in internal/sim holds the whole protocol to
+// its invariants under every fault. EventBridge
 // "AWS API Call via CloudTrail"
 // events carry one record: it is evaluated and notified, nothing is counted
 // and the State is left to the trail file that holds the same record.
