@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/cognitrail/cognitrail/internal/lambdaapp"
 	"github.com/cognitrail/cognitrail/pkg/class"
@@ -314,6 +315,7 @@ func (t *Template) Check(s Scenario) ([]Problem, error) {
 			}
 		case "AWS::CloudWatch::InsightRule":
 			add(st.checkInsightRule(p))
+			add(checkRuleName(scalarString(p["RuleName"])))
 		case "AWS::Logs::QueryDefinition":
 			if !slices.Contains(stringList(p["LogGroupNames"]), st.LogGroup) {
 				add(fmt.Errorf("LogGroupNames %v does not include the function's log group %s", p["LogGroupNames"], st.LogGroup))
@@ -441,7 +443,16 @@ func ParseSearch(expr string) (MetricRef, error) {
 		return MetricRef{}, fmt.Errorf("SEARCH expression %q: want SEARCH('{Namespace,Dims...} MetricName=\"...\" ...', 'Stat', period)", expr)
 	}
 	schema := strings.Split(m[1], ",")
-	r := MetricRef{Namespace: strings.TrimSpace(schema[0]), Dims: map[string]string{}, Stat: m[3]}
+	ns := strings.TrimSpace(schema[0])
+	// CloudWatch's search expression syntax: "If a namespace ... contains
+	// characters other than letters, numbers and underscore, enclose it in
+	// double quotes". Quoting is valid for every name.
+	if q, ok := strings.CutPrefix(ns, `"`); ok && strings.HasSuffix(q, `"`) {
+		ns = strings.TrimSuffix(q, `"`)
+	} else if strings.ContainsFunc(ns, func(r rune) bool { return !(r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r)) }) {
+		return MetricRef{}, fmt.Errorf("SEARCH expression %q: namespace %s must be in double quotes (it has characters other than letters, digits and _)", expr, ns)
+	}
+	r := MetricRef{Namespace: ns, Dims: map[string]string{}, Stat: m[3]}
 	for _, d := range schema[1:] {
 		r.Dims[strings.TrimSpace(d)] = ""
 	}
@@ -599,6 +610,17 @@ func (st *Stack) isAttOf(v, typ, attr string) bool {
 		}
 	}
 	return false
+}
+
+// ruleNameRE is PutInsightRule's RuleName: 1 to 128 characters of
+// [\x20-\x7E]+ (the API reference's pattern), which the stack builds.
+var ruleNameRE = regexp.MustCompile(`^[\x20-\x7E]{1,128}$`)
+
+func checkRuleName(name string) error {
+	if !ruleNameRE.MatchString(name) {
+		return fmt.Errorf("insight rule name %q (%d characters): PutInsightRule takes 1 to 128 printable ASCII characters", name, len(name))
+	}
+	return nil
 }
 
 // checkInsightRule: a CloudWatchLogRule over the function's log group that

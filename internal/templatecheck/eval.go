@@ -53,19 +53,32 @@ type Env struct {
 	t          *Template
 	params     map[string]string
 	conditions map[string]bool
+	// pseudo are the pseudo parameters: Pseudo, but for those the
+	// scenario sets (a stack name at its longest).
+	pseudo map[string]string
 }
 
 // NewEnv resolves the parameters (defaults filled in, allowed values
 // enforced) and conditions of scenario s.
 func (t *Template) NewEnv(s Scenario) (*Env, error) {
-	e := &Env{t: t, params: map[string]string{}, conditions: map[string]bool{}}
-	for name := range s {
+	e := &Env{t: t, params: map[string]string{}, conditions: map[string]bool{}, pseudo: maps.Clone(Pseudo)}
+	for name, v := range s {
+		if _, ok := Pseudo[name]; ok {
+			e.pseudo[name] = v
+			continue
+		}
 		if _, ok := t.Parameters[name]; !ok {
 			return nil, fmt.Errorf("scenario sets unknown parameter %s", name)
 		}
 	}
+	if name, ok := s["AWS::StackName"]; ok {
+		e.pseudo["AWS::StackId"] = strings.Replace(Pseudo["AWS::StackId"], "/"+Pseudo["AWS::StackName"]+"/", "/"+name+"/", 1)
+	}
 	for name, p := range t.Parameters {
 		v, ok := s[name]
+		if _, pseudo := Pseudo[name]; pseudo {
+			ok = false
+		}
 		if !ok {
 			if !p.HasDefault {
 				return nil, fmt.Errorf("parameter %s has no default and no value", name)
@@ -282,7 +295,7 @@ func (e *Env) ref(name string) (any, error) {
 	if name == "AWS::NoValue" {
 		return noValue{}, nil
 	}
-	if v, ok := Pseudo[name]; ok {
+	if v, ok := e.pseudo[name]; ok {
 		return v, nil
 	}
 	if v, ok := e.params[name]; ok {

@@ -331,7 +331,7 @@ func TestCheckerCatchesDrift(t *testing.T) {
 		{"standard-level set in an alarm", "      MetricName: UserPoolConfigChanges\n", "      MetricName: UserPoolConfigChanges\n      Dimensions:\n        - Name: Operation\n          Value: UpdateUserPool\n", "published at level standard"},
 		{"hard-coded namespace", `[["${Namespace}","FilesProcessed"]`, `[["CognitoTrail","FilesProcessed"]`, `namespace "CognitoTrail" is not the function's NAMESPACE "Custom/Cognito"`},
 		{"Average of a count", `"FilesSkipped"],`, `"FilesSkipped",{"stat":"Average"}],`, "use the Sum statistic"},
-		{"SEARCH with a wrong schema", `{${Namespace},Category,ErrorCode} MetricName=\"Errors\"`, `{${Namespace},ErrorCode} MetricName=\"Errors\"`, "is not published with dimensions [ErrorCode]"},
+		{"SEARCH with a wrong schema", `{\"${Namespace}\",Category,ErrorCode} MetricName=\"Errors\"`, `{\"${Namespace}\",ErrorCode} MetricName=\"Errors\"`, "is not published with dimensions [ErrorCode]"},
 		{"insight rule on an unlogged field", `"Keys": ["$.sourceIPAddress"]`, `"Keys": ["$.sourceIp"]`, `"$.sourceIp", not a notable-event field`},
 		{"query on an unlogged field", "| stats count(*) as count by sourceIPAddress\n", "| stats count(*) as count by clientIp\n", `uses field "clientIp"`},
 		{"alarm missing from the status widget", `,"${NoFilesProcessedAlarm.Arn}"${BufferQueueAlarms}]`, `${BufferQueueAlarms}]`, "NoFilesProcessedAlarm is missing from the alarm status widget"},
