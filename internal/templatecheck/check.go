@@ -313,6 +313,9 @@ func (t *Template) Check(s Scenario) ([]Problem, error) {
 			for _, err := range st.checkDashboard(scalarString(p["DashboardBody"])) {
 				add(err)
 			}
+			for _, err := range CheckDashboardLayout(scalarString(p["DashboardBody"])) {
+				add(err)
+			}
 		case "AWS::CloudWatch::InsightRule":
 			add(st.checkInsightRule(p))
 			add(checkRuleName(scalarString(p["RuleName"])))
@@ -610,6 +613,76 @@ func (st *Stack) isAttOf(v, typ, attr string) bool {
 		}
 	}
 	return false
+}
+
+// CheckDashboardLayout holds a dashboard body to the documented widget
+// structure ("Dashboard Body Structure and Syntax"): a grid 24 units wide,
+// each widget's width and height from 1 to 24 and 1 to 1000, x from 0 to
+// 23 and within the grid with its width, a type CloudWatch knows, and the
+// properties each type requires (metric: metrics or an insight rule, and a
+// region; text: markdown; log: query and region; alarm: alarms).
+func CheckDashboardLayout(body string) []error {
+	var d struct {
+		Widgets []struct {
+			Type       string         `json:"type"`
+			X          *int           `json:"x"`
+			Y          *int           `json:"y"`
+			Width      *int           `json:"width"`
+			Height     *int           `json:"height"`
+			Properties map[string]any `json:"properties"`
+		} `json:"widgets"`
+	}
+	if err := json.Unmarshal([]byte(body), &d); err != nil {
+		return []error{fmt.Errorf("dashboard body is not valid JSON: %w", err)}
+	}
+	var errs []error
+	for i, w := range d.Widgets {
+		bad := func(format string, args ...any) {
+			errs = append(errs, fmt.Errorf("widget %d (%s): %s", i, w.Type, fmt.Sprintf(format, args...)))
+		}
+		width, height := 6, 6 // CloudWatch's defaults
+		if w.Width != nil {
+			width = *w.Width
+		}
+		if w.Height != nil {
+			height = *w.Height
+		}
+		if width < 1 || width > 24 || height < 1 || height > 1000 {
+			bad("width %d, height %d: want 1-24 and 1-1000", width, height)
+		}
+		if w.X != nil && (*w.X < 0 || *w.X > 23 || *w.X+width > 24) {
+			bad("x %d with width %d leaves the 24-unit grid", *w.X, width)
+		}
+		if w.Y != nil && *w.Y < 0 {
+			bad("y %d", *w.Y)
+		}
+		p := w.Properties
+		switch w.Type {
+		case "metric":
+			if p["metrics"] == nil && p["insightRule"] == nil {
+				bad("no metrics and no insightRule")
+			}
+			if scalarString(p["region"]) == "" {
+				bad("no region")
+			}
+		case "text":
+			if scalarString(p["markdown"]) == "" {
+				bad("no markdown")
+			}
+		case "log":
+			if scalarString(p["query"]) == "" || scalarString(p["region"]) == "" {
+				bad("no query or region")
+			}
+		case "alarm":
+			if p["alarms"] == nil {
+				bad("no alarms")
+			}
+		case "explorer", "custom":
+		default:
+			bad("unknown widget type")
+		}
+	}
+	return errs
 }
 
 // ruleNameRE is PutInsightRule's RuleName: 1 to 128 characters of

@@ -332,6 +332,8 @@ func TestCheckerCatchesDrift(t *testing.T) {
 		{"hard-coded namespace", `[["${Namespace}","FilesProcessed"]`, `[["CognitoTrail","FilesProcessed"]`, `namespace "CognitoTrail" is not the function's NAMESPACE "Custom/Cognito"`},
 		{"Average of a count", `"FilesSkipped"],`, `"FilesSkipped",{"stat":"Average"}],`, "use the Sum statistic"},
 		{"SEARCH with a wrong schema", `{\"${Namespace}\",Category,ErrorCode} MetricName=\"Errors\"`, `{\"${Namespace}\",ErrorCode} MetricName=\"Errors\"`, "is not published with dimensions [ErrorCode]"},
+		{"widget past the grid", `{"type":"metric","x":12,"y":11,"width":12,"height":6`, `{"type":"metric","x":14,"y":11,"width":12,"height":6`, "leaves the 24-unit grid"},
+		{"SEARCH namespace unquoted", `{\"${Namespace}\",Category,ErrorCode}`, `{${Namespace},Category,ErrorCode}`, "must be in double quotes"},
 		{"insight rule on an unlogged field", `"Keys": ["$.sourceIPAddress"]`, `"Keys": ["$.sourceIp"]`, `"$.sourceIp", not a notable-event field`},
 		{"query on an unlogged field", "| stats count(*) as count by sourceIPAddress\n", "| stats count(*) as count by clientIp\n", `uses field "clientIp"`},
 		{"alarm missing from the status widget", `,"${NoFilesProcessedAlarm.Arn}"${BufferQueueAlarms}]`, `${BufferQueueAlarms}]`, "NoFilesProcessedAlarm is missing from the alarm status widget"},
