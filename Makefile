@@ -11,7 +11,9 @@ PKGS      := ./...
 
 ## run: scan the sample trail files in events/ and print the summary (no AWS account).
 run:
-	$(GO) run ./cmd/cognitrail scan $(SAMPLES)
+	@echo "building cognitrail (a minute or two the first time, on a cold build cache), then scanning $(SAMPLES)" >&2
+	@$(GO) build -o $(BIN)/cognitrail ./cmd/cognitrail
+	$(BIN)/cognitrail scan $(SAMPLES)
 
 ## test: everything: formatting, vet, unit + golden + fuzz seeds, integration tests (moto_server), template lint.
 test: fmt-check vet staticcheck lint-template

@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"context"
 	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cognitrail/cognitrail/internal/docs"
 )
 
 func runOut(args ...string) (stdout, stderr string, rc int) {
@@ -73,17 +74,12 @@ func TestUsageListsEveryFlag(t *testing.T) {
 
 // The README's command-line section names every flag of every command.
 func TestREADMEListsEveryFlag(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	// The command-line page names every flag; the README's synopsis names
+	// only the commands.
+	section, err := docs.Page(filepath.Join("..", ".."), "docs/cli.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	readme := string(b)
-	start := strings.Index(readme, "## The command-line tool")
-	end := strings.Index(readme, "## The Lambda function")
-	if start < 0 || end < start {
-		t.Fatal("README has no command-line section")
-	}
-	section := readme[start:end]
 	for name, fl := range flagSets() {
 		fl.VisitAll(func(f *flag.Flag) {
 			if !strings.Contains(section, "--"+f.Name) {

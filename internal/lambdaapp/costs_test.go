@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -29,6 +28,8 @@ import (
 	"github.com/cognitrail/cognitrail/pkg/processor"
 	"github.com/cognitrail/cognitrail/pkg/scan"
 	"github.com/cognitrail/cognitrail/pkg/trailfile"
+
+	"github.com/cognitrail/cognitrail/internal/docs"
 )
 
 // requestCounts are the AWS requests one mode made for the files.
@@ -165,7 +166,7 @@ func TestBufferedRequestCounts(t *testing.T) {
 			}
 		}
 	}
-	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	readme, err := docs.Read(filepath.Join("..", ".."))
 	if err != nil {
 		t.Fatal(err)
 	}

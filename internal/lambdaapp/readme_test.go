@@ -4,13 +4,14 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/cognitrail/cognitrail/internal/docs"
 )
 
 // TestREADMEConfigurationListsEveryVariable: the README's Configuration
@@ -40,13 +41,12 @@ func TestREADMEConfigurationListsEveryVariable(t *testing.T) {
 			}
 		}
 	}
-	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	readme, err := docs.Read(filepath.Join("..", ".."))
 	if err != nil {
 		t.Fatal(err)
 	}
-	readme := string(b)
-	start := strings.Index(readme, "### Configuration\n")
-	end := strings.Index(readme[start+1:], "\n### ")
+	start := strings.Index(readme, "## Configuration\n")
+	end := strings.Index(readme[start+1:], "\n## ")
 	if start < 0 || end < 0 {
 		t.Fatal("README has no Configuration section")
 	}

@@ -2,9 +2,11 @@
 // that the commands a newcomer is told to type keep working (issue 7: the
 // moto walkthrough had stopped working with the aws CLI v1).
 //
-// Every ```sh block of README.md is run, in the repository root, with
-// bash -euo pipefail; the blocks under one heading run as one script, in
-// order, since they share state (a started server, exported variables).
+// Every ```sh block of the documentation (README.md and the pages under
+// docs/, as package docs lists them) is run, in the repository root, with
+// bash -euo pipefail; the blocks under one heading of one page run as one
+// script, in order, since they share state (a started server, exported
+// variables).
 // A block that cannot run here is marked just before its fence with
 //
 //	<!-- not run: REASON -->

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/cognitrail/cognitrail/internal/docs"
 	"net"
 	"os"
 	"os/exec"
@@ -197,68 +198,80 @@ func environment(dir string, port int) []string {
 // README block knows it.
 const nestedEnv = "COGNITRAIL_README_SCRIPT"
 
+// walkthrough is the moto_server walkthrough's group: its page and heading.
+const walkthrough = "docs/local.md: Trying it locally with moto_server"
+
 // expectOutput: what a section's output must show, from what the README
 // says the commands print.
 var expectOutput = map[string][]string{
-	"Trying it locally with moto_server": {
+	// The README's first block: make run says it builds, then summarises.
+	"cognitrail": {"building cognitrail", "Records  553 read"},
+	walkthrough: {
 		`"batchItemFailures": []`, // step 4's comment
 		`"processed": 0`,          // step 4: the second s3-put counts nothing
 		`"Label": "RecordsRead"`,  // step 5
 	},
 }
 
-// TestREADMEShellBlocks runs every shell block of README.md that is not
-// marked as not run (see the package comment).
+// TestREADMEShellBlocks runs every shell block of the documentation (the
+// README and its pages, docs.Files) that is not marked as not run (see the
+// package comment).
 func TestREADMEShellBlocks(t *testing.T) {
 	if os.Getenv(nestedEnv) != "" {
 		// A README block ran the test suite: stop here rather than recurse.
 		t.Fatal("a README block runs the test suite; mark it <!-- not run \"COMMAND\": this is the test suite itself -->")
 	}
-	raw, err := os.ReadFile(filepath.Join(root, "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	blocks, errs := parse(string(raw))
-	for _, err := range errs {
-		t.Error(err)
-	}
-	if len(blocks) == 0 {
-		t.Fatal("README.md has no shell blocks")
-	}
-	// Blocks under one heading share state: one script, in order.
+	// Blocks under one heading of one page share state: one script, in
+	// order.
 	type group struct {
-		heading string
-		line    int
-		parts   []string
+		name  string
+		parts []string
 	}
 	var groups []*group
-	byHeading := map[string]*group{}
-	for _, b := range blocks {
-		if b.skip != "" {
-			t.Logf("README.md:%d (%s): not run: %s", b.line, b.heading, b.skip)
-			continue
+	byName := map[string]*group{}
+	for _, file := range docs.Files {
+		raw, err := os.ReadFile(filepath.Join(root, file))
+		if err != nil {
+			t.Fatal(err)
 		}
-		s := b.script(t)
-		if strings.TrimSpace(s) == "" {
-			continue
+		blocks, errs := parse(string(raw))
+		for _, err := range errs {
+			t.Errorf("%s: %v", file, err)
 		}
-		g := byHeading[b.heading]
-		if g == nil {
-			g = &group{heading: b.heading, line: b.line}
-			byHeading[b.heading] = g
-			groups = append(groups, g)
+		for _, b := range blocks {
+			if b.skip != "" {
+				t.Logf("%s:%d (%s): not run: %s", file, b.line, b.heading, b.skip)
+				continue
+			}
+			s := b.script(t)
+			if strings.TrimSpace(s) == "" {
+				continue
+			}
+			name := b.heading
+			if file != "README.md" {
+				name = file + ": " + b.heading
+			}
+			g := byName[name]
+			if g == nil {
+				g = &group{name: name}
+				byName[name] = g
+				groups = append(groups, g)
+			}
+			g.parts = append(g.parts, fmt.Sprintf("# %s:%d\n%s", file, b.line, s))
 		}
-		g.parts = append(g.parts, fmt.Sprintf("# README.md:%d\n%s", b.line, s))
 	}
-	if _, ok := byHeading["Trying it locally with moto_server"]; !ok {
+	if len(groups) == 0 {
+		t.Fatal("the documentation has no shell blocks")
+	}
+	if _, ok := byName[walkthrough]; !ok {
 		t.Error("the moto_server walkthrough is not run")
 	}
 	for _, g := range groups {
-		t.Run(g.heading, func(t *testing.T) {
+		t.Run(g.name, func(t *testing.T) {
 			script := strings.Join(g.parts, "\n")
 			needs(t, script)
 			out := run(t, script)
-			for _, want := range expectOutput[g.heading] {
+			for _, want := range expectOutput[g.name] {
 				if !strings.Contains(out, want) {
 					t.Errorf("output lacks %q:\n%s", want, tail(out, 4000))
 				}

@@ -2,12 +2,12 @@ package templatecheck
 
 import (
 	"math"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/cognitrail/cognitrail/internal/docs"
 )
 
 // CloudWatch list prices (us-east-1) the README's cost section uses: a
@@ -59,11 +59,10 @@ var (
 // the buffered sentence the alarms buffered mode adds, the diagram the
 // alarms that notify, and each column's total is the sum of its rows.
 func TestREADMEAlarmsAndTotals(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(root, "README.md"))
+	readme, err := docs.Read(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	readme := string(b)
 	tpl := load(t)
 	std, anom, comp, notify := alarmCounts(t, tpl, Scenario{})
 	bstd, banom, bcomp, bnotify := alarmCounts(t, tpl, Scenario{"Delivery": "buffered"})

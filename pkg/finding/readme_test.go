@@ -2,9 +2,11 @@ package finding
 
 import (
 	"fmt"
-	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cognitrail/cognitrail/internal/docs"
 )
 
 // catalogTable renders the catalog as the README's Findings table.
@@ -26,12 +28,11 @@ func catalogTable() string {
 // TestREADMECatalog: the README's Findings table is the code's catalog, so
 // the two cannot drift.
 func TestREADMECatalog(t *testing.T) {
-	b, err := os.ReadFile("../../README.md")
+	s, err := docs.Read(filepath.Join("..", ".."))
 	if err != nil {
 		t.Fatal(err)
 	}
 	const begin, end = "<!-- findings-catalog -->\n", "<!-- /findings-catalog -->"
-	s := string(b)
 	i, j := strings.Index(s, begin), strings.Index(s, end)
 	if i < 0 || j < i {
 		t.Fatalf("README has no %q ... %q block", begin, end)

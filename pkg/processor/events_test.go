@@ -26,6 +26,8 @@ import (
 	"github.com/cognitrail/cognitrail/pkg/metric"
 	"github.com/cognitrail/cognitrail/pkg/scan"
 	"github.com/cognitrail/cognitrail/pkg/sink"
+
+	"github.com/cognitrail/cognitrail/internal/docs"
 )
 
 // sampleKey is a sample trail file with notable records and findings.
@@ -219,11 +221,11 @@ func TestEventLineSize(t *testing.T) {
 	if DefaultMaxEventLines*176 > 18_000_000 {
 		t.Errorf("DefaultMaxEventLines %d lines take more than the 18 MB the README states", DefaultMaxEventLines)
 	}
-	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	b, err := docs.Read(filepath.Join("..", ".."))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := fmt.Sprintf("at most %s of these lines", commas(DefaultMaxEventLines)); !strings.Contains(string(b), want) {
+	if want := fmt.Sprintf("at most %s of these lines", commas(DefaultMaxEventLines)); !strings.Contains(b, want) {
 		t.Errorf("README does not say %q", want)
 	}
 }

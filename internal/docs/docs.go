@@ -1,0 +1,48 @@
+// Package docs names the project's documentation, README.md and the pages
+// under docs/, in reading order, for the tests that keep it in step with
+// the code: the tables the code defines, the figures it measures and the
+// shell blocks a reader is told to run.
+package docs
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Files are the documentation files, relative to the repository root, in
+// reading order: the README, then the pages it links to.
+var Files = []string{
+	"README.md",
+	"docs/metrics.md",
+	"docs/cli.md",
+	"docs/findings.md",
+	"docs/posture.md",
+	"docs/function.md",
+	"docs/local.md",
+	"docs/backfill.md",
+	"docs/deploy.md",
+	"docs/development.md",
+}
+
+// Read returns every file of Files under root, in order, joined by a blank
+// line: a test that looks for a sentence or a table finds it on whichever
+// page it is.
+func Read(root string) (string, error) {
+	var b strings.Builder
+	for _, f := range Files {
+		data, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			return "", err
+		}
+		b.Write(data)
+		b.WriteString("\n")
+	}
+	return b.String(), nil
+}
+
+// Page returns one file of Files under root.
+func Page(root, name string) (string, error) {
+	data, err := os.ReadFile(filepath.Join(root, name))
+	return string(data), err
+}
