@@ -32,9 +32,6 @@ func TestSimulation(t *testing.T) {
 	if n == 1 && testing.Verbose() {
 		trace = &strings.Builder{}
 	}
-	type result struct {
-		rep *Report
-	}
 	results := make([]*Report, n)
 	var wg sync.WaitGroup
 	work := make(chan int)
