@@ -55,6 +55,9 @@ type faultProxy struct {
 	// answers true for, every request is dropped: the function died.
 	crashOn func(op string, body []byte) bool
 	dead    bool
+	// loseOnce, when set, is asked about each request; the first it
+	// answers true for is forwarded and its answer lost (lostAnswer).
+	loseOnce func(op string, body []byte) bool
 }
 
 func newFaultProxy(t *testing.T, target string) *faultProxy {
@@ -118,6 +121,9 @@ func (p *faultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if p.dead {
 		f = drop
+	}
+	if f == pass && p.loseOnce != nil && p.loseOnce(op, body) {
+		p.loseOnce, f = nil, lostAnswer
 	}
 	p.mu.Unlock()
 	if f == checkDims {
