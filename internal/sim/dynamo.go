@@ -142,6 +142,25 @@ func (d *DB) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ ...fu
 	return out, nil
 }
 
+// admit judges a whole-item write's condition on item k (d.mu held): the
+// item it replaces, or the error DynamoDB would answer.
+func (d *DB) admit(k string, cond *string, names map[string]string, values map[string]types.AttributeValue,
+	rv types.ReturnValuesOnConditionCheckFailure) (map[string]types.AttributeValue, error) {
+	old := d.items[k]
+	e := &env{names: names, values: values, item: old, used: map[string]bool{}}
+	ok, err := evalCondition(cond, e)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkUsed(e); err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, conditionFailed(old, rv)
+	}
+	return old, nil
+}
+
 // PutItem replaces the item if the condition holds.
 func (d *DB) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
 	k, err := pk(map[string]types.AttributeValue{"pk": in.Item["pk"]})
@@ -150,17 +169,9 @@ func (d *DB) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dy
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	old := d.items[k]
-	e := &env{names: in.ExpressionAttributeNames, values: in.ExpressionAttributeValues, item: old, used: map[string]bool{}}
-	ok, err := evalCondition(in.ConditionExpression, e)
+	old, err := d.admit(k, in.ConditionExpression, in.ExpressionAttributeNames, in.ExpressionAttributeValues, in.ReturnValuesOnConditionCheckFailure)
 	if err != nil {
 		return nil, err
-	}
-	if err := checkUsed(e); err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, conditionFailed(old, in.ReturnValuesOnConditionCheckFailure)
 	}
 	d.items[k] = maps.Clone(in.Item)
 	out := &dynamodb.PutItemOutput{}
@@ -189,17 +200,8 @@ func (d *DB) DeleteItem(_ context.Context, in *dynamodb.DeleteItemInput, _ ...fu
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	old := d.items[k]
-	e := &env{names: in.ExpressionAttributeNames, values: in.ExpressionAttributeValues, item: old, used: map[string]bool{}}
-	ok, err := evalCondition(in.ConditionExpression, e)
-	if err != nil {
+	if _, err := d.admit(k, in.ConditionExpression, in.ExpressionAttributeNames, in.ExpressionAttributeValues, in.ReturnValuesOnConditionCheckFailure); err != nil {
 		return nil, err
-	}
-	if err := checkUsed(e); err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, conditionFailed(old, in.ReturnValuesOnConditionCheckFailure)
 	}
 	delete(d.items, k)
 	return &dynamodb.DeleteItemOutput{}, nil
