@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -316,6 +317,10 @@ func (t *Template) Check(s Scenario) ([]Problem, error) {
 			for _, err := range CheckDashboardLayout(scalarString(p["DashboardBody"])) {
 				add(err)
 			}
+		case "AWS::CloudTrail::Trail":
+			add(checkNameLength("TrailName", scalarString(p["TrailName"]), 3))
+		case "AWS::Athena::WorkGroup":
+			add(checkNameLength("Name", scalarString(p["Name"]), 1))
 		case "AWS::CloudWatch::InsightRule":
 			add(st.checkInsightRule(p))
 			add(checkRuleName(scalarString(p["RuleName"])))
@@ -371,8 +376,29 @@ func (st *Stack) checkAlarm(p map[string]any) []error {
 		return append(errs, fmt.Errorf("neither MetricName nor Metrics"))
 	}
 	ids := map[string]bool{}
+	returned := 0
 	for _, q := range queries {
-		ids[scalarString(asMap(q)["Id"])] = true
+		id := scalarString(asMap(q)["Id"])
+		if !metricID.MatchString(id) {
+			errs = append(errs, fmt.Errorf("metric id %q must start with a lower-case letter and have only letters, digits and _", id))
+		}
+		if ids[id] {
+			errs = append(errs, fmt.Errorf("metric id %q is used twice", id))
+		}
+		ids[id] = true
+		// ReturnData defaults to true when left out.
+		if rd, ok := asMap(q)["ReturnData"]; !ok || scalarString(rd) == "true" {
+			returned++
+		}
+	}
+	// PutMetricAlarm: exactly one query returns data, the one alarmed on;
+	// an anomaly detection alarm also returns its band (ThresholdMetricId).
+	want := 1
+	if scalarString(p["ThresholdMetricId"]) != "" {
+		want = 2
+	}
+	if returned != want {
+		errs = append(errs, fmt.Errorf("%d Metrics return data (ReturnData true or left out), want exactly %d", returned, want))
 	}
 	for _, q := range queries {
 		m := asMap(q)
@@ -595,6 +621,43 @@ func (st *Stack) checkDashboard(body string) []error {
 	return errs
 }
 
+// metricID: a metric math id starts with a lower-case letter and has
+// letters, digits and underscores (GetMetricData MetricDataQuery.Id).
+var metricID = regexp.MustCompile(`^[a-z][A-Za-z0-9_]*$`)
+
+func checkWidgetMath(p map[string]any) []error {
+	ids := map[string]bool{}
+	var exprs []string
+	var errs []error
+	for _, row := range asList(p["metrics"]) {
+		for _, x := range asList(row) {
+			opts, ok := x.(map[string]any)
+			if !ok {
+				continue
+			}
+			if id, ok := opts["id"]; ok {
+				id := scalarString(id)
+				if !metricID.MatchString(id) {
+					errs = append(errs, fmt.Errorf("metric id %q must start with a lower-case letter and have only letters, digits and _", id))
+				}
+				if ids[id] {
+					errs = append(errs, fmt.Errorf("metric id %q is used twice", id))
+				}
+				ids[id] = true
+			}
+			if e := scalarString(opts["expression"]); e != "" {
+				exprs = append(exprs, e)
+			}
+		}
+	}
+	for _, e := range exprs {
+		if err := checkExpressionIDs(e, ids); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
+
 func (st *Stack) ofType(typ string) []string {
 	var ids []string
 	for id, t := range st.Types {
@@ -620,7 +683,9 @@ func (st *Stack) isAttOf(v, typ, attr string) bool {
 // each widget's width and height from 1 to 24 and 1 to 1000, x from 0 to
 // 23 and within the grid with its width, a type CloudWatch knows, and the
 // properties each type requires (metric: metrics or an insight rule, and a
-// region; text: markdown; log: query and region; alarm: alarms).
+// region; text: markdown; log: query and region; alarm: alarms). In a
+// metric widget, metric math ids are unique, start lower case, and are the
+// only ids its expressions refer to.
 func CheckDashboardLayout(body string) []error {
 	var d struct {
 		Widgets []struct {
@@ -665,6 +730,9 @@ func CheckDashboardLayout(body string) []error {
 			if scalarString(p["region"]) == "" {
 				bad("no region")
 			}
+			for _, err := range checkWidgetMath(p) {
+				bad("%v", err)
+			}
 		case "text":
 			if scalarString(p["markdown"]) == "" {
 				bad("no markdown")
@@ -683,6 +751,16 @@ func CheckDashboardLayout(body string) []error {
 		}
 	}
 	return errs
+}
+
+// checkNameLength holds a name built from the stack's to its service's
+// limit of 128 characters (CloudTrail: 3 to 128; Athena workgroups: 1 to
+// 128), which a 128-character stack name would pass.
+func checkNameLength(attr, name string, least int) error {
+	if name != "" && (len(name) < least || len(name) > 128) {
+		return fmt.Errorf("%s %q (%d characters): the service takes %d to 128", attr, name, len(name), least)
+	}
+	return nil
 }
 
 // ruleNameRE is PutInsightRule's RuleName: 1 to 128 characters of
@@ -705,7 +783,9 @@ func (st *Stack) checkInsightRule(p map[string]any) error {
 			Version int
 		}
 		LogGroupNames []string
+		LogGroupARNs  []string // cross-account; refused below (not the function's log group)
 		LogFormat     string
+		Fields        map[string]string // CLF only
 		Contribution  struct {
 			Keys    []string
 			ValueOf string
@@ -713,8 +793,38 @@ func (st *Stack) checkInsightRule(p map[string]any) error {
 		}
 		AggregateOn string
 	}
-	if err := json.Unmarshal([]byte(scalarString(p["RuleBody"])), &body); err != nil {
-		return fmt.Errorf("RuleBody is not valid JSON: %w", err)
+	// PutInsightRule: a RuleDefinition has 1 to 8192 ASCII characters.
+	raw := scalarString(p["RuleBody"])
+	if len(raw) < 1 || len(raw) > 8192 || strings.ContainsFunc(raw, func(r rune) bool { return r > 0x7F }) {
+		return fmt.Errorf("RuleBody has %d characters: want 1 to 8192 ASCII characters", len(raw))
+	}
+	// Fields the Contributor Insights rule syntax does not know are refused,
+	// so a misspelt key (Filter for Filters) does not silently count all.
+	dec := json.NewDecoder(strings.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		return fmt.Errorf("RuleBody does not follow the Contributor Insights rule syntax: %w", err)
+	}
+	if n := len(body.Contribution.Filters); n > 4 {
+		return fmt.Errorf("RuleBody has %d filters, want at most 4", n)
+	}
+	for _, f := range body.Contribution.Filters {
+		var ops []string
+		for k := range f {
+			switch k {
+			case "Match":
+			case "In", "NotIn", "StartsWith", "GreaterThan", "LessThan", "EqualTo", "NotEqualTo", "IsPresent":
+				ops = append(ops, k)
+			default:
+				return fmt.Errorf("RuleBody filter %v: %q is not a filter operator", f, k)
+			}
+		}
+		if _, ok := f["Match"]; !ok || len(ops) != 1 {
+			return fmt.Errorf("RuleBody filter %v: want Match and exactly one operator", f)
+		}
+	}
+	if (body.AggregateOn == "Sum") != (body.Contribution.ValueOf != "") {
+		return fmt.Errorf("RuleBody AggregateOn %q with ValueOf %q: Sum needs ValueOf, Count has none", body.AggregateOn, body.Contribution.ValueOf)
 	}
 	if body.Schema.Name != "CloudWatchLogRule" || body.Schema.Version != 1 {
 		return fmt.Errorf("RuleBody Schema must be {CloudWatchLogRule 1}, got %v", body.Schema)
@@ -795,10 +905,18 @@ var FindingFields = func() []string {
 	return fields
 }()
 
+// queryCommands: the Logs Insights commands a query here may use (a
+// misspelt or unsupported one fails only when the query runs).
+var queryCommands = []string{"fields", "filter", "stats", "sort", "limit", "parse", "display", "dedup"}
+
+var namedGroup = regexp.MustCompile(`\(\?<([A-Za-z_]\w*)>`)
+
 // CheckLogsQuery checks a Logs Insights query over the notable-event lines
 // (message = "cognito_event") or the finding lines (message = "finding"):
-// it filters on one of those messages and uses only that line's fields (or
-// @-fields and its own aliases) in fields, filter and stats ... by.
+// it filters on one of those messages, uses only the commands in
+// queryCommands, and reads only that line's fields (or @-fields and its own
+// aliases) in fields, filter, stats ... by, sort, display, dedup and parse;
+// limit is 1 to 10000.
 func CheckLogsQuery(q string) error {
 	lineFields := NotableEventFields
 	switch {
@@ -813,6 +931,9 @@ func CheckLogsQuery(q string) error {
 	for _, seg := range strings.Split(q, "|") {
 		seg = strings.TrimSpace(seg)
 		cmd, rest, _ := strings.Cut(seg, " ")
+		if !slices.Contains(queryCommands, cmd) {
+			return fmt.Errorf("query command %q is not one of %v: %q", cmd, queryCommands, q)
+		}
 		switch cmd {
 		case "fields":
 			for _, f := range strings.Split(rest, ",") {
@@ -826,6 +947,41 @@ func CheckLogsQuery(q string) error {
 		case "filter":
 			for _, m := range filterField.FindAllStringSubmatch(rest, -1) {
 				used = append(used, m[1])
+			}
+		case "sort":
+			// sort f1 [asc|desc], f2 ...
+			for _, f := range strings.Split(rest, ",") {
+				if f := strings.Fields(f); len(f) > 0 {
+					if len(f) > 2 || len(f) == 2 && f[1] != "asc" && f[1] != "desc" {
+						return fmt.Errorf("sort %q: want field [asc|desc], ...: %q", rest, q)
+					}
+					used = append(used, f[0])
+				}
+			}
+		case "display":
+			for _, f := range strings.Split(rest, ",") {
+				used = append(used, strings.TrimSpace(f))
+			}
+		case "dedup":
+			for _, f := range strings.Split(rest, ",") {
+				used = append(used, strings.TrimSpace(f))
+			}
+		case "limit":
+			if n, err := strconv.Atoi(strings.TrimSpace(rest)); err != nil || n < 1 || n > 10000 {
+				return fmt.Errorf("limit %q: want 1 to 10000: %q", rest, q)
+			}
+		case "parse":
+			// parse field "glob" | /regex/ as a, b, ...: it reads the field
+			// and makes the aliases (a regex's named groups make their own).
+			field, pattern, _ := strings.Cut(strings.TrimSpace(rest), " ")
+			used = append(used, field)
+			if _, as, ok := strings.Cut(pattern, " as "); ok {
+				for _, a := range strings.Split(as, ",") {
+					aliases[strings.TrimSpace(a)] = true
+				}
+			}
+			for _, g := range namedGroup.FindAllStringSubmatch(pattern, -1) {
+				aliases[g[1]] = true
 			}
 		case "stats":
 			aggs, by, _ := strings.Cut(rest, " by ")
