@@ -40,6 +40,10 @@ type Options struct {
 	Namespace string
 	// Age drops datums CloudWatch would refuse for their timestamp.
 	Age sink.AgeFilter
+	// MaxDatums caps the datums of one request; zero or more than
+	// MaxDatumsPerRequest means MaxDatumsPerRequest. Smaller requests
+	// put more resume points in a file (the simulation draws them).
+	MaxDatums int
 }
 
 // Publisher sends datums to CloudWatch.
@@ -57,12 +61,15 @@ func New(api API, opts *Options) *Publisher {
 	if o.Namespace == "" {
 		o.Namespace = metric.DefaultNamespace
 	}
+	if o.MaxDatums <= 0 || o.MaxDatums > MaxDatumsPerRequest {
+		o.MaxDatums = MaxDatumsPerRequest
+	}
 	return &Publisher{api: api, opts: o}
 }
 
 // Batches cuts a file's datums, as they are produced, into requests.
 func (p *Publisher) Batches(datums iter.Seq[metric.Datum]) iter.Seq[[]metric.Datum] {
-	return sink.Batches(datums, MaxDatumsPerRequest, requestBudget, Size)
+	return sink.Batches(datums, p.opts.MaxDatums, requestBudget, Size)
 }
 
 // Publish sends one batch (as cut by Batches) in one request.

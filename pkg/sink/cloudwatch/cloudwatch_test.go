@@ -80,6 +80,26 @@ func TestRequestsPerFile(t *testing.T) {
 	}
 }
 
+func TestMaxDatums(t *testing.T) {
+	for _, tc := range []struct{ max, n, want int }{
+		{7, 20, 3}, {7, 21, 3}, {1, 3, 3},
+		{0, 1001, 2}, {-1, 1001, 2}, {MaxDatumsPerRequest + 1, 1001, 2}, // the default
+	} {
+		p := New(&fakeAPI{}, &Options{MaxDatums: tc.max})
+		var sizes []int
+		for b := range p.Batches(slices.Values(datums(tc.n))) {
+			sizes = append(sizes, len(b))
+		}
+		limit := tc.max
+		if limit <= 0 || limit > MaxDatumsPerRequest {
+			limit = MaxDatumsPerRequest
+		}
+		if len(sizes) != tc.want || slices.Max(sizes) > limit {
+			t.Errorf("MaxDatums %d, %d datums: requests of %v, want %d", tc.max, tc.n, sizes, tc.want)
+		}
+	}
+}
+
 func TestBatchesStayUnderTheSizeLimit(t *testing.T) {
 	// 150 values per datum: about 7 KB each in awsQuery, so 1000 of them
 	// would be far over 1 MB.
