@@ -18,7 +18,9 @@
 // execution environments that start cold or warm, one or two at a time,
 // interleaved call by call. Every call may be throttled, lose its answer
 // after applying (once, absorbed by the SDK's retry, or for good), or crash
-// the process before or after it applies. Time moves between calls, and
+// the process before or after it applies. PutMetricData requests are as
+// large as CloudWatch takes or small (drawn), so resume points fall
+// anywhere in a file's datums. Time moves between calls, and
 // past the leases between deliveries. Once faults stop, failed deliveries
 // are retried until none is left.
 //
@@ -26,12 +28,15 @@
 //
 //   - every announced version is done in the ledger, processed when it
 //     could be read and failed only when it is gone;
-//   - each basic metric series sums to an independent scan of the versions
-//     processed, exactly, but for PutMetricData requests CloudWatch applied
-//     while their answer was lost or before their attempt failed (a
-//     publisher cannot tell them from unsent ones: PutMetricData has no
-//     idempotency token), and for the age cut, which is bounded by the
-//     first and last claim;
+//   - each basic metric series, and the per-pool sign-in series (an app
+//     client counted as its pool, whichever an attempt knew), sums to an
+//     independent scan of the versions processed, exactly, but for
+//     PutMetricData requests CloudWatch applied that no progress write
+//     recorded (their answer lost, or the attempt failed or let the unit
+//     go before recording them: a publisher cannot tell them from unsent
+//     ones, PutMetricData having no idempotency token), and for the age
+//     cut: at most what the cut the ledger recorded keeps, at least what
+//     is still young enough for CloudWatch at the end;
 //   - every finding that does not depend on the state (sign-in failures
 //     from one address in a file, guest access on a new identity pool) is
 //     notified, and no finding more than once but for a message SNS applied

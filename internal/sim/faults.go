@@ -88,7 +88,15 @@ type faultDB struct{ w *World }
 
 func (d faultDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	return call(ctx, d.w, "dynamodb.UpdateItem "+keyOf(in.Key), true, func(bool) (*dynamodb.UpdateItemOutput, error) {
-		return d.w.db.UpdateItem(ctx, in)
+		out, err := d.w.db.UpdateItem(ctx, in)
+		if k, kerr := pk(in.Key); err == nil && kerr == nil && isUnit(k) {
+			a := attemptOf(ctx)
+			a.lastUnit = k
+			if recordsProgress(in) && k == a.putUnit {
+				a.lastPut = nil
+			}
+		}
+		return out, err
 	})
 }
 
@@ -102,6 +110,29 @@ func (d faultDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...fu
 	return call(ctx, d.w, "dynamodb.GetItem "+keyOf(in.Key), false, func(bool) (*dynamodb.GetItemOutput, error) {
 		return d.w.db.GetItem(ctx, in)
 	})
+}
+
+// isUnit reports whether k is the item of what is published as one: an
+// object (direct) or a batch (buffered); not the state the handler keeps
+// beside them.
+func isUnit(k string) bool {
+	for _, p := range []string{"setting#", "series#", "finding#", "client#"} {
+		if strings.HasPrefix(k, p) {
+			return false
+		}
+	}
+	return true
+}
+
+// recordsProgress reports whether an update records what its caller
+// published: a resume point, a batch published, an object done.
+func recordsProgress(in *dynamodb.UpdateItemInput) bool {
+	for _, n := range in.ExpressionAttributeNames {
+		if n == "after" || n == "complete" || n == "outcome" {
+			return true
+		}
+	}
+	return false
 }
 
 func keyOf(m map[string]types.AttributeValue) string {
@@ -134,9 +165,15 @@ func (c faultCW) PutMetricData(ctx context.Context, in *cw.PutMetricDataInput, o
 		if lost {
 			c.w.lostPuts = append(c.w.lostPuts, in)
 		}
-		if len(sums([]*cw.PutMetricDataInput{in})) > 0 {
+		if len(sums([]*cw.PutMetricDataInput{in}, nil)) > 0 {
 			// The skip counts an event publishes apart are not compared.
-			attemptOf(ctx).lastPut = in
+			a := attemptOf(ctx)
+			if a.lastPut != nil {
+				// Applied and never recorded (its progress write failed
+				// and the attempt went on): a retry sends it again.
+				c.w.lostPuts = append(c.w.lostPuts, a.lastPut)
+			}
+			a.lastPut, a.putUnit = in, a.lastUnit
 		}
 		return c.w.cw.PutMetricData(ctx, in)
 	})

@@ -2,11 +2,13 @@ package sim
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cognitrail/cognitrail/pkg/finding"
+	"github.com/cognitrail/cognitrail/pkg/metric"
 )
 
 // scripted builds a world whose faults are script's, with one trail file
@@ -129,4 +131,70 @@ func TestNotifyCrashAfterDone(t *testing.T) {
 			t.Fatalf("%s: %s", tc.name, strings.Join(bad, "\n"))
 		}
 	}
+}
+
+// TestResumeAfterClientLearned: issue 14, item 4. A file whose records
+// name an app client but not its pool is published in many requests; the
+// first attempt, in a cold environment, counts them under ClientId and
+// dies before its k-th request (every k). Another file then teaches a
+// warm environment the client's pool, and the retry runs there: it must
+// resolve as the first attempt did (the pairs recorded with the first
+// progress), or its datums move from ClientId to UserPoolId and a resume
+// by datum key repeats or skips some. With the recorded pairs ignored,
+// the retry republished the ClientId counts under the pool.
+func TestResumeAfterClientLearned(t *testing.T) {
+	for _, buffered := range []bool{false, true} {
+		for k, more := 2, true; more; k++ {
+			t.Run(fmt.Sprintf("buffered=%v/k=%d", buffered, k), func(t *testing.T) {
+				more = resumeAfterClientLearned(t, buffered, k)
+			})
+		}
+	}
+}
+
+// resumeAfterClientLearned runs the story with the crash before the k-th
+// request, and reports whether the first attempt crashed (false: k is
+// past its last request).
+func resumeAfterClientLearned(t *testing.T, buffered bool, k int) bool {
+	t.Helper()
+	puts := 0
+	w, _ := scripted(t, buffered, func(op string, n int) Fault {
+		if isOp(op, "cloudwatch.PutMetricData") {
+			puts++
+			if puts == k {
+				return CrashBefore
+			}
+		}
+		return None
+	})
+	w.level, w.requestDatums = metric.Standard, 7
+	at := start.Add(-3 * time.Hour)
+	var recs []json.RawMessage
+	for i := range 40 {
+		recs = append(recs, w.record(clientOnly[i%2], at.Add(time.Duration(i)*time.Minute), "", ""))
+	}
+	clientOnlyFile := w.message(w.put(trailKey(1, at), recs, at.Add(time.Hour)))
+	teacher := w.message(w.put(trailKey(2, at), []json.RawMessage{
+		w.record("idp-admininitiateauth-success", at, "", ""),
+	}, at.Add(5*time.Minute)))
+
+	if first := deliver(w, w.coldStart(), clientOnlyFile); first.crashed == "" {
+		if k == 2 {
+			t.Fatal("the file is published in one request")
+		}
+		return false
+	}
+	warm := w.coldStart()
+	if a := deliver(w, warm, teacher); len(w.failedMessages(a)) != 0 {
+		t.Fatalf("buffered=%v k=%d: teacher %s", buffered, k, describe(a.result, a.err))
+	}
+	w.now = w.now.Add(lease + time.Minute)
+	if a := deliver(w, warm, clientOnlyFile); len(w.failedMessages(a)) != 0 {
+		t.Fatalf("buffered=%v k=%d: retry %s", buffered, k, describe(a.result, a.err))
+	}
+	w.versions = w.versions[1:] // the scripted world's own file is never delivered
+	if bad := w.check(); len(bad) > 0 {
+		t.Fatalf("%s", strings.Join(bad, "\n"))
+	}
+	return true
 }

@@ -141,7 +141,7 @@ func (w *World) round(queue []message, concurrent bool) []message {
 		if a.surfaced > 0 || a.crashed != "" {
 			w.lastTrouble = w.now
 		}
-		if (len(failed) > 0 || a.crashed != "") && a.lastPut != nil {
+		if a.lastPut != nil {
 			// Published, and then the attempt failed before (or while)
 			// recording it: the retry sends that request again.
 			w.lostPuts = append(w.lostPuts, a.lastPut)

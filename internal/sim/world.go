@@ -57,7 +57,9 @@ var start = time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC)
 // World is the simulated account: the models, the clock, the execution
 // environments and what was delivered.
 type World struct {
-	cfg   Config
+	cfg Config
+	// pools are the client -> pool pairs the templates teach.
+	pools map[string]string
 	rng   *rand.Rand
 	now   time.Time
 	db    *DB
@@ -70,10 +72,12 @@ type World struct {
 	trace func(a *attempt, format string, args ...any)
 
 	// Run parameters, drawn from the seed.
-	buffered  bool
-	level     metric.Level
-	faultRate float64
-	faulty    bool
+	buffered bool
+	level    metric.Level
+	// requestDatums caps a PutMetricData request's datums.
+	requestDatums int
+	faultRate     float64
+	faulty        bool
 
 	// What the world did, for the invariants.
 	versions      []*objectVersion
@@ -133,8 +137,12 @@ type attempt struct {
 	start      time.Time
 	// falseError: it failed with no fault to explain it.
 	falseError bool
-	// lastPut is its last PutMetricData request CloudWatch applied.
-	lastPut *cw.PutMetricDataInput
+	// lastPut is its last PutMetricData request CloudWatch applied that
+	// no progress write has recorded yet, and putUnit the item that
+	// records its progress (the object's or the batch's: the last one the
+	// attempt wrote before it, lastUnit).
+	putUnit, lastUnit string
+	lastPut           *cw.PutMetricDataInput
 	// published are the messages SNS accepted from it.
 	published []*sns.PublishInput
 }
@@ -173,7 +181,7 @@ func LoadTemplates(dir string) (map[string]json.RawMessage, error) {
 }
 
 func newWorld(cfg Config) *World {
-	w := &World{cfg: cfg, rng: rand.New(rand.NewSource(cfg.Seed)), now: start, db: NewDB(),
+	w := &World{cfg: cfg, pools: clientPools(cfg.Templates), rng: rand.New(rand.NewSource(cfg.Seed)), now: start, db: NewDB(),
 		cw: &CloudWatch{}, sns: &SNS{}, yielded: make(chan *attempt),
 		linesLost: map[string]bool{}, calls: map[string]int{}, eventVersion: map[string]*objectVersion{},
 		everRead: map[string]bool{}}
@@ -192,7 +200,10 @@ func newWorld(cfg Config) *World {
 	w.s3 = NewS3(w.rng.Intn(2) == 0)
 	w.level = []metric.Level{metric.Basic, metric.Standard, metric.Full}[w.rng.Intn(3)]
 	w.faultRate = []float64{0, 0.02, 0.05, 0.1, 0.2}[w.rng.Intn(5)]
-	w.trace(nil, "seed %d: buffered=%v versioned=%v level=%s faultRate=%.2f", cfg.Seed, w.buffered, w.s3.versioned, w.level, w.faultRate)
+	// Requests as large as CloudWatch takes, or small, so that a file's
+	// resume points fall everywhere in its datums.
+	w.requestDatums = []int{cloudwatch.MaxDatumsPerRequest, 40, 7}[w.rng.Intn(3)]
+	w.trace(nil, "seed %d: buffered=%v versioned=%v level=%s faultRate=%.2f datums/request=%d", cfg.Seed, w.buffered, w.s3.versioned, w.level, w.faultRate, w.requestDatums)
 	return w
 }
 
@@ -205,7 +216,7 @@ func (w *World) coldStart() *environment {
 		panic(err)
 	}
 	now := func() time.Time { return w.now }
-	h := processor.New(faultS3{w}, cloudwatch.New(faultCW{w}, &cloudwatch.Options{Age: sink.AgeFilter{Now: now}}), ledger.New(db, ledger.Options{Table: table, Now: now, Rand: w.rng}),
+	h := processor.New(faultS3{w}, cloudwatch.New(faultCW{w}, &cloudwatch.Options{Age: sink.AgeFilter{Now: now}, MaxDatums: w.requestDatums}), ledger.New(db, ledger.Options{Table: table, Now: now, Rand: w.rng}),
 		&processor.Options{
 			Level:        w.level,
 			Now:          now,
