@@ -198,3 +198,35 @@ func resumeAfterClientLearned(t *testing.T, buffered bool, k int) bool {
 	}
 	return true
 }
+
+// TestBatchMemberFinishFails: a batch of two files is published and
+// notified, the first member is marked done and the second's mark is
+// throttled. The first member's lines are the attempt's to write: a retry
+// finds it done and writes none. Before, the attempt gave up on every
+// member's lines, and the first file's finding line was never written
+// (seeds 1840, 3813).
+func TestBatchMemberFinishFails(t *testing.T) {
+	marks, etag := 0, ""
+	w, m := scripted(t, true, func(op string, n int) Fault {
+		if etag != "" && isOp(op, `dynamodb.UpdateItem "trail-bucket"`) && strings.Contains(op, etag) {
+			if marks++; marks == 2 { // its claim, then its mark
+				return Throttle
+			}
+		}
+		return None
+	})
+	at := start.Add(-time.Hour)
+	v := w.put(trailKey(1, at), []json.RawMessage{w.record("idp-signup", at, "", "")}, at.Add(5*time.Minute))
+	other, etag := w.message(v), v.etag
+	first := deliver(w, w.coldStart(), m, other)
+	if len(w.failedMessages(first)) != 1 {
+		t.Fatalf("first attempt %s, want the second file failed", describe(first.result, first.err))
+	}
+	w.now = w.now.Add(time.Minute)
+	if a := deliver(w, w.coldStart(), other); len(w.failedMessages(a)) != 0 {
+		t.Fatalf("retry %s", describe(a.result, a.err))
+	}
+	if bad := w.check(); len(bad) > 0 {
+		t.Fatal(strings.Join(bad, "\n"))
+	}
+}

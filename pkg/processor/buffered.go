@@ -549,7 +549,10 @@ func (h *Handler) finishBatch(ctx context.Context, ms []*member, bc *ledger.Batc
 			continue
 		}
 		if err := mb.claim.Finish(ctx, outcomeName(mb.ol.res.Outcome), 0); err != nil {
-			// Those before are done; the retry finishes the others.
+			// Those before are done: their lines are this attempt's to
+			// write (a retry finds them done and writes none). The retry
+			// finishes the others.
+			h.writeMembers(ctx, ms[:i], id)
 			return h.abandon(ctx, ms[i:], bc, err)
 		}
 	}
@@ -560,13 +563,19 @@ func (h *Handler) finishBatch(ctx context.Context, ms []*member, bc *ledger.Batc
 			h.log.WarnContext(ctx, "batch not marked done", "batch", id, "error", err.Error())
 		}
 	}
+	h.writeMembers(ctx, ms, id)
+	h.logBatch(ctx, id, len(ms), bl)
+	return nil
+}
+
+// writeMembers writes the event lines and the object line of members this
+// attempt marked done, once.
+func (h *Handler) writeMembers(ctx context.Context, ms []*member, batch string) {
 	for _, mb := range ms {
-		mb.ol.batch = id
+		mb.ol.batch = batch
 		h.writeEvents(ctx, &mb.ol.events)
 		h.logObject(ctx, mb.ol, outcomeName(mb.ol.res.Outcome), mb.ol.res.Err)
 	}
-	h.logBatch(ctx, id, len(ms), bl)
-	return nil
 }
 
 // pending is what a batch item records of its members' findings: those a
