@@ -12,6 +12,7 @@
 // sender died is taken over once its lease is over. Only a sender that dies
 // after SNS accepted the message and before marking it sent has it sent
 // twice. Without a Dedup each evaluation of a record sends its findings: at
-// least once per delivery. Permanent tells a refusal no retry cures (the
-// topic, its key, the grant) from one the caller should retry.
+// least once per delivery. Notify marks its error permanent (package fault)
+// when every failure is a refusal no retry cures (the topic, its key, the
+// grant); otherwise the caller should retry.
 package notify

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/cognitrail/cognitrail/pkg/fault"
 	"github.com/cognitrail/cognitrail/pkg/finding"
 )
 
@@ -74,7 +75,8 @@ type Stats struct {
 // Notify sends each finding at or above the severity that was not sent
 // before, holding each (see Dedup) until until. It goes on after a
 // failure, so that one failing finding does not hold the others back, and
-// returns the failures joined: Permanent tells those a retry cannot cure.
+// returns the failures joined, marked permanent (package fault) when no
+// retry can cure any of them.
 func (n *Notifier) Notify(ctx context.Context, fs []finding.Finding, until time.Time) (Stats, error) {
 	var st Stats
 	var errs []error
@@ -123,7 +125,11 @@ func (n *Notifier) Notify(ctx context.Context, fs []finding.Finding, until time.
 			}
 		}
 	}
-	return st, errors.Join(errs...)
+	err := errors.Join(errs...)
+	if refused(err) {
+		return st, fault.Mark(err)
+	}
+	return st, err
 }
 
 // permanentCodes are SNS's answers that no retry cures: the topic, its key
@@ -135,16 +141,16 @@ var permanentCodes = map[string]bool{
 	"KMSAccessDenied": true, "InvalidSecurity": true, "EndpointDisabled": true,
 }
 
-// Permanent reports whether every failure in err (from Notify) is one a
-// retry cannot cure. The caller fails its work for the others, so that the
-// retry sends what was not sent.
-func Permanent(err error) bool {
+// refused reports whether every failure in err is one a retry cannot
+// cure. The caller fails its work for the others, so that the retry sends
+// what was not sent.
+func refused(err error) bool {
 	if err == nil {
 		return false
 	}
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		for _, e := range j.Unwrap() {
-			if !Permanent(e) {
+			if !refused(e) {
 				return false
 			}
 		}

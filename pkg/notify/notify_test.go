@@ -10,7 +10,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/smithy-go"
 
+	"github.com/cognitrail/cognitrail/pkg/fault"
 	"github.com/cognitrail/cognitrail/pkg/finding"
 )
 
@@ -156,5 +158,44 @@ func TestNotifySeverityAndDedup(t *testing.T) {
 	api.fail = false
 	if st, err := n.Notify(ctx, []finding.Finding{other}, time.Time{}); err != nil || st.Sent != 1 {
 		t.Fatalf("after failure: %+v, %v", st, err)
+	}
+}
+
+// answers is an SNS that answers each Publish with the next error.
+type answers struct{ errs []error }
+
+func (a *answers) Publish(context.Context, *sns.PublishInput, ...func(*sns.Options)) (*sns.PublishOutput, error) {
+	err := a.errs[0]
+	a.errs = a.errs[1:]
+	return &sns.PublishOutput{}, err
+}
+
+// TestRefusalsArePermanent: Notify's error is permanent (package fault)
+// when every failure is a refusal no retry cures, and not when one may be
+// cured: the caller then fails the object, and the retry sends what was
+// not sent.
+func TestRefusalsArePermanent(t *testing.T) {
+	refused := &smithy.GenericAPIError{Code: "AuthorizationError", Message: "not authorized to publish"}
+	kms := &smithy.GenericAPIError{Code: "KMSDisabled"}
+	throttled := &smithy.GenericAPIError{Code: "Throttling"}
+	for _, tc := range []struct {
+		name string
+		errs []error
+		want bool
+	}{
+		{"sent", []error{nil, nil}, false},
+		{"both refused", []error{refused, kms}, true},
+		{"one refused, one sent", []error{refused, nil}, true},
+		{"one refused, one throttled", []error{refused, throttled}, false},
+		{"throttled", []error{throttled, nil}, false},
+		{"network", []error{errors.New("connection reset"), nil}, false},
+	} {
+		a, b := guest(), guest()
+		b.EventID = "other"
+		_, err := New(&answers{tc.errs}, Options{TopicARN: "arn:aws:sns:us-east-1:123456789012:t"}).
+			Notify(context.Background(), []finding.Finding{a, b}, time.Time{})
+		if got := fault.Permanent(err); got != tc.want {
+			t.Errorf("%s: permanent %v, want %v (%v)", tc.name, got, tc.want, err)
+		}
 	}
 }

@@ -16,11 +16,11 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
+	"github.com/cognitrail/cognitrail/pkg/fault"
 	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/ledger"
 	"github.com/cognitrail/cognitrail/pkg/metric"
 	"github.com/cognitrail/cognitrail/pkg/notification"
-	"github.com/cognitrail/cognitrail/pkg/s3object"
 	"github.com/cognitrail/cognitrail/pkg/scan"
 )
 
@@ -446,7 +446,7 @@ func (h *Handler) read(ctx context.Context, mb *member, oldest time.Time, client
 	mb.agg = h.newAggregatorAt(oldest)
 	obj, err := h.open(scanCtx, o)
 	if err != nil {
-		if !errors.Is(err, s3object.ErrNotFound) {
+		if !fault.Permanent(err) {
 			return h.deadlineError(ctx, scanCtx, err)
 		}
 		mb.agg.AddFile(aggregate.Failed, h.at(o.EventTime))

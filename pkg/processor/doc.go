@@ -27,7 +27,8 @@
 // over by count is only wrong if the inputs moved, which that version
 // risked anyway, for the few items in flight at the upgrade.
 //
-// Errors are sorted by what a retry can do:
+// Errors are sorted by what a retry can do, in one place: fault.Permanent,
+// on the behaviour the package that met the failure gave it:
 //
 //   - permanent (corrupt, truncated or oversized file, not CloudTrail, object
 //     gone: S3 404, which needs s3:ListBucket, see package s3object; or the
@@ -61,8 +62,8 @@
 // State before it is marked done: a send or a save that fails in a way a
 // retry can cure fails the object, and its retry, which judges it as the
 // first time, sends what was not sent (the ledger's notices, held by the
-// sender's lease, send each finding once; see notify.Permanent for what is
-// only logged). The simulation in internal/sim holds the whole protocol to
+// sender's lease, send each finding once; a refusal package notify marks
+// permanent is only logged). The simulation in internal/sim holds the whole protocol to
 // its invariants under every fault. EventBridge
 // "AWS API Call via CloudTrail"
 // events carry one record: it is evaluated and notified, nothing is counted

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cognitrail/cognitrail/pkg/fault"
 	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/notify"
 )
@@ -44,7 +45,7 @@ func (h *Handler) notify(ctx context.Context, where string, fs []finding.Finding
 	}
 	st, err := h.opts.Notifier.Notify(ctx, fs, h.lease(ctx))
 	switch {
-	case err != nil && notify.Permanent(err):
+	case fault.Permanent(err):
 		h.log.ErrorContext(ctx, "findings not notified", "object", where, "sent", st.Sent, "error", err.Error())
 		return nil
 	case err != nil:

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
 	"github.com/cognitrail/cognitrail/pkg/budget"
+	"github.com/cognitrail/cognitrail/pkg/fault"
 	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/ledger"
 	"github.com/cognitrail/cognitrail/pkg/metric"
@@ -312,7 +313,7 @@ func (h *Handler) object(ctx context.Context, msgID string, o notification.Objec
 	}
 	obj, err := h.open(scanCtx, o)
 	if err != nil {
-		if !errors.Is(err, s3object.ErrNotFound) {
+		if !fault.Permanent(err) {
 			return 0, h.transient(ctx, claim, ol, h.deadlineError(ctx, scanCtx, err))
 		}
 		if h.ledger != nil && claim == nil {
@@ -543,7 +544,7 @@ func (h *Handler) publishFrom(ctx context.Context, agg *aggregate.Aggregator, ol
 		}
 		st, err := h.sink.Publish(ctx, batch)
 		ol.stats.Add(st)
-		if errors.Is(err, sink.ErrRejected) {
+		if fault.Permanent(err) {
 			// Permanent: the same batch is refused on every retry, and
 			// failing the file for it would hold back the batches after
 			// it until the DLQ. Counted, logged once, passed over.

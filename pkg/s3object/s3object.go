@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/cognitrail/cognitrail/pkg/fault"
 )
 
 // API is the part of the S3 client used.
@@ -48,7 +50,7 @@ type Object struct {
 
 // ErrNotFound says the object (or the version asked for) does not exist: a
 // permanent condition.
-var ErrNotFound = errors.New("s3object: object not found")
+var ErrNotFound = fault.New("s3object: object not found")
 
 // ErrOverwritten says the version asked for by IfMatch is no longer the
 // object's (412 PreconditionFailed): it was overwritten, and its content is

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
 	"github.com/cognitrail/cognitrail/pkg/class"
+	"github.com/cognitrail/cognitrail/pkg/fault"
 	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/record"
 	"github.com/cognitrail/cognitrail/pkg/trailfile"
@@ -118,7 +119,7 @@ func File(ctx context.Context, r io.Reader, agg *aggregate.Aggregator, opts *Opt
 				continue
 			}
 			res.Compressed, res.Uncompressed = tr.CompressedBytes(), tr.UncompressedBytes()
-			if !trailfile.Permanent(err) {
+			if !fault.Permanent(err) {
 				return res, err
 			}
 			res.Err = err

@@ -1,10 +1,10 @@
 package sink
 
 import (
-	"errors"
 	"iter"
 	"time"
 
+	"github.com/cognitrail/cognitrail/pkg/fault"
 	"github.com/cognitrail/cognitrail/pkg/metric"
 )
 
@@ -43,7 +43,7 @@ func (s *Stats) Add(s2 Stats) {
 // again would be refused again. The caller counts the batch's datums
 // (Stats.Rejected) and goes on with the next batch; any other error may be
 // transient and is the caller's to retry.
-var ErrRejected = errors.New("sink: batch rejected as invalid")
+var ErrRejected = fault.New("sink: batch rejected as invalid")
 
 // Batch cuts datums into consecutive batches of at most maxDatums datums and
 // at most maxBytes by the size estimate (a datum larger than maxBytes on its

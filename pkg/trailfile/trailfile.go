@@ -12,6 +12,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/cognitrail/cognitrail/internal/jsonscan"
+	"github.com/cognitrail/cognitrail/pkg/fault"
 	"github.com/cognitrail/cognitrail/pkg/record"
 )
 
@@ -44,15 +45,15 @@ type Options struct {
 // Errors that make a file unusable. They are permanent: reading the same
 // bytes again gives the same error. Test with errors.Is.
 var (
-	ErrDigest         = errors.New("trailfile: CloudTrail digest file, not a log file")
-	ErrNotTrail       = errors.New("trailfile: JSON without a Records array")
-	ErrNotJSON        = errors.New("trailfile: not JSON")
-	ErrEmpty          = errors.New("trailfile: empty file")
-	ErrTruncated      = errors.New("trailfile: truncated")
-	ErrCorrupt        = errors.New("trailfile: corrupt gzip data")
-	ErrSyntax         = errors.New("trailfile: malformed JSON")
-	ErrTooLarge       = errors.New("trailfile: uncompressed size over the limit")
-	ErrRecordTooLarge = errors.New("trailfile: record over the size limit")
+	ErrDigest         = fault.New("trailfile: CloudTrail digest file, not a log file")
+	ErrNotTrail       = fault.New("trailfile: JSON without a Records array")
+	ErrNotJSON        = fault.New("trailfile: not JSON")
+	ErrEmpty          = fault.New("trailfile: empty file")
+	ErrTruncated      = fault.New("trailfile: truncated")
+	ErrCorrupt        = fault.New("trailfile: corrupt gzip data")
+	ErrSyntax         = fault.New("trailfile: malformed JSON")
+	ErrTooLarge       = fault.New("trailfile: uncompressed size over the limit")
+	ErrRecordTooLarge = fault.New("trailfile: record over the size limit")
 )
 
 // Error describes where a file went wrong. Err is one of the sentinel errors
@@ -88,19 +89,6 @@ func (e *Error) Unwrap() error { return e.Err }
 // (also wrapping ErrRecordTooLarge). The Reader has moved past it: calling
 // Next again continues with the following record (see resync.go).
 var ErrBadRecord = errors.New("trailfile: unusable record")
-
-// Permanent reports whether err says the file itself is bad (the same bytes
-// would fail again), as opposed to a failure to read it (a network error from
-// the source, a context deadline) that a retry may cure.
-func Permanent(err error) bool {
-	for _, s := range []error{ErrDigest, ErrNotTrail, ErrNotJSON, ErrEmpty, ErrTruncated,
-		ErrCorrupt, ErrSyntax, ErrTooLarge, ErrRecordTooLarge} {
-		if errors.Is(err, s) {
-			return true
-		}
-	}
-	return false
-}
 
 type state uint8
 

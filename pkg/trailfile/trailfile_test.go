@@ -15,6 +15,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/cognitrail/cognitrail/internal/trailgen"
+	"github.com/cognitrail/cognitrail/pkg/fault"
 	"github.com/cognitrail/cognitrail/pkg/trailfile"
 )
 
@@ -238,7 +239,7 @@ func TestReader(t *testing.T) {
 				if tc.err != nil {
 					if !errors.Is(got.err, tc.err) {
 						t.Errorf("%s: error %v, want %v", src.name, got.err, tc.err)
-					} else if !trailfile.Permanent(got.err) {
+					} else if !fault.Permanent(got.err) {
 						t.Errorf("%s: %v is not permanent", src.name, got.err)
 					} else if !strings.Contains(got.err.Error(), opts.Name) {
 						t.Errorf("%s: error %q does not name the file", src.name, got.err)
@@ -296,7 +297,7 @@ func TestSourceErrorIsNotPermanent(t *testing.T) {
 		if !errors.Is(got.err, boom) {
 			t.Fatalf("error %v, want the source's", got.err)
 		}
-		if trailfile.Permanent(got.err) {
+		if fault.Permanent(got.err) {
 			t.Errorf("%v reported as permanent", got.err)
 		}
 	}
@@ -390,7 +391,7 @@ func FuzzReader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		opts := &trailfile.Options{MaxRecordBytes: 1 << 20, MaxUncompressedBytes: 8 << 20}
 		got := readChecked(t, trailfile.NewReader(bytes.NewReader(data), opts))
-		if got.err != nil && !trailfile.Permanent(got.err) {
+		if got.err != nil && !fault.Permanent(got.err) {
 			t.Fatalf("non-permanent error from an in-memory source: %v", got.err)
 		}
 		var doc struct{ Records []json.RawMessage }
