@@ -19,9 +19,7 @@ import (
 	"github.com/cognitrail/cognitrail/pkg/fault"
 	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/ledger"
-	"github.com/cognitrail/cognitrail/pkg/metric"
 	"github.com/cognitrail/cognitrail/pkg/notification"
-	"github.com/cognitrail/cognitrail/pkg/scan"
 )
 
 // member is one object of a buffered batch.
@@ -437,145 +435,56 @@ func (h *Handler) resumeBatch(ctx context.Context, id string, held []*member) (f
 }
 
 // read reads one member into its own aggregator (dropped whole if the
-// read fails half-way). A permanent failure is counted in it, as in
-// direct mode; an error is transient.
+// read fails half-way) and its findings into state (the batch's overlay):
+// the next member is judged after this one, as one file after another in
+// direct mode, and the overlay reaches the shared state only once the
+// batch is done. An error is transient.
 func (h *Handler) read(ctx context.Context, mb *member, oldest time.Time, clients aggregate.Resolver, state finding.State) error {
-	o := mb.o
 	scanCtx, cancel := h.scanContext(ctx)
 	defer cancel()
-	mb.agg = h.newAggregatorAt(oldest)
-	obj, err := h.open(scanCtx, o)
-	if err != nil {
-		if !fault.Permanent(err) {
-			return h.deadlineError(ctx, scanCtx, err)
-		}
-		mb.agg.AddFile(aggregate.Failed, h.at(o.EventTime))
-		mb.ol.res = scan.Result{Outcome: aggregate.Failed, Err: err}
-		mb.ol.tooOld = mb.agg.Stats().TooOld
-		return nil
-	}
-	defer obj.Body.Close()
-	if obj.VersionID != "" {
-		mb.ol.versionID = obj.VersionID
-	}
-	mb.eng = finding.New(&finding.Options{State: state, SignInThreshold: h.opts.SignInThreshold})
-	mb.ol.events = eventLines{max: h.opts.MaxEventLines}
-	mb.found = nil
-	if err := h.scanObject(ctx, scanCtx, o, obj, mb.agg, mb.eng, clients, mb.ol, &mb.found); err != nil {
+	obj, err := h.open(scanCtx, mb.o)
+	if err != nil && !fault.Permanent(err) {
 		return h.deadlineError(ctx, scanCtx, err)
 	}
-	// On the object's line as in direct mode (the batch's line has the
-	// batch's sum): which file was too old is what a reader looks for.
-	mb.ol.tooOld = mb.agg.Stats().TooOld
-	// The next member of the batch is judged after this one, as one file
-	// after another in direct mode; the overlay reaches the shared state
-	// only once the batch is done.
+	if err == nil {
+		defer obj.Body.Close()
+	}
+	if err := h.readOpened(ctx, scanCtx, mb, obj, err, oldest, clients, state); err != nil {
+		return err
+	}
+	if mb.eng == nil {
+		return nil
+	}
 	if err := mb.eng.Commit(); err != nil {
-		return fmt.Errorf("processor: s3://%s/%s: %w", o.Bucket, o.Key, err)
+		return fmt.Errorf("processor: s3://%s/%s: %w", mb.o.Bucket, mb.o.Key, err)
 	}
 	return nil
 }
 
-// finishBatch publishes agg from bc's progress, marks the members and the
-// batch done, then writes the members' event lines and notifications and
-// saves the findings state. It returns the members that failed
-// transiently.
+// finishBatch delivers a batch (see deliver): its findings, agg from bc's
+// progress, the findings state, the members' and the batch's marks, and
+// the members' lines. It returns the members that failed transiently.
 func (h *Handler) finishBatch(ctx context.Context, ms []*member, bc *ledger.BatchClaim, agg *aggregate.Aggregator, overlay *overlay) []*member {
-	bl := &objectLog{start: h.opts.Now(), tooOld: agg.Stats().TooOld}
-	id := ""
+	d := &delivery{agg: agg, commit: overlay.commit, batch: true,
+		log: &objectLog{start: h.opts.Now(), tooOld: agg.Stats().TooOld}}
+	var u unit = noUnit{}
 	if bc != nil {
-		id, bl.resumed, bl.attempt = bc.ID, bc.Resume, bc.Attempt
+		u = &batchUnit{h: h, bc: bc, ms: ms}
+		d.where, d.log.resumed, d.log.attempt = bc.ID, bc.Resume, bc.Attempt
 	}
-	n := bl.resumed
-	var found []finding.Finding
 	if bc != nil && len(bc.Record.Pending) > 0 {
 		// Judged when the batch was written: a member read again since
 		// may be gone, or judged against a state that moved on.
-		if err := json.Unmarshal(bc.Record.Pending, &found); err != nil {
-			h.log.ErrorContext(ctx, "batch findings unreadable: not notified", "batch", id, "error", err.Error())
+		if err := json.Unmarshal(bc.Record.Pending, &d.found); err != nil {
+			h.log.ErrorContext(ctx, "batch findings unreadable: not notified", "batch", bc.ID, "error", err.Error())
 		}
 	} else {
 		for _, mb := range ms {
-			found = append(found, mb.found...)
+			d.found = append(d.found, mb.found...)
 		}
 	}
-	if bc == nil || !bc.Complete {
-		var progress func(context.Context, int, metric.Key) error
-		var from resumePoint
-		if bc != nil {
-			progress = func(ctx context.Context, n int, last metric.Key) error {
-				return bc.Advance(ctx, n, encodeKey(last), "")
-			}
-			var err error
-			if from, err = resumeFrom(bc.Claim); err != nil {
-				return h.abandon(ctx, ms, bc, err)
-			}
-		}
-		var err error
-		if n, err = h.publishFrom(ctx, agg, bl, id, from, progress); err != nil {
-			return h.abandon(ctx, ms, bc, err)
-		}
-		if bc != nil {
-			// The members as this attempt read them: one gone since the
-			// batch was written counted failed here, and is so marked by
-			// a retry that finds the batch published.
-			changed := map[string]string{}
-			recorded := map[string]string{}
-			for _, rm := range bc.Record.Members {
-				recorded[rm.ID()] = rm.Outcome
-			}
-			for _, mb := range ms {
-				if o := mb.ol.res.Outcome; outcomeFrom(recorded[mb.id]) != o {
-					changed[mb.id] = outcomeName(o)
-				}
-			}
-			if err := bc.Published(ctx, n, changed); err != nil {
-				return h.abandon(ctx, ms, bc, err)
-			}
-		}
-	}
-	bl.batches = n
-	// Before any member is marked done: a retry that finds members done
-	// counts them as duplicates and sends nothing.
-	if err := h.notify(ctx, id, found); err != nil {
-		return h.abandon(ctx, ms, bc, err)
-	}
-	// The settings before the marks, as in direct mode.
-	if err := overlay.commit(); err != nil {
-		return h.abandon(ctx, ms, bc, fmt.Errorf("processor: %s: finding state: %w", id, err))
-	}
-	for i, mb := range ms {
-		if mb.claim == nil {
-			continue
-		}
-		if err := mb.claim.Finish(ctx, outcomeName(mb.ol.res.Outcome), 0); err != nil {
-			// Those before are done: their lines are this attempt's to
-			// write (a retry finds them done and writes none). The retry
-			// finishes the others.
-			h.writeMembers(ctx, ms[:i], id)
-			return h.abandon(ctx, ms[i:], bc, err)
-		}
-	}
-	if bc != nil {
-		if err := bc.Finish(ctx, "processed", n); err != nil {
-			// Every member is done: a retry finds them so, and the batch
-			// item expires.
-			h.log.WarnContext(ctx, "batch not marked done", "batch", id, "error", err.Error())
-		}
-	}
-	h.writeMembers(ctx, ms, id)
-	h.logBatch(ctx, id, len(ms), bl)
-	return nil
-}
-
-// writeMembers writes the event lines and the object line of members this
-// attempt marked done, once.
-func (h *Handler) writeMembers(ctx context.Context, ms []*member, batch string) {
-	for _, mb := range ms {
-		mb.ol.batch = batch
-		h.writeEvents(ctx, &mb.ol.events)
-		h.logObject(ctx, mb.ol, outcomeName(mb.ol.res.Outcome), mb.ol.res.Err)
-	}
+	failed, _ := h.deliver(ctx, u, ms, d)
+	return failed
 }
 
 // pending is what a batch item records of its members' findings: those a

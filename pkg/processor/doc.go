@@ -57,8 +57,8 @@
 // Findings (pkg/finding) are evaluated per object over a shared State,
 // judged by event time (a record is never judged against its own entry).
 // With a Notifier they are sent before the object's datums are published
-// (in buffered delivery: recorded with the batch item when it is written,
-// and sent once it is published), and the object's settings reach the
+// (in buffered delivery, also recorded with the batch item when it is
+// written, before anything is sent), and the object's settings reach the
 // State before it is marked done: a send or a save that fails in a way a
 // retry can cure fails the object, and its retry, which judges it as the
 // first time, sends what was not sent (the ledger's notices, held by the
@@ -68,6 +68,16 @@
 // "AWS API Call via CloudTrail"
 // events carry one record: it is evaluated and notified, nothing is counted
 // and the State is left to the trail file that holds the same record.
+//
+// One protocol, two delivery modes. Reading is one stage (readOpened: an
+// object into its own aggregator, findings and event lines, with no ledger
+// and no sink; the CLI's scan reads through the same scan.File), and
+// delivering another (deliver: notify, publish from the recorded progress,
+// record it published, save the settings, mark done, write the lines,
+// in that order), over a unit: one object claimed alone, a batch of
+// objects, or nothing when idempotency is off. The units differ only in
+// what they write to the ledger, so the order of the steps, on which the
+// exactly-once argument rests, is written once.
 //
 // Reading stops at the invocation deadline minus a margin for publishing; a
 // file not read by then fails cleanly as transient (nothing of it published)
@@ -124,11 +134,11 @@
 //     decisions. Objects freed from an earlier
 //     batch (below) are renamed to B first (one UpdateItem each): every
 //     member names B before anything is published.
-//  4. Publish B's datums, recording progress on B's item after each request;
-//     then mark B complete, recording its findings (gzipped) in the same
-//     write.
-//  5. Send the findings; finish every member, then B; then write event
-//     lines and save the findings state.
+//  4. Send the findings (recorded, gzipped, with B's item in step 3).
+//     Publish B's datums, recording progress on B's item after each
+//     request; then mark B complete.
+//  5. Save the findings state; finish every member, then B; then write
+//     the event lines.
 //
 // So a normal batch of n objects costs 2n + 3 + requests UpdateItem calls
 // (direct mode: 3 per object).
@@ -152,7 +162,7 @@
 //   - during 4: B resumes at its progress, so no request is sent twice,
 //     except the one whose answer was lost (see package ledger);
 //   - after 4, before or during 5: B is complete; the retry sends the
-//     recorded findings (the notices skip those already sent), reads the
+//     recorded findings again (the notices skip those already sent), reads the
 //     members not done again for their event lines only, finishes them
 //     with their recorded outcomes, and B. The event lines of members
 //     already finished are lost, rather than written twice (as in direct

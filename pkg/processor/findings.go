@@ -33,10 +33,11 @@ func (h *Handler) collect(kept []finding.Finding, fs []finding.Finding) []findin
 	return append(kept, fs...)
 }
 
-// notify sends an object's (or a batch's) findings once its datums are
-// published and before it is marked done, so that a failure or a crash in
-// between leaves it to the retry, which reads it again and sends what was
-// not sent (the ledger's notices send each once). A failure a retry can
+// notify sends an object's (or a batch's) findings before its datums are
+// published and it is marked done, so that a failure or a crash after
+// leaves it to the retry, which reads it again (or the batch item's
+// record) and sends what was not sent (the ledger's notices send each
+// once). A failure a retry can
 // cure is returned, and fails the object; one it cannot (the topic, its
 // key or the grant must be fixed) is logged, and the object goes on.
 func (h *Handler) notify(ctx context.Context, where string, fs []finding.Finding) error {

@@ -294,74 +294,89 @@ type objectLog struct {
 // object processes one object. It returns the file's outcome, or an error
 // when it failed transiently (nothing is then counted for it).
 func (h *Handler) object(ctx context.Context, msgID string, o notification.Object) (aggregate.FileOutcome, error) {
-	ol := &objectLog{msgID: msgID, o: o, start: h.opts.Now(), versionID: o.VersionID,
-		events: eventLines{max: h.opts.MaxEventLines}}
+	mb := &member{o: o, ol: h.memberLog(msgID, o)}
+	ol := mb.ol
 	scanCtx, cancel := h.scanContext(ctx)
 	defer cancel()
 
-	var claim *ledger.Claim
 	if h.ledger != nil && o.Identity() != "" {
 		c, done, err := h.claim(ctx, o.Bucket, o.Key, o.Identity(), ol)
 		if err != nil || done {
 			return aggregate.Skipped, err
 		}
-		claim = c
+		mb.claim = c
 	}
-	at, err := h.attemptOf(claim)
+	at, err := h.attemptOf(mb.claim)
 	if err != nil {
-		return 0, h.transient(ctx, claim, ol, err)
+		return 0, h.transient(ctx, mb.claim, ol, err)
 	}
-	obj, err := h.open(scanCtx, o)
-	if err != nil {
-		if !fault.Permanent(err) {
-			return 0, h.transient(ctx, claim, ol, h.deadlineError(ctx, scanCtx, err))
-		}
-		if h.ledger != nil && claim == nil {
-			// Without an identity there is nothing to claim; the object is
-			// gone anyway, so counting it failed once per delivery is all
-			// that can be done.
-			h.log.WarnContext(ctx, "object not found and no version to record", "bucket", o.Bucket, "key", o.Key)
-		}
-		agg := h.newAggregatorAt(at.in.oldest())
-		agg.AddFile(aggregate.Failed, h.at(o.EventTime))
-		ol.res.Outcome, ol.res.Err = aggregate.Failed, err
-		return h.publish(ctx, claim, at, agg, ol)
-	}
-	defer obj.Body.Close()
-	if obj.VersionID != "" {
-		ol.versionID = obj.VersionID
-	}
-	if h.ledger != nil && claim == nil {
-		// The notification did not identify the version (CloudTrail's SNS
-		// message): claim by what S3 returned before reading the body.
-		if obj.Identity() == "" {
-			return 0, h.transient(ctx, nil, ol, errors.New("processor: S3 returned neither a version id nor an ETag"))
-		}
-		c, done, err := h.claim(ctx, o.Bucket, o.Key, obj.Identity(), ol)
-		if err != nil || done {
-			return aggregate.Skipped, err
-		}
-		claim = c
-		if at, err = h.attemptOf(claim); err != nil {
-			return 0, h.transient(ctx, claim, ol, err)
+	obj, openErr := h.open(scanCtx, o)
+	switch {
+	case openErr != nil && !fault.Permanent(openErr):
+		return 0, h.transient(ctx, mb.claim, ol, h.deadlineError(ctx, scanCtx, openErr))
+	case openErr != nil && h.ledger != nil && mb.claim == nil:
+		// Without an identity there is nothing to claim; the object is
+		// gone anyway, so counting it failed once per delivery is all
+		// that can be done.
+		h.log.WarnContext(ctx, "object not found and no version to record", "bucket", o.Bucket, "key", o.Key)
+	case openErr == nil:
+		defer obj.Body.Close()
+		if h.ledger != nil && mb.claim == nil {
+			// The notification did not identify the version (CloudTrail's
+			// SNS message): claim by what S3 returned before reading the
+			// body.
+			if obj.Identity() == "" {
+				return 0, h.transient(ctx, nil, ol, errors.New("processor: S3 returned neither a version id nor an ETag"))
+			}
+			c, done, err := h.claim(ctx, o.Bucket, o.Key, obj.Identity(), ol)
+			if err != nil || done {
+				return aggregate.Skipped, err
+			}
+			mb.claim = c
+			if at, err = h.attemptOf(mb.claim); err != nil {
+				return 0, h.transient(ctx, mb.claim, ol, err)
+			}
 		}
 	}
-
-	agg := h.newAggregatorAt(at.in.oldest())
 	// One engine per object (objects may be processed concurrently), over
 	// the Handler's shared state.
-	findings := finding.New(&finding.Options{State: h.findingState(ctx), SignInThreshold: h.opts.SignInThreshold})
-	var found []finding.Finding
-	if err := h.scanObject(ctx, scanCtx, o, obj, agg, findings, at.clients, ol, &found); err != nil {
-		return 0, h.transient(ctx, claim, ol, h.deadlineError(ctx, scanCtx, err))
+	if err := h.readOpened(ctx, scanCtx, mb, obj, openErr, at.in.oldest(), at.clients, h.findingState(ctx)); err != nil {
+		return 0, h.transient(ctx, mb.claim, ol, err)
 	}
+	where := "s3://" + o.Bucket + "/" + o.Key
 	if h.opts.Budget != nil {
-		if err := agg.ApplyBudget(ctx, h.opts.Budget); err != nil {
-			return 0, h.transient(ctx, claim, ol, fmt.Errorf("processor: s3://%s/%s: %w", o.Bucket, o.Key, err))
+		if err := mb.agg.ApplyBudget(ctx, h.opts.Budget); err != nil {
+			return 0, h.transient(ctx, mb.claim, ol, fmt.Errorf("processor: %s: %w", where, err))
 		}
 	}
-	ol.found, ol.commit = found, findings.Commit
-	return h.publish(ctx, claim, at, agg, ol)
+	d := &delivery{where: where, agg: mb.agg, found: mb.found, log: ol}
+	if mb.eng != nil {
+		d.commit = mb.eng.Commit
+	}
+	var u unit = noUnit{}
+	if mb.claim != nil {
+		ou := &objectUnit{mb: mb, from: at.from}
+		if mb.claim.Inputs == "" {
+			// The first progress records what decided these datums; from
+			// then on every retry reuses it.
+			in := at.in
+			var ok bool
+			if in.Clients, ok = fit(at.rec.pairs()); !ok {
+				in.Unrecorded = true
+				h.log.WarnContext(ctx, "app client pairs too many to record: a retry resolves them again", "key", o.Key)
+			}
+			raw, err := json.Marshal(in)
+			if err != nil {
+				return 0, h.transient(ctx, mb.claim, ol, err)
+			}
+			ou.inputs = string(raw)
+		}
+		u = ou
+	}
+	if _, err := h.deliver(ctx, u, []*member{mb}, d); err != nil {
+		return 0, err
+	}
+	return ol.res.Outcome, nil
 }
 
 // open opens the version of o that was claimed: the version id, else the
@@ -377,37 +392,59 @@ func (h *Handler) open(ctx context.Context, o notification.Object) (*s3object.Ob
 	return s3object.Open(ctx, h.s3, o.Bucket, o.Key, o.VersionID, opts)
 }
 
-// scanObject reads an opened object into agg and eng, with clients (nil:
-// none) resolving app clients, keeping its event lines in ol and its
-// findings in *found: the one way both delivery modes read a file. ol.res
-// gets the result.
-func (h *Handler) scanObject(ctx, scanCtx context.Context, o notification.Object, obj *s3object.Object,
-	agg *aggregate.Aggregator, eng *finding.Engine, clients aggregate.Resolver, ol *objectLog, found *[]finding.Finding) error {
+// readOpened is the read stage, the one way both delivery modes read a
+// file: an opened object, or the permanent failure to open it (counted
+// failed), into mb's own aggregator cut at oldest, a finding engine over
+// state, its findings and its event lines, with clients (nil: none)
+// resolving app clients. No ledger, no sink: what it makes is delivered
+// after. An error is transient.
+func (h *Handler) readOpened(ctx, scanCtx context.Context, mb *member, obj *s3object.Object, openErr error,
+	oldest time.Time, clients aggregate.Resolver, state finding.State) error {
+	o := mb.o
+	mb.agg = h.newAggregatorAt(oldest)
+	mb.eng, mb.found = nil, nil
+	mb.ol.events = eventLines{max: h.opts.MaxEventLines}
+	if openErr != nil {
+		mb.agg.AddFile(aggregate.Failed, h.at(o.EventTime))
+		mb.ol.res = scan.Result{Outcome: aggregate.Failed, Err: openErr}
+		mb.ol.tooOld = mb.agg.Stats().TooOld
+		return nil
+	}
+	if obj.VersionID != "" {
+		mb.ol.versionID = obj.VersionID
+	}
+	mb.eng = finding.New(&finding.Options{State: state, SignInThreshold: h.opts.SignInThreshold})
 	delivered := obj.LastModified
 	if delivered.IsZero() {
 		delivered = o.EventTime
 	}
-	res, err := scan.File(scanCtx, obj.Body, agg, &scan.Options{
+	res, err := scan.File(scanCtx, obj.Body, mb.agg, &scan.Options{
 		Reader: trailfile.Options{Name: "s3://" + o.Bucket + "/" + o.Key,
 			MaxUncompressedBytes: h.opts.MaxUncompressedBytes, MaxRecordBytes: h.opts.MaxRecordBytes},
 		DeliveredAt: delivered,
 		Now:         h.opts.Now,
 		OnRecord: func(ev *scan.Event) {
-			ol.events.add(ev)
+			mb.ol.events.add(ev)
 			// Kept apart from the event lines, whose cap must not drop
 			// notifications.
-			*found = h.collect(*found, ev.Findings)
+			mb.found = h.collect(mb.found, ev.Findings)
 		},
 		Clients:  clients,
-		Findings: eng,
+		Findings: mb.eng,
 	})
-	ol.res = res
+	mb.ol.res = res
 	if res.ClientsErr != nil {
 		// The calls stay counted, under ClientId: never a reason to fail.
 		h.log.WarnContext(ctx, "app clients not resolved", "key", o.Key,
 			"unresolved", res.Clients.Unresolved, "error", res.ClientsErr.Error())
 	}
-	return err
+	if err != nil {
+		return h.deadlineError(ctx, scanCtx, err)
+	}
+	// On the object's line in both modes (a batch's line has the batch's
+	// sum): which file was too old is what a reader looks for.
+	mb.ol.tooOld = mb.agg.Stats().TooOld
+	return nil
 }
 
 // oldest is the oldest time worth aggregating: the sink's age filter,
@@ -441,72 +478,6 @@ func (h *Handler) claim(ctx context.Context, bucket, key, identity string, ol *o
 	}
 	ol.resumed, ol.attempt = c.Resume, c.Attempt
 	return c, false, nil
-}
-
-// publish publishes a file's datums after the last one published and
-// marks the object done.
-func (h *Handler) publish(ctx context.Context, claim *ledger.Claim, at *attempt, agg *aggregate.Aggregator, ol *objectLog) (aggregate.FileOutcome, error) {
-	ol.tooOld = agg.Stats().TooOld
-	var progress func(context.Context, int, metric.Key) error
-	if claim != nil {
-		record := ""
-		if claim.Inputs == "" {
-			// The first progress records what decided these datums; from
-			// then on every retry reuses it.
-			in := at.in
-			var ok bool
-			if in.Clients, ok = fit(at.rec.pairs()); !ok {
-				in.Unrecorded = true
-				h.log.WarnContext(ctx, "app client pairs too many to record: a retry resolves them again", "key", ol.o.Key)
-			}
-			raw, err := json.Marshal(in)
-			if err != nil {
-				return 0, h.transient(ctx, claim, ol, err)
-			}
-			record = string(raw)
-		}
-		progress = func(ctx context.Context, n int, last metric.Key) error {
-			if err := claim.Advance(ctx, n, encodeKey(last), record); err != nil {
-				return err
-			}
-			record = ""
-			return nil
-		}
-	}
-	// The findings go first: a retry reads the object again and sends
-	// what was not sent, but cannot once the object is gone, while a
-	// datum published twice only shows as a higher count.
-	where := "s3://" + ol.o.Bucket + "/" + ol.o.Key
-	if err := h.notify(ctx, where, ol.found); err != nil {
-		return 0, h.transient(ctx, claim, ol, err)
-	}
-	n, err := h.publishFrom(ctx, agg, ol, where, at.from, progress)
-	if err != nil {
-		return 0, h.transient(ctx, claim, ol, err)
-	}
-	ol.batches = n
-	// The file's settings reach the state before it is marked done: a
-	// record is never judged against its own entry, so a retry after this
-	// judges as the first time, while a state saved after done could be
-	// lost for good with the attempt.
-	if ol.commit != nil {
-		if err := ol.commit(); err != nil {
-			return 0, h.transient(ctx, claim, ol, fmt.Errorf("processor: %s: finding state: %w", where, err))
-		}
-	}
-	outcome := outcomeName(ol.res.Outcome)
-	if claim != nil {
-		if err := claim.Finish(ctx, outcome, ol.batches); err != nil {
-			return 0, h.transient(ctx, claim, ol, err)
-		}
-	}
-	// Only now, as for the metrics: an attempt that failed before this
-	// point wrote none of them, and a later duplicate is skipped. A crash
-	// right here loses the lines rather than writing them twice, since the
-	// object is already done.
-	h.writeEvents(ctx, &ol.events)
-	h.logObject(ctx, ol, outcome, ol.res.Err)
-	return ol.res.Outcome, nil
 }
 
 // publishFrom publishes agg's datums after from, calling progress (when
