@@ -583,6 +583,7 @@ func writeSummary(w io.Writer, t *datumTotals, files []fileOutcome) {
 
 	section("User pool config changes", t.get(metric.UserPoolConfigChanges, metric.DimOperation))
 	section("Identity pool config changes", t.get(metric.IdentityPoolConfigChanges, metric.DimOperation))
+	section("Config changes denied", t.get(metric.ConfigChangesDenied, metric.DimOperation))
 
 	var notes []fileOutcome
 	for _, f := range files {

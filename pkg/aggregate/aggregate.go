@@ -423,7 +423,13 @@ func expand(sh shape, n float64, out *expander, p *pools) {
 			out.inc(metric.ForgotPasswordRequests, metric.DimClientID, sh.client)
 		}
 	}
-	if sh.configChange {
+	switch {
+	case sh.configChange && sh.failed:
+		// Nothing changed: not a change to page anyone for, but a
+		// principal probing what it may change shows here.
+		out.inc(metric.ConfigChangesDenied)
+		out.inc(metric.ConfigChangesDenied, metric.DimOperation, sh.operation)
+	case sh.configChange:
 		name, dim, pool := metric.UserPoolConfigChanges, metric.DimUserPoolID, sh.userPool
 		if sh.category == class.IdentityPoolManagement || sh.category == class.CognitoSync {
 			name, dim, pool = metric.IdentityPoolConfigChanges, metric.DimIdentityPoolID, sh.identityPool

@@ -67,7 +67,7 @@ func TestTotalsAgree(t *testing.T) {
 	if got := sum(ds, metric.Events, metric.DimCategory); got != n {
 		t.Errorf("Events by Category %v, want %v", got, n)
 	}
-	var cognito, failed, signInFailed, config float64
+	var cognito, failed, signInFailed, config, denied float64
 	for i := range recs {
 		c := class.Classify(&recs[i])
 		if c.Category == class.Other {
@@ -80,7 +80,10 @@ func TestTotalsAgree(t *testing.T) {
 				signInFailed++
 			}
 		}
-		if c.ConfigChange {
+		switch {
+		case c.ConfigChange && c.Failed:
+			denied++
+		case c.ConfigChange:
 			config++
 		}
 	}
@@ -98,6 +101,13 @@ func TestTotalsAgree(t *testing.T) {
 	}
 	if got := sum(ds, metric.UserPoolConfigChanges) + sum(ds, metric.IdentityPoolConfigChanges); got != config || got == 0 {
 		t.Errorf("config changes %v, want %v (> 0)", got, config)
+	}
+	// A call that failed changed nothing: it must not page as a change.
+	if got := sum(ds, metric.ConfigChangesDenied); got != denied || got == 0 {
+		t.Errorf("ConfigChangesDenied %v, want %v (> 0)", got, denied)
+	}
+	if got := sum(ds, metric.ConfigChangesDenied, metric.DimOperation); got != denied {
+		t.Errorf("ConfigChangesDenied by Operation %v, want %v", got, denied)
 	}
 	var lagCount float64
 	for _, d := range ds {

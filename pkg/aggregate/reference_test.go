@@ -278,7 +278,11 @@ func (a *refAggregator) refExpand(sig refSignature, n float64, out *refSeries) {
 			out.inc(metric.ForgotPasswordRequests, metric.DimClientID, sig.client)
 		}
 	}
-	if sig.configChange {
+	if sig.configChange && sig.failed {
+		out.inc(metric.ConfigChangesDenied)
+		out.inc(metric.ConfigChangesDenied, metric.DimOperation, sig.operation)
+	}
+	if sig.configChange && !sig.failed {
 		name, dim, pool := metric.UserPoolConfigChanges, metric.DimUserPoolID, sig.userPool
 		if sig.category == class.IdentityPoolManagement || sig.category == class.CognitoSync {
 			name, dim, pool = metric.IdentityPoolConfigChanges, metric.DimIdentityPoolID, sig.identityPool

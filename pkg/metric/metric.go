@@ -37,6 +37,7 @@ const (
 	ForgotPasswordRequests    = "ForgotPasswordRequests"
 	UserPoolConfigChanges     = "UserPoolConfigChanges"
 	IdentityPoolConfigChanges = "IdentityPoolConfigChanges"
+	ConfigChangesDenied       = "ConfigChangesDenied"
 	IdentityPoolRoleCalls     = "IdentityPoolRoleCalls"
 	UnlistedOperations        = "UnlistedOperations"
 	FilesProcessed            = "FilesProcessed"
@@ -161,12 +162,16 @@ var Catalog = []Spec{
 		dims(Basic),
 		dims(Standard, DimOperation),
 		dims(Standard, DimUserPoolID),
-	}, "User pool configuration created, updated or deleted (pools, clients, domains, IdPs, ...)."},
+	}, "User pool configuration created, updated or deleted (pools, clients, domains, IdPs, ...); a call that failed is counted in ConfigChangesDenied instead."},
 	{IdentityPoolConfigChanges, Count, []DimensionSet{
 		dims(Basic),
 		dims(Standard, DimOperation),
 		dims(Standard, DimIdentityPoolID),
 	}, "Identity pool configuration created, updated or deleted (pools, roles, tag maps, tags, Cognito Sync settings)."},
+	{ConfigChangesDenied, Count, []DimensionSet{
+		dims(Basic),
+		dims(Standard, DimOperation),
+	}, "Configuration calls of either pool kind that failed (denied, or refused): nothing changed, so they are not configuration changes; repeated, they are a principal probing what it may change."},
 	{IdentityPoolRoleCalls, Count, []DimensionSet{
 		dims(Basic, DimAuthType),
 		dims(Standard, DimAuthType, DimIdentityPoolID),
