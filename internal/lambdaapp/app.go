@@ -94,14 +94,15 @@ func New(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*pr
 	// Built once: its cache lives as long as the execution environment.
 	// Without the lookup or a map it still carries pairs between files.
 	copts := &clientpool.Options{Static: cfg.ClientPools}
+	if db != nil {
+		// Pairs the trail taught, and looked up, outlive a cold start.
+		copts.Store = &clientpool.DynamoStore{API: db, Table: cfg.IdempotencyTable}
+	}
 	if cfg.ResolveClients {
 		copts.Lookup = cip.NewFromConfig(awsCfg, func(o *cip.Options) { o.Retryer = retryer() })
 		// ListUserPools answers for the function's Region: the lookup
 		// resolves the calls made there only.
 		copts.Region = awsCfg.Region
-		if db != nil {
-			copts.Store = &clientpool.DynamoStore{API: db, Table: cfg.IdempotencyTable}
-		}
 	}
 	state := cfg.FindingState
 	if state == nil && db != nil {

@@ -167,3 +167,46 @@ func TestFailedClientLookupFailsNoFile(t *testing.T) {
 	}
 	e.check(e.expect([]string{key}, nil))
 }
+
+// TestLearnedPairsSurviveColdStart: a pair one file teaches (a successful
+// AdminInitiateAuth names the pool and the client) is kept in the ledger
+// table, so that after a cold start, without the lookup, the next file's
+// failed InitiateAuth calls, which name the client alone, are published
+// by pool (issue 15: a stuffing run's second file landed under ClientId).
+func TestLearnedPairsSurviveColdStart(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	const client, pool = "3example4client5id6", "us-east-1_Ex4mpl3"
+	e.clients = clientpool.New(&clientpool.Options{Static: map[clientpool.Key]string{{Region: "us-east-1", Client: client}: pool}})
+	start := time.Now().Add(-time.Hour).Truncate(time.Minute)
+	teach := map[string]any{
+		"eventVersion": "1.10", "eventTime": start.UTC().Format(time.RFC3339),
+		"eventSource": "cognito-idp.amazonaws.com", "eventName": "AdminInitiateAuth", "awsRegion": "us-east-1",
+		"userIdentity":      map[string]any{"type": "AssumedRole", "accountId": "123456789012"},
+		"requestParameters": map[string]any{"authFlow": "ADMIN_NO_SRP_AUTH", "authParameters": record.HiddenValue, "userPoolId": pool, "clientId": client},
+		"eventID":           "00000000-0000-4000-8000-000000000001",
+		"eventType":         "AwsApiCall", "recipientAccountId": "123456789012", "eventCategory": "Management",
+	}
+	raw, err := json.Marshal(map[string]any{"Records": []any{teach}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := []string{
+		prefix + "123456789012_CloudTrail_us-east-1_20261121T1005Z_teach.json.gz",
+		prefix + "123456789012_CloudTrail_us-east-1_20261121T1010Z_stuffing.json.gz",
+	}
+	e.put(keys[0], gz(raw))
+	e.put(keys[1], signInFile(t, start.Add(time.Minute), 7, client))
+	for _, k := range keys {
+		// A handler each: the second is a cold start.
+		if _, err := e.handler().Handle(ctx, json.RawMessage(s3Event(s3Record(k, e.etag(k), 1)))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	x := e.expect(keys, nil)
+	k := keyOf(metric.SignInFailures, []metric.Dimension{{Name: metric.DimUserPoolID, Value: pool}})
+	if x.sums[k] != 7 {
+		t.Fatalf("expectation %s = %v: the test's own resolution failed", k, x.sums[k])
+	}
+	e.check(x)
+}

@@ -278,6 +278,13 @@ type Resolver interface {
 	Resolve(ctx context.Context, region, client string) (string, error)
 }
 
+// Saver is a Resolver that keeps what it learns beyond the process:
+// ResolveClients has it save the pairs it was told, so that a cold start
+// does not forget them. An error leaves them to the next save.
+type Saver interface {
+	SaveLearned(ctx context.Context) error
+}
+
 // ClientStats says how the app clients seen in an aggregation were resolved.
 type ClientStats struct {
 	FromTrail    int // named beside their pool by a record of the aggregation
@@ -295,6 +302,9 @@ func (a *Aggregator) ResolveClients(ctx context.Context, r Resolver) (ClientStat
 		r.Learn(k.client, a.learned[k])
 	}
 	var errs []error
+	if s, ok := r.(Saver); ok && len(a.learned) > 0 {
+		errs = append(errs, s.SaveLearned(ctx))
+	}
 	for _, c := range a.unresolved() {
 		if _, ok := a.learned[c]; ok {
 			st.FromTrail++

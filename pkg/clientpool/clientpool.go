@@ -74,7 +74,8 @@ type Options struct {
 	Lookup LookupAPI
 	// Region is the Region Lookup's client calls (the function's own).
 	Region string
-	// Store, when set, caches looked-up pairs across cold starts.
+	// Store, when set, keeps pairs across cold starts: looked up, and
+	// learned from the trail (SaveLearned), for calls in any Region.
 	Store             Store
 	RequestsPerSecond float64
 	RelistAfter       time.Duration
@@ -96,7 +97,15 @@ type Resolver struct {
 	missed map[Key]bool
 	// unsaved are clients a listing found that the Store has not been
 	// given: only those a trail asks for are written, not whole listings.
-	unsaved  map[Key]bool
+	unsaved map[Key]bool
+	// learned are pairs the trail taught that the Store has not been
+	// given (SaveLearned): a cold start must not forget them, since the
+	// trail may not name them again for hours while calls naming the
+	// client alone keep coming.
+	learned map[Key]bool
+	// absent: when the Store last had no pair for a client, so that
+	// made-up client ids cost one read per RelistAfter, not one per file.
+	absent   map[Key]time.Time
 	listed   time.Time // last complete listing; zero: none since cold start
 	nextCall time.Time
 	// Stats, for logs and tests.
@@ -126,7 +135,8 @@ func New(opts *Options) *Resolver {
 	if o.Wait == nil {
 		o.Wait = wait
 	}
-	r := &Resolver{opts: o, known: map[Key]string{}, missed: map[Key]bool{}, unsaved: map[Key]bool{}}
+	r := &Resolver{opts: o, known: map[Key]string{}, missed: map[Key]bool{}, unsaved: map[Key]bool{},
+		learned: map[Key]bool{}, absent: map[Key]time.Time{}}
 	for k, p := range o.Static {
 		// A pair filed under another Region than its pool's would answer
 		// calls that cannot reach that pool.
@@ -167,10 +177,46 @@ func (r *Resolver) Learn(client, pool string) {
 	}
 	k := keyOf(client, pool)
 	r.mu.Lock()
+	if r.known[k] != pool && r.opts.Store != nil {
+		r.learned[k] = true
+	}
 	r.known[k] = pool
 	delete(r.missed, k)
 	delete(r.unsaved, k)
+	delete(r.absent, k)
 	r.mu.Unlock()
+}
+
+// SaveLearned gives the Store the pairs the trail taught since the last
+// call (aggregate.Saver), so that the next cold start, in any execution
+// environment, resolves the calls that name the client alone. A pair that
+// could not be written is tried again on the next call.
+func (r *Resolver) SaveLearned(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.learned) == 0 {
+		return nil
+	}
+	keys := make([]Key, 0, len(r.learned))
+	for k := range r.learned {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].Region != keys[j].Region {
+			return keys[i].Region < keys[j].Region
+		}
+		return keys[i].Client < keys[j].Client
+	})
+	var errs []error
+	for _, k := range keys {
+		if err := r.opts.Store.Put(ctx, k, r.known[k]); err != nil {
+			r.stats.StoreErrors++
+			errs = append(errs, fmt.Errorf("clientpool: keep client %s in %s: %w", k.Client, k.Region, err))
+			continue
+		}
+		delete(r.learned, k)
+	}
+	return errors.Join(errs...)
 }
 
 // Resolve returns the pool of client for a call made in region, "" when
@@ -189,22 +235,27 @@ func (r *Resolver) Resolve(ctx context.Context, region, client string) (string, 
 		}
 		return p, nil
 	}
-	if region == "" || region != r.opts.Region {
+	if region == "" {
 		return "", nil
 	}
 	var errs []error
-	if r.opts.Store != nil {
+	if r.opts.Store != nil && !r.recentlyAbsent(k) {
+		// Any Region: pairs the trail taught are kept for the Region of
+		// their pool, wherever the function runs.
 		p, err := r.opts.Store.Get(ctx, k)
-		if err != nil {
+		switch {
+		case err != nil:
 			r.stats.StoreErrors++
 			errs = append(errs, fmt.Errorf("clientpool: read cache for client %s in %s: %w", client, region, err))
-		} else if keyOf(client, p) == k {
+		case keyOf(client, p) == k:
 			r.stats.StoreHits++
 			r.known[k] = p
 			return p, nil
+		default:
+			r.absent[k] = r.opts.Now()
 		}
 	}
-	if r.opts.Lookup == nil || !r.shouldList(k) {
+	if region != r.opts.Region || r.opts.Lookup == nil || !r.shouldList(k) {
 		return "", errors.Join(errs...)
 	}
 	if err := r.list(ctx); err != nil {
@@ -229,6 +280,12 @@ func (r *Resolver) save(ctx context.Context, k Key, pool string) error {
 		return fmt.Errorf("clientpool: cache client %s in %s: %w", k.Client, k.Region, err)
 	}
 	return nil
+}
+
+// recentlyAbsent: the Store had no pair for k less than RelistAfter ago.
+func (r *Resolver) recentlyAbsent(k Key) bool {
+	t, ok := r.absent[k]
+	return ok && r.opts.Now().Sub(t) < r.opts.RelistAfter
 }
 
 // shouldList: once per cold start, then for a never-seen client at most

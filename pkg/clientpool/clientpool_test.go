@@ -297,7 +297,9 @@ func TestPairsAreScopedByRegion(t *testing.T) {
 	}
 }
 
-// The Store is asked for, and given, pairs of the lookup's Region only.
+// The Store is asked for pairs of any Region, each under its pool's
+// Region, and a client it has no pair for is not asked again before
+// RelistAfter.
 func TestStoreIsKeyedByRegion(t *testing.T) {
 	st := &memStore{m: map[string]string{
 		"client#us-east-1#c1": "us-east-1_C",
@@ -305,19 +307,80 @@ func TestStoreIsKeyedByRegion(t *testing.T) {
 		// Filed under a Region its pool is not in: not an answer.
 		"client#us-east-1#c3": "eu-west-1_C",
 	}}
-	r := clientpool.New(&clientpool.Options{Region: "us-east-1", Store: st})
+	now := time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)
+	r := clientpool.New(&clientpool.Options{Region: "us-east-1", Store: st, Now: func() time.Time { return now }})
 	ctx := context.Background()
-	for _, tc := range []struct{ region, client, want string }{
+	cases := []struct{ region, client, want string }{
 		{"us-east-1", "c1", "us-east-1_C"},
 		{"us-east-1", "c3", ""},
-		{"eu-west-1", "c2", ""},
+		{"eu-west-1", "c2", "eu-west-1_C"},
 		{"eu-west-1", "c1", ""},
-	} {
+	}
+	for _, tc := range cases {
 		if p, _ := r.Resolve(ctx, tc.region, tc.client); p != tc.want {
 			t.Errorf("%s in %s: %q, want %q", tc.client, tc.region, p, tc.want)
 		}
 	}
-	if st.gets != 2 {
-		t.Errorf("%d store reads, want 2: the store holds the lookup's Region only", st.gets)
+	if st.gets != 4 {
+		t.Errorf("%d store reads, want 4", st.gets)
+	}
+	for _, tc := range cases {
+		r.Resolve(ctx, tc.region, tc.client)
+	}
+	if st.gets != 4 {
+		t.Errorf("%d store reads after asking again, want 4: answers are kept, absences for RelistAfter", st.gets)
+	}
+	now = now.Add(clientpool.DefaultRelistAfter)
+	r.Resolve(ctx, "eu-west-1", "c1")
+	if st.gets != 5 {
+		t.Errorf("%d store reads once RelistAfter passed, want 5", st.gets)
+	}
+}
+
+// failingStore refuses writes while fail is set.
+type failingStore struct {
+	memStore
+	fail bool
+}
+
+func (s *failingStore) Put(ctx context.Context, k clientpool.Key, p string) error {
+	if s.fail {
+		s.puts++
+		return errors.New("throttled")
+	}
+	return s.memStore.Put(ctx, k, p)
+}
+
+// A pair the trail taught outlives the execution environment: after a cold
+// start, calls that name the client alone resolve to its pool (issue 15:
+// a stuffing run's second file counted under ClientId only). Each pair is
+// written once, and again only after a failed write.
+func TestLearnedPairsOutliveColdStarts(t *testing.T) {
+	st := &failingStore{memStore: memStore{m: map[string]string{}}, fail: true}
+	ctx := context.Background()
+	const client, pool = "1example23456789", "eu-west-1_EXAMPLE"
+	warm := clientpool.New(&clientpool.Options{Region: "us-east-1", Store: st})
+	warm.Learn(client, pool)
+	if err := warm.SaveLearned(ctx); err == nil {
+		t.Fatal("a refused write is not reported")
+	}
+	st.fail = false
+	warm.Learn(client, pool) // told again by the next file: nothing new
+	if err := warm.SaveLearned(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := warm.SaveLearned(ctx); err != nil || st.puts != 2 {
+		t.Fatalf("%d writes (%v), want 2: the refused one, then one", st.puts, err)
+	}
+	cold := clientpool.New(&clientpool.Options{Region: "us-east-1", Store: st})
+	if p, err := cold.Resolve(ctx, "eu-west-1", client); p != pool || err != nil {
+		t.Errorf("after a cold start: %q %v, want %q", p, err, pool)
+	}
+	if p, _ := cold.Resolve(ctx, "us-east-1", client); p != "" {
+		t.Errorf("in another Region: %q, want none", p)
+	}
+	// Without a Store nothing is kept, and nothing fails.
+	if err := clientpool.New(nil).SaveLearned(ctx); err != nil {
+		t.Error(err)
 	}
 }

@@ -89,6 +89,16 @@ func (r *recorder) Learn(client, pool string) {
 	}
 }
 
+// SaveLearned lets inner keep what it learned (aggregate.Saver).
+func (r *recorder) SaveLearned(ctx context.Context) error { return saveLearned(ctx, r.inner) }
+
+func saveLearned(ctx context.Context, r aggregate.Resolver) error {
+	if s, ok := r.(aggregate.Saver); ok {
+		return s.SaveLearned(ctx)
+	}
+	return nil
+}
+
 func (r *recorder) Resolve(ctx context.Context, region, client string) (string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -144,6 +154,9 @@ func (r *replay) Learn(client, pool string) {
 		r.learn.Learn(client, pool)
 	}
 }
+
+// SaveLearned lets the shared resolver keep what it learned.
+func (r *replay) SaveLearned(ctx context.Context) error { return saveLearned(ctx, r.learn) }
 
 func (r *replay) Resolve(_ context.Context, region, client string) (string, error) {
 	return r.pools[[2]string{region, client}], nil
