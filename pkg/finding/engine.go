@@ -1,6 +1,8 @@
 package finding
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -312,6 +314,13 @@ func (e *Engine) watch(name, resource, setting string, v val, create bool, risky
 	}
 }
 
+// digest names a value without showing it: the first 8 hex digits of its
+// SHA-256, enough to tell two values of one setting apart.
+func digest(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:4])
+}
+
 func isTrue(s string) bool  { return strings.EqualFold(s, "true") }
 func isFalse(s string) bool { return strings.EqualFold(s, "false") }
 
@@ -351,6 +360,15 @@ var identityPoolOps = map[string]handler{
 				roles = append(roles, Setting{Name: "roleMappings", Value: strings.Join(providers, " ")})
 			}
 		}
+		// Restating the same roles changes nothing: raised only when they
+		// differ from the pool's roles as of the record's time.
+		var v []string
+		for _, r := range roles {
+			v = append(v, r.Name+"="+r.Value)
+		}
+		if raise, _ := e.transition(identityResource(e.r), "roles", strings.Join(v, " "), false, true); !raise {
+			return
+		}
 		if guest {
 			e.raise(IdentityPoolGuestRoleSet, 0, roles...)
 		} else {
@@ -367,8 +385,15 @@ func (e *Engine) identityPool(req *params, create bool) {
 	stated := false
 	if req.SupportedLoginProviders.ok {
 		stated = true
-		// The provider, never its app id.
-		providers = append(providers, sortedKeys(req.SupportedLoginProviders.v)...)
+		// The provider and a digest of its app id, never the id: an app id
+		// swapped under the same provider (logins now accepted from
+		// another app) is a change, and shows as one.
+		for _, k := range sortedKeys(req.SupportedLoginProviders.v) {
+			if v := req.SupportedLoginProviders.v[k]; v.ok && !record.IsHidden(v.s) {
+				k += "#" + digest(v.s)
+			}
+			providers = append(providers, k)
+		}
 	}
 	if req.CognitoIdentityProviders != nil {
 		stated = true
@@ -650,7 +675,7 @@ func PlainHTTP(u string) bool {
 
 func (e *Engine) signIn(r *record.Record, c *class.Class, raw []byte) {
 	ip := r.SourceIPAddress
-	if ip == "" || record.IsHidden(ip) {
+	if ip == "" || record.IsHidden(ip) || serviceSource(ip) {
 		return
 	}
 	if !c.Failed {
@@ -692,6 +717,13 @@ func (e *Engine) ipFinding(name string, r *record.Record, raw []byte, n int) {
 	}
 	e.raise(name, 0).Count = n
 	e.r = nil
+}
+
+// serviceSource reports a sourceIPAddress that names an AWS service
+// (apigateway.amazonaws.com, "AWS Internal") rather than an address: every
+// caller behind the service shares it, so it is no attacker to count.
+func serviceSource(ip string) bool {
+	return strings.HasSuffix(ip, ".amazonaws.com") || ip == "AWS Internal"
 }
 
 func sortedKeys[V any](m map[string]V) []string {
