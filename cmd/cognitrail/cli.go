@@ -13,13 +13,22 @@ import (
 )
 
 // parseFlags parses a command's flags the same way for every command:
+// flags may come anywhere among the arguments (before, between or after the
+// paths), and "--" ends them, so that a following "-x" is an argument;
 // -h/--help prints the usage on stdout and exits 0; a bad flag or flag value
 // is named on stderr (the flag package says why) with the usage, exit 2.
+// The arguments that are not flags are fl.Args(), in their order.
 // When ok is false the command returns code.
 func parseFlags(fl *flag.FlagSet, synopsis string, args []string, stdout, stderr io.Writer) (code int, ok bool) {
 	fl.SetOutput(stderr)
 	fl.Usage = func() {}
-	err := fl.Parse(args)
+	flags, pos := splitFlags(fl, args)
+	err := fl.Parse(flags)
+	if err == nil {
+		// Parse again with only the arguments, after "--", so that
+		// fl.Args() holds them all whatever they look like.
+		err = fl.Parse(append([]string{"--"}, pos...))
+	}
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		printUsage(stdout, fl, synopsis)
@@ -29,6 +38,41 @@ func parseFlags(fl *flag.FlagSet, synopsis string, args []string, stdout, stderr
 		return exitUsage, false
 	}
 	return exitOK, true
+}
+
+// splitFlags separates args into the flags of fl (each with its value, when
+// the flag takes one as the next argument) and the other arguments. A word
+// is a flag when it starts with "-" and is not "-" itself (standard input);
+// after "--" no word is. A flag fl does not define is kept among the flags,
+// for the flag package to refuse it.
+func splitFlags(fl *flag.FlagSet, args []string) (flags, pos []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return flags, append(pos, args[i+1:]...)
+		}
+		if len(a) < 2 || a[0] != '-' {
+			pos = append(pos, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		f := fl.Lookup(name)
+		if f == nil {
+			continue
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			continue
+		}
+		if i+1 < len(args) {
+			i++
+			flags = append(flags, args[i])
+		}
+	}
+	return flags, pos
 }
 
 // printUsage prints the synopsis and every flag of fl, from the flag set

@@ -125,3 +125,68 @@ func TestMaxUncompressedBytesSizes(t *testing.T) {
 		t.Errorf("1KiB: exit %d, stderr %q: want the sample files over the limit", rc, errs)
 	}
 }
+
+// Every command reads its flags by one rule: a flag after an argument (a
+// path, a URL, a key) is a flag, and "--" ends the flags, so that a
+// following "-x" is an argument. For each command, the first case gives a
+// flag after the arguments and checks its effect; the second puts "-x"
+// after "--" and checks that it was taken as an argument.
+func TestFlagsAnywhereDashDashEnds(t *testing.T) {
+	t.Setenv("IDEMPOTENCY_TABLE", "")
+	type tc struct {
+		args      []string
+		rc        int
+		out, errs string // substrings of stdout and stderr ("" for any)
+		notInErrs string
+	}
+	undefined := "flag provided but not defined"
+	cases := map[string][]tc{
+		"scan": {
+			{args: []string{"scan", samples, "--format", "json"}, rc: exitOK, out: `"name": "FilesProcessed"`},
+			{args: []string{"scan", "--format", "json", "--", "-x"}, rc: exitFailed, out: `"name": "FilesFailed"`, errs: "stat -x: no such file", notInErrs: undefined},
+		},
+		"findings": {
+			{args: []string{"findings", samples, "--format", "jsonl"}, rc: exitOK, out: `{"file":`},
+			{args: []string{"findings", "--", "-x"}, rc: exitFailed, errs: "stat -x: no such file", notInErrs: undefined},
+		},
+		"report": {
+			{args: []string{"report", samples, "--format", "json"}, rc: exitOK, out: `{`},
+			{args: []string{"report", "--", "-x"}, rc: exitFailed, errs: "stat -x: no such file", notInErrs: undefined},
+		},
+		"invoke": {
+			{args: []string{"invoke", "event.json", "-h"}, rc: exitOK, out: "usage: cognitrail invoke"},
+			{args: []string{"invoke", "--", "-x"}, errs: "-x: no such file", notInErrs: undefined, rc: -1},
+		},
+		"backfill": {
+			{args: []string{"backfill", "s3://bucket/p", "--since", "2021-01-01", "--until", "2020-01-01"}, rc: exitUsage, errs: "--until must be after --since"},
+			{args: []string{"backfill", "--", "-x"}, rc: exitUsage, errs: `"-x": want s3://BUCKET[/PREFIX]`, notInErrs: undefined},
+		},
+		"replay": {
+			{args: []string{"replay", "http://localhost/q", "--max", "-1"}, rc: exitUsage, errs: "--max must not be negative"},
+			{args: []string{"replay", "--max", "-1", "--", "-x"}, rc: exitUsage, errs: "--max must not be negative", notInErrs: undefined},
+		},
+		"ledger": {
+			{args: []string{"ledger", "reset", "bucket", "key", "--table", "t", "--etag", "e", "--version-id", "v"}, rc: exitUsage, errs: "give --version-id or --etag, not both"},
+			{args: []string{"ledger", "--table", "t", "reset", "bucket", "key", "--etag", "e", "--version-id", "v"}, rc: exitUsage, errs: "give --version-id or --etag, not both"},
+			{args: []string{"ledger", "reset", "--", "-x", "key"}, rc: exitUsage, errs: "no table: give --table", notInErrs: undefined},
+		},
+		"posture": {
+			{args: []string{"posture", "x", "--format", "xml"}, rc: exitUsage, errs: `invalid value "xml" for flag -format`},
+			{args: []string{"posture", "--", "-x"}, rc: exitUsage, errs: `(got "-x")`, notInErrs: undefined},
+		},
+	}
+	for name := range commands {
+		if len(cases[name]) < 2 {
+			t.Errorf("%s: no cases: every command is tested", name)
+		}
+	}
+	for name, cs := range cases {
+		for _, c := range cs {
+			out, errs, rc := runOut(c.args...)
+			if (c.rc >= 0 && rc != c.rc) || !strings.Contains(out, c.out) || !strings.Contains(errs, c.errs) ||
+				(c.notInErrs != "" && strings.Contains(errs, c.notInErrs)) {
+				t.Errorf("%s %q: exit %d (want %d), stdout %.200q (want %q), stderr %.300q (want %q)", name, c.args, rc, c.rc, out, c.out, errs, c.errs)
+			}
+		}
+	}
+}

@@ -40,30 +40,25 @@ func newLedgerResetFlags() (*flag.FlagSet, *ledgerResetConfig) {
 	return fl, c
 }
 
-// runLedger runs `cognitrail ledger SUBCOMMAND`; reset is the one.
+// runLedger runs `cognitrail ledger SUBCOMMAND`; reset is the one. Its
+// flags may come anywhere, before the subcommand too, as any command's.
 func runLedger(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fl, _ := newLedgerResetFlags()
-	if len(args) == 0 || args[0] != "reset" {
-		// The usage of the one subcommand, for `ledger --help` as for
-		// any command.
-		if code, ok := parseFlags(fl, ledgerResetSynopsis, args, stdout, stderr); !ok {
-			return code
-		}
-		if len(args) == 0 {
-			return usageError(stderr, fl, ledgerResetSynopsis, "no subcommand: want reset")
-		}
-		return usageError(stderr, fl, ledgerResetSynopsis, "unknown subcommand %q: want reset", args[0])
-	}
-	return runLedgerReset(ctx, args[1:], stdout, stderr)
-}
-
-func runLedgerReset(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fl, c := newLedgerResetFlags()
 	if code, ok := parseFlags(fl, ledgerResetSynopsis, args, stdout, stderr); !ok {
 		return code
 	}
-	if fl.NArg() != 2 {
-		return usageError(stderr, fl, ledgerResetSynopsis, "want BUCKET KEY, got %d arguments", fl.NArg())
+	switch {
+	case fl.NArg() == 0:
+		return usageError(stderr, fl, ledgerResetSynopsis, "no subcommand: want reset")
+	case fl.Arg(0) != "reset":
+		return usageError(stderr, fl, ledgerResetSynopsis, "unknown subcommand %q: want reset", fl.Arg(0))
+	}
+	return runLedgerReset(ctx, fl, c, fl.Args()[1:], stdout, stderr)
+}
+
+func runLedgerReset(ctx context.Context, fl *flag.FlagSet, c *ledgerResetConfig, args []string, stdout, stderr io.Writer) int {
+	if len(args) != 2 {
+		return usageError(stderr, fl, ledgerResetSynopsis, "want BUCKET KEY, got %d arguments", len(args))
 	}
 	if *c.table == "" {
 		return usageError(stderr, fl, ledgerResetSynopsis, "no table: give --table or set IDEMPOTENCY_TABLE")
@@ -71,7 +66,7 @@ func runLedgerReset(ctx context.Context, args []string, stdout, stderr io.Writer
 	if *c.versionID != "" && *c.etag != "" {
 		return usageError(stderr, fl, ledgerResetSynopsis, "give --version-id or --etag, not both")
 	}
-	bucket, key := fl.Arg(0), fl.Arg(1)
+	bucket, key := args[0], args[1]
 	fail := func(err error) int {
 		fmt.Fprintf(stderr, "cognitrail ledger reset: s3://%s/%s: %v\n", bucket, key, err)
 		return exitFailed
