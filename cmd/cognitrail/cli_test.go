@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -187,6 +188,38 @@ func TestFlagsAnywhereDashDashEnds(t *testing.T) {
 				(c.notInErrs != "" && strings.Contains(errs, c.notInErrs)) {
 				t.Errorf("%s %q: exit %d (want %d), stdout %.200q (want %q), stderr %.300q (want %q)", name, c.args, rc, c.rc, out, c.out, errs, c.errs)
 			}
+		}
+	}
+}
+
+// writeUnusable writes a trail file whose second record has no usable
+// eventTime, between two good records, and returns its path.
+func writeUnusable(t *testing.T) string {
+	t.Helper()
+	good := func(id, name string) string {
+		return `{"eventVersion":"1.08","eventTime":"2026-11-20T10:00:00Z","eventSource":"cognito-idp.amazonaws.com","eventName":"` + name + `","eventID":"` + id + `","awsRegion":"us-east-1"}`
+	}
+	path := filepath.Join(t.TempDir(), "types.json")
+	body := `{"Records":[` + good("a", "InitiateAuth") + `,{"eventVersion":"1.08","eventTime":5},` + good("b", "SignUp") + `]}`
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// findings and report say on stderr that a file had unusable records, in
+// scan's words: an unjudged record may be a configuration change.
+func TestUnusableRecordsNoticeEveryCommand(t *testing.T) {
+	path := writeUnusable(t)
+	for _, args := range [][]string{
+		{"scan"}, {"scan", "--format", "json"},
+		{"findings"}, {"findings", "--format", "jsonl"},
+		{"report"}, {"report", "--format", "json"}, {"report", "--format", "html"},
+	} {
+		_, errs, rc := runOut(append(args, path)...)
+		want := "cognitrail " + args[0] + ": " + path + ": 1 unusable records, the first: " + path + ": record 1 (byte 178): trailfile: unusable record: record: missing or invalid eventTime\n"
+		if rc != exitOK || errs != want {
+			t.Errorf("%q: exit %d, stderr %q, want exit 0 and %q", args, rc, errs, want)
 		}
 	}
 }

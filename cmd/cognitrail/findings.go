@@ -116,6 +116,7 @@ func runFindings(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			failed = true
 			fmt.Fprintf(stderr, "cognitrail findings: %v\n", res.Err)
 		}
+		unusableNotice(stderr, "findings", in.path, res)
 		switch *format {
 		case "jsonl":
 			for _, r := range fileRows {

@@ -92,6 +92,8 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			// stay in the metrics: the file will not read better next time.
 			failed = true
 			fmt.Fprintln(stderr, "cognitrail report:", err)
+		} else {
+			unusableNotice(stderr, "report", in.path, res)
 		}
 	}
 
@@ -170,6 +172,8 @@ func writeHTMLReport(ctx context.Context, inputs []input, maxBytes int64, stdout
 		if fo.outcome == aggregate.Failed {
 			failed = true
 			fmt.Fprintf(stderr, "cognitrail report: %v\n", fo.err)
+		} else {
+			unusableNotice(stderr, "report", in.path, res)
 		}
 		files = append(files, fo)
 		rows = append(rows, row)

@@ -345,7 +345,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			failed = true
 			fmt.Fprintf(stderr, "cognitrail scan: %v\n", fo.err)
 		} else if res.Invalid > 0 {
-			fmt.Fprintf(stderr, "cognitrail scan: %s: %d unusable records, the first: %v\n", in.path, res.Invalid, res.Err)
+			unusableNotice(stderr, "scan", in.path, res)
 		}
 		files = append(files, fo)
 		progress.step(res.Records)
@@ -375,6 +375,16 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// unusableNotice tells, on stderr, that a file read to its end had records
+// that could not be judged (scan, findings and report say it alike): one of
+// them may be a configuration change, so a reader should know.
+func unusableNotice(stderr io.Writer, cmd, path string, res scan.Result) {
+	if res.Invalid == 0 || res.Outcome == aggregate.Failed {
+		return
+	}
+	fmt.Fprintf(stderr, "cognitrail %s: %s: %d unusable records, the first: %v\n", cmd, path, res.Invalid, res.Err)
 }
 
 // filesTime dates the outcomes of files on disk, which carry no delivery
