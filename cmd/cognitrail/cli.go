@@ -97,10 +97,12 @@ func usageError(stderr io.Writer, fl *flag.FlagSet, synopsis, format string, arg
 	return exitUsage
 }
 
-// choice is a flag whose value is one of a fixed list.
+// choice is a flag whose value is one of a fixed list. An alias is an
+// older word still taken for one of them (the usage names only the list).
 type choice struct {
 	value   string
 	allowed []string
+	aliases map[string]string
 }
 
 func newChoice(def string, allowed ...string) *choice { return &choice{value: def, allowed: allowed} }
@@ -113,6 +115,9 @@ func (c *choice) String() string {
 }
 
 func (c *choice) Set(s string) error {
+	if a, ok := c.aliases[s]; ok {
+		s = a
+	}
 	for _, a := range c.allowed {
 		if s == a {
 			c.value = s

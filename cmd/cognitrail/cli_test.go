@@ -97,7 +97,7 @@ func TestBadFlagValueSaysWhy(t *testing.T) {
 		why  string
 	}{
 		{[]string{"scan", "--format", "xml", samples}, `invalid value "xml" for flag -format: want table, json or jsonl`},
-		{[]string{"report", "--format", "xml", samples}, `invalid value "xml" for flag -format: want text, json or html`},
+		{[]string{"report", "--format", "xml", samples}, `invalid value "xml" for flag -format: want table, json or html`},
 		{[]string{"scan", "--level", "max", samples}, `invalid value "max" for flag -level`},
 		{[]string{"scan", "--max-pools", "0", samples}, `invalid value "0" for flag -max-pools: want a positive integer`},
 		{[]string{"scan", "--max-uncompressed-bytes", "lots", samples}, `invalid value "lots" for flag -max-uncompressed-bytes`},

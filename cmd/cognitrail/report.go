@@ -35,8 +35,10 @@ type reportConfig struct {
 
 func newReportFlags() (*flag.FlagSet, *reportConfig) {
 	fl := flag.NewFlagSet("report", flag.ContinueOnError)
-	c := &reportConfig{format: newChoice("text", "text", "json", "html"), maxBytes: byteSize(trailfile.DefaultMaxUncompressedBytes)}
-	fl.Var(c.format, "format", "output: `text` (tables), json, or html (one self-contained page: timelines per user pool, findings, addresses, configuration changes)")
+	c := &reportConfig{format: newChoice("table", "table", "json", "html"), maxBytes: byteSize(trailfile.DefaultMaxUncompressedBytes)}
+	// table is scan's and findings' word; text was report's.
+	c.format.aliases = map[string]string{"text": "table"}
+	fl.Var(c.format, "format", "output: `table` (text tables, as scan and findings; text is taken too), json, or html (one self-contained page: timelines per user pool, findings, addresses, configuration changes)")
 	fl.Var(&c.maxBytes, "max-uncompressed-bytes", "zip-bomb guard (MAX_UNCOMPRESSED_BYTES): a file that inflates past this `size` (1048576, 500MB, 2GiB) fails")
 	return fl, c
 }
