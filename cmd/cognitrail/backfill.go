@@ -374,7 +374,7 @@ func (b *backfill) run(ctx context.Context, l *trailLister, start string, worker
 			transient++
 		}
 		if r.fo.outcome == aggregate.Failed || r.transient {
-			fmt.Fprintf(stderr, "cognitrail backfill: %s: %v\n", r.fo.path, r.fo.err)
+			fmt.Fprintf(stderr, "cognitrail backfill: %s\n", named(r.fo.path, r.fo.err))
 		}
 		prog.total = int(nListed.Load())
 		prog.step(r.fo.records)

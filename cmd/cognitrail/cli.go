@@ -90,6 +90,24 @@ func printUsage(w io.Writer, fl *flag.FlagSet, synopsis string) {
 	}
 }
 
+// named is err's message naming the file path once: the errors of a file
+// often name it already (a trailfile.Error, an *os.PathError, s3object's
+// s3:// URL), and a second name in front only repeats it.
+func named(path string, err error) string {
+	msg := err.Error()
+	if path == "" || strings.Contains(msg, path) {
+		return msg
+	}
+	return path + ": " + msg
+}
+
+// unnamed is err's message without the file path it starts with, for a
+// place that names the file itself (a table's File column, a line that
+// starts with it).
+func unnamed(path string, err error) string {
+	return strings.TrimPrefix(err.Error(), path+": ")
+}
+
 // usageError says what is wrong with the command line, then the usage.
 func usageError(stderr io.Writer, fl *flag.FlagSet, synopsis, format string, args ...any) int {
 	fmt.Fprintf(stderr, "cognitrail %s: %s\n", fl.Name(), fmt.Sprintf(format, args...))

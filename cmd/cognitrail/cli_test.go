@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -217,9 +219,61 @@ func TestUnusableRecordsNoticeEveryCommand(t *testing.T) {
 		{"report"}, {"report", "--format", "json"}, {"report", "--format", "html"},
 	} {
 		_, errs, rc := runOut(append(args, path)...)
-		want := "cognitrail " + args[0] + ": " + path + ": 1 unusable records, the first: " + path + ": record 1 (byte 178): trailfile: unusable record: record: missing or invalid eventTime\n"
+		want := "cognitrail " + args[0] + ": " + path + ": 1 unusable record, the first: record 1 (byte 178): trailfile: unusable record: record: missing or invalid eventTime\n"
 		if rc != exitOK || errs != want {
 			t.Errorf("%q: exit %d, stderr %q, want exit 0 and %q", args, rc, errs, want)
+		}
+	}
+}
+
+// A file's error names the file once, on stderr as in scan's table: the
+// reader's error names it already.
+func TestFileErrorsNameTheFileOnce(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "x.gz")
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte("garbage"))
+	zw.Close()
+	if err := os.WriteFile(bad, gz.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing.json")
+	const notJSON = ": byte 0: trailfile: not JSON: gzip-compressed, but what it decompresses to is not JSON\n"
+	for _, args := range [][]string{{"scan"}, {"findings"}, {"report"}, {"report", "--format", "html"}} {
+		_, errs, rc := runOut(append(args, bad, missing)...)
+		want := "cognitrail " + args[0] + ": " + bad + notJSON +
+			"cognitrail " + args[0] + ": stat " + missing + ": no such file or directory\n"
+		if rc != exitFailed || errs != want {
+			t.Errorf("%q: exit %d, stderr\n%s\nwant exit 1 and\n%s", args, rc, errs, want)
+		}
+	}
+	// scan's table names the file in its own column.
+	out, _, _ := runOut("scan", bad, writeUnusable(t))
+	for _, want := range []string{
+		"  failed: byte 0: trailfile: not JSON",
+		"  processed with unusable records: record 1 (byte 178): trailfile: unusable record",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("scan's table lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestNamedUnnamed(t *testing.T) {
+	for _, tc := range []struct {
+		path, err, named, unnamed string
+	}{
+		{"s3://b/x.gz", "s3://b/x.gz: byte 0: bad", "s3://b/x.gz: byte 0: bad", "byte 0: bad"},
+		{"s3://b/x.gz", "s3object: get s3://b/x.gz: denied", "s3object: get s3://b/x.gz: denied", "s3object: get s3://b/x.gz: denied"},
+		{"a.json", "context canceled", "a.json: context canceled", "context canceled"},
+	} {
+		err := errors.New(tc.err)
+		if got := named(tc.path, err); got != tc.named {
+			t.Errorf("named(%q, %q) = %q, want %q", tc.path, tc.err, got, tc.named)
+		}
+		if got := unnamed(tc.path, err); got != tc.unnamed {
+			t.Errorf("unnamed(%q, %q) = %q, want %q", tc.path, tc.err, got, tc.unnamed)
 		}
 	}
 }

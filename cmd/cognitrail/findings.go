@@ -83,7 +83,7 @@ func runFindings(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		}
 		if in.err != nil {
 			failed = true
-			fmt.Fprintln(stderr, "cognitrail findings:", in.err)
+			fmt.Fprintln(stderr, "cognitrail findings:", named(in.path, in.err))
 			continue
 		}
 		if in.skip != "" {
@@ -108,13 +108,13 @@ func runFindings(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			// Partial: this file's findings are not listed, and its
 			// settings not remembered.
 			failed = true
-			fmt.Fprintf(stderr, "cognitrail findings: %s: %v\n", in.path, err)
+			fmt.Fprintf(stderr, "cognitrail findings: %s\n", named(in.path, err))
 			continue
 		}
 		if res.Outcome == aggregate.Failed {
 			// What was read before the problem is listed, as scan counts it.
 			failed = true
-			fmt.Fprintf(stderr, "cognitrail findings: %v\n", res.Err)
+			fmt.Fprintf(stderr, "cognitrail findings: %s\n", named(in.path, res.Err))
 		}
 		unusableNotice(stderr, "findings", in.path, res)
 		switch *format {

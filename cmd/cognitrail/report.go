@@ -75,7 +75,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 		if in.err != nil {
 			failed = true
-			fmt.Fprintln(stderr, "cognitrail report:", in.err)
+			fmt.Fprintln(stderr, "cognitrail report:", named(in.path, in.err))
 			continue
 		}
 		if in.skip != "" {
@@ -93,7 +93,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			// Records read before the fault stay in the report, as they
 			// stay in the metrics: the file will not read better next time.
 			failed = true
-			fmt.Fprintln(stderr, "cognitrail report:", err)
+			fmt.Fprintln(stderr, "cognitrail report:", named(in.path, err))
 		} else {
 			unusableNotice(stderr, "report", in.path, res)
 		}
@@ -140,10 +140,10 @@ func writeHTMLReport(ctx context.Context, inputs []input, maxBytes int64, stdout
 		switch {
 		case in.err != nil:
 			failed = true
-			fmt.Fprintln(stderr, "cognitrail report:", in.err)
+			fmt.Fprintln(stderr, "cognitrail report:", named(in.path, in.err))
 			agg.AddFile(aggregate.Failed, at)
 			files = append(files, fileOutcome{path: in.path, outcome: aggregate.Failed, err: in.err})
-			rows = append(rows, report.FileRow{Path: in.path, Outcome: "failed", Note: in.err.Error()})
+			rows = append(rows, report.FileRow{Path: in.path, Outcome: "failed", Note: unnamed(in.path, in.err)})
 			continue
 		case in.skip != "":
 			agg.AddFile(aggregate.Skipped, at)
@@ -169,11 +169,11 @@ func writeHTMLReport(ctx context.Context, inputs []input, maxBytes int64, stdout
 		}
 		row := report.FileRow{Path: in.path, Outcome: outcomeName(fo.outcome), Records: fo.records}
 		if fo.err != nil {
-			row.Note = fo.err.Error()
+			row.Note = unnamed(in.path, fo.err)
 		}
 		if fo.outcome == aggregate.Failed {
 			failed = true
-			fmt.Fprintf(stderr, "cognitrail report: %v\n", fo.err)
+			fmt.Fprintf(stderr, "cognitrail report: %s\n", named(in.path, fo.err))
 		} else {
 			unusableNotice(stderr, "report", in.path, res)
 		}

@@ -283,7 +283,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		if in.err != nil {
 			failed = true
-			fmt.Fprintf(stderr, "cognitrail scan: %v\n", in.err)
+			fmt.Fprintf(stderr, "cognitrail scan: %s\n", named(in.path, in.err))
 			agg.AddFile(aggregate.Failed, at)
 			files = append(files, fileOutcome{path: in.path, outcome: aggregate.Failed, err: in.err})
 			progress.step(0)
@@ -343,7 +343,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		if fo.outcome == aggregate.Failed {
 			failed = true
-			fmt.Fprintf(stderr, "cognitrail scan: %v\n", fo.err)
+			fmt.Fprintf(stderr, "cognitrail scan: %s\n", named(in.path, fo.err))
 		} else if res.Invalid > 0 {
 			unusableNotice(stderr, "scan", in.path, res)
 		}
@@ -384,7 +384,11 @@ func unusableNotice(stderr io.Writer, cmd, path string, res scan.Result) {
 	if res.Invalid == 0 || res.Outcome == aggregate.Failed {
 		return
 	}
-	fmt.Fprintf(stderr, "cognitrail %s: %s: %d unusable records, the first: %v\n", cmd, path, res.Invalid, res.Err)
+	records := "records"
+	if res.Invalid == 1 {
+		records = "record"
+	}
+	fmt.Fprintf(stderr, "cognitrail %s: %s: %d unusable %s, the first: %s\n", cmd, path, res.Invalid, records, unnamed(path, res.Err))
 }
 
 // filesTime dates the outcomes of files on disk, which carry no delivery
@@ -603,7 +607,7 @@ func writeSummary(w io.Writer, t *datumTotals, files []fileOutcome) {
 	if len(notes) > 0 {
 		fmt.Fprintf(tw, "\nFile\tOutcome\n")
 		for _, f := range notes {
-			fmt.Fprintf(tw, "%s\t%s: %v\n", f.path, outcomeName(f.outcome), f.err)
+			fmt.Fprintf(tw, "%s\t%s: %s\n", f.path, outcomeName(f.outcome), unnamed(f.path, f.err))
 		}
 	}
 	tw.Flush()
