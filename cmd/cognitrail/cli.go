@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 
@@ -87,6 +88,18 @@ func printUsage(w io.Writer, fl *flag.FlagSet, synopsis string) {
 		fl.SetOutput(w)
 		fl.PrintDefaults()
 		fl.SetOutput(out)
+	}
+}
+
+// envDefault sets *p from the environment variable env when the flag name
+// was not given on the command line: the usage names the variable as the
+// default, once, and does not vary with the environment; a flag given
+// (even empty) wins.
+func envDefault(fl *flag.FlagSet, name, env string, p *string) {
+	given := false
+	fl.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	if !given {
+		*p = os.Getenv(env)
 	}
 }
 

@@ -277,3 +277,36 @@ func TestNamedUnnamed(t *testing.T) {
 		}
 	}
 }
+
+// A flag whose default is an environment variable shows one default, the
+// variable, whatever the environment holds; the variable still applies
+// when the flag is not given, and a flag given, even empty, wins.
+func TestEnvDefaultFlags(t *testing.T) {
+	t.Setenv("IDEMPOTENCY_TABLE", "cognitrail-idempotency")
+	t.Setenv("CLIENT_POOLS", "not a map")
+	for _, tc := range []struct{ args []string }{{[]string{"ledger", "reset", "-h"}}, {[]string{"scan", "-h"}}} {
+		out, _, _ := runOut(tc.args...)
+		for _, line := range strings.Split(out, "\n") {
+			if strings.Count(line, "(default") > 1 || strings.Contains(line, "cognitrail-idempotency") || strings.Contains(line, "not a map") {
+				t.Errorf("%q: %q: one default, the variable's name", tc.args, line)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		errs string
+	}{
+		// The table comes from the environment: past the "no table" check.
+		{[]string{"ledger", "reset", "--version-id", "v", "--etag", "e", "b", "k"}, "give --version-id or --etag, not both"},
+		{[]string{"ledger", "reset", "--table", "", "b", "k"}, "no table: give --table or set IDEMPOTENCY_TABLE"},
+		{[]string{"scan", samples}, "--client-pools: "},
+	} {
+		_, errs, rc := runOut(tc.args...)
+		if rc != exitUsage || !strings.Contains(errs, tc.errs) {
+			t.Errorf("%q: exit %d, stderr %q: want exit 2 and %q", tc.args, rc, errs, tc.errs)
+		}
+	}
+	if _, errs, rc := runOut("scan", "--client-pools", "", samples); rc != exitOK {
+		t.Errorf("scan --client-pools '': exit %d: %s", rc, errs)
+	}
+}

@@ -33,7 +33,7 @@ type ledgerResetConfig struct {
 func newLedgerResetFlags() (*flag.FlagSet, *ledgerResetConfig) {
 	fl := flag.NewFlagSet("ledger reset", flag.ContinueOnError)
 	c := &ledgerResetConfig{
-		table:     fl.String("table", os.Getenv(lambdaapp.EnvIdempotencyTable), "the idempotency `table` (default IDEMPOTENCY_TABLE)"),
+		table:     fl.String("table", "", "the idempotency `table` (default $"+lambdaapp.EnvIdempotencyTable+")"),
 		versionID: fl.String("version-id", "", "the object `version` to reset (a versioned bucket)"),
 		etag:      fl.String("etag", "", "the object version's `ETag` (an unversioned bucket)"),
 	}
@@ -47,6 +47,7 @@ func runLedger(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if code, ok := parseFlags(fl, ledgerResetSynopsis, args, stdout, stderr); !ok {
 		return code
 	}
+	envDefault(fl, "table", lambdaapp.EnvIdempotencyTable, c.table)
 	switch {
 	case fl.NArg() == 0:
 		return usageError(stderr, fl, ledgerResetSynopsis, "no subcommand: want reset")

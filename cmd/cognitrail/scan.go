@@ -235,7 +235,7 @@ func newScanFlags() (*flag.FlagSet, *scanConfig) {
 	fl.Var(&c.maxSeries, "max-series-per-dimension", "`n` values of each pool, client, operation and error code dimension given their own series per month, the first seen kept; the others are counted under \"other\" (MAX_SERIES_PER_DIMENSION)")
 	fl.Var(&c.maxBytes, "max-uncompressed-bytes", "zip-bomb guard (MAX_UNCOMPRESSED_BYTES): a file that inflates past this `size` (1048576, 500MB, 2GiB) fails")
 	fl.Var(&c.maxRecord, "max-record-bytes", "a record longer than this `size` (16MiB, at most 1GiB) is counted invalid and passed over; the file's other records are read (MAX_RECORD_BYTES)")
-	fl.StringVar(&c.clientPools, "client-pools", os.Getenv("CLIENT_POOLS"), "app client to user pool `map`, clientId=poolId,... (CLIENT_POOLS)")
+	fl.StringVar(&c.clientPools, "client-pools", "", "app client to user pool `map`, clientId=poolId,... (default $"+lambdaapp.EnvClientPools+")")
 	fl.BoolVar(&c.resolveClients, "resolve-clients", false, "look app clients up with cognito-idp ListUserPools and ListUserPoolClients (AWS credentials; RESOLVE_CLIENTS)")
 	return fl, c
 }
@@ -245,6 +245,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if code, ok := parseFlags(fl, scanSynopsis, args, stdout, stderr); !ok {
 		return code
 	}
+	envDefault(fl, "client-pools", lambdaapp.EnvClientPools, &cfg.clientPools)
 	if fl.NArg() == 0 {
 		return usageError(stderr, fl, scanSynopsis, "no PATH given")
 	}
