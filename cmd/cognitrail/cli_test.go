@@ -107,6 +107,11 @@ func TestBadFlagValueSaysWhy(t *testing.T) {
 		{[]string{"scan", "--nope", samples}, `flag provided but not defined: -nope`},
 		{[]string{"scan"}, `cognitrail scan: no PATH given`},
 		{[]string{"invoke"}, `cognitrail invoke: want one EVENT.json, got 0 arguments`},
+		// An S3 URL is not read as a missing file (with an empty table):
+		// the message points to backfill.
+		{[]string{"scan", samples, "s3://bucket/AWSLogs/"}, `cognitrail scan: s3://bucket/AWSLogs/: a PATH is on disk; for S3, cognitrail backfill s3://bucket/AWSLogs/ prints`},
+		{[]string{"findings", "s3://bucket"}, `cognitrail findings: s3://bucket: a PATH is on disk; for S3, cognitrail backfill s3://bucket prints`},
+		{[]string{"report", "s3://bucket"}, `aws s3 sync s3://bucket DIR`},
 	} {
 		out, errs, rc := runOut(tc.args...)
 		if rc != exitUsage || !strings.Contains(errs, tc.why) || !strings.Contains(errs, "usage: cognitrail "+tc.args[0]) || out != "" {

@@ -140,6 +140,11 @@ func checkPaths(paths []string) error {
 		if p == "-" {
 			n++
 		}
+		if strings.HasPrefix(p, "s3://") {
+			if _, err := os.Stat(p); err != nil {
+				return fmt.Errorf("%s: a PATH is on disk; for S3, cognitrail backfill %s prints scan's summary (or publishes), or copy the files first: aws s3 sync %s DIR", p, p, p)
+			}
+		}
 	}
 	if n > 1 {
 		return errStdinTwice
