@@ -279,10 +279,9 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintln(stderr, "cognitrail backfill: configuration:", err)
 		return exitUsage
 	}
-	awsCfg, err := lambdaapp.LoadAWSConfig(ctx)
-	if err != nil {
-		fmt.Fprintln(stderr, "cognitrail backfill:", err)
-		return exitFailed
+	awsCfg, ok := loadAWS(ctx, "backfill", stderr)
+	if !ok {
+		return exitUsage
 	}
 	s3c := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = cfg.S3UsePathStyle })
 

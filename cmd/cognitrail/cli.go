@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,7 +10,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/cognitrail/cognitrail/internal/bytesize"
+	"github.com/cognitrail/cognitrail/internal/lambdaapp"
 	"github.com/cognitrail/cognitrail/pkg/metric"
 )
 
@@ -89,6 +93,22 @@ func printUsage(w io.Writer, fl *flag.FlagSet, synopsis string) {
 		fl.PrintDefaults()
 		fl.SetOutput(out)
 	}
+}
+
+// loadAWS loads the default AWS configuration for a command that calls AWS
+// in the configured Region. A configuration that cannot be loaded, or one
+// with no Region, is a configuration error told at start (exit 2), not at
+// the first call; when ok is false the command returns exitUsage.
+func loadAWS(ctx context.Context, cmd string, stderr io.Writer) (cfg aws.Config, ok bool) {
+	cfg, err := lambdaapp.LoadAWSConfig(ctx)
+	if err == nil && cfg.Region == "" {
+		err = errors.New("no AWS Region: set AWS_REGION (or AWS_DEFAULT_REGION, or region in the profile)")
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "cognitrail %s: configuration: %v\n", cmd, err)
+		return cfg, false
+	}
+	return cfg, true
 }
 
 // envDefault sets *p from the environment variable env when the flag name

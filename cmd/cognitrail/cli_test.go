@@ -315,3 +315,42 @@ func TestEnvDefaultFlags(t *testing.T) {
 		t.Errorf("scan --client-pools '': exit %d: %s", rc, errs)
 	}
 }
+
+// What the command line gets wrong exits 2, never 1 (which invoke keeps
+// for "Lambda would retry"): an event file missing or not JSON, and no AWS
+// Region, found at start by every command that calls AWS in it.
+func TestConfigurationErrorsExit2(t *testing.T) {
+	dir := t.TempDir()
+	notJSON := filepath.Join(dir, "event.json")
+	if err := os.WriteFile(notJSON, []byte("{not json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		errs string
+	}{
+		{[]string{"invoke", filepath.Join(dir, "missing.json")}, "cognitrail invoke: open " + filepath.Join(dir, "missing.json") + ": no such file or directory"},
+		{[]string{"invoke", notJSON}, "cognitrail invoke: " + notJSON + ": not valid JSON"},
+	} {
+		if _, errs, rc := runOut(tc.args...); rc != exitUsage || !strings.Contains(errs, tc.errs) {
+			t.Errorf("%q: exit %d, stderr %q: want exit 2 and %q", tc.args, rc, errs, tc.errs)
+		}
+	}
+
+	for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "IDEMPOTENCY_TABLE"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "none"))
+	for _, args := range [][]string{
+		{"invoke", "../../events/s3-put.json"},
+		{"replay", "http://localhost/queue"},
+		{"backfill", "s3://bucket"},
+		{"ledger", "reset", "--table", "t", "bucket", "key"},
+	} {
+		_, errs, rc := runOut(args...)
+		if rc != exitUsage || !strings.Contains(errs, "configuration: no AWS Region: set AWS_REGION") || !strings.HasPrefix(errs, "cognitrail "+args[0]) {
+			t.Errorf("%q: exit %d, stderr %q: want exit 2 and no AWS Region", args, rc, errs)
+		}
+	}
+}

@@ -77,9 +77,9 @@ func runLedgerReset(ctx context.Context, fl *flag.FlagSet, c *ledgerResetConfig,
 		fmt.Fprintln(stderr, "cognitrail ledger reset: configuration:", err)
 		return exitUsage
 	}
-	awsCfg, err := lambdaapp.LoadAWSConfig(ctx)
-	if err != nil {
-		return fail(err)
+	awsCfg, ok := loadAWS(ctx, "ledger reset", stderr)
+	if !ok {
+		return exitUsage
 	}
 	// The identity the function claims by (notification.Object.Identity):
 	// the version id, else the ETag.
