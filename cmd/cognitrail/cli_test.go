@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -351,6 +353,46 @@ func TestConfigurationErrorsExit2(t *testing.T) {
 		_, errs, rc := runOut(args...)
 		if rc != exitUsage || !strings.Contains(errs, "configuration: no AWS Region: set AWS_REGION") || !strings.HasPrefix(errs, "cognitrail "+args[0]) {
 			t.Errorf("%q: exit %d, stderr %q: want exit 2 and no AWS Region", args, rc, errs)
+		}
+	}
+}
+
+// findings and report show scan's progress on a terminal when they read
+// many files, and count every file, skipped ones too.
+func TestProgressEveryCommand(t *testing.T) {
+	src := filepath.Join(samples, "AWSLogs", "123456789012", "CloudTrail", "us-east-1", "2026", "11", "20")
+	ents, err := os.ReadDir(src)
+	if err != nil || len(ents) == 0 {
+		t.Fatal(ents, err)
+	}
+	body, err := os.ReadFile(filepath.Join(src, ents[0].Name()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for i := range 21 {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%02d.json.gz", i)), body, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// An empty file: skipped, and counted.
+	if err := os.WriteFile(filepath.Join(dir, "empty.json"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := isTerminal
+	isTerminal = func(io.Writer) bool { return true }
+	defer func() { isTerminal = old }()
+	var want string
+	for _, args := range [][]string{{"scan"}, {"findings"}, {"report"}, {"report", "--format", "html"}} {
+		_, errs, rc := runOut(append(args, dir)...)
+		lines := strings.Split(errs, "\r")
+		last := lines[len(lines)-1]
+		if want == "" && args[0] == "scan" {
+			want = last
+		}
+		if rc != exitOK || !strings.HasPrefix(last, "scanned 22/22 files, ") || last != want || !strings.HasSuffix(last, " records\n") ||
+			strings.HasSuffix(last, " 0 records\n") {
+			t.Errorf("%q: exit %d, stderr %q: want the progress line %q", args, rc, errs, want)
 		}
 	}
 }

@@ -76,6 +76,7 @@ func runFindings(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	engine := finding.New(&finding.Options{SignInThreshold: threshold})
 	var rows []findingRow
 	failed := false
+	progress := newProgress(stderr, len(inputs))
 	for _, in := range inputs {
 		if err := ctx.Err(); err != nil {
 			fmt.Fprintln(stderr, "cognitrail findings:", err)
@@ -84,9 +85,11 @@ func runFindings(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		if in.err != nil {
 			failed = true
 			fmt.Fprintln(stderr, "cognitrail findings:", named(in.path, in.err))
+			progress.step(0)
 			continue
 		}
 		if in.skip != "" {
+			progress.step(0)
 			continue
 		}
 		var fileRows []findingRow
@@ -109,6 +112,7 @@ func runFindings(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			// settings not remembered.
 			failed = true
 			fmt.Fprintf(stderr, "cognitrail findings: %s\n", named(in.path, err))
+			progress.step(res.Records)
 			continue
 		}
 		if res.Outcome == aggregate.Failed {
@@ -129,7 +133,9 @@ func runFindings(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			}
 		}
 		rows = append(rows, fileRows...)
+		progress.step(res.Records)
 	}
+	progress.done()
 	switch *format {
 	case "json":
 		if rows == nil {

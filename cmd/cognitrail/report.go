@@ -68,6 +68,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	// aggregator for all files keeps that cost to a map of counters.
 	agg := aggregate.New(nil)
 	failed := false
+	progress := newProgress(stderr, len(inputs))
 	for _, in := range inputs {
 		if err := ctx.Err(); err != nil {
 			fmt.Fprintln(stderr, "cognitrail report:", err)
@@ -76,9 +77,11 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		if in.err != nil {
 			failed = true
 			fmt.Fprintln(stderr, "cognitrail report:", named(in.path, in.err))
+			progress.step(0)
 			continue
 		}
 		if in.skip != "" {
+			progress.step(0)
 			continue
 		}
 		opts := &scan.Options{
@@ -97,7 +100,9 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		} else {
 			unusableNotice(stderr, "report", in.path, res)
 		}
+		progress.step(res.Records)
 	}
+	progress.done()
 
 	out := bufio.NewWriterSize(stdout, 64<<10)
 	rep := b.Report()
@@ -132,6 +137,7 @@ func writeHTMLReport(ctx context.Context, inputs []input, maxBytes int64, stdout
 	var files []fileOutcome
 	var rows []report.FileRow
 	failed := false
+	progress := newProgress(stderr, len(inputs))
 	for _, in := range inputs {
 		if err := ctx.Err(); err != nil {
 			fmt.Fprintln(stderr, "cognitrail report:", err)
@@ -144,11 +150,13 @@ func writeHTMLReport(ctx context.Context, inputs []input, maxBytes int64, stdout
 			agg.AddFile(aggregate.Failed, at)
 			files = append(files, fileOutcome{path: in.path, outcome: aggregate.Failed, err: in.err})
 			rows = append(rows, report.FileRow{Path: in.path, Outcome: "failed", Note: unnamed(in.path, in.err)})
+			progress.step(0)
 			continue
 		case in.skip != "":
 			agg.AddFile(aggregate.Skipped, at)
 			files = append(files, fileOutcome{path: in.path, outcome: aggregate.Skipped, err: errors.New(string(in.skip))})
 			rows = append(rows, report.FileRow{Path: in.path, Outcome: "skipped", Note: string(in.skip)})
+			progress.step(0)
 			continue
 		}
 		opts := &scan.Options{
@@ -179,7 +187,9 @@ func writeHTMLReport(ctx context.Context, inputs []input, maxBytes int64, stdout
 		}
 		files = append(files, fo)
 		rows = append(rows, row)
+		progress.step(fo.records)
 	}
+	progress.done()
 	if err := agg.ApplyBudget(ctx, budget.NewMemory(budget.DefaultMax)); err != nil {
 		fmt.Fprintln(stderr, "cognitrail report:", err)
 		return exitFailed

@@ -298,6 +298,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if in.skip != "" {
 			agg.AddFile(aggregate.Skipped, at)
 			files = append(files, fileOutcome{path: in.path, outcome: aggregate.Skipped, err: errors.New(string(in.skip))})
+			progress.step(0)
 			continue
 		}
 		opts := &scan.Options{
@@ -649,13 +650,17 @@ type progress struct {
 }
 
 func newProgress(stderr io.Writer, total int) *progress {
-	p := &progress{w: stderr, total: total}
-	if f, ok := stderr.(*os.File); ok && total > 20 {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			p.on = true
-		}
+	return &progress{w: stderr, total: total, on: total > 20 && isTerminal(stderr)}
+}
+
+// isTerminal tells whether w is a terminal (a test stands in for one).
+var isTerminal = func(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
 	}
-	return p
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 func (p *progress) step(records int) {
