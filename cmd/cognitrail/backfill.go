@@ -228,7 +228,7 @@ type backfillResult struct {
 	transient bool
 }
 
-const backfillSynopsis = `cognitrail backfill [flags] s3://BUCKET[/PREFIX] [flags]
+const backfillSynopsis = `cognitrail backfill [flags] s3://BUCKET[/PREFIX]
 Lists the trail files delivered in [since, until) (T: 2006-01-02 or RFC 3339) and prints their summary,
 or with --publish runs the Lambda's handler on each (same environment variables and ledger).`
 
@@ -253,18 +253,10 @@ type backfillConfig struct {
 
 func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fl, bc := newBackfillFlags()
-	// Flags may follow the URL: parse around it.
-	var pos []string
-	for rest := args; ; {
-		if code, ok := parseFlags(fl, backfillSynopsis, rest, stdout, stderr); !ok {
-			return code
-		}
-		if fl.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fl.Arg(0))
-		rest = fl.Args()[1:]
+	if code, ok := parseFlags(fl, backfillSynopsis, args, stdout, stderr); !ok {
+		return code
 	}
+	pos := fl.Args()
 	since, err1 := parseTime(bc.since)
 	until, err2 := parseTime(bc.until)
 	lvl := bc.level.Level
@@ -287,10 +279,9 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintln(stderr, "cognitrail backfill: configuration:", err)
 		return exitUsage
 	}
-	awsCfg, err := lambdaapp.LoadAWSConfig(ctx)
-	if err != nil {
-		fmt.Fprintln(stderr, "cognitrail backfill:", err)
-		return exitFailed
+	awsCfg, ok := loadAWS(ctx, "backfill", stderr)
+	if !ok {
+		return exitUsage
 	}
 	s3c := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = cfg.S3UsePathStyle })
 
@@ -382,7 +373,7 @@ func (b *backfill) run(ctx context.Context, l *trailLister, start string, worker
 			transient++
 		}
 		if r.fo.outcome == aggregate.Failed || r.transient {
-			fmt.Fprintf(stderr, "cognitrail backfill: %s: %v\n", r.fo.path, r.fo.err)
+			fmt.Fprintf(stderr, "cognitrail backfill: %s\n", named(r.fo.path, r.fo.err))
 		}
 		prog.total = int(nListed.Load())
 		prog.step(r.fo.records)

@@ -311,3 +311,38 @@ func TestRootAndFloor(t *testing.T) {
 		t.Errorf("floor with the check off %v", got)
 	}
 }
+
+// A damaged file is named once on stderr: the reader's error names it
+// already (it said "s3://B/K: s3://B/K: byte 0: ...").
+func TestBackfillBadFileNamedOnce(t *testing.T) {
+	srv := motoserver.StartT(t)
+	ctx := context.Background()
+	cfg := srv.AWSConfig()
+	const bucket = "cognitrail-backfill-bad"
+	const key = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/20/123456789012_CloudTrail_us-east-1_20261120T1005Z_bad.json.gz"
+	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: strings.NewReader("not a trail file")}); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_ENDPOINT_URL", srv.Endpoint)
+	t.Setenv("AWS_REGION", motoserver.Region)
+	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	var out, errb bytes.Buffer
+	if code := runBackfill(ctx, []string{"s3://" + bucket, "--since", "2026-11-20", "--until", "2026-11-21"}, &out, &errb); code != exitFailed {
+		t.Fatalf("exit %d, want %d\n%s", code, exitFailed, errb.String())
+	}
+	url := "s3://" + bucket + "/" + key
+	want := "cognitrail backfill: " + url + ": byte 0: trailfile: not JSON"
+	if !strings.Contains(errb.String(), want) || strings.Count(errb.String(), url) != 1 {
+		t.Errorf("stderr:\n%s\nwant the file named once: %q", errb.String(), want)
+	}
+	if !strings.Contains(out.String(), key+"  failed: byte 0: trailfile: not JSON") {
+		t.Errorf("summary:\n%s\nwant the file's line without its name repeated", out.String())
+	}
+}

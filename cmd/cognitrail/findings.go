@@ -76,6 +76,7 @@ func runFindings(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	engine := finding.New(&finding.Options{SignInThreshold: threshold})
 	var rows []findingRow
 	failed := false
+	progress := newProgress(stderr, len(inputs))
 	for _, in := range inputs {
 		if err := ctx.Err(); err != nil {
 			fmt.Fprintln(stderr, "cognitrail findings:", err)
@@ -83,10 +84,12 @@ func runFindings(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		}
 		if in.err != nil {
 			failed = true
-			fmt.Fprintln(stderr, "cognitrail findings:", in.err)
+			fmt.Fprintln(stderr, "cognitrail findings:", named(in.path, in.err))
+			progress.step(0)
 			continue
 		}
 		if in.skip != "" {
+			progress.step(0)
 			continue
 		}
 		var fileRows []findingRow
@@ -108,14 +111,16 @@ func runFindings(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			// Partial: this file's findings are not listed, and its
 			// settings not remembered.
 			failed = true
-			fmt.Fprintf(stderr, "cognitrail findings: %s: %v\n", in.path, err)
+			fmt.Fprintf(stderr, "cognitrail findings: %s\n", named(in.path, err))
+			progress.step(res.Records)
 			continue
 		}
 		if res.Outcome == aggregate.Failed {
 			// What was read before the problem is listed, as scan counts it.
 			failed = true
-			fmt.Fprintf(stderr, "cognitrail findings: %v\n", res.Err)
+			fmt.Fprintf(stderr, "cognitrail findings: %s\n", named(in.path, res.Err))
 		}
+		unusableNotice(stderr, "findings", in.path, res)
 		switch *format {
 		case "jsonl":
 			for _, r := range fileRows {
@@ -128,7 +133,9 @@ func runFindings(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			}
 		}
 		rows = append(rows, fileRows...)
+		progress.step(res.Records)
 	}
+	progress.done()
 	switch *format {
 	case "json":
 		if rows == nil {

@@ -33,19 +33,20 @@ func runInvoke(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	raw, err := readEvent(fs.Arg(0))
 	if err != nil {
+		// Exit 1 says that Lambda would retry; an event that cannot be
+		// read is the command line's fault.
 		fmt.Fprintln(stderr, "cognitrail invoke:", err)
-		return 1
+		return exitUsage
 	}
 	cfg, err := lambdaapp.ConfigFromEnv(os.Getenv)
 	if err != nil {
 		fmt.Fprintln(stderr, "cognitrail invoke: configuration:", err)
-		return 2
+		return exitUsage
 	}
 	log := lambdaapp.NewLogger(cfg, os.Getenv, stderr)
-	awsCfg, err := lambdaapp.LoadAWSConfig(ctx)
-	if err != nil {
-		fmt.Fprintln(stderr, "cognitrail invoke:", err)
-		return 1
+	awsCfg, ok := loadAWS(ctx, "invoke", stderr)
+	if !ok {
+		return exitUsage
 	}
 	h, err := lambdaapp.NewCLI(cfg, awsCfg, stderr, log)
 	if err != nil {

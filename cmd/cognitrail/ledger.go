@@ -33,37 +33,33 @@ type ledgerResetConfig struct {
 func newLedgerResetFlags() (*flag.FlagSet, *ledgerResetConfig) {
 	fl := flag.NewFlagSet("ledger reset", flag.ContinueOnError)
 	c := &ledgerResetConfig{
-		table:     fl.String("table", os.Getenv(lambdaapp.EnvIdempotencyTable), "the idempotency `table` (default IDEMPOTENCY_TABLE)"),
+		table:     fl.String("table", "", "the idempotency `table` (default $"+lambdaapp.EnvIdempotencyTable+")"),
 		versionID: fl.String("version-id", "", "the object `version` to reset (a versioned bucket)"),
 		etag:      fl.String("etag", "", "the object version's `ETag` (an unversioned bucket)"),
 	}
 	return fl, c
 }
 
-// runLedger runs `cognitrail ledger SUBCOMMAND`; reset is the one.
+// runLedger runs `cognitrail ledger SUBCOMMAND`; reset is the one. Its
+// flags may come anywhere, before the subcommand too, as any command's.
 func runLedger(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fl, _ := newLedgerResetFlags()
-	if len(args) == 0 || args[0] != "reset" {
-		// The usage of the one subcommand, for `ledger --help` as for
-		// any command.
-		if code, ok := parseFlags(fl, ledgerResetSynopsis, args, stdout, stderr); !ok {
-			return code
-		}
-		if len(args) == 0 {
-			return usageError(stderr, fl, ledgerResetSynopsis, "no subcommand: want reset")
-		}
-		return usageError(stderr, fl, ledgerResetSynopsis, "unknown subcommand %q: want reset", args[0])
-	}
-	return runLedgerReset(ctx, args[1:], stdout, stderr)
-}
-
-func runLedgerReset(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fl, c := newLedgerResetFlags()
 	if code, ok := parseFlags(fl, ledgerResetSynopsis, args, stdout, stderr); !ok {
 		return code
 	}
-	if fl.NArg() != 2 {
-		return usageError(stderr, fl, ledgerResetSynopsis, "want BUCKET KEY, got %d arguments", fl.NArg())
+	envDefault(fl, "table", lambdaapp.EnvIdempotencyTable, c.table)
+	switch {
+	case fl.NArg() == 0:
+		return usageError(stderr, fl, ledgerResetSynopsis, "no subcommand: want reset")
+	case fl.Arg(0) != "reset":
+		return usageError(stderr, fl, ledgerResetSynopsis, "unknown subcommand %q: want reset", fl.Arg(0))
+	}
+	return runLedgerReset(ctx, fl, c, fl.Args()[1:], stdout, stderr)
+}
+
+func runLedgerReset(ctx context.Context, fl *flag.FlagSet, c *ledgerResetConfig, args []string, stdout, stderr io.Writer) int {
+	if len(args) != 2 {
+		return usageError(stderr, fl, ledgerResetSynopsis, "want BUCKET KEY, got %d arguments", len(args))
 	}
 	if *c.table == "" {
 		return usageError(stderr, fl, ledgerResetSynopsis, "no table: give --table or set IDEMPOTENCY_TABLE")
@@ -71,7 +67,7 @@ func runLedgerReset(ctx context.Context, args []string, stdout, stderr io.Writer
 	if *c.versionID != "" && *c.etag != "" {
 		return usageError(stderr, fl, ledgerResetSynopsis, "give --version-id or --etag, not both")
 	}
-	bucket, key := fl.Arg(0), fl.Arg(1)
+	bucket, key := args[0], args[1]
 	fail := func(err error) int {
 		fmt.Fprintf(stderr, "cognitrail ledger reset: s3://%s/%s: %v\n", bucket, key, err)
 		return exitFailed
@@ -81,9 +77,9 @@ func runLedgerReset(ctx context.Context, args []string, stdout, stderr io.Writer
 		fmt.Fprintln(stderr, "cognitrail ledger reset: configuration:", err)
 		return exitUsage
 	}
-	awsCfg, err := lambdaapp.LoadAWSConfig(ctx)
-	if err != nil {
-		return fail(err)
+	awsCfg, ok := loadAWS(ctx, "ledger reset", stderr)
+	if !ok {
+		return exitUsage
 	}
 	// The identity the function claims by (notification.Object.Identity):
 	// the version id, else the ETag.

@@ -2,10 +2,13 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/md5"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,6 +39,7 @@ func TestLedgerReset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	body = restateSettings(t, body)
 	res, err := scan.File(ctx, bytes.NewReader(body), aggregate.New(nil), nil)
 	if err != nil || res.Records == 0 {
 		t.Fatalf("sample file: %+v, %v", res, err)
@@ -72,14 +76,19 @@ func TestLedgerReset(t *testing.T) {
 	t.Setenv(lambdaapp.EnvNamespace, namespace)
 	t.Setenv(lambdaapp.EnvMaxDatumAge, "off")
 
-	invoke := func(want string) {
+	// invoke returns the number of finding lines the invocation logged.
+	invoke := func(want string) int {
 		t.Helper()
 		var stdout, stderr bytes.Buffer
 		if code := runInvoke(ctx, []string{event}, &stdout, &stderr); code != exitOK || !strings.Contains(stdout.String(), want) {
 			t.Fatalf("invoke: exit %d, response %s, want %s\n%s", code, stdout.String(), want, stderr.String())
 		}
+		return strings.Count(stderr.String(), `"message":"finding"`)
 	}
-	invoke(`"processed": 1`)
+	found := invoke(`"processed": 1`)
+	if found == 0 {
+		t.Fatal("the sample file raised no finding")
+	}
 	invoke(`"skipped": 1`)
 	if got := recordsReadIn(t, srv, namespace); got != float64(res.Records) {
 		t.Fatalf("RecordsRead %v before the reset, want %d", got, res.Records)
@@ -91,7 +100,14 @@ func TestLedgerReset(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "e:"+etag) || !strings.Contains(out, "done (processed)") {
 		t.Fatalf("ledger reset: exit %d, stdout %q, stderr %q", code, out, errs)
 	}
-	invoke(`"processed": 1`)
+	// Judged as the first time: each record against the settings as of
+	// its own time, never against its own value, although the file's later
+	// records moved the state on.
+	if again := invoke(`"processed": 1`); again != found {
+		t.Errorf("%d findings after the reset, %d the first time", again, found)
+	} else {
+		t.Logf("%d findings each time", found)
+	}
 	if got := recordsReadIn(t, srv, namespace); got != 2*float64(res.Records) {
 		t.Errorf("RecordsRead %v after the reset and a delivery, want %d (counted again)", got, 2*res.Records)
 	}
@@ -139,4 +155,47 @@ func TestLedgerUsage(t *testing.T) {
 			t.Errorf("%q: exit %d, stdout %q, stderr %q: want exit 2 and %q", tc.args, rc, out, errs, tc.why)
 		}
 	}
+}
+
+// restateSettings returns the gzip trail file gz with each Update* record
+// made again five minutes later: a re-processed file then finds the state
+// its own later records left (the same settings), and must still raise what
+// the first processing raised.
+func restateSettings(t *testing.T, gz []byte) []byte {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		Records []map[string]any `json:"Records"`
+	}
+	if err := json.NewDecoder(zr).Decode(&f); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range f.Records[:len(f.Records):len(f.Records)] {
+		if name, _ := r["eventName"].(string); !strings.HasPrefix(name, "Update") {
+			continue
+		}
+		at, err := time.Parse(time.RFC3339, r["eventTime"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		again := maps.Clone(r)
+		again["eventTime"] = at.Add(5 * time.Minute).Format(time.RFC3339)
+		again["eventID"] = r["eventID"].(string) + "-again"
+		f.Records = append(f.Records, again)
+		n++
+	}
+	if n == 0 {
+		t.Fatal("no Update record to restate")
+	}
+	var out bytes.Buffer
+	zw := gzip.NewWriter(&out)
+	if err := json.NewEncoder(zw).Encode(f); err != nil {
+		t.Fatal(err)
+	}
+	zw.Close()
+	return out.Bytes()
 }

@@ -13,7 +13,8 @@
 //	cognitrail replay [--max N] QUEUE_URL
 //	cognitrail posture [--region R,...] [--format table|json|jsonl|ocsf] [--security-hub]
 //
-// `cognitrail --help` lists every command's flags.
+// `cognitrail --help` lists every command's flags. Every command takes its
+// flags anywhere among its arguments, and "--" ends them.
 //
 // A PATH is a trail file (gzip or plain JSON), a directory (walked
 // recursively; digest files are skipped) or "-" for standard input.
@@ -43,7 +44,9 @@ const (
 const usageHead = `cognitrail runs the cognitrail engine locally on CloudTrail log files.
 A PATH is a trail file (gzip or JSON), a directory (walked recursively) or - for
 standard input. Exit status: 0 success, 1 some file failed (the others were
-still processed), 2 usage error. cognitrail --version prints the build.
+still processed), 2 usage error. Every command takes its flags anywhere
+among its arguments; -- ends them (a later -x is an argument). cognitrail
+--version prints the build.
 `
 
 var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) int{

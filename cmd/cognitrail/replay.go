@@ -76,10 +76,9 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitUsage
 	}
 	log := lambdaapp.NewLogger(cfg, os.Getenv, stderr)
-	awsCfg, err := lambdaapp.LoadAWSConfig(ctx)
-	if err != nil {
-		fmt.Fprintln(stderr, "cognitrail replay:", err)
-		return exitFailed
+	awsCfg, ok := loadAWS(ctx, "replay", stderr)
+	if !ok {
+		return exitUsage
 	}
 	h, err := lambdaapp.NewCLI(cfg, awsCfg, stderr, log)
 	if err != nil {

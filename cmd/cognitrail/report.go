@@ -35,8 +35,10 @@ type reportConfig struct {
 
 func newReportFlags() (*flag.FlagSet, *reportConfig) {
 	fl := flag.NewFlagSet("report", flag.ContinueOnError)
-	c := &reportConfig{format: newChoice("text", "text", "json", "html"), maxBytes: byteSize(trailfile.DefaultMaxUncompressedBytes)}
-	fl.Var(c.format, "format", "output: `text` (tables), json, or html (one self-contained page: timelines per user pool, findings, addresses, configuration changes)")
+	c := &reportConfig{format: newChoice("table", "table", "json", "html"), maxBytes: byteSize(trailfile.DefaultMaxUncompressedBytes)}
+	// table is scan's and findings' word; text was report's.
+	c.format.aliases = map[string]string{"text": "table"}
+	fl.Var(c.format, "format", "output: `table` (text tables, as scan and findings; text is taken too), json, or html (one self-contained page: timelines per user pool, findings, addresses, configuration changes)")
 	fl.Var(&c.maxBytes, "max-uncompressed-bytes", "zip-bomb guard (MAX_UNCOMPRESSED_BYTES): a file that inflates past this `size` (1048576, 500MB, 2GiB) fails")
 	return fl, c
 }
@@ -66,6 +68,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	// aggregator for all files keeps that cost to a map of counters.
 	agg := aggregate.New(nil)
 	failed := false
+	progress := newProgress(stderr, len(inputs))
 	for _, in := range inputs {
 		if err := ctx.Err(); err != nil {
 			fmt.Fprintln(stderr, "cognitrail report:", err)
@@ -73,10 +76,12 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 		if in.err != nil {
 			failed = true
-			fmt.Fprintln(stderr, "cognitrail report:", in.err)
+			fmt.Fprintln(stderr, "cognitrail report:", named(in.path, in.err))
+			progress.step(0)
 			continue
 		}
 		if in.skip != "" {
+			progress.step(0)
 			continue
 		}
 		opts := &scan.Options{
@@ -91,9 +96,13 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			// Records read before the fault stay in the report, as they
 			// stay in the metrics: the file will not read better next time.
 			failed = true
-			fmt.Fprintln(stderr, "cognitrail report:", err)
+			fmt.Fprintln(stderr, "cognitrail report:", named(in.path, err))
+		} else {
+			unusableNotice(stderr, "report", in.path, res)
 		}
+		progress.step(res.Records)
 	}
+	progress.done()
 
 	out := bufio.NewWriterSize(stdout, 64<<10)
 	rep := b.Report()
@@ -128,6 +137,7 @@ func writeHTMLReport(ctx context.Context, inputs []input, maxBytes int64, stdout
 	var files []fileOutcome
 	var rows []report.FileRow
 	failed := false
+	progress := newProgress(stderr, len(inputs))
 	for _, in := range inputs {
 		if err := ctx.Err(); err != nil {
 			fmt.Fprintln(stderr, "cognitrail report:", err)
@@ -136,15 +146,17 @@ func writeHTMLReport(ctx context.Context, inputs []input, maxBytes int64, stdout
 		switch {
 		case in.err != nil:
 			failed = true
-			fmt.Fprintln(stderr, "cognitrail report:", in.err)
+			fmt.Fprintln(stderr, "cognitrail report:", named(in.path, in.err))
 			agg.AddFile(aggregate.Failed, at)
 			files = append(files, fileOutcome{path: in.path, outcome: aggregate.Failed, err: in.err})
-			rows = append(rows, report.FileRow{Path: in.path, Outcome: "failed", Note: in.err.Error()})
+			rows = append(rows, report.FileRow{Path: in.path, Outcome: "failed", Note: unnamed(in.path, in.err)})
+			progress.step(0)
 			continue
 		case in.skip != "":
 			agg.AddFile(aggregate.Skipped, at)
 			files = append(files, fileOutcome{path: in.path, outcome: aggregate.Skipped, err: errors.New(string(in.skip))})
 			rows = append(rows, report.FileRow{Path: in.path, Outcome: "skipped", Note: string(in.skip)})
+			progress.step(0)
 			continue
 		}
 		opts := &scan.Options{
@@ -165,15 +177,19 @@ func writeHTMLReport(ctx context.Context, inputs []input, maxBytes int64, stdout
 		}
 		row := report.FileRow{Path: in.path, Outcome: outcomeName(fo.outcome), Records: fo.records}
 		if fo.err != nil {
-			row.Note = fo.err.Error()
+			row.Note = unnamed(in.path, fo.err)
 		}
 		if fo.outcome == aggregate.Failed {
 			failed = true
-			fmt.Fprintf(stderr, "cognitrail report: %v\n", fo.err)
+			fmt.Fprintf(stderr, "cognitrail report: %s\n", named(in.path, fo.err))
+		} else {
+			unusableNotice(stderr, "report", in.path, res)
 		}
 		files = append(files, fo)
 		rows = append(rows, row)
+		progress.step(fo.records)
 	}
+	progress.done()
 	if err := agg.ApplyBudget(ctx, budget.NewMemory(budget.DefaultMax)); err != nil {
 		fmt.Fprintln(stderr, "cognitrail report:", err)
 		return exitFailed

@@ -140,6 +140,11 @@ func checkPaths(paths []string) error {
 		if p == "-" {
 			n++
 		}
+		if strings.HasPrefix(p, "s3://") {
+			if _, err := os.Stat(p); err != nil {
+				return fmt.Errorf("%s: a PATH is on disk; for S3, cognitrail backfill %s prints scan's summary (or publishes), or copy the files first: aws s3 sync %s DIR", p, p, p)
+			}
+		}
 	}
 	if n > 1 {
 		return errStdinTwice
@@ -235,7 +240,7 @@ func newScanFlags() (*flag.FlagSet, *scanConfig) {
 	fl.Var(&c.maxSeries, "max-series-per-dimension", "`n` values of each pool, client, operation and error code dimension given their own series per month, the first seen kept; the others are counted under \"other\" (MAX_SERIES_PER_DIMENSION)")
 	fl.Var(&c.maxBytes, "max-uncompressed-bytes", "zip-bomb guard (MAX_UNCOMPRESSED_BYTES): a file that inflates past this `size` (1048576, 500MB, 2GiB) fails")
 	fl.Var(&c.maxRecord, "max-record-bytes", "a record longer than this `size` (16MiB, at most 1GiB) is counted invalid and passed over; the file's other records are read (MAX_RECORD_BYTES)")
-	fl.StringVar(&c.clientPools, "client-pools", os.Getenv("CLIENT_POOLS"), "app client to user pool `map`, clientId=poolId,... (CLIENT_POOLS)")
+	fl.StringVar(&c.clientPools, "client-pools", "", "app client to user pool `map`, clientId=poolId,... (default $"+lambdaapp.EnvClientPools+")")
 	fl.BoolVar(&c.resolveClients, "resolve-clients", false, "look app clients up with cognito-idp ListUserPools and ListUserPoolClients (AWS credentials; RESOLVE_CLIENTS)")
 	return fl, c
 }
@@ -245,6 +250,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if code, ok := parseFlags(fl, scanSynopsis, args, stdout, stderr); !ok {
 		return code
 	}
+	envDefault(fl, "client-pools", lambdaapp.EnvClientPools, &cfg.clientPools)
 	if fl.NArg() == 0 {
 		return usageError(stderr, fl, scanSynopsis, "no PATH given")
 	}
@@ -283,7 +289,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		if in.err != nil {
 			failed = true
-			fmt.Fprintf(stderr, "cognitrail scan: %v\n", in.err)
+			fmt.Fprintf(stderr, "cognitrail scan: %s\n", named(in.path, in.err))
 			agg.AddFile(aggregate.Failed, at)
 			files = append(files, fileOutcome{path: in.path, outcome: aggregate.Failed, err: in.err})
 			progress.step(0)
@@ -292,6 +298,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if in.skip != "" {
 			agg.AddFile(aggregate.Skipped, at)
 			files = append(files, fileOutcome{path: in.path, outcome: aggregate.Skipped, err: errors.New(string(in.skip))})
+			progress.step(0)
 			continue
 		}
 		opts := &scan.Options{
@@ -343,9 +350,9 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		if fo.outcome == aggregate.Failed {
 			failed = true
-			fmt.Fprintf(stderr, "cognitrail scan: %v\n", fo.err)
+			fmt.Fprintf(stderr, "cognitrail scan: %s\n", named(in.path, fo.err))
 		} else if res.Invalid > 0 {
-			fmt.Fprintf(stderr, "cognitrail scan: %s: %d unusable records, the first: %v\n", in.path, res.Invalid, res.Err)
+			unusableNotice(stderr, "scan", in.path, res)
 		}
 		files = append(files, fo)
 		progress.step(res.Records)
@@ -375,6 +382,20 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// unusableNotice tells, on stderr, that a file read to its end had records
+// that could not be judged (scan, findings and report say it alike): one of
+// them may be a configuration change, so a reader should know.
+func unusableNotice(stderr io.Writer, cmd, path string, res scan.Result) {
+	if res.Invalid == 0 || res.Outcome == aggregate.Failed {
+		return
+	}
+	records := "records"
+	if res.Invalid == 1 {
+		records = "record"
+	}
+	fmt.Fprintf(stderr, "cognitrail %s: %s: %d unusable %s, the first: %s\n", cmd, path, res.Invalid, records, unnamed(path, res.Err))
 }
 
 // filesTime dates the outcomes of files on disk, which carry no delivery
@@ -594,7 +615,7 @@ func writeSummary(w io.Writer, t *datumTotals, files []fileOutcome) {
 	if len(notes) > 0 {
 		fmt.Fprintf(tw, "\nFile\tOutcome\n")
 		for _, f := range notes {
-			fmt.Fprintf(tw, "%s\t%s: %v\n", f.path, outcomeName(f.outcome), f.err)
+			fmt.Fprintf(tw, "%s\t%s: %s\n", f.path, outcomeName(f.outcome), unnamed(f.path, f.err))
 		}
 	}
 	tw.Flush()
@@ -630,13 +651,17 @@ type progress struct {
 }
 
 func newProgress(stderr io.Writer, total int) *progress {
-	p := &progress{w: stderr, total: total}
-	if f, ok := stderr.(*os.File); ok && total > 20 {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			p.on = true
-		}
+	return &progress{w: stderr, total: total, on: total > 20 && isTerminal(stderr)}
+}
+
+// isTerminal tells whether w is a terminal (a test stands in for one).
+var isTerminal = func(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
 	}
-	return p
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 func (p *progress) step(records int) {

@@ -498,7 +498,7 @@ func TestScanMaxRecordBytes(t *testing.T) {
 	if rc != exitOK || !regexp.MustCompile(`Records\s+2 read, 1 unusable`).MatchString(out) {
 		t.Errorf("exit %d, summary:\n%s\nwant 2 records read, 1 unusable", rc, out)
 	}
-	if !strings.Contains(errs, "big.json: record 1 (byte ") || !strings.Contains(errs, "over the size limit") {
+	if !strings.Contains(errs, "big.json: 1 unusable record, the first: record 1 (byte ") || !strings.Contains(errs, "over the size limit") {
 		t.Errorf("stderr %q does not name the record over the limit", errs)
 	}
 	if out, _, _ := scanOut(t, path); !regexp.MustCompile(`Records\s+3 read, 0 unusable`).MatchString(out) {

@@ -2,9 +2,11 @@ package lambdaapp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 	"github.com/aws/smithy-go/transport/http/protocol/awsjson"
 	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 
@@ -28,6 +32,54 @@ import (
 	"github.com/cognitrail/cognitrail/pkg/sink/cloudwatch"
 	"github.com/cognitrail/cognitrail/pkg/sink/emf"
 )
+
+// newCloudWatchClient builds the CloudWatch client that speaks protocol
+// (CLOUDWATCH_PROTOCOL). An answer it cannot decode says which setting to
+// try: an endpoint that is not CloudWatch (moto_server, LocalStack) may not
+// speak the SDK's default, CBOR, and the decoder alone only says
+// "unexpected minor value 28".
+func newCloudWatchClient(protocol string, awsCfg aws.Config, retryer func() aws.Retryer) *cw.Client {
+	return cw.NewFromConfig(awsCfg, func(o *cw.Options) {
+		o.Retryer = retryer()
+		switch protocol {
+		case ProtocolJSON:
+			o.Protocol = awsjson.New10(schemas.GraniteServiceVersion20100801)
+			// moto_server (5.2.1), the reason to choose json, fails on
+			// gzip-compressed awsJson bodies; requests stay well under
+			// the 1 MB limit uncompressed.
+			o.DisableRequestCompression = true
+		case ProtocolQuery:
+			o.Protocol = awsquery.New(schemas.GraniteServiceVersion20100801)
+		}
+		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+			return st.Initialize.Add(middleware.InitializeMiddlewareFunc("CognitrailProtocolHint", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				out, md, err := next.HandleInitialize(ctx, in)
+				return out, md, protocolHint(protocol, err)
+			}), middleware.Before)
+		})
+	})
+}
+
+// protocolHint adds to an answer CloudWatch's client could not decode
+// which CLOUDWATCH_PROTOCOL values to try; other errors are returned as
+// they are.
+func protocolHint(protocol string, err error) error {
+	var de *smithy.DeserializationError
+	if err == nil || !errors.As(err, &de) {
+		return err
+	}
+	if protocol == "" {
+		protocol = ProtocolCBOR
+	}
+	var others []string
+	for _, p := range []string{ProtocolCBOR, ProtocolJSON, ProtocolQuery} {
+		if p != protocol {
+			others = append(others, p)
+		}
+	}
+	return fmt.Errorf("%w (the answer is not %s: an endpoint that is not CloudWatch, such as moto_server, may need %s=%s)",
+		err, protocol, EnvCloudWatchProtocol, strings.Join(others, " or "))
+}
 
 // LoadAWSConfig loads the default AWS configuration (environment, shared
 // files, the Lambda role), including AWS_ENDPOINT_URL. It makes no network
@@ -68,20 +120,7 @@ func New(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*pr
 	case SinkEMF:
 		sk = emf.New(stdout, &emf.Options{Namespace: cfg.Namespace, Age: age})
 	case SinkCloudWatch, "":
-		client := cw.NewFromConfig(awsCfg, func(o *cw.Options) {
-			o.Retryer = retryer()
-			switch cfg.CloudWatchProtocol {
-			case ProtocolJSON:
-				o.Protocol = awsjson.New10(schemas.GraniteServiceVersion20100801)
-				// moto_server (5.2.1), the reason to choose json, fails on
-				// gzip-compressed awsJson bodies; requests stay well under
-				// the 1 MB limit uncompressed.
-				o.DisableRequestCompression = true
-			case ProtocolQuery:
-				o.Protocol = awsquery.New(schemas.GraniteServiceVersion20100801)
-			}
-		})
-		sk = cloudwatch.New(client, &cloudwatch.Options{Namespace: cfg.Namespace, Age: age})
+		sk = cloudwatch.New(newCloudWatchClient(cfg.CloudWatchProtocol, awsCfg, retryer), &cloudwatch.Options{Namespace: cfg.Namespace, Age: age})
 	default:
 		return nil, fmt.Errorf("unknown metrics sink %q", cfg.Sink)
 	}
