@@ -733,7 +733,7 @@ func TestFunctionEnvironmentIsValidConfig(t *testing.T) {
 		lambdaapp.EnvExpectedBucketOwner, lambdaapp.EnvLogLevel, lambdaapp.EnvCloudWatchProtocol,
 		lambdaapp.EnvMaxDatumAge, lambdaapp.EnvS3UsePathStyle, lambdaapp.EnvResolveClients, lambdaapp.EnvClientPools,
 		lambdaapp.EnvMaxRecordBytes, lambdaapp.EnvFindingsTopicARN, lambdaapp.EnvNotifySeverity, lambdaapp.EnvSignInIPThreshold,
-		lambdaapp.EnvMaxSeriesPerDim, lambdaapp.EnvDelivery}
+		lambdaapp.EnvMaxSeriesPerDim, lambdaapp.EnvDelivery, lambdaapp.EnvPosture}
 	tpl := load(t)
 	for _, s := range scenarios(t, tpl) {
 		st, _, err := tpl.Evaluate(s)
@@ -763,11 +763,15 @@ func TestFunctionEnvironmentIsValidConfig(t *testing.T) {
 			t.Errorf("%v: ResolveClients %v, ClientPools %v", s, cfg.ResolveClients, cfg.ClientPools)
 		}
 		doc := toJSON(st.Resources["ProcessorRole"])
-		if got := strings.Contains(doc, "cognito-idp:"); got != cfg.ResolveClients {
+		if got := strings.Contains(doc, "cognito-idp:"); got != (cfg.ResolveClients || cfg.Posture) {
 			t.Errorf("%v: cognito-idp statements present=%v", s, got)
 		}
+		if cfg.Posture != (e.Param("PostureSchedule") != "") {
+			t.Errorf("%v: POSTURE %v", s, cfg.Posture)
+		}
+		// The posture grants are TestPostureGrants'.
 		if cfg.ResolveClients && (!strings.Contains(doc, `"Action":"cognito-idp:ListUserPoolClients","Effect":"Allow","Resource":"arn:aws:cognito-idp:us-east-1:123456789012:userpool/*"`) ||
-			strings.Count(doc, "cognito-idp:") != 3) {
+			(!cfg.Posture && strings.Count(doc, "cognito-idp:") != 3)) {
 			t.Errorf("%v: the lookup's grant is not exactly ListUserPools and ListUserPoolClients on this account's pools: %s", s, doc)
 		}
 		if cfg.NotifySeverity.String() != e.Param("NotifySeverity") || strconv.Itoa(cfg.SignInThreshold) != e.Param("SigninIPThreshold") {
