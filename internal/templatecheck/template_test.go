@@ -907,3 +907,43 @@ func gcd(a, b int) int {
 	}
 	return a
 }
+
+// TestDeployPageListsEveryParameter: docs/deploy.md's Parameters table
+// names every parameter of the template (in a row's first column, alone
+// or with its companions), and no parameter the template lacks.
+func TestDeployPageListsEveryParameter(t *testing.T) {
+	tpl := load(t)
+	page, err := os.ReadFile(filepath.Join(root, "docs", "deploy.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(page)
+	start := strings.Index(s, "\n## Parameters\n")
+	if start < 0 {
+		t.Fatal("docs/deploy.md has no Parameters section")
+	}
+	s = s[start+1:]
+	if end := strings.Index(s[1:], "\n## "); end >= 0 {
+		s = s[:end+1]
+	}
+	listed := map[string]bool{}
+	for _, line := range strings.Split(s, "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 3 {
+			continue
+		}
+		for _, m := range regexp.MustCompile("`([A-Za-z]+)`").FindAllStringSubmatch(cells[1], -1) {
+			listed[m[1]] = true
+		}
+	}
+	for name := range tpl.Parameters {
+		if !listed[name] {
+			t.Errorf("docs/deploy.md's Parameters table does not list %s", name)
+		}
+		delete(listed, name)
+	}
+	delete(listed, "Parameter")
+	for name := range listed {
+		t.Errorf("docs/deploy.md's Parameters table lists %s, which the template does not have", name)
+	}
+}
