@@ -144,3 +144,25 @@ func mustRead(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+// unreadableTrails refuses DescribeTrails, as a role without the grant.
+type unreadableTrails struct{ fakeTrails }
+
+func (*unreadableTrails) DescribeTrails(context.Context, *cloudtrail.DescribeTrailsInput, ...func(*cloudtrail.Options)) (*cloudtrail.DescribeTrailsOutput, error) {
+	return nil, errors.New("AccessDeniedException")
+}
+
+// TestCoverageErrorIsAWarning: trails that cannot be read are a warning at
+// the cold start; the invocation's own work goes on.
+func TestCoverageErrorIsAWarning(t *testing.T) {
+	var logs bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&logs, nil))
+	proc := &recordingHandler{}
+	f := &Function{Processor: proc, Log: log, Posture: &posture.Scheduled{Trails: &unreadableTrails{}, Region: "us-east-1", Log: log}}
+	if resp, err := f.Handle(context.Background(), json.RawMessage(mustRead(t, "../../events/s3-put.json"))); err != nil || resp != "processed" {
+		t.Fatalf("%v %v", resp, err)
+	}
+	if !strings.Contains(logs.String(), `"level":"WARN","msg":"posture_coverage","region":"us-east-1","error":"posture: us-east-1: DescribeTrails: AccessDeniedException"`) {
+		t.Errorf("logs:\n%s", logs.String())
+	}
+}

@@ -284,3 +284,24 @@ func TestScheduledStateErrorFails(t *testing.T) {
 		t.Errorf("run on a failing state: %+v %v, sent %s", sum, err, names(n.sent))
 	}
 }
+
+// TestScheduledAfterChangeFinding: a setting a change finding raised
+// already (the state's newest value is the one read) is not raised again
+// by the run, and nothing is written for it.
+func TestScheduledAfterChangeFinding(t *testing.T) {
+	t0 := time.Date(2026, 12, 3, 6, 0, 0, 0, time.UTC)
+	state := finding.NewMemoryState()
+	if fs := guestAccess(t0, "change", true, state, t); len(fs) != 1 {
+		t.Fatalf("change: %+v", fs)
+	}
+	n := &fakeNotifier{}
+	s := &Scheduled{UserPools: &fakeUserPools{mfa: types.UserPoolMfaTypeOn}, IdentityPools: &fakeIdentityPools{guest: true},
+		State: state, Notifier: n, Region: "us-east-1", RequestsPerSecond: -1, Now: func() time.Time { return t0.Add(time.Hour) }}
+	sum, err := s.Run(context.Background(), fakeAccount, "r")
+	if err != nil || sum.Rows != 1 || sum.New != 0 || len(n.sent) != 0 {
+		t.Errorf("run after the change finding: %+v %v, sent %s", sum, err, names(n.sent))
+	}
+	if h, _ := state.Get(fakeAccount + "/identitypool/" + fakeIdentity + "/allowUnauthenticatedIdentities"); len(h) != 1 || h[0].EventID != "change" {
+		t.Errorf("history %+v, want the change's entry only", h)
+	}
+}
