@@ -89,7 +89,7 @@ lint-template:
 	fi; \
 	set -e; \
 	$(CFN_LINT) template.yaml; \
-	$(CFN_LINT) --parameters TrailSource=new-bucket CreateTrail=true LogIdentityPoolDataEvents=true EnableAthena=true EnableBatchOperationsRole=true -- template.yaml; \
+	$(CFN_LINT) --parameters TrailSource=new-bucket CreateTrail=true LogIdentityPoolDataEvents=true EnableAthena=true EnableBatchOperationsRole=true 'PostureSchedule=rate(1 day)' -- template.yaml; \
 	$(CFN_LINT) --parameters TrailSource=existing-bucket ExistingTrailBucketName=example-trail-bucket TrailKeyPrefix=org DetailLevel=basic EnableIdempotency=false -- template.yaml; \
 	$(CFN_LINT) --parameters Delivery=buffered TrailSource=new-bucket CreateTrail=true OrganizationId=o-a1b2c3d4e5 Timeout=300 BatchSize=1000 BatchingWindow=120 MaxReceiveCount=10 -- template.yaml; \
 	$(CFN_LINT) --parameters Delivery=buffered TrailSource=existing-bucket ExistingTrailBucketName=example-trail-bucket TrailKeyPrefix=org RealtimeFindings=true NotifyEmail=soc@example.com -- template.yaml; \

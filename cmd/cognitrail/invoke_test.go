@@ -191,3 +191,28 @@ func TestInvokeRefusesReservedNamespace(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want %d and the reason", code, stderr.String(), exitUsage)
 	}
 }
+
+// TestInvokeScheduledEvent: `cognitrail invoke` runs the deployed handler,
+// so the sample scheduled event is a posture run with POSTURE=true (moto
+// holds no pool and no trail: the two coverage rows), and refused without.
+func TestInvokeScheduledEvent(t *testing.T) {
+	srv := motoserver.StartT(t)
+	t.Setenv("AWS_ENDPOINT_URL", srv.Endpoint)
+	t.Setenv("AWS_REGION", motoserver.Region)
+	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	event := filepath.Join("..", "..", "events", "eventbridge-scheduled.json")
+	var stdout, stderr bytes.Buffer
+	if code := runInvoke(context.Background(), []string{event}, &stdout, &stderr); code == 0 || !strings.Contains(stderr.String(), "posture is off") {
+		t.Errorf("without POSTURE: exit %d, stderr %s", code, stderr.String())
+	}
+	t.Setenv(lambdaapp.EnvPosture, "true")
+	stdout.Reset()
+	stderr.Reset()
+	if code := runInvoke(context.Background(), []string{event}, &stdout, &stderr); code != 0 ||
+		!strings.Contains(stdout.String(), `"region": "us-east-1"`) || !strings.Contains(stdout.String(), `"rows": 2`) {
+		t.Errorf("with POSTURE=true: exit %d, stdout %s, stderr %s", code, stdout.String(), stderr.String())
+	}
+}

@@ -5,7 +5,8 @@
 //
 // main only wires: it reads the environment, builds the SDK clients once
 // (no network calls: cold starts stay short) and starts the runtime loop.
-// The handler is package processor's.
+// The handler is package processor's, behind lambdaapp.Function, which
+// sends EventBridge scheduled events (PostureSchedule) to package posture.
 package main
 
 import (
@@ -39,7 +40,7 @@ func main() {
 		log.Error("init", "error", err.Error())
 		initFailed("Runtime.InitError", err)
 	}
-	h, err := lambdaapp.New(cfg, awsCfg, os.Stdout, log)
+	h, err := lambdaapp.NewFunction(cfg, awsCfg, os.Stdout, log)
 	if err != nil {
 		log.Error("init", "error", err.Error())
 		initFailed("Runtime.InitError", err)

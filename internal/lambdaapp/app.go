@@ -12,8 +12,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cw "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
+	ci "github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -25,8 +27,10 @@ import (
 
 	"github.com/cognitrail/cognitrail/pkg/budget"
 	"github.com/cognitrail/cognitrail/pkg/clientpool"
+	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/ledger"
 	"github.com/cognitrail/cognitrail/pkg/notify"
+	"github.com/cognitrail/cognitrail/pkg/posture"
 	"github.com/cognitrail/cognitrail/pkg/processor"
 	"github.com/cognitrail/cognitrail/pkg/sink"
 	"github.com/cognitrail/cognitrail/pkg/sink/cloudwatch"
@@ -95,6 +99,23 @@ func LoadAWSConfig(ctx context.Context) (aws.Config, error) {
 // New builds the handler: SDK clients once, here, reused by every
 // invocation. stdout receives EMF lines when that sink is chosen.
 func New(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*processor.Handler, error) {
+	h, _, err := build(cfg, awsCfg, stdout, log)
+	return h, err
+}
+
+// NewFunction builds the deployed function's handler: New's, behind the
+// dispatch of scheduled events to posture (Function).
+func NewFunction(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*Function, error) {
+	h, p, err := build(cfg, awsCfg, stdout, log)
+	if err != nil {
+		return nil, err
+	}
+	return &Function{Processor: h, Posture: p, Log: log}, nil
+}
+
+// build makes the processor's handler and, with cfg.Posture, the posture
+// run, sharing the finding state and the notifier.
+func build(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*processor.Handler, *posture.Scheduled, error) {
 	if log != nil {
 		awsCfg.Logger = sdkLogger{log: log}
 	}
@@ -122,7 +143,7 @@ func New(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*pr
 	case SinkCloudWatch, "":
 		sk = cloudwatch.New(newCloudWatchClient(cfg.CloudWatchProtocol, awsCfg, retryer), &cloudwatch.Options{Namespace: cfg.Namespace, Age: age})
 	default:
-		return nil, fmt.Errorf("unknown metrics sink %q", cfg.Sink)
+		return nil, nil, fmt.Errorf("unknown metrics sink %q", cfg.Sink)
 	}
 	var l *ledger.Ledger
 	var db *dynamodb.Client
@@ -144,12 +165,17 @@ func New(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*pr
 		copts.Region = awsCfg.Region
 	}
 	state := cfg.FindingState
-	if state == nil && db != nil {
+	switch {
+	case state == nil && db != nil:
 		// Idempotency on: the settings' histories live in the ledger table,
 		// so a cold start does not raise a restated setting again.
 		state = ledger.NewSettings(db, ledger.Options{Table: cfg.IdempotencyTable})
+	case state == nil:
+		// The environment's: shared by the trail files and the posture
+		// runs it serves.
+		state = finding.NewMemoryState()
 	}
-	var notifier processor.Notifier
+	var notifier *notify.Notifier
 	if cfg.FindingsTopicARN != "" {
 		nopts := notify.Options{TopicARN: cfg.FindingsTopicARN, MinSeverity: cfg.NotifySeverity}
 		if db != nil {
@@ -159,7 +185,27 @@ func New(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*pr
 	}
 	bud, err := seriesBudget(cfg, db)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	var post *posture.Scheduled
+	if cfg.Posture {
+		// Read-only calls, granted by the template with PostureSchedule;
+		// throttling is the retryer's.
+		post = &posture.Scheduled{
+			UserPools:     cip.NewFromConfig(awsCfg, func(o *cip.Options) { o.Retryer = retryer() }),
+			IdentityPools: ci.NewFromConfig(awsCfg, func(o *ci.Options) { o.Retryer = retryer() }),
+			Trails:        cloudtrail.NewFromConfig(awsCfg, func(o *cloudtrail.Options) { o.Retryer = retryer() }),
+			State:         state,
+			Region:        awsCfg.Region,
+			Log:           log,
+		}
+		if notifier != nil {
+			post.Notifier = notifier
+		}
+	}
+	var pn processor.Notifier
+	if notifier != nil {
+		pn = notifier
 	}
 	return processor.New(s3c, sk, l, &processor.Options{
 		Level:                 cfg.Level,
@@ -173,10 +219,10 @@ func New(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*pr
 		Clients:               clientpool.New(copts),
 		FindingState:          state,
 		SignInThreshold:       cfg.SignInThreshold,
-		Notifier:              notifier,
+		Notifier:              pn,
 		Budget:                bud,
 		Buffered:              cfg.Delivery == DeliveryBuffered,
-	}), nil
+	}), post, nil
 }
 
 // seriesBudget is the series budget of every invocation the execution

@@ -114,7 +114,7 @@ type CLIHandler struct {
 func NewCLI(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*CLIHandler, error) {
 	skew := &ClockSkew{}
 	skew.AddTo(&awsCfg)
-	h, err := New(cfg, awsCfg, stdout, log)
+	h, err := NewFunction(cfg, awsCfg, stdout, log)
 	if err != nil {
 		return nil, err
 	}

@@ -37,6 +37,7 @@ const (
 	EnvFindingsTopicARN     = "FINDINGS_TOPIC_ARN"
 	EnvNotifySeverity       = "NOTIFY_SEVERITY"
 	EnvDelivery             = "DELIVERY"
+	EnvPosture              = "POSTURE"
 )
 
 // Deliveries: how trail files reach the function.
@@ -96,6 +97,10 @@ type Config struct {
 	NotifySeverity   finding.Severity
 	// Delivery is DeliveryDirect or DeliveryBuffered.
 	Delivery string
+	// Posture: the template's PostureSchedule is set, with its read-only
+	// grants: a scheduled event runs posture (pkg/posture.Scheduled), and
+	// each cold start reports the trails' coverage.
+	Posture bool
 
 	// Not from the environment: retry tuning, for tests.
 	RetryMaxAttempts int           // 0: DefaultRetryMaxAttempts
@@ -225,6 +230,11 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if v := getenv(EnvResolveClients); v != "" {
 		if c.ResolveClients, err = strconv.ParseBool(v); err != nil {
 			return c, fmt.Errorf("%s=%q: want true or false", EnvResolveClients, v)
+		}
+	}
+	if v := getenv(EnvPosture); v != "" {
+		if c.Posture, err = strconv.ParseBool(v); err != nil {
+			return c, fmt.Errorf("%s=%q: want true or false", EnvPosture, v)
 		}
 	}
 	if v := getenv(EnvSignInIPThreshold); v != "" {

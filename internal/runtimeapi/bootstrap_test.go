@@ -36,6 +36,7 @@ import (
 	"github.com/cognitrail/cognitrail/internal/templatecheck"
 	"github.com/cognitrail/cognitrail/pkg/ledger"
 	"github.com/cognitrail/cognitrail/pkg/notification"
+	"github.com/cognitrail/cognitrail/pkg/posture"
 	"github.com/cognitrail/cognitrail/pkg/processor"
 )
 
@@ -285,6 +286,33 @@ func TestBootstrapUnderRuntimeAPI(t *testing.T) {
 	}
 }
 
+// scheduledSample is EventBridge's scheduled event (PostureSchedule): no
+// trail file, a posture run.
+const scheduledSample = "eventbridge-scheduled.json"
+
+// checkScheduled: with POSTURE the scheduled event is a posture run of the
+// function's Region (moto holds no pool and no trail: the two coverage
+// rows); without it, a function error that says posture is off.
+func checkScheduled(t *testing.T, r runtimeapi.Result, on bool) {
+	t.Helper()
+	if !on {
+		if !r.Error || !strings.Contains(string(r.Body), "posture is off") {
+			t.Errorf("%s with posture off: %s, want a function error", scheduledSample, r.Body)
+		}
+		return
+	}
+	if r.Error {
+		t.Errorf("%s: function error %s: %s", scheduledSample, r.ErrorType, r.Body)
+		return
+	}
+	var sum posture.RunSummary
+	dec := json.NewDecoder(bytes.NewReader(r.Body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&sum); err != nil || sum != (posture.RunSummary{Region: motoserver.Region, Rows: 2}) {
+		t.Errorf("%s: response %s (%v), want a posture run with the two coverage rows", scheduledSample, r.Body, err)
+	}
+}
+
 // order puts the events that repeat an earlier event's object last.
 func order(path string) int {
 	switch filepath.Base(path) {
@@ -372,6 +400,10 @@ func runEnvironment(t *testing.T, tpl *templatecheck.Template, bootstrap, cli st
 		raw, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if filepath.Base(path) == scheduledSample {
+			checkScheduled(t, f.invoke(t, raw), env["POSTURE"] == "true")
+			continue
 		}
 		ev, err := notification.Parse(raw)
 		if err != nil {

@@ -23,6 +23,8 @@ var iamPrefix = map[string]string{
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider": "cognito-idp",
 	"github.com/aws/aws-sdk-go-v2/service/sqs":                     "sqs",
 	"github.com/aws/aws-sdk-go-v2/service/sns":                     "sns",
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity":         "cognito-identity",
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail":              "cloudtrail",
 }
 
 // implicitActions are granted for calls the function's code does not make
@@ -199,5 +201,88 @@ func TestFunctionDoesNotImportCLIOnlyCalls(t *testing.T) {
 	}
 	if calls := sdkCallsOf(t, "../../pkg/ledger/ledgeradmin"); len(calls["dynamodb:DeleteItem"]) == 0 {
 		t.Error("the source scan does not see ledgeradmin's DeleteItem: it would miss it if the function imported it")
+	}
+}
+
+// postureServices are the IAM prefixes of the posture run's calls.
+var postureServices = []string{"cognito-idp:", "cognito-identity:", "cloudtrail:"}
+
+// TestPostureGrants: with PostureSchedule the role grants exactly the
+// calls pkg/posture makes (found in its source), each on this account's
+// and Region's pools where the action has a resource type; without it,
+// none of them but the app client lookup's (ResolveClients). The schedule
+// rule exists, invokes the function and dead-letters, only then.
+func TestPostureGrants(t *testing.T) {
+	calls := sdkCallsOf(t, "../../pkg/posture")
+	var want []string
+	for op := range calls {
+		for _, p := range postureServices {
+			if strings.HasPrefix(op, p) {
+				want = append(want, op)
+			}
+		}
+	}
+	slices.Sort(want)
+	if len(want) < 10 || !slices.Contains(want, "cloudtrail:GetEventSelectors") || !slices.Contains(want, "cognito-identity:GetIdentityPoolRoles") {
+		t.Fatalf("the source scan of pkg/posture found %v", want)
+	}
+	lookup := []string{"cognito-idp:ListUserPoolClients", "cognito-idp:ListUserPools"}
+	tpl := load(t)
+	on := 0
+	for _, s := range scenarios(t, tpl) {
+		st, _, err := tpl.Evaluate(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		posture := st.Env.Param("PostureSchedule") != ""
+		var got []string
+		for _, a := range grantedActions(st) {
+			for _, p := range postureServices {
+				if strings.HasPrefix(a, p) {
+					got = append(got, a)
+				}
+			}
+		}
+		var expect []string
+		switch {
+		case posture:
+			on++
+			expect = want
+		case st.Env.Param("ResolveClients") == "true":
+			expect = lookup
+		}
+		if !slices.Equal(got, expect) {
+			t.Fatalf("%v: granted %v, want %v", s, got, expect)
+		}
+		_, rule := st.Resources["PostureScheduleRule"]
+		_, perm := st.Resources["PostureInvokePermission"]
+		if rule != posture || perm != posture {
+			t.Fatalf("%v: schedule rule %v, permission %v", s, rule, perm)
+		}
+		if !posture {
+			continue
+		}
+		doc := toJSON(st.Resources["ProcessorRole"])
+		for _, frag := range []string{
+			`"Resource":"arn:aws:cognito-idp:us-east-1:123456789012:userpool/*","Sid":"PostureReadUserPools"`,
+			`"Resource":"arn:aws:cognito-identity:us-east-1:123456789012:identitypool/*","Sid":"PostureReadIdentityPools"`,
+			`"Action":"cognito-idp:ListUserPools","Effect":"Allow","Resource":"*","Sid":"PostureListUserPools"`,
+		} {
+			if !strings.Contains(doc, frag) {
+				t.Errorf("%v: the role lacks %s: %s", s, frag, doc)
+			}
+		}
+		r := st.Resources["PostureScheduleRule"]
+		tg := asList(r["Targets"])
+		if r["ScheduleExpression"] != "rate(1 day)" || len(tg) != 1 || asMap(tg[0])["Arn"] != GetAttOf(st.FunctionID, "Arn") ||
+			asMap(asMap(tg[0])["DeadLetterConfig"])["Arn"] != GetAttOf("DeadLetterQueue", "Arn") {
+			t.Errorf("%v: schedule rule %s", s, toJSON(r))
+		}
+		if !strings.Contains(toJSON(st.Resources["DeadLetterQueuePolicy"]), "PostureScheduleDeadLetters") {
+			t.Errorf("%v: the dead-letter queue refuses the schedule rule's events", s)
+		}
+	}
+	if on == 0 {
+		t.Fatal("no scenario sets PostureSchedule")
 	}
 }

@@ -19,4 +19,5 @@ var SampleParameters = map[string]string{
 	"OrganizationId":                   "o-a1b2c3d4e5",
 	"FindingsTopicArn":                 "arn:aws:sns:us-east-1:123456789012:security-findings",
 	"NotifyEmail":                      "soc@example.com",
+	"PostureSchedule":                  "rate(1 day)",
 }

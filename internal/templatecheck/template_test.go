@@ -733,7 +733,7 @@ func TestFunctionEnvironmentIsValidConfig(t *testing.T) {
 		lambdaapp.EnvExpectedBucketOwner, lambdaapp.EnvLogLevel, lambdaapp.EnvCloudWatchProtocol,
 		lambdaapp.EnvMaxDatumAge, lambdaapp.EnvS3UsePathStyle, lambdaapp.EnvResolveClients, lambdaapp.EnvClientPools,
 		lambdaapp.EnvMaxRecordBytes, lambdaapp.EnvFindingsTopicARN, lambdaapp.EnvNotifySeverity, lambdaapp.EnvSignInIPThreshold,
-		lambdaapp.EnvMaxSeriesPerDim, lambdaapp.EnvDelivery}
+		lambdaapp.EnvMaxSeriesPerDim, lambdaapp.EnvDelivery, lambdaapp.EnvPosture}
 	tpl := load(t)
 	for _, s := range scenarios(t, tpl) {
 		st, _, err := tpl.Evaluate(s)
@@ -763,11 +763,15 @@ func TestFunctionEnvironmentIsValidConfig(t *testing.T) {
 			t.Errorf("%v: ResolveClients %v, ClientPools %v", s, cfg.ResolveClients, cfg.ClientPools)
 		}
 		doc := toJSON(st.Resources["ProcessorRole"])
-		if got := strings.Contains(doc, "cognito-idp:"); got != cfg.ResolveClients {
+		if got := strings.Contains(doc, "cognito-idp:"); got != (cfg.ResolveClients || cfg.Posture) {
 			t.Errorf("%v: cognito-idp statements present=%v", s, got)
 		}
+		if cfg.Posture != (e.Param("PostureSchedule") != "") {
+			t.Errorf("%v: POSTURE %v", s, cfg.Posture)
+		}
+		// The posture grants are TestPostureGrants'.
 		if cfg.ResolveClients && (!strings.Contains(doc, `"Action":"cognito-idp:ListUserPoolClients","Effect":"Allow","Resource":"arn:aws:cognito-idp:us-east-1:123456789012:userpool/*"`) ||
-			strings.Count(doc, "cognito-idp:") != 3) {
+			(!cfg.Posture && strings.Count(doc, "cognito-idp:") != 3)) {
 			t.Errorf("%v: the lookup's grant is not exactly ListUserPools and ListUserPoolClients on this account's pools: %s", s, doc)
 		}
 		if cfg.NotifySeverity.String() != e.Param("NotifySeverity") || strconv.Itoa(cfg.SignInThreshold) != e.Param("SigninIPThreshold") {
@@ -902,4 +906,44 @@ func gcd(a, b int) int {
 		a, b = b, a%b
 	}
 	return a
+}
+
+// TestDeployPageListsEveryParameter: docs/deploy.md's Parameters table
+// names every parameter of the template (in a row's first column, alone
+// or with its companions), and no parameter the template lacks.
+func TestDeployPageListsEveryParameter(t *testing.T) {
+	tpl := load(t)
+	page, err := os.ReadFile(filepath.Join(root, "docs", "deploy.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(page)
+	start := strings.Index(s, "\n## Parameters\n")
+	if start < 0 {
+		t.Fatal("docs/deploy.md has no Parameters section")
+	}
+	s = s[start+1:]
+	if end := strings.Index(s[1:], "\n## "); end >= 0 {
+		s = s[:end+1]
+	}
+	listed := map[string]bool{}
+	for _, line := range strings.Split(s, "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 3 {
+			continue
+		}
+		for _, m := range regexp.MustCompile("`([A-Za-z]+)`").FindAllStringSubmatch(cells[1], -1) {
+			listed[m[1]] = true
+		}
+	}
+	for name := range tpl.Parameters {
+		if !listed[name] {
+			t.Errorf("docs/deploy.md's Parameters table does not list %s", name)
+		}
+		delete(listed, name)
+	}
+	delete(listed, "Parameter")
+	for name := range listed {
+		t.Errorf("docs/deploy.md's Parameters table lists %s, which the template does not have", name)
+	}
 }

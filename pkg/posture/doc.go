@@ -12,4 +12,12 @@
 // is the SDK retryer's to retry. Nothing secret is read into a row: a
 // client's secret is dropped before judging, and values Cognito hides stay
 // hidden.
+//
+// In the function (the template's PostureSchedule), Scheduled runs a read
+// with a Tracker: every value read is written into the finding state that
+// the change findings use, dated when it was read, so that the next change
+// has a true previous value, and the risky settings new to that state are
+// notified once (the notices dedup, by an event id per run and resource);
+// the state is written only after they were sent. ReportCoverage logs the
+// trails' coverage once per cold start.
 package posture

@@ -50,6 +50,9 @@ type Options struct {
 	RequestsPerSecond float64
 	// Now dates the rows; nil means time.Now.
 	Now func() time.Time
+	// Track, when set, also judges every setting read against the finding
+	// state it holds (see Tracker): the scheduled run in the function.
+	Track *Tracker
 }
 
 // Source is the Row.Source of a posture row.
@@ -365,33 +368,55 @@ func (r *reader) identityPool(ctx context.Context, id string) error {
 }
 
 // judge evaluates the call that would set req as a record of this account
-// and Region, with no previous state.
+// and Region, with no previous state; with Options.Track, also against the
+// state the tracker holds.
 func (r *reader) judge(source, op string, req map[string]any, resource, pool string) {
+	at := r.opts.Now().UTC()
+	rec, c, raw, ok := r.record(source, op, req, at, "posture")
+	if !ok {
+		return
+	}
+	eng := finding.New(&finding.Options{State: finding.NewMemoryState()})
+	eng.StartFile()
+	for _, f := range eng.Observe(rec, c, raw) {
+		r.add(f, resource, pool)
+	}
+	if t := r.opts.Track; t != nil {
+		if rec, c, raw, ok := r.record(source, op, req, at, t.eventID(resource)); ok {
+			t.observe(rec, c, raw)
+		}
+	}
+}
+
+// record builds the CloudTrail record of the call that would set req, made
+// at at by the service itself.
+func (r *reader) record(source, op string, req map[string]any, at time.Time, eventID string) (*record.Record, *class.Class, []byte, bool) {
 	raw, err := json.Marshal(map[string]any{
-		"eventVersion": "1.08", "eventTime": r.opts.Now().UTC().Format(time.RFC3339),
+		"eventVersion": "1.08", "eventTime": at.Format(time.RFC3339),
 		"eventSource": source, "eventName": op, "awsRegion": r.opts.Region,
-		"recipientAccountId": r.opts.Account, "eventType": "AwsApiCall", "eventID": "posture",
+		"recipientAccountId": r.opts.Account, "eventType": "AwsApiCall", "eventID": eventID,
 		"userIdentity":      map[string]any{"type": "AWSService", "accountId": r.opts.Account},
 		"requestParameters": req,
 	})
 	if err != nil {
-		return
+		return nil, nil, nil, false
 	}
 	var rec record.Record
 	if _, err := record.NewParser().Parse(raw, &rec); err != nil {
-		return
+		return nil, nil, nil, false
 	}
 	c := class.Classify(&rec)
-	eng := finding.New(&finding.Options{State: finding.NewMemoryState()})
-	eng.StartFile()
-	for _, f := range eng.Observe(&rec, &c, raw) {
-		r.add(f, resource, pool)
-	}
+	return &rec, &c, raw, true
+}
+
+// kept tells whether f is one of the posture rules' findings.
+func kept(f *finding.Finding) bool {
+	return rules[f.Name] && (f.Name != finding.AppClientRedirectsChanged || f.Severity == finding.High)
 }
 
 // add keeps the posture rules' findings, one row per setting.
 func (r *reader) add(f finding.Finding, resource, pool string) {
-	if !rules[f.Name] || (f.Name == finding.AppClientRedirectsChanged && f.Severity != finding.High) {
+	if !kept(&f) {
 		return
 	}
 	row := Row{Finding: f.Name, Severity: f.Severity.String(), Control: Controls[f.Name], Account: r.opts.Account,
