@@ -85,7 +85,9 @@ type Finding struct {
 	EventID        string    `json:"eventID,omitempty"`
 	Settings       []Setting `json:"settings,omitempty"`
 	// Count is the number of failures (or UserNotFoundException errors) the
-	// IP had in the file when a sign-in finding was raised.
+	// IP had in the file: when the finding was raised (the threshold, or
+	// for a success after failures the failures before it), and after
+	// Engine.Recount the total the file gave.
 	Count int `json:"count,omitempty"`
 }
 
@@ -658,7 +660,7 @@ func (e *Engine) signIn(r *record.Record, c *class.Class, raw []byte) {
 			s := e.ips.lookup(ip)
 			if s != nil && s.failures >= e.opts.SignInThreshold && !s.raisedSuccess {
 				s.raisedSuccess = true
-				e.ipFinding(SignInSuccessAfterFailures, r, raw, s.failures)
+				s.successBy = e.ipFinding(SignInSuccessAfterFailures, r, raw, s.failures)
 			}
 		}
 		return
@@ -669,14 +671,14 @@ func (e *Engine) signIn(r *record.Record, c *class.Class, raw []byte) {
 		s.failures++
 		if s.failures >= e.opts.SignInThreshold && !s.raisedFailures {
 			s.raisedFailures = true
-			e.ipFinding(SignInFailuresFromOneIP, r, raw, s.failures)
+			s.failuresBy = e.ipFinding(SignInFailuresFromOneIP, r, raw, s.failures)
 		}
 	}
 	if r.ErrorCode == "UserNotFoundException" {
 		s.notFound++
 		if s.notFound >= e.opts.EnumerationThreshold && !s.raisedEnumeration {
 			s.raisedEnumeration = true
-			e.ipFinding(AccountEnumeration, r, raw, s.notFound)
+			s.enumerationBy = e.ipFinding(AccountEnumeration, r, raw, s.notFound)
 		}
 	}
 }
@@ -684,7 +686,7 @@ func (e *Engine) signIn(r *record.Record, c *class.Class, raw []byte) {
 // ipFinding raises a per-IP finding on the record that crossed the
 // threshold. Only the envelope is decoded (for the user agent and actor),
 // once per IP and finding.
-func (e *Engine) ipFinding(name string, r *record.Record, raw []byte, n int) {
+func (e *Engine) ipFinding(name string, r *record.Record, raw []byte, n int) raisedBy {
 	e.r = r
 	e.env = envelope{}
 	if env, _, _, err := decode(raw); err == nil {
@@ -692,6 +694,30 @@ func (e *Engine) ipFinding(name string, r *record.Record, raw []byte, n int) {
 	}
 	e.raise(name, 0).Count = n
 	e.r = nil
+	return raisedBy{eventID: r.EventID, unix: r.EventTime.UnixNano()}
+}
+
+// Recount sets f.Count, when f is a per-address finding the current file
+// raised, to the address's total in the file so far: a finding is raised
+// on the record that crosses the threshold, and the address may go on
+// failing (16 failures raise at the 15th; the count says 16). A success
+// after failures counts the address's failures too. Call it once the file
+// is read, before the next StartFile; other findings, those of earlier
+// files and those of an address the bounded table has since evicted are
+// left as they are.
+func (e *Engine) Recount(f *Finding) {
+	s := e.ips.lookup(f.SourceIP)
+	if s == nil {
+		return
+	}
+	by := raisedBy{eventID: f.EventID, unix: f.Time.UnixNano()}
+	switch {
+	case f.Name == SignInFailuresFromOneIP && s.raisedFailures && s.failuresBy == by,
+		f.Name == SignInSuccessAfterFailures && s.raisedSuccess && s.successBy == by:
+		f.Count = s.failures
+	case f.Name == AccountEnumeration && s.raisedEnumeration && s.enumerationBy == by:
+		f.Count = s.notFound
+	}
 }
 
 func sortedKeys[V any](m map[string]V) []string {
