@@ -32,6 +32,11 @@ const (
 // ErrState wraps a State failure.
 var ErrState = errors.New("finding: state")
 
+// ErrRequest wraps why a candidate record's request or response could not
+// be read: a setting of the wrong type (a numeric mfaConfiguration), or
+// malformed JSON. Such a record is not judged (see Engine.Rejected).
+var ErrRequest = errors.New("finding: request or response unusable")
+
 // Options configure an Engine. The zero value uses the defaults and a
 // MemoryState.
 type Options struct {
@@ -98,6 +103,7 @@ type Engine struct {
 	out       []Finding
 	err       error
 	decodeErr int
+	rejected  error
 	// seen is this file's view of each setting it touched: the State's
 	// history with this file's entries merged in (not cut: a file may
 	// restate a setting many times).
@@ -191,6 +197,12 @@ func (e *Engine) Err() error { return e.err }
 // they yield no configuration finding.
 func (e *Engine) DecodeErrors() int { return e.decodeErr }
 
+// Rejected returns why the record last observed could not be judged (its
+// request or response unusable, wrapping ErrRequest), or nil. Such a
+// record yields no configuration finding and moves no setting on: the
+// caller counts it as an unusable record, as the reader's bad records are.
+func (e *Engine) Rejected() error { return e.rejected }
+
 // Candidate reports whether a record with this source and name can yield a
 // configuration finding. It is the hot path's only cost for most records.
 func Candidate(eventSource, eventName string) bool {
@@ -207,6 +219,7 @@ func Candidate(eventSource, eventName string) bool {
 // valid until the next call.
 func (e *Engine) Observe(r *record.Record, c *class.Class, raw []byte) []Finding {
 	e.out = e.out[:0]
+	e.rejected = nil
 	switch c.Category {
 	case class.UserPoolAPI, class.HostedUI, class.ManagedLogin:
 	case class.IdentityPoolManagement:
@@ -236,6 +249,7 @@ func (e *Engine) config(h handler, r *record.Record, raw []byte) {
 	env, req, resp, err := decode(raw)
 	if err != nil {
 		e.decodeErr++
+		e.rejected = fmt.Errorf("%w: %s: %v", ErrRequest, r.EventName, err)
 		return
 	}
 	e.r, e.env = r, env
@@ -305,7 +319,8 @@ func (e *Engine) key(resource, setting string) string {
 }
 
 // watch raises name when the setting's value is risky and new.
-func (e *Engine) watch(name, resource, setting string, v val, create bool, risky func(string) bool) {
+func (e *Engine) watch(name, resource, setting string, sv scalar, create bool, risky func(string) bool) {
+	v := sv.get()
 	if !v.ok {
 		return // not stated, or hidden
 	}
@@ -430,7 +445,7 @@ var userPoolOps = map[string]handler{
 				{"s3Configuration.bucketArn", c.S3.v.BucketARN},
 				{"firehoseConfiguration.streamArn", c.Firehose.v.StreamARN},
 			} {
-				if v := kv[1].(val); v.ok {
+				if v := kv[1].(scalar).get(); v.ok {
 					s = append(s, Setting{Name: "logConfigurations." + kv[0].(string), Value: v.s})
 				}
 			}
@@ -459,7 +474,8 @@ var userPoolOps = map[string]handler{
 	},
 }
 
-func stated(name string, v val) []Setting {
+func stated(name string, sv scalar) []Setting {
+	v := sv.get()
 	if !v.ok {
 		return nil
 	}
@@ -618,17 +634,18 @@ func (e *Engine) client(req, resp *params, create bool) {
 	var weak []Setting
 	for _, w := range []struct {
 		name  string
-		v     val
+		v     scalar
 		risky func(string) bool
 	}{
 		{"enableTokenRevocation", req.EnableTokenRevocation, isFalse},
 		{"preventUserExistenceErrors", req.PreventUserExistenceErrors, func(s string) bool { return strings.EqualFold(s, "LEGACY") }},
 	} {
-		if !w.v.ok {
+		v := w.v.get()
+		if !v.ok {
 			continue
 		}
-		if raise, prev := e.transition(res, w.name, w.v.s, create, w.risky(w.v.s)); raise {
-			weak = append(weak, Setting{Name: w.name, Value: w.v.s, Previous: prev})
+		if raise, prev := e.transition(res, w.name, v.s, create, w.risky(v.s)); raise {
+			weak = append(weak, Setting{Name: w.name, Value: v.s, Previous: prev})
 		}
 	}
 	if len(weak) > 0 {

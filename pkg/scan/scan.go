@@ -37,7 +37,9 @@ type Options struct {
 	Clients aggregate.Resolver
 	// Findings, when set, evaluates every record for security findings:
 	// each is counted in the aggregator (the Findings metric) and handed to
-	// OnRecord in Event.Findings. File starts the engine's file; the caller
+	// OnRecord in Event.Findings; a record whose request the engine
+	// rejects (Engine.Rejected: a setting of the wrong type) is counted
+	// unusable instead. File starts the engine's file; the caller
 	// calls its Commit once it keeps the file's results, so that a retried
 	// file is judged against the same state again.
 	Findings *finding.Engine
@@ -134,14 +136,26 @@ func File(ctx context.Context, r io.Reader, agg *aggregate.Aggregator, opts *Opt
 			return res, nil
 		}
 		c = class.Classify(rec)
+		if o.Findings != nil {
+			found = o.Findings.Observe(rec, &c, tr.Raw())
+			if rej := o.Findings.Rejected(); rej != nil {
+				// A setting of the wrong type: unusable, as a record
+				// the reader could not use.
+				res.Invalid++
+				if res.Err == nil {
+					res.Err = &trailfile.Error{File: o.Reader.Name, Index: tr.Index(),
+						Offset: tr.UncompressedBytes() - int64(len(tr.Raw())),
+						Err:    fmt.Errorf("%w: %w", trailfile.ErrBadRecord, rej)}
+				}
+				agg.AddInvalid(o.at())
+				continue
+			}
+		}
 		agg.Add(rec, &c, o.DeliveredAt)
 		res.Records++
 		res.ByCategory[c.Category]++
-		if o.Findings != nil {
-			found = o.Findings.Observe(rec, &c, tr.Raw())
-			for i := range found {
-				agg.AddFinding(found[i].Name, found[i].Severity.String(), found[i].Time)
-			}
+		for i := range found {
+			agg.AddFinding(found[i].Name, found[i].Severity.String(), found[i].Time)
 		}
 		if o.OnRecord != nil {
 			ev = Event{File: o.Reader.Name, Index: tr.Index(), Record: rec, Class: &c, Raw: tr.Raw(), Findings: found}
