@@ -24,10 +24,15 @@ type Options struct {
 	// Reader configures the trail file reader (its Name names the file).
 	Reader trailfile.Options
 	// DeliveredAt is when the file was delivered (the S3 object's time); it
-	// feeds DeliveryLagSeconds and dates the file outcome. Zero means no lag
-	// is measured and the outcome is dated by Now.
+	// feeds DeliveryLagSeconds and dates the file outcome and its unusable
+	// records. Zero means no lag is measured, and they are dated by the
+	// newest eventTime of the file's usable records, a time from the data
+	// (so a file read from disk gives the same datums on every run), or
+	// when it has none by Now.
 	DeliveredAt time.Time
-	// Now is the clock; nil means time.Now.
+	// Now is the clock; nil means time.Now. When it returns the zero time,
+	// the caller dates a file that gave no time itself: File counts neither
+	// its outcome nor its unusable records, and says so in Result.Undated.
 	Now func() time.Time
 	// OnRecord, when set, is called for every classified record.
 	OnRecord func(*Event)
@@ -73,6 +78,12 @@ type Result struct {
 	// a failed lookup, which left some unresolved but counted.
 	Clients    aggregate.ClientStats
 	ClientsErr error
+	// Newest is the newest eventTime of the file's usable records.
+	Newest time.Time
+	// Undated: the file gave no time to date its outcome and unusable
+	// records by, and Options.Now returned zero: they were not counted in
+	// the aggregator, and the caller counts Outcome and Invalid itself.
+	Undated bool
 }
 
 // File scans the trail file in r into agg.
@@ -101,6 +112,7 @@ func File(ctx context.Context, r io.Reader, agg *aggregate.Aggregator, opts *Opt
 		o.Findings.StartFile()
 	}
 	n := 0
+	invalid := 0 // not counted yet: dated at the end
 	for {
 		if n++; n%checkEvery == 0 {
 			if err := ctx.Err(); err != nil {
@@ -117,7 +129,7 @@ func File(ctx context.Context, r io.Reader, agg *aggregate.Aggregator, opts *Opt
 				if res.Err == nil {
 					res.Err = err
 				}
-				agg.AddInvalid(o.at())
+				invalid++
 				continue
 			}
 			res.Compressed, res.Uncompressed = tr.CompressedBytes(), tr.UncompressedBytes()
@@ -131,7 +143,7 @@ func File(ctx context.Context, r io.Reader, agg *aggregate.Aggregator, opts *Opt
 			if errors.Is(err, trailfile.ErrDigest) || errors.Is(err, trailfile.ErrEmpty) {
 				res.Outcome = aggregate.Skipped
 			}
-			agg.AddFile(res.Outcome, o.at())
+			o.date(agg, &res, invalid)
 			o.resolve(ctx, agg, &res)
 			return res, nil
 		}
@@ -147,13 +159,16 @@ func File(ctx context.Context, r io.Reader, agg *aggregate.Aggregator, opts *Opt
 						Offset: tr.UncompressedBytes() - int64(len(tr.Raw())),
 						Err:    fmt.Errorf("%w: %w", trailfile.ErrBadRecord, rej)}
 				}
-				agg.AddInvalid(o.at())
+				invalid++
 				continue
 			}
 		}
 		agg.Add(rec, &c, o.DeliveredAt)
 		res.Records++
 		res.ByCategory[c.Category]++
+		if rec.EventTime.After(res.Newest) {
+			res.Newest = rec.EventTime
+		}
 		for i := range found {
 			agg.AddFinding(found[i].Name, found[i].Severity.String(), found[i].Time)
 		}
@@ -173,20 +188,34 @@ func File(ctx context.Context, r io.Reader, agg *aggregate.Aggregator, opts *Opt
 		}
 	}
 	res.Outcome = aggregate.Processed
-	agg.AddFile(aggregate.Processed, o.at())
+	o.date(agg, &res, invalid)
 	o.resolve(ctx, agg, &res)
 	return res, nil
+}
+
+// date counts the file's outcome and its unusable records at the file's
+// time: its delivery, else its newest record, else the clock's; or leaves
+// them to the caller (Result.Undated).
+func (o *Options) date(agg *aggregate.Aggregator, res *Result, invalid int) {
+	at := o.DeliveredAt
+	if at.IsZero() {
+		at = res.Newest
+	}
+	if at.IsZero() {
+		at = o.Now()
+	}
+	if at.IsZero() {
+		res.Undated = true
+		return
+	}
+	for range invalid {
+		agg.AddInvalid(at)
+	}
+	agg.AddFile(res.Outcome, at)
 }
 
 func (o *Options) resolve(ctx context.Context, agg *aggregate.Aggregator, res *Result) {
 	if o.Clients != nil {
 		res.Clients, res.ClientsErr = agg.ResolveClients(ctx, o.Clients)
 	}
-}
-
-func (o *Options) at() time.Time {
-	if !o.DeliveredAt.IsZero() {
-		return o.DeliveredAt
-	}
-	return o.Now()
 }
