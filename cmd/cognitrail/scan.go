@@ -664,6 +664,21 @@ type progress struct {
 	records  int
 	last     time.Time
 	on       bool
+	// verb says what is done to the files ("scanned" when empty); with
+	// noRecords the records are not known (another process reads them).
+	verb      string
+	noRecords bool
+}
+
+func (p *progress) line() string {
+	verb := p.verb
+	if verb == "" {
+		verb = "scanned"
+	}
+	if p.noRecords {
+		return fmt.Sprintf("%s %d/%d files", verb, p.n, p.total)
+	}
+	return fmt.Sprintf("%s %d/%d files, %d records", verb, p.n, p.total, p.records)
 }
 
 func newProgress(stderr io.Writer, total int) *progress {
@@ -681,12 +696,12 @@ func (p *progress) step(records int) {
 	p.records += records
 	if p.on && time.Since(p.last) > 200*time.Millisecond {
 		p.last = time.Now()
-		fmt.Fprintf(p.w, "\rscanned %d/%d files, %d records", p.n, p.total, p.records)
+		fmt.Fprint(p.w, "\r"+p.line())
 	}
 }
 
 func (p *progress) done() {
 	if p.on {
-		fmt.Fprintf(p.w, "\rscanned %d/%d files, %d records\n", p.n, p.total, p.records)
+		fmt.Fprint(p.w, "\r"+p.line()+"\n")
 	}
 }
