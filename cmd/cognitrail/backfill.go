@@ -364,7 +364,7 @@ func (b *backfill) run(ctx context.Context, l *trailLister, start string, worker
 	}
 	go func() { wg.Wait(); close(results) }()
 
-	prog := newProgress(stderr, math.MaxInt)
+	prog := newBackfillProgress(stderr, b.handler != nil)
 	var files []fileOutcome
 	transient := 0
 	for r := range results {
@@ -421,18 +421,30 @@ func (b *backfill) run(ctx context.Context, l *trailLister, start string, worker
 	return code
 }
 
+// newBackfillProgress is the progress line of a run: with --publish the
+// handler reads the files, so it says "published" and counts no records
+// (it said "scanned ..., 0 records" while publishing).
+func newBackfillProgress(stderr io.Writer, publish bool) *progress {
+	p := newProgress(stderr, math.MaxInt)
+	if publish {
+		p.verb, p.noRecords = "published", true
+	}
+	return p
+}
+
 // file reads one listed file (summary mode) or hands it to the handler.
 func (b *backfill) file(ctx context.Context, agg *aggregate.Aggregator, o listed) backfillResult {
 	path := "s3://" + b.bucket + "/" + o.key
+	if b.handler != nil {
+		// Every listed file goes to the handler, whose key rules skip
+		// digest and Insights files and count them in FilesSkipped: one
+		// rule, and the skipped count printed is the one CloudWatch gets.
+		return b.publish(ctx, path, o)
+	}
 	// The Lambda's own rules (and reason names), as scan applies them.
 	if why := (notification.Object{Key: o.key, Size: o.size}).SkipReason(); why != "" {
-		if b.handler == nil {
-			agg.AddFile(aggregate.Skipped, o.lastModified)
-		}
+		agg.AddFile(aggregate.Skipped, o.lastModified)
 		return backfillResult{fo: fileOutcome{path: path, outcome: aggregate.Skipped, err: errors.New(string(why))}}
-	}
-	if b.handler != nil {
-		return b.publish(ctx, path, o)
 	}
 	fo := fileOutcome{path: path}
 	obj, err := s3object.Open(ctx, b.s3, b.bucket, o.key, "", &s3object.Options{ExpectedBucketOwner: b.owner})

@@ -104,6 +104,10 @@ func runFindings(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		}
 		// The aggregator is not reported: findings only need the scan.
 		res, err := scanPath(ctx, in.path, aggregate.New(nil), opts)
+		for i := range fileRows {
+			// The address's total in the file, not the threshold it crossed.
+			engine.Recount(&fileRows[i].Finding)
+		}
 		if err == nil {
 			err = engine.Commit()
 		}

@@ -276,8 +276,21 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	agg := aggregate.New(&aggregate.Options{Level: cfg.level.Level, MaxPools: int(cfg.maxPools)})
 	progress := newProgress(stderr, len(inputs))
 	var files []fileOutcome
-	at := filesTime(inputs)
+	// Zero when no file name carries a delivery time: a file is then dated
+	// by its newest record, and what has no time of its own by the run's
+	// newest record, after the last file (undated).
+	at := namesTime(inputs)
 	clock := func() time.Time { return at }
+	var undated []aggregate.FileOutcome
+	var undatedInvalid int
+	var newest time.Time
+	addFile := func(o aggregate.FileOutcome) {
+		if at.IsZero() {
+			undated = append(undated, o)
+		} else {
+			agg.AddFile(o, at)
+		}
+	}
 	// One engine for the whole run: a setting restated in a later file is
 	// judged against what the earlier files said.
 	findings := finding.New(nil)
@@ -290,13 +303,13 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if in.err != nil {
 			failed = true
 			fmt.Fprintf(stderr, "cognitrail scan: %s\n", named(in.path, in.err))
-			agg.AddFile(aggregate.Failed, at)
+			addFile(aggregate.Failed)
 			files = append(files, fileOutcome{path: in.path, outcome: aggregate.Failed, err: in.err})
 			progress.step(0)
 			continue
 		}
 		if in.skip != "" {
-			agg.AddFile(aggregate.Skipped, at)
+			addFile(aggregate.Skipped)
 			files = append(files, fileOutcome{path: in.path, outcome: aggregate.Skipped, err: errors.New(string(in.skip))})
 			progress.step(0)
 			continue
@@ -340,13 +353,20 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "cognitrail scan: %s: app clients not resolved: %v\n", in.path, res.ClientsErr)
 		}
 		fo := fileOutcome{path: in.path, outcome: res.Outcome, err: res.Err, records: res.Records, invalid: res.Invalid}
+		if res.Newest.After(newest) {
+			newest = res.Newest
+		}
+		if res.Undated {
+			undated = append(undated, res.Outcome)
+			undatedInvalid += res.Invalid
+		}
 		if err == nil {
 			err = findings.Commit()
 		}
 		if err != nil {
 			// A read error, not a bad file: this file's counts are partial.
 			fo.outcome, fo.err = aggregate.Failed, err
-			agg.AddFile(aggregate.Failed, at)
+			addFile(aggregate.Failed)
 		}
 		if fo.outcome == aggregate.Failed {
 			failed = true
@@ -358,6 +378,18 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		progress.step(res.Records)
 	}
 	progress.done()
+	if len(undated) > 0 || undatedInvalid > 0 {
+		if newest.IsZero() {
+			// No record anywhere: no time in the data.
+			newest = time.Now().UTC().Truncate(time.Minute)
+		}
+		for _, o := range undated {
+			agg.AddFile(o, newest)
+		}
+		for range undatedInvalid {
+			agg.AddInvalid(newest)
+		}
+	}
 	// One budget for the run, in memory: scan publishes nothing, so there
 	// is no batch to resume and no table to share it with.
 	if err := agg.ApplyBudget(ctx, budget.NewMemory(int(cfg.maxSeries))); err != nil {
@@ -400,16 +432,22 @@ func unusableNotice(stderr io.Writer, cmd, path string, res scan.Result) {
 
 // filesTime dates the outcomes of files on disk, which carry no delivery
 // event: the newest delivery time seen in a file name, so that output is
-// reproducible.
+// reproducible, else the current time.
 func filesTime(inputs []input) time.Time {
+	at := namesTime(inputs)
+	if at.IsZero() {
+		at = time.Now().UTC().Truncate(time.Minute)
+	}
+	return at
+}
+
+// namesTime is the newest delivery time in the inputs' file names, or zero.
+func namesTime(inputs []input) time.Time {
 	var at time.Time
 	for _, in := range inputs {
 		if t, ok := trailfile.DeliveryTime(in.path); ok && t.After(at) {
 			at = t
 		}
-	}
-	if at.IsZero() {
-		at = time.Now().UTC().Truncate(time.Minute)
 	}
 	return at
 }
@@ -648,6 +686,21 @@ type progress struct {
 	records  int
 	last     time.Time
 	on       bool
+	// verb says what is done to the files ("scanned" when empty); with
+	// noRecords the records are not known (another process reads them).
+	verb      string
+	noRecords bool
+}
+
+func (p *progress) line() string {
+	verb := p.verb
+	if verb == "" {
+		verb = "scanned"
+	}
+	if p.noRecords {
+		return fmt.Sprintf("%s %d/%d files", verb, p.n, p.total)
+	}
+	return fmt.Sprintf("%s %d/%d files, %d records", verb, p.n, p.total, p.records)
 }
 
 func newProgress(stderr io.Writer, total int) *progress {
@@ -669,12 +722,12 @@ func (p *progress) step(records int) {
 	p.records += records
 	if p.on && time.Since(p.last) > 200*time.Millisecond {
 		p.last = time.Now()
-		fmt.Fprintf(p.w, "\rscanned %d/%d files, %d records", p.n, p.total, p.records)
+		fmt.Fprint(p.w, "\r"+p.line())
 	}
 }
 
 func (p *progress) done() {
 	if p.on {
-		fmt.Fprintf(p.w, "\rscanned %d/%d files, %d records\n", p.n, p.total, p.records)
+		fmt.Fprint(p.w, "\r"+p.line()+"\n")
 	}
 }

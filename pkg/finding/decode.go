@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -47,6 +48,52 @@ func (v *val) UnmarshalJSON(b []byte) error {
 		v.s, v.ok = string(b), true
 	}
 	return nil
+}
+
+// scalar is a val or a typed one.
+type scalar interface{ get() val }
+
+func (v val) get() val { return v }
+
+// str, flag and num are a setting of a documented type: a string (an enum,
+// a name, an ARN), a boolean or a number. A scalar of another type is an
+// error that makes the record unusable, where it would otherwise become a
+// setting's value (a numeric mfaConfiguration reported as "previous 1").
+// null, hidden markers (a string wherever they stand), objects and arrays
+// read as absent, as for val.
+type (
+	str  struct{ val }
+	flag struct{ val }
+	num  struct{ val }
+)
+
+func (v *str) UnmarshalJSON(b []byte) error  { return v.typed(b, '"', "string") }
+func (v *flag) UnmarshalJSON(b []byte) error { return v.typed(b, 't', "bool") }
+func (v *num) UnmarshalJSON(b []byte) error  { return v.typed(b, '0', "float64") }
+
+// typed reads b into v when its kind is want ('"' string, 't' boolean, '0'
+// number).
+func (v *val) typed(b []byte, want byte, goType string) error {
+	if err := v.UnmarshalJSON(b); err != nil || !v.ok {
+		return err
+	}
+	b = bytes.TrimSpace(b)
+	got, name := byte('0'), "number"
+	switch b[0] {
+	case '"':
+		got, name = '"', "string"
+	case 't', 'f':
+		got, name = 't', "bool"
+	}
+	if got != want {
+		*v = val{}
+		return &json.UnmarshalTypeError{Value: name, Type: goTypes[goType]}
+	}
+	return nil
+}
+
+var goTypes = map[string]reflect.Type{
+	"string": reflect.TypeFor[string](), "bool": reflect.TypeFor[bool](), "float64": reflect.TypeFor[float64](),
 }
 
 // list is an array of scalars; hidden and non-scalar items are dropped, and a
@@ -145,81 +192,81 @@ func (e *envelope) actor() string {
 // unset.
 type params struct {
 	// identity pools
-	AllowUnauthenticatedIdentities val                 `json:"allowUnauthenticatedIdentities"`
-	AllowClassicFlow               val                 `json:"allowClassicFlow"`
+	AllowUnauthenticatedIdentities flag                `json:"allowUnauthenticatedIdentities"`
+	AllowClassicFlow               flag                `json:"allowClassicFlow"`
 	SupportedLoginProviders        obj[map[string]val] `json:"supportedLoginProviders"`
 	CognitoIdentityProviders       objList[struct {
-		ProviderName val `json:"providerName"`
-		ClientID     val `json:"clientId"`
+		ProviderName str `json:"providerName"`
+		ClientID     str `json:"clientId"`
 	}] `json:"cognitoIdentityProviders"`
 	OpenIDConnectProviderARNs list                            `json:"openIdConnectProviderARNs"`
 	SAMLProviderARNs          list                            `json:"samlProviderARNs"`
-	DeveloperProviderName     val                             `json:"developerProviderName"`
+	DeveloperProviderName     str                             `json:"developerProviderName"`
 	Roles                     obj[map[string]val]             `json:"roles"`
 	RoleMappings              obj[map[string]json.RawMessage] `json:"roleMappings"`
 
 	// user pools
-	MFAConfiguration   val `json:"mfaConfiguration"`
-	DeletionProtection val `json:"deletionProtection"`
+	MFAConfiguration   str `json:"mfaConfiguration"`
+	DeletionProtection str `json:"deletionProtection"`
 	UserPoolAddOns     obj[struct {
-		AdvancedSecurityMode val `json:"advancedSecurityMode"`
+		AdvancedSecurityMode str `json:"advancedSecurityMode"`
 	}] `json:"userPoolAddOns"`
 	AdminCreateUserConfig obj[struct {
-		AllowAdminCreateUserOnly val `json:"allowAdminCreateUserOnly"`
+		AllowAdminCreateUserOnly flag `json:"allowAdminCreateUserOnly"`
 	}] `json:"adminCreateUserConfig"`
 	Policies obj[struct {
 		PasswordPolicy obj[struct {
-			MinimumLength val `json:"minimumLength"`
+			MinimumLength num `json:"minimumLength"`
 		}] `json:"passwordPolicy"`
 	}] `json:"policies"`
 	LambdaConfig obj[map[string]json.RawMessage] `json:"lambdaConfig"`
 
 	// app clients
-	ClientID          val  `json:"clientId"`
+	ClientID          str  `json:"clientId"`
 	ExplicitAuthFlows list `json:"explicitAuthFlows"`
 	AllowedOAuthFlows list `json:"allowedOAuthFlows"`
 	CallbackURLs      list `json:"callbackURLs"`
 	LogoutURLs        list `json:"logoutURLs"`
 	// Both default to the safe value when a create leaves them out: a new
 	// client revokes tokens and hides user existence (ENABLED) unless told.
-	EnableTokenRevocation      val `json:"enableTokenRevocation"`
-	PreventUserExistenceErrors val `json:"preventUserExistenceErrors"`
+	EnableTokenRevocation      flag `json:"enableTokenRevocation"`
+	PreventUserExistenceErrors str  `json:"preventUserExistenceErrors"`
 
 	// identity providers, domains, log delivery, admin actions
-	ProviderName       val `json:"providerName"`
-	ProviderType       val `json:"providerType"`
-	Domain             val `json:"domain"`
+	ProviderName       str `json:"providerName"`
+	ProviderType       str `json:"providerType"`
+	Domain             str `json:"domain"`
 	CustomDomainConfig obj[struct {
-		CertificateARN val `json:"certificateArn"`
+		CertificateARN str `json:"certificateArn"`
 	}] `json:"customDomainConfig"`
 	LogConfigurations objList[struct {
-		LogLevel    val `json:"logLevel"`
-		EventSource val `json:"eventSource"`
+		LogLevel    str `json:"logLevel"`
+		EventSource str `json:"eventSource"`
 		CloudWatch  obj[struct {
-			LogGroupARN val `json:"logGroupArn"`
+			LogGroupARN str `json:"logGroupArn"`
 		}] `json:"cloudWatchLogsConfiguration"`
 		S3 obj[struct {
-			BucketARN val `json:"bucketArn"`
+			BucketARN str `json:"bucketArn"`
 		}] `json:"s3Configuration"`
 		Firehose obj[struct {
-			StreamARN val `json:"streamArn"`
+			StreamARN str `json:"streamArn"`
 		}] `json:"firehoseConfiguration"`
 	}] `json:"logConfigurations"`
-	Permanent val              `json:"permanent"`
-	GroupName val              `json:"groupName"`
+	Permanent flag             `json:"permanent"`
+	GroupName str              `json:"groupName"`
 	SMSMfa    obj[mfaSettings] `json:"smsMfaSettings"`
 	TOTPMfa   obj[mfaSettings] `json:"softwareTokenMfaSettings"`
 	EmailMfa  obj[mfaSettings] `json:"emailMfaSettings"`
 
 	// responseElements of CreateUserPoolClient
 	UserPoolClient obj[struct {
-		ClientID val `json:"clientId"`
+		ClientID str `json:"clientId"`
 	}] `json:"userPoolClient"`
 }
 
 type mfaSettings struct {
-	Enabled      val `json:"enabled"`
-	PreferredMfa val `json:"preferredMfa"`
+	Enabled      flag `json:"enabled"`
+	PreferredMfa flag `json:"preferredMfa"`
 }
 
 // members cuts the four members the envelope needs out of a record with

@@ -34,6 +34,11 @@ const (
 // ErrState wraps a State failure.
 var ErrState = errors.New("finding: state")
 
+// ErrRequest wraps why a candidate record's request or response could not
+// be read: a setting of the wrong type (a numeric mfaConfiguration), or
+// malformed JSON. Such a record is not judged (see Engine.Rejected).
+var ErrRequest = errors.New("finding: request or response unusable")
+
 // Options configure an Engine. The zero value uses the defaults and a
 // MemoryState.
 type Options struct {
@@ -87,7 +92,9 @@ type Finding struct {
 	EventID        string    `json:"eventID,omitempty"`
 	Settings       []Setting `json:"settings,omitempty"`
 	// Count is the number of failures (or UserNotFoundException errors) the
-	// IP had in the file when a sign-in finding was raised.
+	// IP had in the file: when the finding was raised (the threshold, or
+	// for a success after failures the failures before it), and after
+	// Engine.Recount the total the file gave.
 	Count int `json:"count,omitempty"`
 }
 
@@ -98,6 +105,7 @@ type Engine struct {
 	out       []Finding
 	err       error
 	decodeErr int
+	rejected  error
 	// seen is this file's view of each setting it touched: the State's
 	// history with this file's entries merged in (not cut: a file may
 	// restate a setting many times).
@@ -191,6 +199,12 @@ func (e *Engine) Err() error { return e.err }
 // they yield no configuration finding.
 func (e *Engine) DecodeErrors() int { return e.decodeErr }
 
+// Rejected returns why the record last observed could not be judged (its
+// request or response unusable, wrapping ErrRequest), or nil. Such a
+// record yields no configuration finding and moves no setting on: the
+// caller counts it as an unusable record, as the reader's bad records are.
+func (e *Engine) Rejected() error { return e.rejected }
+
 // Candidate reports whether a record with this source and name can yield a
 // configuration finding. It is the hot path's only cost for most records.
 func Candidate(eventSource, eventName string) bool {
@@ -207,6 +221,7 @@ func Candidate(eventSource, eventName string) bool {
 // valid until the next call.
 func (e *Engine) Observe(r *record.Record, c *class.Class, raw []byte) []Finding {
 	e.out = e.out[:0]
+	e.rejected = nil
 	switch c.Category {
 	case class.UserPoolAPI, class.HostedUI, class.ManagedLogin:
 	case class.IdentityPoolManagement:
@@ -236,6 +251,7 @@ func (e *Engine) config(h handler, r *record.Record, raw []byte) {
 	env, req, resp, err := decode(raw)
 	if err != nil {
 		e.decodeErr++
+		e.rejected = fmt.Errorf("%w: %s: %v", ErrRequest, r.EventName, err)
 		return
 	}
 	e.r, e.env = r, env
@@ -305,7 +321,8 @@ func (e *Engine) key(resource, setting string) string {
 }
 
 // watch raises name when the setting's value is risky and new.
-func (e *Engine) watch(name, resource, setting string, v val, create bool, risky func(string) bool) {
+func (e *Engine) watch(name, resource, setting string, sv scalar, create bool, risky func(string) bool) {
+	v := sv.get()
 	if !v.ok {
 		return // not stated, or hidden
 	}
@@ -453,7 +470,7 @@ var userPoolOps = map[string]handler{
 				{"s3Configuration.bucketArn", c.S3.v.BucketARN},
 				{"firehoseConfiguration.streamArn", c.Firehose.v.StreamARN},
 			} {
-				if v := kv[1].(val); v.ok {
+				if v := kv[1].(scalar).get(); v.ok {
 					s = append(s, Setting{Name: "logConfigurations." + kv[0].(string), Value: v.s})
 				}
 			}
@@ -482,7 +499,8 @@ var userPoolOps = map[string]handler{
 	},
 }
 
-func stated(name string, v val) []Setting {
+func stated(name string, sv scalar) []Setting {
+	v := sv.get()
 	if !v.ok {
 		return nil
 	}
@@ -641,17 +659,18 @@ func (e *Engine) client(req, resp *params, create bool) {
 	var weak []Setting
 	for _, w := range []struct {
 		name  string
-		v     val
+		v     scalar
 		risky func(string) bool
 	}{
 		{"enableTokenRevocation", req.EnableTokenRevocation, isFalse},
 		{"preventUserExistenceErrors", req.PreventUserExistenceErrors, func(s string) bool { return strings.EqualFold(s, "LEGACY") }},
 	} {
-		if !w.v.ok {
+		v := w.v.get()
+		if !v.ok {
 			continue
 		}
-		if raise, prev := e.transition(res, w.name, w.v.s, create, w.risky(w.v.s)); raise {
-			weak = append(weak, Setting{Name: w.name, Value: w.v.s, Previous: prev})
+		if raise, prev := e.transition(res, w.name, v.s, create, w.risky(v.s)); raise {
+			weak = append(weak, Setting{Name: w.name, Value: v.s, Previous: prev})
 		}
 	}
 	if len(weak) > 0 {
@@ -683,7 +702,7 @@ func (e *Engine) signIn(r *record.Record, c *class.Class, raw []byte) {
 			s := e.ips.lookup(ip)
 			if s != nil && s.failures >= e.opts.SignInThreshold && !s.raisedSuccess {
 				s.raisedSuccess = true
-				e.ipFinding(SignInSuccessAfterFailures, r, raw, s.failures)
+				s.successBy = e.ipFinding(SignInSuccessAfterFailures, r, raw, s.failures)
 			}
 		}
 		return
@@ -694,14 +713,14 @@ func (e *Engine) signIn(r *record.Record, c *class.Class, raw []byte) {
 		s.failures++
 		if s.failures >= e.opts.SignInThreshold && !s.raisedFailures {
 			s.raisedFailures = true
-			e.ipFinding(SignInFailuresFromOneIP, r, raw, s.failures)
+			s.failuresBy = e.ipFinding(SignInFailuresFromOneIP, r, raw, s.failures)
 		}
 	}
 	if r.ErrorCode == "UserNotFoundException" {
 		s.notFound++
 		if s.notFound >= e.opts.EnumerationThreshold && !s.raisedEnumeration {
 			s.raisedEnumeration = true
-			e.ipFinding(AccountEnumeration, r, raw, s.notFound)
+			s.enumerationBy = e.ipFinding(AccountEnumeration, r, raw, s.notFound)
 		}
 	}
 }
@@ -709,7 +728,7 @@ func (e *Engine) signIn(r *record.Record, c *class.Class, raw []byte) {
 // ipFinding raises a per-IP finding on the record that crossed the
 // threshold. Only the envelope is decoded (for the user agent and actor),
 // once per IP and finding.
-func (e *Engine) ipFinding(name string, r *record.Record, raw []byte, n int) {
+func (e *Engine) ipFinding(name string, r *record.Record, raw []byte, n int) raisedBy {
 	e.r = r
 	e.env = envelope{}
 	if env, _, _, err := decode(raw); err == nil {
@@ -717,6 +736,30 @@ func (e *Engine) ipFinding(name string, r *record.Record, raw []byte, n int) {
 	}
 	e.raise(name, 0).Count = n
 	e.r = nil
+	return raisedBy{eventID: r.EventID, unix: r.EventTime.UnixNano()}
+}
+
+// Recount sets f.Count, when f is a per-address finding the current file
+// raised, to the address's total in the file so far: a finding is raised
+// on the record that crosses the threshold, and the address may go on
+// failing (16 failures raise at the 15th; the count says 16). A success
+// after failures counts the address's failures too. Call it once the file
+// is read, before the next StartFile; other findings, those of earlier
+// files and those of an address the bounded table has since evicted are
+// left as they are.
+func (e *Engine) Recount(f *Finding) {
+	s := e.ips.lookup(f.SourceIP)
+	if s == nil {
+		return
+	}
+	by := raisedBy{eventID: f.EventID, unix: f.Time.UnixNano()}
+	switch {
+	case f.Name == SignInFailuresFromOneIP && s.raisedFailures && s.failuresBy == by,
+		f.Name == SignInSuccessAfterFailures && s.raisedSuccess && s.successBy == by:
+		f.Count = s.failures
+	case f.Name == AccountEnumeration && s.raisedEnumeration && s.enumerationBy == by:
+		f.Count = s.notFound
+	}
 }
 
 // serviceSource reports a sourceIPAddress that names an AWS service

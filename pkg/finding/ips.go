@@ -13,7 +13,15 @@ type ipStat struct {
 	raisedFailures     bool
 	raisedEnumeration  bool
 	raisedSuccess      bool
-	index              int
+	// the records that raised the findings, for Recount
+	failuresBy, enumerationBy, successBy raisedBy
+	index                                int
+}
+
+// raisedBy names the record a per-address finding was raised on.
+type raisedBy struct {
+	eventID string
+	unix    int64
 }
 
 // ipTable keeps at most max IPs, evicting the lightest: memory stays bounded

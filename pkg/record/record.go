@@ -3,6 +3,7 @@ package record
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -89,6 +90,9 @@ const (
 var (
 	ErrNotObject = errors.New("record: not a JSON object")
 	ErrEventTime = errors.New("record: missing or invalid eventTime")
+	// ErrFieldType: a member the record is classified by (eventSource,
+	// eventName, errorCode, ...) is not a string.
+	ErrFieldType = errors.New("record: member of the wrong type")
 )
 
 // IsHidden reports whether v is one of Cognito's masked values.
@@ -128,34 +132,40 @@ func (p *Parser) Parse(buf []byte, r *Record) (n int, err error) {
 		return s.Pos, ErrNotObject
 	}
 	var eventTime []byte
+	var typeErr error
 	s.Open('{')
 	for s.Next('}') {
 		k := s.Key()
 		switch string(k) {
 		case "eventVersion":
-			r.EventVersion = p.str()
+			r.EventVersion = p.text(&typeErr, "eventVersion", p.str)
 		case "eventTime":
 			eventTime, _ = s.Scalar()
 		case "eventSource":
-			r.EventSource = p.str()
+			r.EventSource = p.text(&typeErr, "eventSource", p.str)
 		case "eventName":
-			r.EventName = p.str()
+			r.EventName = p.text(&typeErr, "eventName", p.str)
 		case "eventType":
-			r.EventType = p.str()
+			r.EventType = p.text(&typeErr, "eventType", p.str)
 		case "eventCategory":
-			r.EventCategory = p.str()
+			r.EventCategory = p.text(&typeErr, "eventCategory", p.str)
 		case "eventID":
-			r.EventID = p.alloc()
+			r.EventID = p.text(&typeErr, "eventID", p.alloc)
 		case "awsRegion":
-			r.AWSRegion = p.str()
+			r.AWSRegion = p.text(&typeErr, "awsRegion", p.str)
 		case "sourceIPAddress":
-			r.SourceIPAddress = p.str()
+			r.SourceIPAddress = p.text(&typeErr, "sourceIPAddress", p.str)
 		case "errorCode":
-			r.ErrorCode = p.str()
+			r.ErrorCode = p.text(&typeErr, "errorCode", p.str)
 		case "recipientAccountId":
-			r.RecipientAccountID = p.str()
+			r.RecipientAccountID = p.text(&typeErr, "recipientAccountId", p.str)
 		case "readOnly":
-			r.ReadOnly = p.str()
+			// A boolean in CloudTrail; "true" and "false" as strings too.
+			if k := s.Kind(); k == jsonscan.Bool || k == jsonscan.String {
+				r.ReadOnly = p.str()
+			} else {
+				p.text(&typeErr, "readOnly", p.str)
+			}
 		case "userIdentity":
 			p.userIdentity(&r.UserIdentity)
 		case "requestParameters":
@@ -193,6 +203,9 @@ func (p *Parser) Parse(buf []byte, r *Record) (n int, err error) {
 	if !ok {
 		return s.Pos, ErrEventTime
 	}
+	if typeErr != nil {
+		return s.Pos, typeErr
+	}
 	r.EventTime = t
 	if r.IdentityPoolID == "" && isIdentityPoolID(r.UserIdentity.Aud) {
 		r.IdentityPoolID = r.UserIdentity.Aud
@@ -214,6 +227,33 @@ func (p *Parser) mayBeCognito(r *Record) bool {
 		return true
 	}
 	return r.UserIdentity.WebIDProvider != ""
+}
+
+// text reads a member the record is classified and counted by, which must
+// be a string: null reads as absent, and another type (a number, a
+// boolean, an object) sets *typeErr, once, to an ErrFieldType naming the
+// member, and reads as absent. Such a record is not used: a numeric
+// eventSource would be counted as some other service's call.
+func (p *Parser) text(typeErr *error, name string, read func() string) string {
+	switch k := p.s.Kind(); k {
+	case jsonscan.String:
+		return read()
+	case jsonscan.Null:
+		p.s.Skip()
+	case jsonscan.Number, jsonscan.Bool, jsonscan.Object, jsonscan.Array:
+		p.s.Skip()
+		if *typeErr == nil {
+			*typeErr = fmt.Errorf("%w: %s is %s, want a string", ErrFieldType, name, kindName[k])
+		}
+	default:
+		p.s.Skip()
+	}
+	return ""
+}
+
+var kindName = map[jsonscan.Kind]string{
+	jsonscan.Number: "a number", jsonscan.Bool: "a boolean",
+	jsonscan.Object: "an object", jsonscan.Array: "an array",
 }
 
 // str reads a scalar as an interned string.

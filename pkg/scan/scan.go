@@ -24,10 +24,15 @@ type Options struct {
 	// Reader configures the trail file reader (its Name names the file).
 	Reader trailfile.Options
 	// DeliveredAt is when the file was delivered (the S3 object's time); it
-	// feeds DeliveryLagSeconds and dates the file outcome. Zero means no lag
-	// is measured and the outcome is dated by Now.
+	// feeds DeliveryLagSeconds and dates the file outcome and its unusable
+	// records. Zero means no lag is measured, and they are dated by the
+	// newest eventTime of the file's usable records, a time from the data
+	// (so a file read from disk gives the same datums on every run), or
+	// when it has none by Now.
 	DeliveredAt time.Time
-	// Now is the clock; nil means time.Now.
+	// Now is the clock; nil means time.Now. When it returns the zero time,
+	// the caller dates a file that gave no time itself: File counts neither
+	// its outcome nor its unusable records, and says so in Result.Undated.
 	Now func() time.Time
 	// OnRecord, when set, is called for every classified record.
 	OnRecord func(*Event)
@@ -37,7 +42,9 @@ type Options struct {
 	Clients aggregate.Resolver
 	// Findings, when set, evaluates every record for security findings:
 	// each is counted in the aggregator (the Findings metric) and handed to
-	// OnRecord in Event.Findings. File starts the engine's file; the caller
+	// OnRecord in Event.Findings; a record whose request the engine
+	// rejects (Engine.Rejected: a setting of the wrong type) is counted
+	// unusable instead. File starts the engine's file; the caller
 	// calls its Commit once it keeps the file's results, so that a retried
 	// file is judged against the same state again.
 	Findings *finding.Engine
@@ -71,6 +78,12 @@ type Result struct {
 	// a failed lookup, which left some unresolved but counted.
 	Clients    aggregate.ClientStats
 	ClientsErr error
+	// Newest is the newest eventTime of the file's usable records.
+	Newest time.Time
+	// Undated: the file gave no time to date its outcome and unusable
+	// records by, and Options.Now returned zero: they were not counted in
+	// the aggregator, and the caller counts Outcome and Invalid itself.
+	Undated bool
 }
 
 // File scans the trail file in r into agg.
@@ -99,6 +112,7 @@ func File(ctx context.Context, r io.Reader, agg *aggregate.Aggregator, opts *Opt
 		o.Findings.StartFile()
 	}
 	n := 0
+	invalid := 0 // not counted yet: dated at the end
 	for {
 		if n++; n%checkEvery == 0 {
 			if err := ctx.Err(); err != nil {
@@ -115,7 +129,7 @@ func File(ctx context.Context, r io.Reader, agg *aggregate.Aggregator, opts *Opt
 				if res.Err == nil {
 					res.Err = err
 				}
-				agg.AddInvalid(o.at())
+				invalid++
 				continue
 			}
 			res.Compressed, res.Uncompressed = tr.CompressedBytes(), tr.UncompressedBytes()
@@ -129,19 +143,34 @@ func File(ctx context.Context, r io.Reader, agg *aggregate.Aggregator, opts *Opt
 			if errors.Is(err, trailfile.ErrDigest) || errors.Is(err, trailfile.ErrEmpty) {
 				res.Outcome = aggregate.Skipped
 			}
-			agg.AddFile(res.Outcome, o.at())
+			o.date(agg, &res, invalid)
 			o.resolve(ctx, agg, &res)
 			return res, nil
 		}
 		c = class.Classify(rec)
+		if o.Findings != nil {
+			found = o.Findings.Observe(rec, &c, tr.Raw())
+			if rej := o.Findings.Rejected(); rej != nil {
+				// A setting of the wrong type: unusable, as a record
+				// the reader could not use.
+				res.Invalid++
+				if res.Err == nil {
+					res.Err = &trailfile.Error{File: o.Reader.Name, Index: tr.Index(),
+						Offset: tr.UncompressedBytes() - int64(len(tr.Raw())),
+						Err:    fmt.Errorf("%w: %w", trailfile.ErrBadRecord, rej)}
+				}
+				invalid++
+				continue
+			}
+		}
 		agg.Add(rec, &c, o.DeliveredAt)
 		res.Records++
 		res.ByCategory[c.Category]++
-		if o.Findings != nil {
-			found = o.Findings.Observe(rec, &c, tr.Raw())
-			for i := range found {
-				agg.AddFinding(found[i].Name, found[i].Severity.String(), found[i].Time)
-			}
+		if rec.EventTime.After(res.Newest) {
+			res.Newest = rec.EventTime
+		}
+		for i := range found {
+			agg.AddFinding(found[i].Name, found[i].Severity.String(), found[i].Time)
 		}
 		if o.OnRecord != nil {
 			ev = Event{File: o.Reader.Name, Index: tr.Index(), Record: rec, Class: &c, Raw: tr.Raw(), Findings: found}
@@ -159,20 +188,34 @@ func File(ctx context.Context, r io.Reader, agg *aggregate.Aggregator, opts *Opt
 		}
 	}
 	res.Outcome = aggregate.Processed
-	agg.AddFile(aggregate.Processed, o.at())
+	o.date(agg, &res, invalid)
 	o.resolve(ctx, agg, &res)
 	return res, nil
+}
+
+// date counts the file's outcome and its unusable records at the file's
+// time: its delivery, else its newest record, else the clock's; or leaves
+// them to the caller (Result.Undated).
+func (o *Options) date(agg *aggregate.Aggregator, res *Result, invalid int) {
+	at := o.DeliveredAt
+	if at.IsZero() {
+		at = res.Newest
+	}
+	if at.IsZero() {
+		at = o.Now()
+	}
+	if at.IsZero() {
+		res.Undated = true
+		return
+	}
+	for range invalid {
+		agg.AddInvalid(at)
+	}
+	agg.AddFile(res.Outcome, at)
 }
 
 func (o *Options) resolve(ctx context.Context, agg *aggregate.Aggregator, res *Result) {
 	if o.Clients != nil {
 		res.Clients, res.ClientsErr = agg.ResolveClients(ctx, o.Clients)
 	}
-}
-
-func (o *Options) at() time.Time {
-	if !o.DeliveredAt.IsZero() {
-		return o.DeliveredAt
-	}
-	return o.Now()
 }

@@ -455,10 +455,20 @@ func (r *Reader) Next() (*record.Record, error) {
 					r.startSkip(r.tooLarge())
 					continue
 				}
-				if r.shortInput(r.index) {
+				if r.fill(r.index) {
 					continue
 				}
-				return nil, r.err
+				if r.err != nil {
+					return nil, r.err
+				}
+				// The input ends inside the record: the file is cut short,
+				// or damage left a string or bracket open (the parser
+				// passes over members it does not read without checking
+				// them). Resynchronising tells: the records after the
+				// damage are found; when none is, the file is truncated.
+				r.startSkip(fmt.Errorf("%w: a string or bracket is never closed", ErrSyntax))
+				r.skip.atEOF = true
+				continue
 			}
 			var syn *jsonscan.SyntaxError
 			if err != nil && errors.As(err, &syn) {
