@@ -14,6 +14,11 @@ package record_test
 //   - `i >= 0` -> `i > 0` in indexAfter itself: it differs only for a
 //     resource ARN that starts with ":userpool/" or ":identitypool/", which
 //     no ARN does (they start with "arn:").
+//   - negating one of parseTime's shape tests (b[4] == '-', ...): the
+//     common form then goes to time.Parse, which gives the same time, or
+//     refuses the same input, without allocating either; only slower;
+//   - parseStatus's `n > 999` -> `n >= 999`: overflow protection; no HTTP
+//     status has four digits.
 
 import (
 	"errors"
@@ -198,6 +203,23 @@ func TestIDCharacterEdges(t *testing.T) {
 	} {
 		if got := record.IsUserPoolID(v); got != want {
 			t.Errorf("IsUserPoolID(%q) = %v, want %v", v, got, want)
+		}
+	}
+}
+
+// TestHTTPStatusForms: an endpoint's status is read from a number, a
+// float or a string of digits; anything else, or a number too long to be
+// a status, reads as 0. (The guard's exact length, n > 999 before the next
+// digit, is overflow protection: judged equivalent at its boundary.)
+func TestHTTPStatusForms(t *testing.T) {
+	for in, want := range map[string]int{
+		`200`: 200, `200.0`: 200, `"302"`: 302, `400.5`: 400, `0`: 0, `599`: 599,
+		`"2a0"`: 0, `"2/0"`: 0, `"2:0"`: 0, `-1`: 0, `1e3`: 0, `"x"`: 0, `null`: 0, `true`: 0,
+		`123456789012345678901234567890`: 0,
+	} {
+		r, err := parseOne(t, `{"eventTime":"2026-11-20T10:00:00Z","eventSource":"cognito-idp.amazonaws.com","additionalEventData":{"responseParameters":{"status":`+in+`}}}`)
+		if err != nil || r.HTTPStatus != want {
+			t.Errorf("status %s: %d (%v), want %d", in, r.HTTPStatus, err, want)
 		}
 	}
 }
