@@ -2,6 +2,11 @@ package jsonscan
 
 // Tests that pin down behaviours the other tests of this package left open
 // (issue 19: each was a mutant of the code that no test noticed).
+//
+// Judged equivalent (no test can tell them apart):
+//   - strEnd's bound on the backslash run, `q-1-n >= start` (-> `q+1-n`,
+//     `q-1+n`): the byte before start is the string's opening quote, which
+//     ends the run anyway; the bound only saves that one comparison.
 
 import (
 	"errors"
@@ -224,6 +229,26 @@ func TestDeepNesting(t *testing.T) {
 			if !errors.As(s.Err(), &syn) || syn.Offset != i || syn.Msg != "mismatched bracket" {
 				t.Errorf("depth %d, bracket %d swapped: %v", depth, i, s.Err())
 			}
+		}
+	}
+}
+
+// TestKeyAtTheEndOfTheBuffer: Key called where the buffer ends reports
+// ErrShort (the key may follow in more input), and at a NUL byte a syntax
+// error.
+func TestKeyAtTheEndOfTheBuffer(t *testing.T) {
+	for in, short := range map[string]bool{``: true, `  `: true, "\x00": false, ` x`: false, `"a"`: true, `"a" `: true, `"a"x`: false} {
+		var s Scanner
+		s.Reset([]byte(in))
+		if k := s.Key(); k != nil {
+			t.Errorf("%q: key %q", in, k)
+		}
+		var syn *SyntaxError
+		switch err := s.Err(); {
+		case short && err != ErrShort:
+			t.Errorf("%q: %v, want ErrShort", in, err)
+		case !short && !errors.As(err, &syn):
+			t.Errorf("%q: %v, want a syntax error", in, err)
 		}
 	}
 }
