@@ -19,6 +19,9 @@ package record_test
 //     refuses the same input, without allocating either; only slower;
 //   - parseStatus's `n > 999` -> `n >= 999`: overflow protection; no HTTP
 //     status has four digits.
+//   - parseTime's `h < 24` -> `h <= 24` and dropping `d >= 1`: hour 24 and
+//     day 0 are normalised by time.Date into another day, which the
+//     t.Day() == d check then refuses (TestEventTimeFields has both).
 
 import (
 	"errors"
