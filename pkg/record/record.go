@@ -620,7 +620,7 @@ func isUserPoolID(v string) bool {
 	return true
 }
 
-// isIdentityPoolID checks the documented shape REGION:GUID.
+// isIdentityPoolID checks the documented shape REGION:GUID (one colon).
 func isIdentityPoolID(v string) bool {
 	i := strings.IndexByte(v, ':')
 	if i <= 0 || len(v)-i-1 != 36 || len(v) > 55 {
@@ -628,7 +628,7 @@ func isIdentityPoolID(v string) bool {
 	}
 	for j := 0; j < len(v); j++ {
 		c := v[j]
-		if !(c == '-' || c == ':' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+		if !(c == '-' || c == ':' && j == i || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
 			return false
 		}
 	}
