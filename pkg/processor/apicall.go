@@ -42,6 +42,14 @@ func (h *Handler) apiCall(ctx context.Context, raw json.RawMessage) error {
 		h.log.ErrorContext(ctx, "api call", "eventID", r.EventID, "outcome", "error", "error", err.Error())
 		return fmt.Errorf("processor: event %s: %w", r.EventID, err)
 	}
+	if rej := eng.Rejected(); rej != nil {
+		// A wrongly typed setting: judged by no rule, as in a trail file,
+		// and the same on every retry. Named, so the call is not lost
+		// without a word.
+		h.log.ErrorContext(ctx, "api call", "eventSource", r.EventSource, "eventName", r.EventName, "eventID", r.EventID,
+			"outcome", "rejected", "error", rej.Error())
+		return nil
+	}
 	attrs := []any{"eventSource", r.EventSource, "eventName", r.EventName, "eventID", r.EventID, "findings", len(fs)}
 	if h.opts.Notifier != nil && len(fs) > 0 {
 		st, err := h.opts.Notifier.Notify(ctx, fs, h.lease(ctx))

@@ -441,6 +441,15 @@ func (h *Handler) readOpened(ctx, scanCtx context.Context, mb *member, obj *s3ob
 	if err != nil {
 		return h.deadlineError(ctx, scanCtx, err)
 	}
+	// A per-address finding is raised on the record that crosses the
+	// threshold, and the address may go on failing: the notification and
+	// the line say its total in the file, the same on every attempt.
+	for i := range mb.found {
+		mb.eng.Recount(&mb.found[i])
+	}
+	for i := range mb.ol.events.findings {
+		mb.eng.Recount(&mb.ol.events.findings[i])
+	}
 	// On the object's line in both modes (a batch's line has the batch's
 	// sum): which file was too old is what a reader looks for.
 	mb.ol.tooOld = mb.agg.Stats().TooOld
