@@ -47,11 +47,13 @@ type View struct {
 	pools    map[string]*poolLine
 	ips      map[string]*IPRow
 	findings []finding.Finding
-	changes  []Change
-	roles    map[roleKey]int
-	first    time.Time
-	last     time.Time
-	records  int
+	// fileStart: the first of findings the current file raised.
+	fileStart int
+	changes   []Change
+	roles     map[roleKey]int
+	first     time.Time
+	last      time.Time
+	records   int
 }
 
 type poolLine struct {
@@ -181,6 +183,17 @@ func (v *View) Add(ev *scan.Event) {
 			v.ip(f.SourceIP).Findings++
 		}
 	}
+}
+
+// EndFile ends a file: recount (finding.Engine.Recount) is given each
+// finding the file raised, once the file is read, so that a per-address
+// finding says the address's total in the file, not the threshold it
+// crossed.
+func (v *View) EndFile(recount func(*finding.Finding)) {
+	for i := v.fileStart; i < len(v.findings); i++ {
+		recount(&v.findings[i])
+	}
+	v.fileStart = len(v.findings)
 }
 
 func (v *View) ip(a string) *IPRow {
