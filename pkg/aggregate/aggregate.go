@@ -41,8 +41,9 @@ type Options struct {
 
 // Stats says what an Aggregator left out.
 type Stats struct {
-	// TooOld counts the records, findings and file outcomes dated before
-	// Options.Oldest.
+	// TooOld counts the records, usable or not, dated before
+	// Options.Oldest (their findings, and file outcomes so dated, are left
+	// out uncounted: the figure is "records", as the object line names it).
 	TooOld int
 }
 
@@ -197,20 +198,15 @@ func minuteOf(t time.Time) int64 { return t.Unix() / 60 }
 // Stats returns what the aggregation left out so far.
 func (a *Aggregator) Stats() Stats { return a.stats }
 
-// tooOld reports (and counts) a minute before Options.Oldest.
-func (a *Aggregator) tooOld(m int64) bool {
-	if m < a.oldest {
-		a.stats.TooOld++
-		return true
-	}
-	return false
-}
+// tooOld reports a minute before Options.Oldest.
+func (a *Aggregator) tooOld(m int64) bool { return m < a.oldest }
 
 // Add counts one record. deliveredAt, when not zero, is when the record's
 // file was delivered: the difference feeds DeliveryLagSeconds.
 func (a *Aggregator) Add(r *record.Record, c *class.Class, deliveredAt time.Time) {
 	m := minuteOf(r.EventTime)
 	if a.tooOld(m) {
+		a.stats.TooOld++
 		return
 	}
 	if !deliveredAt.IsZero() {
@@ -480,7 +476,11 @@ func (a *Aggregator) AddFinding(name, severity string, at time.Time) {
 // AddInvalid counts a record that could not be used, at time at (its file's
 // delivery or processing time: the record has no usable eventTime).
 func (a *Aggregator) AddInvalid(at time.Time) {
-	a.count(minuteOf(at), seriesDef{name: metric.RecordsInvalid})
+	if m := minuteOf(at); a.tooOld(m) {
+		a.stats.TooOld++ // a record too, if an unusable one
+	} else {
+		a.count(m, seriesDef{name: metric.RecordsInvalid})
+	}
 }
 
 // FileOutcome is what became of one object.

@@ -76,9 +76,14 @@ func sampleBody(t *testing.T) []byte {
 }
 
 func s3EventFor(key string, size int) json.RawMessage {
-	return json.RawMessage(fmt.Sprintf(`{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-east-1",`+
+	return json.RawMessage(`{"Records":[` + s3RecordFor(key, size) + `]}`)
+}
+
+// s3RecordFor is one record of an S3 event.
+func s3RecordFor(key string, size int) string {
+	return fmt.Sprintf(`{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-east-1",`+
 		`"eventTime":"2026-11-20T10:20:00Z","eventName":"ObjectCreated:Put","s3":{"s3SchemaVersion":"1.0",`+
-		`"bucket":{"name":"trail","arn":"arn:aws:s3:::trail"},"object":{"key":%q,"size":%d,"eTag":"abc","sequencer":"00673DB5E2C4A1B3F1"}}}]}`, key, size))
+		`"bucket":{"name":"trail","arn":"arn:aws:s3:::trail"},"object":{"key":%q,"size":%d,"eTag":"abc","sequencer":"00673DB5E2C4A1B3F1"}}}`, key, size)
 }
 
 // expectedLines counts, independently of the handler, the cognito_event and

@@ -149,11 +149,13 @@ func New(s3 s3object.API, sk Sink, l *ledger.Ledger, opts *Options) *Handler {
 // Summary is the handler's response to the event shapes other than SQS
 // (which gets batchItemFailures).
 type Summary struct {
-	Shape     notification.Shape `json:"shape"`
-	Objects   int                `json:"objects"`
-	Processed int                `json:"processed"`
-	Skipped   int                `json:"skipped"`
-	Failed    int                `json:"failed"`
+	Shape notification.Shape `json:"shape"`
+	// Objects counts every object announced: Processed + Skipped + Failed
+	// when nothing failed transiently.
+	Objects   int `json:"objects"`
+	Processed int `json:"processed"`
+	Skipped   int `json:"skipped"`
+	Failed    int `json:"failed"`
 	// APICalls counts "AWS API Call via CloudTrail" events evaluated.
 	APICalls int `json:"apiCalls,omitempty"`
 }
@@ -188,6 +190,8 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 		}
 		for _, s := range m.Skipped {
 			h.logSkip(ctx, m.ID, s.Object, string(s.Reason))
+			// Announced, so an object: skipped by its key, never read.
+			sum.Objects++
 			mskips++
 		}
 		for _, o := range m.Objects {
