@@ -100,12 +100,11 @@ type Finding struct {
 
 // Engine evaluates records. It is not safe for concurrent use.
 type Engine struct {
-	opts      Options
-	ips       ipTable
-	out       []Finding
-	err       error
-	decodeErr int
-	rejected  error
+	opts     Options
+	ips      ipTable
+	out      []Finding
+	err      error
+	rejected error
 	// seen is this file's view of each setting it touched: the State's
 	// history with this file's entries merged in (not cut: a file may
 	// restate a setting many times).
@@ -148,7 +147,6 @@ func (e *Engine) StartFile() {
 	clear(e.seen)
 	clear(e.pending)
 	e.err = nil
-	e.decodeErr = 0
 }
 
 // Commit merges the settings seen in the current file into the State's
@@ -194,28 +192,11 @@ func (e *Engine) judge(key, value string) (string, bool, error) {
 // file.
 func (e *Engine) Err() error { return e.err }
 
-// DecodeErrors is the number of candidate records since StartFile whose
-// request could not be decoded (malformed JSON inside a well-formed record):
-// they yield no configuration finding.
-func (e *Engine) DecodeErrors() int { return e.decodeErr }
-
 // Rejected returns why the record last observed could not be judged (its
 // request or response unusable, wrapping ErrRequest), or nil. Such a
 // record yields no configuration finding and moves no setting on: the
 // caller counts it as an unusable record, as the reader's bad records are.
 func (e *Engine) Rejected() error { return e.rejected }
-
-// Candidate reports whether a record with this source and name can yield a
-// configuration finding. It is the hot path's only cost for most records.
-func Candidate(eventSource, eventName string) bool {
-	switch eventSource {
-	case class.SourceUserPool:
-		return userPoolOps[eventName] != nil
-	case class.SourceIdentityPool:
-		return identityPoolOps[eventName] != nil
-	}
-	return false
-}
 
 // Observe evaluates one classified record; raw is its JSON. The findings are
 // valid until the next call.
@@ -250,7 +231,6 @@ type handler func(e *Engine, req, resp *params)
 func (e *Engine) config(h handler, r *record.Record, raw []byte) {
 	env, req, resp, err := decode(raw)
 	if err != nil {
-		e.decodeErr++
 		e.rejected = fmt.Errorf("%w: %s: %v", ErrRequest, r.EventName, err)
 		return
 	}

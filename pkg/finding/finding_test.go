@@ -309,23 +309,6 @@ func TestCatalogNamesAreUniqueAndCited(t *testing.T) {
 	}
 }
 
-func TestCandidate(t *testing.T) {
-	for _, tc := range []struct {
-		src, name string
-		want      bool
-	}{
-		{class.SourceIdentityPool, "UpdateIdentityPool", true},
-		{class.SourceUserPool, "UpdateUserPool", true},
-		{class.SourceUserPool, "InitiateAuth", false},
-		{class.SourceIdentityPool, "UpdateUserPool", false},
-		{"s3.amazonaws.com", "DeleteUserPool", false},
-	} {
-		if got := Candidate(tc.src, tc.name); got != tc.want {
-			t.Errorf("Candidate(%s, %s) = %v", tc.src, tc.name, got)
-		}
-	}
-}
-
 // FuzzObserve feeds arbitrary records through the request decoder: it must
 // not panic, and no hidden marker may reach a finding.
 func FuzzObserve(f *testing.F) {
