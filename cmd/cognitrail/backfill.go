@@ -212,13 +212,7 @@ func parseS3URL(s string) (bucket, prefix string, err error) {
 // a file holds events older than its delivery, so a file delivered before
 // now - maxAge holds only datums CloudWatch rejects. Zero when no check.
 func publishFloor(now time.Time, maxAge time.Duration) time.Time {
-	if maxAge < 0 {
-		return time.Time{}
-	}
-	if maxAge == 0 {
-		maxAge = sink.DefaultMaxAge
-	}
-	return now.Add(-maxAge)
+	return sink.AgeFilter{MaxAge: maxAge}.Oldest(now)
 }
 
 // backfillResult is what a worker did with one file.

@@ -463,15 +463,7 @@ func (h *Handler) readOpened(ctx, scanCtx context.Context, mb *member, obj *s3ob
 // oldest is the oldest time worth aggregating: the sink's age filter,
 // judged now, would drop anything older when it publishes, later.
 func (h *Handler) oldest() time.Time {
-	age := h.opts.MaxDatumAge
-	if age < 0 {
-		return time.Time{}
-	}
-	if age == 0 {
-		age = sink.DefaultMaxAge
-	}
-	// The filter's minute of slack at the old end.
-	return h.opts.Now().Add(-age + time.Minute)
+	return sink.AgeFilter{MaxAge: h.opts.MaxDatumAge}.Oldest(h.opts.Now())
 }
 
 // claim claims one object version; done reports an object already

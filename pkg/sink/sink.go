@@ -101,24 +101,34 @@ type AgeFilter struct {
 	Now func() time.Time
 }
 
+// Oldest is the oldest datum time the filter keeps at now; zero when it
+// keeps any. The one place MaxAge's default is resolved: the processor
+// and the CLI cut what they aggregate and read by it.
+func (f AgeFilter) Oldest(now time.Time) time.Time {
+	if f.MaxAge < 0 {
+		return time.Time{}
+	}
+	maxAge := f.MaxAge
+	if maxAge == 0 {
+		maxAge = DefaultMaxAge
+	}
+	// A minute of slack at the old end: the datum's minute must still be
+	// inside the window when the request arrives.
+	return now.Add(-maxAge + time.Minute)
+}
+
 // Keep returns the datums of batch that CloudWatch accepts now (a new slice
 // when some are dropped) and how many were dropped.
 func (f AgeFilter) Keep(batch []metric.Datum) ([]metric.Datum, int) {
 	if f.MaxAge < 0 {
 		return batch, 0
 	}
-	maxAge := f.MaxAge
-	if maxAge == 0 {
-		maxAge = DefaultMaxAge
-	}
 	now := time.Now
 	if f.Now != nil {
 		now = f.Now
 	}
 	t := now()
-	// A minute of slack at the old end: the datum's minute must still be
-	// inside the window when the request arrives.
-	oldest, newest := t.Add(-maxAge+time.Minute), t.Add(MaxFuture)
+	oldest, newest := f.Oldest(t), t.Add(MaxFuture)
 	ok := func(d *metric.Datum) bool { return !d.Timestamp.Before(oldest) && !d.Timestamp.After(newest) }
 	for i := range batch {
 		if !ok(&batch[i]) {

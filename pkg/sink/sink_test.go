@@ -82,3 +82,24 @@ func TestBatchesCutAsBatch(t *testing.T) {
 		}
 	}
 }
+
+// Oldest is the cut Keep applies: a datum at it is kept, one a nanosecond
+// older is not; zero MaxAge means CloudWatch's two weeks, negative no cut.
+func TestAgeFilterOldest(t *testing.T) {
+	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	f := AgeFilter{Now: func() time.Time { return now }}
+	cut := f.Oldest(now)
+	if want := now.Add(-DefaultMaxAge + time.Minute); !cut.Equal(want) {
+		t.Fatalf("Oldest %v, want %v", cut, want)
+	}
+	kept, dropped := f.Keep([]metric.Datum{{Name: "a", Timestamp: cut}, {Name: "b", Timestamp: cut.Add(-time.Nanosecond)}})
+	if len(kept) != 1 || kept[0].Name != "a" || dropped != 1 {
+		t.Errorf("kept %v, dropped %d: want the datum at the cut only", kept, dropped)
+	}
+	if got := (AgeFilter{MaxAge: -1}).Oldest(now); !got.IsZero() {
+		t.Errorf("Oldest with no limit %v, want zero", got)
+	}
+	if got := (AgeFilter{MaxAge: time.Hour}).Oldest(now); !got.Equal(now.Add(-59 * time.Minute)) {
+		t.Errorf("Oldest of one hour %v", got)
+	}
+}
