@@ -14,19 +14,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/cognitrail/cognitrail/pkg/ledger/item"
 )
 
 // KeyPrefix starts the key of a month's item of one dimension:
-// "series#<month>#<dimension>", so that it never collides with the ledger's
-// object items (quoted bucket first), "client#", "setting#" or "finding#".
-const KeyPrefix = "series#"
+// "series#<month>#<dimension>" (package item holds every kind apart).
+const KeyPrefix = item.SeriesPrefix
 
-// Attribute names of a budget item. The key and TTL attributes are the
-// ledger table's (package ledger: "pk", "expiresAt"); they are repeated here
-// so that the budget does not import the ledger.
+// Attribute names of a budget item; the key and TTL attributes are the
+// table's (package item).
 const (
-	attrKey       = "pk"
-	attrExpiresAt = "expiresAt"
+	attrKey       = item.AttrKey
+	attrExpiresAt = item.AttrExpiresAt
 	attrValues    = "values" // string set of the admitted values (StoredValue)
 	attrLimit     = "limit"  // the month's bound, fixed by the first admission
 )

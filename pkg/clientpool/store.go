@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/cognitrail/cognitrail/pkg/ledger"
+	"github.com/cognitrail/cognitrail/pkg/ledger/item"
 )
 
 // KeyPrefix starts the item keys of cached pairs in the ledger table,
@@ -18,7 +19,7 @@ import (
 // client#<clientId> form, not scoped by Region, are never read: they
 // expire with their TTL, and a client they would have answered is looked
 // up again once.
-const KeyPrefix = "client#"
+const KeyPrefix = item.ClientPrefix
 
 const attrPool = "userPoolId"
 

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/cognitrail/cognitrail/pkg/ledger/item"
 )
 
 // Attributes of a batch item.
@@ -22,8 +24,8 @@ const (
 	attrOutcomes = "outcomes" // JSON: the members' outcomes as the publishing attempt judged them
 )
 
-// BatchPrefix starts the key of a batch item.
-const BatchPrefix = "batch#"
+// BatchPrefix starts the key of a batch item (package item).
+const BatchPrefix = item.BatchPrefix
 
 // MaxBatchRecordBytes bounds a batch item's members and state: DynamoDB
 // items are at most 400 KB.

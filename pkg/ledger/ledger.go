@@ -15,12 +15,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/cognitrail/cognitrail/pkg/ledger/item"
 )
 
 // Attribute names of the table's items.
 const (
-	AttrKey       = "pk"
-	AttrExpiresAt = "expiresAt" // the table's TTL attribute, Unix seconds
+	// AttrKey and AttrExpiresAt are package item's, for the ledger's
+	// callers that read its items.
+	AttrKey       = item.AttrKey
+	AttrExpiresAt = item.AttrExpiresAt
 	attrStatus    = "status"
 	attrOwner     = "owner"
 	attrLease     = "leaseUntil" // Unix milliseconds

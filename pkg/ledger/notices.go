@@ -9,11 +9,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/cognitrail/cognitrail/pkg/ledger/item"
 )
 
-// NoticePrefix starts the key of a sent finding's item:
+// NoticePrefix starts the key of a sent finding's item (package item):
 // "finding#<eventID>#<finding name>".
-const NoticePrefix = "finding#"
+const NoticePrefix = item.NoticePrefix
 
 const (
 	noticeSending = "sending"

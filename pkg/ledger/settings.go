@@ -13,12 +13,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/cognitrail/cognitrail/pkg/finding"
+	"github.com/cognitrail/cognitrail/pkg/ledger/item"
 )
 
-// SettingPrefix starts the key of a setting item ("setting#" + the
-// finding.State key), so that settings never collide with object items
-// (quoted bucket first) or the app client cache ("client#").
-const SettingPrefix = "setting#"
+// SettingPrefix starts the key of a setting item (package item), followed
+// by the finding.State key.
+const SettingPrefix = item.SettingPrefix
 
 // DefaultSettingRetention is how long a setting's history is kept after its
 // last write. A pool whose configuration is not written for longer is
