@@ -10,7 +10,7 @@
 // last write (the TTL attribute):
 //
 //	kind     key                                     writer              kept
-//	object   "<bucket>"/"<key>"/<identity>       ledger.Claim        ledger.DefaultRetention (30 days)
+//	object   "<bucket>"/"<key>"/<identity>           ledger.Claim        ledger.DefaultRetention (30 days)
 //	batch    batch#<id>                              ledger.ClaimBatch   ledger.DefaultRetention
 //	notice   finding#<eventID>#<finding>             ledger.Notices      ledger.DefaultRetention
 //	setting  setting#<account>/<resource>/<setting>  ledger.Settings     ledger.DefaultSettingRetention (400 days)
