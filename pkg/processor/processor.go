@@ -150,8 +150,8 @@ func New(s3 s3object.API, sk Sink, l *ledger.Ledger, opts *Options) *Handler {
 // (which gets batchItemFailures).
 type Summary struct {
 	Shape notification.Shape `json:"shape"`
-	// Objects counts every object announced: Processed + Skipped + Failed
-	// when nothing failed transiently.
+	// Objects counts every object announced (not a test event, which
+	// names none, though it is counted in Skipped).
 	Objects   int `json:"objects"`
 	Processed int `json:"processed"`
 	Skipped   int `json:"skipped"`
@@ -190,8 +190,12 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 		}
 		for _, s := range m.Skipped {
 			h.logSkip(ctx, m.ID, s.Object, string(s.Reason))
-			// Announced, so an object: skipped by its key, never read.
-			sum.Objects++
+			if s.Object.Key != "" {
+				// An object announced, skipped by its key (a digest
+				// file, a folder) without being read; a test event
+				// names none.
+				sum.Objects++
+			}
 			mskips++
 		}
 		for _, o := range m.Objects {
