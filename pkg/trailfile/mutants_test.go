@@ -210,10 +210,10 @@ func TestStructuralSkip(t *testing.T) {
 }
 
 // TestStructuralSkipGivesUp: a mismatched or unmatched bracket, or nesting
-// deeper than the skip tracks, ends the structural skip: with no record
-// boundary after it, the rest of the array is one bad element (the file
-// ends cleanly when its last bytes close it); with one, reading goes on
-// there.
+// deeper than the skip tracks, ends the structural skip; reading goes on
+// at the next record, found by its boundary, or, without one (a record
+// that does not start with eventVersion), by the candidate a usable
+// record follows (issue 17: the rest of such a file was lost).
 func TestStructuralSkipGivesUp(t *testing.T) {
 	for _, bad := range []string{
 		`{"x":[}}`,
@@ -223,8 +223,8 @@ func TestStructuralSkipGivesUp(t *testing.T) {
 	} {
 		in := `{"Records":[` + recNoVersion(0) + `,` + bad + `,` + recNoVersion(1) + `,` + recNoVersion(2) + `]}`
 		o := readAll(trailfile.NewReader(strings.NewReader(in), nil))
-		if o.err != nil || o.bad != 1 || fmt.Sprint(o.ids) != "[id-0]" {
-			t.Errorf("%.60s, no boundary: read %v, %d bad, %v; want id-0 and one bad", bad, o.ids, o.bad, o.err)
+		if o.err != nil || o.bad != 1 || fmt.Sprint(o.ids) != "[id-0 id-1 id-2]" {
+			t.Errorf("%.60s, no boundary: read %v, %d bad, %v; want id-0 id-1 id-2 and one bad", bad, o.ids, o.bad, o.err)
 		}
 		in = `{"Records":[` + rec(0) + `,` + bad + `,` + rec(1) + `,` + rec(2) + `]}`
 		o = readAll(trailfile.NewReader(strings.NewReader(in), nil))
@@ -259,10 +259,11 @@ func TestBoundaryWhiteSpace(t *testing.T) {
 		}
 	}
 	// After a byte other than ',', '[' or '}', `{"eventVersion"` is no
-	// boundary.
+	// boundary, but a whole usable record followed by ',' is still found
+	// as a candidate.
 	in := `{"Records":[` + rec(0) + `,{"x":"a"b":` + rec(1) + `,` + rec(2) + `]}`
-	if o := readAll(trailfile.NewReader(strings.NewReader(in), nil)); fmt.Sprint(o.ids) != "[id-0 id-2]" || o.bad != 1 {
-		t.Errorf("after ':': read %v, %d bad, %v; want id-0 id-2 and one bad", o.ids, o.bad, o.err)
+	if o := readAll(trailfile.NewReader(strings.NewReader(in), nil)); fmt.Sprint(o.ids) != "[id-0 id-1 id-2]" || o.bad != 1 {
+		t.Errorf("after ':': read %v, %d bad, %v; want id-0 id-1 id-2 and one bad", o.ids, o.bad, o.err)
 	}
 }
 
