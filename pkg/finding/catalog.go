@@ -76,6 +76,9 @@ const (
 	AdminPasswordSet                   = "admin-password-set"
 	AdminUserAddedToGroup              = "admin-user-added-to-group"
 	AdminMFAPreferenceChanged          = "admin-mfa-preference-changed"
+	UserImportJobCreated               = "user-import-job-created"
+	GroupRoleChanged                   = "group-role-changed"
+	UserIdentityChangedByAdmin         = "user-identity-changed-by-admin"
 	SignInFailuresFromOneIP            = "sign-in-failures-from-one-ip"
 	AccountEnumeration                 = "account-enumeration"
 	SignInSuccessAfterFailures         = "sign-in-success-after-failures"
@@ -154,6 +157,12 @@ var Catalog = []Spec{
 		[]string{idpRef + "AdminAddUserToGroup.html"}},
 	{AdminMFAPreferenceChanged, Medium, "AdminSetUserMFAPreference",
 		[]string{idpRef + "AdminSetUserMFAPreference.html"}},
+	{UserImportJobCreated, Medium, "CreateUserImportJob / StartUserImportJob: users, with their attributes, brought in from a file, past sign-up and its triggers",
+		[]string{idpRef + "CreateUserImportJob.html", idpRef + "StartUserImportJob.html"}},
+	{GroupRoleChanged, High, "CreateGroup / UpdateGroup with a `roleArn`: every member's ID token may then be exchanged for that role's credentials",
+		[]string{idpRef + "CreateGroup.html", idpRef + "UpdateGroup.html"}},
+	{UserIdentityChangedByAdmin, Medium, "AdminLinkProviderForUser, AdminDisableProviderForUser, or AdminUpdateUserAttributes whose record shows `email` or `phone_number` among the attributes (their names, never values): a way to take an account over",
+		[]string{idpRef + "AdminLinkProviderForUser.html", idpRef + "AdminDisableProviderForUser.html", idpRef + "AdminUpdateUserAttributes.html"}},
 	{SignInFailuresFromOneIP, High, "at least the threshold (default 15) failed sign-ins from one `sourceIPAddress` in one trail file (an AWS service named as the source is no address)",
 		[]string{loggingRef}},
 	{AccountEnumeration, Medium, "at least 10 `UserNotFoundException` errors from one `sourceIPAddress` in one trail file",

@@ -252,16 +252,31 @@ type params struct {
 			StreamARN str `json:"streamArn"`
 		}] `json:"firehoseConfiguration"`
 	}] `json:"logConfigurations"`
-	Permanent flag             `json:"permanent"`
-	GroupName str              `json:"groupName"`
-	SMSMfa    obj[mfaSettings] `json:"smsMfaSettings"`
-	TOTPMfa   obj[mfaSettings] `json:"softwareTokenMfaSettings"`
-	EmailMfa  obj[mfaSettings] `json:"emailMfaSettings"`
+	Permanent flag `json:"permanent"`
+	GroupName str  `json:"groupName"`
+	// CreateGroup / UpdateGroup, CreateUserImportJob
+	RoleARN               str `json:"roleArn"`
+	CloudWatchLogsRoleARN str `json:"cloudWatchLogsRoleArn"`
+	// AdminLinkProviderForUser (sourceUser), AdminDisableProviderForUser
+	// (user): the provider, never the user's value in it.
+	SourceUser obj[providerUser] `json:"sourceUser"`
+	User       obj[providerUser] `json:"user"`
+	// AdminUpdateUserAttributes: the names only, never the values.
+	UserAttributes objList[struct {
+		Name str `json:"name"`
+	}] `json:"userAttributes"`
+	SMSMfa   obj[mfaSettings] `json:"smsMfaSettings"`
+	TOTPMfa  obj[mfaSettings] `json:"softwareTokenMfaSettings"`
+	EmailMfa obj[mfaSettings] `json:"emailMfaSettings"`
 
 	// responseElements of CreateUserPoolClient
 	UserPoolClient obj[struct {
 		ClientID str `json:"clientId"`
 	}] `json:"userPoolClient"`
+}
+
+type providerUser struct {
+	ProviderName str `json:"providerName"`
 }
 
 type mfaSettings struct {

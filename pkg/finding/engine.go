@@ -464,6 +464,31 @@ var userPoolOps = map[string]handler{
 	"AdminAddUserToGroup": func(e *Engine, req, _ *params) {
 		e.raise(AdminUserAddedToGroup, 0, stated("groupName", req.GroupName)...)
 	},
+	"CreateUserImportJob": func(e *Engine, req, _ *params) {
+		e.raise(UserImportJobCreated, 0, stated("cloudWatchLogsRoleArn", req.CloudWatchLogsRoleARN)...)
+	},
+	"StartUserImportJob": func(e *Engine, _, _ *params) { e.raise(UserImportJobCreated, 0) },
+	"CreateGroup":        groupRole,
+	"UpdateGroup":        groupRole,
+	"AdminLinkProviderForUser": func(e *Engine, req, _ *params) {
+		e.raise(UserIdentityChangedByAdmin, 0, stated("sourceUser.providerName", req.SourceUser.v.ProviderName)...)
+	},
+	"AdminDisableProviderForUser": func(e *Engine, req, _ *params) {
+		e.raise(UserIdentityChangedByAdmin, 0, stated("user.providerName", req.User.v.ProviderName)...)
+	},
+	"AdminUpdateUserAttributes": func(e *Engine, req, _ *params) {
+		// Only what the record shows: CloudTrail may hide the list whole.
+		var names []string
+		for _, a := range req.UserAttributes {
+			if n := a.Name.get(); n.ok && signInAttribute(n.s) && !slices.Contains(names, n.s) {
+				names = append(names, n.s)
+			}
+		}
+		if len(names) > 0 {
+			slices.Sort(names)
+			e.raise(UserIdentityChangedByAdmin, 0, Setting{Name: "userAttributes", Value: strings.Join(names, " ")})
+		}
+	},
 	"AdminSetUserMFAPreference": func(e *Engine, req, _ *params) {
 		var s []Setting
 		for _, m := range []struct {
@@ -477,6 +502,26 @@ var userPoolOps = map[string]handler{
 		}
 		e.raise(AdminMFAPreferenceChanged, 0, s...)
 	},
+}
+
+// groupRole raises a group given a role: its members' ID tokens carry the
+// role (cognito:roles), which an identity pool may then vend.
+func groupRole(e *Engine, req, _ *params) {
+	if r := req.RoleARN.get(); r.ok {
+		s := append(stated("groupName", req.GroupName), Setting{Name: "roleArn", Value: r.s})
+		e.raise(GroupRoleChanged, 0, s...)
+	}
+}
+
+// signInAttribute: an attribute a user signs in or recovers an account
+// with, so that changing it hands the account to whoever holds the new
+// address.
+func signInAttribute(name string) bool {
+	switch strings.ToLower(name) {
+	case "email", "phone_number":
+		return true
+	}
+	return false
 }
 
 func stated(name string, sv scalar) []Setting {
