@@ -19,6 +19,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	sh "github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
@@ -32,6 +33,7 @@ import (
 	"github.com/cognitrail/cognitrail/pkg/notify"
 	"github.com/cognitrail/cognitrail/pkg/posture"
 	"github.com/cognitrail/cognitrail/pkg/processor"
+	"github.com/cognitrail/cognitrail/pkg/securityhub"
 	"github.com/cognitrail/cognitrail/pkg/sink"
 	"github.com/cognitrail/cognitrail/pkg/sink/cloudwatch"
 	"github.com/cognitrail/cognitrail/pkg/sink/emf"
@@ -183,6 +185,10 @@ func build(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*
 		}
 		notifier = notify.New(sns.NewFromConfig(awsCfg, func(o *sns.Options) { o.Retryer = retryer() }), nopts)
 	}
+	out := findingsOut{sns: notifier}
+	if cfg.SecurityHub {
+		out.hub = securityhub.New(sh.NewFromConfig(awsCfg, func(o *sh.Options) { o.Retryer = retryer() }), 0)
+	}
 	bud, err := seriesBudget(cfg, db)
 	if err != nil {
 		return nil, nil, err
@@ -199,13 +205,13 @@ func build(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*
 			Region:        awsCfg.Region,
 			Log:           log,
 		}
-		if notifier != nil {
-			post.Notifier = notifier
+		if out.on() {
+			post.Notifier = out
 		}
 	}
 	var pn processor.Notifier
-	if notifier != nil {
-		pn = notifier
+	if out.on() {
+		pn = out
 	}
 	return processor.New(s3c, sk, l, &processor.Options{
 		Level:                 cfg.Level,

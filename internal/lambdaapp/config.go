@@ -38,6 +38,7 @@ const (
 	EnvNotifySeverity       = "NOTIFY_SEVERITY"
 	EnvDelivery             = "DELIVERY"
 	EnvPosture              = "POSTURE"
+	EnvSecurityHub          = "SECURITY_HUB"
 )
 
 // Deliveries: how trail files reach the function.
@@ -101,6 +102,9 @@ type Config struct {
 	// grants: a scheduled event runs posture (pkg/posture.Scheduled), and
 	// each cold start reports the trails' coverage.
 	Posture bool
+	// SecurityHub: every finding (change, attack, posture) is also imported
+	// into Security Hub (the template's SecurityHub, with its grant).
+	SecurityHub bool
 
 	// Not from the environment: retry tuning, for tests.
 	RetryMaxAttempts int           // 0: DefaultRetryMaxAttempts
@@ -235,6 +239,11 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if v := getenv(EnvPosture); v != "" {
 		if c.Posture, err = strconv.ParseBool(v); err != nil {
 			return c, fmt.Errorf("%s=%q: want true or false", EnvPosture, v)
+		}
+	}
+	if v := getenv(EnvSecurityHub); v != "" {
+		if c.SecurityHub, err = strconv.ParseBool(v); err != nil {
+			return c, fmt.Errorf("%s=%q: want true or false", EnvSecurityHub, v)
 		}
 	}
 	if v := getenv(EnvSignInIPThreshold); v != "" {

@@ -25,6 +25,7 @@ var iamPrefix = map[string]string{
 	"github.com/aws/aws-sdk-go-v2/service/sns":                     "sns",
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity":         "cognito-identity",
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail":              "cloudtrail",
+	"github.com/aws/aws-sdk-go-v2/service/securityhub":             "securityhub",
 }
 
 // implicitActions are granted for calls the function's code does not make

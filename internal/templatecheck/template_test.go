@@ -733,7 +733,7 @@ func TestFunctionEnvironmentIsValidConfig(t *testing.T) {
 		lambdaapp.EnvExpectedBucketOwner, lambdaapp.EnvLogLevel, lambdaapp.EnvCloudWatchProtocol,
 		lambdaapp.EnvMaxDatumAge, lambdaapp.EnvS3UsePathStyle, lambdaapp.EnvResolveClients, lambdaapp.EnvClientPools,
 		lambdaapp.EnvMaxRecordBytes, lambdaapp.EnvFindingsTopicARN, lambdaapp.EnvNotifySeverity, lambdaapp.EnvSignInIPThreshold,
-		lambdaapp.EnvMaxSeriesPerDim, lambdaapp.EnvDelivery, lambdaapp.EnvPosture}
+		lambdaapp.EnvMaxSeriesPerDim, lambdaapp.EnvDelivery, lambdaapp.EnvPosture, lambdaapp.EnvSecurityHub}
 	tpl := load(t)
 	for _, s := range scenarios(t, tpl) {
 		st, _, err := tpl.Evaluate(s)
