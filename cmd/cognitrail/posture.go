@@ -162,20 +162,12 @@ func runPosture(ctx context.Context, args []string, stdout, stderr io.Writer) in
 }
 
 func importPosture(ctx context.Context, im *securityhub.Importer, account, region string, rows []posture.Row, now time.Time, resolve bool, stderr io.Writer) error {
-	var fs []shtypes.AwsSecurityFinding
-	for _, g := range securityhub.GroupPosture(rows) {
-		fs = append(fs, securityhub.FromPosture(g))
-	}
-	n, err := im.Import(ctx, fs)
+	n, resolved, err := im.ImportPosture(ctx, account, region, rows, resolve, now)
 	if err != nil {
 		return err
 	}
-	resolved := 0
-	if resolve {
-		resolved, err = im.Resolve(ctx, account, region, fs, now)
-	}
 	fmt.Fprintf(stderr, "cognitrail posture: %s: %d findings imported into Security Hub, %d resolved\n", region, n, resolved)
-	return err
+	return nil
 }
 
 func writePosture(w io.Writer, rows []posture.Row) {

@@ -205,8 +205,13 @@ func build(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*
 			Region:        awsCfg.Region,
 			Log:           log,
 		}
-		if out.on() {
-			post.Notifier = out
+		// Posture findings reach Security Hub as rows, with their
+		// controls and resolution, not as change findings.
+		if out.sns != nil {
+			post.Notifier = out.sns
+		}
+		if out.hub != nil {
+			post.Rows = hubRows{out.hub}
 		}
 	}
 	var pn processor.Notifier

@@ -12,6 +12,7 @@ import (
 	cfault "github.com/cognitrail/cognitrail/pkg/fault"
 	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/notify"
+	"github.com/cognitrail/cognitrail/pkg/posture"
 	"github.com/cognitrail/cognitrail/pkg/securityhub"
 )
 
@@ -68,4 +69,18 @@ func hubRefused(err error) bool {
 		return true
 	}
 	return false
+}
+
+// hubRows imports each scheduled posture run's rows into Security Hub as
+// `posture --security-hub` does (posture.RowSink): with the control each
+// fails, and a finding an earlier run imported archived as resolved once a
+// complete run no longer has it.
+type hubRows struct{ im *securityhub.Importer }
+
+func (h hubRows) PostureRows(ctx context.Context, account, region string, rows []posture.Row, complete bool, at time.Time) error {
+	_, _, err := h.im.ImportPosture(ctx, account, region, rows, complete, at)
+	if err != nil && hubRefused(err) {
+		err = cfault.Mark(err)
+	}
+	return err
 }

@@ -6,7 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	ciptypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	sh "github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 
@@ -79,4 +82,65 @@ func keys[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// TestScheduledPostureToSecurityHub: with SECURITY_HUB and the posture
+// schedule, a run imports the Region's risky settings as posture findings
+// (the control each fails), and the next complete run, no longer finding
+// one (the pool was deleted), archives it as resolved, as `posture
+// --security-hub` does.
+func TestScheduledPostureToSecurityHub(t *testing.T) {
+	e := newEnv(t)
+	e.cfg.FindingState = nil
+	e.cfg.Posture, e.cfg.SecurityHub = true, true
+	ctx := context.Background()
+	awsCfg := server.AWSConfig()
+	idp := cip.NewFromConfig(awsCfg)
+	pool, err := idp.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("no-mfa"),
+		MfaConfiguration:      ciptypes.UserPoolMfaTypeOff,
+		DeletionProtection:    ciptypes.DeletionProtectionTypeActive,
+		UserPoolAddOns:        &ciptypes.UserPoolAddOnsType{AdvancedSecurityMode: ciptypes.AdvancedSecurityModeTypeEnforced},
+		AdminCreateUserConfig: &ciptypes.AdminCreateUserConfigType{AllowAdminCreateUserOnly: true},
+		Policies:              &ciptypes.UserPoolPolicyType{PasswordPolicy: &ciptypes.PasswordPolicyType{MinimumLength: aws.Int32(14)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := aws.ToString(pool.UserPool.Id)
+	awsCfg.BaseEndpoint = aws.String(e.endpoint)
+	f, err := NewFunction(e.cfg, awsCfg, &e.logs, NewLogger(e.cfg, func(string) string { return "" }, &e.logs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Posture == nil || f.Posture.Rows == nil {
+		t.Fatalf("posture run %+v: no Security Hub rows", f.Posture)
+	}
+	f.Posture.UserPools = motoUserPools{f.Posture.UserPools}
+	f.Posture.IdentityPools = motoIdentityPools{f.Posture.IdentityPools}
+	f.Posture.RequestsPerSecond = -1
+	run := func(id string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: id,
+			InvokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:cognitrail-processor"})
+		if _, err := f.Handle(ctx, scheduledEvent(t, id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id := "cognitrail/posture/123456789012/us-east-1/" + finding.UserPoolMFADisabled + "/" + pid
+	run("run-1")
+	mfa, ok := hubFindings(t)[id]
+	if !ok || mfa.RecordState != types.RecordStateActive || mfa.Compliance == nil ||
+		mfa.Compliance.Status != types.ComplianceStatusFailed || len(mfa.Compliance.RelatedRequirements) != 1 {
+		t.Fatalf("after the first run %s: %+v (found %v), want active and FAILED with its control", id, mfa, ok)
+	}
+	if _, err := idp.DeleteUserPool(ctx, &cip.DeleteUserPoolInput{UserPoolId: pool.UserPool.Id}); err != nil {
+		t.Fatal(err)
+	}
+	run("run-2")
+	mfa = hubFindings(t)[id]
+	if mfa.RecordState != types.RecordStateArchived || mfa.Workflow == nil || mfa.Workflow.Status != types.WorkflowStatusResolved {
+		t.Errorf("after the pool went: %s state %s, workflow %+v; want archived, resolved", id, mfa.RecordState, mfa.Workflow)
+	}
 }

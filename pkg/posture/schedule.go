@@ -3,6 +3,7 @@ package posture
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -14,6 +15,14 @@ import (
 // Notifier sends findings (a *notify.Notifier).
 type Notifier interface {
 	Notify(ctx context.Context, fs []finding.Finding, until time.Time) (notify.Stats, error)
+}
+
+// RowSink takes each run's rows as they are (Security Hub: imported with
+// the control each fails, and, when the run judged every setting
+// (complete), the findings of earlier runs no longer found archived as
+// resolved).
+type RowSink interface {
+	PostureRows(ctx context.Context, account, region string, rows []Row, complete bool, at time.Time) error
 }
 
 // Log messages of the scheduled run: part of the contract, as the
@@ -43,7 +52,9 @@ type Scheduled struct {
 	// memory (per execution environment).
 	State    finding.State
 	Notifier Notifier
-	Region   string
+	// Rows, when set, takes every run's rows (nil: none).
+	Rows   RowSink
+	Region string
 	// RequestsPerSecond: see Options.
 	RequestsPerSecond float64
 	Log               *slog.Logger
@@ -100,6 +111,13 @@ func (s *Scheduled) Run(ctx context.Context, account, runID string) (RunSummary,
 	sum.Rows = len(rows)
 	for _, r := range rows {
 		s.logRow(ctx, slog.LevelInfo, r)
+	}
+	if s.Rows != nil {
+		// The rows as they are, every run: a setting made safe is resolved
+		// there, a risky one kept active, whatever the state knew.
+		if rerr := s.Rows.PostureRows(ctx, account, s.Region, rows, !sum.Unjudged, s.now()); rerr != nil {
+			errs = append(errs, fmt.Errorf("posture: rows: %w", rerr))
+		}
 	}
 	if err := t.Err(); err != nil {
 		errs = append(errs, err)

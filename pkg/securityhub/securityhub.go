@@ -247,3 +247,20 @@ func (im *Importer) Resolve(ctx context.Context, account, region string, current
 	n, err := im.Import(ctx, stale)
 	return n, err
 }
+
+// ImportPosture imports one posture run's rows of account and region, a
+// finding per (finding, resource) with the control it fails, and, when
+// resolve (the run judged every setting there), archives as resolved the
+// findings of earlier runs it no longer has. The command and the
+// function's scheduled run both use it.
+func (im *Importer) ImportPosture(ctx context.Context, account, region string, rows []posture.Row, resolve bool, at time.Time) (imported, resolved int, err error) {
+	var fs []types.AwsSecurityFinding
+	for _, g := range GroupPosture(rows) {
+		fs = append(fs, FromPosture(g))
+	}
+	if imported, err = im.Import(ctx, fs); err != nil || !resolve {
+		return imported, 0, err
+	}
+	resolved, err = im.Resolve(ctx, account, region, fs, at)
+	return imported, resolved, err
+}
