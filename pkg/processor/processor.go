@@ -293,10 +293,6 @@ type objectLog struct {
 	tooOld int
 	// batch is the buffered batch that published the object.
 	batch string
-	// found are the object's findings, notified before it is marked done.
-	found []finding.Finding
-	// commit saves the object's settings in the finding state.
-	commit func() error
 }
 
 // object processes one object. It returns the file's outcome, or an error
