@@ -45,29 +45,11 @@ func (s *Stats) Add(s2 Stats) {
 // transient and is the caller's to retry.
 var ErrRejected = fault.New("sink: batch rejected as invalid")
 
-// Batch cuts datums into consecutive batches of at most maxDatums datums and
-// at most maxBytes by the size estimate (a datum larger than maxBytes on its
-// own gets a batch of its own).
-func Batch(datums []metric.Datum, maxDatums, maxBytes int, size func(*metric.Datum) int) [][]metric.Datum {
-	var out [][]metric.Datum
-	start, bytes := 0, 0
-	for i := range datums {
-		n := size(&datums[i])
-		if i > start && (i-start == maxDatums || bytes+n > maxBytes) {
-			out = append(out, datums[start:i:i])
-			start, bytes = i, 0
-		}
-		bytes += n
-	}
-	if start < len(datums) {
-		out = append(out, datums[start:len(datums):len(datums)])
-	}
-	return out
-}
-
-// Batches cuts datums, as they are produced, into the batches Batch would
-// cut of them all: a file's datums are published without being held at
-// once. Each batch is a new slice.
+// Batches cuts datums, as they are produced, into consecutive batches of
+// at most maxDatums datums and at most maxBytes by the size estimate (a
+// datum larger than maxBytes on its own gets a batch of its own): a file's
+// datums are published without being held at once. Each batch is a new
+// slice.
 func Batches(datums iter.Seq[metric.Datum], maxDatums, maxBytes int, size func(*metric.Datum) int) iter.Seq[[]metric.Datum] {
 	return func(yield func([]metric.Datum) bool) {
 		var cur []metric.Datum

@@ -9,31 +9,46 @@ import (
 	"github.com/cognitrail/cognitrail/pkg/metric"
 )
 
-func TestBatch(t *testing.T) {
+// batch collects Batches over ds.
+func batch(ds []metric.Datum, maxDatums, maxBytes int, size func(*metric.Datum) int) [][]metric.Datum {
+	return slices.Collect(Batches(slices.Values(ds), maxDatums, maxBytes, size))
+}
+
+func TestBatches(t *testing.T) {
 	ds := make([]metric.Datum, 2500)
 	one := func(*metric.Datum) int { return 1 }
-	b := Batch(ds, 1000, 1<<20, one)
+	b := batch(ds, 1000, 1<<20, one)
 	if len(b) != 3 || len(b[0]) != 1000 || len(b[1]) != 1000 || len(b[2]) != 500 {
-		t.Fatalf("batches of %d, %d, %d", len(b[0]), len(b[1]), len(b[2]))
+		t.Fatalf("%d batches", len(b))
 	}
 	// By size: 10 per batch.
-	b = Batch(ds[:25], 1000, 100, func(*metric.Datum) int { return 10 })
+	b = batch(ds[:25], 1000, 100, func(*metric.Datum) int { return 10 })
 	if len(b) != 3 || len(b[2]) != 5 {
 		t.Fatalf("%d batches by size", len(b))
 	}
 	// An oversized datum alone.
-	b = Batch(ds[:3], 1000, 5, func(*metric.Datum) int { return 10 })
+	b = batch(ds[:3], 1000, 5, func(*metric.Datum) int { return 10 })
 	if len(b) != 3 {
 		t.Fatalf("%d batches of oversized datums", len(b))
 	}
-	if len(Batch(nil, 1000, 100, one)) != 0 {
+	if len(batch(nil, 1000, 100, one)) != 0 {
 		t.Fatal("batches of nothing")
 	}
 	// Appending to a batch must not overwrite the next one.
-	b = Batch(ds[:4], 2, 100, one)
+	b = batch(ds[:4], 2, 100, one)
 	_ = append(b[0], metric.Datum{Name: "x"})
 	if b[1][0].Name != "" {
 		t.Fatal("batches share capacity")
+	}
+	// A consumer that stops early gets no more batches.
+	n := 0
+	for range Batches(slices.Values(ds), 1000, 1<<20, one) {
+		if n++; n == 2 {
+			break
+		}
+	}
+	if n != 2 {
+		t.Fatalf("%d batches after stopping at 2", n)
 	}
 }
 
@@ -58,10 +73,12 @@ func TestAgeFilter(t *testing.T) {
 	}
 }
 
-// TestBatchesCutAsBatch: cutting datums as they are produced gives the
-// batches cutting them all gives, so that a resumed publish passes over
-// exactly the batches published before.
-func TestBatchesCutAsBatch(t *testing.T) {
+// TestBatchesAreMaximal: the batches are the input in order, each within
+// the limits (a datum over maxBytes alone), and each as full as the limits
+// allow (the next datum would break one), so that the cut depends on the
+// datums only and a resumed publish passes over exactly the batches
+// published before.
+func TestBatchesAreMaximal(t *testing.T) {
 	ds := make([]metric.Datum, 2345)
 	for i := range ds {
 		ds[i].Name = strconv.Itoa(i)
@@ -70,15 +87,26 @@ func TestBatchesCutAsBatch(t *testing.T) {
 	for _, c := range []struct{ n, maxDatums, maxBytes int }{
 		{0, 1000, 100}, {1, 1000, 100}, {2345, 1000, 1 << 20}, {2345, 1000, 500}, {30, 2, 100}, {3, 1000, 1},
 	} {
-		want := Batch(ds[:c.n], c.maxDatums, c.maxBytes, size)
-		got := slices.Collect(Batches(slices.Values(ds[:c.n]), c.maxDatums, c.maxBytes, size))
-		if len(got) != len(want) {
-			t.Fatalf("%+v: %d batches, want %d", c, len(got), len(want))
-		}
-		for i := range want {
-			if !slices.EqualFunc(got[i], want[i], func(a, b metric.Datum) bool { return a.Name == b.Name }) {
-				t.Fatalf("%+v: batch %d differs", c, i)
+		got := batch(ds[:c.n], c.maxDatums, c.maxBytes, size)
+		next := 0
+		for i, b := range got {
+			bytes := 0
+			for _, d := range b {
+				if d.Name != ds[next].Name {
+					t.Fatalf("%+v: batch %d holds %s, want %s", c, i, d.Name, ds[next].Name)
+				}
+				next++
+				bytes += size(&d)
 			}
+			if len(b) == 0 || len(b) > c.maxDatums || bytes > c.maxBytes && len(b) > 1 {
+				t.Fatalf("%+v: batch %d of %d datums, %d bytes", c, i, len(b), bytes)
+			}
+			if next < c.n && len(b) < c.maxDatums && bytes+size(&ds[next]) <= c.maxBytes {
+				t.Fatalf("%+v: batch %d cut before %s, which fits", c, i, ds[next].Name)
+			}
+		}
+		if next != c.n {
+			t.Fatalf("%+v: %d datums in the batches, want %d", c, next, c.n)
 		}
 	}
 }
