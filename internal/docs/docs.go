@@ -46,3 +46,29 @@ func Page(root, name string) (string, error) {
 	data, err := os.ReadFile(filepath.Join(root, name))
 	return string(data), err
 }
+
+// Block returns the body of the first fenced code block after the line
+// that contains marker in text, and whether there is one: the sample a
+// page shows under a sentence, for a test to hold to what the code makes.
+func Block(text, marker string) (string, bool) {
+	i := strings.Index(text, marker)
+	if i < 0 {
+		return "", false
+	}
+	rest := text[i:]
+	start := strings.Index(rest, "\n```")
+	if start < 0 {
+		return "", false
+	}
+	rest = rest[start+4:]
+	nl := strings.IndexByte(rest, '\n')
+	if nl < 0 {
+		return "", false
+	}
+	rest = rest[nl+1:]
+	end := strings.Index(rest, "\n```")
+	if end < 0 {
+		return "", false
+	}
+	return rest[:end], true
+}
