@@ -199,31 +199,66 @@ func (e *Engine) Err() error { return e.err }
 func (e *Engine) Rejected() error { return e.rejected }
 
 // Observe evaluates one classified record; raw is its JSON. The findings are
-// valid until the next call.
+// valid until the next call. They are ObserveFile's, then ObserveState's.
 func (e *Engine) Observe(r *record.Record, c *class.Class, raw []byte) []Finding {
 	e.out = e.out[:0]
 	e.rejected = nil
-	switch c.Category {
-	case class.UserPoolAPI, class.HostedUI, class.ManagedLogin:
-	case class.IdentityPoolManagement:
-		if !c.Failed {
-			if h := identityPoolOps[r.EventName]; h != nil {
-				e.config(h, r, raw)
-			}
-		}
-		return e.out
-	default:
-		return e.out
-	}
-	if c.SignIn || r.ErrorCode == "UserNotFoundException" {
-		e.signIn(r, c, raw)
-	}
-	if c.Category == class.UserPoolAPI && !c.Failed {
-		if h := userPoolOps[r.EventName]; h != nil {
-			e.config(h, r, raw)
-		}
+	e.observeFile(r, c, raw)
+	if h := stateHandler(r, c); h != nil {
+		e.config(h, r, raw)
 	}
 	return e.out
+}
+
+// ObserveFile evaluates only what depends on the record's file alone: the
+// per-IP sign-in findings. With ObserveState on the same records, it
+// raises what Observe raises, so that the files of a run can be read in
+// parallel, each with an Engine of its own for ObserveFile, while one
+// Engine judges the few records Stateful selects against the State, file
+// after file in order. The findings are valid until the next call.
+func (e *Engine) ObserveFile(r *record.Record, c *class.Class, raw []byte) []Finding {
+	e.out = e.out[:0]
+	e.observeFile(r, c, raw)
+	return e.out
+}
+
+// ObserveState evaluates only the configuration handlers, whose verdicts
+// read and write the State (and which Stateful selects): Observe's other
+// half. The findings are valid until the next call.
+func (e *Engine) ObserveState(r *record.Record, c *class.Class, raw []byte) []Finding {
+	e.out = e.out[:0]
+	e.rejected = nil
+	if h := stateHandler(r, c); h != nil {
+		e.config(h, r, raw)
+	}
+	return e.out
+}
+
+// Stateful reports whether ObserveState may raise a finding on the record
+// or touch the State: a configuration call that succeeded. Few records are.
+func Stateful(r *record.Record, c *class.Class) bool { return stateHandler(r, c) != nil }
+
+func (e *Engine) observeFile(r *record.Record, c *class.Class, raw []byte) {
+	switch c.Category {
+	case class.UserPoolAPI, class.HostedUI, class.ManagedLogin:
+		if c.SignIn || r.ErrorCode == "UserNotFoundException" {
+			e.signIn(r, c, raw)
+		}
+	}
+}
+
+// stateHandler is the configuration handler of a record, nil for most.
+func stateHandler(r *record.Record, c *class.Class) handler {
+	if c.Failed {
+		return nil
+	}
+	switch c.Category {
+	case class.IdentityPoolManagement:
+		return identityPoolOps[r.EventName]
+	case class.UserPoolAPI:
+		return userPoolOps[r.EventName]
+	}
+	return nil
 }
 
 type handler func(e *Engine, req, resp *params)
