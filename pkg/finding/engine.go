@@ -263,10 +263,25 @@ func stateHandler(r *record.Record, c *class.Class) handler {
 
 type handler func(e *Engine, req, resp *params)
 
+// Reject returns, for a record Stateful selects, what Rejected would
+// return once ObserveState judged it, without the State: a deferred read
+// (files read in parallel) counts the record unusable at once, as a
+// sequential read does.
+func Reject(r *record.Record, raw []byte) error {
+	if _, _, _, err := decode(raw); err != nil {
+		return rejection(r, err)
+	}
+	return nil
+}
+
+func rejection(r *record.Record, err error) error {
+	return fmt.Errorf("%w: %s: %v", ErrRequest, r.EventName, err)
+}
+
 func (e *Engine) config(h handler, r *record.Record, raw []byte) {
 	env, req, resp, err := decode(raw)
 	if err != nil {
-		e.rejected = fmt.Errorf("%w: %s: %v", ErrRequest, r.EventName, err)
+		e.rejected = rejection(r, err)
 		return
 	}
 	e.r, e.env = r, env

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
@@ -48,6 +49,33 @@ type Options struct {
 	// calls its Commit once it keeps the file's results, so that a retried
 	// file is judged against the same state again.
 	Findings *finding.Engine
+	// Deferred, with Findings (without, it has no effect), splits the
+	// findings so that files can be read in parallel (see Ordered): Findings, an Engine of this read's
+	// own, evaluates only what the file raises by itself
+	// (Engine.ObserveFile), and the records whose findings depend on the
+	// State (finding.Stateful: configuration calls, few) are kept in the
+	// Result. Result.Judge then evaluates them against the run's Engine and
+	// Result.Finish ends the file as File ends it, file after file in
+	// order, so that the findings and the counts are those of File reading
+	// every file into one aggregator in that order. Event.Findings is nil:
+	// Result.Findings holds the file's findings once judged. The outcome of
+	// a file read whole, and the app clients (Clients is not used), are
+	// left to Finish.
+	Deferred bool
+}
+
+// Found is a finding and the index of the record it is about.
+type Found struct {
+	Index int
+	finding.Finding
+}
+
+// pending is a record a deferred read kept for Result.Judge.
+type pending struct {
+	index int
+	rec   record.Record
+	class class.Class
+	raw   []byte
 }
 
 // Event is one classified record, valid only during the OnRecord call.
@@ -84,6 +112,15 @@ type Result struct {
 	// records by, and Options.Now returned zero: they were not counted in
 	// the aggregator, and the caller counts Outcome and Invalid itself.
 	Undated bool
+	// Findings are the file's findings in record order, after Judge of a
+	// deferred read (Options.Deferred); nil otherwise.
+	Findings []Found
+
+	// What a deferred read leaves to Judge and Finish.
+	pending  []pending
+	judgeErr error
+	deferred bool
+	at       time.Time // when the outcome of a file read whole is dated
 }
 
 // File scans the trail file in r into agg.
@@ -103,7 +140,7 @@ func File(ctx context.Context, r io.Reader, agg *aggregate.Aggregator, opts *Opt
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	res := Result{File: o.Reader.Name}
+	res := Result{File: o.Reader.Name, deferred: o.deferred()}
 	tr := trailfile.NewReader(r, &o.Reader)
 	var ev Event
 	var c class.Class
@@ -143,14 +180,27 @@ func File(ctx context.Context, r io.Reader, agg *aggregate.Aggregator, opts *Opt
 			if errors.Is(err, trailfile.ErrDigest) || errors.Is(err, trailfile.ErrEmpty) {
 				res.Outcome = aggregate.Skipped
 			}
-			o.date(agg, &res, invalid)
-			o.resolve(ctx, agg, &res)
+			o.date(agg, &res, invalid, true)
+			if !res.deferred {
+				o.resolve(ctx, agg, &res)
+			}
 			return res, nil
 		}
 		c = class.Classify(rec)
 		if o.Findings != nil {
-			found = o.Findings.Observe(rec, &c, tr.Raw())
-			if rej := o.Findings.Rejected(); rej != nil {
+			var rej error
+			if o.deferred() {
+				// As Observe: the file's own half first, then the
+				// request's check, which needs no State.
+				found = o.Findings.ObserveFile(rec, &c, tr.Raw())
+				if finding.Stateful(rec, &c) {
+					rej = finding.Reject(rec, tr.Raw())
+				}
+			} else {
+				found = o.Findings.Observe(rec, &c, tr.Raw())
+				rej = o.Findings.Rejected()
+			}
+			if rej != nil {
 				// A setting of the wrong type: unusable, as a record
 				// the reader could not use.
 				res.Invalid++
@@ -172,6 +222,10 @@ func File(ctx context.Context, r io.Reader, agg *aggregate.Aggregator, opts *Opt
 		for i := range found {
 			agg.AddFinding(found[i].Name, found[i].Severity.String(), found[i].Time)
 		}
+		if res.deferred {
+			o.keep(&res, rec, &c, tr.Index(), tr.Raw(), found)
+			found = nil
+		}
 		if o.OnRecord != nil {
 			ev = Event{File: o.Reader.Name, Index: tr.Index(), Record: rec, Class: &c, Raw: tr.Raw(), Findings: found}
 			o.OnRecord(&ev)
@@ -181,22 +235,28 @@ func File(ctx context.Context, r io.Reader, agg *aggregate.Aggregator, opts *Opt
 		return res, err
 	}
 	res.Compressed, res.Uncompressed = tr.CompressedBytes(), tr.UncompressedBytes()
+	res.Outcome = aggregate.Processed
+	if res.deferred {
+		// Judge may find the State failing: Finish counts the outcome.
+		o.date(agg, &res, invalid, false)
+		return res, nil
+	}
 	if o.Findings != nil {
 		if err := o.Findings.Err(); err != nil {
 			// Some findings could not be judged: retry the file.
 			return res, fmt.Errorf("scan: %s: %w", o.Reader.Name, err)
 		}
 	}
-	res.Outcome = aggregate.Processed
-	o.date(agg, &res, invalid)
+	o.date(agg, &res, invalid, true)
 	o.resolve(ctx, agg, &res)
 	return res, nil
 }
 
-// date counts the file's outcome and its unusable records at the file's
-// time: its delivery, else its newest record, else the clock's; or leaves
-// them to the caller (Result.Undated).
-func (o *Options) date(agg *aggregate.Aggregator, res *Result, invalid int) {
+// date counts the file's unusable records, and its outcome when outcome is
+// set (else it keeps the time for Finish), at the file's time: its
+// delivery, else its newest record, else the clock's; or leaves them to the
+// caller (Result.Undated).
+func (o *Options) date(agg *aggregate.Aggregator, res *Result, invalid int, outcome bool) {
 	at := o.DeliveredAt
 	if at.IsZero() {
 		at = res.Newest
@@ -211,7 +271,84 @@ func (o *Options) date(agg *aggregate.Aggregator, res *Result, invalid int) {
 	for range invalid {
 		agg.AddInvalid(at)
 	}
-	agg.AddFile(res.Outcome, at)
+	if outcome {
+		agg.AddFile(res.Outcome, at)
+	} else {
+		res.at = at
+	}
+}
+
+func (o *Options) deferred() bool { return o.Deferred && o.Findings != nil }
+
+// keep adds a deferred read's own-file findings of a record to
+// res.Findings and keeps the record for Judge when the State decides the
+// rest.
+func (o *Options) keep(res *Result, rec *record.Record, c *class.Class, index int, raw []byte, found []finding.Finding) {
+	for _, f := range found {
+		res.Findings = append(res.Findings, Found{Index: index, Finding: f})
+	}
+	if finding.Stateful(rec, c) {
+		res.pending = append(res.pending, pending{index: index, rec: *rec, class: *c, raw: slices.Clone(raw)})
+	}
+}
+
+// Judge evaluates the records a deferred read kept (Options.Deferred)
+// against engine, the run's, as File would have evaluated them reading the
+// file with engine: it starts engine's file (the caller commits it once it
+// keeps the results, as after File), counts the findings in file, the
+// aggregator the read counted into, and adds them to res.Findings in
+// record order (a record's own-file findings first, as Observe returns
+// them). Call it once, before Finish; a read that failed is judged too, up
+// to where it stopped, as File judges the records read before a fault.
+func (res *Result) Judge(engine *finding.Engine, file *aggregate.Aggregator) {
+	engine.StartFile()
+	if len(res.pending) == 0 {
+		res.judgeErr = engine.Err()
+		return
+	}
+	own := res.Findings
+	all := make([]Found, 0, len(own)+len(res.pending))
+	i := 0
+	for _, p := range res.pending {
+		for ; i < len(own) && own[i].Index <= p.index; i++ {
+			all = append(all, own[i])
+		}
+		for _, f := range engine.ObserveState(&p.rec, &p.class, p.raw) {
+			file.AddFinding(f.Name, f.Severity.String(), f.Time)
+			all = append(all, Found{Index: p.index, Finding: f})
+		}
+	}
+	res.Findings = append(all, own[i:]...)
+	res.pending = nil
+	res.judgeErr = engine.Err()
+}
+
+// Finish ends a deferred read, after Judge, as File ends a file read into
+// agg: it merges file (the read's aggregator, not to be used afterwards)
+// into agg, counts the outcome of a file read whole and resolves the app
+// clients with clients (nil: not resolved), and returns the error File
+// would have returned: readErr, File's own (a retry may succeed: agg then
+// holds the file's partial counts, as after File), or the State's failure
+// Judge met. agg nil: nothing is merged, counted nor resolved.
+func (res *Result) Finish(ctx context.Context, readErr error, file, agg *aggregate.Aggregator, clients aggregate.Resolver) error {
+	if agg != nil {
+		agg.Merge(file)
+	}
+	if readErr != nil || !res.deferred {
+		return readErr
+	}
+	if res.Outcome == aggregate.Processed {
+		if res.judgeErr != nil {
+			return fmt.Errorf("scan: %s: %w", res.File, res.judgeErr)
+		}
+		if agg != nil && !res.Undated {
+			agg.AddFile(aggregate.Processed, res.at)
+		}
+	}
+	if agg != nil && clients != nil {
+		res.Clients, res.ClientsErr = agg.ResolveClients(ctx, clients)
+	}
+	return nil
 }
 
 func (o *Options) resolve(ctx context.Context, agg *aggregate.Aggregator, res *Result) {
