@@ -872,3 +872,21 @@ func (a *Aggregator) Merge(b *Aggregator) {
 	}
 	a.stats.TooOld += b.stats.TooOld
 }
+
+// PoolOfLearning returns what PoolOf would return for a call made in
+// region had the trail also given the pair (client, learned), learned ""
+// meaning none: the pool a record of one file sees while the files before
+// it are merged into a and the file is read into an aggregation of its own
+// whose PoolOf said learned at the record, as PoolOf says when every file
+// is read into a in order.
+func (a *Aggregator) PoolOfLearning(region, client, learned string) (string, bool) {
+	if learned == "" {
+		return a.PoolOf(region, client)
+	}
+	// As learn: the trail's smaller pool wins over another the trail
+	// gave, and any the trail gave over a Resolver's.
+	if old, ok := a.learned[clientKey{region: region, client: client}]; ok && old < learned {
+		return old, true
+	}
+	return learned, true
+}

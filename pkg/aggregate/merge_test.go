@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -158,6 +159,59 @@ func TestMergeTrailPoolOverResolved(t *testing.T) {
 		}
 		if v := value(merged.Datums(), metric.SignInFailures, metric.DimUserPoolID, "us-east-1_Z"); v != 1 {
 			t.Errorf("resolved merged first %v: SignInFailures of the trail's pool %v, want 1", first, v)
+		}
+	}
+}
+
+// TestPoolOfLearning: a file read into an aggregation of its own, with
+// the files before it merged into another, sees at every record the pool
+// PoolOf says when every file is read into one aggregation, whether the
+// earlier files or a Resolver named a pool, a smaller or a larger one.
+func TestPoolOfLearning(t *testing.T) {
+	r := &fakeResolver{pools: map[string]string{"c3": "us-east-1_R", "c1": "us-east-1_Z"}, learned: map[string]string{}}
+	earlier := []record.Record{
+		idp("AdminInitiateAuth", "c1", "us-east-1_M", ""), // c1: a larger pool than the file's below
+		idp("AdminInitiateAuth", "c2", "us-east-1_A", ""), // c2: a smaller one
+		idp("InitiateAuth", "c3", "", "NotAuthorizedException"),
+	}
+	file := []record.Record{
+		idp("InitiateAuth", "c1", "", ""),
+		idp("AdminInitiateAuth", "c1", "us-east-1_B", ""),
+		idp("InitiateAuth", "c1", "", ""),
+		idp("AdminInitiateAuth", "c2", "us-east-1_C", ""),
+		idp("InitiateAuth", "c3", "", ""),
+		idp("AdminInitiateAuth", "c3", "us-east-1_Q", ""),
+		idp("InitiateAuth", "c3", "", ""),
+		idp("InitiateAuth", "c4", "", ""),
+	}
+	one := aggregate.New(nil)
+	add(one, earlier...)
+	if _, err := one.ResolveClients(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	before := aggregate.New(nil)
+	add(before, earlier...)
+	if _, err := before.ResolveClients(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	own := aggregate.New(nil)
+	var seen []string
+	for i := range file {
+		add(one, file[i])
+		add(own, file[i])
+		for _, c := range []string{"c1", "c2", "c3", "c4"} {
+			want, wok := one.PoolOf("us-east-1", c)
+			local, _ := own.PoolOf("us-east-1", c)
+			got, gok := before.PoolOfLearning("us-east-1", c, local)
+			if got != want || gok != wok {
+				t.Errorf("after record %d, client %s: %q %v, want %q %v", i, c, got, gok, want, wok)
+			}
+			seen = append(seen, want)
+		}
+	}
+	for _, p := range []string{"us-east-1_A", "us-east-1_B", "us-east-1_Q", "us-east-1_R"} {
+		if !slices.Contains(seen, p) {
+			t.Errorf("no record saw %s: the test misses a case", p)
 		}
 	}
 }
