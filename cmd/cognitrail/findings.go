@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -37,6 +38,7 @@ type findingsConfig struct {
 	maxBytes    byteSize
 	threshold   positiveInt
 	securityHub bool
+	conc        positiveInt
 }
 
 func newFindingsFlags() (*flag.FlagSet, *findingsConfig) {
@@ -45,11 +47,13 @@ func newFindingsFlags() (*flag.FlagSet, *findingsConfig) {
 		format:    newChoice("table", "table", "json", "jsonl", "ocsf"),
 		maxBytes:  byteSize(trailfile.DefaultMaxUncompressedBytes),
 		threshold: finding.DefaultSignInThreshold,
+		conc:      positiveInt(runtime.NumCPU()),
 	}
 	fl.Var(c.format, "format", "output: `table`, json (one array), jsonl (one finding per line) or ocsf (OCSF Detection Findings, one per line)")
 	fl.BoolVar(&c.securityHub, "security-hub", false, "also import the findings into Security Hub (BatchImportFindings), each in its Region; a re-import updates, never duplicates")
 	fl.Var(&c.maxBytes, "max-uncompressed-bytes", "zip-bomb guard (MAX_UNCOMPRESSED_BYTES): a file that inflates past this `size` (1048576, 500MB, 2GiB) fails")
 	fl.Var(&c.threshold, "signin-threshold", "`n` failed sign-ins from one IP in one file that raise sign-in-failures-from-one-ip")
+	fl.Var(&c.conc, "concurrency", concurrencyUsage)
 	return fl, c
 }
 
@@ -73,41 +77,46 @@ func runFindings(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	out := bufio.NewWriterSize(stdout, 64<<10)
 	defer out.Flush()
 	enc := json.NewEncoder(out)
-	engine := finding.New(&finding.Options{SignInThreshold: threshold})
+	engineOpts := &finding.Options{SignInThreshold: threshold}
+	// One engine judges the settings file after file, in order; each file
+	// is read in parallel with an engine of its own for the rest.
+	engine := finding.New(engineOpts)
 	var rows []findingRow
 	failed := false
 	progress := newProgress(stderr, len(inputs))
-	for _, in := range inputs {
+	read := func(ctx context.Context, i int) scannedFile {
+		in := inputs[i]
+		if in.err != nil || in.skip != "" {
+			return scannedFile{}
+		}
+		// The aggregator is not reported: findings only need the scan.
+		f := scannedFile{agg: aggregate.New(nil), eng: finding.New(engineOpts)}
+		opts := &scan.Options{
+			Reader:   trailfile.Options{Name: in.path, MaxUncompressedBytes: maxBytes},
+			Findings: f.eng,
+			Deferred: true,
+		}
+		f.res, f.err = scanPath(ctx, in.path, f.agg, opts)
+		return f
+	}
+	done := func(i int, f scannedFile) error {
+		in := inputs[i]
 		if err := ctx.Err(); err != nil {
-			fmt.Fprintln(stderr, "cognitrail findings:", err)
-			return exitFailed
+			return err
 		}
 		if in.err != nil {
 			failed = true
 			fmt.Fprintln(stderr, "cognitrail findings:", named(in.path, in.err))
 			progress.step(0)
-			continue
+			return nil
 		}
 		if in.skip != "" {
 			progress.step(0)
-			continue
+			return nil
 		}
-		var fileRows []findingRow
-		opts := &scan.Options{
-			Reader:   trailfile.Options{Name: in.path, MaxUncompressedBytes: maxBytes},
-			Findings: engine,
-			OnRecord: func(ev *scan.Event) {
-				for _, f := range ev.Findings {
-					fileRows = append(fileRows, findingRow{File: ev.File, Index: ev.Index, Finding: f})
-				}
-			},
-		}
-		// The aggregator is not reported: findings only need the scan.
-		res, err := scanPath(ctx, in.path, aggregate.New(nil), opts)
-		for i := range fileRows {
-			// The address's total in the file, not the threshold it crossed.
-			engine.Recount(&fileRows[i].Finding)
-		}
+		f.res.Judge(engine, f.agg)
+		res := f.res
+		err := res.Finish(ctx, f.err, f.agg, nil, nil)
 		if err == nil {
 			err = engine.Commit()
 		}
@@ -117,7 +126,7 @@ func runFindings(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			failed = true
 			fmt.Fprintf(stderr, "cognitrail findings: %s\n", named(in.path, err))
 			progress.step(res.Records)
-			continue
+			return nil
 		}
 		if res.Outcome == aggregate.Failed {
 			// What was read before the problem is listed, as scan counts it.
@@ -125,6 +134,13 @@ func runFindings(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			fmt.Fprintf(stderr, "cognitrail findings: %s\n", named(in.path, res.Err))
 		}
 		unusableNotice(stderr, "findings", in.path, res)
+		fileRows := make([]findingRow, len(res.Findings))
+		for i, fd := range res.Findings {
+			fileRows[i] = findingRow{File: in.path, Index: fd.Index, Finding: fd.Finding}
+			// The address's total in the file, not the threshold it
+			// crossed: the file's own engine counted it.
+			f.eng.Recount(&fileRows[i].Finding)
+		}
 		switch *format {
 		case "jsonl":
 			for _, r := range fileRows {
@@ -138,6 +154,11 @@ func runFindings(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		}
 		rows = append(rows, fileRows...)
 		progress.step(res.Records)
+		return nil
+	}
+	if err := scan.Ordered(ctx, len(inputs), int(cfg.conc), read, done); err != nil {
+		fmt.Fprintln(stderr, "cognitrail findings:", err)
+		return exitFailed
 	}
 	progress.done()
 	switch *format {

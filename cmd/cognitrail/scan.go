@@ -13,6 +13,7 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -194,6 +195,73 @@ type jsonlRecord struct {
 	Findings []string `json:"findings,omitempty"`
 }
 
+// concurrencyUsage is the --concurrency flag's usage in scan, findings and
+// report.
+const concurrencyUsage = "`n` files read at once (default: the number of CPUs); the output is the same whatever n"
+
+// scannedFile is one file read on its own by scan, waiting to be finished
+// in order.
+type scannedFile struct {
+	res scan.Result
+	err error
+	agg *aggregate.Aggregator
+	// eng is the read's engine (what the file raises by itself: the
+	// per-address counts Recount reads).
+	eng *finding.Engine
+	// lines are the file's --format jsonl lines, but for what the files
+	// before it decide: the findings and an app client's pool.
+	lines []jsonlLine
+}
+
+// jsonlLine is a jsonl line read, to be written once the files before it
+// are finished.
+type jsonlLine struct {
+	jsonlRecord
+	// region is the call's Region; learned is the pool the file itself had
+	// given for ClientID at the record, when UserPoolID is to be resolved.
+	region, learned string
+	resolve         bool
+}
+
+// keepLine is scan.Options.OnRecord for --format jsonl.
+func (f *scannedFile) keepLine(ev *scan.Event) {
+	r, c := ev.Record, ev.Class
+	l := jsonlLine{jsonlRecord: jsonlRecord{
+		File: ev.File, Index: ev.Index, EventID: r.EventID, EventTime: r.EventTime,
+		EventSource: r.EventSource, EventName: r.EventName, Category: c.Category,
+		Operation: c.Operation, ConfigChange: c.ConfigChange, UnlistedOperation: c.Unlisted, Failed: c.Failed,
+		ErrorCode: c.ErrorCode, SignIn: c.SignIn, ForgotPassword: c.ForgotPassword,
+		UserPoolID: c.UserPoolID, ClientID: c.ClientID, IdentityPoolID: c.IdentityPoolID, AuthType: c.AuthType,
+	}}
+	if c.UserPoolID == "" && c.ClientID != "" {
+		l.region, l.resolve = r.AWSRegion, true
+		l.learned, _ = f.agg.PoolOf(r.AWSRegion, c.ClientID)
+	}
+	f.lines = append(f.lines, l)
+}
+
+// writeLines writes the file's jsonl lines, after Judge and before
+// Finish: agg holds the files before it.
+func (f *scannedFile) writeLines(ctx context.Context, enc *json.Encoder, agg *aggregate.Aggregator, clients aggregate.Resolver) {
+	found := f.res.Findings
+	for _, l := range f.lines {
+		if l.resolve {
+			// As far as known at this record: a pair a later record
+			// gives reaches the metrics, not this line.
+			if p, ok := agg.PoolOfLearning(l.region, l.ClientID, l.learned); ok {
+				l.UserPoolID = p
+			} else {
+				l.UserPoolID, _ = clients.Resolve(ctx, l.region, l.ClientID)
+			}
+		}
+		for ; len(found) > 0 && found[0].Index == l.Index; found = found[1:] {
+			l.Findings = append(l.Findings, found[0].Name)
+		}
+		_ = enc.Encode(l.jsonlRecord)
+	}
+	f.lines = nil
+}
+
 // fileOutcome is what the summary says of one file.
 type fileOutcome struct {
 	path    string
@@ -220,6 +288,8 @@ type scanConfig struct {
 	// RESOLVE_CLIENTS).
 	clientPools    string
 	resolveClients bool
+	// conc is how many files are read at once.
+	conc positiveInt
 }
 
 func newScanFlags() (*flag.FlagSet, *scanConfig) {
@@ -233,6 +303,7 @@ func newScanFlags() (*flag.FlagSet, *scanConfig) {
 		maxSeries: budget.DefaultMax,
 		maxBytes:  byteSize(trailfile.DefaultMaxUncompressedBytes),
 		maxRecord: byteSize(trailfile.DefaultMaxRecordBytes),
+		conc:      positiveInt(runtime.NumCPU()),
 	}
 	fl.Var(c.format, "format", "output: `table` (summary), json (the metric datums) or jsonl (one line per record)")
 	fl.Var(&c.level, "level", "metric detail `level` (DETAIL_LEVEL): basic, standard or full")
@@ -242,6 +313,7 @@ func newScanFlags() (*flag.FlagSet, *scanConfig) {
 	fl.Var(&c.maxRecord, "max-record-bytes", "a record longer than this `size` (16MiB, at most 1GiB) is counted invalid and passed over; the file's other records are read (MAX_RECORD_BYTES)")
 	fl.StringVar(&c.clientPools, "client-pools", "", "app client to user pool `map`, clientId=poolId,... (default $"+lambdaapp.EnvClientPools+")")
 	fl.BoolVar(&c.resolveClients, "resolve-clients", false, "look app clients up with cognito-idp ListUserPools and ListUserPoolClients (AWS credentials; RESOLVE_CLIENTS)")
+	fl.Var(&c.conc, "concurrency", concurrencyUsage)
 	return fl, c
 }
 
@@ -273,7 +345,8 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	out := bufio.NewWriterSize(stdout, 64<<10)
 	defer out.Flush()
 	enc := json.NewEncoder(out)
-	agg := aggregate.New(&aggregate.Options{Level: cfg.level.Level, MaxPools: int(cfg.maxPools)})
+	aggOpts := &aggregate.Options{Level: cfg.level.Level, MaxPools: int(cfg.maxPools)}
+	agg := aggregate.New(aggOpts)
 	progress := newProgress(stderr, len(inputs))
 	var files []fileOutcome
 	// Zero when no file name carries a delivery time: a file is then dated
@@ -291,14 +364,37 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			agg.AddFile(o, at)
 		}
 	}
-	// One engine for the whole run: a setting restated in a later file is
-	// judged against what the earlier files said.
+	// One engine for the run: a setting restated in a later file is
+	// judged against what the earlier files said. Files are read in
+	// parallel, each into its own aggregator (and engine for what a file
+	// raises by itself), and finished in order: merged into agg, their
+	// settings judged by findings, their lines written, as one after the
+	// other.
 	findings := finding.New(nil)
 	failed := false
-	for _, in := range inputs {
+	read := func(ctx context.Context, i int) scannedFile {
+		in := inputs[i]
+		if in.err != nil || in.skip != "" {
+			return scannedFile{}
+		}
+		f := scannedFile{agg: aggregate.New(aggOpts)}
+		opts := &scan.Options{
+			Reader:   trailfile.Options{Name: in.path, MaxUncompressedBytes: maxBytes, MaxRecordBytes: int(cfg.maxRecord)},
+			Now:      clock,
+			Findings: finding.New(nil),
+			Deferred: true,
+		}
+		opts.DeliveredAt, _ = trailfile.DeliveryTime(in.path)
+		if format == "jsonl" {
+			opts.OnRecord = f.keepLine
+		}
+		f.res, f.err = scanPath(ctx, in.path, f.agg, opts)
+		return f
+	}
+	done := func(i int, f scannedFile) error {
+		in := inputs[i]
 		if err := ctx.Err(); err != nil {
-			fmt.Fprintln(stderr, "cognitrail scan:", err)
-			return exitFailed
+			return err
 		}
 		if in.err != nil {
 			failed = true
@@ -306,49 +402,20 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			addFile(aggregate.Failed)
 			files = append(files, fileOutcome{path: in.path, outcome: aggregate.Failed, err: in.err})
 			progress.step(0)
-			continue
+			return nil
 		}
 		if in.skip != "" {
 			addFile(aggregate.Skipped)
 			files = append(files, fileOutcome{path: in.path, outcome: aggregate.Skipped, err: errors.New(string(in.skip))})
 			progress.step(0)
-			continue
+			return nil
 		}
-		opts := &scan.Options{
-			Reader:   trailfile.Options{Name: in.path, MaxUncompressedBytes: maxBytes, MaxRecordBytes: int(cfg.maxRecord)},
-			Now:      clock,
-			Clients:  clients,
-			Findings: findings,
-		}
-		opts.DeliveredAt, _ = trailfile.DeliveryTime(in.path)
+		f.res.Judge(findings, f.agg)
 		if format == "jsonl" {
-			opts.OnRecord = func(ev *scan.Event) {
-				r, c := ev.Record, ev.Class
-				pool := c.UserPoolID
-				if pool == "" && c.ClientID != "" {
-					// As far as known at this record: a pair a later record
-					// gives reaches the metrics, not this line.
-					if p, ok := agg.PoolOf(r.AWSRegion, c.ClientID); ok {
-						pool = p
-					} else {
-						pool, _ = clients.Resolve(ctx, r.AWSRegion, c.ClientID)
-					}
-				}
-				var names []string
-				for _, f := range ev.Findings {
-					names = append(names, f.Name)
-				}
-				_ = enc.Encode(jsonlRecord{
-					File: ev.File, Index: ev.Index, EventID: r.EventID, EventTime: r.EventTime,
-					EventSource: r.EventSource, EventName: r.EventName, Category: c.Category,
-					Operation: c.Operation, ConfigChange: c.ConfigChange, UnlistedOperation: c.Unlisted, Failed: c.Failed,
-					ErrorCode: c.ErrorCode, SignIn: c.SignIn, ForgotPassword: c.ForgotPassword,
-					UserPoolID: pool, ClientID: c.ClientID, IdentityPoolID: c.IdentityPoolID, AuthType: c.AuthType,
-					Findings: names,
-				})
-			}
+			f.writeLines(ctx, enc, agg, clients)
 		}
-		res, err := scanPath(ctx, in.path, agg, opts)
+		err := f.res.Finish(ctx, f.err, f.agg, agg, clients)
+		res := f.res
 		if res.ClientsErr != nil {
 			fmt.Fprintf(stderr, "cognitrail scan: %s: app clients not resolved: %v\n", in.path, res.ClientsErr)
 		}
@@ -376,6 +443,11 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		files = append(files, fo)
 		progress.step(res.Records)
+		return nil
+	}
+	if err := scan.Ordered(ctx, len(inputs), int(cfg.conc), read, done); err != nil {
+		fmt.Fprintln(stderr, "cognitrail scan:", err)
+		return exitFailed
 	}
 	progress.done()
 	if len(undated) > 0 || undatedInvalid > 0 {
