@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -47,7 +46,6 @@ func newFindingsFlags() (*flag.FlagSet, *findingsConfig) {
 		format:    newChoice("table", "table", "json", "jsonl", "ocsf"),
 		maxBytes:  byteSize(trailfile.DefaultMaxUncompressedBytes),
 		threshold: finding.DefaultSignInThreshold,
-		conc:      positiveInt(runtime.NumCPU()),
 	}
 	fl.Var(c.format, "format", "output: `table`, json (one array), jsonl (one finding per line) or ocsf (OCSF Detection Findings, one per line)")
 	fl.BoolVar(&c.securityHub, "security-hub", false, "also import the findings into Security Hub (BatchImportFindings), each in its Region; a re-import updates, never duplicates")
@@ -156,7 +154,7 @@ func runFindings(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		progress.step(res.Records)
 		return nil
 	}
-	if err := scan.Ordered(ctx, len(inputs), int(cfg.conc), read, done); err != nil {
+	if err := scan.Ordered(ctx, len(inputs), cfg.conc.workers(), read, done); err != nil {
 		fmt.Fprintln(stderr, "cognitrail findings:", err)
 		return exitFailed
 	}

@@ -199,6 +199,15 @@ type jsonlRecord struct {
 // report.
 const concurrencyUsage = "`n` files read at once (default: the number of CPUs); the output is the same whatever n"
 
+// workers is the --concurrency value: the number of CPUs when the flag is
+// not given (zero: a given value is positive).
+func (n positiveInt) workers() int {
+	if n == 0 {
+		return runtime.NumCPU()
+	}
+	return int(n)
+}
+
 // scannedFile is one file read on its own by scan, waiting to be finished
 // in order.
 type scannedFile struct {
@@ -303,7 +312,6 @@ func newScanFlags() (*flag.FlagSet, *scanConfig) {
 		maxSeries: budget.DefaultMax,
 		maxBytes:  byteSize(trailfile.DefaultMaxUncompressedBytes),
 		maxRecord: byteSize(trailfile.DefaultMaxRecordBytes),
-		conc:      positiveInt(runtime.NumCPU()),
 	}
 	fl.Var(c.format, "format", "output: `table` (summary), json (the metric datums) or jsonl (one line per record)")
 	fl.Var(&c.level, "level", "metric detail `level` (DETAIL_LEVEL): basic, standard or full")
@@ -445,7 +453,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		progress.step(res.Records)
 		return nil
 	}
-	if err := scan.Ordered(ctx, len(inputs), int(cfg.conc), read, done); err != nil {
+	if err := scan.Ordered(ctx, len(inputs), cfg.conc.workers(), read, done); err != nil {
 		fmt.Fprintln(stderr, "cognitrail scan:", err)
 		return exitFailed
 	}
