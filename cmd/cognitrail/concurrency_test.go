@@ -63,7 +63,7 @@ func concurrencyDir(t *testing.T) string {
 	return dir
 }
 
-// TestConcurrencySameOutput: scan and findings print the same bytes, on
+// TestConcurrencySameOutput: scan, findings and report print the same bytes, on
 // standard output and standard error, and exit the same, whatever
 // --concurrency: files are read in parallel and finished in name order.
 func TestConcurrencySameOutput(t *testing.T) {
@@ -75,6 +75,8 @@ func TestConcurrencySameOutput(t *testing.T) {
 		{"findings", "--format", "json", "--signin-threshold", "3"},
 		{"findings", "--format", "jsonl", "--signin-threshold", "3"},
 		{"findings", "--format", "ocsf"},
+		{"report", "--format", "json"},
+		{"report", "--format", "table"},
 	} {
 		var want [3]string
 		for _, n := range []string{"1", "2", "5", "64"} {

@@ -31,6 +31,8 @@ Answers the Cognito developer guide's six Logs Insights queries offline.`
 type reportConfig struct {
 	format   *choice
 	maxBytes byteSize
+	// conc is how many files table and json read at once.
+	conc positiveInt
 }
 
 func newReportFlags() (*flag.FlagSet, *reportConfig) {
@@ -40,6 +42,7 @@ func newReportFlags() (*flag.FlagSet, *reportConfig) {
 	c.format.aliases = map[string]string{"text": "table"}
 	fl.Var(c.format, "format", "output: `table` (text tables, as scan and findings; text is taken too), json, or html (one self-contained page: timelines per user pool, findings, addresses, configuration changes)")
 	fl.Var(&c.maxBytes, "max-uncompressed-bytes", "zip-bomb guard (MAX_UNCOMPRESSED_BYTES): a file that inflates past this `size` (1048576, 500MB, 2GiB) fails")
+	fl.Var(&c.conc, "concurrency", concurrencyUsage+" (table and json; html reads one file at a time)")
 	return fl, c
 }
 
@@ -64,31 +67,48 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 
 	b := report.New()
-	// The report needs no metrics, but scan.File always aggregates; one
-	// aggregator for all files keeps that cost to a map of counters.
-	agg := aggregate.New(nil)
 	failed := false
 	progress := newProgress(stderr, len(inputs))
-	for _, in := range inputs {
+	type reportFile struct {
+		res scan.Result
+		err error
+		b   *report.Builder
+	}
+	// Each file into a Builder of its own, merged in name order: the
+	// report orders its events by time, event ID, file and index, so the
+	// merged report is the one a single Builder would make.
+	read := func(ctx context.Context, i int) reportFile {
+		in := inputs[i]
+		if in.err != nil || in.skip != "" {
+			return reportFile{}
+		}
+		f := reportFile{b: report.New()}
+		opts := &scan.Options{
+			Reader:   trailfile.Options{Name: in.path, MaxUncompressedBytes: maxBytes},
+			OnRecord: f.b.Add,
+		}
+		// The report needs no metrics, but scan.File always aggregates:
+		// the file's aggregator is dropped with it.
+		f.res, f.err = scanPath(ctx, in.path, aggregate.New(nil), opts)
+		return f
+	}
+	done := func(i int, f reportFile) error {
+		in := inputs[i]
 		if err := ctx.Err(); err != nil {
-			fmt.Fprintln(stderr, "cognitrail report:", err)
-			return exitFailed
+			return err
 		}
 		if in.err != nil {
 			failed = true
 			fmt.Fprintln(stderr, "cognitrail report:", named(in.path, in.err))
 			progress.step(0)
-			continue
+			return nil
 		}
 		if in.skip != "" {
 			progress.step(0)
-			continue
+			return nil
 		}
-		opts := &scan.Options{
-			Reader:   trailfile.Options{Name: in.path, MaxUncompressedBytes: maxBytes},
-			OnRecord: b.Add,
-		}
-		res, err := scanPath(ctx, in.path, agg, opts)
+		b.Merge(f.b)
+		res, err := f.res, f.err
 		if err == nil && res.Outcome == aggregate.Failed {
 			err = res.Err
 		}
@@ -101,6 +121,11 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			unusableNotice(stderr, "report", in.path, res)
 		}
 		progress.step(res.Records)
+		return nil
+	}
+	if err := scan.Ordered(ctx, len(inputs), cfg.conc.workers(), read, done); err != nil {
+		fmt.Fprintln(stderr, "cognitrail report:", err)
+		return exitFailed
 	}
 	progress.done()
 

@@ -206,3 +206,24 @@ func (h topN) sorted() []Event {
 	})
 	return out
 }
+
+// Merge adds what o, a Builder of other files, was given: the report is
+// the one a Builder given every record would answer, whatever the order of
+// the merges (files read in parallel, each into a Builder of its own). o
+// must not be used afterwards.
+func (b *Builder) Merge(o *Builder) {
+	b.records += o.records
+	for _, h := range []struct{ into, from *topN }{{&b.recent, &o.recent}, {&b.exceptions, &o.exceptions}, {&b.notAuth, &o.notAuth}} {
+		for _, e := range *h.from {
+			h.into.add(e)
+		}
+	}
+	for _, m := range []struct{ into, from map[pair]int }{{b.byPair, o.byPair}, {b.notAuthBy, o.notAuthBy}} {
+		for p, n := range m.from {
+			m.into[p] += n
+		}
+	}
+	for ip, n := range o.forgotBy {
+		b.forgotBy[ip] += n
+	}
+}
