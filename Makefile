@@ -90,7 +90,7 @@ staticcheck:
 bench:
 	$(GO) test -run '^$$' -bench 'Inflate|Scan|Naive|CPURatio' -benchmem -benchtime 5x ./pkg/scan/
 	$(GO) test -run '^$$' -bench 'LargeFile' -benchtime 1x ./pkg/scan/
-	$(GO) test -run '^$$' -bench 'ScanMonthRSS' -benchtime 1x ./cmd/cognitrail/
+	$(GO) test -run '^$$' -bench 'ScanMonthRSS|ScanDirectory' -benchtime 1x ./cmd/cognitrail/
 	$(GO) test -run '^$$' -bench 'LargeObject' -benchtime 1x ./internal/lambdaapp/
 
 clean:

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -82,4 +85,64 @@ func BenchmarkScanMonthRSS(b *testing.B) {
 			b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MB")
 		})
 	}
+}
+
+// BenchmarkScanDirectory runs `cognitrail scan --format json` on a
+// directory of 120 delivered files (2,500 records each: 300,000 records,
+// about 220 MB of JSON) at --concurrency 1 and at the number of CPUs, each
+// in a child process, checks that both print the same bytes, and reports
+// each run's wall time, the parallel run's share of the sequential one
+// (issue 18's target: at most 0.6 on 2 cores) and its peak RSS.
+func BenchmarkScanDirectory(b *testing.B) {
+	dir := b.TempDir()
+	start := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	for i := range 120 {
+		at := start.Add(time.Duration(i) * 5 * time.Minute)
+		name := fmt.Sprintf("123456789012_CloudTrail_us-east-1_%s_%03d.json.gz", at.Add(5*time.Minute).Format("20060102T1504Z"), i)
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			b.Fatal(err)
+		}
+		zw, _ := gzip.NewWriterLevel(f, gzip.BestSpeed)
+		if _, err := trailgen.Write(zw, trailgen.Options{Records: 2500, CognitoShare: 0.37, ConfigShare: 0.002, Seed: uint64(i + 1), Start: at, Span: 5 * time.Minute}); err != nil {
+			b.Fatal(err)
+		}
+		if err := zw.Close(); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+	}
+	n := runtime.NumCPU()
+	child := func(conc int) (string, time.Duration, int64) {
+		js, _ := json.Marshal([]string{"scan", "--format", "json", "--concurrency", fmt.Sprint(conc), dir})
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), benchChildEnv+"="+string(js))
+		cmd.Stderr = os.Stderr
+		var out bytes.Buffer
+		cmd.Stdout = &out
+		t0 := time.Now()
+		if err := cmd.Run(); err != nil {
+			b.Fatal(err)
+		}
+		var rss int64
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			rss = ru.Maxrss << 10
+		}
+		return out.String(), time.Since(t0), rss
+	}
+	var seq, par time.Duration
+	var peak int64
+	runs := 0
+	for b.Loop() {
+		want, d1, _ := child(1)
+		got, dn, rss := child(n)
+		if got != want {
+			b.Fatalf("--concurrency %d printed %d bytes, --concurrency 1 %d: not the same", n, len(got), len(want))
+		}
+		seq, par, peak, runs = seq+d1, par+dn, max(peak, rss), runs+1
+	}
+	b.ReportMetric(seq.Seconds()/float64(runs), "conc1-wall-s")
+	b.ReportMetric(par.Seconds()/float64(runs), fmt.Sprintf("conc%d-wall-s", n))
+	b.ReportMetric(par.Seconds()/seq.Seconds(), "wall/sequential")
+	b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MB")
 }
