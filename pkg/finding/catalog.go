@@ -143,7 +143,7 @@ var Catalog = []Spec{
 		[]string{idpRef + "CreateUserPoolClient.html", idpRef + "UpdateUserPoolClient.html"}},
 	{AppClientSecretAdded, Medium, "AddUserPoolClientSecret",
 		[]string{idpRef + "AddUserPoolClientSecret.html"}},
-	{AppClientTokensWeakened, Medium, "Create/UpdateUserPoolClient with `enableTokenRevocation` false or `preventUserExistenceErrors` LEGACY",
+	{AppClientTokensWeakened, Medium, "Create/UpdateUserPoolClient with `enableTokenRevocation` false, `preventUserExistenceErrors` LEGACY, or a token or session validity lengthened (`refreshTokenValidity`, `accessTokenValidity`, `idTokenValidity` in `tokenValidityUnits`, `authSessionValidity`: longer than before, or than the default when nothing earlier is known)",
 		[]string{idpRef + "CreateUserPoolClient.html", idpRef + "UpdateUserPoolClient.html"}},
 	{IdentityProviderChanged, High, "Create/Update/DeleteIdentityProvider",
 		[]string{idpRef + "CreateIdentityProvider.html", idpRef + "UpdateIdentityProvider.html", idpRef + "DeleteIdentityProvider.html"}},

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cognitrail/cognitrail/internal/jsonscan"
 	"github.com/cognitrail/cognitrail/pkg/record"
@@ -231,6 +233,17 @@ type params struct {
 	// client revokes tokens and hides user existence (ENABLED) unless told.
 	EnableTokenRevocation      flag `json:"enableTokenRevocation"`
 	PreventUserExistenceErrors str  `json:"preventUserExistenceErrors"`
+	// How long tokens and the sign-in session last, each in its unit
+	// (tokenValidityUnits; authSessionValidity is in minutes).
+	RefreshTokenValidity num `json:"refreshTokenValidity"`
+	AccessTokenValidity  num `json:"accessTokenValidity"`
+	IDTokenValidity      num `json:"idTokenValidity"`
+	AuthSessionValidity  num `json:"authSessionValidity"`
+	TokenValidityUnits   obj[struct {
+		RefreshToken str `json:"refreshToken"`
+		AccessToken  str `json:"accessToken"`
+		IDToken      str `json:"idToken"`
+	}] `json:"tokenValidityUnits"`
 
 	// identity providers, domains, log delivery, admin actions
 	ProviderName       str `json:"providerName"`
@@ -408,4 +421,67 @@ func lowerFirst(s string) string {
 		return s
 	}
 	return string(s[0]+'a'-'A') + s[1:]
+}
+
+// validity is an amount of a token validity unit (seconds, minutes, hours,
+// days: TokenValidityUnitsType).
+type validity struct {
+	n    int64
+	unit string
+}
+
+var validityUnits = map[string]time.Duration{
+	"seconds": time.Second, "minutes": time.Minute, "hours": time.Hour, "days": 24 * time.Hour,
+}
+
+func (v validity) duration() time.Duration { return time.Duration(v.n) * validityUnits[v.unit] }
+
+// parseValidity reads a validity member in unit (defUnit when the request
+// names none). A value that is not a whole number of a known unit, or is
+// out of range, reads as absent.
+func parseValidity(n, unit val, defUnit string) (time.Duration, bool) {
+	if !n.ok {
+		return 0, false
+	}
+	u := defUnit
+	if unit.ok {
+		u = strings.ToLower(unit.s)
+	}
+	per, ok := validityUnits[u]
+	if !ok {
+		return 0, false
+	}
+	i, err := strconv.ParseInt(n.s, 10, 64)
+	if err != nil || i < 0 || i > int64(100*365*24*time.Hour/per) {
+		return 0, false
+	}
+	return time.Duration(i) * per, true
+}
+
+// formatValidity writes a validity in its largest whole unit ("30d",
+// "90m"), the form kept in the State: a unit changed without the length
+// changing is no change.
+func formatValidity(d time.Duration) string {
+	for _, u := range []struct {
+		suffix string
+		per    time.Duration
+	}{{"d", 24 * time.Hour}, {"h", time.Hour}, {"m", time.Minute}} {
+		if d%u.per == 0 && d != 0 {
+			return strconv.FormatInt(int64(d/u.per), 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(int64(d/time.Second), 10) + "s"
+}
+
+// parseFormatted reads formatValidity's form back.
+func parseFormatted(s string) (time.Duration, bool) {
+	if len(s) < 2 {
+		return 0, false
+	}
+	per := map[byte]time.Duration{'d': 24 * time.Hour, 'h': time.Hour, 'm': time.Minute, 's': time.Second}[s[len(s)-1]]
+	i, err := strconv.ParseInt(s[:len(s)-1], 10, 64)
+	if per == 0 || err != nil || i < 0 {
+		return 0, false
+	}
+	return time.Duration(i) * per, true
 }

@@ -342,6 +342,35 @@ func (e *Engine) transition(resource, setting, value string, create, risky bool)
 	return true, prev
 }
 
+// lengthened records d as a validity's value at the record's event time
+// and says whether it lengthens it: longer than the value as of the
+// record's time, or than def (Cognito's default) on a create or when no
+// earlier value is known.
+func (e *Engine) lengthened(resource, setting string, d, def time.Duration, create bool) (bool, string) {
+	baseline, prev := def, ""
+	if !create {
+		prev = PreviousUnknown
+	}
+	if resource == "" {
+		// No id to remember it by (hidden): judge the record alone.
+		return d > def, prev
+	}
+	p, known, err := e.judge(e.key(resource, setting), formatValidity(d))
+	if err != nil {
+		if e.err == nil {
+			e.err = fmt.Errorf("%w: %s %s: %w", ErrState, resource, setting, err)
+		}
+		return false, ""
+	}
+	if !create && known {
+		prev = p
+		if pd, ok := parseFormatted(p); ok {
+			baseline = pd
+		}
+	}
+	return d > baseline, prev
+}
+
 func (e *Engine) key(resource, setting string) string {
 	account := e.r.RecipientAccountID
 	if account == "" {
@@ -746,6 +775,28 @@ func (e *Engine) client(req, resp *params, create bool) {
 		}
 		if raise, prev := e.transition(res, w.name, v.s, create, w.risky(v.s)); raise {
 			weak = append(weak, Setting{Name: w.name, Value: v.s, Previous: prev})
+		}
+	}
+	units := req.TokenValidityUnits.v
+	for _, tv := range []struct {
+		name string
+		n    num
+		unit str
+		def  validity
+	}{
+		{"refreshTokenValidity", req.RefreshTokenValidity, units.RefreshToken, validity{30, "days"}},
+		{"accessTokenValidity", req.AccessTokenValidity, units.AccessToken, validity{1, "hours"}},
+		{"idTokenValidity", req.IDTokenValidity, units.IDToken, validity{1, "hours"}},
+		{"authSessionValidity", req.AuthSessionValidity, str{}, validity{3, "minutes"}},
+	} {
+		d, ok := parseValidity(tv.n.get(), tv.unit.get(), tv.def.unit)
+		if !ok {
+			// Absent (an update that leaves it out resets it to the
+			// default, but a hidden request looks the same) or unreadable.
+			continue
+		}
+		if raise, prev := e.lengthened(res, tv.name, d, tv.def.duration(), create); raise {
+			weak = append(weak, Setting{Name: tv.name, Value: formatValidity(d), Previous: prev})
 		}
 	}
 	if len(weak) > 0 {
