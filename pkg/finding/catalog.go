@@ -78,6 +78,7 @@ const (
 	AdminMFAPreferenceChanged          = "admin-mfa-preference-changed"
 	UserImportJobCreated               = "user-import-job-created"
 	GroupRoleChanged                   = "group-role-changed"
+	UserPoolRiskConfigurationWeakened  = "user-pool-risk-configuration-weakened"
 	UserIdentityChangedByAdmin         = "user-identity-changed-by-admin"
 	SignInFailuresFromOneIP            = "sign-in-failures-from-one-ip"
 	AccountEnumeration                 = "account-enumeration"
@@ -159,6 +160,8 @@ var Catalog = []Spec{
 		[]string{idpRef + "AdminSetUserMFAPreference.html"}},
 	{UserImportJobCreated, Medium, "CreateUserImportJob / StartUserImportJob: users, with their attributes, brought in from a file, past sign-up and its triggers",
 		[]string{idpRef + "CreateUserImportJob.html", idpRef + "StartUserImportJob.html"}},
+	{UserPoolRiskConfigurationWeakened, High, "SetRiskConfiguration that sets compromised-credentials or a high or medium account-takeover response to NO_ACTION, turns a high or medium risk's notification off, or adds IP ranges to `skippedIPRangeList`, judged against the pool's or app client's earlier value",
+		[]string{idpRef + "SetRiskConfiguration.html", idpRef + "RiskExceptionConfigurationType.html"}},
 	{GroupRoleChanged, High, "CreateGroup / UpdateGroup with a `roleArn`: every member's ID token may then be exchanged for that role's credentials",
 		[]string{idpRef + "CreateGroup.html", idpRef + "UpdateGroup.html"}},
 	{UserIdentityChangedByAdmin, Medium, "AdminLinkProviderForUser, AdminDisableProviderForUser, or AdminUpdateUserAttributes whose record shows `email` or `phone_number` among the attributes (their names, never values): a way to take an account over",

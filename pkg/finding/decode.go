@@ -233,6 +233,20 @@ type params struct {
 	// client revokes tokens and hides user existence (ENABLED) unless told.
 	EnableTokenRevocation      flag `json:"enableTokenRevocation"`
 	PreventUserExistenceErrors str  `json:"preventUserExistenceErrors"`
+	// SetRiskConfiguration (threat protection's responses)
+	CompromisedCredentials obj[struct {
+		Actions obj[riskAction] `json:"actions"`
+	}] `json:"compromisedCredentialsRiskConfiguration"`
+	AccountTakeover obj[struct {
+		Actions obj[struct {
+			High   obj[riskAction] `json:"highAction"`
+			Medium obj[riskAction] `json:"mediumAction"`
+		}] `json:"actions"`
+	}] `json:"accountTakeoverRiskConfiguration"`
+	RiskException obj[struct {
+		SkippedIPRangeList list `json:"skippedIPRangeList"`
+	}] `json:"riskExceptionConfiguration"`
+
 	// How long tokens and the sign-in session last, each in its unit
 	// (tokenValidityUnits; authSessionValidity is in minutes).
 	RefreshTokenValidity num `json:"refreshTokenValidity"`
@@ -421,6 +435,12 @@ func lowerFirst(s string) string {
 		return s
 	}
 	return string(s[0]+'a'-'A') + s[1:]
+}
+
+// riskAction is what threat protection does on a detected risk.
+type riskAction struct {
+	EventAction str  `json:"eventAction"`
+	Notify      flag `json:"notify"`
 }
 
 // validity is an amount of a token validity unit (seconds, minutes, hours,

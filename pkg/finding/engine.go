@@ -546,9 +546,10 @@ var userPoolOps = map[string]handler{
 	"CreateUserImportJob": func(e *Engine, req, _ *params) {
 		e.raise(UserImportJobCreated, 0, stated("cloudWatchLogsRoleArn", req.CloudWatchLogsRoleARN)...)
 	},
-	"StartUserImportJob": func(e *Engine, _, _ *params) { e.raise(UserImportJobCreated, 0) },
-	"CreateGroup":        groupRole,
-	"UpdateGroup":        groupRole,
+	"StartUserImportJob":   func(e *Engine, _, _ *params) { e.raise(UserImportJobCreated, 0) },
+	"SetRiskConfiguration": riskConfiguration,
+	"CreateGroup":          groupRole,
+	"UpdateGroup":          groupRole,
 	"AdminLinkProviderForUser": func(e *Engine, req, _ *params) {
 		e.raise(UserIdentityChangedByAdmin, 0, stated("sourceUser.providerName", req.SourceUser.v.ProviderName)...)
 	},
@@ -581,6 +582,94 @@ var userPoolOps = map[string]handler{
 		}
 		e.raise(AdminMFAPreferenceChanged, 0, s...)
 	},
+}
+
+// riskConfiguration raises threat protection told to let risks pass:
+// compromised credentials or a high or medium account-takeover risk set to
+// NO_ACTION, a high or medium risk's notification turned off, or IP ranges
+// added to those it skips. Each is judged against the pool's (or the app
+// client's) value as of the record's time, so restating it is quiet. A
+// request with only the pool (a reset to the defaults) raises nothing.
+func riskConfiguration(e *Engine, req, _ *params) {
+	res := ""
+	if pool := e.r.UserPoolID; pool != "" {
+		res = "risk/" + pool + "/-"
+		if c := req.ClientID.get(); c.ok {
+			res = "risk/" + pool + "/" + c.s
+		}
+	}
+	var s []Setting
+	noAction := func(name string, a obj[riskAction]) {
+		v := a.v.EventAction.get()
+		if !a.ok || !v.ok {
+			return
+		}
+		if raise, prev := e.transition(res, name+".eventAction", v.s, false, strings.EqualFold(v.s, "NO_ACTION")); raise {
+			s = append(s, Setting{Name: name + ".eventAction", Value: v.s, Previous: prev})
+		}
+	}
+	notify := func(name string, a obj[riskAction]) {
+		v := a.v.Notify.get()
+		if !a.ok || !v.ok {
+			return
+		}
+		// Turned off, not merely off: only a known earlier true counts.
+		if raise, prev := e.transition(res, name+".notify", v.s, false, isFalse(v.s)); raise && prev == "true" {
+			s = append(s, Setting{Name: name + ".notify", Value: v.s, Previous: prev})
+		}
+	}
+	noAction("compromisedCredentialsRiskConfiguration.actions", req.CompromisedCredentials.v.Actions)
+	ato := req.AccountTakeover.v.Actions.v
+	for _, a := range []struct {
+		name string
+		o    obj[riskAction]
+	}{{"accountTakeoverRiskConfiguration.actions.highAction", ato.High}, {"accountTakeoverRiskConfiguration.actions.mediumAction", ato.Medium}} {
+		noAction(a.name, a.o)
+		notify(a.name, a.o)
+	}
+	if skipped := req.RiskException.v.SkippedIPRangeList; skipped.ok {
+		if added, prev := e.added(res, "riskExceptionConfiguration.skippedIPRangeList", skipped.items); len(added) > 0 {
+			s = append(s, Setting{Name: "riskExceptionConfiguration.skippedIPRangeList", Value: strings.Join(added, " "), Previous: prev})
+		}
+	}
+	if len(s) > 0 {
+		f := e.raise(UserPoolRiskConfigurationWeakened, 0, s...)
+		if c := req.ClientID.get(); c.ok {
+			f.ClientID = c.s
+		}
+	}
+}
+
+// added records a list setting's items as its value at the record's time
+// and returns the items the value as of then did not hold (all when none
+// is known), sorted, with that value (PreviousUnknown, PreviousNone).
+func (e *Engine) added(resource, setting string, items []string) ([]string, string) {
+	items = sortedCopy(items)
+	items = slices.Compact(items)
+	if resource == "" {
+		return items, PreviousUnknown
+	}
+	prev, known, err := e.judge(e.key(resource, setting), strings.Join(items, " "))
+	if err != nil {
+		if e.err == nil {
+			e.err = fmt.Errorf("%w: %s %s: %w", ErrState, resource, setting, err)
+		}
+		return nil, ""
+	}
+	switch {
+	case !known:
+		return items, PreviousUnknown
+	case prev == "":
+		return items, PreviousNone
+	}
+	had := strings.Fields(prev)
+	var out []string
+	for _, it := range items {
+		if !slices.Contains(had, it) {
+			out = append(out, it)
+		}
+	}
+	return out, prev
 }
 
 // groupRole raises a group given a role: its members' ID tokens carry the
