@@ -79,6 +79,7 @@ const (
 	UserImportJobCreated               = "user-import-job-created"
 	GroupRoleChanged                   = "group-role-changed"
 	UserPoolRiskConfigurationWeakened  = "user-pool-risk-configuration-weakened"
+	UserPoolWAFRemoved                 = "user-pool-waf-removed"
 	UserIdentityChangedByAdmin         = "user-identity-changed-by-admin"
 	SignInFailuresFromOneIP            = "sign-in-failures-from-one-ip"
 	AccountEnumeration                 = "account-enumeration"
@@ -160,6 +161,8 @@ var Catalog = []Spec{
 		[]string{idpRef + "AdminSetUserMFAPreference.html"}},
 	{UserImportJobCreated, Medium, "CreateUserImportJob / StartUserImportJob: users, with their attributes, brought in from a file, past sign-up and its triggers",
 		[]string{idpRef + "CreateUserImportJob.html", idpRef + "StartUserImportJob.html"}},
+	{UserPoolWAFRemoved, High, "wafv2 DisassociateWebACL of a user pool (`resourceArn` `arn:aws:cognito-idp:...:userpool/...`): the pool loses its web ACL's rate limits and IP rules; from trail files only (the realtime rule matches Cognito's own calls)",
+		[]string{"https://docs.aws.amazon.com/waf/latest/APIReference/API_DisassociateWebACL.html", "https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-waf.html"}},
 	{UserPoolRiskConfigurationWeakened, High, "SetRiskConfiguration that sets compromised-credentials or a high or medium account-takeover response to NO_ACTION, turns a high or medium risk's notification off, or adds IP ranges to `skippedIPRangeList`, judged against the pool's or app client's earlier value",
 		[]string{idpRef + "SetRiskConfiguration.html", idpRef + "RiskExceptionConfigurationType.html"}},
 	{GroupRoleChanged, High, "CreateGroup / UpdateGroup with a `roleArn`: every member's ID token may then be exchanged for that role's credentials",
@@ -201,9 +204,11 @@ func Lookup(name string) (Spec, bool) {
 // Findings metric's Severity dimension.
 func Severities() []Severity { return []Severity{Medium, High} }
 
-// Operations returns the operations that can yield a configuration finding,
-// by CloudTrail eventSource, sorted: what an EventBridge rule for the
-// realtime path must match (the sign-in findings need a whole trail file).
+// Operations returns the Cognito operations that can yield a configuration
+// finding, by CloudTrail eventSource, sorted: what an EventBridge rule for
+// the realtime path must match (the sign-in findings need a whole trail
+// file; WAF's DisassociateWebACL is judged from trail files, as a rule on it
+// would receive every web ACL disassociation of the account).
 func Operations() map[string][]string {
 	return map[string][]string{
 		class.SourceUserPool:     sortedKeys(userPoolOps),

@@ -233,6 +233,9 @@ type params struct {
 	// client revokes tokens and hides user existence (ENABLED) unless told.
 	EnableTokenRevocation      flag `json:"enableTokenRevocation"`
 	PreventUserExistenceErrors str  `json:"preventUserExistenceErrors"`
+	// wafv2 DisassociateWebACL
+	ResourceARN str `json:"resourceArn"`
+
 	// SetRiskConfiguration (threat protection's responses)
 	CompromisedCredentials obj[struct {
 		Actions obj[riskAction] `json:"actions"`

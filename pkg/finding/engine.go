@@ -257,8 +257,40 @@ func stateHandler(r *record.Record, c *class.Class) handler {
 		return identityPoolOps[r.EventName]
 	case class.UserPoolAPI:
 		return userPoolOps[r.EventName]
+	case class.Other:
+		if r.EventSource == sourceWAF && r.EventName == "DisassociateWebACL" {
+			return wafRemoved
+		}
 	}
 	return nil
+}
+
+// sourceWAF is AWS WAF's (v2) CloudTrail eventSource: a user pool's web ACL
+// is associated and removed there, not in Cognito.
+const sourceWAF = "wafv2.amazonaws.com"
+
+// wafRemoved raises a user pool's web ACL removed; other resources' (load
+// balancers, APIs) are no concern of this engine.
+func wafRemoved(e *Engine, req, _ *params) {
+	arn := req.ResourceARN.get()
+	if !arn.ok {
+		return
+	}
+	parts := strings.SplitN(arn.s, ":", 6)
+	if len(parts) != 6 || parts[2] != "cognito-idp" {
+		return
+	}
+	pool, ok := strings.CutPrefix(parts[5], "userpool/")
+	if !ok {
+		return
+	}
+	f := e.raise(UserPoolWAFRemoved, 0, Setting{Name: "resourceArn", Value: arn.s})
+	if f.UserPoolID == "" {
+		f.UserPoolID = pool
+	}
+	if f.Region == "" {
+		f.Region = parts[3]
+	}
 }
 
 type handler func(e *Engine, req, resp *params)
