@@ -373,6 +373,12 @@ func (e *expander) inc(name string, dims ...string) {
 	e.ids = append(e.ids, e.series.id(d))
 }
 
+// messaging: a sign-up, its confirmation, or a call that sends a code,
+// the three counts an SMS pumping attack shows in.
+func messaging(op string) bool {
+	return class.SignUp(op) || class.SignUpConfirmation(op) || class.CodeDelivery(op)
+}
+
 // httpErrorCode is the ErrorCode of a failure recorded only as an endpoint's
 // HTTP status.
 const httpErrorCode = "HTTPError"
@@ -394,7 +400,7 @@ func expand(sh shape, n float64, out *expander, p *pools) {
 		p.user[sh.userPool] += int(n)
 		out.inc(metric.Events, metric.DimCategory, cat, metric.DimUserPoolID, sh.userPool)
 	}
-	if sh.client != "" && (sh.failed && sh.signIn || sh.forgotPassword) {
+	if sh.client != "" && (sh.failed && sh.signIn || sh.forgotPassword || !sh.failed && messaging(sh.operation)) {
 		p.clients[sh.client] += int(n)
 	}
 	if sh.identityPool != "" {
@@ -418,6 +424,22 @@ func expand(sh shape, n float64, out *expander, p *pools) {
 				out.inc(metric.SignInFailures, metric.DimUserPoolID, sh.userPool)
 			} else if sh.client != "" {
 				out.inc(metric.SignInFailures, metric.DimClientID, sh.client)
+			}
+		}
+	}
+	if !sh.failed && messaging(sh.operation) {
+		for _, m := range []struct {
+			name string
+			is   func(string) bool
+		}{{metric.SignUps, class.SignUp}, {metric.SignUpConfirmations, class.SignUpConfirmation}, {metric.CodeDeliveryRequests, class.CodeDelivery}} {
+			if !m.is(sh.operation) {
+				continue
+			}
+			out.inc(m.name)
+			if sh.userPool != "" {
+				out.inc(m.name, metric.DimUserPoolID, sh.userPool)
+			} else if sh.client != "" {
+				out.inc(m.name, metric.DimClientID, sh.client)
 			}
 		}
 	}

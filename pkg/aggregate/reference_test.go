@@ -243,7 +243,7 @@ func (a *refAggregator) refExpand(sig refSignature, n float64, out *refSeries) {
 		out.pools.user[sig.userPool] += int(n)
 		out.inc(metric.Events, metric.DimCategory, cat, metric.DimUserPoolID, sig.userPool)
 	}
-	if sig.client != "" && (sig.failed && sig.signIn || sig.forgotPassword) {
+	if sig.client != "" && (sig.failed && sig.signIn || sig.forgotPassword || !sig.failed && messaging(sig.operation)) {
 		out.pools.clients[sig.client] += int(n)
 	}
 	if sig.identityPool != "" {
@@ -267,6 +267,22 @@ func (a *refAggregator) refExpand(sig refSignature, n float64, out *refSeries) {
 				out.inc(metric.SignInFailures, metric.DimUserPoolID, sig.userPool)
 			} else if sig.client != "" {
 				out.inc(metric.SignInFailures, metric.DimClientID, sig.client)
+			}
+		}
+	}
+	if !sig.failed && messaging(sig.operation) {
+		for _, m := range []struct {
+			name string
+			is   func(string) bool
+		}{{metric.SignUps, class.SignUp}, {metric.SignUpConfirmations, class.SignUpConfirmation}, {metric.CodeDeliveryRequests, class.CodeDelivery}} {
+			if !m.is(sig.operation) {
+				continue
+			}
+			out.inc(m.name)
+			if sig.userPool != "" {
+				out.inc(m.name, metric.DimUserPoolID, sig.userPool)
+			} else if sig.client != "" {
+				out.inc(m.name, metric.DimClientID, sig.client)
 			}
 		}
 	}

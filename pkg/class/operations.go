@@ -162,6 +162,32 @@ var ForgotPasswordOperations = []string{
 	"ForgotPassword", "AdminResetUserPassword", "ForgotPassword_POST",
 }
 
+// SignUpOperations register a user by themselves (self-service sign-up),
+// API and endpoints.
+var SignUpOperations = []string{"SignUp", "Signup_POST", "signup_POST"}
+
+// SignUpConfirmationOperations confirm a sign-up: the code a sign-up sent
+// came back (or an administrator confirmed it).
+var SignUpConfirmationOperations = []string{
+	"ConfirmSignUp", "AdminConfirmSignUp", "Confirm_POST", "Confirm_With_Link_GET", "signup_confirm_POST",
+}
+
+// CodeDeliveryOperations make Cognito send a code by SMS or email: what an
+// SMS pumping attack calls, since each call is a message the account pays
+// for.
+var CodeDeliveryOperations = []string{
+	"SignUp", "ResendConfirmationCode", "ForgotPassword", "GetUserAttributeVerificationCode", "AdminResetUserPassword",
+	"Signup_POST", "ResendCode_POST", "ForgotPassword_POST",
+	"signup_POST", "mfa_phone_resendCode_POST",
+}
+
+// SignUp, SignUpConfirmation and CodeDelivery report whether an operation
+// is in SignUpOperations, SignUpConfirmationOperations and
+// CodeDeliveryOperations.
+func SignUp(op string) bool             { return signUp[op] }
+func SignUpConfirmation(op string) bool { return signUpConfirmation[op] }
+func CodeDelivery(op string) bool       { return codeDelivery[op] }
+
 func set(lists ...[]string) map[string]bool {
 	m := make(map[string]bool)
 	for _, l := range lists {
@@ -173,15 +199,18 @@ func set(lists ...[]string) map[string]bool {
 }
 
 var (
-	hostedUI       = set(HostedUIOperations)
-	managedLogin   = set(ManagedLoginOperations)
-	identityData   = set(IdentityPoolDataOperations)
-	userPoolConfig = set(UserPoolConfigOperations)
-	identityConfig = set(IdentityPoolConfigOperations)
-	signIn         = set(SignInOperations)
-	forgotPassword = set(ForgotPasswordOperations)
-	syncConfig     = set(SyncConfigOperations)
-	anyTable       = set(HostedUIOperations, ManagedLoginOperations, IdentityPoolDataOperations,
+	hostedUI           = set(HostedUIOperations)
+	managedLogin       = set(ManagedLoginOperations)
+	identityData       = set(IdentityPoolDataOperations)
+	userPoolConfig     = set(UserPoolConfigOperations)
+	identityConfig     = set(IdentityPoolConfigOperations)
+	signIn             = set(SignInOperations)
+	forgotPassword     = set(ForgotPasswordOperations)
+	signUp             = set(SignUpOperations)
+	signUpConfirmation = set(SignUpConfirmationOperations)
+	codeDelivery       = set(CodeDeliveryOperations)
+	syncConfig         = set(SyncConfigOperations)
+	anyTable           = set(HostedUIOperations, ManagedLoginOperations, IdentityPoolDataOperations,
 		UserPoolConfigOperations, IdentityPoolConfigOperations, SignInOperations,
 		ForgotPasswordOperations, UserDataOperations)
 )

@@ -35,6 +35,9 @@ const (
 	Errors                    = "Errors"
 	SignInFailures            = "SignInFailures"
 	ForgotPasswordRequests    = "ForgotPasswordRequests"
+	SignUps                   = "SignUps"
+	SignUpConfirmations       = "SignUpConfirmations"
+	CodeDeliveryRequests      = "CodeDeliveryRequests"
 	UserPoolConfigChanges     = "UserPoolConfigChanges"
 	IdentityPoolConfigChanges = "IdentityPoolConfigChanges"
 	ConfigChangesDenied       = "ConfigChangesDenied"
@@ -158,6 +161,21 @@ var Catalog = []Spec{
 		dims(Standard, DimUserPoolID),
 		dims(Standard, DimClientID),
 	}, "ForgotPassword, AdminResetUserPassword and hosted UI ForgotPassword_POST requests; by pool, app client ids resolved to their pool, else by ClientId."},
+	{SignUps, Count, []DimensionSet{
+		dims(Basic),
+		dims(Standard, DimUserPoolID),
+		dims(Standard, DimClientID),
+	}, "Self-service sign-ups that succeeded (SignUp, hosted UI Signup_POST, managed login signup_POST); by pool, app client ids resolved to their pool, else by ClientId."},
+	{SignUpConfirmations, Count, []DimensionSet{
+		dims(Basic),
+		dims(Standard, DimUserPoolID),
+		dims(Standard, DimClientID),
+	}, "Sign-ups confirmed (ConfirmSignUp, AdminConfirmSignUp, the confirmation endpoints), succeeded; with SignUps, the confirmation ratio that falls under SMS pumping."},
+	{CodeDeliveryRequests, Count, []DimensionSet{
+		dims(Basic),
+		dims(Standard, DimUserPoolID),
+		dims(Standard, DimClientID),
+	}, "Calls that succeeded and made Cognito send a code by SMS or email (SignUp, ResendConfirmationCode, ForgotPassword, GetUserAttributeVerificationCode, AdminResetUserPassword, their endpoints): the messages an SMS pumping attack makes the account pay for."},
 	{UserPoolConfigChanges, Count, []DimensionSet{
 		dims(Basic),
 		dims(Standard, DimOperation),
