@@ -20,9 +20,11 @@ const (
 	compositeAlarmPrice = 0.50
 )
 
-// alarmCounts counts a scenario's alarms as CloudWatch bills them, and the
-// ones that notify (metric alarms with actions and composite alarms).
-func alarmCounts(t *testing.T, tpl *Template, s Scenario) (standard, anomaly, composite, notifying int) {
+// alarmCounts counts a scenario's alarms, the alarm metrics CloudWatch
+// bills for the standard ones (a metric math alarm: each metric it reads),
+// and the ones that notify (metric alarms with actions and composite
+// alarms).
+func alarmCounts(t *testing.T, tpl *Template, s Scenario) (standard, metrics, anomaly, composite, notifying int) {
 	t.Helper()
 	st, _, err := tpl.Evaluate(s)
 	if err != nil {
@@ -34,13 +36,20 @@ func alarmCounts(t *testing.T, tpl *Template, s Scenario) (standard, anomaly, co
 			anomaly++
 		} else {
 			standard++
+			n := 0
+			for _, m := range asList(p["Metrics"]) {
+				if asMap(m)["MetricStat"] != nil {
+					n++
+				}
+			}
+			metrics += max(n, 1)
 		}
 		if len(asList(p["AlarmActions"])) > 0 {
 			notifying++
 		}
 	}
 	composite = len(st.ofType("AWS::CloudWatch::CompositeAlarm"))
-	return standard, anomaly, composite, notifying + composite
+	return standard, metrics, anomaly, composite, notifying + composite
 }
 
 func alarmPrice(standard, anomaly, composite int) float64 {
@@ -48,7 +57,7 @@ func alarmPrice(standard, anomaly, composite int) float64 {
 }
 
 var (
-	readmeAlarmRow = regexp.MustCompile(`\| Alarms: (\d+) standard \+ (\d+) anomaly detection \(3 metrics\) \+ (\d+) composite \(\$0\.50\) \| \$(\d+\.\d\d) \| \$(\d+\.\d\d) \|`)
+	readmeAlarmRow = regexp.MustCompile(`\| Alarms: (\d+) standard \((\d+) alarm metrics\) \+ (\d+) anomaly detection \(3 metrics\) \+ (\d+) composite \(\$0\.50\) \| \$(\d+\.\d\d) \| \$(\d+\.\d\d) \|`)
 	readmeBuffered = regexp.MustCompile("`Delivery=buffered` adds (\\d+) standard alarms \\(\\$(\\d+\\.\\d\\d)")
 	readmeDiagram  = regexp.MustCompile(`CloudWatch: (\d+) alarms \((\d+) with Delivery=buffered\)`)
 	dollars        = regexp.MustCompile(`\$(\d+(?:\.\d+)?)`)
@@ -64,25 +73,25 @@ func TestREADMEAlarmsAndTotals(t *testing.T) {
 		t.Fatal(err)
 	}
 	tpl := load(t)
-	std, anom, comp, notify := alarmCounts(t, tpl, Scenario{})
-	bstd, banom, bcomp, bnotify := alarmCounts(t, tpl, Scenario{"Delivery": "buffered"})
+	std, metrics, anom, comp, notify := alarmCounts(t, tpl, Scenario{})
+	_, bmetrics, banom, bcomp, bnotify := alarmCounts(t, tpl, Scenario{"Delivery": "buffered"})
 	if banom != anom || bcomp != comp {
 		t.Fatalf("buffered mode changes the anomaly (%d, %d) or composite (%d, %d) alarms", anom, banom, comp, bcomp)
 	}
 
 	m := readmeAlarmRow.FindStringSubmatch(readme)
 	if m == nil {
-		t.Fatal("README cost table has no \"| Alarms: N standard + N anomaly detection (3 metrics) + N composite ($0.50) | $x | $x |\" row")
+		t.Fatal("README cost table has no \"| Alarms: N standard (N alarm metrics) + N anomaly detection (3 metrics) + N composite ($0.50) | $x | $x |\" row")
 	}
-	price := strconv.FormatFloat(alarmPrice(std, anom, comp), 'f', 2, 64)
-	if m[1] != strconv.Itoa(std) || m[2] != strconv.Itoa(anom) || m[3] != strconv.Itoa(comp) || m[4] != price || m[5] != price {
-		t.Errorf("README alarms row %q; the template has %d standard, %d anomaly, %d composite: $%s", m[0], std, anom, comp, price)
+	price := strconv.FormatFloat(alarmPrice(metrics, anom, comp), 'f', 2, 64)
+	if m[1] != strconv.Itoa(std) || m[2] != strconv.Itoa(metrics) || m[3] != strconv.Itoa(anom) || m[4] != strconv.Itoa(comp) || m[5] != price || m[6] != price {
+		t.Errorf("README alarms row %q; the template has %d standard (%d alarm metrics), %d anomaly, %d composite: $%s", m[0], std, metrics, anom, comp, price)
 	}
 	m = readmeBuffered.FindStringSubmatch(readme)
 	if m == nil {
 		t.Fatal("README has no \"`Delivery=buffered` adds N standard alarms ($x\" sentence")
 	}
-	if added := bstd - std; m[1] != strconv.Itoa(added) || m[2] != strconv.FormatFloat(alarmPrice(added, 0, 0), 'f', 2, 64) {
+	if added := bmetrics - metrics; m[1] != strconv.Itoa(added) || m[2] != strconv.FormatFloat(alarmPrice(added, 0, 0), 'f', 2, 64) {
 		t.Errorf("README says buffered adds %s alarms ($%s); the template adds %d", m[1], m[2], added)
 	}
 	m = readmeDiagram.FindStringSubmatch(readme)
