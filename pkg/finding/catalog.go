@@ -171,7 +171,7 @@ var Catalog = []Spec{
 		[]string{idpRef + "AdminLinkProviderForUser.html", idpRef + "AdminDisableProviderForUser.html", idpRef + "AdminUpdateUserAttributes.html"}},
 	{SignInFailuresFromOneIP, High, "at least the threshold (default 15) failed sign-ins from one `sourceIPAddress` in one trail file (an AWS service named as the source is no address)",
 		[]string{loggingRef}},
-	{AccountEnumeration, Medium, "at least 10 `UserNotFoundException` errors from one `sourceIPAddress` in one trail file",
+	{AccountEnumeration, Medium, "at least 10 `UserNotFoundException` errors, or `UsernameExistsException` refusals of SignUp / AdminCreateUser (which tell that a user exists even with `PreventUserExistenceErrors`), from one `sourceIPAddress` in one trail file",
 		[]string{loggingRef}},
 	{SignInSuccessAfterFailures, High, "a successful sign-in from an IP that failed at least the threshold earlier in the same trail file",
 		[]string{loggingRef}},

@@ -241,7 +241,7 @@ func Stateful(r *record.Record, c *class.Class) bool { return stateHandler(r, c)
 func (e *Engine) observeFile(r *record.Record, c *class.Class, raw []byte) {
 	switch c.Category {
 	case class.UserPoolAPI, class.HostedUI, class.ManagedLogin:
-		if c.SignIn || r.ErrorCode == "UserNotFoundException" {
+		if c.SignIn || enumerates(r) {
 			e.signIn(r, c, raw)
 		}
 	}
@@ -939,6 +939,20 @@ func PlainHTTP(u string) bool {
 	return h != "localhost" && h != "127.0.0.1" && h != "::1"
 }
 
+// enumerates: a call whose answer tells whether a user exists. A user
+// not found says no; a sign-up or an administrator's create refused with
+// UsernameExistsException says yes, even with PreventUserExistenceErrors,
+// which covers sign-in and recovery only.
+func enumerates(r *record.Record) bool {
+	switch r.ErrorCode {
+	case "UserNotFoundException":
+		return true
+	case "UsernameExistsException":
+		return r.EventName == "SignUp" || r.EventName == "AdminCreateUser"
+	}
+	return false
+}
+
 func (e *Engine) signIn(r *record.Record, c *class.Class, raw []byte) {
 	ip := r.SourceIPAddress
 	if ip == "" || record.IsHidden(ip) || serviceSource(ip) {
@@ -963,7 +977,7 @@ func (e *Engine) signIn(r *record.Record, c *class.Class, raw []byte) {
 			s.failuresBy = e.ipFinding(SignInFailuresFromOneIP, r, raw, s.failures)
 		}
 	}
-	if r.ErrorCode == "UserNotFoundException" {
+	if enumerates(r) {
 		s.notFound++
 		if s.notFound >= e.opts.EnumerationThreshold && !s.raisedEnumeration {
 			s.raisedEnumeration = true
