@@ -165,26 +165,33 @@ func (e *Engine) Commit() error {
 	return nil
 }
 
-// judge records the current record's value of key and returns the
+// judge records the current record's value of a resource's setting and returns its
 // setting's value as of the record's event time: the newest entry before
 // it in the State's history or this file (values are kept clipped: compare
 // it with clip(value)). The record's own entry (a file evaluated again) is
 // never its previous value, and a record older than the newest entry
 // leaves the newest value as it is.
-func (e *Engine) judge(key, value string) (string, bool, error) {
-	h, ok := e.seen[key]
-	if !ok {
+//
+// ok false: the State failed, which Err reports (the first failure since
+// StartFile); nothing may be raised on the setting.
+func (e *Engine) judge(resource, setting, value string) (prev string, known, ok bool) {
+	key := e.key(resource, setting)
+	h, seen := e.seen[key]
+	if !seen {
 		var err error
 		if h, err = e.opts.State.Get(key); err != nil {
-			return "", false, err
+			if e.err == nil {
+				e.err = fmt.Errorf("%w: %s %s: %w", ErrState, resource, setting, err)
+			}
+			return "", false, false
 		}
 		h = slices.Clone(h)
 	}
 	me := Entry{Time: e.r.EventTime, EventID: e.r.EventID, Value: clip(value)}
-	prev, known := asOf(h, me)
+	prev, known = asOf(h, me)
 	e.seen[key], _ = insert(h, me)
 	e.pending[key] = append(e.pending[key], me)
-	return prev, known, nil
+	return prev, known, true
 }
 
 // Err returns the first State error since StartFile, wrapped in ErrState.
@@ -352,11 +359,8 @@ func (e *Engine) transition(resource, setting, value string, create, risky bool)
 		}
 		return risky, PreviousUnknown
 	}
-	prev, known, err := e.judge(e.key(resource, setting), value)
-	if err != nil {
-		if e.err == nil {
-			e.err = fmt.Errorf("%w: %s %s: %w", ErrState, resource, setting, err)
-		}
+	prev, known, ok := e.judge(resource, setting, value)
+	if !ok {
 		return false, ""
 	}
 	switch {
@@ -387,11 +391,8 @@ func (e *Engine) lengthened(resource, setting string, d, def time.Duration, crea
 		// No id to remember it by (hidden): judge the record alone.
 		return d > def, prev
 	}
-	p, known, err := e.judge(e.key(resource, setting), formatValidity(d))
-	if err != nil {
-		if e.err == nil {
-			e.err = fmt.Errorf("%w: %s %s: %w", ErrState, resource, setting, err)
-		}
+	p, known, ok := e.judge(resource, setting, formatValidity(d))
+	if !ok {
 		return false, ""
 	}
 	if !create && known {
@@ -681,11 +682,8 @@ func (e *Engine) added(resource, setting string, items []string) ([]string, stri
 	if resource == "" {
 		return items, PreviousUnknown
 	}
-	prev, known, err := e.judge(e.key(resource, setting), strings.Join(items, " "))
-	if err != nil {
-		if e.err == nil {
-			e.err = fmt.Errorf("%w: %s %s: %w", ErrState, resource, setting, err)
-		}
+	prev, known, ok := e.judge(resource, setting, strings.Join(items, " "))
+	if !ok {
 		return nil, ""
 	}
 	switch {
@@ -795,9 +793,7 @@ func (e *Engine) lambdaConfig(res string, present map[string]string, create bool
 		v := present[t]
 		if create {
 			if res != "" {
-				if _, _, err := e.judge(e.key(res, "lambdaConfig."+t), v); err != nil && e.err == nil {
-					e.err = fmt.Errorf("%w: %s lambdaConfig.%s: %w", ErrState, res, t, err)
-				}
+				e.judge(res, "lambdaConfig."+t, v)
 			}
 			if v != "" {
 				changed = append(changed, Setting{Name: "lambdaConfig." + t, Value: v})
@@ -807,12 +803,8 @@ func (e *Engine) lambdaConfig(res string, present map[string]string, create bool
 		var prev string
 		var known bool
 		if res != "" {
-			var err error
-			prev, known, err = e.judge(e.key(res, "lambdaConfig."+t), v)
-			if err != nil {
-				if e.err == nil {
-					e.err = fmt.Errorf("%w: %s lambdaConfig.%s: %w", ErrState, res, t, err)
-				}
+			var ok bool
+			if prev, known, ok = e.judge(res, "lambdaConfig."+t, v); !ok {
 				return
 			}
 		}
