@@ -165,8 +165,8 @@ func (e *Engine) Commit() error {
 	return nil
 }
 
-// judge records the current record's value of a resource's setting and returns its
-// setting's value as of the record's event time: the newest entry before
+// judge records the current record's value of a resource's setting and
+// returns the setting's value as of the record's event time: the newest entry before
 // it in the State's history or this file (values are kept clipped: compare
 // it with clip(value)). The record's own entry (a file evaluated again) is
 // never its previous value, and a record older than the newest entry
