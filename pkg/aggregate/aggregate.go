@@ -139,8 +139,8 @@ type Aggregator struct {
 	// other is the id of the shape every non-Cognito record has: most
 	// records of an account trail, counted without hashing a shape.
 	other uint32
-	// sigs counts records by (minute, shape id).
-	sigs map[cell]float64
+	// byShape counts records by (minute, shape id).
+	byShape map[cell]float64
 	// series interns the series of counts.
 	series interner[seriesDef]
 	// counts: files, invalid records and findings, by (minute, series id).
@@ -178,7 +178,7 @@ func New(opts *Options) *Aggregator {
 		opts:    o,
 		oldest:  math.MinInt64,
 		shapes:  newInterner[shape](),
-		sigs:    make(map[cell]float64),
+		byShape: make(map[cell]float64),
 		series:  newInterner[seriesDef](),
 		counts:  make(map[cell]float64),
 		lag:     make(map[lagCell]float64),
@@ -217,7 +217,7 @@ func (a *Aggregator) Add(r *record.Record, c *class.Class, deliveredAt time.Time
 		a.lag[lagCell{minute: m, lag: lag}]++
 	}
 	if c.Category == class.Other {
-		a.sigs[cell{minute: m, id: a.other}]++
+		a.byShape[cell{minute: m, id: a.other}]++
 		return
 	}
 	sh := shape{
@@ -232,7 +232,7 @@ func (a *Aggregator) Add(r *record.Record, c *class.Class, deliveredAt time.Time
 			a.learn(c.ClientID, c.UserPoolID)
 		}
 	}
-	a.sigs[cell{minute: m, id: a.shapes.id(sh)}]++
+	a.byShape[cell{minute: m, id: a.shapes.id(sh)}]++
 }
 
 // learn records a pair the trail gave. Only records that succeeded teach:
@@ -588,7 +588,7 @@ func (pl *plan) publishable(id uint32) uint32 {
 func (a *Aggregator) plan() *plan {
 	// The shapes' totals decide the caps; each shape is expanded once.
 	totals := make([]float64, len(a.shapes.vals))
-	for c, n := range a.sigs {
+	for c, n := range a.byShape {
 		totals[c.id] += n
 	}
 	series := a.series.clone()
@@ -636,7 +636,7 @@ func (a *Aggregator) plan() *plan {
 
 // cells calls fn for every count of a kept series.
 func (a *Aggregator) cells(pl *plan, fn func(m int64, id uint32, n float64)) {
-	for c, n := range a.sigs {
+	for c, n := range a.byShape {
 		for _, id := range pl.ids[pl.from[c.id]:pl.from[c.id+1]] {
 			if pl.kept[id] {
 				fn(c.minute, id, n)
@@ -658,7 +658,7 @@ func (a *Aggregator) All() iter.Seq[metric.Datum] {
 	series := &pl.series
 	// Sized exactly: the one large allocation of a long span, made once.
 	size := len(a.counts)
-	for c := range a.sigs {
+	for c := range a.byShape {
 		size += pl.from[c.id+1] - pl.from[c.id]
 	}
 	// Cells carry their series id until the series are ranked.
@@ -872,8 +872,8 @@ func top(counts map[string]int, n int) map[string]bool {
 // Resolver answered, and the smaller of two answers (a cache refreshed
 // between two files). b must not be used afterwards.
 func (a *Aggregator) Merge(b *Aggregator) {
-	for c, n := range b.sigs {
-		a.sigs[cell{minute: c.minute, id: a.shapes.id(b.shapes.vals[c.id])}] += n
+	for c, n := range b.byShape {
+		a.byShape[cell{minute: c.minute, id: a.shapes.id(b.shapes.vals[c.id])}] += n
 	}
 	for c, n := range b.counts {
 		a.counts[cell{minute: c.minute, id: a.series.id(b.series.vals[c.id])}] += n

@@ -53,8 +53,8 @@ type refSignature struct {
 // refAggregator accumulates records and file outcomes. It is not safe for
 // concurrent use.
 type refAggregator struct {
-	opts Options
-	sigs map[refSignature]float64
+	opts    Options
+	byShape map[refSignature]float64
 	// files and invalid records, by metric name and minute
 	counts map[refSeriesKey]float64
 	// lag[minute][seconds] = records
@@ -83,7 +83,7 @@ func newRef(opts *Options) *refAggregator {
 	}
 	return &refAggregator{
 		opts:    o,
-		sigs:    make(map[refSignature]float64),
+		byShape: make(map[refSignature]float64),
 		counts:  make(map[refSeriesKey]float64),
 		lag:     make(map[int64]map[int64]float64),
 		clients: make(map[clientKey]string),
@@ -124,7 +124,7 @@ func (a *refAggregator) Add(r *record.Record, c *class.Class, deliveredAt time.T
 			}
 		}
 	}
-	a.sigs[sig]++
+	a.byShape[sig]++
 }
 
 // refLearn records a pair the trail gave. Only records that succeeded teach:
@@ -185,7 +185,7 @@ func (a *refAggregator) ResolveClients(ctx context.Context, r Resolver) (ClientS
 // pool.
 func (a *refAggregator) refUnresolved() []clientKey {
 	set := map[clientKey]bool{}
-	for sig := range a.sigs {
+	for sig := range a.byShape {
 		if sig.client != "" {
 			set[clientKey{region: sig.region, client: sig.client}] = true
 		}
@@ -196,8 +196,8 @@ func (a *refAggregator) refUnresolved() []clientKey {
 // refFold moves the counts of records that named only a client to the
 // client's pool, where it is known: the one pass over the file stays one.
 func (a *refAggregator) refFold() map[refSignature]float64 {
-	out := make(map[refSignature]float64, len(a.sigs))
-	for sig, n := range a.sigs {
+	out := make(map[refSignature]float64, len(a.byShape))
+	for sig, n := range a.byShape {
 		if sig.client != "" {
 			if pool, ok := a.clients[clientKey{region: sig.region, client: sig.client}]; ok {
 				sig.userPool, sig.client, sig.region = pool, "", ""

@@ -31,7 +31,7 @@ type member struct {
 	o     notification.Object
 	id    string // the ledger's object id
 	claim *ledger.Claim
-	ol    *objectLog
+	ol    *objectRun
 	agg   *aggregate.Aggregator
 	eng   *finding.Engine
 	found []finding.Finding
@@ -191,8 +191,8 @@ func (h *Handler) buffered(ctx context.Context, ev *notification.Event) (any, er
 	return events.SQSEventResponse{BatchItemFailures: failures}, nil
 }
 
-func (h *Handler) memberLog(msgID string, o notification.Object) *objectLog {
-	return &objectLog{msgID: msgID, o: o, start: h.opts.Now(), versionID: o.VersionID,
+func (h *Handler) memberLog(msgID string, o notification.Object) *objectRun {
+	return &objectRun{msgID: msgID, o: o, start: h.opts.Now(), versionID: o.VersionID,
 		events: eventLines{max: h.opts.MaxEventLines}}
 }
 
@@ -466,7 +466,7 @@ func (h *Handler) read(ctx context.Context, mb *member, oldest time.Time, client
 // the members' lines. It returns the members that failed transiently.
 func (h *Handler) finishBatch(ctx context.Context, ms []*member, bc *ledger.BatchClaim, agg *aggregate.Aggregator, overlay *overlay) []*member {
 	d := &delivery{agg: agg, commit: overlay.commit, batch: true,
-		log: &objectLog{start: h.opts.Now(), tooOld: agg.Stats().TooOld}}
+		log: &objectRun{start: h.opts.Now(), tooOld: agg.Stats().TooOld}}
 	var u unit = noUnit{}
 	if bc != nil {
 		u = &batchUnit{h: h, bc: bc, ms: ms}
@@ -551,7 +551,7 @@ func (h *Handler) newAggregatorAt(oldest time.Time) *aggregate.Aggregator {
 }
 
 // logBatch writes the one line per published batch.
-func (h *Handler) logBatch(ctx context.Context, id string, members int, bl *objectLog) {
+func (h *Handler) logBatch(ctx context.Context, id string, members int, bl *objectRun) {
 	attrs := []slog.Attr{slog.String("outcome", "processed"), slog.Int("objects", members)}
 	if id != "" {
 		attrs = append(attrs, slog.String("batch", id))

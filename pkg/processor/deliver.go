@@ -42,7 +42,7 @@ type delivery struct {
 	// commit saves the unit's settings in the finding state (nil: none).
 	commit func() error
 	// log counts what is published: the object's line, or the batch's.
-	log *objectLog
+	log *objectRun
 	// batch: the unit is a batch, which has a line of its own.
 	batch bool
 }

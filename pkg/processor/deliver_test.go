@@ -122,7 +122,7 @@ func TestDeliverSteps(t *testing.T) {
 			for _, k := range []string{"a.json.gz", "b.json.gz"} {
 				ms = append(ms, &member{o: notification.Object{Bucket: "trail", Key: k}, ol: h.memberLog("", notification.Object{Bucket: "trail", Key: k})})
 			}
-			d := &delivery{where: "batch-1", agg: agg, batch: true, log: &objectLog{},
+			d := &delivery{where: "batch-1", agg: agg, batch: true, log: &objectRun{},
 				found:  []finding.Finding{{Name: "guest-access-enabled"}},
 				commit: func() error { return s.step("commit") }}
 

@@ -199,7 +199,7 @@ func (h *Handler) notable(ctx context.Context, n *notableLine) {
 }
 
 // logObject writes the one line per object.
-func (h *Handler) logObject(ctx context.Context, ol *objectLog, outcome string, err error) {
+func (h *Handler) logObject(ctx context.Context, ol *objectRun, outcome string, err error) {
 	level := slog.LevelInfo
 	switch outcome {
 	case "failed":

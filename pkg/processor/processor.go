@@ -271,8 +271,10 @@ func (h *Handler) publishAll(ctx context.Context, datums iter.Seq[metric.Datum])
 	return nil
 }
 
-// objectLog collects the attributes of an object's log line.
-type objectLog struct {
+// objectRun is what one run over an object did and found: its result, what
+// it published, its event lines, its findings; its log line is written from
+// it.
+type objectRun struct {
 	msgID     string
 	o         notification.Object
 	start     time.Time
@@ -468,7 +470,7 @@ func (h *Handler) oldest() time.Time {
 
 // claim claims one object version; done reports an object already
 // processed (logged and to be counted as skipped).
-func (h *Handler) claim(ctx context.Context, bucket, key, identity string, ol *objectLog) (*ledger.Claim, bool, error) {
+func (h *Handler) claim(ctx context.Context, bucket, key, identity string, ol *objectRun) (*ledger.Claim, bool, error) {
 	lease := h.opts.Now().Add(DefaultLease)
 	if dl, ok := ctx.Deadline(); ok {
 		lease = dl
@@ -494,7 +496,7 @@ func (h *Handler) claim(ctx context.Context, bucket, key, identity string, ol *o
 // recorded only a count (an earlier version) is resumed by count, as that
 // version would have. where names the file or batch in the error of a
 // refused batch.
-func (h *Handler) publishFrom(ctx context.Context, agg *aggregate.Aggregator, ol *objectLog, where string,
+func (h *Handler) publishFrom(ctx context.Context, agg *aggregate.Aggregator, ol *objectRun, where string,
 	from resumePoint, progress func(context.Context, int, metric.Key) error) (int, error) {
 	datums, skipBatches, n := agg.All(), from.batches, 0
 	if from.after != nil {
@@ -541,7 +543,7 @@ func (h *Handler) publishFrom(ctx context.Context, agg *aggregate.Aggregator, ol
 
 // transient logs a failure a retry may cure, releases the claim and returns
 // the error.
-func (h *Handler) transient(ctx context.Context, claim *ledger.Claim, ol *objectLog, err error) error {
+func (h *Handler) transient(ctx context.Context, claim *ledger.Claim, ol *objectRun, err error) error {
 	if !errors.Is(err, ledger.ErrLeaseLost) {
 		h.release(ctx, claim)
 	}
