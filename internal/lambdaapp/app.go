@@ -26,11 +26,11 @@ import (
 	"github.com/aws/smithy-go/transport/http/protocol/awsjson"
 	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 
+	"github.com/cognitrail/cognitrail/pkg/alert"
 	"github.com/cognitrail/cognitrail/pkg/budget"
 	"github.com/cognitrail/cognitrail/pkg/clientpool"
 	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/ledger"
-	"github.com/cognitrail/cognitrail/pkg/notify"
 	"github.com/cognitrail/cognitrail/pkg/posture"
 	"github.com/cognitrail/cognitrail/pkg/processor"
 	"github.com/cognitrail/cognitrail/pkg/securityhub"
@@ -177,13 +177,13 @@ func build(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*
 		// runs it serves.
 		state = finding.NewMemoryState()
 	}
-	var notifier *notify.Notifier
+	var notifier *alert.Notifier
 	if cfg.FindingsTopicARN != "" {
-		nopts := notify.Options{TopicARN: cfg.FindingsTopicARN, MinSeverity: cfg.NotifySeverity}
+		nopts := alert.Options{TopicARN: cfg.FindingsTopicARN, MinSeverity: cfg.NotifySeverity}
 		if db != nil {
 			nopts.Dedup = ledger.NewNotices(db, ledger.Options{Table: cfg.IdempotencyTable})
 		}
-		notifier = notify.New(sns.NewFromConfig(awsCfg, func(o *sns.Options) { o.Retryer = retryer() }), nopts)
+		notifier = alert.New(sns.NewFromConfig(awsCfg, func(o *sns.Options) { o.Retryer = retryer() }), nopts)
 	}
 	out := findingsOut{sns: notifier}
 	if cfg.SecurityHub {

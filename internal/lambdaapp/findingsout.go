@@ -9,9 +9,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/cognitrail/cognitrail/pkg/alert"
 	cfault "github.com/cognitrail/cognitrail/pkg/fault"
 	"github.com/cognitrail/cognitrail/pkg/finding"
-	"github.com/cognitrail/cognitrail/pkg/notify"
 	"github.com/cognitrail/cognitrail/pkg/posture"
 	"github.com/cognitrail/cognitrail/pkg/securityhub"
 )
@@ -21,7 +21,7 @@ import (
 // when configured. The processor and the posture run hand it their
 // findings as they would the SNS notifier alone.
 type findingsOut struct {
-	sns *notify.Notifier
+	sns *alert.Notifier
 	hub *securityhub.Importer
 }
 
@@ -33,8 +33,8 @@ func (o findingsOut) on() bool { return o.sns != nil || o.hub != nil }
 // than doubling them. A refusal that a retry cannot cure (Security Hub not
 // enabled in the Region, the grant missing) is permanent: the processor
 // logs it and goes on, rather than failing every trail file.
-func (o findingsOut) Notify(ctx context.Context, fs []finding.Finding, until time.Time) (notify.Stats, error) {
-	var st notify.Stats
+func (o findingsOut) Notify(ctx context.Context, fs []finding.Finding, until time.Time) (alert.Stats, error) {
+	var st alert.Stats
 	if o.sns != nil {
 		var err error
 		if st, err = o.sns.Notify(ctx, fs, until); err != nil {

@@ -6,7 +6,7 @@
 // SNS under a scheduler that draws every decision from one seed.
 //
 // The models are built at the interfaces the code owns (ledger.API,
-// s3object.API, cloudwatch.API, notify.API): DB evaluates the subset of
+// s3object.API, cloudwatch.API, alert.API): DB evaluates the subset of
 // DynamoDB's condition and update expressions the code writes, with
 // DynamoDB's per-item atomicity, and refuses anything else, so a new
 // expression fails the simulation rather than being judged wrongly;

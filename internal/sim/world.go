@@ -20,11 +20,11 @@ import (
 	cw "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/cognitrail/cognitrail/pkg/alert"
 	"github.com/cognitrail/cognitrail/pkg/budget"
 	"github.com/cognitrail/cognitrail/pkg/clientpool"
 	"github.com/cognitrail/cognitrail/pkg/ledger"
 	"github.com/cognitrail/cognitrail/pkg/metric"
-	"github.com/cognitrail/cognitrail/pkg/notify"
 	"github.com/cognitrail/cognitrail/pkg/processor"
 	"github.com/cognitrail/cognitrail/pkg/sink"
 	"github.com/cognitrail/cognitrail/pkg/sink/cloudwatch"
@@ -224,7 +224,7 @@ func (w *World) coldStart() *environment {
 			Clients:      clientpool.New(&clientpool.Options{}),
 			Budget:       bud,
 			FindingState: ledger.NewSettings(db, ledger.Options{Table: table, Now: now}),
-			Notifier: notify.New(faultSNS{w}, notify.Options{TopicARN: topic,
+			Notifier: alert.New(faultSNS{w}, alert.Options{TopicARN: topic,
 				Dedup: ledger.NewNotices(db, ledger.Options{Table: table, Now: now})}),
 			Buffered: w.buffered,
 		})

@@ -12,5 +12,5 @@
 // Permanent, today: a file that is not a trail file or is damaged
 // (package trailfile's file errors), an object gone or overwritten
 // (s3object.ErrNotFound), a batch CloudWatch refuses as invalid
-// (sink.ErrRejected), findings SNS refuses for good (package notify).
+// (sink.ErrRejected), findings SNS refuses for good (package alert).
 package fault

@@ -29,7 +29,7 @@ type NoticeAPI interface {
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 }
 
-// Notices records which findings were sent (notify.Dedup), one item per
+// Notices records which findings were sent (alert.Dedup), one item per
 // event and finding, kept Retention (zero: DefaultRetention) after it is
 // written: past the 5 to 15 minutes between an EventBridge event and the
 // trail file holding the same record, and past any duplicate delivery.

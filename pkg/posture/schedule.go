@@ -8,13 +8,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cognitrail/cognitrail/pkg/alert"
 	"github.com/cognitrail/cognitrail/pkg/finding"
-	"github.com/cognitrail/cognitrail/pkg/notify"
 )
 
-// Notifier sends findings (a *notify.Notifier).
+// Notifier sends findings (a *alert.Notifier).
 type Notifier interface {
-	Notify(ctx context.Context, fs []finding.Finding, until time.Time) (notify.Stats, error)
+	Notify(ctx context.Context, fs []finding.Finding, until time.Time) (alert.Stats, error)
 }
 
 // RowSink takes each run's rows as they are (Security Hub: imported with

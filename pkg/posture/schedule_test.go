@@ -16,9 +16,9 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	"github.com/cognitrail/cognitrail/pkg/alert"
 	"github.com/cognitrail/cognitrail/pkg/class"
 	"github.com/cognitrail/cognitrail/pkg/finding"
-	"github.com/cognitrail/cognitrail/pkg/notify"
 	"github.com/cognitrail/cognitrail/pkg/record"
 )
 
@@ -84,12 +84,12 @@ type fakeNotifier struct {
 	fail error
 }
 
-func (n *fakeNotifier) Notify(_ context.Context, fs []finding.Finding, _ time.Time) (notify.Stats, error) {
+func (n *fakeNotifier) Notify(_ context.Context, fs []finding.Finding, _ time.Time) (alert.Stats, error) {
 	if n.fail != nil {
-		return notify.Stats{}, n.fail
+		return alert.Stats{}, n.fail
 	}
 	n.sent = append(n.sent, fs...)
-	return notify.Stats{Sent: len(fs)}, nil
+	return alert.Stats{Sent: len(fs)}, nil
 }
 
 func names(fs []finding.Finding) string {

@@ -21,9 +21,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/cognitrail/cognitrail/internal/trailgen"
+	"github.com/cognitrail/cognitrail/pkg/alert"
 	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/metric"
-	"github.com/cognitrail/cognitrail/pkg/notify"
 	"github.com/cognitrail/cognitrail/pkg/sink"
 )
 
@@ -75,9 +75,9 @@ func (s *countingSink) Publish(_ context.Context, b []metric.Datum) (sink.Stats,
 
 type countingNotifier struct{ n int }
 
-func (c *countingNotifier) Notify(_ context.Context, fs []finding.Finding, _ time.Time) (notify.Stats, error) {
+func (c *countingNotifier) Notify(_ context.Context, fs []finding.Finding, _ time.Time) (alert.Stats, error) {
 	c.n += len(fs)
-	return notify.Stats{Sent: len(fs)}, nil
+	return alert.Stats{Sent: len(fs)}, nil
 }
 
 func genFile(t *testing.T, seed uint64) []byte {

@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
+	"github.com/cognitrail/cognitrail/pkg/alert"
 	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/metric"
 	"github.com/cognitrail/cognitrail/pkg/notification"
-	"github.com/cognitrail/cognitrail/pkg/notify"
 	"github.com/cognitrail/cognitrail/pkg/sink"
 )
 
@@ -65,8 +65,8 @@ func (k stepSink) Publish(_ context.Context, b []metric.Datum) (sink.Stats, erro
 
 type stepNotifier struct{ s *steps }
 
-func (n stepNotifier) Notify(_ context.Context, fs []finding.Finding, _ time.Time) (notify.Stats, error) {
-	return notify.Stats{Sent: len(fs)}, n.s.step("notify")
+func (n stepNotifier) Notify(_ context.Context, fs []finding.Finding, _ time.Time) (alert.Stats, error) {
+	return alert.Stats{Sent: len(fs)}, n.s.step("notify")
 }
 
 // TestDeliverSteps holds the one delivery path to its order, whatever the

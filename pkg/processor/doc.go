@@ -62,7 +62,7 @@
 // State before it is marked done: a send or a save that fails in a way a
 // retry can cure fails the object, and its retry, which judges it as the
 // first time, sends what was not sent (the ledger's notices, held by the
-// sender's lease, send each finding once; a refusal package notify marks
+// sender's lease, send each finding once; a refusal package alert marks
 // permanent is only logged). The simulation in internal/sim holds the whole protocol to
 // its invariants under every fault. EventBridge
 // "AWS API Call via CloudTrail"

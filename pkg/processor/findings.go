@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cognitrail/cognitrail/pkg/alert"
 	"github.com/cognitrail/cognitrail/pkg/fault"
 	"github.com/cognitrail/cognitrail/pkg/finding"
-	"github.com/cognitrail/cognitrail/pkg/notify"
 )
 
 // findingState binds a remote state (the ledger table) to the invocation's
@@ -19,9 +19,9 @@ func (h *Handler) findingState(ctx context.Context) finding.State {
 	return h.opts.FindingState
 }
 
-// Notifier sends findings to people (notify.Notifier).
+// Notifier sends findings to people (alert.Notifier).
 type Notifier interface {
-	Notify(ctx context.Context, fs []finding.Finding, until time.Time) (notify.Stats, error)
+	Notify(ctx context.Context, fs []finding.Finding, until time.Time) (alert.Stats, error)
 }
 
 // collect keeps a record's findings for the notifier (the engine reuses

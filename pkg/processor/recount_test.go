@@ -11,16 +11,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cognitrail/cognitrail/pkg/alert"
 	"github.com/cognitrail/cognitrail/pkg/finding"
-	"github.com/cognitrail/cognitrail/pkg/notify"
 )
 
 // keepingNotifier keeps what it is handed.
 type keepingNotifier struct{ got []finding.Finding }
 
-func (k *keepingNotifier) Notify(_ context.Context, fs []finding.Finding, _ time.Time) (notify.Stats, error) {
+func (k *keepingNotifier) Notify(_ context.Context, fs []finding.Finding, _ time.Time) (alert.Stats, error) {
 	k.got = append(k.got, fs...)
-	return notify.Stats{Sent: len(fs)}, nil
+	return alert.Stats{Sent: len(fs)}, nil
 }
 
 // An address that fails 19 times is raised at the threshold (15), and the

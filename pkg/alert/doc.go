@@ -1,4 +1,4 @@
-// Package notify sends findings to people: one Amazon SNS message per
+// Package alert sends findings to people: one Amazon SNS message per
 // finding at or above a severity, with a subject read at a glance and the
 // finding as a JSON body.
 //
@@ -15,4 +15,4 @@
 // least once per delivery. Notify marks its error permanent (package fault)
 // when every failure is a refusal no retry cures (the topic, its key, the
 // grant); otherwise the caller should retry.
-package notify
+package alert
