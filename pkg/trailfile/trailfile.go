@@ -229,12 +229,12 @@ func (r *Reader) fill(index int) bool {
 		}
 		return false
 	}
-	if r.pos > 0 {
-		n := copy(r.buf, r.buf[r.pos:r.end])
-		r.base += int64(r.pos)
-		r.recOff -= r.pos
-		r.pos, r.end = 0, n
-	}
+	// Compact: what was consumed goes (the last record's bytes with it, which
+	// a caller holds no longer).
+	n := copy(r.buf, r.buf[r.pos:r.end])
+	r.base += int64(r.pos)
+	r.recOff, r.recLen = 0, 0
+	r.pos, r.end = 0, n
 	if r.end == len(r.buf) {
 		if len(r.buf) >= r.opts.MaxRecordBytes {
 			r.fatal(index, fmt.Errorf("%w (%d bytes)", ErrRecordTooLarge, r.opts.MaxRecordBytes))
@@ -246,10 +246,11 @@ func (r *Reader) fill(index int) bool {
 		r.buf = nb
 	}
 	start := r.end
-	for {
+	for !r.eof {
 		n, err := r.in.Read(r.buf[r.end:])
 		r.end += n
-		if r.limit.N <= 0 {
+		switch {
+		case r.limit.N <= 0:
 			// The limit reader let one byte past the limit through, which
 			// is how going over it shows. Drop that byte and hand out the
 			// rest: every record that ends within the limit is still read,
@@ -257,43 +258,37 @@ func (r *Reader) fill(index int) bool {
 			r.end -= int(r.base + int64(r.end) - r.opts.MaxUncompressedBytes)
 			r.pending = fmt.Errorf("%w (%d bytes)", ErrTooLarge, r.opts.MaxUncompressedBytes)
 			r.eof = true
-			if r.end > start {
-				return true
-			}
-			r.fatal(index, r.pending)
-			return false
-		}
-		if err == io.EOF {
+		case err == io.EOF:
 			r.eof = true
-			return r.end > start
-		}
-		if err != nil {
+		case err != nil:
 			if r.src.err != nil {
 				err = r.src.err
 			} else {
 				err = gzipError(err)
 			}
-			if r.end > start {
-				// Hand out what arrived; the error comes with the next fill.
-				r.pending = err
-				r.eof = true
-				return true
-			}
-			r.fatal(index, err)
-			return false
-		}
-		// Fill the whole buffer: a step that ran short rescans its value
-		// from the start, so small reads (a slow network, one-byte readers)
-		// must not turn into one rescan per read.
-		if r.end == len(r.buf) {
+			// What arrived is handed out; the error comes with the next
+			// fill.
+			r.pending = err
+			r.eof = true
+		case r.end == len(r.buf):
+			// Fill the whole buffer: a step that ran short rescans its
+			// value from the start, so small reads (a slow network,
+			// one-byte readers) must not turn into one rescan per read.
 			return true
 		}
 	}
+	if r.end != start {
+		return true
+	}
+	// Nothing arrived: the end of input, or its error now.
+	return r.fill(index)
 }
 
 func (r *Reader) fatal(index int, err error) {
 	if r.err == nil {
 		r.err = &Error{File: r.opts.Name, Index: index, Offset: r.base + int64(r.pos), Err: err}
+		// Raw is the last record's only until the next call.
+		r.recOff, r.recLen = 0, 0
 	}
 }
 
@@ -356,9 +351,9 @@ func (r *Reader) Next() (*record.Record, error) {
 				return nil, r.err
 			}
 			if c != '{' {
+				r.pos += s.Pos // the error names the byte
 				switch {
 				case r.docs > 0:
-					r.pos += s.Pos
 					r.fatal(-1, fmt.Errorf("%w: unexpected data after the JSON document", ErrSyntax))
 				case c == '[' || c == '"':
 					r.fatal(-1, ErrNotTrail)
