@@ -92,3 +92,13 @@ func TestResyncAcrossRefill(t *testing.T) {
 		t.Errorf("unclosed damage: %v (%+v), %d bad; want truncated, index -1, after 1 bad", o.err, te, o.bad)
 	}
 }
+
+// TestResyncPrettyPrinted: in a file re-serialised with white space, the
+// record after damage is found with the white space before its comma.
+func TestResyncPrettyPrinted(t *testing.T) {
+	data := "{\"Records\": [\n  " + rec(0) + ",\n  " + mismatched + ",\n  " + timeFirst(1) + " \n  ,\n  " + rec(2) + "\n]}\n"
+	o := readAll(trailfile.NewReader(strings.NewReader(data), nil))
+	if o.err != nil || o.bad != 1 || !slices.Equal(o.ids, []string{"id-0", "id-1", "id-2"}) {
+		t.Errorf("records %v, %d bad, err %v; want id-0, id-1, id-2 and 1 bad", o.ids, o.bad, o.err)
+	}
+}
