@@ -46,6 +46,7 @@ func TestFileErrorPlace(t *testing.T) {
 		{"a byte order mark starting a second document", strings.NewReader(`{"Records":[]}` + strings.Repeat(" ", 262144-14) + "\ufeff" + `{"Records":[]}`), trailfile.ErrSyntax, 262144},
 		{"the source fails inside a byte order mark", io.MultiReader(strings.NewReader("\xef\xbb"), iotest.ErrReader(boom)), boom, 0},
 		{"no comma between members", strings.NewReader(`{"Records":[]  "x":1}`), trailfile.ErrSyntax, 15},
+		{"a bad value beside Records", strings.NewReader(`{"Records":[],"x":tru}`), trailfile.ErrSyntax, 21},
 		{"a digest file", strings.NewReader(`{"awsAccountId":"1","digestStartTime":"x"}`), trailfile.ErrDigest, 19},
 		{"Records not an array", strings.NewReader(`{"Records":{}}`), trailfile.ErrNotTrail, 1},
 		{"white space only", strings.NewReader(" \n\t "), trailfile.ErrEmpty, 4},
