@@ -435,15 +435,11 @@ func (r *Reader) Next() (*record.Record, error) {
 					continue
 				}
 				r.value = true
-				c = s.Peek()
+				s.Peek() // past the white space after the comma
 			}
+			// Input that ends here (after a comma, or white space) is the
+			// parser's short input below, as a record cut inside is.
 			r.pos += s.Pos
-			if c == 0 && s.Pos >= len(s.Buf) {
-				if r.shortInput(r.index) {
-					continue
-				}
-				return nil, r.err
-			}
 			n, err := r.parser.Parse(r.buf[r.pos:r.end], &r.rec)
 			if err == jsonscan.ErrShort {
 				if r.end-r.pos >= r.opts.MaxRecordBytes {
