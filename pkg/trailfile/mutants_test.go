@@ -2,6 +2,27 @@ package trailfile_test
 
 // Tests that pin down behaviours the other tests of this package left open
 // (issue 19: each was a mutant of the code that no test noticed).
+//
+// Mutants left alive, judged equivalent (gremlins v0.6.0, make mutate):
+//   - trailfile.go, Next: a `continue` turned `break` inside the switch on
+//     the reader's state. The loop's body ends with that switch, so leaving
+//     it goes round the loop again, as continue does (8 sites).
+//   - resync.go: a candidate's offset compared with 0 (`k.cand >= 0`,
+//     `found >= 0`, `k.cand < 0` turned `> 0` / `<= 0`): byte 0 is the
+//     document's own '{', never a candidate after a bad element.
+//   - resync.go: the candidate budget compared at exactly 0 (`>= 0` / `< 0`
+//     turned `> 0` / `<= 0`): one byte of parsing more or less.
+//   - resync.go: `k.cand = -1` turned 1 (after a decision, and when a skip
+//     starts): a candidate "at byte 1" is inside `{"Records"`; it is taken
+//     only if the next bytes are white space and ':', and then fails its
+//     check, costing budget only.
+//   - resync.go, feed: the structural `break` turned `continue` when it gives
+//     up (nesting too deep, a '}' at depth 0): it skips noting the last two
+//     bytes, which matter only for a `]}` ending, which a bracket given up
+//     on cannot be part of.
+//   - resync.go: `r.docs++` turned `--` when the damage closes the document:
+//     the count is only compared with 0 afterwards, at the end of input,
+//     where either value says a document was read.
 
 import (
 	"bytes"

@@ -127,3 +127,16 @@ func TestWhiteSpaceBetweenRecords(t *testing.T) {
 		t.Fatalf("damage after white space: %+v (%v), want a bad record 1 at byte %d", o, te, want)
 	}
 }
+
+// TestMemberOverTheLimit: a member beside Records longer than
+// MaxRecordBytes (it must be held whole to be passed over) ends the file
+// as too large, instead of growing the buffer past the limit.
+func TestMemberOverTheLimit(t *testing.T) {
+	data := `{"x":"` + strings.Repeat("a", 400<<10) + `","Records":[` + rec(0) + `]}`
+	r := trailfile.NewReader(strings.NewReader(data), &trailfile.Options{MaxRecordBytes: 300 << 10})
+	_, err := r.Next()
+	var te *trailfile.Error
+	if !errors.Is(err, trailfile.ErrRecordTooLarge) || !errors.As(err, &te) || te.Index != -1 {
+		t.Errorf("%v, want ErrRecordTooLarge about the file", err)
+	}
+}
