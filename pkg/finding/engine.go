@@ -295,9 +295,6 @@ func wafRemoved(e *Engine, req, _ *params) {
 	if f.UserPoolID == "" {
 		f.UserPoolID = pool
 	}
-	if f.Region == "" {
-		f.Region = parts[3]
-	}
 }
 
 type handler func(e *Engine, req, resp *params)
