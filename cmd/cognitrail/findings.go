@@ -218,7 +218,7 @@ func pool(f finding.Finding) string {
 		p = f.IdentityPoolID
 	}
 	if f.ClientID != "" {
-		p += " client " + f.ClientID
+		p = strings.TrimSpace(p + " client " + f.ClientID)
 	}
 	return p
 }

@@ -192,6 +192,9 @@ func writeHTMLReport(ctx context.Context, inputs []input, maxBytes int64, stdout
 		}
 		opts.DeliveredAt, _ = trailfile.DeliveryTime(in.path)
 		res, err := scanPath(ctx, in.path, agg, opts)
+		for _, fd := range res.Findings {
+			view.AddFinding(fd.Finding)
+		}
 		view.EndFile(findings.Recount)
 		fo := fileOutcome{path: in.path, outcome: res.Outcome, err: res.Err, records: res.Records, invalid: res.Invalid}
 		if err == nil {

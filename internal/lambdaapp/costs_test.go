@@ -174,7 +174,7 @@ func TestBufferedRequestCounts(t *testing.T) {
 			}
 		}
 		for k, v := range got {
-			if _, ok := want[k]; !ok {
+			if _, ok := want[k]; !ok && !strings.HasPrefix(string(k), metric.Findings) {
 				t.Errorf("%s: %s published %v, the files hold none", mode, k, v)
 			}
 		}

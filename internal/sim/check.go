@@ -231,7 +231,12 @@ func (w *World) check() []string {
 		}
 	}
 	for k, n := range lines {
-		if n > 1 {
+		// A window finding (finding.Engine.Windows) may be raised by
+		// each of two files whose counts are merged before either reads
+		// them (an attempt that failed after merging its counts is one):
+		// each file logs its line, and the notices send it once (checked
+		// below with the other findings).
+		if n > 1 && !strings.HasPrefix(k.eventID, "window-") {
 			fail("finding line %s %s written %d times", k.name, k.eventID, n)
 		}
 	}

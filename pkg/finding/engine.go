@@ -46,6 +46,14 @@ type Options struct {
 	SignInThreshold      int
 	EnumerationThreshold int
 	MaxIPs               int
+	// Windows across files (window.go); zero means the default.
+	Window            time.Duration // DefaultWindow
+	SprayWindow       time.Duration // DefaultSprayWindow
+	StuffingFailures  int           // DefaultStuffingFailures
+	StuffingSources   int           // DefaultStuffingSources
+	SprayUsers        int           // DefaultSprayUsers
+	BruteForceSources int           // DefaultBruteForceSources
+	CodeFailures      int           // DefaultCodeFailures
 }
 
 // Setting is one value that triggered a finding.
@@ -114,6 +122,11 @@ type Engine struct {
 	// the record being evaluated
 	r   *record.Record
 	env envelope
+	// this file's window tallies (window.go), how many subjects of each
+	// kind they hold, and the index of the record observed next
+	tallies map[tallyKey]*tally
+	kinds   map[string]int
+	index   int
 }
 
 // New returns an Engine.
@@ -134,8 +147,27 @@ func New(opts *Options) *Engine {
 	if o.MaxIPs <= 0 {
 		o.MaxIPs = DefaultMaxIPs
 	}
+	for _, d := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{{&o.Window, DefaultWindow}, {&o.SprayWindow, DefaultSprayWindow}} {
+		if *d.v <= 0 {
+			*d.v = d.def
+		}
+	}
+	for _, d := range []struct {
+		v   *int
+		def int
+	}{{&o.StuffingFailures, DefaultStuffingFailures}, {&o.StuffingSources, DefaultStuffingSources},
+		{&o.SprayUsers, DefaultSprayUsers}, {&o.BruteForceSources, DefaultBruteForceSources},
+		{&o.CodeFailures, DefaultCodeFailures}} {
+		if *d.v <= 0 {
+			*d.v = d.def
+		}
+	}
 	return &Engine{opts: o, ips: ipTable{max: o.MaxIPs, m: make(map[string]*ipStat)},
-		seen: make(map[string][]Entry), pending: make(map[string][]Entry)}
+		seen: make(map[string][]Entry), pending: make(map[string][]Entry),
+		tallies: make(map[tallyKey]*tally), kinds: make(map[string]int)}
 }
 
 // StartFile forgets the per-file sign-in counts, the last error and the
@@ -144,6 +176,9 @@ func New(opts *Options) *Engine {
 // The settings' histories are read again, as other files moved them on.
 func (e *Engine) StartFile() {
 	e.ips.reset()
+	clear(e.tallies)
+	clear(e.kinds)
+	e.index = 0
 	clear(e.seen)
 	clear(e.pending)
 	e.err = nil
@@ -251,6 +286,7 @@ func (e *Engine) observeFile(r *record.Record, c *class.Class, raw []byte) {
 		if c.SignIn || enumerates(r) {
 			e.signIn(r, c, raw)
 		}
+		e.count(r, c)
 	}
 }
 

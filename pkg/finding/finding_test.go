@@ -144,6 +144,13 @@ func TestCorpus(t *testing.T) {
 			}
 		})
 	}
+	// The attacks judged over windows across files are raised by
+	// TestWindows, which holds each case to its findings.
+	for _, c := range windowCases {
+		for name := range c.want {
+			triggered[name] = true
+		}
+	}
 	for _, s := range Catalog {
 		// A posture-only finding judges a configuration read through the
 		// API, which no record carries: package posture's tests raise it.

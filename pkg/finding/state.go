@@ -95,8 +95,18 @@ func insert(h []Entry, e Entry) ([]Entry, bool) {
 	return h, false
 }
 
-// cut keeps the newest HistoryEntries entries of h.
-func cut(h []Entry) []Entry { return h[max(0, len(h)-HistoryEntries):] }
+// cut keeps the newest HistoryEntries entries of h; of a window subject's
+// (window.go), the newest WindowEntries of those within MaxWindow of the
+// newest. Either depends on the set of entries only.
+func cut(h []Entry) []Entry {
+	if n := len(h); n > 0 && strings.HasPrefix(h[n-1].EventID, windowIDPrefix) {
+		from := h[n-1].Time.Add(-MaxWindow)
+		i, _ := slices.BinarySearchFunc(h, from, func(e Entry, t time.Time) int { return e.Time.Compare(t) })
+		h = h[i:]
+		return h[max(0, len(h)-WindowEntries):]
+	}
+	return h[max(0, len(h)-HistoryEntries):]
+}
 
 // asOf returns the value of the newest entry of h ordered before e, the
 // setting's value as of e's record; known is false when h has none (the

@@ -26,6 +26,12 @@ const SettingPrefix = item.SettingPrefix
 // year at most.
 const DefaultSettingRetention = 400 * 24 * time.Hour
 
+// WindowRetention is how long a window subject's counts (finding.WindowKey)
+// are kept after their last write: a file delivered or retried within a
+// day still counts in its window, and a botnet's subjects leave the table
+// within days (DynamoDB's TTL) instead of a year.
+const WindowRetention = 24 * time.Hour
+
 // Attributes of a setting item: the newest value (for a reader of the
 // table; items written before the history was kept have only this), the
 // history (a list of maps, oldest first) and the version every write
@@ -192,10 +198,14 @@ func (s *Settings) merge(ctx context.Context, k string, add []finding.Entry) err
 			return nil
 		}
 		newest, _ := finding.Newest(merged)
+		retention := s.retention
+		if finding.WindowKey(k) {
+			retention = min(retention, WindowRetention)
+		}
 		cond := "attribute_not_exists(#ver)"
 		values := map[string]types.AttributeValue{
 			":v": str(newest.Value), ":h": encodeHistory(merged), ":next": num(int64(version) + 1),
-			":exp": num(s.now().Add(s.retention).Unix()),
+			":exp": num(s.now().Add(retention).Unix()),
 		}
 		if version != 0 {
 			cond = "#ver = :ver"

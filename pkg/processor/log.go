@@ -84,17 +84,22 @@ type eventLines struct {
 
 func (l *eventLines) n() int { return len(l.notable) + len(l.findings) }
 
+// addFinding keeps a finding's line.
+func (l *eventLines) addFinding(f finding.Finding) {
+	if l.n() >= l.max {
+		l.dropped++
+		return
+	}
+	// The engine reuses its slice of findings from record to record:
+	// keep copies, settings included (findings are rare).
+	f.Settings = slices.Clone(f.Settings)
+	l.findings = append(l.findings, f)
+}
+
 // add keeps the lines of one classified record.
 func (l *eventLines) add(ev *scan.Event) {
 	for _, f := range ev.Findings {
-		if l.n() >= l.max {
-			l.dropped++
-			continue
-		}
-		// The engine reuses its slice of findings from record to record:
-		// keep copies, settings included (findings are rare).
-		f.Settings = slices.Clone(f.Settings)
-		l.findings = append(l.findings, f)
+		l.addFinding(f)
 	}
 	reason := notableReason(ev.Class)
 	if reason == "" {

@@ -447,6 +447,12 @@ func (h *Handler) readOpened(ctx, scanCtx context.Context, mb *member, obj *s3ob
 	if err != nil {
 		return h.deadlineError(ctx, scanCtx, err)
 	}
+	// The windows across files, judged at the end of the file: notified
+	// and logged as the others.
+	for _, fd := range res.Findings {
+		mb.found = h.collect(mb.found, []finding.Finding{fd.Finding})
+		mb.ol.events.addFinding(fd.Finding)
+	}
 	// A per-address finding is raised on the record that crosses the
 	// threshold, and the address may go on failing: the notification and
 	// the line say its total in the file, the same on every attempt.

@@ -178,10 +178,17 @@ func (v *View) Add(ev *scan.Event) {
 		v.roles[roleKey{r.UserIdentity.SessionIssuerARN, string(c.AuthType)}]++
 	}
 	for _, f := range ev.Findings {
-		v.findings = append(v.findings, f)
-		if f.SourceIP != "" {
-			v.ip(f.SourceIP).Findings++
-		}
+		v.AddFinding(f)
+	}
+}
+
+// AddFinding adds a finding no record's event carries: one judged at the
+// end of a file, over a window across files (scan.Result.Findings).
+func (v *View) AddFinding(f finding.Finding) {
+	f.Settings = slices.Clone(f.Settings)
+	v.findings = append(v.findings, f)
+	if f.SourceIP != "" {
+		v.ip(f.SourceIP).Findings++
 	}
 }
 

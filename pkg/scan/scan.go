@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -112,12 +113,16 @@ type Result struct {
 	// records by, and Options.Now returned zero: they were not counted in
 	// the aggregator, and the caller counts Outcome and Invalid itself.
 	Undated bool
-	// Findings are the file's findings in record order, after Judge of a
-	// deferred read (Options.Deferred); nil otherwise.
+	// Findings are, after Judge of a deferred read (Options.Deferred),
+	// the file's findings in record order (those judged over windows
+	// across files after a record's own); for a read not deferred, only the window
+	// findings (finding.Engine.Windows), judged at the end of the file
+	// (the rest went to OnRecord).
 	Findings []Found
 
 	// What a deferred read leaves to Judge and Finish.
 	pending  []pending
+	tallies  *finding.Tallies
 	judgeErr error
 	deferred bool
 	at       time.Time // when the outcome of a file read whole is dated
@@ -182,12 +187,16 @@ func File(ctx context.Context, r io.Reader, agg *aggregate.Aggregator, opts *Opt
 			}
 			o.date(agg, &res, invalid, true)
 			if !res.deferred {
+				o.windows(agg, &res)
 				o.resolve(ctx, agg, &res)
+			} else if o.Findings != nil {
+				res.tallies = o.Findings.Tallies()
 			}
 			return res, nil
 		}
 		c = class.Classify(rec)
 		if o.Findings != nil {
+			o.Findings.At(tr.Index())
 			var rej error
 			if o.deferred() {
 				// As Observe: the file's own half first, then the
@@ -238,9 +247,11 @@ func File(ctx context.Context, r io.Reader, agg *aggregate.Aggregator, opts *Opt
 	res.Outcome = aggregate.Processed
 	if res.deferred {
 		// Judge may find the State failing: Finish counts the outcome.
+		res.tallies = o.Findings.Tallies()
 		o.date(agg, &res, invalid, false)
 		return res, nil
 	}
+	o.windows(agg, &res)
 	if o.Findings != nil {
 		if err := o.Findings.Err(); err != nil {
 			// Some findings could not be judged: retry the file.
@@ -280,6 +291,18 @@ func (o *Options) date(agg *aggregate.Aggregator, res *Result, invalid int, outc
 
 func (o *Options) deferred() bool { return o.Deferred && o.Findings != nil }
 
+// windows judges the file's windows across files (finding.Engine.Windows)
+// once it is read, counts their findings and puts them in res.Findings.
+func (o *Options) windows(agg *aggregate.Aggregator, res *Result) {
+	if o.Findings == nil {
+		return
+	}
+	for _, r := range o.Findings.Windows(o.Findings.Tallies()) {
+		agg.AddFinding(r.Name, r.Severity.String(), r.Time)
+		res.Findings = append(res.Findings, Found{Index: r.Index, Finding: r.Finding})
+	}
+}
+
 // keep adds a deferred read's own-file findings of a record to
 // res.Findings and keeps the record for Judge when the State decides the
 // rest.
@@ -302,8 +325,11 @@ func (o *Options) keep(res *Result, rec *record.Record, c *class.Class, index in
 // to where it stopped, as File judges the records read before a fault.
 func (res *Result) Judge(engine *finding.Engine, file *aggregate.Aggregator) {
 	engine.StartFile()
-	if len(res.pending) == 0 {
+	defer func() {
+		res.window(engine, file)
 		res.judgeErr = engine.Err()
+	}()
+	if len(res.pending) == 0 {
 		return
 	}
 	own := res.Findings
@@ -320,7 +346,21 @@ func (res *Result) Judge(engine *finding.Engine, file *aggregate.Aggregator) {
 	}
 	res.Findings = append(all, own[i:]...)
 	res.pending = nil
-	res.judgeErr = engine.Err()
+}
+
+// window judges a deferred read's windows as File judges them at the end
+// of a file, and puts their findings among the others in record order
+// (after the record's own).
+func (res *Result) window(engine *finding.Engine, file *aggregate.Aggregator) {
+	raised := engine.Windows(res.tallies)
+	res.tallies = nil
+	for _, r := range raised {
+		file.AddFinding(r.Name, r.Severity.String(), r.Time)
+		res.Findings = append(res.Findings, Found{Index: r.Index, Finding: r.Finding})
+	}
+	if len(raised) > 0 {
+		slices.SortStableFunc(res.Findings, func(a, b Found) int { return cmp.Compare(a.Index, b.Index) })
+	}
 }
 
 // Finish ends a deferred read, after Judge, as File ends a file read into

@@ -121,14 +121,15 @@ func TestTransientErrorsAreReturned(t *testing.T) {
 	}
 }
 
-// TestFindingsFlowToTheAggregator: every finding handed to OnRecord is
-// counted once in the Findings metric, by severity and by name.
+// TestFindingsFlowToTheAggregator: every finding handed to OnRecord or
+// judged over a window (Result.Findings) is counted once in the Findings
+// metric, by severity and by name.
 func TestFindingsFlowToTheAggregator(t *testing.T) {
 	var trail strings.Builder
 	trailgen.Write(&trail, trailgen.Options{Records: 2000, CognitoShare: 0.3, ConfigShare: 0.05, Seed: 11})
 	agg := aggregate.New(nil)
 	bySeverity, byName := map[string]float64{}, map[string]float64{}
-	_, err := scan.File(context.Background(), strings.NewReader(trail.String()), agg, &scan.Options{
+	res, err := scan.File(context.Background(), strings.NewReader(trail.String()), agg, &scan.Options{
 		Findings: finding.New(nil),
 		OnRecord: func(ev *scan.Event) {
 			for _, f := range ev.Findings {
@@ -139,6 +140,14 @@ func TestFindingsFlowToTheAggregator(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// and every finding judged over a window at the end of the file
+	for _, f := range res.Findings {
+		bySeverity[f.Severity.String()]++
+		byName[f.Name]++
+	}
+	if byName[finding.TargetedBruteForce] == 0 {
+		t.Error("no window finding: the generated file has one user failing sign-in from many addresses")
 	}
 	if len(byName) == 0 {
 		t.Fatal("no findings in a file with 5 % configuration calls")

@@ -1,0 +1,619 @@
+package finding
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash/fnv"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cognitrail/cognitrail/pkg/class"
+	"github.com/cognitrail/cognitrail/pkg/record"
+)
+
+// Defaults of the windows across files (Options). Attacks are judged over
+// sliding windows of event time, counted in buckets of Bucket.
+const (
+	// DefaultWindow: sign-in failures from one address, credential
+	// stuffing and code brute force. A delivered trail file holds about 5
+	// minutes, so 15 minutes spans 3 or 4 files.
+	DefaultWindow = 15 * time.Minute
+	// DefaultSprayWindow: password spray and targeted brute force are
+	// slower (Panther's spray rule counts over 60 minutes).
+	DefaultSprayWindow = time.Hour
+	// DefaultStuffingFailures and DefaultStuffingSources: a pool (or an
+	// app client not resolved to one) failing this many sign-ins from at
+	// least this many addresses in a window.
+	DefaultStuffingFailures = 50
+	DefaultStuffingSources  = 10
+	// DefaultSprayUsers: one address failing sign-in for this many distinct
+	// users (Panther: more than 9 in 60 minutes).
+	DefaultSprayUsers = 10
+	// DefaultBruteForceSources: one user failing sign-in from this many
+	// distinct addresses.
+	DefaultBruteForceSources = 5
+	// DefaultCodeFailures: wrong or expired codes from one address.
+	DefaultCodeFailures = 10
+)
+
+// Limits of the window state: what keeps it bounded under a botnet.
+const (
+	// Bucket is the grain of event time a file's counts are kept in.
+	Bucket = 5 * time.Minute
+	// MaxWindow bounds a window: a subject keeps no entry older than this
+	// before its newest.
+	MaxWindow = 2 * time.Hour
+	// WindowEntries bounds the entries a subject keeps (one per file and
+	// bucket): at two files per bucket, MaxWindow's 24 buckets fit.
+	WindowEntries = 48
+	// MaxWindowSubjects is how many subjects of each kind (addresses,
+	// users, pools) one file writes: the busiest. Requests per file stay
+	// bounded whatever the number of distinct addresses.
+	MaxWindowSubjects = 16
+	// maxTallies bounds the subjects of each kind one file counts: one
+	// first seen after that many others is counted only for its pool.
+	maxTallies = 4096
+	// sketchSize is k of the bottom-k sketches that count distinct
+	// addresses and users: exact below k members, an estimate (about
+	// 1/sqrt(k-2) relative error) above.
+	sketchSize = 32
+)
+
+// Finding names of the attacks judged over windows.
+const (
+	CredentialStuffing = "credential-stuffing"
+	PasswordSpray      = "password-spray"
+	TargetedBruteForce = "targeted-brute-force"
+	CodeBruteForce     = "code-brute-force"
+)
+
+// windowIDPrefix starts a window entry's EventID: entries of a subject
+// (never of a setting), which the history cuts by time (cut).
+const windowIDPrefix = "w:"
+
+// WindowKey reports whether a State key holds a window subject rather than
+// a setting: its items can expire within days.
+func WindowKey(key string) bool { return strings.Contains(key, "/window/") }
+
+// kinds of window subjects
+const (
+	kindIP   = "ip"
+	kindUser = "user"
+	kindPool = "pool"
+)
+
+// sketch is a bottom-k sketch of a set of strings: the sketchSize smallest
+// 32-bit hashes of its members, ascending. The sketch of a union is the
+// bottom k of the members' sketches, whatever the order or grouping: files
+// merge in any order and a file counted twice counts once.
+type sketch []uint32
+
+func hash32(s string) uint32 {
+	h := fnv.New32a()
+	h.Write([]byte(s))
+	return h.Sum32()
+}
+
+func (s *sketch) add(h uint32) {
+	i, found := slices.BinarySearch(*s, h)
+	if found || i >= sketchSize {
+		return
+	}
+	*s = slices.Insert(*s, i, h)
+	if len(*s) > sketchSize {
+		*s = (*s)[:sketchSize]
+	}
+}
+
+func (s *sketch) union(o sketch) {
+	for _, h := range o {
+		s.add(h)
+	}
+}
+
+// count is the number of distinct members: exact (but for hash
+// collisions) below sketchSize, else the bottom-k estimate (k-1)/U(k).
+func (s sketch) count() int {
+	if len(s) < sketchSize {
+		return len(s)
+	}
+	return int(float64(sketchSize-1) * (1 << 32) / (float64(s[sketchSize-1]) + 1))
+}
+
+// tally is what one file counted for one subject in one bucket.
+type tally struct {
+	failures  int    // failed sign-ins
+	successes int    // sign-ins that issued tokens (pools only)
+	codes     int    // wrong or expired codes
+	users     sketch // distinct users (sub) failing sign-in
+	sources   sketch // distinct addresses failing sign-in
+	alone     bool   // the file raised sign-in-failures-from-one-ip itself
+	first     string // eventID of the subject's first record in the bucket
+	last      witness
+}
+
+// witness is the last record a tally counted: what a window finding a
+// file raises tells of the file.
+type witness struct {
+	index                            int
+	region, pool, client, op, source string
+}
+
+type tallyKey struct {
+	kind, account, subject string
+	bucket                 int64
+}
+
+// encode writes a tally as an entry's value: counts and sketches, no
+// address and no user.
+func (t *tally) encode() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "f=%d c=%d", t.failures, t.codes)
+	if t.successes > 0 {
+		fmt.Fprintf(&b, " o=%d", t.successes)
+	}
+	if t.alone {
+		b.WriteString(" a=1")
+	}
+	for _, s := range []struct {
+		name string
+		sk   sketch
+	}{{"u", t.users}, {"s", t.sources}} {
+		if len(s.sk) == 0 {
+			continue
+		}
+		b.WriteString(" " + s.name + "=")
+		for i, h := range s.sk {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, "%08x", h)
+		}
+	}
+	return b.String()
+}
+
+// decodeTally reads what encode wrote; what it cannot read counts nothing
+// (an item another version wrote).
+func decodeTally(v string) tally {
+	var t tally
+	for _, f := range strings.Fields(v) {
+		name, val, ok := strings.Cut(f, "=")
+		if !ok {
+			continue
+		}
+		switch name {
+		case "f":
+			t.failures, _ = strconv.Atoi(val)
+		case "c":
+			t.codes, _ = strconv.Atoi(val)
+		case "o":
+			t.successes, _ = strconv.Atoi(val)
+		case "a":
+			t.alone = val == "1"
+		case "u", "s":
+			var sk sketch
+			for _, x := range strings.Split(val, ",") {
+				if h, err := strconv.ParseUint(x, 16, 32); err == nil {
+					sk.add(uint32(h))
+				}
+			}
+			if name == "u" {
+				t.users = sk
+			} else {
+				t.sources = sk
+			}
+		}
+	}
+	return t
+}
+
+// At tells the engine the index in its file of the record observed next:
+// a window finding names the last record of its subject the file holds.
+func (e *Engine) At(index int) { e.index = index }
+
+// codeFailure: a wrong or expired code (MFA, confirmation, reset,
+// verification).
+func codeFailure(r *record.Record) bool {
+	return r.ErrorCode == "CodeMismatchException" || r.ErrorCode == "ExpiredCodeException"
+}
+
+// address returns the record's source when it is an address to count:
+// not hidden, not an AWS service.
+func address(r *record.Record) (string, bool) {
+	ip := r.SourceIPAddress
+	if ip == "" || record.IsHidden(ip) || serviceSource(ip) {
+		return "", false
+	}
+	return ip, true
+}
+
+func accountOf(r *record.Record) string {
+	if r.RecipientAccountID != "" {
+		return r.RecipientAccountID
+	}
+	return r.UserIdentity.AccountID
+}
+
+// count adds a user pool record to the file's window tallies: failed
+// sign-ins per address, user and pool, wrong codes per address.
+func (e *Engine) count(r *record.Record, c *class.Class) {
+	failure := c.Failed && c.SignIn
+	code := codeFailure(r)
+	success := c.SignIn && !c.Failed
+	if !failure && !code && !success || r.EventTime.IsZero() {
+		return
+	}
+	account, bucket := accountOf(r), r.EventTime.Truncate(Bucket).Unix()
+	if success {
+		// Only a pool already failing in the bucket: the share of
+		// failures is what tells stuffing from a busy pool.
+		if t := e.tallies[tallyKey{kindPool, account, poolSubject(r), bucket}]; t != nil {
+			t.successes++
+		}
+		return
+	}
+	ip, isAddr := address(r)
+	user := r.Sub
+	if record.IsHidden(user) {
+		user = ""
+	}
+	if failure {
+		if pool := poolSubject(r); pool != "" {
+			if t := e.tally(kindPool, account, pool, bucket, r); t != nil {
+				t.failures++
+				if isAddr {
+					t.sources.add(hash32(ip))
+				}
+			}
+		}
+		if user != "" {
+			if t := e.tally(kindUser, account, user, bucket, r); t != nil {
+				t.failures++
+				if isAddr {
+					t.sources.add(hash32(ip))
+				}
+			}
+		}
+	}
+	if isAddr {
+		if t := e.tally(kindIP, account, ip, bucket, r); t != nil {
+			if failure {
+				t.failures++
+				if user != "" {
+					t.users.add(hash32(user))
+				}
+			}
+			if code {
+				t.codes++
+			}
+		}
+	}
+}
+
+// poolSubject names a record's pool: its user pool, else its app client.
+func poolSubject(r *record.Record) string {
+	if r.UserPoolID == "" && r.ClientID != "" {
+		return "client/" + r.ClientID
+	}
+	return r.UserPoolID
+}
+
+// tally returns the file's tally of a subject in a bucket, nil when the
+// kind's table is full.
+func (e *Engine) tally(kind, account, subject string, bucket int64, r *record.Record) *tally {
+	k := tallyKey{kind, account, subject, bucket}
+	t := e.tallies[k]
+	if t == nil {
+		if e.kinds[kind] >= maxTallies {
+			return nil
+		}
+		e.kinds[kind]++
+		t = &tally{first: r.EventID}
+		e.tallies[k] = t
+	}
+	t.last = witness{index: e.index, region: r.AWSRegion, pool: r.UserPoolID, client: r.ClientID,
+		op: r.EventName, source: r.SourceIPAddress}
+	return t
+}
+
+// Tallies is what a file counted for the windows, the busiest subjects
+// of each kind, to be judged by Engine.Windows.
+type Tallies struct {
+	subjects []subjectTally
+}
+
+type subjectTally struct {
+	kind, account, subject string
+	key                    string // the State key
+	entries                []Entry
+	witnesses              []witness // entries[i]'s
+}
+
+// Tallies returns what the current file counted for the windows: for
+// each kind, the MaxWindowSubjects busiest subjects (addresses with two
+// failures or more, users with two failures or more, every pool with a
+// failure). Call it once the file is read.
+func (e *Engine) Tallies() *Tallies {
+	type subj struct {
+		kind, account, subject string
+		weight                 int
+		buckets                []int64
+	}
+	subjects := map[[3]string]*subj{}
+	for k, t := range e.tallies {
+		id := [3]string{k.kind, k.account, k.subject}
+		s := subjects[id]
+		if s == nil {
+			s = &subj{kind: k.kind, account: k.account, subject: k.subject}
+			subjects[id] = s
+		}
+		s.weight += t.failures + t.codes
+		s.buckets = append(s.buckets, k.bucket)
+	}
+	byKind := map[string][]*subj{}
+	for _, s := range subjects {
+		floor := 2
+		if s.kind == kindPool {
+			floor = 1
+		}
+		if s.weight >= floor {
+			byKind[s.kind] = append(byKind[s.kind], s)
+		}
+	}
+	out := &Tallies{}
+	for _, kind := range slices.Sorted(maps.Keys(byKind)) {
+		ss := byKind[kind]
+		slices.SortFunc(ss, func(a, b *subj) int {
+			if c := cmp.Compare(b.weight, a.weight); c != 0 {
+				return c
+			}
+			return cmp.Or(strings.Compare(a.account, b.account), strings.Compare(a.subject, b.subject))
+		})
+		for _, s := range ss[:min(len(ss), MaxWindowSubjects)] {
+			st := subjectTally{kind: s.kind, account: s.account, subject: s.subject,
+				key: s.account + "/window/" + s.kind + "/" + s.subject}
+			alone := false
+			if s.kind == kindIP {
+				if ip := e.ips.lookup(s.subject); ip != nil && ip.raisedFailures {
+					alone = true
+				}
+			}
+			slices.Sort(s.buckets)
+			for _, b := range s.buckets {
+				t := e.tallies[tallyKey{s.kind, s.account, s.subject, b}]
+				t.alone = alone
+				st.entries = append(st.entries, Entry{Time: time.Unix(b, 0).UTC(), EventID: windowIDPrefix + t.first, Value: t.encode()})
+				st.witnesses = append(st.witnesses, t.last)
+			}
+			out.subjects = append(out.subjects, st)
+		}
+	}
+	return out
+}
+
+// Raised is a window finding and the index in its file of the record it
+// names (its subject's last there).
+type Raised struct {
+	Index int
+	Finding
+}
+
+// rule is one finding judged over a kind's windows.
+type rule struct {
+	name   string
+	kind   string
+	window func(o *Options) time.Duration
+	// crossed reports whether a window's sum crosses the threshold, and
+	// the count the finding reports with its settings.
+	crossed func(o *Options, w *tally) (bool, int, []Setting)
+}
+
+var rules = []rule{
+	{SignInFailuresFromOneIP, kindIP, func(o *Options) time.Duration { return o.Window },
+		func(o *Options, w *tally) (bool, int, []Setting) {
+			return w.failures >= o.SignInThreshold && !w.alone, w.failures,
+				[]Setting{{Name: "failures", Value: strconv.Itoa(w.failures)}}
+		}},
+	{PasswordSpray, kindIP, func(o *Options) time.Duration { return o.SprayWindow },
+		func(o *Options, w *tally) (bool, int, []Setting) {
+			n := w.users.count()
+			return n >= o.SprayUsers, n, []Setting{{Name: "distinctUsers", Value: strconv.Itoa(n)},
+				{Name: "failures", Value: strconv.Itoa(w.failures)}}
+		}},
+	{CodeBruteForce, kindIP, func(o *Options) time.Duration { return o.Window },
+		func(o *Options, w *tally) (bool, int, []Setting) {
+			return w.codes >= o.CodeFailures, w.codes, []Setting{{Name: "codeFailures", Value: strconv.Itoa(w.codes)}}
+		}},
+	{TargetedBruteForce, kindUser, func(o *Options) time.Duration { return o.SprayWindow },
+		func(o *Options, w *tally) (bool, int, []Setting) {
+			n := w.sources.count()
+			return n >= o.BruteForceSources, n, []Setting{{Name: "distinctSources", Value: strconv.Itoa(n)},
+				{Name: "failures", Value: strconv.Itoa(w.failures)}}
+		}},
+	{CredentialStuffing, kindPool, func(o *Options) time.Duration { return o.Window },
+		func(o *Options, w *tally) (bool, int, []Setting) {
+			// More failures than sign-ins that issued tokens: leaked
+			// credentials rarely work, while a busy pool's users mostly
+			// sign in.
+			n := w.sources.count()
+			return w.failures >= o.StuffingFailures && n >= o.StuffingSources && w.failures > w.successes, w.failures,
+				[]Setting{{Name: "failures", Value: strconv.Itoa(w.failures)}, {Name: "distinctSources", Value: strconv.Itoa(n)},
+					{Name: "successes", Value: strconv.Itoa(w.successes)}}
+		}},
+}
+
+// buckets returns a window's length in buckets, at least one, at most
+// MaxWindow's.
+func buckets(d time.Duration) int64 {
+	n := int64((d + Bucket - 1) / Bucket)
+	return min(max(n, 1), int64(MaxWindow/Bucket))
+}
+
+// Windows judges a file's tallies (its own Tallies, or a deferred read's)
+// against the State and returns the window findings the file raises. The
+// tallies are merged into the State first, so that of two files of one
+// window judged at the same time by two invocations, the later writer
+// sees both: a window is raised by the file whose tallies make it cross
+// (its sum reaches the threshold where the window one bucket earlier did
+// not), judged on the history as written, with the file's own entries and
+// without them. A file judged again (a retry) finds its entries in the
+// history, and raises what it raised before, unless files of the window
+// came in between: the finding is then raised by both (at least once).
+// Each finding is named by its subject and window (EventID), so the
+// notices send it once whichever file raises it.
+//
+// A State failure is reported by Err, and nothing is raised: the file must
+// be retried.
+func (e *Engine) Windows(t *Tallies) []Raised {
+	if t == nil || len(t.subjects) == 0 {
+		return nil
+	}
+	put := make(map[string][]Entry, len(t.subjects))
+	for _, s := range t.subjects {
+		put[s.key] = s.entries
+	}
+	if err := e.opts.State.Put(put); err != nil {
+		if e.err == nil {
+			e.err = fmt.Errorf("%w: windows: %w", ErrState, err)
+		}
+		return nil
+	}
+	var out []Raised
+	for _, s := range t.subjects {
+		h, err := e.opts.State.Get(s.key)
+		if err != nil {
+			if e.err == nil {
+				e.err = fmt.Errorf("%w: windows: %w", ErrState, err)
+			}
+			return nil
+		}
+		all, _ := Merge(h, s.entries)
+		others := slices.DeleteFunc(slices.Clone(all), func(x Entry) bool {
+			_, own := slices.BinarySearchFunc(s.entries, x, compareEntries)
+			return own
+		})
+		for _, r := range rules {
+			if r.kind != s.kind {
+				continue
+			}
+			out = append(out, e.judgeWindows(&r, &s, all, others)...)
+		}
+	}
+	return out
+}
+
+// judgeWindows raises r once per attack the file's entries take part in:
+// per run of consecutive crossing windows (an attack as long as it goes
+// on), on the run's first window, unless the history without the file
+// crossed somewhere in the run already (the file that made it cross
+// raised it). Files judged one after the other thus raise each attack
+// once, whatever their order; a late file that joins two attacks raises
+// nothing more. Two judged at the same moment may both raise it, under
+// one EventID.
+func (e *Engine) judgeWindows(r *rule, s *subjectTally, all, others []Entry) []Raised {
+	n := buckets(r.window(&e.opts))
+	allT, otherT := decodeAll(all), decodeAll(others)
+	first, last := all[0].Time, all[len(all)-1].Time.Add(time.Duration(n-1)*Bucket)
+	crosses := func(h []Entry, ts []tally, end time.Time) bool {
+		ok, _, _ := r.crossed(&e.opts, sum(h, ts, end, n))
+		return ok
+	}
+	touches := func(end time.Time) bool {
+		for _, own := range s.entries {
+			if !own.Time.After(end) && own.Time.After(end.Add(-time.Duration(n)*Bucket)) {
+				return true
+			}
+		}
+		return false
+	}
+	var out []Raised
+	for end := first; !end.After(last); {
+		if !crosses(all, allT, end) {
+			end = end.Add(Bucket)
+			continue
+		}
+		start, raise, mine := end, true, false
+		for ; !end.After(last) && crosses(all, allT, end); end = end.Add(Bucket) {
+			if crosses(others, otherT, end) {
+				raise = false
+			}
+			mine = mine || touches(end)
+		}
+		if raise && mine && !crosses(all, allT, start.Add(-Bucket)) {
+			out = append(out, e.windowFinding(r, s, sum(all, allT, start, n), start))
+		}
+	}
+	return out
+}
+
+func (e *Engine) windowFinding(r *rule, s *subjectTally, w *tally, end time.Time) Raised {
+	_, count, settings := r.crossed(&e.opts, w)
+	wit := s.witnesses[len(s.witnesses)-1]
+	for i := len(s.entries) - 1; i >= 0; i-- {
+		if !s.entries[i].Time.After(end) {
+			wit = s.witnesses[i]
+			break
+		}
+	}
+	settings = append([]Setting{{Name: "window", Value: r.window(&e.opts).String()},
+		{Name: "windowEnd", Value: end.Add(Bucket).UTC().Format(time.RFC3339)}}, settings...)
+	f := Finding{Time: end, Severity: bySpec[r.name].Severity, Name: r.name, Account: s.account,
+		Region: wit.region, UserPoolID: wit.pool, ClientID: wit.client, Operation: wit.op,
+		EventID: windowEventID(r.name, s.key, end), Settings: settings, Count: count}
+	switch s.kind {
+	case kindIP:
+		f.SourceIP = s.subject
+	case kindUser:
+		// The user's sub (an opaque id, never a name): what a
+		// responder looks the user up by.
+		f.Settings = append(f.Settings, Setting{Name: "sub", Value: s.subject})
+	case kindPool:
+		if c, ok := strings.CutPrefix(s.subject, "client/"); ok {
+			f.UserPoolID, f.ClientID = "", c
+		} else {
+			f.UserPoolID = s.subject
+		}
+	}
+	return Raised{Index: wit.index, Finding: f}
+}
+
+func decodeAll(h []Entry) []tally {
+	ts := make([]tally, len(h))
+	for i, x := range h {
+		ts[i] = decodeTally(x.Value)
+	}
+	return ts
+}
+
+// sum adds the entries of the n buckets ending with the one at end (ts
+// are h's decoded).
+func sum(h []Entry, ts []tally, end time.Time, n int64) *tally {
+	from := end.Add(-time.Duration(n-1) * Bucket)
+	var w tally
+	for i, x := range h {
+		if x.Time.Before(from) || x.Time.After(end) {
+			continue
+		}
+		t := &ts[i]
+		w.failures += t.failures
+		w.successes += t.successes
+		w.codes += t.codes
+		w.alone = w.alone || t.alone
+		w.users.union(t.users)
+		w.sources.union(t.sources)
+	}
+	return &w
+}
+
+// windowEventID names a window finding by its subject and window, never
+// showing the subject (an address or a user's sub) in the id.
+func windowEventID(name, key string, end time.Time) string {
+	h := sha256.Sum256([]byte(name + " " + key))
+	return "window-" + hex.EncodeToString(h[:8]) + "-" + end.UTC().Format("20060102T1504Z")
+}

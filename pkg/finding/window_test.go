@@ -1,0 +1,488 @@
+package finding
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cognitrail/cognitrail/pkg/class"
+	"github.com/cognitrail/cognitrail/pkg/record"
+)
+
+// published reads a record of the project's published-shape corpus
+// (pkg/class/testdata/aws) and returns a function that makes variants of
+// it: another time, address, user ("" keeps the record's, "-" drops it),
+// error.
+func published(t testing.TB, name string) func(at time.Time, ip, sub, errorCode string) []byte {
+	t.Helper()
+	raw, err := os.ReadFile("../class/testdata/aws/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	return func(at time.Time, ip, sub, errorCode string) []byte {
+		var m map[string]any
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		m["eventTime"] = at.UTC().Format(time.RFC3339)
+		m["eventID"] = fmt.Sprintf("%s-%s-%06d", name, at.Format("150405"), n)
+		m["sourceIPAddress"] = ip
+		switch sub {
+		case "":
+		case "-": // a record that names no user
+			delete(m, "additionalEventData")
+		default:
+			m["additionalEventData"] = map[string]any{"sub": sub}
+		}
+		if errorCode != "" {
+			m["errorCode"] = errorCode
+		}
+		b, _ := json.Marshal(m)
+		return b
+	}
+}
+
+var t0 = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+
+// at returns t0 plus minutes and seconds.
+func at(min, sec int) time.Time {
+	return t0.Add(time.Duration(min)*time.Minute + time.Duration(sec)*time.Second)
+}
+
+// judgeFile reads one file with a new engine over state (a cold start:
+// all it knows of earlier files is in the state), judges its windows and
+// commits it, and returns its findings: the records' own, then the
+// windows'.
+func judgeFile(t testing.TB, state State, opts Options, recs [][]byte) []Finding {
+	t.Helper()
+	opts.State = state
+	e := New(&opts)
+	e.StartFile()
+	p := record.NewParser()
+	var out []Finding
+	for i, raw := range recs {
+		var r record.Record
+		if _, err := p.Parse(raw, &r); err != nil {
+			t.Fatalf("parse: %v", err)
+		}
+		c := class.Classify(&r)
+		e.At(i)
+		out = append(out, slices.Clone(e.Observe(&r, &c, raw))...)
+	}
+	for _, r := range e.Windows(e.Tallies()) {
+		if r.Index < 0 || r.Index >= len(recs) {
+			t.Errorf("%s names record %d of %d", r.Name, r.Index, len(recs))
+		}
+		out = append(out, r.Finding)
+	}
+	if err := e.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// windowCase is one attack (or near miss) spread over files: the table
+// drives TestWindows, its out-of-order and retried variants, and
+// BenchmarkWindows.
+type windowCase struct {
+	name  string
+	files func(t testing.TB) [][][]byte
+	// want: finding name -> count (Finding.Count) raised over all files
+	want map[string]int
+}
+
+func failures(t testing.TB, from, n int, ip func(i int) string, sub func(i int) string) [][]byte {
+	mk := published(t, "idp-initiateauth-notauthorized.json")
+	var out [][]byte
+	for i := range n {
+		out = append(out, mk(at(from, i), ip(i), sub(i), ""))
+	}
+	return out
+}
+
+func same(s string) func(int) string { return func(int) string { return s } }
+func nth(prefix string) func(int) string {
+	return func(i int) string { return fmt.Sprintf("%s%d", prefix, i) }
+}
+func subN(i int) string { return fmt.Sprintf("87a42a58-6051-7076-79e2-%012d", i) }
+
+var windowCases = []windowCase{
+	{"one address over two files", func(t testing.TB) [][][]byte {
+		return [][][]byte{
+			failures(t, 0, 8, same("203.0.113.9"), same(subN(1))),
+			failures(t, 6, 8, same("203.0.113.9"), same(subN(1))),
+		}
+	}, map[string]int{SignInFailuresFromOneIP: 16}},
+	{"one address, one short of the threshold", func(t testing.TB) [][][]byte {
+		return [][][]byte{
+			failures(t, 0, 7, same("203.0.113.9"), same(subN(1))),
+			failures(t, 6, 7, same("203.0.113.9"), same(subN(1))),
+		}
+	}, nil},
+	{"one address, files 20 minutes apart", func(t testing.TB) [][][]byte {
+		return [][][]byte{
+			failures(t, 0, 8, same("203.0.113.9"), same(subN(1))),
+			failures(t, 20, 8, same("203.0.113.9"), same(subN(1))),
+		}
+	}, nil},
+	{"one address raised by its file, then more", func(t testing.TB) [][][]byte {
+		return [][][]byte{
+			failures(t, 0, 15, same("203.0.113.9"), same(subN(1))),
+			failures(t, 6, 5, same("203.0.113.9"), same(subN(1))),
+		}
+	}, map[string]int{SignInFailuresFromOneIP: 15}},
+	{"an AWS service as the source is no address", func(t testing.TB) [][][]byte {
+		return [][][]byte{
+			failures(t, 0, 10, same("apigateway.amazonaws.com"), nth("sub-")),
+			failures(t, 6, 10, same("apigateway.amazonaws.com"), nth("sub-")),
+		}
+	}, nil},
+	{"password spray", func(t testing.TB) [][][]byte {
+		return [][][]byte{
+			failures(t, 0, 5, same("203.0.113.20"), subN),
+			failures(t, 40, 5, same("203.0.113.20"), func(i int) string { return subN(100 + i) }),
+		}
+	}, map[string]int{PasswordSpray: 10}},
+	{"password spray, nine users", func(t testing.TB) [][][]byte {
+		return [][][]byte{
+			failures(t, 0, 5, same("203.0.113.20"), subN),
+			failures(t, 40, 4, same("203.0.113.20"), func(i int) string { return subN(100 + i) }),
+		}
+	}, nil},
+	{"password spray, more than an hour apart", func(t testing.TB) [][][]byte {
+		return [][][]byte{
+			failures(t, 0, 5, same("203.0.113.20"), subN),
+			failures(t, 70, 5, same("203.0.113.20"), func(i int) string { return subN(100 + i) }),
+		}
+	}, nil},
+	{"targeted brute force", func(t testing.TB) [][][]byte {
+		return [][][]byte{
+			failures(t, 0, 3, nth("198.51.100."), same(subN(7))),
+			failures(t, 30, 2, func(i int) string { return fmt.Sprint("192.0.2.", i) }, same(subN(7))),
+		}
+	}, map[string]int{TargetedBruteForce: 5}},
+	{"targeted brute force, four addresses", func(t testing.TB) [][][]byte {
+		return [][][]byte{
+			failures(t, 0, 3, nth("198.51.100."), same(subN(7))),
+			failures(t, 30, 3, same("192.0.2.1"), same(subN(7))),
+		}
+	}, nil},
+	{"credential stuffing", func(t testing.TB) [][][]byte {
+		// 36 addresses, few failures each (below every per-address
+		// threshold), over two files: the pool sees 72.
+		return [][][]byte{
+			failures(t, 0, 36, func(i int) string { return fmt.Sprint("198.51.100.", i) }, subN),
+			failures(t, 5, 36, func(i int) string { return fmt.Sprint("198.51.100.", i) }, func(i int) string { return subN(i + 50) }),
+		}
+	}, map[string]int{CredentialStuffing: 72}},
+	{"credential stuffing, nine addresses", func(t testing.TB) [][][]byte {
+		return [][][]byte{
+			failures(t, 0, 30, func(i int) string { return fmt.Sprint("198.51.100.", i%9) }, same("-")),
+			failures(t, 5, 30, func(i int) string { return fmt.Sprint("198.51.100.", i%9) }, same("-")),
+		}
+	}, nil},
+	{"a busy pool: more successes than failures", func(t testing.TB) [][][]byte {
+		ok := published(t, "idp-initiateauth-srp-success.json")
+		fail := failures(t, 0, 60, func(i int) string { return fmt.Sprint("198.51.100.", i) }, same("-"))
+		var f [][]byte
+		for i, r := range fail {
+			// the same app client as the failures
+			f = append(f, r, []byte(strings.Replace(string(ok(at(0, i), fmt.Sprint("192.0.2.", i), "", "")), "1example23456789", "4u37654rhubjei088dj85clscq", 1)),
+				[]byte(strings.Replace(string(ok(at(1, i), fmt.Sprint("192.0.2.", i), "", "")), "1example23456789", "4u37654rhubjei088dj85clscq", 1)))
+		}
+		return [][][]byte{f}
+	}, nil},
+	{"code brute force", func(t testing.TB) [][][]byte {
+		mk := published(t, "idp-respondtoauthchallenge-notauthorized.json")
+		var a, b [][]byte
+		for i := range 6 {
+			a = append(a, mk(at(0, i), "203.0.113.77", "", "CodeMismatchException"))
+		}
+		for i := range 4 {
+			b = append(b, mk(at(7, i), "203.0.113.77", "", "ExpiredCodeException"))
+		}
+		return [][][]byte{a, b}
+	}, map[string]int{CodeBruteForce: 10}},
+}
+
+// raised sums the window findings' counts by name, failing on a finding
+// raised twice for one window.
+func raised(t testing.TB, fs []Finding) map[string]int {
+	t.Helper()
+	got := map[string]int{}
+	ids := map[string]bool{}
+	for _, f := range fs {
+		if strings.HasPrefix(f.EventID, "window-") {
+			if ids[f.EventID+f.Name] {
+				t.Errorf("%s %s raised twice", f.Name, f.EventID)
+			}
+			ids[f.EventID+f.Name] = true
+		}
+		switch f.Name {
+		case SignInFailuresFromOneIP, PasswordSpray, TargetedBruteForce, CredentialStuffing, CodeBruteForce:
+			got[f.Name] += f.Count
+		}
+	}
+	return got
+}
+
+func wantOf(c windowCase) map[string]int {
+	if c.want == nil {
+		return map[string]int{}
+	}
+	return c.want
+}
+
+// TestWindows: each attack is raised once, with its count, whatever the
+// order its files come in, and across cold starts (a new engine per file,
+// the state shared); each near miss raises nothing.
+func TestWindows(t *testing.T) {
+	for _, c := range windowCases {
+		t.Run(c.name, func(t *testing.T) {
+			files := c.files(t)
+			orders := [][]int{{}}
+			for i := range files {
+				orders[0] = append(orders[0], i)
+			}
+			if len(files) == 2 {
+				orders = append(orders, []int{1, 0})
+			}
+			for _, order := range orders {
+				state := NewMemoryState()
+				var all []Finding
+				for _, i := range order {
+					all = append(all, judgeFile(t, state, Options{}, files[i])...)
+				}
+				if got := raised(t, all); !mapsEqual(got, wantOf(c)) {
+					t.Errorf("order %v: raised %v, want %v", order, got, wantOf(c))
+				}
+				for _, f := range all {
+					if f.Account != "123456789012" || f.Time.IsZero() || f.EventID == "" {
+						t.Errorf("finding without account, time or id: %+v", f)
+					}
+					if strings.Contains(fmt.Sprint(f), "HIDDEN_") {
+						t.Errorf("a hidden value was output: %+v", f)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestWindowsRetried: a file judged again (its attempt failed after the
+// windows were judged, or after its commit) raises the same findings with
+// the same counts: its own entries are never counted twice.
+func TestWindowsRetried(t *testing.T) {
+	for _, c := range windowCases {
+		files := c.files(t)
+		state := NewMemoryState()
+		var lastFirst []Finding
+		for _, f := range files {
+			lastFirst = judgeFile(t, state, Options{}, f)
+		}
+		again := judgeFile(t, state, Options{}, files[len(files)-1])
+		if g, w := raised(t, again), raised(t, lastFirst); !mapsEqual(g, w) {
+			t.Errorf("%s: the last file judged again raised %v, the first time %v", c.name, g, w)
+		}
+	}
+}
+
+// TestWindowsConcurrent: two invocations judging the two files of one
+// attack at the same moment (each writes its tallies before the other
+// reads): the later reader raises it, and an id names both raises alike,
+// so the notices send it once.
+func TestWindowsConcurrent(t *testing.T) {
+	files := windowCases[0].files(t)
+	state := NewMemoryState()
+	engines := make([]*Engine, 2)
+	tallies := make([]*Tallies, 2)
+	p := record.NewParser()
+	for i, f := range files {
+		engines[i] = New(&Options{State: state})
+		engines[i].StartFile()
+		for j, raw := range f {
+			var r record.Record
+			if _, err := p.Parse(raw, &r); err != nil {
+				t.Fatal(err)
+			}
+			c := class.Classify(&r)
+			engines[i].At(j)
+			engines[i].Observe(&r, &c, raw)
+		}
+		tallies[i] = engines[i].Tallies()
+	}
+	// Both write, then both read.
+	if err := state.Put(map[string][]Entry{tallies[0].subjects[0].key: tallies[0].subjects[0].entries}); err != nil {
+		t.Fatal(err)
+	}
+	r1 := engines[1].Windows(tallies[1])
+	r0 := engines[0].Windows(tallies[0])
+	ids := map[string]bool{}
+	for _, r := range append(r0, r1...) {
+		if r.Name == SignInFailuresFromOneIP {
+			ids[r.EventID] = true
+		}
+	}
+	if len(ids) != 1 {
+		t.Errorf("raised under %d ids, want one: %v %v", len(ids), r0, r1)
+	}
+}
+
+// TestWindowStateBounded: a botnet of 20,000 addresses failing once each
+// in one file writes at most MaxWindowSubjects subjects of each kind, and
+// each subject's entry stays small; the pool's distinct count is
+// estimated within 30 %.
+func TestWindowStateBounded(t *testing.T) {
+	mk := published(t, "idp-initiateauth-notauthorized.json")
+	state := &countingState{State: NewMemoryState()}
+	e := New(&Options{State: state})
+	e.StartFile()
+	p := record.NewParser()
+	const n = 20_000
+	for i := range n {
+		raw := mk(at(0, i%240), fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255), subN(i%3), "")
+		var r record.Record
+		if _, err := p.Parse(raw, &r); err != nil {
+			t.Fatal(err)
+		}
+		c := class.Classify(&r)
+		e.At(i)
+		e.Observe(&r, &c, raw)
+	}
+	got := e.Windows(e.Tallies())
+	if err := e.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if state.keys > 3*MaxWindowSubjects {
+		t.Errorf("%d subjects written, want at most %d", state.keys, 3*MaxWindowSubjects)
+	}
+	if state.maxValue > 1024 {
+		t.Errorf("an entry of %d bytes", state.maxValue)
+	}
+	var stuffing *Finding
+	for i := range got {
+		if got[i].Name == CredentialStuffing {
+			stuffing = &got[i].Finding
+		}
+	}
+	if stuffing == nil {
+		t.Fatalf("no credential stuffing from %d addresses: %v", n, got)
+	}
+	var sources int
+	for _, s := range stuffing.Settings {
+		if s.Name == "distinctSources" {
+			fmt.Sscan(s.Value, &sources)
+		}
+	}
+	if sources < n*7/10 || sources > n*13/10 {
+		t.Errorf("distinct sources estimated %d, want %d within 30 %%", sources, n)
+	}
+	t.Logf("%d subjects, %d entries, largest value %d bytes, %d distinct sources estimated", state.keys, state.entries, state.maxValue, sources)
+}
+
+type countingState struct {
+	State
+	keys, entries, maxValue int
+}
+
+func (s *countingState) Put(m map[string][]Entry) error {
+	s.keys += len(m)
+	for _, es := range m {
+		s.entries += len(es)
+		for _, e := range es {
+			s.maxValue = max(s.maxValue, len(e.Value))
+		}
+	}
+	return s.State.Put(m)
+}
+
+// TestWindowHistoryCut: a subject keeps no more than WindowEntries
+// entries, none older than MaxWindow before its newest, whatever the order
+// entries arrive in; settings keep HistoryEntries as before.
+func TestWindowHistoryCut(t *testing.T) {
+	var es []Entry
+	for i := range 100 {
+		es = append(es, Entry{Time: t0.Add(time.Duration(i) * time.Minute), EventID: windowIDPrefix + fmt.Sprint(i), Value: "f=1 c=0"})
+	}
+	h, _ := Merge(nil, es)
+	if len(h) != WindowEntries || h[0].Time.Before(h[len(h)-1].Time.Add(-MaxWindow)) {
+		t.Errorf("kept %d entries from %v to %v", len(h), h[0].Time, h[len(h)-1].Time)
+	}
+	rev := slices.Clone(es)
+	slices.Reverse(rev)
+	var h2 []Entry
+	for _, e := range rev {
+		h2, _ = Merge(h2, []Entry{e})
+	}
+	if !slices.Equal(h, h2) {
+		t.Error("the order entries arrive in changed what is kept")
+	}
+	old := []Entry{{Time: t0, EventID: windowIDPrefix + "a", Value: "f=1"}, {Time: t0.Add(3 * time.Hour), EventID: windowIDPrefix + "b", Value: "f=1"}}
+	if h, _ := Merge(nil, old); len(h) != 1 {
+		t.Errorf("an entry more than MaxWindow older than the newest was kept: %v", h)
+	}
+}
+
+// TestSketch: exact below its size; the union is the same whatever the
+// order; an estimate above.
+func TestSketch(t *testing.T) {
+	var a, b sketch
+	for i := range 20 {
+		a.add(hash32(fmt.Sprint("a", i)))
+	}
+	if a.count() != 20 {
+		t.Errorf("20 members counted %d", a.count())
+	}
+	for i := range 5000 {
+		b.add(hash32(fmt.Sprint("b", i)))
+	}
+	ab, ba := slices.Clone(a), slices.Clone(b)
+	ab.union(b)
+	ba.union(a)
+	if !slices.Equal(ab, ba) || len(ab) != sketchSize {
+		t.Errorf("union depends on order: %v %v", ab, ba)
+	}
+	if n := ab.count(); n < 3500 || n > 7000 {
+		t.Errorf("5020 members estimated %d", n)
+	}
+	if got := decodeTally((&tally{failures: 3, users: a}).encode()); got.failures != 3 || !slices.Equal(got.users, a) {
+		t.Errorf("encode/decode: %+v", got)
+	}
+}
+
+func mapsEqual(a, b map[string]int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// BenchmarkWindows: the window cases judged file after file, a new engine
+// per file, in memory: the cost a file's windows add.
+func BenchmarkWindows(b *testing.B) {
+	for _, c := range windowCases {
+		files := c.files(b)
+		b.Run(strings.ReplaceAll(c.name, " ", "-"), func(b *testing.B) {
+			for b.Loop() {
+				state := NewMemoryState()
+				for _, f := range files {
+					judgeFile(b, state, Options{}, f)
+				}
+			}
+		})
+	}
+}
