@@ -36,6 +36,7 @@ type findingsConfig struct {
 	format      *choice
 	maxBytes    byteSize
 	threshold   positiveInt
+	windows     windowsFlag
 	securityHub bool
 	conc        positiveInt
 }
@@ -51,6 +52,7 @@ func newFindingsFlags() (*flag.FlagSet, *findingsConfig) {
 	fl.BoolVar(&c.securityHub, "security-hub", false, "also import the findings into Security Hub (BatchImportFindings), each in its Region; a re-import updates, never duplicates")
 	fl.Var(&c.maxBytes, "max-uncompressed-bytes", "zip-bomb guard (MAX_UNCOMPRESSED_BYTES): a file that inflates past this `size` (1048576, 500MB, 2GiB) fails")
 	fl.Var(&c.threshold, "signin-threshold", "`n` failed sign-ins from one IP in one file that raise sign-in-failures-from-one-ip")
+	fl.Var(&c.windows, "windows", "windows and thresholds of the attacks across files (ATTACK_WINDOWS): `name=value,...` of window, sprayWindow, stuffingFailures, stuffingSources, sprayUsers, bruteForceSources, codeFailures")
 	fl.Var(&c.conc, "concurrency", concurrencyUsage)
 	return fl, c
 }
@@ -75,7 +77,7 @@ func runFindings(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	out := bufio.NewWriterSize(stdout, 64<<10)
 	defer out.Flush()
 	enc := json.NewEncoder(out)
-	engineOpts := &finding.Options{SignInThreshold: threshold}
+	engineOpts := &finding.Options{SignInThreshold: threshold, Windows: cfg.windows.w}
 	// One engine judges the settings file after file, in order; each file
 	// is read in parallel with an engine of its own for the rest.
 	engine := finding.New(engineOpts)
@@ -247,4 +249,21 @@ func clip(s string, n int) string {
 		return s
 	}
 	return s[:n-1] + "…"
+}
+
+// windowsFlag is --windows: finding.ParseWindows's syntax.
+type windowsFlag struct {
+	s string
+	w finding.Windows
+}
+
+func (f *windowsFlag) String() string { return f.s }
+
+func (f *windowsFlag) Set(s string) error {
+	w, err := finding.ParseWindows(s)
+	if err != nil {
+		return err
+	}
+	f.s, f.w = s, w
+	return nil
 }

@@ -230,6 +230,7 @@ func build(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*
 		Clients:               clientpool.New(copts),
 		FindingState:          state,
 		SignInThreshold:       cfg.SignInThreshold,
+		Windows:               cfg.Windows,
 		Notifier:              pn,
 		Budget:                bud,
 		Buffered:              cfg.Delivery == DeliveryBuffered,

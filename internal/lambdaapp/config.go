@@ -34,6 +34,7 @@ const (
 	EnvResolveClients       = "RESOLVE_CLIENTS"
 	EnvClientPools          = "CLIENT_POOLS"
 	EnvSignInIPThreshold    = "SIGNIN_IP_THRESHOLD"
+	EnvAttackWindows        = "ATTACK_WINDOWS"
 	EnvFindingsTopicARN     = "FINDINGS_TOPIC_ARN"
 	EnvNotifySeverity       = "NOTIFY_SEVERITY"
 	EnvDelivery             = "DELIVERY"
@@ -92,6 +93,9 @@ type Config struct {
 	// SignInThreshold is the failed sign-ins from one IP in one file that
 	// raise sign-in-failures-from-one-ip; 0: finding.DefaultSignInThreshold.
 	SignInThreshold int
+	// Windows are the windows and thresholds of the attacks judged
+	// across files (finding.ParseWindows of ATTACK_WINDOWS).
+	Windows finding.Windows
 	// FindingsTopicARN: empty means no notifications. NotifySeverity is the
 	// lowest severity sent (finding.High unless NOTIFY_SEVERITY says).
 	FindingsTopicARN string
@@ -249,6 +253,11 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if v := getenv(EnvSignInIPThreshold); v != "" {
 		if c.SignInThreshold, err = strconv.Atoi(v); err != nil || c.SignInThreshold <= 0 {
 			return c, fmt.Errorf("%s=%q: want a positive integer", EnvSignInIPThreshold, v)
+		}
+	}
+	if v := getenv(EnvAttackWindows); v != "" {
+		if c.Windows, err = finding.ParseWindows(v); err != nil {
+			return c, fmt.Errorf("%s: %w", EnvAttackWindows, err)
 		}
 	}
 	if v := getenv(EnvFindingsTopicARN); v != "" {

@@ -3,9 +3,11 @@ package lambdaapp
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/metric"
 )
 
@@ -151,5 +153,74 @@ func TestSignInThresholdWired(t *testing.T) {
 		if got := e.highFindings(); got != tc.want {
 			t.Errorf("threshold %d: Findings{Severity=high} = %v, want %v", tc.threshold, got, tc.want)
 		}
+	}
+}
+
+// signInFailures makes n failed sign-ins from ip at `at`, one a second,
+// in the shape of AWS's published wrong-password InitiateAuth record.
+func signInFailures(at time.Time, ip string, n int, tag string) []map[string]any {
+	var recs []map[string]any
+	for i := range n {
+		recs = append(recs, map[string]any{
+			"eventVersion": "1.10", "userIdentity": map[string]any{"type": "Unknown", "principalId": "Anonymous"},
+			"eventTime": at.Add(time.Duration(i) * time.Second).UTC().Format(time.RFC3339), "eventSource": "cognito-idp.amazonaws.com",
+			"eventName": "InitiateAuth", "awsRegion": "us-east-1", "sourceIPAddress": ip,
+			"errorCode": "NotAuthorizedException", "errorMessage": "Incorrect username or password.",
+			"requestParameters":   map[string]any{"authFlow": "USER_PASSWORD_AUTH", "authParameters": "HIDDEN_DUE_TO_SECURITY_REASONS", "clientId": "4u37654rhubjei088dj85clscq"},
+			"additionalEventData": map[string]any{"sub": "87a42a58-6051-7076-79e2-fe9208b6ae3c"},
+			"eventID":             fmt.Sprintf("5b0e1c2d-%s-4b5c-8d6e-%012d", tag, i),
+			"readOnly":            false, "eventType": "AwsApiCall", "managementEvent": true, "recipientAccountId": "123456789012", "eventCategory": "Management",
+		})
+	}
+	return recs
+}
+
+// TestAttackAcrossFilesAndColdStarts: 8 failed sign-ins from one address
+// in each of two trail files 6 minutes apart, each file processed by a
+// handler built anew (a cold start), the later file first: with the ledger
+// table the counts outlive the execution environment and the second file
+// raises sign-in-failures-from-one-ip over the 15-minute window, once. With
+// ATTACK_WINDOWS window=5m the files fall in different windows: nothing.
+// Without the table (each environment forgets), nothing either.
+func TestAttackAcrossFilesAndColdStarts(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		ledger  bool
+		windows finding.Windows
+		want    float64
+	}{
+		{"ledger", true, finding.Windows{}, 1},
+		{"ledger, 5-minute window", true, finding.Windows{Window: 5 * time.Minute}, 0},
+		{"no ledger", false, finding.Windows{}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			if tc.ledger {
+				e.cfg.FindingState = nil // the ledger table's
+			}
+			e.cfg.Windows = tc.windows
+			at := time.Now().Add(-time.Hour).Truncate(time.Hour)
+			keys := []string{
+				findingsPrefix + "123456789012_CloudTrail_us-east-1_20261122T1300Z_first.json.gz",
+				findingsPrefix + "123456789012_CloudTrail_us-east-1_20261122T1305Z_second.json.gz",
+			}
+			bodies := [][]byte{
+				recordsFile(t, signInFailures(at, "203.0.113.9", 8, "0000")...),
+				recordsFile(t, signInFailures(at.Add(6*time.Minute), "203.0.113.9", 8, "1111")...),
+			}
+			for _, i := range []int{1, 0} {
+				e.put(keys[i], bodies[i])
+				if _, err := e.invoke(s3Event(s3Record(keys[i], e.etag(keys[i]), len(bodies[i])))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := e.highFindings(); got != tc.want {
+				t.Errorf("Findings{Severity=high} = %v, want %v\n%s", got, tc.want, e.logs.String())
+			}
+			lines := strings.Count(e.logs.String(), `"finding":"sign-in-failures-from-one-ip"`)
+			if lines != int(tc.want) {
+				t.Errorf("%d finding lines, want %v", lines, tc.want)
+			}
+		})
 	}
 }

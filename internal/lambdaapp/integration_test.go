@@ -276,7 +276,7 @@ func TestConfigFromEnv(t *testing.T) {
 		EnvLogLevel: "debug", EnvCloudWatchProtocol: "query", EnvMaxDatumAge: "off",
 		EnvResolveClients: "true", EnvClientPools: "abc=us-east-1_X", EnvMaxRecordBytes: "32MiB",
 		EnvSignInIPThreshold: "40", EnvFindingsTopicARN: "arn:aws:sns:us-east-1:123456789012:findings",
-		EnvNotifySeverity: "MEDIUM", EnvDelivery: "Buffered",
+		EnvNotifySeverity: "MEDIUM", EnvDelivery: "Buffered", EnvAttackWindows: "window=10m,codeFailures=4",
 	}
 	c, err := ConfigFromEnv(func(k string) string { return env[k] })
 	if err != nil {
@@ -287,7 +287,7 @@ func TestConfigFromEnv(t *testing.T) {
 		c.LogLevel == nil || c.CloudWatchProtocol != ProtocolQuery || c.MaxDatumAge >= 0 || c.S3UsePathStyle ||
 		!c.ResolveClients || c.ClientPools[clientpool.Key{Region: "us-east-1", Client: "abc"}] != "us-east-1_X" || c.MaxRecordBytes != 32<<20 ||
 		c.SignInThreshold != 40 || c.FindingsTopicARN != env[EnvFindingsTopicARN] || c.NotifySeverity != finding.Medium ||
-		c.Delivery != DeliveryBuffered {
+		c.Delivery != DeliveryBuffered || c.Windows != (finding.Windows{Window: 10 * time.Minute, CodeFailures: 4}) {
 		t.Fatalf("%+v", c)
 	}
 	c, err = ConfigFromEnv(func(k string) string {
@@ -305,7 +305,7 @@ func TestConfigFromEnv(t *testing.T) {
 		EnvMaxUncompressedBytes: "lots", EnvCloudWatchProtocol: "xml", EnvLogLevel: "loud", EnvMaxDatumAge: "2 weeks",
 		EnvResolveClients: "maybe", EnvClientPools: "abc=HIDDEN_DUE_TO_SECURITY_REASONS",
 		EnvSignInIPThreshold: "0", EnvNotifySeverity: "low", EnvFindingsTopicARN: "arn:aws:sqs:us-east-1:123456789012:q",
-		EnvDelivery: "batched"} {
+		EnvDelivery: "batched", EnvAttackWindows: "window=3h"} {
 		if _, err := ConfigFromEnv(func(k2 string) string {
 			if k2 == k {
 				return v

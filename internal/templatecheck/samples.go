@@ -20,4 +20,5 @@ var SampleParameters = map[string]string{
 	"FindingsTopicArn":                 "arn:aws:sns:us-east-1:123456789012:security-findings",
 	"NotifyEmail":                      "soc@example.com",
 	"PostureSchedule":                  "rate(1 day)",
+	"AttackWindows":                    "window=10m,sprayUsers=8",
 }

@@ -733,7 +733,7 @@ func TestFunctionEnvironmentIsValidConfig(t *testing.T) {
 		lambdaapp.EnvExpectedBucketOwner, lambdaapp.EnvLogLevel, lambdaapp.EnvCloudWatchProtocol,
 		lambdaapp.EnvMaxDatumAge, lambdaapp.EnvS3UsePathStyle, lambdaapp.EnvResolveClients, lambdaapp.EnvClientPools,
 		lambdaapp.EnvMaxRecordBytes, lambdaapp.EnvFindingsTopicARN, lambdaapp.EnvNotifySeverity, lambdaapp.EnvSignInIPThreshold,
-		lambdaapp.EnvMaxSeriesPerDim, lambdaapp.EnvDelivery, lambdaapp.EnvPosture, lambdaapp.EnvSecurityHub}
+		lambdaapp.EnvMaxSeriesPerDim, lambdaapp.EnvDelivery, lambdaapp.EnvPosture, lambdaapp.EnvSecurityHub, lambdaapp.EnvAttackWindows}
 	tpl := load(t)
 	for _, s := range scenarios(t, tpl) {
 		st, _, err := tpl.Evaluate(s)
@@ -780,6 +780,9 @@ func TestFunctionEnvironmentIsValidConfig(t *testing.T) {
 		notify := e.Param("FindingsTopicArn") != "" || e.Param("NotifyEmail") != ""
 		if (cfg.FindingsTopicARN != "") != notify || strings.Contains(doc, "sns:Publish") != notify {
 			t.Errorf("%v: FINDINGS_TOPIC_ARN %q, sns:Publish granted %v", s, cfg.FindingsTopicARN, strings.Contains(doc, "sns:Publish"))
+		}
+		if w, err := finding.ParseWindows(e.Param("AttackWindows")); err != nil || cfg.Windows != w {
+			t.Errorf("%v: AttackWindows parameter %q, config %+v", s, e.Param("AttackWindows"), cfg.Windows)
 		}
 		if p := e.Param("MaxRecordBytes"); p != strconv.Itoa(cfg.MaxRecordBytes) {
 			t.Errorf("%v: MaxRecordBytes parameter %s, config %d", s, p, cfg.MaxRecordBytes)

@@ -46,14 +46,9 @@ type Options struct {
 	SignInThreshold      int
 	EnumerationThreshold int
 	MaxIPs               int
-	// Windows across files (window.go); zero means the default.
-	Window            time.Duration // DefaultWindow
-	SprayWindow       time.Duration // DefaultSprayWindow
-	StuffingFailures  int           // DefaultStuffingFailures
-	StuffingSources   int           // DefaultStuffingSources
-	SprayUsers        int           // DefaultSprayUsers
-	BruteForceSources int           // DefaultBruteForceSources
-	CodeFailures      int           // DefaultCodeFailures
+	// Windows are the windows and thresholds of the attacks judged
+	// across files (window.go); a zero field means its default.
+	Windows
 }
 
 // Setting is one value that triggered a finding.

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"maps"
@@ -40,6 +41,63 @@ const (
 	// DefaultCodeFailures: wrong or expired codes from one address.
 	DefaultCodeFailures = 10
 )
+
+// Windows are the windows and thresholds of the attacks judged across
+// files. A zero field means its default.
+type Windows struct {
+	Window            time.Duration // DefaultWindow
+	SprayWindow       time.Duration // DefaultSprayWindow
+	StuffingFailures  int           // DefaultStuffingFailures
+	StuffingSources   int           // DefaultStuffingSources
+	SprayUsers        int           // DefaultSprayUsers
+	BruteForceSources int           // DefaultBruteForceSources
+	CodeFailures      int           // DefaultCodeFailures
+}
+
+// ErrWindows wraps what ParseWindows refuses.
+var ErrWindows = errors.New("finding: windows")
+
+// windowFields name Windows' fields in ParseWindows' syntax.
+var windowFields = []string{"window", "sprayWindow", "stuffingFailures", "stuffingSources", "sprayUsers", "bruteForceSources", "codeFailures"}
+
+// ParseWindows reads "name=value,..." (the ATTACK_WINDOWS variable, the
+// AttackWindows parameter, the CLI's --windows): window and sprayWindow
+// are durations from 5m to 2h ("15m", "1h"), the others positive counts.
+// Names left out keep their defaults; "" is all defaults.
+func ParseWindows(s string) (Windows, error) {
+	var w Windows
+	if strings.TrimSpace(s) == "" {
+		return w, nil
+	}
+	for _, f := range strings.Split(s, ",") {
+		name, val, ok := strings.Cut(strings.TrimSpace(f), "=")
+		if !ok {
+			return w, fmt.Errorf("%w: %q: want name=value (names: %s)", ErrWindows, f, strings.Join(windowFields, ", "))
+		}
+		switch name {
+		case "window", "sprayWindow":
+			d, err := time.ParseDuration(val)
+			if err != nil || d < Bucket || d > MaxWindow {
+				return w, fmt.Errorf("%w: %s=%q: want a duration from %v to %v", ErrWindows, name, val, Bucket, MaxWindow)
+			}
+			if name == "window" {
+				w.Window = d
+			} else {
+				w.SprayWindow = d
+			}
+		case "stuffingFailures", "stuffingSources", "sprayUsers", "bruteForceSources", "codeFailures":
+			n, err := strconv.Atoi(val)
+			if err != nil || n <= 0 {
+				return w, fmt.Errorf("%w: %s=%q: want a positive integer", ErrWindows, name, val)
+			}
+			*map[string]*int{"stuffingFailures": &w.StuffingFailures, "stuffingSources": &w.StuffingSources,
+				"sprayUsers": &w.SprayUsers, "bruteForceSources": &w.BruteForceSources, "codeFailures": &w.CodeFailures}[name] = n
+		default:
+			return w, fmt.Errorf("%w: unknown name %q (names: %s)", ErrWindows, name, strings.Join(windowFields, ", "))
+		}
+	}
+	return w, nil
+}
 
 // Limits of the window state: what keeps it bounded under a botnet.
 const (

@@ -2,6 +2,7 @@ package finding
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -485,4 +486,66 @@ func BenchmarkWindows(b *testing.B) {
 			}
 		})
 	}
+}
+
+// parseWindowsCases drive TestParseWindows and FuzzParseWindows's seeds.
+var parseWindowsCases = []struct {
+	in   string
+	want Windows
+	ok   bool
+}{
+	{"", Windows{}, true},
+	{"window=10m", Windows{Window: 10 * time.Minute}, true},
+	{" sprayWindow=2h , sprayUsers=20", Windows{SprayWindow: 2 * time.Hour, SprayUsers: 20}, true},
+	{"stuffingFailures=100,stuffingSources=25,bruteForceSources=3,codeFailures=6",
+		Windows{StuffingFailures: 100, StuffingSources: 25, BruteForceSources: 3, CodeFailures: 6}, true},
+	{"window=4m", Windows{}, false},   // shorter than a bucket
+	{"window=121m", Windows{}, false}, // longer than MaxWindow
+	{"sprayUsers=0", Windows{}, false},
+	{"sprayUsers=-3", Windows{}, false},
+	{"sprayusers=3", Windows{}, false}, // names are case-sensitive
+	{"window", Windows{}, false},
+	{"window=10m,", Windows{}, false},
+}
+
+func TestParseWindows(t *testing.T) {
+	for _, c := range parseWindowsCases {
+		got, err := ParseWindows(c.in)
+		if (err == nil) != c.ok || c.ok && got != c.want {
+			t.Errorf("ParseWindows(%q) = %+v, %v; want %+v ok=%v", c.in, got, err, c.want, c.ok)
+		}
+		if err != nil && !errors.Is(err, ErrWindows) {
+			t.Errorf("ParseWindows(%q): %v is not ErrWindows", c.in, err)
+		}
+	}
+	// The defaults the README argues are the engine's when a field is zero.
+	e := New(&Options{Windows: Windows{SprayUsers: 3}})
+	if e.opts.Window != DefaultWindow || e.opts.SprayWindow != DefaultSprayWindow || e.opts.SprayUsers != 3 ||
+		e.opts.StuffingFailures != DefaultStuffingFailures || e.opts.CodeFailures != DefaultCodeFailures {
+		t.Errorf("engine windows %+v", e.opts.Windows)
+	}
+}
+
+// FuzzParseWindows: whatever the input, ParseWindows either refuses it or
+// returns windows within bounds and counts above zero.
+func FuzzParseWindows(f *testing.F) {
+	for _, c := range parseWindowsCases {
+		f.Add(c.in)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		w, err := ParseWindows(s)
+		if err != nil {
+			return
+		}
+		for _, d := range []time.Duration{w.Window, w.SprayWindow} {
+			if d != 0 && (d < Bucket || d > MaxWindow) {
+				t.Fatalf("%q: window %v out of bounds", s, d)
+			}
+		}
+		for _, n := range []int{w.StuffingFailures, w.StuffingSources, w.SprayUsers, w.BruteForceSources, w.CodeFailures} {
+			if n < 0 {
+				t.Fatalf("%q: count %d", s, n)
+			}
+		}
+	})
 }

@@ -95,6 +95,9 @@ type Options struct {
 	MaxEventLines int
 	// SignInThreshold: see finding.Options; zero means its default.
 	SignInThreshold int
+	// Windows: the attacks across files (finding.Windows); zero fields
+	// mean their defaults.
+	Windows finding.Windows
 	// Notifier, when set, is handed each object's findings once the object
 	// is published and marked done.
 	Notifier Notifier
@@ -419,7 +422,7 @@ func (h *Handler) readOpened(ctx, scanCtx context.Context, mb *member, obj *s3ob
 	if obj.VersionID != "" {
 		mb.ol.versionID = obj.VersionID
 	}
-	mb.eng = finding.New(&finding.Options{State: state, SignInThreshold: h.opts.SignInThreshold})
+	mb.eng = finding.New(&finding.Options{State: state, SignInThreshold: h.opts.SignInThreshold, Windows: h.opts.Windows})
 	delivered := obj.LastModified
 	if delivered.IsZero() {
 		delivered = o.EventTime
