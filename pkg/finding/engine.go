@@ -145,7 +145,7 @@ func New(opts *Options) *Engine {
 	for _, d := range []struct {
 		v   *time.Duration
 		def time.Duration
-	}{{&o.Window, DefaultWindow}, {&o.SprayWindow, DefaultSprayWindow}} {
+	}{{&o.Window, DefaultWindow}, {&o.SprayWindow, DefaultSprayWindow}, {&o.SMSWindow, DefaultSMSWindow}} {
 		if *d.v <= 0 {
 			*d.v = d.def
 		}
@@ -155,7 +155,8 @@ func New(opts *Options) *Engine {
 		def int
 	}{{&o.StuffingFailures, DefaultStuffingFailures}, {&o.StuffingSources, DefaultStuffingSources},
 		{&o.SprayUsers, DefaultSprayUsers}, {&o.BruteForceSources, DefaultBruteForceSources},
-		{&o.CodeFailures, DefaultCodeFailures}} {
+		{&o.CodeFailures, DefaultCodeFailures}, {&o.SMSSends, DefaultSMSSends},
+		{&o.SMSSourceSends, DefaultSMSSourceSends}, {&o.DeniedCalls, DefaultDeniedCalls}} {
 		if *d.v <= 0 {
 			*d.v = d.def
 		}
@@ -282,6 +283,9 @@ func (e *Engine) observeFile(r *record.Record, c *class.Class, raw []byte) {
 			e.signIn(r, c, raw)
 		}
 		e.count(r, c)
+	}
+	if c.ConfigChange && c.Failed {
+		e.countDenied(r, raw)
 	}
 }
 

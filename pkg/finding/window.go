@@ -40,7 +40,22 @@ const (
 	DefaultBruteForceSources = 5
 	// DefaultCodeFailures: wrong or expired codes from one address.
 	DefaultCodeFailures = 10
+	// DefaultSMSWindow, DefaultSMSSends, DefaultSMSSourceSends and
+	// SMSConfirmedShare: a pool (or app client) asked to send this many
+	// codes in the window while under a fifth of its sign-ups are
+	// confirmed, or one address asking for this many (SMS pumping: each
+	// message is paid for, and no pumped sign-up is ever confirmed).
+	DefaultSMSWindow      = time.Hour
+	DefaultSMSSends       = 50
+	DefaultSMSSourceSends = 10
+	// DefaultDeniedCalls: denied configuration calls by one principal
+	// in Window (probing what it may change).
+	DefaultDeniedCalls = 5
 )
+
+// SMSConfirmedShare is the share of code-sending calls confirmed under
+// which a pool's volume is pumping (20 %).
+const SMSConfirmedShare = 0.2
 
 // Windows are the windows and thresholds of the attacks judged across
 // files. A zero field means its default.
@@ -52,17 +67,23 @@ type Windows struct {
 	SprayUsers        int           // DefaultSprayUsers
 	BruteForceSources int           // DefaultBruteForceSources
 	CodeFailures      int           // DefaultCodeFailures
+	SMSWindow         time.Duration // DefaultSMSWindow
+	SMSSends          int           // DefaultSMSSends
+	SMSSourceSends    int           // DefaultSMSSourceSends
+	DeniedCalls       int           // DefaultDeniedCalls
 }
 
 // ErrWindows wraps what ParseWindows refuses.
 var ErrWindows = errors.New("finding: windows")
 
 // windowFields name Windows' fields in ParseWindows' syntax.
-var windowFields = []string{"window", "sprayWindow", "stuffingFailures", "stuffingSources", "sprayUsers", "bruteForceSources", "codeFailures"}
+var windowFields = []string{"window", "sprayWindow", "smsWindow", "stuffingFailures", "stuffingSources", "sprayUsers",
+	"bruteForceSources", "codeFailures", "smsSends", "smsSourceSends", "deniedCalls"}
 
 // ParseWindows reads "name=value,..." (the ATTACK_WINDOWS variable, the
-// AttackWindows parameter, the CLI's --windows): window and sprayWindow
-// are durations from 5m to 2h ("15m", "1h"), the others positive counts.
+// AttackWindows parameter, the CLI's --windows): window, sprayWindow and
+// smsWindow are durations from 5m to 2h ("15m", "1h"), the others
+// positive counts.
 // Names left out keep their defaults; "" is all defaults.
 func ParseWindows(s string) (Windows, error) {
 	var w Windows
@@ -75,23 +96,21 @@ func ParseWindows(s string) (Windows, error) {
 			return w, fmt.Errorf("%w: %q: want name=value (names: %s)", ErrWindows, f, strings.Join(windowFields, ", "))
 		}
 		switch name {
-		case "window", "sprayWindow":
+		case "window", "sprayWindow", "smsWindow":
 			d, err := time.ParseDuration(val)
 			if err != nil || d < Bucket || d > MaxWindow {
 				return w, fmt.Errorf("%w: %s=%q: want a duration from %v to %v", ErrWindows, name, val, Bucket, MaxWindow)
 			}
-			if name == "window" {
-				w.Window = d
-			} else {
-				w.SprayWindow = d
-			}
-		case "stuffingFailures", "stuffingSources", "sprayUsers", "bruteForceSources", "codeFailures":
+			*map[string]*time.Duration{"window": &w.Window, "sprayWindow": &w.SprayWindow, "smsWindow": &w.SMSWindow}[name] = d
+		case "stuffingFailures", "stuffingSources", "sprayUsers", "bruteForceSources", "codeFailures",
+			"smsSends", "smsSourceSends", "deniedCalls":
 			n, err := strconv.Atoi(val)
 			if err != nil || n <= 0 {
 				return w, fmt.Errorf("%w: %s=%q: want a positive integer", ErrWindows, name, val)
 			}
 			*map[string]*int{"stuffingFailures": &w.StuffingFailures, "stuffingSources": &w.StuffingSources,
-				"sprayUsers": &w.SprayUsers, "bruteForceSources": &w.BruteForceSources, "codeFailures": &w.CodeFailures}[name] = n
+				"sprayUsers": &w.SprayUsers, "bruteForceSources": &w.BruteForceSources, "codeFailures": &w.CodeFailures,
+				"smsSends": &w.SMSSends, "smsSourceSends": &w.SMSSourceSends, "deniedCalls": &w.DeniedCalls}[name] = n
 		default:
 			return w, fmt.Errorf("%w: unknown name %q (names: %s)", ErrWindows, name, strings.Join(windowFields, ", "))
 		}
@@ -128,6 +147,8 @@ const (
 	PasswordSpray      = "password-spray"
 	TargetedBruteForce = "targeted-brute-force"
 	CodeBruteForce     = "code-brute-force"
+	SMSPumping         = "sms-pumping"
+	ConfigChangeDenied = "config-change-denied"
 )
 
 // windowIDPrefix starts a window entry's EventID: entries of a subject
@@ -143,6 +164,8 @@ const (
 	kindIP   = "ip"
 	kindUser = "user"
 	kindPool = "pool"
+	// a principal (userIdentity ARN) making denied configuration calls
+	kindPrincipal = "principal"
 )
 
 // sketch is a bottom-k sketch of a set of strings: the sketchSize smallest
@@ -188,6 +211,9 @@ type tally struct {
 	failures  int    // failed sign-ins
 	successes int    // sign-ins that issued tokens (pools only)
 	codes     int    // wrong or expired codes
+	sends     int    // calls that send a code (class.CodeDelivery)
+	confirms  int    // sign-ups confirmed (class.SignUpConfirmation)
+	denied    int    // denied configuration calls
 	users     sketch // distinct users (sub) failing sign-in
 	sources   sketch // distinct addresses failing sign-in
 	alone     bool   // the file raised sign-in-failures-from-one-ip itself
@@ -212,8 +238,13 @@ type tallyKey struct {
 func (t *tally) encode() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "f=%d c=%d", t.failures, t.codes)
-	if t.successes > 0 {
-		fmt.Fprintf(&b, " o=%d", t.successes)
+	for _, n := range []struct {
+		name string
+		v    int
+	}{{"o", t.successes}, {"m", t.sends}, {"k", t.confirms}, {"d", t.denied}} {
+		if n.v > 0 {
+			fmt.Fprintf(&b, " %s=%d", n.name, n.v)
+		}
 	}
 	if t.alone {
 		b.WriteString(" a=1")
@@ -252,6 +283,12 @@ func decodeTally(v string) tally {
 			t.codes, _ = strconv.Atoi(val)
 		case "o":
 			t.successes, _ = strconv.Atoi(val)
+		case "m":
+			t.sends, _ = strconv.Atoi(val)
+		case "k":
+			t.confirms, _ = strconv.Atoi(val)
+		case "d":
+			t.denied, _ = strconv.Atoi(val)
 		case "a":
 			t.alone = val == "1"
 		case "u", "s":
@@ -304,10 +341,29 @@ func (e *Engine) count(r *record.Record, c *class.Class) {
 	failure := c.Failed && c.SignIn
 	code := codeFailure(r)
 	success := c.SignIn && !c.Failed
-	if !failure && !code && !success || r.EventTime.IsZero() {
+	send := !c.Failed && class.CodeDelivery(r.EventName)
+	confirm := !c.Failed && class.SignUpConfirmation(r.EventName)
+	if !failure && !code && !success && !send && !confirm || r.EventTime.IsZero() {
 		return
 	}
 	account, bucket := accountOf(r), r.EventTime.Truncate(Bucket).Unix()
+	if send || confirm {
+		if pool := poolSubject(r); pool != "" {
+			if t := e.tally(kindPool, account, pool, bucket, r); t != nil {
+				if send {
+					t.sends++
+				} else {
+					t.confirms++
+				}
+			}
+		}
+		if ip, ok := address(r); ok && send {
+			if t := e.tally(kindIP, account, ip, bucket, r); t != nil {
+				t.sends++
+			}
+		}
+		return
+	}
 	if success {
 		// Only a pool already failing in the bucket: the share of
 		// failures is what tells stuffing from a busy pool.
@@ -362,6 +418,26 @@ func poolSubject(r *record.Record) string {
 	return r.UserPoolID
 }
 
+// countDenied adds a denied configuration call (user or identity pool) to
+// its principal's tally. Rare: the principal is read from the record's
+// JSON here rather than by the record parser on every record.
+func (e *Engine) countDenied(r *record.Record, raw []byte) {
+	if r.EventTime.IsZero() {
+		return
+	}
+	env, _, _, err := decode(raw)
+	if err != nil {
+		return
+	}
+	who := env.actor()
+	if who == "" {
+		return
+	}
+	if t := e.tally(kindPrincipal, accountOf(r), who, r.EventTime.Truncate(Bucket).Unix(), r); t != nil {
+		t.denied++
+	}
+}
+
 // tally returns the file's tally of a subject in a bucket, nil when the
 // kind's table is full.
 func (e *Engine) tally(kind, account, subject string, bucket int64, r *record.Record) *tally {
@@ -411,13 +487,13 @@ func (e *Engine) Tallies() *Tallies {
 			s = &subj{kind: k.kind, account: k.account, subject: k.subject}
 			subjects[id] = s
 		}
-		s.weight += t.failures + t.codes
+		s.weight += t.failures + t.codes + t.sends + t.confirms + t.denied
 		s.buckets = append(s.buckets, k.bucket)
 	}
 	byKind := map[string][]*subj{}
 	for _, s := range subjects {
 		floor := 2
-		if s.kind == kindPool {
+		if s.kind == kindPool || s.kind == kindPrincipal {
 			floor = 1
 		}
 		if s.weight >= floor {
@@ -493,6 +569,20 @@ var rules = []rule{
 			n := w.sources.count()
 			return n >= o.BruteForceSources, n, []Setting{{Name: "distinctSources", Value: strconv.Itoa(n)},
 				{Name: "failures", Value: strconv.Itoa(w.failures)}}
+		}},
+	{SMSPumping, kindPool, func(o *Options) time.Duration { return o.SMSWindow },
+		func(o *Options, w *tally) (bool, int, []Setting) {
+			// Pumped sign-ups are never confirmed.
+			return w.sends >= o.SMSSends && float64(w.confirms) < SMSConfirmedShare*float64(w.sends), w.sends,
+				[]Setting{{Name: "codeDeliveries", Value: strconv.Itoa(w.sends)}, {Name: "confirmations", Value: strconv.Itoa(w.confirms)}}
+		}},
+	{SMSPumping, kindIP, func(o *Options) time.Duration { return o.SMSWindow },
+		func(o *Options, w *tally) (bool, int, []Setting) {
+			return w.sends >= o.SMSSourceSends, w.sends, []Setting{{Name: "codeDeliveries", Value: strconv.Itoa(w.sends)}}
+		}},
+	{ConfigChangeDenied, kindPrincipal, func(o *Options) time.Duration { return o.Window },
+		func(o *Options, w *tally) (bool, int, []Setting) {
+			return w.denied >= o.DeniedCalls, w.denied, []Setting{{Name: "deniedCalls", Value: strconv.Itoa(w.denied)}}
 		}},
 	{CredentialStuffing, kindPool, func(o *Options) time.Duration { return o.Window },
 		func(o *Options, w *tally) (bool, int, []Setting) {
@@ -631,6 +721,8 @@ func (e *Engine) windowFinding(r *rule, s *subjectTally, w *tally, end time.Time
 		// The user's sub (an opaque id, never a name): what a
 		// responder looks the user up by.
 		f.Settings = append(f.Settings, Setting{Name: "sub", Value: s.subject})
+	case kindPrincipal:
+		f.Actor = s.subject
 	case kindPool:
 		if c, ok := strings.CutPrefix(s.subject, "client/"); ok {
 			f.UserPoolID, f.ClientID = "", c
@@ -662,6 +754,9 @@ func sum(h []Entry, ts []tally, end time.Time, n int64) *tally {
 		w.failures += t.failures
 		w.successes += t.successes
 		w.codes += t.codes
+		w.sends += t.sends
+		w.confirms += t.confirms
+		w.denied += t.denied
 		w.alone = w.alone || t.alone
 		w.users.union(t.users)
 		w.sources.union(t.sources)

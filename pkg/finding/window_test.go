@@ -202,6 +202,56 @@ var windowCases = []windowCase{
 		}
 		return [][][]byte{f}
 	}, nil},
+	{"sms pumping", func(t testing.TB) [][][]byte {
+		// 60 sign-ups from 60 addresses over two files, none confirmed
+		mk := published(t, "idp-signup.json")
+		var a, b [][]byte
+		for i := range 30 {
+			a = append(a, mk(at(0, i), fmt.Sprint("198.51.100.", i), "-", ""))
+			b = append(b, mk(at(30, i), fmt.Sprint("192.0.2.", i), "-", ""))
+		}
+		return [][][]byte{a, b}
+	}, map[string]int{SMSPumping: 60}},
+	{"sms pumping, a fifth confirmed", func(t testing.TB) [][][]byte {
+		mk := published(t, "idp-signup.json")
+		var a, b [][]byte
+		for i := range 30 {
+			a = append(a, mk(at(0, i), fmt.Sprint("198.51.100.", i), "-", ""))
+			b = append(b, mk(at(30, i), fmt.Sprint("192.0.2.", i), "-", ""))
+		}
+		for i := range 12 {
+			// ConfirmSignUp of the same client (the sign-up's shape:
+			// the API takes the same clientId) a minute after the
+			// sign-ups: a window holds the sends and their confirmations
+			// unless it ends between them (at most minutes)
+			r := mk(at(31, i), fmt.Sprint("192.0.2.", i), "-", "")
+			b = append(b, []byte(strings.Replace(string(r), `"eventName":"SignUp"`, `"eventName":"ConfirmSignUp"`, 1)))
+		}
+		return [][][]byte{a, b}
+	}, nil},
+	{"sms pumping from one address", func(t testing.TB) [][][]byte {
+		mk := published(t, "idp-signup.json")
+		var a, b [][]byte
+		for i := range 5 {
+			a = append(a, mk(at(0, i), "203.0.113.66", "-", ""))
+			b = append(b, mk(at(50, i), "203.0.113.66", "-", ""))
+		}
+		return [][][]byte{a, b}
+	}, map[string]int{SMSPumping: 10}},
+	{"config change denied", func(t testing.TB) [][][]byte {
+		mk := published(t, "idp-updateuserpool-accessdenied.json")
+		return [][][]byte{
+			{mk(at(0, 1), "192.0.2.10", "", ""), mk(at(0, 2), "192.0.2.10", "", ""), mk(at(1, 0), "192.0.2.10", "", "")},
+			{mk(at(7, 1), "192.0.2.10", "", ""), mk(at(8, 2), "192.0.2.10", "", "")},
+		}
+	}, map[string]int{ConfigChangeDenied: 5}},
+	{"config change denied four times", func(t testing.TB) [][][]byte {
+		mk := published(t, "idp-updateuserpool-accessdenied.json")
+		return [][][]byte{
+			{mk(at(0, 1), "192.0.2.10", "", ""), mk(at(0, 2), "192.0.2.10", "", "")},
+			{mk(at(7, 1), "192.0.2.10", "", ""), mk(at(8, 2), "192.0.2.10", "", "")},
+		}
+	}, nil},
 	{"code brute force", func(t testing.TB) [][][]byte {
 		mk := published(t, "idp-respondtoauthchallenge-notauthorized.json")
 		var a, b [][]byte
@@ -229,7 +279,8 @@ func raised(t testing.TB, fs []Finding) map[string]int {
 			ids[f.EventID+f.Name] = true
 		}
 		switch f.Name {
-		case SignInFailuresFromOneIP, PasswordSpray, TargetedBruteForce, CredentialStuffing, CodeBruteForce:
+		case SignInFailuresFromOneIP, PasswordSpray, TargetedBruteForce, CredentialStuffing, CodeBruteForce,
+			SMSPumping, ConfigChangeDenied:
 			got[f.Name] += f.Count
 		}
 	}
@@ -506,6 +557,8 @@ var parseWindowsCases = []struct {
 	{"sprayusers=3", Windows{}, false}, // names are case-sensitive
 	{"window", Windows{}, false},
 	{"window=10m,", Windows{}, false},
+	{"smsWindow=30m,smsSends=200,smsSourceSends=20,deniedCalls=3",
+		Windows{SMSWindow: 30 * time.Minute, SMSSends: 200, SMSSourceSends: 20, DeniedCalls: 3}, true},
 }
 
 func TestParseWindows(t *testing.T) {
