@@ -273,3 +273,44 @@ func peakRSS() int64 {
 	}
 	return 0
 }
+
+// windowState counts what a file writes to the finding State for the
+// windows across files (finding.Engine.Windows): subjects (each costs the
+// ledger table a GetItem to read, and a GetItem and an UpdateItem to
+// merge) and the bytes of their entries.
+type windowState struct {
+	finding.State
+	subjects, bytes int
+}
+
+func (s *windowState) Put(m map[string][]finding.Entry) error {
+	for k, es := range m {
+		if finding.WindowKey(k) {
+			s.subjects++
+			for _, e := range es {
+				s.bytes += len(k) + len(e.EventID) + len(e.Value) + len(time.RFC3339Nano)
+			}
+		}
+	}
+	return s.State.Put(m)
+}
+
+// BenchmarkScanWindowState scans each file with the findings engine over
+// a State that counts the window subjects written: the DynamoDB requests
+// and bytes a file adds with windows on (3 requests a subject), and the
+// time, to compare with BenchmarkScanFindings.
+func BenchmarkScanWindowState(b *testing.B) {
+	for _, f := range benchFiles {
+		g := generated(b, f.name, f.opts)
+		b.Run(f.name, func(b *testing.B) {
+			var st *windowState
+			for b.Loop() {
+				st = &windowState{State: finding.NewMemoryState()}
+				scanWith(b, g.gz, finding.New(&finding.Options{State: st}))
+			}
+			b.ReportMetric(float64(st.subjects), "subjects/file")
+			b.ReportMetric(float64(3*st.subjects), "requests/file")
+			b.ReportMetric(float64(st.bytes), "bytes/file")
+		})
+	}
+}
