@@ -151,6 +151,18 @@ const (
 	ConfigChangeDenied = "config-change-denied"
 )
 
+// provisionalMark ends the value of a window entry written before its
+// file's results were kept (Engine.Windows); Commit writes it without.
+const provisionalMark = "p=1"
+
+// Provisional reports a window entry written before its file's results
+// were kept (Engine.Windows), which a State holding a batch's writes back
+// (the buffered delivery's) writes through at once: the counts of files
+// judged at the same time in other invocations must meet.
+func Provisional(e Entry) bool {
+	return strings.HasPrefix(e.EventID, windowIDPrefix) && strings.HasSuffix(e.Value, provisionalMark)
+}
+
 // windowIDPrefix starts a window entry's EventID: entries of a subject
 // (never of a setting), which the history cuts by time (cut).
 const windowIDPrefix = "w:"
@@ -605,16 +617,21 @@ func buckets(d time.Duration) int64 {
 
 // Windows judges a file's tallies (its own Tallies, or a deferred read's)
 // against the State and returns the window findings the file raises. The
-// tallies are merged into the State first, so that of two files of one
-// window judged at the same time by two invocations, the later writer
-// sees both: a window is raised by the file whose tallies make it cross
-// (its sum reaches the threshold where the window one bucket earlier did
-// not), judged on the history as written, with the file's own entries and
-// without them. A file judged again (a retry) finds its entries in the
-// history, and raises what it raised before, unless files of the window
-// came in between: the finding is then raised by both (at least once).
-// Each finding is named by its subject and window (EventID), so the
-// notices send it once whichever file raises it.
+// tallies are merged into the State first, marked provisional, so that of
+// two files of one window judged at the same time by two invocations, the
+// later writer sees both: a window is raised by the file whose tallies
+// make it cross (its sum reaches the threshold where the window one bucket
+// earlier did not), judged on the history as written, unless the
+// committed entries of other files crossed in the same attack already
+// (their files raised it). Commit marks the file's entries committed, once
+// the caller keeps its results. A provisional entry counts in every sum
+// but never keeps another file from raising: its file may never finish
+// (its object deleted before a retry), and a finding is not lost for it.
+// A file judged again (a retry) finds its entries in the history, and
+// raises what it raised before, unless files of the window came in
+// between: the finding is then raised by both (at least once). Each
+// finding is named by its subject and window (EventID), so the notices
+// send it once whichever file raises it.
 //
 // A State failure is reported by Err, and nothing is raised: the file must
 // be retried.
@@ -624,7 +641,15 @@ func (e *Engine) Windows(t *Tallies) []Raised {
 	}
 	put := make(map[string][]Entry, len(t.subjects))
 	for _, s := range t.subjects {
-		put[s.key] = s.entries
+		p := make([]Entry, len(s.entries))
+		for i, x := range s.entries {
+			x.Value += " " + provisionalMark
+			p[i] = x
+		}
+		put[s.key] = p
+		// Committed with the file (Merge keeps the smaller of two
+		// values of one entry: the committed one, a prefix).
+		e.pending[s.key] = append(e.pending[s.key], s.entries...)
 	}
 	if err := e.opts.State.Put(put); err != nil {
 		if e.err == nil {
@@ -641,10 +666,10 @@ func (e *Engine) Windows(t *Tallies) []Raised {
 			}
 			return nil
 		}
-		all, _ := Merge(h, s.entries)
+		all, _ := Merge(h, put[s.key])
 		others := slices.DeleteFunc(slices.Clone(all), func(x Entry) bool {
 			_, own := slices.BinarySearchFunc(s.entries, x, compareEntries)
-			return own
+			return own || strings.HasSuffix(x.Value, provisionalMark)
 		})
 		for _, r := range rules {
 			if r.kind != s.kind {
@@ -658,9 +683,9 @@ func (e *Engine) Windows(t *Tallies) []Raised {
 
 // judgeWindows raises r once per attack the file's entries take part in:
 // per run of consecutive crossing windows (an attack as long as it goes
-// on), on the run's first window, unless the history without the file
-// crossed somewhere in the run already (the file that made it cross
-// raised it). Files judged one after the other thus raise each attack
+// on), on the run's first window, unless the committed entries of other
+// files (others) crossed somewhere in the run already (the file that made
+// it cross raised it). Files judged one after the other thus raise each attack
 // once, whatever their order; a late file that joins two attacks raises
 // nothing more. Two judged at the same moment may both raise it, under
 // one EventID.

@@ -602,3 +602,46 @@ func FuzzParseWindows(f *testing.F) {
 		}
 	})
 }
+
+// TestWindowsProvisional: a file whose counts were merged but whose
+// results were never kept (its attempt died, its object was deleted before
+// a retry) does not keep the next file of the attack from raising it;
+// once committed, it does (the attack is raised once).
+func TestWindowsProvisional(t *testing.T) {
+	a := failures(t, 0, 10, same("203.0.113.20"), subN) // a spray by itself
+	b := failures(t, 6, 2, same("203.0.113.20"), func(i int) string { return subN(50 + i) })
+	for _, commit := range []bool{false, true} {
+		state := NewMemoryState()
+		e := New(&Options{State: state})
+		e.StartFile()
+		p := record.NewParser()
+		for i, raw := range a {
+			var r record.Record
+			if _, err := p.Parse(raw, &r); err != nil {
+				t.Fatal(err)
+			}
+			c := class.Classify(&r)
+			e.At(i)
+			e.Observe(&r, &c, raw)
+		}
+		first := e.Windows(e.Tallies())
+		if len(first) != 1 || first[0].Name != PasswordSpray {
+			t.Fatalf("the first file raised %v", first)
+		}
+		if commit {
+			if err := e.Commit(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Raised on the attack's first window, where the first file
+		// alone had 10 users: under the first file's id, so the
+		// notices send it once if the first file did send it.
+		second := judgeFile(t, state, Options{}, b)
+		if got, want := raised(t, second)[PasswordSpray], map[bool]int{false: 10, true: 0}[commit]; got != want {
+			t.Errorf("first file committed %v: the second raised password-spray with %d users, want %d", commit, got, want)
+		}
+		if !commit && (len(second) != 1 || second[0].EventID != first[0].EventID) {
+			t.Errorf("raised again under another id: %v, first %v", second, first)
+		}
+	}
+}

@@ -603,6 +603,11 @@ func newOverlay(base finding.State) *overlay {
 func (o *overlay) Get(key string) ([]finding.Entry, error) {
 	o.mu.Lock()
 	h, ok := o.read[key]
+	if finding.WindowKey(key) {
+		// Read anew: other invocations' counts of the window may have
+		// come since (see Put).
+		ok = false
+	}
 	o.mu.Unlock()
 	if !ok {
 		var err error
@@ -618,11 +623,29 @@ func (o *overlay) Get(key string) ([]finding.Entry, error) {
 	return merged, nil
 }
 
+// Put holds the batch's entries until commit, but for the provisional
+// counts of the windows across files (finding.Provisional), written
+// through at once so that files of one attack judged at the same time in
+// two invocations meet: they count, but keep no other file from raising
+// the attack until committed with the batch.
 func (o *overlay) Put(entries map[string][]finding.Entry) error {
+	through := map[string][]finding.Entry{}
+	for k, es := range entries {
+		if len(es) > 0 && finding.Provisional(es[0]) {
+			through[k] = es
+		}
+	}
+	if len(through) > 0 {
+		if err := o.base.Put(through); err != nil {
+			return err
+		}
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for k, es := range entries {
-		o.m[k] = append(o.m[k], es...)
+		if _, ok := through[k]; !ok {
+			o.m[k] = append(o.m[k], es...)
+		}
 	}
 	return nil
 }
