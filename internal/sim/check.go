@@ -139,6 +139,7 @@ func (w *World) check() []string {
 	lo, hi := w.now.Add(-sink.DefaultMaxAge+time.Minute), start.Add(-sink.DefaultMaxAge+time.Minute)
 	want, most, partial := map[string]float64{}, map[string]float64{}, map[string]float64{}
 	var must []findingKey
+	var processed []*objectVersion
 	// linesLost: the finding's record is in a version whose lines a crash
 	// after it was marked done lost (by design).
 	// So do those of a version gone before the attempt that finished it
@@ -187,6 +188,7 @@ func (w *World) check() []string {
 			w.expect(want, v, lo, fail)
 			w.expect(most, v, top, fail)
 			must = append(must, v.must...)
+			processed = append(processed, v)
 		default:
 			fail("version %s: outcome %q", id, outcome)
 		}
@@ -265,6 +267,22 @@ func (w *World) check() []string {
 		}
 		if sent[k] == 0 {
 			fail("finding %s %s never notified", k.name, k.eventID)
+		}
+	}
+
+	// Attacks across files: each one judging the processed versions one
+	// after the other raises is notified at least once, under an id of
+	// its subject (the window may differ: a late file moves an attack's
+	// first window). Only the rules where more records never undo a
+	// crossing, and high (notified): a version that never finished may
+	// have left its provisional counts, which only add.
+	notified := map[string]bool{}
+	for k := range sent {
+		notified[k.name+" "+windowSubject(k.eventID)] = true
+	}
+	for _, k := range w.attacks(processed) {
+		if !notified[k.name+" "+windowSubject(k.eventID)] {
+			fail("attack %s %s (judging the processed versions in turn) never notified", k.name, k.eventID)
 		}
 	}
 
@@ -374,4 +392,46 @@ func (w *World) checkStory(lines, sent map[findingKey]int) []string {
 		}
 	}
 	return bad
+}
+
+// attacks returns the window findings (finding.Engine.Windows) of the
+// monotone rules that judging vs one after the other, in key order, with
+// one state raises.
+func (w *World) attacks(vs []*objectVersion) []findingKey {
+	vs = slices.Clone(vs)
+	slices.SortStableFunc(vs, func(a, b *objectVersion) int { return strings.Compare(a.key, b.key) })
+	eng := finding.New(&finding.Options{State: finding.NewMemoryState()})
+	var out []findingKey
+	for _, v := range vs {
+		res, err := scan.File(context.Background(), bytes.NewReader(v.body), aggregate.New(nil), &scan.Options{
+			Now: func() time.Time { return w.now }, Findings: eng})
+		if err != nil {
+			panic(err)
+		}
+		for _, f := range res.Findings {
+			switch f.Name {
+			case finding.PasswordSpray, finding.TargetedBruteForce, finding.CodeBruteForce:
+			case finding.SMSPumping:
+				if f.SourceIP == "" {
+					continue // the pool's rule: confirmations undo it
+				}
+			default:
+				continue
+			}
+			out = append(out, findingKey{f.EventID, f.Name})
+		}
+		if err := eng.Commit(); err != nil {
+			panic(err)
+		}
+	}
+	return out
+}
+
+// windowSubject is a window finding's id without its window: the
+// finding's subject.
+func windowSubject(id string) string {
+	if i := strings.LastIndexByte(id, '-'); i > 0 && strings.HasPrefix(id, "window-") {
+		return id[:i]
+	}
+	return id
 }

@@ -96,13 +96,11 @@ func insert(h []Entry, e Entry) ([]Entry, bool) {
 }
 
 // cut keeps the newest HistoryEntries entries of h; of a window subject's
-// (window.go), the newest WindowEntries of those within MaxWindow of the
-// newest. Either depends on the set of entries only.
+// (window.go), the newest WindowEntries. Either depends on the set of
+// entries only. A window subject keeps no cut by time: a file hours late
+// still meets the files of its own hours, while they are among the newest.
 func cut(h []Entry) []Entry {
 	if n := len(h); n > 0 && strings.HasPrefix(h[n-1].EventID, windowIDPrefix) {
-		from := h[n-1].Time.Add(-MaxWindow)
-		i, _ := slices.BinarySearchFunc(h, from, func(e Entry, t time.Time) int { return e.Time.Compare(t) })
-		h = h[i:]
 		return h[max(0, len(h)-WindowEntries):]
 	}
 	return h[max(0, len(h)-HistoryEntries):]

@@ -122,11 +122,11 @@ func ParseWindows(s string) (Windows, error) {
 const (
 	// Bucket is the grain of event time a file's counts are kept in.
 	Bucket = 5 * time.Minute
-	// MaxWindow bounds a window: a subject keeps no entry older than this
-	// before its newest.
+	// MaxWindow bounds a window's length.
 	MaxWindow = 2 * time.Hour
-	// WindowEntries bounds the entries a subject keeps (one per file and
-	// bucket): at two files per bucket, MaxWindow's 24 buckets fit.
+	// WindowEntries bounds the entries a subject keeps, the newest (one
+	// per file and bucket): at two files per bucket, MaxWindow's 24
+	// buckets fit.
 	WindowEntries = 48
 	// MaxWindowSubjects is how many subjects of each kind (addresses,
 	// users, pools) one file writes: the busiest. Requests per file stay
@@ -666,7 +666,12 @@ func (e *Engine) Windows(t *Tallies) []Raised {
 			}
 			return nil
 		}
-		all, _ := Merge(h, put[s.key])
+		// The file's own entries, even those older than all the
+		// subject keeps: a late file is judged with its own counts.
+		all := slices.Clone(h)
+		for _, x := range put[s.key] {
+			all, _ = insert(all, x)
+		}
 		others := slices.DeleteFunc(slices.Clone(all), func(x Entry) bool {
 			_, own := slices.BinarySearchFunc(s.entries, x, compareEntries)
 			return own || strings.HasSuffix(x.Value, provisionalMark)

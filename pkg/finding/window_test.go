@@ -457,16 +457,15 @@ func (s *countingState) Put(m map[string][]Entry) error {
 	return s.State.Put(m)
 }
 
-// TestWindowHistoryCut: a subject keeps no more than WindowEntries
-// entries, none older than MaxWindow before its newest, whatever the order
-// entries arrive in; settings keep HistoryEntries as before.
+// TestWindowHistoryCut: a subject keeps its newest WindowEntries entries,
+// whatever the order entries arrive in.
 func TestWindowHistoryCut(t *testing.T) {
 	var es []Entry
 	for i := range 100 {
 		es = append(es, Entry{Time: t0.Add(time.Duration(i) * time.Minute), EventID: windowIDPrefix + fmt.Sprint(i), Value: "f=1 c=0"})
 	}
 	h, _ := Merge(nil, es)
-	if len(h) != WindowEntries || h[0].Time.Before(h[len(h)-1].Time.Add(-MaxWindow)) {
+	if len(h) != WindowEntries || !h[0].Time.Equal(es[len(es)-WindowEntries].Time) {
 		t.Errorf("kept %d entries from %v to %v", len(h), h[0].Time, h[len(h)-1].Time)
 	}
 	rev := slices.Clone(es)
@@ -478,9 +477,9 @@ func TestWindowHistoryCut(t *testing.T) {
 	if !slices.Equal(h, h2) {
 		t.Error("the order entries arrive in changed what is kept")
 	}
-	old := []Entry{{Time: t0, EventID: windowIDPrefix + "a", Value: "f=1"}, {Time: t0.Add(3 * time.Hour), EventID: windowIDPrefix + "b", Value: "f=1"}}
-	if h, _ := Merge(nil, old); len(h) != 1 {
-		t.Errorf("an entry more than MaxWindow older than the newest was kept: %v", h)
+	old := []Entry{{Time: t0, EventID: windowIDPrefix + "a", Value: "f=1"}, {Time: t0.Add(30 * time.Hour), EventID: windowIDPrefix + "b", Value: "f=1"}}
+	if h, _ := Merge(nil, old); len(h) != 2 {
+		t.Errorf("an entry hours older than the newest was dropped: %v", h)
 	}
 }
 
@@ -643,5 +642,19 @@ func TestWindowsProvisional(t *testing.T) {
 		if !commit && (len(second) != 1 || second[0].EventID != first[0].EventID) {
 			t.Errorf("raised again under another id: %v, first %v", second, first)
 		}
+	}
+}
+
+// TestWindowsLateFile: a file delivered a day late is judged with its own
+// counts and the files of its hours, though newer files of the subject
+// came first.
+func TestWindowsLateFile(t *testing.T) {
+	state := NewMemoryState()
+	ip := same("203.0.113.9")
+	judgeFile(t, state, Options{}, failures(t, 24*60, 3, ip, same(subN(1)))) // a day later
+	judgeFile(t, state, Options{}, failures(t, 0, 8, ip, same(subN(1))))
+	got := raised(t, judgeFile(t, state, Options{}, failures(t, 6, 8, ip, same(subN(1)))))
+	if got[SignInFailuresFromOneIP] != 16 {
+		t.Errorf("the late files raised %v, want sign-in-failures-from-one-ip with 16", got)
 	}
 }
