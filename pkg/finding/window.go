@@ -377,10 +377,13 @@ func (e *Engine) count(r *record.Record, c *class.Class) {
 		return
 	}
 	if success {
-		// Only a pool already failing in the bucket: the share of
-		// failures is what tells stuffing from a busy pool.
-		if t := e.tallies[tallyKey{kindPool, account, poolSubject(r), bucket}]; t != nil {
-			t.successes++
+		// The share of failures is what tells stuffing from a busy pool.
+		// A pool's successes alone weigh nothing (Tallies): written only
+		// with its failures, in whichever bucket of the file they are.
+		if pool := poolSubject(r); pool != "" {
+			if t := e.tally(kindPool, account, pool, bucket, r); t != nil {
+				t.successes++
+			}
 		}
 		return
 	}

@@ -252,6 +252,15 @@ var windowCases = []windowCase{
 			{mk(at(7, 1), "192.0.2.10", "", ""), mk(at(8, 2), "192.0.2.10", "", "")},
 		}
 	}, nil},
+	{"a busy pool: its successes before its failures", func(t testing.TB) [][][]byte {
+		ok := published(t, "idp-initiateauth-srp-success.json")
+		var f [][]byte
+		for i := range 120 {
+			f = append(f, []byte(strings.Replace(string(ok(at(0, i), fmt.Sprint("192.0.2.", i), "", "")), "1example23456789", "4u37654rhubjei088dj85clscq", 1)))
+		}
+		f = append(f, failures(t, 2, 60, func(i int) string { return fmt.Sprint("198.51.100.", i) }, same("-"))...)
+		return [][][]byte{f}
+	}, nil},
 	{"code brute force", func(t testing.TB) [][][]byte {
 		mk := published(t, "idp-respondtoauthchallenge-notauthorized.json")
 		var a, b [][]byte
