@@ -679,11 +679,14 @@ func (e *Engine) Windows(t *Tallies) []Raised {
 			_, own := slices.BinarySearchFunc(s.entries, x, compareEntries)
 			return own || strings.HasSuffix(x.Value, provisionalMark)
 		})
+		// Decoded once for every rule of the kind: a history holds up
+		// to WindowEntries entries of sketches.
+		hist := history{all: all, allT: decodeAll(all), others: others, otherT: decodeAll(others)}
 		for _, r := range rules {
 			if r.kind != s.kind {
 				continue
 			}
-			out = append(out, e.judgeWindows(&r, &s, all, others)...)
+			out = append(out, e.judgeWindows(&r, &s, &hist)...)
 		}
 	}
 	return out
@@ -697,9 +700,9 @@ func (e *Engine) Windows(t *Tallies) []Raised {
 // once, whatever their order; a late file that joins two attacks raises
 // nothing more. Two judged at the same moment may both raise it, under
 // one EventID.
-func (e *Engine) judgeWindows(r *rule, s *subjectTally, all, others []Entry) []Raised {
+func (e *Engine) judgeWindows(r *rule, s *subjectTally, h *history) []Raised {
 	n := buckets(r.window(&e.opts))
-	allT, otherT := decodeAll(all), decodeAll(others)
+	all, allT, others, otherT := h.all, h.allT, h.others, h.otherT
 	first, last := all[0].Time, all[len(all)-1].Time.Add(time.Duration(n-1)*Bucket)
 	crosses := func(h []Entry, ts []tally, end time.Time) bool {
 		ok, _, _ := r.crossed(&e.opts, sum(h, ts, end, n))
@@ -764,6 +767,14 @@ func (e *Engine) windowFinding(r *rule, s *subjectTally, w *tally, end time.Time
 		}
 	}
 	return Raised{Index: wit.index, Finding: f}
+}
+
+// history is a subject's entries as Windows judges them: all of them
+// (the file's own included) and those of other files' committed counts,
+// each with its tallies decoded.
+type history struct {
+	all, others  []Entry
+	allT, otherT []tally
 }
 
 func decodeAll(h []Entry) []tally {
