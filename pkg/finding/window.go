@@ -361,7 +361,7 @@ func (e *Engine) count(r *record.Record, c *class.Class) {
 	account, bucket := accountOf(r), r.EventTime.Truncate(Bucket).Unix()
 	if send || confirm {
 		if pool := poolSubject(r); pool != "" {
-			if t := e.tally(kindPool, account, pool, bucket, r); t != nil {
+			if t := e.tally(kindPool, account, pool, bucket, r, send); t != nil {
 				if send {
 					t.sends++
 				} else {
@@ -370,7 +370,7 @@ func (e *Engine) count(r *record.Record, c *class.Class) {
 			}
 		}
 		if ip, ok := address(r); ok && send {
-			if t := e.tally(kindIP, account, ip, bucket, r); t != nil {
+			if t := e.tally(kindIP, account, ip, bucket, r, true); t != nil {
 				t.sends++
 			}
 		}
@@ -381,7 +381,7 @@ func (e *Engine) count(r *record.Record, c *class.Class) {
 		// A pool's successes alone weigh nothing (Tallies): written only
 		// with its failures, in whichever bucket of the file they are.
 		if pool := poolSubject(r); pool != "" {
-			if t := e.tally(kindPool, account, pool, bucket, r); t != nil {
+			if t := e.tally(kindPool, account, pool, bucket, r, false); t != nil {
 				t.successes++
 			}
 		}
@@ -394,7 +394,7 @@ func (e *Engine) count(r *record.Record, c *class.Class) {
 	}
 	if failure {
 		if pool := poolSubject(r); pool != "" {
-			if t := e.tally(kindPool, account, pool, bucket, r); t != nil {
+			if t := e.tally(kindPool, account, pool, bucket, r, true); t != nil {
 				t.failures++
 				if isAddr {
 					t.sources.add(hash32(ip))
@@ -402,7 +402,7 @@ func (e *Engine) count(r *record.Record, c *class.Class) {
 			}
 		}
 		if user != "" {
-			if t := e.tally(kindUser, account, user, bucket, r); t != nil {
+			if t := e.tally(kindUser, account, user, bucket, r, true); t != nil {
 				t.failures++
 				if isAddr {
 					t.sources.add(hash32(ip))
@@ -411,7 +411,7 @@ func (e *Engine) count(r *record.Record, c *class.Class) {
 		}
 	}
 	if isAddr {
-		if t := e.tally(kindIP, account, ip, bucket, r); t != nil {
+		if t := e.tally(kindIP, account, ip, bucket, r, true); t != nil {
 			if failure {
 				t.failures++
 				if user != "" {
@@ -448,14 +448,16 @@ func (e *Engine) countDenied(r *record.Record, raw []byte) {
 	if who == "" {
 		return
 	}
-	if t := e.tally(kindPrincipal, accountOf(r), who, r.EventTime.Truncate(Bucket).Unix(), r); t != nil {
+	if t := e.tally(kindPrincipal, accountOf(r), who, r.EventTime.Truncate(Bucket).Unix(), r, true); t != nil {
 		t.denied++
 	}
 }
 
 // tally returns the file's tally of a subject in a bucket, nil when the
-// kind's table is full.
-func (e *Engine) tally(kind, account, subject string, bucket int64, r *record.Record) *tally {
+// kind's table is full. The record becomes the tally's witness when it is
+// part of an attack (attack), or the first of the tally: a finding names a
+// record of the attack, not a user's sign-in that came after it.
+func (e *Engine) tally(kind, account, subject string, bucket int64, r *record.Record, attack bool) *tally {
 	k := tallyKey{kind, account, subject, bucket}
 	t := e.tallies[k]
 	if t == nil {
@@ -465,6 +467,8 @@ func (e *Engine) tally(kind, account, subject string, bucket int64, r *record.Re
 		e.kinds[kind]++
 		t = &tally{first: r.EventID}
 		e.tallies[k] = t
+	} else if !attack {
+		return t
 	}
 	t.last = witness{index: e.index, region: r.AWSRegion, pool: r.UserPoolID, client: r.ClientID,
 		op: r.EventName, source: r.SourceIPAddress}

@@ -667,3 +667,40 @@ func TestWindowsLateFile(t *testing.T) {
 		t.Errorf("the late files raised %v, want sign-in-failures-from-one-ip with 16", got)
 	}
 }
+
+// A window finding names a record of its attack (Raised.Index): a pool's
+// failures followed by its users' sign-ins name the last failure, not a
+// sign-in.
+func TestWindowWitness(t *testing.T) {
+	recs := failures(t, 0, 60, func(i int) string { return fmt.Sprint("198.51.100.", i%12) }, same("-"))
+	lastFailure := len(recs) - 1
+	ok := published(t, "idp-respondtoauthchallenge-success.json")
+	for i := range 10 {
+		// the failures' app client
+		recs = append(recs, []byte(strings.Replace(string(ok(at(1, i), fmt.Sprint("192.0.2.", i), "", "")), "1example23456789", "4u37654rhubjei088dj85clscq", 1)))
+	}
+	e := New(&Options{State: NewMemoryState()})
+	e.StartFile()
+	p := record.NewParser()
+	for i, raw := range recs {
+		var r record.Record
+		if _, err := p.Parse(raw, &r); err != nil {
+			t.Fatal(err)
+		}
+		c := class.Classify(&r)
+		e.At(i)
+		e.Observe(&r, &c, raw)
+	}
+	var got []Raised
+	for _, r := range e.Windows(e.Tallies()) {
+		if r.Name == CredentialStuffing {
+			got = append(got, r)
+		}
+	}
+	if len(got) != 1 {
+		t.Fatalf("credential-stuffing raised %d times, want 1", len(got))
+	}
+	if got[0].Index != lastFailure || got[0].Operation != "InitiateAuth" {
+		t.Errorf("finding names record %d (%s), want the last failure %d (InitiateAuth)", got[0].Index, got[0].Operation, lastFailure)
+	}
+}
