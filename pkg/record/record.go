@@ -43,6 +43,17 @@ type Record struct {
 	// HTTPStatus is additionalEventData.responseParameters.status of an
 	// endpoint (hosted UI / managed login) event; 0 when absent.
 	HTTPStatus int
+	// AuthFlow is requestParameters.authFlow of InitiateAuth and
+	// AdminInitiateAuth (USER_SRP_AUTH, REFRESH_TOKEN_AUTH, ...): an enum.
+	AuthFlow string
+	// Challenge is responseElements.challengeName: the sign-in call was
+	// answered with a challenge (PASSWORD_VERIFIER, SMS_MFA, ...), not with
+	// tokens.
+	Challenge string
+	// Logins is whether requestParameters.logins names a provider: an
+	// identity pool call without it (GetId, GetCredentialsForIdentity) is
+	// a guest's. Only whether it does: the tokens it maps are secrets.
+	Logins bool
 	// Provider is the web identity provider of an AssumeRoleWithWebIdentity
 	// call (responseElements.provider).
 	Provider string
@@ -282,6 +293,19 @@ func (p *Parser) str() string {
 	return v
 }
 
+// enum reads a string member whose values are an enum; another type (an
+// object, a number) or a hidden value reads as absent.
+func (p *Parser) enum() string {
+	if p.s.Kind() != jsonscan.String {
+		p.s.Skip()
+		return ""
+	}
+	if v := p.str(); !IsHidden(v) {
+		return v
+	}
+	return ""
+}
+
 // alloc reads a scalar as a fresh string (for unique values such as ids).
 func (p *Parser) alloc() string {
 	raw, esc := p.s.Scalar()
@@ -401,6 +425,25 @@ func (p *Parser) requestParameters(r *Record) {
 			r.RoleARN = p.str()
 		case "clientId", "ClientId":
 			p.setClient(r, p.str())
+		case "authFlow", "AuthFlow":
+			r.AuthFlow = p.enum()
+		case "logins", "Logins":
+			// A map of provider to token, each token hidden; a map
+			// hidden whole (a string) names a provider too.
+			switch s.Kind() {
+			case jsonscan.Object:
+				if p.object() {
+					for s.Next('}') {
+						s.Key()
+						s.Skip()
+						r.Logins = true
+					}
+				}
+			case jsonscan.String:
+				r.Logins = p.str() != ""
+			default:
+				s.Skip()
+			}
 		default:
 			s.Skip()
 		}
@@ -420,6 +463,8 @@ func (p *Parser) responseElements(r *Record) {
 			p.setIdentityPool(r, p.str())
 		case "provider":
 			r.Provider = p.str()
+		case "challengeName", "ChallengeName":
+			r.Challenge = p.enum()
 		case "userPool":
 			if p.object() {
 				for s.Next('}') {

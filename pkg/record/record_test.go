@@ -125,6 +125,30 @@ var parseCases = []struct {
 				t.Errorf("client %q", r.ClientID)
 			}
 		}, nil},
+	{"a sign-in answered with a challenge", `{"eventTime":"2026-11-20T10:00:00Z","eventSource":"cognito-idp.amazonaws.com","eventName":"InitiateAuth","requestParameters":{"authFlow":"USER_SRP_AUTH","authParameters":"HIDDEN_DUE_TO_SECURITY_REASONS","clientId":"1example23456789"},"responseElements":{"challengeName":"PASSWORD_VERIFIER","challengeParameters":{"SALT":"HIDDEN_DUE_TO_SECURITY_REASONS"}}}`,
+		func(t *testing.T, r *record.Record) {
+			if r.AuthFlow != "USER_SRP_AUTH" || r.Challenge != "PASSWORD_VERIFIER" {
+				t.Errorf("flow %q challenge %q", r.AuthFlow, r.Challenge)
+			}
+		}, nil},
+	{"challenge and flow of the wrong type or hidden read as absent", `{"eventTime":"2026-11-20T10:00:00Z","eventSource":"cognito-idp.amazonaws.com","requestParameters":{"authFlow":{"x":1}},"responseElements":{"challengeName":"HIDDEN_DUE_TO_SECURITY_REASONS"}}`,
+		func(t *testing.T, r *record.Record) {
+			if r.AuthFlow != "" || r.Challenge != "" {
+				t.Errorf("flow %q challenge %q", r.AuthFlow, r.Challenge)
+			}
+		}, nil},
+	{"logins hidden whole name a provider", `{"eventTime":"2026-11-20T10:00:00Z","eventSource":"cognito-identity.amazonaws.com","eventName":"GetCredentialsForIdentity","requestParameters":{"logins":"HIDDEN_DUE_TO_SECURITY_REASONS"}}`,
+		func(t *testing.T, r *record.Record) {
+			if !r.Logins {
+				t.Error("logins not seen")
+			}
+		}, nil},
+	{"empty or null logins are a guest's", `{"eventTime":"2026-11-20T10:00:00Z","eventSource":"cognito-identity.amazonaws.com","eventName":"GetId","requestParameters":{"logins":{},"Logins":null}}`,
+		func(t *testing.T, r *record.Record) {
+			if r.Logins {
+				t.Error("logins seen")
+			}
+		}, nil},
 	{"no eventTime", `{"eventSource":"s3.amazonaws.com"}`, nil, record.ErrEventTime},
 	{"impossible date", `{"eventTime":"2026-02-31T10:00:00Z"}`, nil, record.ErrEventTime},
 	{"not an object", `["a"]`, nil, record.ErrNotObject},
@@ -173,6 +197,19 @@ func TestParseAWSRecords(t *testing.T) {
 		compareWithReference(t, data, &r)
 		if c := clientOf(data); c != "" && r.ClientID != c {
 			t.Errorf("%s: client %q, encoding/json %q", f, r.ClientID, c)
+		}
+		var ref map[string]any
+		if json.Unmarshal(data, &ref) == nil {
+			if got, want := r.AuthFlow, str(path(ref, "requestParameters", "authFlow")); got != want {
+				t.Errorf("%s: authFlow %q, encoding/json %q", f, got, want)
+			}
+			if got, want := r.Challenge, str(path(ref, "responseElements", "challengeName")); got != want {
+				t.Errorf("%s: challengeName %q, encoding/json %q", f, got, want)
+			}
+			logins, _ := path(ref, "requestParameters", "logins").(map[string]any)
+			if got, want := r.Logins, len(logins) > 0; got != want {
+				t.Errorf("%s: logins %v, encoding/json %v", f, got, want)
+			}
 		}
 		for _, v := range []string{r.UserPoolID, r.IdentityPoolID, r.Sub, r.ClientID} {
 			if record.IsHidden(v) {
