@@ -206,6 +206,16 @@ func Classify(r *record.Record) Class {
 
 // unlistedMutation makes an operation that no table lists and whose name
 // starts with a mutating verb a configuration change, flagged Unlisted.
+// TokensIssued reports a sign-in that succeeded: it issued tokens (or,
+// for a hosted UI or managed login endpoint, which logs no tokens, was
+// not refused). A user pool API call answered with a challenge
+// (responseElements.challengeName: PASSWORD_VERIFIER of SRP, an MFA code,
+// a new password) issued none: the user has not signed in yet, and a
+// stolen password answered with an MFA challenge is no success.
+func TokensIssued(r *record.Record, c *Class) bool {
+	return c.SignIn && !c.Failed && r.Challenge == ""
+}
+
 func (c *Class) unlistedMutation(name string) {
 	if c.ConfigChange || listed(name) || !mutating(name) {
 		return

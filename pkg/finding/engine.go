@@ -983,7 +983,7 @@ func (e *Engine) signIn(r *record.Record, c *class.Class, raw []byte) {
 		return
 	}
 	if !c.Failed {
-		if c.SignIn {
+		if class.TokensIssued(r, c) {
 			s := e.ips.lookup(ip)
 			if s != nil && s.failures >= e.opts.SignInThreshold && !s.raisedSuccess {
 				s.raisedSuccess = true

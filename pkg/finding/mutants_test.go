@@ -54,7 +54,8 @@ func names(fs []Finding) []string {
 
 // TestSignInThresholdsAreInclusive: the failures finding is raised on the
 // failure that reaches the threshold, a success after exactly that many
-// failures raises its finding (once), and a success before it none; the
+// failures raises its finding (once), a success before it none, nor a
+// sign-in answered with a challenge (no tokens issued); the
 // enumeration finding likewise at exactly its threshold.
 func TestSignInThresholdsAreInclusive(t *testing.T) {
 	e := New(&Options{SignInThreshold: 3, EnumerationThreshold: 2})
@@ -62,7 +63,11 @@ func TestSignInThresholdsAreInclusive(t *testing.T) {
 	p := record.NewParser()
 	signIn := func(i int, code string) []Finding {
 		set := map[string]any{"eventName": "InitiateAuth", "requestParameters": map[string]any{"clientId": "c1"}}
-		if code != "" {
+		switch code {
+		case "":
+		case "challenge": // answered with a challenge (SRP's first step)
+			set["responseElements"] = map[string]any{"challengeName": "PASSWORD_VERIFIER"}
+		default:
 			set["errorCode"] = code
 		}
 		return observe(t, e, p, cognitoRecord(t, t1.Add(time.Duration(i)*time.Second), "s"+string(rune('a'+i)), set))
@@ -75,6 +80,7 @@ func TestSignInThresholdsAreInclusive(t *testing.T) {
 		{"NotAuthorizedException", nil},
 		{"", nil}, // a success after 2 failures: below the threshold
 		{"NotAuthorizedException", []string{SignInFailuresFromOneIP}},
+		{"challenge", nil}, // no tokens: no success
 		{"", []string{SignInSuccessAfterFailures}},
 		{"", nil}, // raised once
 		{"NotAuthorizedException", nil},

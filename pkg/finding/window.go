@@ -352,7 +352,7 @@ func accountOf(r *record.Record) string {
 func (e *Engine) count(r *record.Record, c *class.Class) {
 	failure := c.Failed && c.SignIn
 	code := codeFailure(r)
-	success := c.SignIn && !c.Failed
+	success := class.TokensIssued(r, c)
 	send := !c.Failed && class.CodeDelivery(r.EventName)
 	confirm := !c.Failed && class.SignUpConfirmation(r.EventName)
 	if !failure && !code && !success && !send && !confirm || r.EventTime.IsZero() {

@@ -192,7 +192,7 @@ var windowCases = []windowCase{
 		}
 	}, nil},
 	{"a busy pool: more successes than failures", func(t testing.TB) [][][]byte {
-		ok := published(t, "idp-initiateauth-srp-success.json")
+		ok := published(t, "idp-respondtoauthchallenge-success.json")
 		fail := failures(t, 0, 60, func(i int) string { return fmt.Sprint("198.51.100.", i) }, same("-"))
 		var f [][]byte
 		for i, r := range fail {
@@ -202,6 +202,18 @@ var windowCases = []windowCase{
 		}
 		return [][][]byte{f}
 	}, nil},
+	{"credential stuffing answered with challenges: no sign-in succeeded", func(t testing.TB) [][][]byte {
+		// As the busy pool, but each other sign-in is SRP's first step,
+		// answered with PASSWORD_VERIFIER: no tokens, no success.
+		ok := published(t, "idp-initiateauth-srp-success.json")
+		fail := failures(t, 0, 60, func(i int) string { return fmt.Sprint("198.51.100.", i) }, same("-"))
+		var f [][]byte
+		for i, r := range fail {
+			f = append(f, r, []byte(strings.Replace(string(ok(at(0, i), fmt.Sprint("192.0.2.", i), "", "")), "1example23456789", "4u37654rhubjei088dj85clscq", 1)),
+				[]byte(strings.Replace(string(ok(at(1, i), fmt.Sprint("192.0.2.", i), "", "")), "1example23456789", "4u37654rhubjei088dj85clscq", 1)))
+		}
+		return [][][]byte{f}
+	}, map[string]int{CredentialStuffing: 60}},
 	{"sms pumping", func(t testing.TB) [][][]byte {
 		// 60 sign-ups from 60 addresses over two files, none confirmed
 		mk := published(t, "idp-signup.json")
@@ -253,7 +265,7 @@ var windowCases = []windowCase{
 		}
 	}, nil},
 	{"a busy pool: its successes before its failures", func(t testing.TB) [][][]byte {
-		ok := published(t, "idp-initiateauth-srp-success.json")
+		ok := published(t, "idp-respondtoauthchallenge-success.json")
 		var f [][]byte
 		for i := range 120 {
 			f = append(f, []byte(strings.Replace(string(ok(at(0, i), fmt.Sprint("192.0.2.", i), "", "")), "1example23456789", "4u37654rhubjei088dj85clscq", 1)))
