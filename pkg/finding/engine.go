@@ -122,6 +122,8 @@ type Engine struct {
 	tallies map[tallyKey]*tally
 	kinds   map[string]int
 	index   int
+	// this file's guest calls per identity pool (guest.go)
+	guests map[[2]string]*guestSeen
 }
 
 // New returns an Engine.
@@ -163,7 +165,7 @@ func New(opts *Options) *Engine {
 	}
 	return &Engine{opts: o, ips: ipTable{max: o.MaxIPs, m: make(map[string]*ipStat)},
 		seen: make(map[string][]Entry), pending: make(map[string][]Entry),
-		tallies: make(map[tallyKey]*tally), kinds: make(map[string]int)}
+		tallies: make(map[tallyKey]*tally), kinds: make(map[string]int), guests: make(map[[2]string]*guestSeen)}
 }
 
 // StartFile forgets the per-file sign-in counts, the last error and the
@@ -174,6 +176,7 @@ func (e *Engine) StartFile() {
 	e.ips.reset()
 	clear(e.tallies)
 	clear(e.kinds)
+	clear(e.guests)
 	e.index = 0
 	clear(e.seen)
 	clear(e.pending)
@@ -283,6 +286,10 @@ func (e *Engine) observeFile(r *record.Record, c *class.Class, raw []byte) {
 			e.signIn(r, c, raw)
 		}
 		e.count(r, c)
+	case class.IdentityPoolData:
+		if guestCall(r, c) {
+			e.countGuest(r, raw)
+		}
 	}
 	if c.ConfigChange && c.Failed {
 		e.countDenied(r, raw)

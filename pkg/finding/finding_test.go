@@ -151,6 +151,11 @@ func TestCorpus(t *testing.T) {
 			triggered[name] = true
 		}
 	}
+	for _, c := range guestCases {
+		if slices.Contains(c.want, 1) {
+			triggered[GuestCredentialsFirstSeen] = true
+		}
+	}
 	for _, s := range Catalog {
 		// A posture-only finding judges a configuration read through the
 		// API, which no record carries: package posture's tests raise it.

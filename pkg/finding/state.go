@@ -96,12 +96,16 @@ func insert(h []Entry, e Entry) ([]Entry, bool) {
 }
 
 // cut keeps the newest HistoryEntries entries of h; of a window subject's
-// (window.go), the newest WindowEntries. Either depends on the set of
+// (window.go), the newest WindowEntries; of a pool's guest calls
+// (guest.go), GuestEntries. Either depends on the set of
 // entries only. A window subject keeps no cut by time: a file hours late
 // still meets the files of its own hours, while they are among the newest.
 func cut(h []Entry) []Entry {
 	if n := len(h); n > 0 && strings.HasPrefix(h[n-1].EventID, windowIDPrefix) {
 		return h[max(0, len(h)-WindowEntries):]
+	}
+	if n := len(h); n > 0 && strings.HasPrefix(h[n-1].EventID, guestIDPrefix) {
+		return h[max(0, len(h)-GuestEntries):]
 	}
 	return h[max(0, len(h)-HistoryEntries):]
 }

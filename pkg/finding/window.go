@@ -479,6 +479,7 @@ func (e *Engine) tally(kind, account, subject string, bucket int64, r *record.Re
 // of each kind, to be judged by Engine.Windows.
 type Tallies struct {
 	subjects []subjectTally
+	guests   []guestSeen
 }
 
 type subjectTally struct {
@@ -519,7 +520,7 @@ func (e *Engine) Tallies() *Tallies {
 			byKind[s.kind] = append(byKind[s.kind], s)
 		}
 	}
-	out := &Tallies{}
+	out := &Tallies{guests: e.sortedGuests()}
 	for _, kind := range slices.Sorted(maps.Keys(byKind)) {
 		ss := byKind[kind]
 		slices.SortFunc(ss, func(a, b *subj) int {
@@ -643,7 +644,14 @@ func buckets(d time.Duration) int64 {
 // A State failure is reported by Err, and nothing is raised: the file must
 // be retried.
 func (e *Engine) Windows(t *Tallies) []Raised {
-	if t == nil || len(t.subjects) == 0 {
+	if t == nil {
+		return nil
+	}
+	return append(e.windows(t), e.judgeGuests(t.guests)...)
+}
+
+func (e *Engine) windows(t *Tallies) []Raised {
+	if len(t.subjects) == 0 {
 		return nil
 	}
 	put := make(map[string][]Entry, len(t.subjects))
