@@ -52,7 +52,7 @@ func newFindingsFlags() (*flag.FlagSet, *findingsConfig) {
 	fl.BoolVar(&c.securityHub, "security-hub", false, "also import the findings into Security Hub (BatchImportFindings), each in its Region; a re-import updates, never duplicates")
 	fl.Var(&c.maxBytes, "max-uncompressed-bytes", "zip-bomb guard (MAX_UNCOMPRESSED_BYTES): a file that inflates past this `size` (1048576, 500MB, 2GiB) fails")
 	fl.Var(&c.threshold, "signin-threshold", "`n` failed sign-ins from one IP in one file that raise sign-in-failures-from-one-ip")
-	fl.Var(&c.windows, "windows", "windows and thresholds of the attacks across files (ATTACK_WINDOWS): `name=value,...` of window, sprayWindow, smsWindow, stuffingFailures, stuffingSources, sprayUsers, bruteForceSources, codeFailures, smsSends, smsSourceSends, deniedCalls")
+	fl.Var(&c.windows, "windows", "windows and thresholds of the attacks across files (ATTACK_WINDOWS): `name=value,...` of window, sprayWindow, smsWindow, stuffingFailures, stuffingSources, sprayUsers, bruteForceSources, codeFailures, smsSends, smsSourceSends, deniedCalls, refreshSources")
 	fl.Var(&c.conc, "concurrency", concurrencyUsage)
 	return fl, c
 }

@@ -183,6 +183,8 @@ var Catalog = []Spec{
 		[]string{idpRef + "SignUp.html", idpRef + "ResendConfirmationCode.html", idpRef + "ForgotPassword.html", "https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-sms-settings.html"}},
 	{ConfigChangeDenied, Medium, "one principal (`userIdentity.arn`) makes at least 5 user or identity pool configuration calls that fail (AccessDeniedException and the like) in a window across files (default 15 minutes): probing what it may change",
 		[]string{idpRef + "UpdateUserPool.html", identityRef + "UpdateIdentityPool.html"}},
+	{RefreshFromManyIPs, Medium, "one user (`additionalEventData.sub`) refreshes tokens (InitiateAuth / AdminInitiateAuth with `REFRESH_TOKEN_AUTH`, answered with tokens) from at least 5 distinct addresses in a window across files (default 60 minutes): the refresh token is on several machines. Where the records name the user: the token endpoint's refresh (`Token_POST`) names none",
+		[]string{idpRef + "InitiateAuth.html", loggingRef}},
 	{GuestCredentialsFirstSeen, Medium, "an identity pool issues guest credentials (GetCredentialsForIdentity without `logins`, an identity pool data event) with none in the 7 days before: guest access nobody used is being used; where the `userIdentity.type` is `Unknown` for guests and users alike, the absent `logins` is what marks a guest",
 		[]string{identityRef + "GetCredentialsForIdentity.html", loggingRef}},
 	{AccountEnumeration, Medium, "at least 10 `UserNotFoundException` errors, or `UsernameExistsException` refusals of SignUp / AdminCreateUser (which tell that a user exists even with `PreventUserExistenceErrors`), from one `sourceIPAddress` in one trail file",

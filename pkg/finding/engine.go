@@ -158,7 +158,8 @@ func New(opts *Options) *Engine {
 	}{{&o.StuffingFailures, DefaultStuffingFailures}, {&o.StuffingSources, DefaultStuffingSources},
 		{&o.SprayUsers, DefaultSprayUsers}, {&o.BruteForceSources, DefaultBruteForceSources},
 		{&o.CodeFailures, DefaultCodeFailures}, {&o.SMSSends, DefaultSMSSends},
-		{&o.SMSSourceSends, DefaultSMSSourceSends}, {&o.DeniedCalls, DefaultDeniedCalls}} {
+		{&o.SMSSourceSends, DefaultSMSSourceSends}, {&o.DeniedCalls, DefaultDeniedCalls},
+		{&o.RefreshSources, DefaultRefreshSources}} {
 		if *d.v <= 0 {
 			*d.v = d.def
 		}

@@ -51,6 +51,11 @@ const (
 	// DefaultDeniedCalls: denied configuration calls by one principal
 	// in Window (probing what it may change).
 	DefaultDeniedCalls = 5
+	// DefaultRefreshSources: one user's tokens refreshed from this many
+	// distinct addresses in SprayWindow. A user's devices refresh from
+	// one or two addresses an hour (home, a phone's network); five means
+	// the refresh token is on several machines.
+	DefaultRefreshSources = 5
 )
 
 // SMSConfirmedShare is the share of code-sending calls confirmed under
@@ -71,6 +76,7 @@ type Windows struct {
 	SMSSends          int           // DefaultSMSSends
 	SMSSourceSends    int           // DefaultSMSSourceSends
 	DeniedCalls       int           // DefaultDeniedCalls
+	RefreshSources    int           // DefaultRefreshSources
 }
 
 // ErrWindows wraps what ParseWindows refuses.
@@ -78,7 +84,7 @@ var ErrWindows = errors.New("finding: windows")
 
 // windowFields name Windows' fields in ParseWindows' syntax.
 var windowFields = []string{"window", "sprayWindow", "smsWindow", "stuffingFailures", "stuffingSources", "sprayUsers",
-	"bruteForceSources", "codeFailures", "smsSends", "smsSourceSends", "deniedCalls"}
+	"bruteForceSources", "codeFailures", "smsSends", "smsSourceSends", "deniedCalls", "refreshSources"}
 
 // ParseWindows reads "name=value,..." (the ATTACK_WINDOWS variable, the
 // AttackWindows parameter, the CLI's --windows): window, sprayWindow and
@@ -103,14 +109,15 @@ func ParseWindows(s string) (Windows, error) {
 			}
 			*map[string]*time.Duration{"window": &w.Window, "sprayWindow": &w.SprayWindow, "smsWindow": &w.SMSWindow}[name] = d
 		case "stuffingFailures", "stuffingSources", "sprayUsers", "bruteForceSources", "codeFailures",
-			"smsSends", "smsSourceSends", "deniedCalls":
+			"smsSends", "smsSourceSends", "deniedCalls", "refreshSources":
 			n, err := strconv.Atoi(val)
 			if err != nil || n <= 0 {
 				return w, fmt.Errorf("%w: %s=%q: want a positive integer", ErrWindows, name, val)
 			}
 			*map[string]*int{"stuffingFailures": &w.StuffingFailures, "stuffingSources": &w.StuffingSources,
 				"sprayUsers": &w.SprayUsers, "bruteForceSources": &w.BruteForceSources, "codeFailures": &w.CodeFailures,
-				"smsSends": &w.SMSSends, "smsSourceSends": &w.SMSSourceSends, "deniedCalls": &w.DeniedCalls}[name] = n
+				"smsSends": &w.SMSSends, "smsSourceSends": &w.SMSSourceSends, "deniedCalls": &w.DeniedCalls,
+				"refreshSources": &w.RefreshSources}[name] = n
 		default:
 			return w, fmt.Errorf("%w: unknown name %q (names: %s)", ErrWindows, name, strings.Join(windowFields, ", "))
 		}
@@ -149,6 +156,7 @@ const (
 	CodeBruteForce     = "code-brute-force"
 	SMSPumping         = "sms-pumping"
 	ConfigChangeDenied = "config-change-denied"
+	RefreshFromManyIPs = "refresh-from-many-ips"
 )
 
 // provisionalMark ends the value of a window entry written before its
@@ -226,8 +234,10 @@ type tally struct {
 	sends     int    // calls that send a code (class.CodeDelivery)
 	confirms  int    // sign-ups confirmed (class.SignUpConfirmation)
 	denied    int    // denied configuration calls
+	refreshes int    // token refreshes (users only)
 	users     sketch // distinct users (sub) failing sign-in
 	sources   sketch // distinct addresses failing sign-in
+	refreshed sketch // distinct addresses refreshing tokens
 	alone     bool   // the file raised sign-in-failures-from-one-ip itself
 	first     string // eventID of the subject's first record in the bucket
 	last      witness
@@ -253,7 +263,7 @@ func (t *tally) encode() string {
 	for _, n := range []struct {
 		name string
 		v    int
-	}{{"o", t.successes}, {"m", t.sends}, {"k", t.confirms}, {"d", t.denied}} {
+	}{{"o", t.successes}, {"m", t.sends}, {"k", t.confirms}, {"d", t.denied}, {"r", t.refreshes}} {
 		if n.v > 0 {
 			fmt.Fprintf(&b, " %s=%d", n.name, n.v)
 		}
@@ -264,7 +274,7 @@ func (t *tally) encode() string {
 	for _, s := range []struct {
 		name string
 		sk   sketch
-	}{{"u", t.users}, {"s", t.sources}} {
+	}{{"u", t.users}, {"s", t.sources}, {"x", t.refreshed}} {
 		if len(s.sk) == 0 {
 			continue
 		}
@@ -301,19 +311,24 @@ func decodeTally(v string) tally {
 			t.confirms, _ = strconv.Atoi(val)
 		case "d":
 			t.denied, _ = strconv.Atoi(val)
+		case "r":
+			t.refreshes, _ = strconv.Atoi(val)
 		case "a":
 			t.alone = val == "1"
-		case "u", "s":
+		case "u", "s", "x":
 			var sk sketch
 			for _, x := range strings.Split(val, ",") {
 				if h, err := strconv.ParseUint(x, 16, 32); err == nil {
 					sk.add(uint32(h))
 				}
 			}
-			if name == "u" {
+			switch name {
+			case "u":
 				t.users = sk
-			} else {
+			case "s":
 				t.sources = sk
+			default:
+				t.refreshed = sk
 			}
 		}
 	}
@@ -385,6 +400,14 @@ func (e *Engine) count(r *record.Record, c *class.Class) {
 				t.successes++
 			}
 		}
+		if refresh(r) && !record.IsHidden(r.Sub) && r.Sub != "" {
+			if ip, ok := address(r); ok {
+				if t := e.tally(kindUser, account, r.Sub, bucket, r, true); t != nil {
+					t.refreshes++
+					t.refreshed.add(hash32(ip))
+				}
+			}
+		}
 		return
 	}
 	ip, isAddr := address(r)
@@ -423,6 +446,13 @@ func (e *Engine) count(r *record.Record, c *class.Class) {
 			}
 		}
 	}
+}
+
+// refresh: a sign-in with a refresh token. The API's auth flows name it;
+// the token endpoint's (Token_POST with grant_type refresh_token) records
+// name no user, so only the API's count for refresh-from-many-ips.
+func refresh(r *record.Record) bool {
+	return r.AuthFlow == "REFRESH_TOKEN_AUTH" || r.AuthFlow == "REFRESH_TOKEN"
 }
 
 // poolSubject names a record's pool: its user pool, else its app client.
@@ -507,7 +537,7 @@ func (e *Engine) Tallies() *Tallies {
 			s = &subj{kind: k.kind, account: k.account, subject: k.subject}
 			subjects[id] = s
 		}
-		s.weight += t.failures + t.codes + t.sends + t.confirms + t.denied
+		s.weight += t.failures + t.codes + t.sends + t.confirms + t.denied + t.refreshes
 		s.buckets = append(s.buckets, k.bucket)
 	}
 	byKind := map[string][]*subj{}
@@ -603,6 +633,12 @@ var rules = []rule{
 	{ConfigChangeDenied, kindPrincipal, func(o *Options) time.Duration { return o.Window },
 		func(o *Options, w *tally) (bool, int, []Setting) {
 			return w.denied >= o.DeniedCalls, w.denied, []Setting{{Name: "deniedCalls", Value: strconv.Itoa(w.denied)}}
+		}},
+	{RefreshFromManyIPs, kindUser, func(o *Options) time.Duration { return o.SprayWindow },
+		func(o *Options, w *tally) (bool, int, []Setting) {
+			n := w.refreshed.count()
+			return n >= o.RefreshSources, n, []Setting{{Name: "distinctSources", Value: strconv.Itoa(n)},
+				{Name: "refreshes", Value: strconv.Itoa(w.refreshes)}}
 		}},
 	{CredentialStuffing, kindPool, func(o *Options) time.Duration { return o.Window },
 		func(o *Options, w *tally) (bool, int, []Setting) {
@@ -813,9 +849,11 @@ func sum(h []Entry, ts []tally, end time.Time, n int64) *tally {
 		w.sends += t.sends
 		w.confirms += t.confirms
 		w.denied += t.denied
+		w.refreshes += t.refreshes
 		w.alone = w.alone || t.alone
 		w.users.union(t.users)
 		w.sources.union(t.sources)
+		w.refreshed.union(t.refreshed)
 	}
 	return &w
 }

@@ -110,6 +110,27 @@ func failures(t testing.TB, from, n int, ip func(i int) string, sub func(i int) 
 	return out
 }
 
+// refreshes are InitiateAuth calls with a refresh token, answered with
+// tokens (the SRP sign-in's published shape, its flow and answer a
+// refresh's), one per address of ips, from minute from.
+func refreshes(t testing.TB, from int, ips []string, sub string) [][]byte {
+	mk := published(t, "idp-initiateauth-srp-success.json")
+	var out [][]byte
+	for i, ip := range ips {
+		var m map[string]any
+		if err := json.Unmarshal(mk(at(from, i), ip, sub, ""), &m); err != nil {
+			t.Fatal(err)
+		}
+		m["requestParameters"].(map[string]any)["authFlow"] = "REFRESH_TOKEN_AUTH"
+		m["responseElements"] = map[string]any{"challengeParameters": map[string]any{},
+			"authenticationResult": map[string]any{"accessToken": "HIDDEN_DUE_TO_SECURITY_REASONS", "expiresIn": 3600,
+				"tokenType": "Bearer", "idToken": "HIDDEN_DUE_TO_SECURITY_REASONS"}}
+		b, _ := json.Marshal(m)
+		out = append(out, b)
+	}
+	return out
+}
+
 func same(s string) func(int) string { return func(int) string { return s } }
 func nth(prefix string) func(int) string {
 	return func(i int) string { return fmt.Sprintf("%s%d", prefix, i) }
@@ -214,6 +235,32 @@ var windowCases = []windowCase{
 		}
 		return [][][]byte{f}
 	}, map[string]int{CredentialStuffing: 60}},
+	{"refresh from many addresses", func(t testing.TB) [][][]byte {
+		// one user's refresh token used from 3 addresses, then 2 more
+		// 40 minutes later: 5 in the hour
+		return [][][]byte{
+			refreshes(t, 0, []string{"203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.1"}, subN(7)),
+			refreshes(t, 40, []string{"198.51.100.4", "198.51.100.5"}, subN(7)),
+		}
+	}, map[string]int{RefreshFromManyIPs: 5}},
+	{"refresh from four addresses", func(t testing.TB) [][][]byte {
+		return [][][]byte{
+			refreshes(t, 0, []string{"203.0.113.1", "203.0.113.2", "203.0.113.3"}, subN(7)),
+			refreshes(t, 40, []string{"203.0.113.1", "198.51.100.4"}, subN(7)),
+		}
+	}, nil},
+	{"refresh from many addresses, two hours apart", func(t testing.TB) [][][]byte {
+		return [][][]byte{
+			refreshes(t, 0, []string{"203.0.113.1", "203.0.113.2", "203.0.113.3"}, subN(7)),
+			refreshes(t, 120, []string{"198.51.100.4", "198.51.100.5"}, subN(7)),
+		}
+	}, nil},
+	{"refreshes that name no user, from many addresses", func(t testing.TB) [][][]byte {
+		return [][][]byte{
+			refreshes(t, 0, []string{"203.0.113.1", "203.0.113.2", "203.0.113.3"}, "-"),
+			refreshes(t, 10, []string{"198.51.100.4", "198.51.100.5"}, "-"),
+		}
+	}, nil},
 	{"sms pumping", func(t testing.TB) [][][]byte {
 		// 60 sign-ups from 60 addresses over two files, none confirmed
 		mk := published(t, "idp-signup.json")
@@ -299,9 +346,9 @@ func raised(t testing.TB, fs []Finding) map[string]int {
 			}
 			ids[f.EventID+f.Name] = true
 		}
-		switch f.Name {
-		case SignInFailuresFromOneIP, PasswordSpray, TargetedBruteForce, CredentialStuffing, CodeBruteForce,
-			SMSPumping, ConfigChangeDenied:
+		// the rules judged over windows (a file's own sign-in
+		// findings are TestCorpus's)
+		if slices.ContainsFunc(rules, func(r rule) bool { return r.name == f.Name }) {
 			got[f.Name] += f.Count
 		}
 	}
@@ -570,6 +617,8 @@ var parseWindowsCases = []struct {
 	{" sprayWindow=2h , sprayUsers=20", Windows{SprayWindow: 2 * time.Hour, SprayUsers: 20}, true},
 	{"stuffingFailures=100,stuffingSources=25,bruteForceSources=3,codeFailures=6",
 		Windows{StuffingFailures: 100, StuffingSources: 25, BruteForceSources: 3, CodeFailures: 6}, true},
+	{"deniedCalls=3,refreshSources=8", Windows{DeniedCalls: 3, RefreshSources: 8}, true},
+	{"refreshSources=0", Windows{}, false},
 	{"window=4m", Windows{}, false},   // shorter than a bucket
 	{"window=121m", Windows{}, false}, // longer than MaxWindow
 	{"sprayUsers=0", Windows{}, false},
@@ -594,7 +643,8 @@ func TestParseWindows(t *testing.T) {
 	// The defaults the README argues are the engine's when a field is zero.
 	e := New(&Options{Windows: Windows{SprayUsers: 3}})
 	if e.opts.Window != DefaultWindow || e.opts.SprayWindow != DefaultSprayWindow || e.opts.SprayUsers != 3 ||
-		e.opts.StuffingFailures != DefaultStuffingFailures || e.opts.CodeFailures != DefaultCodeFailures {
+		e.opts.StuffingFailures != DefaultStuffingFailures || e.opts.CodeFailures != DefaultCodeFailures ||
+		e.opts.RefreshSources != DefaultRefreshSources {
 		t.Errorf("engine windows %+v", e.opts.Windows)
 	}
 }
