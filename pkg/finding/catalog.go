@@ -189,7 +189,7 @@ var Catalog = []Spec{
 		[]string{identityRef + "GetCredentialsForIdentity.html", loggingRef}},
 	{AccountEnumeration, Medium, "at least 10 `UserNotFoundException` errors, or `UsernameExistsException` refusals of SignUp / AdminCreateUser (which tell that a user exists even with `PreventUserExistenceErrors`), from one `sourceIPAddress` in one trail file",
 		[]string{loggingRef}},
-	{SignInSuccessAfterFailures, High, "a sign-in that issued tokens from an IP that failed at least the threshold earlier in the same trail file; a call answered with a challenge (`responseElements.challengeName`: SRP's `PASSWORD_VERIFIER`, an MFA code) issued none and is no success",
+	{SignInSuccessAfterFailures, High, "a sign-in that issued tokens from an IP that failed at least the threshold earlier in the same trail file, or, across files, in the window (default 15 minutes) up to the sign-in's 5-minute bucket; a call answered with a challenge (`responseElements.challengeName`: SRP's `PASSWORD_VERIFIER`, an MFA code) issued none and is no success",
 		[]string{loggingRef}},
 	{UserPoolLogDeliveryOff, Medium, "posture only: GetLogDeliveryConfiguration of a user pool lists no log configuration (`cognitrail posture`)",
 		[]string{idpRef + "GetLogDeliveryConfiguration.html"}},

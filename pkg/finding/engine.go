@@ -124,6 +124,8 @@ type Engine struct {
 	index   int
 	// this file's guest calls per identity pool (guest.go)
 	guests map[[2]string]*guestSeen
+	// this file's sign-ins that issued tokens, per address and bucket
+	succ map[ipBucket]*succSeen
 }
 
 // New returns an Engine.
@@ -166,7 +168,8 @@ func New(opts *Options) *Engine {
 	}
 	return &Engine{opts: o, ips: ipTable{max: o.MaxIPs, m: make(map[string]*ipStat)},
 		seen: make(map[string][]Entry), pending: make(map[string][]Entry),
-		tallies: make(map[tallyKey]*tally), kinds: make(map[string]int), guests: make(map[[2]string]*guestSeen)}
+		tallies: make(map[tallyKey]*tally), kinds: make(map[string]int), guests: make(map[[2]string]*guestSeen),
+		succ: make(map[ipBucket]*succSeen)}
 }
 
 // StartFile forgets the per-file sign-in counts, the last error and the
@@ -178,6 +181,7 @@ func (e *Engine) StartFile() {
 	clear(e.tallies)
 	clear(e.kinds)
 	clear(e.guests)
+	clear(e.succ)
 	e.index = 0
 	clear(e.seen)
 	clear(e.pending)

@@ -239,8 +239,13 @@ type tally struct {
 	sources   sketch // distinct addresses failing sign-in
 	refreshed sketch // distinct addresses refreshing tokens
 	alone     bool   // the file raised sign-in-failures-from-one-ip itself
-	first     string // eventID of the subject's first record in the bucket
-	last      witness
+	// the file raised sign-in-success-after-failures itself (addresses)
+	aloneSuccess bool
+	first        string // eventID of the subject's first record in the bucket
+	last         witness
+	won          *witness // an address's first sign-in that issued tokens
+	// successes of the window's last bucket (sum's, not kept)
+	successesAtEnd int
 }
 
 // witness is the last record a tally counted: what a window finding a
@@ -270,6 +275,9 @@ func (t *tally) encode() string {
 	}
 	if t.alone {
 		b.WriteString(" a=1")
+	}
+	if t.aloneSuccess {
+		b.WriteString(" b=1")
 	}
 	for _, s := range []struct {
 		name string
@@ -315,6 +323,8 @@ func decodeTally(v string) tally {
 			t.refreshes, _ = strconv.Atoi(val)
 		case "a":
 			t.alone = val == "1"
+		case "b":
+			t.aloneSuccess = val == "1"
 		case "u", "s", "x":
 			var sk sketch
 			for _, x := range strings.Split(val, ",") {
@@ -398,6 +408,17 @@ func (e *Engine) count(r *record.Record, c *class.Class) {
 		if pool := poolSubject(r); pool != "" {
 			if t := e.tally(kindPool, account, pool, bucket, r, false); t != nil {
 				t.successes++
+			}
+		}
+		if ip, ok := address(r); ok {
+			// Every address given tokens, not only those that failed
+			// in this file: the failures may be in other files.
+			k := ipBucket{account, ip, bucket}
+			if sc := e.succ[k]; sc != nil {
+				sc.n++
+			} else if len(e.succ) < maxSuccesses {
+				e.succ[k] = &succSeen{n: 1, first: r.EventID, won: witness{index: e.index, region: r.AWSRegion,
+					pool: r.UserPoolID, client: r.ClientID, op: r.EventName, source: ip}}
 			}
 		}
 		if refresh(r) && !record.IsHidden(r.Sub) && r.Sub != "" {
@@ -510,6 +531,11 @@ func (e *Engine) tally(kind, account, subject string, bucket int64, r *record.Re
 type Tallies struct {
 	subjects []subjectTally
 	guests   []guestSeen
+	// the sign-ins that issued tokens from addresses not among subjects,
+	// to be judged when the account's failing addresses name them
+	succ []succEntry
+	// per account, this file's entry in its failing addresses
+	failing map[string]Entry
 }
 
 type subjectTally struct {
@@ -517,7 +543,39 @@ type subjectTally struct {
 	key                    string // the State key
 	entries                []Entry
 	witnesses              []witness // entries[i]'s
+	// entries[i]'s first sign-in that issued tokens, nil for none
+	wons []*witness
 }
+
+// ipBucket is an address's bucket of one account.
+type ipBucket struct {
+	account, ip string
+	bucket      int64
+}
+
+// succSeen is an address's sign-ins that issued tokens in one bucket of a
+// file.
+type succSeen struct {
+	n     int
+	first string // the first one's eventID
+	won   witness
+}
+
+type succEntry struct {
+	ipBucket
+	succSeen
+}
+
+// maxSuccesses bounds the addresses and buckets of sign-ins that issued
+// tokens one file keeps: a busy pool's users beyond it are not matched
+// against the failing addresses of other files (a failing address of the
+// file itself always is).
+const maxSuccesses = 8192
+
+// failingKey is an account's failing addresses in the State: each file's
+// entry names the addresses it writes as subjects, so that a later file in
+// which one of them is given tokens reads its history.
+func failingKey(account string) string { return account + "/window/failing/ip" }
 
 // Tallies returns what the current file counted for the windows: for
 // each kind, the MaxWindowSubjects busiest subjects (addresses with two
@@ -550,7 +608,13 @@ func (e *Engine) Tallies() *Tallies {
 			byKind[s.kind] = append(byKind[s.kind], s)
 		}
 	}
-	out := &Tallies{guests: e.sortedGuests()}
+	out := &Tallies{guests: e.sortedGuests(), failing: map[string]Entry{}}
+	// the successes of each address, by bucket
+	wonAt := map[[2]string][]int64{}
+	for k := range e.succ {
+		wonAt[[2]string{k.account, k.ip}] = append(wonAt[[2]string{k.account, k.ip}], k.bucket)
+	}
+	written := map[[2]string]bool{}
 	for _, kind := range slices.Sorted(maps.Keys(byKind)) {
 		ss := byKind[kind]
 		slices.SortFunc(ss, func(a, b *subj) int {
@@ -562,23 +626,118 @@ func (e *Engine) Tallies() *Tallies {
 		for _, s := range ss[:min(len(ss), MaxWindowSubjects)] {
 			st := subjectTally{kind: s.kind, account: s.account, subject: s.subject,
 				key: s.account + "/window/" + s.kind + "/" + s.subject}
-			alone := false
+			alone, aloneSuccess := false, false
 			if s.kind == kindIP {
-				if ip := e.ips.lookup(s.subject); ip != nil && ip.raisedFailures {
-					alone = true
+				if ip := e.ips.lookup(s.subject); ip != nil {
+					alone, aloneSuccess = ip.raisedFailures, ip.raisedSuccess
 				}
+				// An address's sign-ins that issued tokens count
+				// in its buckets, with or without failures there.
+				for _, b := range wonAt[[2]string{s.account, s.subject}] {
+					k := tallyKey{s.kind, s.account, s.subject, b}
+					if e.tallies[k] == nil {
+						sc := e.succ[ipBucket{s.account, s.subject, b}]
+						e.tallies[k] = &tally{first: sc.first, last: sc.won}
+						s.buckets = append(s.buckets, b)
+					}
+				}
+				written[[2]string{s.account, s.subject}] = true
 			}
 			slices.Sort(s.buckets)
 			for _, b := range s.buckets {
 				t := e.tallies[tallyKey{s.kind, s.account, s.subject, b}]
-				t.alone = alone
+				t.alone, t.aloneSuccess = alone, aloneSuccess
+				var won *witness
+				if sc := e.succ[ipBucket{s.account, s.subject, b}]; s.kind == kindIP && sc != nil {
+					t.successes, won = sc.n, &sc.won
+				}
 				st.entries = append(st.entries, Entry{Time: time.Unix(b, 0).UTC(), EventID: windowIDPrefix + t.first, Value: t.encode()})
 				st.witnesses = append(st.witnesses, t.last)
+				st.wons = append(st.wons, won)
+			}
+			if s.kind == kindIP && s.weight > 0 {
+				e.addFailing(out, &st)
 			}
 			out.subjects = append(out.subjects, st)
 		}
 	}
+	for k, sc := range e.succ {
+		if !written[[2]string{k.account, k.ip}] {
+			out.succ = append(out.succ, succEntry{k, *sc})
+		}
+	}
+	slices.SortFunc(out.succ, func(a, b succEntry) int {
+		return cmp.Or(strings.Compare(a.account, b.account), strings.Compare(a.ip, b.ip), cmp.Compare(a.bucket, b.bucket))
+	})
 	return out
+}
+
+// addFailing names an address the file writes in its account's failing
+// addresses: one entry per file (at its first bucket there, named by its
+// first record), written provisional and never committed, as a hint only
+// (the address's own history decides).
+func (e *Engine) addFailing(out *Tallies, st *subjectTally) {
+	x, ok := out.failing[st.account]
+	if !ok || st.entries[0].Time.Before(x.Time) {
+		x.Time = st.entries[0].Time
+	}
+	if !ok || st.entries[0].EventID < x.EventID {
+		x.EventID = st.entries[0].EventID
+	}
+	ips := strings.Fields(strings.TrimPrefix(x.Value, "i="))
+	ips = append(ips, st.subject)
+	slices.Sort(ips)
+	x.Value = "i=" + strings.Join(ips, " ")
+	out.failing[st.account] = x
+}
+
+// suspects reads the failing addresses of each account with sign-ins that
+// issued tokens from addresses the file does not write, and returns those
+// addresses as subjects: their sign-ins that issued tokens, to be judged
+// against their failures in other files. At most MaxWindowSubjects.
+func (e *Engine) suspects(t *Tallies) ([]subjectTally, error) {
+	var out []subjectTally
+	failing := map[string]map[string][]time.Time{}
+	for _, sc := range t.succ {
+		f, ok := failing[sc.account]
+		if !ok {
+			h, err := e.opts.State.Get(failingKey(sc.account))
+			if err != nil {
+				return nil, err
+			}
+			f = map[string][]time.Time{}
+			for _, x := range h {
+				v := strings.TrimSuffix(strings.TrimPrefix(x.Value, "i="), " "+provisionalMark)
+				for _, ip := range strings.Fields(v) {
+					f[ip] = append(f[ip], x.Time)
+				}
+			}
+			failing[sc.account] = f
+		}
+		at := time.Unix(sc.bucket, 0).UTC()
+		if !slices.ContainsFunc(f[sc.ip], func(x time.Time) bool {
+			// a hint: failures up to a window (and a file's span)
+			// before the sign-in
+			return !x.After(at) && x.After(at.Add(-MaxWindow-time.Hour))
+		}) {
+			continue
+		}
+		n := len(out)
+		if n == 0 || out[n-1].account != sc.account || out[n-1].subject != sc.ip {
+			if n == MaxWindowSubjects {
+				break
+			}
+			out = append(out, subjectTally{kind: kindIP, account: sc.account, subject: sc.ip,
+				key: sc.account + "/window/" + kindIP + "/" + sc.ip})
+			n++
+		}
+		won := sc.won
+		tl := tally{successes: sc.n}
+		out[n-1].entries = append(out[n-1].entries, Entry{Time: at, EventID: windowIDPrefix + sc.first, Value: tl.encode()})
+		out[n-1].witnesses = append(out[n-1].witnesses, won)
+		out[n-1].wons = append(out[n-1].wons, &won)
+	}
+	return out, nil
 }
 
 // Raised is a window finding and the index in its file of the record it
@@ -603,6 +762,15 @@ var rules = []rule{
 		func(o *Options, w *tally) (bool, int, []Setting) {
 			return w.failures >= o.SignInThreshold && !w.alone, w.failures,
 				[]Setting{{Name: "failures", Value: strconv.Itoa(w.failures)}}
+		}},
+	{SignInSuccessAfterFailures, kindIP, func(o *Options) time.Duration { return o.Window },
+		func(o *Options, w *tally) (bool, int, []Setting) {
+			// Tokens issued in the window's last bucket to an address
+			// that failed the threshold in the window: "after" to the
+			// grain of a bucket (in one file, the file's own finding
+			// says it to the record).
+			return w.successesAtEnd > 0 && w.failures >= o.SignInThreshold && !w.aloneSuccess, w.failures,
+				[]Setting{{Name: "failures", Value: strconv.Itoa(w.failures)}, {Name: "successes", Value: strconv.Itoa(w.successesAtEnd)}}
 		}},
 	{PasswordSpray, kindIP, func(o *Options) time.Duration { return o.SprayWindow },
 		func(o *Options, w *tally) (bool, int, []Setting) {
@@ -687,11 +855,26 @@ func (e *Engine) Windows(t *Tallies) []Raised {
 }
 
 func (e *Engine) windows(t *Tallies) []Raised {
-	if len(t.subjects) == 0 {
+	subjects := t.subjects
+	if len(t.succ) > 0 {
+		more, err := e.suspects(t)
+		if err != nil {
+			if e.err == nil {
+				e.err = fmt.Errorf("%w: windows: %w", ErrState, err)
+			}
+			return nil
+		}
+		subjects = append(slices.Clone(subjects), more...)
+	}
+	if len(subjects) == 0 {
 		return nil
 	}
-	put := make(map[string][]Entry, len(t.subjects))
-	for _, s := range t.subjects {
+	put := make(map[string][]Entry, len(subjects)+len(t.failing))
+	for account, x := range t.failing {
+		x.Value += " " + provisionalMark
+		put[failingKey(account)] = []Entry{x}
+	}
+	for _, s := range subjects {
 		p := make([]Entry, len(s.entries))
 		for i, x := range s.entries {
 			x.Value += " " + provisionalMark
@@ -709,7 +892,7 @@ func (e *Engine) windows(t *Tallies) []Raised {
 		return nil
 	}
 	var out []Raised
-	for _, s := range t.subjects {
+	for _, s := range subjects {
 		h, err := e.opts.State.Get(s.key)
 		if err != nil {
 			if e.err == nil {
@@ -793,6 +976,15 @@ func (e *Engine) windowFinding(r *rule, s *subjectTally, w *tally, end time.Time
 			break
 		}
 	}
+	if r.name == SignInSuccessAfterFailures {
+		// the sign-in that issued tokens, not a failure
+		for i := len(s.entries) - 1; i >= 0; i-- {
+			if !s.entries[i].Time.After(end) && s.wons[i] != nil {
+				wit = *s.wons[i]
+				break
+			}
+		}
+	}
 	settings = append([]Setting{{Name: "window", Value: r.window(&e.opts).String()},
 		{Name: "windowEnd", Value: end.Add(Bucket).UTC().Format(time.RFC3339)}}, settings...)
 	f := Finding{Time: end, Severity: bySpec[r.name].Severity, Name: r.name, Account: s.account,
@@ -845,12 +1037,16 @@ func sum(h []Entry, ts []tally, end time.Time, n int64) *tally {
 		t := &ts[i]
 		w.failures += t.failures
 		w.successes += t.successes
+		if x.Time.Equal(end) {
+			w.successesAtEnd += t.successes
+		}
 		w.codes += t.codes
 		w.sends += t.sends
 		w.confirms += t.confirms
 		w.denied += t.denied
 		w.refreshes += t.refreshes
 		w.alone = w.alone || t.alone
+		w.aloneSuccess = w.aloneSuccess || t.aloneSuccess
 		w.users.union(t.users)
 		w.sources.union(t.sources)
 		w.refreshed.union(t.refreshed)

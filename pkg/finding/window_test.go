@@ -235,6 +235,61 @@ var windowCases = []windowCase{
 		}
 		return [][][]byte{f}
 	}, map[string]int{CredentialStuffing: 60}},
+	{"success after failures across files", func(t testing.TB) [][][]byte {
+		// 14 failures, then 2 more and tokens in the next file
+		ok := published(t, "idp-respondtoauthchallenge-success.json")
+		return [][][]byte{
+			failures(t, 0, 14, same("203.0.113.9"), same(subN(1))),
+			append(failures(t, 6, 2, same("203.0.113.9"), same(subN(1))), ok(at(7, 0), "203.0.113.9", "", "")),
+		}
+	}, map[string]int{SignInFailuresFromOneIP: 16, SignInSuccessAfterFailures: 16}},
+	{"success after failures, in a file of its own", func(t testing.TB) [][][]byte {
+		// the address failed in two files and is given tokens in a
+		// third, where it fails no more: its account's failing
+		// addresses name it
+		ok := published(t, "idp-respondtoauthchallenge-success.json")
+		return [][][]byte{
+			failures(t, 0, 8, same("203.0.113.9"), same(subN(1))),
+			failures(t, 5, 8, same("203.0.113.9"), same(subN(1))),
+			{ok(at(11, 0), "198.51.100.200", "", ""), ok(at(11, 5), "203.0.113.9", "", "")},
+		}
+	}, map[string]int{SignInFailuresFromOneIP: 16, SignInSuccessAfterFailures: 16}},
+	{"success before the failures", func(t testing.TB) [][][]byte {
+		ok := published(t, "idp-respondtoauthchallenge-success.json")
+		return [][][]byte{
+			{ok(at(0, 0), "203.0.113.9", "", "")},
+			failures(t, 6, 8, same("203.0.113.9"), same(subN(1))),
+			failures(t, 11, 8, same("203.0.113.9"), same(subN(1))),
+		}
+	}, map[string]int{SignInFailuresFromOneIP: 16}},
+	{"success before the failures, in a file that failed too", func(t testing.TB) [][][]byte {
+		// the success is kept (its address failed in its file), in a
+		// bucket before the failures that cross
+		ok := published(t, "idp-respondtoauthchallenge-success.json")
+		return [][][]byte{
+			append([][]byte{ok(at(0, 0), "203.0.113.9", "", "")}, failures(t, 0, 2, same("203.0.113.9"), same(subN(1)))...),
+			failures(t, 6, 14, same("203.0.113.9"), same(subN(1))),
+		}
+	}, map[string]int{SignInFailuresFromOneIP: 16}},
+	{"success after too few failures", func(t testing.TB) [][][]byte {
+		ok := published(t, "idp-respondtoauthchallenge-success.json")
+		return [][][]byte{
+			failures(t, 0, 8, same("203.0.113.9"), same(subN(1))),
+			append(failures(t, 6, 6, same("203.0.113.9"), same(subN(1))), ok(at(7, 0), "203.0.113.9", "", "")),
+		}
+	}, nil},
+	{"failures answered at last with a challenge", func(t testing.TB) [][][]byte {
+		// SRP's first step: no tokens, no success
+		ch := published(t, "idp-initiateauth-srp-success.json")
+		return [][][]byte{
+			failures(t, 0, 14, same("203.0.113.9"), same(subN(1))),
+			append(failures(t, 6, 2, same("203.0.113.9"), same(subN(1))), ch(at(7, 0), "203.0.113.9", "", "")),
+		}
+	}, map[string]int{SignInFailuresFromOneIP: 16}},
+	{"success after failures in one file: the file's own finding", func(t testing.TB) [][][]byte {
+		ok := published(t, "idp-respondtoauthchallenge-success.json")
+		return [][][]byte{append(failures(t, 0, 15, same("203.0.113.9"), same(subN(1))), ok(at(1, 0), "203.0.113.9", "", ""))}
+	}, map[string]int{SignInFailuresFromOneIP: 15, SignInSuccessAfterFailures: 15}},
 	{"refresh from many addresses", func(t testing.TB) [][][]byte {
 		// one user's refresh token used from 3 addresses, then 2 more
 		// 40 minutes later: 5 in the hour
@@ -764,5 +819,40 @@ func TestWindowWitness(t *testing.T) {
 	}
 	if got[0].Index != lastFailure || got[0].Operation != "InitiateAuth" {
 		t.Errorf("finding names record %d (%s), want the last failure %d (InitiateAuth)", got[0].Index, got[0].Operation, lastFailure)
+	}
+}
+
+// A success after failures across files names the sign-in that issued
+// tokens, not a failure.
+func TestWindowSuccessNamesTheSignIn(t *testing.T) {
+	ok := published(t, "idp-respondtoauthchallenge-success.json")
+	state := NewMemoryState()
+	judgeFile(t, state, Options{}, failures(t, 0, 14, same("203.0.113.9"), same(subN(1))))
+	recs := append(failures(t, 6, 1, same("203.0.113.9"), same(subN(1))), ok(at(7, 0), "203.0.113.9", "", ""))
+	recs = append(recs, failures(t, 8, 1, same("203.0.113.9"), same(subN(1)))...)
+	e := New(&Options{State: state})
+	e.StartFile()
+	p := record.NewParser()
+	for i, raw := range recs {
+		var r record.Record
+		if _, err := p.Parse(raw, &r); err != nil {
+			t.Fatal(err)
+		}
+		c := class.Classify(&r)
+		e.At(i)
+		e.Observe(&r, &c, raw)
+	}
+	n := 0
+	for _, r := range e.Windows(e.Tallies()) {
+		if r.Name != SignInSuccessAfterFailures {
+			continue
+		}
+		n++
+		if r.Index != 1 || r.Operation != "RespondToAuthChallenge" || r.SourceIP != "203.0.113.9" {
+			t.Errorf("names record %d (%s from %s), want 1 (RespondToAuthChallenge from 203.0.113.9)", r.Index, r.Operation, r.SourceIP)
+		}
+	}
+	if n != 1 {
+		t.Fatalf("raised %d times, want once", n)
 	}
 }
