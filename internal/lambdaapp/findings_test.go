@@ -224,3 +224,69 @@ func TestAttackAcrossFilesAndColdStarts(t *testing.T) {
 		})
 	}
 }
+
+// guestCalls are GetCredentialsForIdentity calls without logins (the
+// published unauthenticated shape): guests given credentials.
+func guestCalls(at time.Time, n int, tag string) []map[string]any {
+	var recs []map[string]any
+	for i := range n {
+		recs = append(recs, map[string]any{
+			"eventVersion": "1.09", "userIdentity": map[string]any{"type": "Unknown"},
+			"eventTime": at.Add(time.Duration(i) * time.Second).UTC().Format(time.RFC3339), "eventSource": "cognito-identity.amazonaws.com",
+			"eventName": "GetCredentialsForIdentity", "awsRegion": "us-east-1", "sourceIPAddress": "198.51.100.7",
+			"userAgent":         "aws-sdk-js/3",
+			"requestParameters": map[string]any{"identityId": "us-east-1:2d9c8f1b-0000-4000-8000-000000EXAMPLE"},
+			"responseElements": map[string]any{"credentials": map[string]any{"accessKeyId": "ASIAIOSFODNN7EXAMPLE", "sessionToken": "HIDDEN_DUE_TO_SECURITY_REASONS"},
+				"identityId": "us-east-1:2d9c8f1b-0000-4000-8000-000000EXAMPLE"},
+			"eventID": fmt.Sprintf("7c1d2e3f-%s-4b5c-8d6e-%012d", tag, i), "readOnly": false,
+			"resources": []any{map[string]any{"accountId": "123456789012", "type": "AWS::Cognito::IdentityPool",
+				"ARN": "arn:aws:cognito-identity:us-east-1:123456789012:identitypool/us-east-1:1cf667a2-49a6-454b-9e45-23199EXAMPLE"}},
+			"eventType": "AwsApiCall", "managementEvent": false, "recipientAccountId": "123456789012", "eventCategory": "Data",
+		})
+	}
+	return recs
+}
+
+// TestGuestCredentialsAcrossColdStarts: an identity pool's guest calls in
+// two files a day apart, each processed by a handler built anew (a cold
+// start): with the ledger table the pool's guest history outlives the
+// execution environment, so only the first file's are first seen;
+// forgetting it, each file raises.
+func TestGuestCredentialsAcrossColdStarts(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		ledger bool
+		want   int
+	}{
+		{"ledger", true, 1},
+		{"no ledger", false, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			if tc.ledger {
+				e.cfg.FindingState = nil // the ledger table's
+			}
+			at := time.Now().Add(-time.Hour).Truncate(time.Hour)
+			keys := []string{
+				findingsPrefix + "123456789012_CloudTrail_us-east-1_20261121T1300Z_guests.json.gz",
+				findingsPrefix + "123456789012_CloudTrail_us-east-1_20261122T1300Z_guests.json.gz",
+			}
+			bodies := [][]byte{
+				recordsFile(t, guestCalls(at.Add(-24*time.Hour), 3, "0000")...),
+				recordsFile(t, guestCalls(at, 3, "1111")...),
+			}
+			for i := range keys {
+				e.put(keys[i], bodies[i])
+				if _, err := e.invoke(s3Event(s3Record(keys[i], e.etag(keys[i]), len(bodies[i])))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := strings.Count(e.logs.String(), `"finding":"guest-credentials-first-seen"`); got != tc.want {
+				t.Errorf("%d finding lines, want %d\n%s", got, tc.want, e.logs.String())
+			}
+			if strings.Contains(e.logs.String(), "HIDDEN_") {
+				t.Error("a hidden value was logged")
+			}
+		})
+	}
+}
