@@ -177,7 +177,7 @@ var Catalog = []Spec{
 		[]string{idpRef + "InitiateAuth.html", loggingRef}},
 	{TargetedBruteForce, High, "one user (`additionalEventData.sub`) fails sign-in from at least 5 distinct addresses in a window across files (default 60 minutes); the finding names the sub, never a user name",
 		[]string{idpRef + "InitiateAuth.html", loggingRef}},
-	{CodeBruteForce, High, "at least 10 `CodeMismatchException` / `ExpiredCodeException` errors (MFA, confirmation, reset and verification codes) from one `sourceIPAddress` in a window across files (default 15 minutes)",
+	{CodeBruteForce, High, "at least 10 `CodeMismatchException` / `ExpiredCodeException` errors (MFA, confirmation, reset and verification codes) from one `sourceIPAddress`, or for one user (`additionalEventData.sub`) from at least 2 addresses, in a window across files (default 15 minutes)",
 		[]string{idpRef + "RespondToAuthChallenge.html", idpRef + "ConfirmForgotPassword.html", idpRef + "ConfirmSignUp.html"}},
 	{SMSPumping, High, "code-sending calls (SignUp, ResendConfirmationCode, ForgotPassword, GetUserAttributeVerificationCode, AdminResetUserPassword and the endpoints that send codes) in a window across files (default 60 minutes): at least 50 for one pool or app client with under 20 % as many sign-up confirmations, or at least 10 from one `sourceIPAddress`",
 		[]string{idpRef + "SignUp.html", idpRef + "ResendConfirmationCode.html", idpRef + "ForgotPassword.html", "https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-sms-settings.html"}},

@@ -238,7 +238,9 @@ type tally struct {
 	users     sketch // distinct users (sub) failing sign-in
 	sources   sketch // distinct addresses failing sign-in
 	refreshed sketch // distinct addresses refreshing tokens
-	alone     bool   // the file raised sign-in-failures-from-one-ip itself
+	// distinct addresses sending a user's wrong or expired codes
+	codeSources sketch
+	alone       bool // the file raised sign-in-failures-from-one-ip itself
 	// the file raised sign-in-success-after-failures itself (addresses)
 	aloneSuccess bool
 	first        string // eventID of the subject's first record in the bucket
@@ -282,7 +284,7 @@ func (t *tally) encode() string {
 	for _, s := range []struct {
 		name string
 		sk   sketch
-	}{{"u", t.users}, {"s", t.sources}, {"x", t.refreshed}} {
+	}{{"u", t.users}, {"s", t.sources}, {"x", t.refreshed}, {"y", t.codeSources}} {
 		if len(s.sk) == 0 {
 			continue
 		}
@@ -325,7 +327,7 @@ func decodeTally(v string) tally {
 			t.alone = val == "1"
 		case "b":
 			t.aloneSuccess = val == "1"
-		case "u", "s", "x":
+		case "u", "s", "x", "y":
 			var sk sketch
 			for _, x := range strings.Split(val, ",") {
 				if h, err := strconv.ParseUint(x, 16, 32); err == nil {
@@ -337,8 +339,10 @@ func decodeTally(v string) tally {
 				t.users = sk
 			case "s":
 				t.sources = sk
-			default:
+			case "x":
 				t.refreshed = sk
+			default:
+				t.codeSources = sk
 			}
 		}
 	}
@@ -435,6 +439,15 @@ func (e *Engine) count(r *record.Record, c *class.Class) {
 	user := r.Sub
 	if record.IsHidden(user) {
 		user = ""
+	}
+	if code && user != "" {
+		// a user's codes guessed from many addresses
+		if t := e.tally(kindUser, account, user, bucket, r, true); t != nil {
+			t.codes++
+			if isAddr {
+				t.codeSources.add(hash32(ip))
+			}
+		}
 	}
 	if failure {
 		if pool := poolSubject(r); pool != "" {
@@ -782,6 +795,13 @@ var rules = []rule{
 		func(o *Options, w *tally) (bool, int, []Setting) {
 			return w.codes >= o.CodeFailures, w.codes, []Setting{{Name: "codeFailures", Value: strconv.Itoa(w.codes)}}
 		}},
+	{CodeBruteForce, kindUser, func(o *Options) time.Duration { return o.Window },
+		func(o *Options, w *tally) (bool, int, []Setting) {
+			// From one address, the address's finding says it.
+			n := w.codeSources.count()
+			return w.codes >= o.CodeFailures && n >= 2, w.codes, []Setting{{Name: "codeFailures", Value: strconv.Itoa(w.codes)},
+				{Name: "distinctSources", Value: strconv.Itoa(n)}}
+		}},
 	{TargetedBruteForce, kindUser, func(o *Options) time.Duration { return o.SprayWindow },
 		func(o *Options, w *tally) (bool, int, []Setting) {
 			n := w.sources.count()
@@ -1050,6 +1070,7 @@ func sum(h []Entry, ts []tally, end time.Time, n int64) *tally {
 		w.users.union(t.users)
 		w.sources.union(t.sources)
 		w.refreshed.union(t.refreshed)
+		w.codeSources.union(t.codeSources)
 	}
 	return &w
 }

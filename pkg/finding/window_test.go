@@ -386,6 +386,28 @@ var windowCases = []windowCase{
 		}
 		return [][][]byte{a, b}
 	}, map[string]int{CodeBruteForce: 10}},
+	{"code brute force on one user from many addresses", func(t testing.TB) [][][]byte {
+		// 12 wrong MFA codes for one user (the published failure names
+		// its sub), from 12 addresses over two files; an MFA code is a
+		// sign-in step, so the user's failures from 6 addresses (the
+		// first file) are a targeted brute force too
+		mk := published(t, "idp-respondtoauthchallenge-notauthorized.json")
+		var a, b [][]byte
+		for i := range 6 {
+			a = append(a, mk(at(0, i), fmt.Sprint("198.51.100.", i), subN(3), "CodeMismatchException"))
+			b = append(b, mk(at(7, i), fmt.Sprint("192.0.2.", i), subN(3), "CodeMismatchException"))
+		}
+		return [][][]byte{a, b}
+	}, map[string]int{CodeBruteForce: 12, TargetedBruteForce: 6}},
+	{"wrong codes of many users from many addresses", func(t testing.TB) [][][]byte {
+		mk := published(t, "idp-respondtoauthchallenge-notauthorized.json")
+		var a, b [][]byte
+		for i := range 6 {
+			a = append(a, mk(at(0, i), fmt.Sprint("198.51.100.", i), subN(i), "CodeMismatchException"))
+			b = append(b, mk(at(7, i), fmt.Sprint("192.0.2.", i), subN(i+10), "CodeMismatchException"))
+		}
+		return [][][]byte{a, b}
+	}, nil},
 }
 
 // raised sums the window findings' counts by name, failing on a finding
