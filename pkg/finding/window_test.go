@@ -131,6 +131,21 @@ func refreshes(t testing.TB, from int, ips []string, sub string) [][]byte {
 	return out
 }
 
+// busyPool is a file of 60 failed sign-ins of one app client from 60
+// addresses, each followed by two sign-ins of the same client shaped as
+// the published record named.
+func busyPool(t testing.TB, name string) [][]byte {
+	ok := published(t, name)
+	signIn := func(at time.Time, i int) []byte {
+		return []byte(strings.Replace(string(ok(at, fmt.Sprint("192.0.2.", i), "", "")), "1example23456789", "4u37654rhubjei088dj85clscq", 1))
+	}
+	var f [][]byte
+	for i, r := range failures(t, 0, 60, func(i int) string { return fmt.Sprint("198.51.100.", i) }, same("-")) {
+		f = append(f, r, signIn(at(0, i), i), signIn(at(1, i), i))
+	}
+	return f
+}
+
 func same(s string) func(int) string { return func(int) string { return s } }
 func nth(prefix string) func(int) string {
 	return func(i int) string { return fmt.Sprintf("%s%d", prefix, i) }
@@ -213,27 +228,12 @@ var windowCases = []windowCase{
 		}
 	}, nil},
 	{"a busy pool: more successes than failures", func(t testing.TB) [][][]byte {
-		ok := published(t, "idp-respondtoauthchallenge-success.json")
-		fail := failures(t, 0, 60, func(i int) string { return fmt.Sprint("198.51.100.", i) }, same("-"))
-		var f [][]byte
-		for i, r := range fail {
-			// the same app client as the failures
-			f = append(f, r, []byte(strings.Replace(string(ok(at(0, i), fmt.Sprint("192.0.2.", i), "", "")), "1example23456789", "4u37654rhubjei088dj85clscq", 1)),
-				[]byte(strings.Replace(string(ok(at(1, i), fmt.Sprint("192.0.2.", i), "", "")), "1example23456789", "4u37654rhubjei088dj85clscq", 1)))
-		}
-		return [][][]byte{f}
+		return [][][]byte{busyPool(t, "idp-respondtoauthchallenge-success.json")}
 	}, nil},
 	{"credential stuffing answered with challenges: no sign-in succeeded", func(t testing.TB) [][][]byte {
 		// As the busy pool, but each other sign-in is SRP's first step,
 		// answered with PASSWORD_VERIFIER: no tokens, no success.
-		ok := published(t, "idp-initiateauth-srp-success.json")
-		fail := failures(t, 0, 60, func(i int) string { return fmt.Sprint("198.51.100.", i) }, same("-"))
-		var f [][]byte
-		for i, r := range fail {
-			f = append(f, r, []byte(strings.Replace(string(ok(at(0, i), fmt.Sprint("192.0.2.", i), "", "")), "1example23456789", "4u37654rhubjei088dj85clscq", 1)),
-				[]byte(strings.Replace(string(ok(at(1, i), fmt.Sprint("192.0.2.", i), "", "")), "1example23456789", "4u37654rhubjei088dj85clscq", 1)))
-		}
-		return [][][]byte{f}
+		return [][][]byte{busyPool(t, "idp-initiateauth-srp-success.json")}
 	}, map[string]int{CredentialStuffing: 60}},
 	{"success after failures across files", func(t testing.TB) [][][]byte {
 		// 14 failures, then 2 more and tokens in the next file
