@@ -245,7 +245,6 @@ type tally struct {
 	aloneSuccess bool
 	first        string // eventID of the subject's first record in the bucket
 	last         witness
-	won          *witness // an address's first sign-in that issued tokens
 	// successes of the window's last bucket (sum's, not kept)
 	successesAtEnd int
 }
