@@ -91,6 +91,23 @@ func judgeFile(t testing.TB, state State, opts Options, recs [][]byte) []Finding
 	return out
 }
 
+// readFile starts a file in e and observes recs in it as the scanner
+// does, each at its index.
+func readFile(t testing.TB, e *Engine, recs [][]byte) {
+	t.Helper()
+	e.StartFile()
+	p := record.NewParser()
+	for i, raw := range recs {
+		var r record.Record
+		if _, err := p.Parse(raw, &r); err != nil {
+			t.Fatal(err)
+		}
+		c := class.Classify(&r)
+		e.At(i)
+		e.Observe(&r, &c, raw)
+	}
+}
+
 // windowCase is one attack (or near miss) spread over files: the table
 // drives TestWindows, its out-of-order and retried variants, and
 // BenchmarkWindows.
@@ -760,17 +777,7 @@ func TestWindowsProvisional(t *testing.T) {
 	for _, commit := range []bool{false, true} {
 		state := NewMemoryState()
 		e := New(&Options{State: state})
-		e.StartFile()
-		p := record.NewParser()
-		for i, raw := range a {
-			var r record.Record
-			if _, err := p.Parse(raw, &r); err != nil {
-				t.Fatal(err)
-			}
-			c := class.Classify(&r)
-			e.At(i)
-			e.Observe(&r, &c, raw)
-		}
+		readFile(t, e, a)
 		first := e.Windows(e.Tallies())
 		if len(first) != 1 || first[0].Name != PasswordSpray {
 			t.Fatalf("the first file raised %v", first)
@@ -819,17 +826,7 @@ func TestWindowWitness(t *testing.T) {
 		recs = append(recs, []byte(strings.Replace(string(ok(at(1, i), fmt.Sprint("192.0.2.", i), "", "")), "1example23456789", "4u37654rhubjei088dj85clscq", 1)))
 	}
 	e := New(&Options{State: NewMemoryState()})
-	e.StartFile()
-	p := record.NewParser()
-	for i, raw := range recs {
-		var r record.Record
-		if _, err := p.Parse(raw, &r); err != nil {
-			t.Fatal(err)
-		}
-		c := class.Classify(&r)
-		e.At(i)
-		e.Observe(&r, &c, raw)
-	}
+	readFile(t, e, recs)
 	var got []Raised
 	for _, r := range e.Windows(e.Tallies()) {
 		if r.Name == CredentialStuffing {
@@ -853,17 +850,7 @@ func TestWindowSuccessNamesTheSignIn(t *testing.T) {
 	recs := append(failures(t, 6, 1, same("203.0.113.9"), same(subN(1))), ok(at(7, 0), "203.0.113.9", "", ""))
 	recs = append(recs, failures(t, 8, 1, same("203.0.113.9"), same(subN(1)))...)
 	e := New(&Options{State: state})
-	e.StartFile()
-	p := record.NewParser()
-	for i, raw := range recs {
-		var r record.Record
-		if _, err := p.Parse(raw, &r); err != nil {
-			t.Fatal(err)
-		}
-		c := class.Classify(&r)
-		e.At(i)
-		e.Observe(&r, &c, raw)
-	}
+	readFile(t, e, recs)
 	n := 0
 	for _, r := range e.Windows(e.Tallies()) {
 		if r.Name != SignInSuccessAfterFailures {
