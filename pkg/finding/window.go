@@ -420,8 +420,7 @@ func (e *Engine) count(r *record.Record, c *class.Class) {
 			if sc := e.succ[k]; sc != nil {
 				sc.n++
 			} else if len(e.succ) < maxSuccesses {
-				e.succ[k] = &succSeen{n: 1, first: r.EventID, won: witness{index: e.index, region: r.AWSRegion,
-					pool: r.UserPoolID, client: r.ClientID, op: r.EventName, source: ip}}
+				e.succ[k] = &succSeen{n: 1, first: r.EventID, won: e.witness(r)}
 			}
 		}
 		if refresh(r) && !record.IsHidden(r.Sub) && r.Sub != "" {
@@ -533,9 +532,14 @@ func (e *Engine) tally(kind, account, subject string, bucket int64, r *record.Re
 	} else if !attack {
 		return t
 	}
-	t.last = witness{index: e.index, region: r.AWSRegion, pool: r.UserPoolID, client: r.ClientID,
-		op: r.EventName, source: r.SourceIPAddress}
+	t.last = e.witness(r)
 	return t
+}
+
+// witness is what a window finding tells of record r, the one observed.
+func (e *Engine) witness(r *record.Record) witness {
+	return witness{index: e.index, region: r.AWSRegion, pool: r.UserPoolID, client: r.ClientID,
+		op: r.EventName, source: r.SourceIPAddress}
 }
 
 // Tallies is what a file counted for the windows, the busiest subjects
