@@ -591,7 +591,12 @@ const maxSuccesses = 8192
 // failingKey is an account's failing addresses in the State: each file's
 // entry names the addresses it writes as subjects, so that a later file in
 // which one of them is given tokens reads its history.
-func failingKey(account string) string { return account + "/window/failing/ip" }
+func failingKey(account string) string { return subjectKey(account, "failing", "ip") }
+
+// subjectKey is a window subject's State key (WindowKey holds it).
+func subjectKey(account, kind, subject string) string {
+	return account + "/window/" + kind + "/" + subject
+}
 
 // Tallies returns what the current file counted for the windows: for
 // each kind, the MaxWindowSubjects busiest subjects (addresses with two
@@ -641,7 +646,7 @@ func (e *Engine) Tallies() *Tallies {
 		})
 		for _, s := range ss[:min(len(ss), MaxWindowSubjects)] {
 			st := subjectTally{kind: s.kind, account: s.account, subject: s.subject,
-				key: s.account + "/window/" + s.kind + "/" + s.subject}
+				key: subjectKey(s.account, s.kind, s.subject)}
 			alone, aloneSuccess := false, false
 			if s.kind == kindIP {
 				if ip := e.ips.lookup(s.subject); ip != nil {
@@ -744,7 +749,7 @@ func (e *Engine) suspects(t *Tallies) ([]subjectTally, error) {
 				break
 			}
 			out = append(out, subjectTally{kind: kindIP, account: sc.account, subject: sc.ip,
-				key: sc.account + "/window/" + kindIP + "/" + sc.ip})
+				key: subjectKey(sc.account, kindIP, sc.ip)})
 			n++
 		}
 		won := sc.won
