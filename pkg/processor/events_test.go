@@ -133,7 +133,7 @@ func TestEventLinesWrittenOnceAfterPublish(t *testing.T) {
 	}
 	var logs bytes.Buffer
 	sk := &flakySink{fail: 1}
-	h := New(fakeS3{body}, sk, nil, &Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	h := New(fakeS3{body}, sk, nil, &Options{Now: samplesNow, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	ev := s3EventFor(sampleKey, len(body))
 	if _, err := h.Handle(context.Background(), ev); err == nil {
 		t.Fatal("the first attempt succeeded; want the transient publish error")
@@ -182,7 +182,7 @@ func TestEventLinesBounded(t *testing.T) {
 		t.Fatalf("the sample file has %d notable records, want at least 3", wantNotable)
 	}
 	var logs bytes.Buffer
-	h := New(fakeS3{body}, &flakySink{}, nil, &Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil)), MaxEventLines: 2})
+	h := New(fakeS3{body}, &flakySink{}, nil, &Options{Now: samplesNow, Logger: slog.New(slog.NewJSONHandler(&logs, nil)), MaxEventLines: 2})
 	if _, err := h.Handle(context.Background(), s3EventFor(sampleKey, len(body))); err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +202,7 @@ func TestEventLinesAtAnyLevel(t *testing.T) {
 	body := sampleBody(t)
 	wantNotable, wantFindings := expectedLines(t, body)
 	var logs bytes.Buffer
-	h := New(fakeS3{body}, &flakySink{}, nil, &Options{Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelError}))})
+	h := New(fakeS3{body}, &flakySink{}, nil, &Options{Now: samplesNow, Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelError}))})
 	if _, err := h.Handle(context.Background(), s3EventFor(sampleKey, len(body))); err != nil {
 		t.Fatal(err)
 	}
@@ -242,3 +242,8 @@ func commas(n int) string {
 	}
 	return s
 }
+
+// samplesNow is the clock of the tests on the sample trails: shortly after
+// their records, so none is older than CloudWatch takes whatever the day
+// the tests run.
+func samplesNow() time.Time { return time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC) }

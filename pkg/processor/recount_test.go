@@ -52,7 +52,7 @@ func TestSignInFindingCountsTheFileTotal(t *testing.T) {
 
 	var logs bytes.Buffer
 	n := &keepingNotifier{}
-	h := New(fakeS3{body.Bytes()}, &flakySink{}, nil, &Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Notifier: n})
+	h := New(fakeS3{body.Bytes()}, &flakySink{}, nil, &Options{Now: samplesNow, Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Notifier: n})
 	if _, err := h.Handle(context.Background(), s3EventFor(sampleKey, body.Len())); err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ func TestSummaryCountsObjectsSkippedByKey(t *testing.T) {
 	digest := "AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2026/11/20/123456789012_CloudTrail-Digest_us-east-1_trail_us-east-1_20261120T1015Z.json.gz"
 	ev := json.RawMessage(`{"Records":[` + s3RecordFor(sampleKey, len(body)) + `,` + s3RecordFor(digest, 300) + `,` +
 		s3RecordFor("AWSLogs/123456789012/CloudTrail/", 0) + `]}`)
-	h := New(fakeS3{body}, &flakySink{}, nil, &Options{Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	h := New(fakeS3{body}, &flakySink{}, nil, &Options{Now: samplesNow, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
 	res, err := h.Handle(context.Background(), ev)
 	if err != nil {
 		t.Fatal(err)
