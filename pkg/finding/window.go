@@ -963,10 +963,16 @@ func (e *Engine) judgeWindows(r *rule, s *subjectTally, h *history) []Raised {
 	n := buckets(r.window(&e.opts))
 	all, allT, others, otherT := h.all, h.allT, h.others, h.otherT
 	first, last := all[0].Time, all[len(all)-1].Time.Add(time.Duration(n-1)*Bucket)
+	var w tally
 	crosses := func(h []Entry, ts []tally, end time.Time) bool {
-		ok, _, _ := r.crossed(&e.opts, sum(h, ts, end, n))
+		sum(&w, h, ts, end, n)
+		ok, _, _ := r.crossed(&e.opts, &w)
 		return ok
 	}
+	// A window holding no entry crosses no threshold (each is at least
+	// one): the walk jumps over a subject's quiet hours, as it would
+	// have found nothing there. Checked, not assumed.
+	quiet := !crosses(nil, nil, first)
 	touches := func(end time.Time) bool {
 		for _, own := range s.entries {
 			if !own.Time.After(end) && own.Time.After(end.Add(-time.Duration(n)*Bucket)) {
@@ -979,6 +985,9 @@ func (e *Engine) judgeWindows(r *rule, s *subjectTally, h *history) []Raised {
 	for end := first; !end.After(last); {
 		if !crosses(all, allT, end) {
 			end = end.Add(Bucket)
+			if i := firstFrom(all, end.Add(-time.Duration(n-1)*Bucket)); quiet && i < len(all) && all[i].Time.After(end) {
+				end = all[i].Time
+			}
 			continue
 		}
 		start, raise, mine := end, true, false
@@ -989,7 +998,9 @@ func (e *Engine) judgeWindows(r *rule, s *subjectTally, h *history) []Raised {
 			mine = mine || touches(end)
 		}
 		if raise && mine && !crosses(all, allT, start.Add(-Bucket)) {
-			out = append(out, e.windowFinding(r, s, sum(all, allT, start, n), start))
+			var at tally
+			sum(&at, all, allT, start, n)
+			out = append(out, e.windowFinding(r, s, &at, start))
 		}
 	}
 	return out
@@ -1053,16 +1064,14 @@ func decodeAll(h []Entry) []tally {
 	return ts
 }
 
-// sum adds the entries of the n buckets ending with the one at end (ts
-// are h's decoded).
-func sum(h []Entry, ts []tally, end time.Time, n int64) *tally {
+// sum sets w to the sum of the entries of the n buckets ending with the
+// one at end (h sorted by time, ts its tallies decoded). w's sketches are
+// reused: judging a subject sums a window per bucket and rule.
+func sum(w *tally, h []Entry, ts []tally, end time.Time, n int64) {
 	from := end.Add(-time.Duration(n-1) * Bucket)
-	var w tally
-	for i, x := range h {
-		if x.Time.Before(from) || x.Time.After(end) {
-			continue
-		}
-		t := &ts[i]
+	*w = tally{users: w.users[:0], sources: w.sources[:0], refreshed: w.refreshed[:0], codeSources: w.codeSources[:0]}
+	for i := firstFrom(h, from); i < len(h) && !h[i].Time.After(end); i++ {
+		x, t := h[i], &ts[i]
 		w.failures += t.failures
 		w.successes += t.successes
 		if x.Time.Equal(end) {
@@ -1080,7 +1089,18 @@ func sum(h []Entry, ts []tally, end time.Time, n int64) *tally {
 		w.refreshed.union(t.refreshed)
 		w.codeSources.union(t.codeSources)
 	}
-	return &w
+}
+
+// firstFrom is the index of h's first entry not before t (h sorted by
+// time).
+func firstFrom(h []Entry, t time.Time) int {
+	i, _ := slices.BinarySearchFunc(h, t, func(x Entry, t time.Time) int {
+		if x.Time.Before(t) {
+			return -1
+		}
+		return 1
+	})
+	return i
 }
 
 // windowEventID names a window finding by its subject and window, never
