@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -240,9 +241,15 @@ func packMembers(ms []Member) ([]byte, error) {
 	return pack(raw)
 }
 
+// writers keeps gzip writers between packs: a new one allocates about
+// 800 KB, many times a batch's member list.
+var writers = sync.Pool{New: func() any { return gzip.NewWriter(nil) }}
+
 func pack(raw []byte) ([]byte, error) {
 	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
+	zw := writers.Get().(*gzip.Writer)
+	defer writers.Put(zw)
+	zw.Reset(&buf)
 	if _, err := zw.Write(raw); err != nil {
 		return nil, err
 	}
