@@ -35,11 +35,12 @@ stress-test:
 
 ## sim: the deterministic simulation of the delivery protocol over SEEDS
 ## seeds on every core (go test ./... runs 200); a failing seed prints the
-## command that replays it with a trace.
+## command that replays it with a trace. GOGC=400: a seed's garbage is
+## small and short-lived; collecting it less often saves a fifth of the run.
 SEEDS ?= 10000
 FIRST_SEED ?= 1
 sim:
-	$(GO) test -count=1 -timeout 0 -run '^TestSimulation$$' ./internal/sim -seeds $(SEEDS) -seed $(FIRST_SEED)
+	GOGC=400 $(GO) test -count=1 -timeout 0 -run '^TestSimulation$$' ./internal/sim -seeds $(SEEDS) -seed $(FIRST_SEED)
 
 ## mutate: mutation testing (gremlins, pinned; fetched through the Go module
 ## proxy on first use) of the engine packages, each scored on its own tests:
