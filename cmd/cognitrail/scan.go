@@ -299,6 +299,9 @@ type scanConfig struct {
 	resolveClients bool
 	// conc is how many files are read at once.
 	conc positiveInt
+	// windows are the attacks' windows across files (ATTACK_WINDOWS):
+	// the Findings and DistinctFailingSources metrics depend on them.
+	windows windowsFlag
 }
 
 func newScanFlags() (*flag.FlagSet, *scanConfig) {
@@ -322,6 +325,7 @@ func newScanFlags() (*flag.FlagSet, *scanConfig) {
 	fl.StringVar(&c.clientPools, "client-pools", "", "app client to user pool `map`, clientId=poolId,... (default $"+lambdaapp.EnvClientPools+")")
 	fl.BoolVar(&c.resolveClients, "resolve-clients", false, "look app clients up with cognito-idp ListUserPools and ListUserPoolClients (AWS credentials; RESOLVE_CLIENTS)")
 	fl.Var(&c.conc, "concurrency", concurrencyUsage)
+	fl.Var(&c.windows, "windows", "windows and thresholds of the attacks across files (ATTACK_WINDOWS), as findings --windows takes them")
 	return fl, c
 }
 
@@ -378,7 +382,8 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// raises by itself), and finished in order: merged into agg, their
 	// settings judged by findings, their lines written, as one after the
 	// other.
-	findings := finding.New(nil)
+	engineOpts := &finding.Options{Windows: cfg.windows.w}
+	findings := finding.New(engineOpts)
 	failed := false
 	read := func(ctx context.Context, i int) scannedFile {
 		in := inputs[i]
@@ -389,7 +394,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		opts := &scan.Options{
 			Reader:   trailfile.Options{Name: in.path, MaxUncompressedBytes: maxBytes, MaxRecordBytes: int(cfg.maxRecord)},
 			Now:      clock,
-			Findings: finding.New(nil),
+			Findings: finding.New(engineOpts),
 			Deferred: true,
 		}
 		opts.DeliveredAt, _ = trailfile.DeliveryTime(in.path)
