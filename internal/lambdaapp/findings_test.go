@@ -1,11 +1,16 @@
 package lambdaapp
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cw "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
 	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/metric"
@@ -220,6 +225,64 @@ func TestAttackAcrossFilesAndColdStarts(t *testing.T) {
 			lines := strings.Count(e.logs.String(), `"finding":"sign-in-failures-from-one-ip"`)
 			if lines != int(tc.want) {
 				t.Errorf("%d finding lines, want %v", lines, tc.want)
+			}
+		})
+	}
+}
+
+// TestDistinctFailingSourcesAcrossColdStarts: failed sign-ins against one
+// app client from 3 addresses in one file and 4 (one of them again) in a
+// file 6 minutes later, the later first, each by a handler built anew.
+// With the ledger table the second handler counts both files' addresses in
+// the window: DistinctFailingSources, read back by its Maximum as the
+// CredentialStuffing alarm reads it, is 6. Without it each file sees its
+// own: 4.
+func TestDistinctFailingSourcesAcrossColdStarts(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		ledger bool
+		want   float64
+	}{{"ledger", true, 6}, {"no ledger", false, 4}} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			if tc.ledger {
+				e.cfg.FindingState = nil // the ledger table's
+			}
+			at := time.Now().Add(-time.Hour).Truncate(time.Hour)
+			keys := []string{
+				findingsPrefix + "123456789012_CloudTrail_us-east-1_20261122T1300Z_first.json.gz",
+				findingsPrefix + "123456789012_CloudTrail_us-east-1_20261122T1305Z_second.json.gz",
+			}
+			var first, second []map[string]any
+			for i, ip := range []string{"203.0.113.1", "203.0.113.2", "203.0.113.3"} {
+				first = append(first, signInFailures(at.Add(time.Duration(i)*time.Minute), ip, 1, fmt.Sprintf("000%d", i))...)
+			}
+			for i, ip := range []string{"203.0.113.3", "198.51.100.4", "198.51.100.5", "198.51.100.6"} {
+				second = append(second, signInFailures(at.Add(time.Duration(6+i)*time.Minute), ip, 1, fmt.Sprintf("111%d", i))...)
+			}
+			bodies := [][]byte{recordsFile(t, first...), recordsFile(t, second...)}
+			for _, i := range []int{1, 0} {
+				e.put(keys[i], bodies[i])
+				if _, err := e.invoke(s3Event(s3Record(keys[i], e.etag(keys[i]), len(bodies[i])))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			end := time.Now().Add(3 * time.Hour).Truncate(time.Hour)
+			out, err := e.cw.GetMetricStatistics(context.Background(), &cw.GetMetricStatisticsInput{
+				Namespace: aws.String(e.namespace), MetricName: aws.String(metric.DistinctFailingSources),
+				Dimensions: []cwtypes.Dimension{{Name: aws.String(metric.DimClientID), Value: aws.String("4u37654rhubjei088dj85clscq")}},
+				StartTime:  aws.Time(end.Add(-24 * time.Hour)), EndTime: aws.Time(end),
+				Period: aws.Int32(86400), Statistics: []cwtypes.Statistic{cwtypes.StatisticMaximum},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got float64
+			for _, d := range out.Datapoints {
+				got = max(got, aws.ToFloat64(d.Maximum))
+			}
+			if got != tc.want {
+				t.Errorf("DistinctFailingSources{ClientId} Maximum = %v, want %v", got, tc.want)
 			}
 		})
 	}

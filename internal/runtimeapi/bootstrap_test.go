@@ -35,6 +35,7 @@ import (
 	"github.com/cognitrail/cognitrail/internal/runtimeapi"
 	"github.com/cognitrail/cognitrail/internal/templatecheck"
 	"github.com/cognitrail/cognitrail/pkg/ledger"
+	"github.com/cognitrail/cognitrail/pkg/metric"
 	"github.com/cognitrail/cognitrail/pkg/notification"
 	"github.com/cognitrail/cognitrail/pkg/posture"
 	"github.com/cognitrail/cognitrail/pkg/processor"
@@ -651,13 +652,34 @@ type datum struct {
 func asMotoAnswers(m map[series]float64) map[series]float64 {
 	out := map[series]float64{}
 	for s, v := range m {
-		out[s] += v
 		all := series{name: s.name, stat: s.stat}
-		if _, published := m[all]; published && s.dims != "" {
+		_, published := m[all]
+		if s.stat == "Maximum" {
+			out[s] = max(out[s], v)
+			if published && s.dims != "" {
+				out[all] = max(out[all], v)
+			}
+			continue
+		}
+		out[s] += v
+		if published && s.dims != "" {
 			out[all] += v
 		}
 	}
 	return out
+}
+
+// statOf is the statistic a series is compared by: a count's Sum, the
+// lag's SampleCount (its values are seconds), a peak's Maximum (each file
+// publishes its view of a window).
+func statOf(name string) string {
+	switch s, _ := metric.Lookup(name); {
+	case name == metric.DeliveryLagSeconds:
+		return "SampleCount"
+	case s.Stat == metric.StatMaximum:
+		return "Maximum"
+	}
+	return "Sum"
 }
 
 // scanExpect runs `cognitrail scan --format json` once on the local copies
@@ -677,7 +699,7 @@ func scanExpect(t *testing.T, cli string, env map[string]string, keys []string) 
 	args := []string{"scan", "--format", "json"}
 	flags := map[string]string{"DETAIL_LEVEL": "--level", "MAX_POOLS": "--max-pools", "CLIENT_POOLS": "--client-pools",
 		"MAX_RECORD_BYTES": "--max-record-bytes", "MAX_UNCOMPRESSED_BYTES": "--max-uncompressed-bytes",
-		"MAX_SERIES_PER_DIMENSION": "--max-series-per-dimension"}
+		"MAX_SERIES_PER_DIMENSION": "--max-series-per-dimension", "ATTACK_WINDOWS": "--windows"}
 	for _, v := range slices.Sorted(maps.Keys(flags)) {
 		if val, ok := env[v]; ok {
 			args = append(args, flags[v]+"="+val)
@@ -725,18 +747,18 @@ func scanExpect(t *testing.T, cli string, env map[string]string, keys []string) 
 		for _, dim := range d.Dimensions {
 			dims = append(dims, dim.Name+"="+dim.Value)
 		}
-		s := series{name: d.Name, dims: strings.Join(dims, ","), stat: "Sum"}
-		if d.Name == "DeliveryLagSeconds" {
-			s.stat = "SampleCount"
-		}
+		s := series{name: d.Name, dims: strings.Join(dims, ","), stat: statOf(d.Name)}
 		for i, v := range d.Values {
 			c := 1.0
 			if i < len(d.Counts) {
 				c = d.Counts[i]
 			}
-			if s.stat == "Sum" {
+			switch s.stat {
+			case "Sum":
 				want[s] += v * c
-			} else {
+			case "Maximum":
+				want[s] = max(want[s], v)
+			default:
 				want[s] += c
 			}
 		}
@@ -785,10 +807,7 @@ func readBack(t *testing.T, namespace string, want map[series]float64) map[serie
 			for _, d := range m.Dimensions {
 				dims = append(dims, aws.ToString(d.Name)+"="+aws.ToString(d.Value))
 			}
-			s := series{name: aws.ToString(m.MetricName), dims: strings.Join(dims, ","), stat: "Sum"}
-			if _, ok := want[s]; !ok && s.name == "DeliveryLagSeconds" {
-				s.stat = "SampleCount"
-			}
+			s := series{name: aws.ToString(m.MetricName), dims: strings.Join(dims, ","), stat: statOf(aws.ToString(m.MetricName))}
 			id := fmt.Sprintf("q%d", i)
 			ids[id] = s
 			in.MetricDataQueries = append(in.MetricDataQueries, cwtypes.MetricDataQuery{
@@ -802,7 +821,11 @@ func readBack(t *testing.T, namespace string, want map[series]float64) map[serie
 		}
 		for _, r := range out.MetricDataResults {
 			for _, v := range r.Values {
-				got[ids[aws.ToString(r.Id)]] += v
+				if s := ids[aws.ToString(r.Id)]; s.stat == "Maximum" {
+					got[s] = max(got[s], v)
+				} else {
+					got[s] += v
+				}
 			}
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	cw "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
@@ -35,8 +36,8 @@ func compared(name string, dims []string) bool {
 		return false
 	}
 	spec, ok := metric.Lookup(name)
-	if !ok {
-		return false
+	if !ok || spec.Stat == metric.StatMaximum {
+		return false // a peak is a file's view of a window: checked by peaks
 	}
 	for _, s := range spec.Sets {
 		if !slices.Equal(s.Names, dims) {
@@ -286,6 +287,27 @@ func (w *World) check() []string {
 		}
 	}
 
+	// Peaks (DistinctFailingSources): no datum shows more than the
+	// window holds. A retry, a version judged twice or a provisional count
+	// of a version that never finished must not add an address twice.
+	bound := w.peaks()
+	for _, r := range w.cw.Requests {
+		for _, d := range r.MetricData {
+			if spec, ok := metric.Lookup(*d.MetricName); !ok || spec.Stat != metric.StatMaximum {
+				continue
+			}
+			k := peakKey(*d.MetricName, d.Timestamp, d.Dimensions)
+			if strings.Contains(k, "="+aggregate.OtherValue) {
+				continue // pools past the budget meet there
+			}
+			for _, v := range d.Values {
+				if v > bound[k] {
+					fail("peak %s: published %v, the windows of every version hold %v", k, v, bound[k])
+				}
+			}
+		}
+	}
+
 	bad = append(bad, w.checkStory(lines, sent)...)
 
 	for _, a := range w.attempts {
@@ -425,6 +447,43 @@ func (w *World) attacks(vs []*objectVersion) []findingKey {
 		}
 	}
 	return out
+}
+
+// peaks returns the largest value of every peak series and minute that
+// judging every version (deleted ones too: their counts may stay,
+// provisional) one after the other with one state gives: the whole of
+// each window.
+func (w *World) peaks() map[string]float64 {
+	eng := finding.New(&finding.Options{State: finding.NewMemoryState()})
+	agg := aggregate.New(&aggregate.Options{Level: metric.Full})
+	for _, v := range w.versions {
+		if _, err := scan.File(context.Background(), bytes.NewReader(v.body), agg, &scan.Options{
+			Now: func() time.Time { return w.now }, Findings: eng}); err != nil {
+			panic(err)
+		}
+		if err := eng.Commit(); err != nil {
+			panic(err)
+		}
+	}
+	out := map[string]float64{}
+	for d := range agg.All() {
+		if spec, ok := metric.Lookup(d.Name); ok && spec.Stat == metric.StatMaximum {
+			dims := make([]cwtypes.Dimension, len(d.Dimensions))
+			for i, dm := range d.Dimensions {
+				dims[i] = cwtypes.Dimension{Name: &dm.Name, Value: &dm.Value}
+			}
+			out[peakKey(d.Name, &d.Timestamp, dims)] = d.Values[0]
+		}
+	}
+	return out
+}
+
+func peakKey(name string, at *time.Time, dims []cwtypes.Dimension) string {
+	m := map[string]string{}
+	for _, d := range dims {
+		m[*d.Name] = *d.Value
+	}
+	return seriesKey(name, m, nil) + " " + at.UTC().Format(time.RFC3339)
 }
 
 // windowSubject is a window finding's id without its window: the

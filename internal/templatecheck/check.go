@@ -169,14 +169,18 @@ func CheckMetric(r MetricRef, namespace string, level metric.Level) error {
 			}
 		}
 	}
-	switch spec.Unit {
-	case metric.Count:
-		if r.Stat != "Sum" {
-			return fmt.Errorf("%s: %s is a count published as Values [1] Counts [n]: use the Sum statistic, not %q", r, r.Name, r.Stat)
-		}
-	case metric.Seconds:
+	switch spec.Stat {
+	case "":
 		if r.Stat == "" {
 			return fmt.Errorf("%s: no statistic", r)
+		}
+	case metric.StatSum:
+		if r.Stat != spec.Stat {
+			return fmt.Errorf("%s: %s is a count published as Values [1] Counts [n]: use the Sum statistic, not %q", r, r.Name, r.Stat)
+		}
+	default:
+		if r.Stat != spec.Stat {
+			return fmt.Errorf("%s: %s is read by its %s (each datum is one file's view of a window), not %q", r, r.Name, spec.Stat, r.Stat)
 		}
 	}
 	return nil

@@ -147,6 +147,9 @@ type Aggregator struct {
 	counts map[cell]float64
 	// lag counts records by (minute, delivery lag in seconds).
 	lag map[lagCell]float64
+	// peaks: the largest value seen of each peak series (a metric read
+	// by its Maximum), by (minute, series id).
+	peaks map[cell]float64
 	// clients maps app client ids, in the Region of a call, to their
 	// pools, as learned from records that name both or told by a
 	// Resolver.
@@ -182,6 +185,7 @@ func New(opts *Options) *Aggregator {
 		series:  newInterner[seriesDef](),
 		counts:  make(map[cell]float64),
 		lag:     make(map[lagCell]float64),
+		peaks:   make(map[cell]float64),
 		clients: make(map[clientKey]string),
 		learned: make(map[clientKey]string),
 	}
@@ -495,6 +499,28 @@ func (a *Aggregator) AddFinding(name, severity string, at time.Time) {
 	a.counts[cell{minute: m, id: a.series.id(seriesDef{name: metric.Findings, d1: metric.DimFinding, v1: name})}]++
 }
 
+// AddPeak records value for the peak metric name (one the catalog reads
+// by its Maximum) at time at, in the series with dimension dim = v (dim
+// "": none) and in the metric's series without dimensions: of two values
+// of one series and minute, the larger is kept, here, in Merge and in the
+// datums (two pools' values met in OtherValue).
+func (a *Aggregator) AddPeak(name string, at time.Time, value float64, dim, v string) {
+	m := minuteOf(at)
+	if a.tooOld(m) {
+		return
+	}
+	a.peak(cell{minute: m, id: a.series.id(seriesDef{name: name})}, value)
+	if dim != "" {
+		a.peak(cell{minute: m, id: a.series.id(seriesDef{name: name, d1: dim, v1: v})}, value)
+	}
+}
+
+func (a *Aggregator) peak(c cell, value float64) {
+	if old, ok := a.peaks[c]; !ok || value > old {
+		a.peaks[c] = value
+	}
+}
+
 // AddInvalid counts a record that could not be used, at time at (its file's
 // delivery or processing time: the record has no usable eventTime).
 func (a *Aggregator) AddInvalid(at time.Time) {
@@ -538,6 +564,7 @@ type rankedCell struct {
 	rank   uint32
 	minute int64
 	n      float64
+	peak   bool // n is a peak series' value, not a count
 }
 
 // plan is what Datums and ApplyBudget work from: every shape expanded into
@@ -657,7 +684,7 @@ func (a *Aggregator) All() iter.Seq[metric.Datum] {
 	pl := a.plan()
 	series := &pl.series
 	// Sized exactly: the one large allocation of a long span, made once.
-	size := len(a.counts)
+	size := len(a.counts) + len(a.peaks)
 	for c := range a.byShape {
 		size += pl.from[c.id+1] - pl.from[c.id]
 	}
@@ -670,6 +697,18 @@ func (a *Aggregator) All() iter.Seq[metric.Datum] {
 		}
 		cells = append(cells, rankedCell{rank: pl.publishable(id), minute: m, n: n})
 	})
+	// Peaks pass the caps and the budget as counts do, but are not counted
+	// by ApplyBudget: a pool's rank is what it counted.
+	for c, v := range a.peaks {
+		if !pl.kept[c.id] {
+			continue
+		}
+		id := c.id
+		if a.admitted != nil {
+			id = a.overflow(pl, id, months.of(c.minute))
+		}
+		cells = append(cells, rankedCell{rank: pl.publishable(id), minute: c.minute, n: v, peak: true})
+	}
 
 	// The series published, in output order; lag is the DeliveryLagSeconds
 	// series, whose datums come from a.lag. A series is published when
@@ -721,7 +760,11 @@ func (a *Aggregator) All() iter.Seq[metric.Datum] {
 	merged := cells[:0]
 	for _, c := range cells {
 		if k := len(merged) - 1; k >= 0 && merged[k].rank == c.rank && merged[k].minute == c.minute {
-			merged[k].n += c.n
+			if c.peak {
+				merged[k].n = max(merged[k].n, c.n)
+			} else {
+				merged[k].n += c.n
+			}
 			continue
 		}
 		merged = append(merged, c)
@@ -751,6 +794,9 @@ func (a *Aggregator) All() iter.Seq[metric.Datum] {
 					Unit:       metric.Count,
 					Values:     []float64{1},
 					Counts:     []float64{cells[i].n},
+				}
+				if cells[i].peak {
+					d.Values, d.Counts = []float64{cells[i].n}, []float64{1}
 				}
 				if !yield(d) {
 					return
@@ -880,6 +926,9 @@ func (a *Aggregator) Merge(b *Aggregator) {
 	}
 	for c, n := range b.lag {
 		a.lag[c] += n
+	}
+	for c, v := range b.peaks {
+		a.peak(cell{minute: c.minute, id: a.series.id(b.series.vals[c.id])}, v)
 	}
 	for _, k := range slices.SortedFunc(maps.Keys(b.learned), compareClientKeys) {
 		a.learn(k.client, b.learned[k])

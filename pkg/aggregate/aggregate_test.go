@@ -1,7 +1,9 @@
 package aggregate_test
 
 import (
+	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
+	"github.com/cognitrail/cognitrail/pkg/budget"
 	"github.com/cognitrail/cognitrail/pkg/class"
 	"github.com/cognitrail/cognitrail/pkg/metric"
 	"github.com/cognitrail/cognitrail/pkg/record"
@@ -391,5 +394,68 @@ func TestAllIsDatums(t *testing.T) {
 	}
 	if n != 3 || len(want) < 3 {
 		t.Fatalf("stopped after %d of %d", n, len(want))
+	}
+}
+
+// TestPeaks: a peak series keeps the largest value of each minute (one
+// datum, Values [v] Counts [1], that the Maximum statistic reads), the
+// series without dimensions the largest of all pools, and a value folded
+// into OtherValue by the budget takes the largest, never the sum.
+func TestPeaks(t *testing.T) {
+	at := time.Date(2026, 11, 20, 10, 5, 0, 0, time.UTC)
+	fill := func(level metric.Level) *aggregate.Aggregator {
+		a := aggregate.New(&aggregate.Options{Level: level})
+		for _, pool := range []string{"us-east-1_A", "us-east-1_B", "us-east-1_C"} {
+			c := class.Class{Category: class.UserPoolAPI, Operation: "InitiateAuth", UserPoolID: pool, SignIn: true, Failed: true, ErrorCode: "NotAuthorizedException"}
+			a.Add(&record.Record{EventTime: at}, &c, time.Time{})
+		}
+		a.AddPeak(metric.DistinctFailingSources, at, 3, metric.DimUserPoolID, "us-east-1_A")
+		a.AddPeak(metric.DistinctFailingSources, at.Add(30*time.Second), 5, metric.DimUserPoolID, "us-east-1_A")
+		a.AddPeak(metric.DistinctFailingSources, at, 4, metric.DimUserPoolID, "us-east-1_B")
+		a.AddPeak(metric.DistinctFailingSources, at, 2, metric.DimUserPoolID, "us-east-1_C")
+		return a
+	}
+	peaks := func(ds []metric.Datum) map[string][]float64 {
+		out := map[string][]float64{}
+		for _, d := range ds {
+			if d.Name != metric.DistinctFailingSources {
+				continue
+			}
+			if !d.Timestamp.Equal(at) || len(d.Counts) != 1 || d.Counts[0] != 1 {
+				t.Errorf("%v at %s: Values %v Counts %v, want one value at %s", d.Dimensions, d.Timestamp, d.Values, d.Counts, at)
+			}
+			out[fmt.Sprint(d.Dimensions)] = d.Values
+		}
+		return out
+	}
+	key := func(dims ...metric.Dimension) string { return fmt.Sprint(dims) }
+	pool := func(v string) string { return key(metric.Dimension{Name: metric.DimUserPoolID, Value: v}) }
+
+	want := map[string][]float64{key(): {5}, pool("us-east-1_A"): {5}, pool("us-east-1_B"): {4}, pool("us-east-1_C"): {2}}
+	if got := peaks(fill(metric.Standard).Datums()); !maps.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("standard: %v, want %v", got, want)
+	}
+	if got := peaks(fill(metric.Basic).Datums()); !maps.EqualFunc(got, map[string][]float64{key(): {5}}, slices.Equal) {
+		t.Errorf("basic: %v, want only %s 5", got, key())
+	}
+
+	// A later file saw more of the window: Merge keeps its view.
+	a, later := fill(metric.Standard), aggregate.New(&aggregate.Options{Level: metric.Standard})
+	later.AddPeak(metric.DistinctFailingSources, at, 9, metric.DimUserPoolID, "us-east-1_B")
+	a.Merge(later)
+	want[key()], want[pool("us-east-1_B")] = []float64{9}, []float64{9}
+	if got := peaks(a.Datums()); !maps.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("merged: %v, want %v", got, want)
+	}
+
+	// A budget of one pool: B and C meet in OtherValue, which keeps 9.
+	a = fill(metric.Standard)
+	a.Merge(later)
+	if err := a.ApplyBudget(context.Background(), budget.NewMemory(1)); err != nil {
+		t.Fatal(err)
+	}
+	got := peaks(a.Datums())
+	if v := got[pool(aggregate.OtherValue)]; !slices.Equal(v, []float64{9}) {
+		t.Errorf("budget of one pool: %s = %v, want [9] (the larger, not a sum): %v", pool(aggregate.OtherValue), v, got)
 	}
 }

@@ -34,6 +34,9 @@ func mergeInput(a *aggregate.Aggregator, file int) {
 		a.Add(&record.Record{EventTime: at}, &c, at.Add(time.Duration(file+1)*time.Minute))
 	}
 	a.AddFinding("mfa-disabled", "high", base)
+	// Two files' views of one window (the later knows more) and one each.
+	a.AddPeak(metric.DistinctFailingSources, base, float64(3+file), metric.DimUserPoolID, "us-east-1_pool0")
+	a.AddPeak(metric.DistinctFailingSources, base.Add(time.Duration(file)*5*time.Minute), 2, metric.DimClientID, "client1")
 	a.AddFile(aggregate.Processed, base.Add(10*time.Minute))
 	a.AddInvalid(base)
 }

@@ -875,14 +875,59 @@ func buckets(d time.Duration) int64 {
 //
 // A State failure is reported by Err, and nothing is raised: the file must
 // be retried.
-func (e *Engine) Windows(t *Tallies) []Raised {
+//
+// Windows also returns, for each user pool (or unresolved app client) the
+// file counted failed sign-ins for, the distinct failing addresses of
+// every credential-stuffing window that holds one of the file's buckets,
+// as the State held them: the DistinctFailingSources metric. A later file
+// of a window sees at least what an earlier one saw, so the largest value
+// published for a window is the one of its last file.
+func (e *Engine) Windows(t *Tallies) ([]Raised, []Sources) {
 	if t == nil {
-		return nil
+		return nil, nil
 	}
-	return append(e.windows(t), e.judgeGuests(t.guests)...)
+	raised, sources := e.windows(t)
+	return append(raised, e.judgeGuests(t.guests)...), sources
 }
 
-func (e *Engine) windows(t *Tallies) []Raised {
+// Sources is the number of distinct addresses that failed sign-in against
+// one user pool (or one app client whose pool is unknown: ClientID set,
+// UserPoolID empty) in the window of Options.Window ending with the bucket
+// that starts at Time.
+type Sources struct {
+	Time       time.Time
+	UserPoolID string
+	ClientID   string
+	Count      int
+}
+
+// sources are s's Sources for the windows holding its own entries.
+func (e *Engine) sources(s *subjectTally, h *history) []Sources {
+	n := buckets(e.opts.Window)
+	var ends []time.Time
+	for _, x := range s.entries {
+		for k := range n {
+			ends = append(ends, x.Time.Add(time.Duration(k)*Bucket))
+		}
+	}
+	slices.SortFunc(ends, time.Time.Compare)
+	ends = slices.Compact(ends)
+	pool, client := s.subject, ""
+	if c, ok := strings.CutPrefix(s.subject, "client/"); ok {
+		pool, client = "", c
+	}
+	var out []Sources
+	var w tally
+	for _, end := range ends {
+		sum(&w, h.all, h.allT, end, n)
+		if c := w.sources.count(); c > 0 {
+			out = append(out, Sources{Time: end, UserPoolID: pool, ClientID: client, Count: c})
+		}
+	}
+	return out
+}
+
+func (e *Engine) windows(t *Tallies) ([]Raised, []Sources) {
 	subjects := t.subjects
 	if len(t.succ) > 0 {
 		more, err := e.suspects(t)
@@ -890,12 +935,12 @@ func (e *Engine) windows(t *Tallies) []Raised {
 			if e.err == nil {
 				e.err = fmt.Errorf("%w: windows: %w", ErrState, err)
 			}
-			return nil
+			return nil, nil
 		}
 		subjects = append(slices.Clone(subjects), more...)
 	}
 	if len(subjects) == 0 {
-		return nil
+		return nil, nil
 	}
 	put := make(map[string][]Entry, len(subjects)+len(t.failing))
 	for account, x := range t.failing {
@@ -917,16 +962,17 @@ func (e *Engine) windows(t *Tallies) []Raised {
 		if e.err == nil {
 			e.err = fmt.Errorf("%w: windows: %w", ErrState, err)
 		}
-		return nil
+		return nil, nil
 	}
 	var out []Raised
+	var sources []Sources
 	for _, s := range subjects {
 		h, err := e.opts.State.Get(s.key)
 		if err != nil {
 			if e.err == nil {
 				e.err = fmt.Errorf("%w: windows: %w", ErrState, err)
 			}
-			return nil
+			return nil, nil
 		}
 		// The file's own entries, even those older than all the
 		// subject keeps: a late file is judged with its own counts.
@@ -947,8 +993,11 @@ func (e *Engine) windows(t *Tallies) []Raised {
 			}
 			out = append(out, e.judgeWindows(&r, &s, &hist)...)
 		}
+		if s.kind == kindPool {
+			sources = append(sources, e.sources(&s, &hist)...)
+		}
 	}
-	return out
+	return out, sources
 }
 
 // judgeWindows raises r once per attack the file's entries take part in:

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -76,7 +77,7 @@ func judgeFile(t testing.TB, state State, opts Options, recs [][]byte) []Finding
 		e.At(i)
 		out = append(out, slices.Clone(e.Observe(&r, &c, raw))...)
 	}
-	for _, r := range e.Windows(e.Tallies()) {
+	for _, r := range raisedOnly(e.Windows(e.Tallies())) {
 		if r.Index < 0 || r.Index >= len(recs) {
 			t.Errorf("%s names record %d of %d", r.Name, r.Index, len(recs))
 		}
@@ -538,8 +539,8 @@ func TestWindowsConcurrent(t *testing.T) {
 	if err := state.Put(map[string][]Entry{tallies[0].subjects[0].key: tallies[0].subjects[0].entries}); err != nil {
 		t.Fatal(err)
 	}
-	r1 := engines[1].Windows(tallies[1])
-	r0 := engines[0].Windows(tallies[0])
+	r1, _ := engines[1].Windows(tallies[1])
+	r0, _ := engines[0].Windows(tallies[0])
 	ids := map[string]bool{}
 	for _, r := range append(r0, r1...) {
 		if r.Name == SignInFailuresFromOneIP {
@@ -572,7 +573,7 @@ func TestWindowStateBounded(t *testing.T) {
 		e.At(i)
 		e.Observe(&r, &c, raw)
 	}
-	got := e.Windows(e.Tallies())
+	got, _ := e.Windows(e.Tallies())
 	if err := e.Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -778,7 +779,7 @@ func TestWindowsProvisional(t *testing.T) {
 		state := NewMemoryState()
 		e := New(&Options{State: state})
 		readFile(t, e, a)
-		first := e.Windows(e.Tallies())
+		first, _ := e.Windows(e.Tallies())
 		if len(first) != 1 || first[0].Name != PasswordSpray {
 			t.Fatalf("the first file raised %v", first)
 		}
@@ -828,7 +829,7 @@ func TestWindowWitness(t *testing.T) {
 	e := New(&Options{State: NewMemoryState()})
 	readFile(t, e, recs)
 	var got []Raised
-	for _, r := range e.Windows(e.Tallies()) {
+	for _, r := range raisedOnly(e.Windows(e.Tallies())) {
 		if r.Name == CredentialStuffing {
 			got = append(got, r)
 		}
@@ -852,7 +853,7 @@ func TestWindowSuccessNamesTheSignIn(t *testing.T) {
 	e := New(&Options{State: state})
 	readFile(t, e, recs)
 	n := 0
-	for _, r := range e.Windows(e.Tallies()) {
+	for _, r := range raisedOnly(e.Windows(e.Tallies())) {
 		if r.Name != SignInSuccessAfterFailures {
 			continue
 		}
@@ -863,5 +864,51 @@ func TestWindowSuccessNamesTheSignIn(t *testing.T) {
 	}
 	if n != 1 {
 		t.Fatalf("raised %d times, want once", n)
+	}
+}
+
+func raisedOnly(r []Raised, _ []Sources) []Raised { return r }
+
+// DistinctFailingSources: whatever order a window's files are judged in,
+// each with a new engine, no file reports more distinct addresses than the
+// window holds, and the largest report of each window (what the Maximum
+// statistic reads) is exactly the window's count once all have been judged.
+func TestDistinctFailingSources(t *testing.T) {
+	ip := func(from int) func(int) string {
+		return func(i int) string { return fmt.Sprintf("198.51.100.%d", from+i) }
+	}
+	files := [][][]byte{
+		failures(t, 0, 3, ip(0), subN),  // 10:00: .0 .1 .2
+		failures(t, 5, 5, ip(2), subN),  // 10:05: .2 to .6
+		failures(t, 40, 2, ip(0), subN), // 10:40: .0 .1
+	}
+	// The 15-minute windows, by the bucket they end with.
+	want := map[time.Time]int{at(0, 0): 3, at(5, 0): 7, at(10, 0): 7, at(15, 0): 5, at(40, 0): 2, at(45, 0): 2, at(50, 0): 2}
+	for _, order := range [][]int{{0, 1, 2}, {2, 1, 0}, {1, 0, 2}} {
+		state := NewMemoryState()
+		got := map[time.Time]int{}
+		for _, i := range order {
+			e := New(&Options{State: state})
+			readFile(t, e, files[i])
+			_, sources := e.Windows(e.Tallies())
+			if err := e.Err(); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range sources {
+				if s.ClientID == "" && s.UserPoolID == "" {
+					t.Errorf("order %v: %+v names no pool or client", order, s)
+				}
+				if s.Count > want[s.Time] {
+					t.Errorf("order %v, file %d: %d sources in the window ending %s, it holds %d", order, i, s.Count, s.Time.Format("15:04"), want[s.Time])
+				}
+				got[s.Time] = max(got[s.Time], s.Count)
+			}
+		}
+		if !maps.Equal(got, want) {
+			t.Errorf("order %v: largest reports %v, want %v", order, got, want)
+		}
 	}
 }

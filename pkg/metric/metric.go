@@ -50,6 +50,7 @@ const (
 	RecordsInvalid            = "RecordsInvalid"
 	DeliveryLagSeconds        = "DeliveryLagSeconds"
 	Findings                  = "Findings"
+	DistinctFailingSources    = "DistinctFailingSources"
 )
 
 // Dimension names.
@@ -129,10 +130,23 @@ type DimensionSet struct {
 	Level Level
 }
 
+// Statistics the catalog names.
+const (
+	// StatSum reads a count: each datum is Values [1] Counts [n].
+	StatSum = "Sum"
+	// StatMaximum reads a peak: each datum is one file's view of a
+	// window (Values [v]), and a later file's view of the same window,
+	// knowing more, is larger. A datum sent twice changes nothing.
+	StatMaximum = "Maximum"
+)
+
 // Spec describes one metric.
 type Spec struct {
-	Name        string
-	Unit        Unit
+	Name string
+	Unit Unit
+	// Stat is the statistic that reads the metric (alarms, dashboards):
+	// StatSum, StatMaximum, or "" for a distribution (any statistic).
+	Stat        string
 	Sets        []DimensionSet
 	Description string
 }
@@ -141,73 +155,78 @@ func dims(l Level, names ...string) DimensionSet { return DimensionSet{Names: na
 
 // Catalog lists every metric, in the order the README documents them.
 var Catalog = []Spec{
-	{Events, Count, []DimensionSet{
+	{Events, Count, StatSum, []DimensionSet{
 		dims(Basic, DimCategory),
 		dims(Standard, DimCategory, DimOperation),
 		dims(Full, DimCategory, DimUserPoolID),
 		dims(Full, DimCategory, DimIdentityPoolID),
 	}, "Records per category; per operation for the Cognito categories."},
-	{Errors, Count, []DimensionSet{
+	{Errors, Count, StatSum, []DimensionSet{
 		dims(Basic, DimCategory),
 		dims(Standard, DimCategory, DimErrorCode),
 	}, "Records with an errorCode (or an endpoint HTTP status >= 400), Cognito categories only."},
-	{SignInFailures, Count, []DimensionSet{
+	{SignInFailures, Count, StatSum, []DimensionSet{
 		dims(Basic),
 		dims(Standard, DimUserPoolID),
 		dims(Standard, DimClientID),
 	}, "Failed sign-in attempts: API auth calls and hosted UI / managed login credential submissions; by pool, app client ids resolved to their pool, else by ClientId."},
-	{ForgotPasswordRequests, Count, []DimensionSet{
+	{ForgotPasswordRequests, Count, StatSum, []DimensionSet{
 		dims(Basic),
 		dims(Standard, DimUserPoolID),
 		dims(Standard, DimClientID),
 	}, "ForgotPassword, AdminResetUserPassword and hosted UI ForgotPassword_POST requests; by pool, app client ids resolved to their pool, else by ClientId."},
-	{SignUps, Count, []DimensionSet{
+	{SignUps, Count, StatSum, []DimensionSet{
 		dims(Basic),
 		dims(Standard, DimUserPoolID),
 		dims(Standard, DimClientID),
 	}, "Self-service sign-ups that succeeded (SignUp, hosted UI Signup_POST, managed login signup_POST); by pool, app client ids resolved to their pool, else by ClientId."},
-	{SignUpConfirmations, Count, []DimensionSet{
+	{SignUpConfirmations, Count, StatSum, []DimensionSet{
 		dims(Basic),
 		dims(Standard, DimUserPoolID),
 		dims(Standard, DimClientID),
 	}, "Sign-ups confirmed (ConfirmSignUp, AdminConfirmSignUp, the confirmation endpoints), succeeded; with SignUps, the confirmation ratio that falls under SMS pumping."},
-	{CodeDeliveryRequests, Count, []DimensionSet{
+	{CodeDeliveryRequests, Count, StatSum, []DimensionSet{
 		dims(Basic),
 		dims(Standard, DimUserPoolID),
 		dims(Standard, DimClientID),
 	}, "Calls that succeeded and made Cognito send a code by SMS or email (SignUp, ResendConfirmationCode, ForgotPassword, GetUserAttributeVerificationCode, AdminResetUserPassword, their endpoints): the messages an SMS pumping attack makes the account pay for."},
-	{UserPoolConfigChanges, Count, []DimensionSet{
+	{UserPoolConfigChanges, Count, StatSum, []DimensionSet{
 		dims(Basic),
 		dims(Standard, DimOperation),
 		dims(Standard, DimUserPoolID),
 	}, "User pool configuration created, updated or deleted (pools, clients, domains, IdPs, ...); a call that failed is counted in ConfigChangesDenied instead."},
-	{IdentityPoolConfigChanges, Count, []DimensionSet{
+	{IdentityPoolConfigChanges, Count, StatSum, []DimensionSet{
 		dims(Basic),
 		dims(Standard, DimOperation),
 		dims(Standard, DimIdentityPoolID),
 	}, "Identity pool configuration created, updated or deleted (pools, roles, tag maps, tags, Cognito Sync settings)."},
-	{ConfigChangesDenied, Count, []DimensionSet{
+	{ConfigChangesDenied, Count, StatSum, []DimensionSet{
 		dims(Basic),
 		dims(Standard, DimOperation),
 	}, "Configuration calls of either pool kind that failed (denied, or refused): nothing changed, so they are not configuration changes; repeated, they are a principal probing what it may change."},
-	{IdentityPoolRoleCalls, Count, []DimensionSet{
+	{IdentityPoolRoleCalls, Count, StatSum, []DimensionSet{
 		dims(Basic, DimAuthType),
 		dims(Standard, DimAuthType, DimIdentityPoolID),
 	}, "Calls to any AWS service made with credentials an identity pool vended, by role."},
-	{UnlistedOperations, Count, []DimensionSet{
+	{UnlistedOperations, Count, StatSum, []DimensionSet{
 		dims(Basic),
 		dims(Standard, DimOperation),
 	}, "Operations no pkg/class table lists (endpoint operations in neither documented table, mutating cognito-idp / cognito-identity API operations): a new AWS operation, classified by its naming, to add to pkg/class."},
-	{Findings, Count, []DimensionSet{
+	{Findings, Count, StatSum, []DimensionSet{
 		dims(Basic, DimSeverity),
 		dims(Standard, DimFinding),
 	}, "Security findings (pkg/finding catalog): by severity, and by finding name."},
-	{FilesProcessed, Count, []DimensionSet{dims(Basic)}, "Trail files read to the end."},
-	{FilesSkipped, Count, []DimensionSet{dims(Basic)}, "Objects skipped: digest and Insights files, folders, empty objects, test events, duplicates."},
-	{FilesFailed, Count, []DimensionSet{dims(Basic)}, "Trail files that could not be read (corrupt, truncated, too large, not CloudTrail)."},
-	{RecordsRead, Count, []DimensionSet{dims(Basic)}, "CloudTrail records read, Cognito or not."},
-	{RecordsInvalid, Count, []DimensionSet{dims(Basic)}, "Records that were valid JSON but unusable (not an object, no eventTime)."},
-	{DeliveryLagSeconds, Seconds, []DimensionSet{dims(Basic)}, "Delay from a record's eventTime to the delivery of its file."},
+	{FilesProcessed, Count, StatSum, []DimensionSet{dims(Basic)}, "Trail files read to the end."},
+	{FilesSkipped, Count, StatSum, []DimensionSet{dims(Basic)}, "Objects skipped: digest and Insights files, folders, empty objects, test events, duplicates."},
+	{FilesFailed, Count, StatSum, []DimensionSet{dims(Basic)}, "Trail files that could not be read (corrupt, truncated, too large, not CloudTrail)."},
+	{RecordsRead, Count, StatSum, []DimensionSet{dims(Basic)}, "CloudTrail records read, Cognito or not."},
+	{RecordsInvalid, Count, StatSum, []DimensionSet{dims(Basic)}, "Records that were valid JSON but unusable (not an object, no eventTime)."},
+	{DeliveryLagSeconds, Seconds, "", []DimensionSet{dims(Basic)}, "Delay from a record's eventTime to the delivery of its file."},
+	{DistinctFailingSources, Count, StatMaximum, []DimensionSet{
+		dims(Basic),
+		dims(Standard, DimUserPoolID),
+		dims(Standard, DimClientID),
+	}, "Distinct addresses failing sign-in against one user pool (or unresolved app client) in the credential-stuffing window ending at the minute, from the same state as the findings; basic: the largest of the pools."},
 }
 
 // Lookup returns the spec of the metric named name.

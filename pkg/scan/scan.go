@@ -13,6 +13,7 @@ import (
 	"github.com/cognitrail/cognitrail/pkg/class"
 	"github.com/cognitrail/cognitrail/pkg/fault"
 	"github.com/cognitrail/cognitrail/pkg/finding"
+	"github.com/cognitrail/cognitrail/pkg/metric"
 	"github.com/cognitrail/cognitrail/pkg/record"
 	"github.com/cognitrail/cognitrail/pkg/trailfile"
 )
@@ -297,9 +298,22 @@ func (o *Options) windows(agg *aggregate.Aggregator, res *Result) {
 	if o.Findings == nil {
 		return
 	}
-	for _, r := range o.Findings.Windows(o.Findings.Tallies()) {
+	raised, sources := o.Findings.Windows(o.Findings.Tallies())
+	addSources(agg, sources)
+	for _, r := range raised {
 		agg.AddFinding(r.Name, r.Severity.String(), r.Time)
 		res.Findings = append(res.Findings, Found{Index: r.Index, Finding: r.Finding})
+	}
+}
+
+// addSources publishes the windows' distinct failing addresses.
+func addSources(agg *aggregate.Aggregator, sources []finding.Sources) {
+	for _, s := range sources {
+		dim, v := metric.DimUserPoolID, s.UserPoolID
+		if s.UserPoolID == "" {
+			dim, v = metric.DimClientID, s.ClientID
+		}
+		agg.AddPeak(metric.DistinctFailingSources, s.Time, float64(s.Count), dim, v)
 	}
 }
 
@@ -352,8 +366,9 @@ func (res *Result) Judge(engine *finding.Engine, file *aggregate.Aggregator) {
 // of a file, and puts their findings among the others in record order
 // (after the record's own).
 func (res *Result) window(engine *finding.Engine, file *aggregate.Aggregator) {
-	raised := engine.Windows(res.tallies)
+	raised, sources := engine.Windows(res.tallies)
 	res.tallies = nil
+	addSources(file, sources)
 	for _, r := range raised {
 		file.AddFinding(r.Name, r.Severity.String(), r.Time)
 		res.Findings = append(res.Findings, Found{Index: r.Index, Finding: r.Finding})
