@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -231,7 +232,7 @@ func (e *env) bufferedPublishes(keys []string) int {
 		}
 		agg.Merge(one)
 	}
-	return (len(agg.Datums()) + 999) / 1000
+	return (len(slices.Collect(agg.All())) + 999) / 1000
 }
 
 // TestBufferedTransientReadFailsItsMessageOnly: one file of six cannot be

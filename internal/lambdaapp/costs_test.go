@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -330,7 +331,7 @@ func (e *env) costExpectation(keys []string) publishedSums {
 		}); err != nil {
 			e.t.Fatal(err)
 		}
-		for _, d := range agg.Datums() {
+		for _, d := range slices.Collect(agg.All()) {
 			out[keyOf(d.Name, d.Dimensions)] += d.Sum()
 		}
 	}

@@ -158,7 +158,7 @@ func (e *env) put(key string, body []byte) {
 	}); err != nil {
 		e.t.Fatal(err)
 	}
-	e.expected[key] = agg.Datums()
+	e.expected[key] = slices.Collect(agg.All())
 }
 
 // forgetful is a finding state that never remembers: each file's findings

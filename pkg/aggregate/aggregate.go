@@ -49,7 +49,7 @@ type Stats struct {
 
 // shape is everything the metrics need of one record but its minute.
 // Records are counted by (minute, shape), one small map operation each, and
-// a shape is expanded into the series it feeds once, in Datums: a Cognito
+// a shape is expanded into the series it feeds once, in All: a Cognito
 // record feeds up to a dozen series, and the records of a file have few
 // shapes however many minutes they span.
 type shape struct {
@@ -65,7 +65,7 @@ type shape struct {
 	userPool       string
 	identityPool   string
 	// client is the app client of a user pool record whose pool is not
-	// known yet, region the Region the call was made in; Datums folds
+	// known yet, region the Region the call was made in; All folds
 	// them into the client's pool in that Region once known. Both stay
 	// empty for every other record, so the region costs nothing on the
 	// common path.
@@ -553,11 +553,6 @@ func (a *Aggregator) AddFile(o FileOutcome, at time.Time) {
 	a.count(minuteOf(at), seriesDef{name: name})
 }
 
-// Datums returns the aggregated datums, sorted, at the configured level.
-func (a *Aggregator) Datums() []metric.Datum {
-	return slices.Collect(a.All())
-}
-
 // rankedCell is one datum to be: a series' rank in output order, a minute
 // and a count.
 type rankedCell struct {
@@ -567,7 +562,7 @@ type rankedCell struct {
 	peak   bool // n is a peak series' value, not a count
 }
 
-// plan is what Datums and ApplyBudget work from: every shape expanded into
+// plan is what All and ApplyBudget work from: every shape expanded into
 // its series once, and which series the level and the per-file caps keep.
 type plan struct {
 	series interner[seriesDef]
@@ -677,8 +672,9 @@ func (a *Aggregator) cells(pl *plan, fn func(m int64, id uint32, n float64)) {
 	}
 }
 
-// All returns the datums Datums returns, in the same order, one at a time:
-// what is held meanwhile is the compact cells, never the datums, so that a
+// All returns the aggregated datums at the configured level, sorted (by
+// name, dimensions and minute: metric.Key's order), one at a time: what
+// is held meanwhile is the compact cells, never the datums, so that a
 // month of minutes can be written or published as it is produced.
 func (a *Aggregator) All() iter.Seq[metric.Datum] {
 	pl := a.plan()
@@ -861,7 +857,7 @@ func setKey(name string, dims []metric.Dimension) string {
 }
 
 // levels maps "Name|Dim|Dim" to the level its dimension set is published
-// at. The catalog is fixed, so it is built once, not per Datums call.
+// at. The catalog is fixed, so it is built once, not per All call.
 var levels = levelIndex()
 
 func levelIndex() map[string]metric.Level {
@@ -913,7 +909,7 @@ func top(counts map[string]int, n int) map[string]bool {
 // the buffered handler reads each file of a batch into its own aggregator,
 // so that a file failing half-way is dropped whole, and merges those that
 // were read. The result does not depend on the order of the merges: counts
-// add up, the caps are applied in Datums, and a client named with two pools
+// add up, the caps are applied in All, and a client named with two pools
 // keeps the smaller, as within one file: a pool the trail gave over one a
 // Resolver answered, and the smaller of two answers (a cache refreshed
 // between two files). b must not be used afterwards.

@@ -47,7 +47,7 @@ func aggregateAll(recs []record.Record, opts *aggregate.Options, delivered time.
 		c := class.Classify(&recs[i])
 		a.Add(&recs[i], &c, delivered)
 	}
-	return a.Datums()
+	return slices.Collect(a.All())
 }
 
 func sum(ds []metric.Datum, name string, dims ...string) float64 {
@@ -226,7 +226,7 @@ func TestLagSplitsAtTheValuesLimit(t *testing.T) {
 	}
 	var n float64
 	var datums int
-	for _, d := range a.Datums() {
+	for _, d := range slices.Collect(a.All()) {
 		if d.Name == metric.DeliveryLagSeconds {
 			datums++
 			n += d.SampleCount()
@@ -249,7 +249,7 @@ func TestFileOutcomes(t *testing.T) {
 	a.AddFile(aggregate.Failed, at)
 	a.AddInvalid(at)
 	got := map[string]float64{}
-	for _, d := range a.Datums() {
+	for _, d := range slices.Collect(a.All()) {
 		got[d.Name] += d.Sum()
 		if !d.Timestamp.Equal(at.Truncate(time.Minute)) {
 			t.Errorf("%s at %v", d.Name, d.Timestamp)
@@ -316,7 +316,7 @@ func TestFindingsByLevel(t *testing.T) {
 		a := aggregate.New(&aggregate.Options{Level: tc.level})
 		a.AddFinding("identity-pool-deleted", "high", at)
 		a.AddFinding("user-pool-domain-changed", "medium", at.Add(time.Minute))
-		ds := a.Datums()
+		ds := slices.Collect(a.All())
 		if got := sum(ds, metric.Findings, metric.DimSeverity); got != tc.bySeverity {
 			t.Errorf("%s: Findings by Severity %v, want %v", tc.level, got, tc.bySeverity)
 		}
@@ -350,7 +350,7 @@ func TestOldestNotAggregated(t *testing.T) {
 	if got := a.Stats().TooOld; got != 2 {
 		t.Errorf("TooOld %d, want 2 (the two records)", got)
 	}
-	ds := a.Datums()
+	ds := slices.Collect(a.All())
 	if got := sum(ds, metric.RecordsRead); got != 2 {
 		t.Errorf("RecordsRead %v, want 2", got)
 	}
@@ -382,7 +382,7 @@ func TestAllIsDatums(t *testing.T) {
 		c := class.Classify(&recs[i])
 		a.Add(&recs[i], &c, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	}
-	want := a.Datums()
+	want := slices.Collect(a.All())
 	if got := slices.Collect(a.All()); !reflect.DeepEqual(got, want) {
 		t.Fatalf("All gives %d datums, Datums %d", len(got), len(want))
 	}
@@ -432,10 +432,10 @@ func TestPeaks(t *testing.T) {
 	pool := func(v string) string { return key(metric.Dimension{Name: metric.DimUserPoolID, Value: v}) }
 
 	want := map[string][]float64{key(): {5}, pool("us-east-1_A"): {5}, pool("us-east-1_B"): {4}, pool("us-east-1_C"): {2}}
-	if got := peaks(fill(metric.Standard).Datums()); !maps.EqualFunc(got, want, slices.Equal) {
+	if got := peaks(slices.Collect(fill(metric.Standard).All())); !maps.EqualFunc(got, want, slices.Equal) {
 		t.Errorf("standard: %v, want %v", got, want)
 	}
-	if got := peaks(fill(metric.Basic).Datums()); !maps.EqualFunc(got, map[string][]float64{key(): {5}}, slices.Equal) {
+	if got := peaks(slices.Collect(fill(metric.Basic).All())); !maps.EqualFunc(got, map[string][]float64{key(): {5}}, slices.Equal) {
 		t.Errorf("basic: %v, want only %s 5", got, key())
 	}
 
@@ -444,7 +444,7 @@ func TestPeaks(t *testing.T) {
 	later.AddPeak(metric.DistinctFailingSources, at, 9, metric.DimUserPoolID, "us-east-1_B")
 	a.Merge(later)
 	want[key()], want[pool("us-east-1_B")] = []float64{9}, []float64{9}
-	if got := peaks(a.Datums()); !maps.EqualFunc(got, want, slices.Equal) {
+	if got := peaks(slices.Collect(a.All())); !maps.EqualFunc(got, want, slices.Equal) {
 		t.Errorf("merged: %v, want %v", got, want)
 	}
 
@@ -454,7 +454,7 @@ func TestPeaks(t *testing.T) {
 	if err := a.ApplyBudget(context.Background(), budget.NewMemory(1)); err != nil {
 		t.Fatal(err)
 	}
-	got := peaks(a.Datums())
+	got := peaks(slices.Collect(a.All()))
 	if v := got[pool(aggregate.OtherValue)]; !slices.Equal(v, []float64{9}) {
 		t.Errorf("budget of one pool: %s = %v, want [9] (the larger, not a sum): %v", pool(aggregate.OtherValue), v, got)
 	}

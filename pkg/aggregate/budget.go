@@ -86,10 +86,10 @@ func (mc monthCache) of(minute int64) string {
 
 // ApplyBudget asks b which values of the budgeted dimensions keep their own
 // series, month by month, the busiest values first (ties by value, so the
-// answer does not depend on record order); Datums then counts the others
+// answer does not depend on record order); All then counts the others
 // under OtherValue. It asks about the values the per-file caps keep, once
-// per aggregation, after the last record: call it before Datums. An error
-// is b's: nothing was decided, and Datums would publish every value.
+// per aggregation, after the last record: call it before All. An error
+// is b's: nothing was decided, and All would publish every value.
 func (a *Aggregator) ApplyBudget(ctx context.Context, b budget.Budget) error {
 	pl := a.plan()
 	totals := map[budgetKey]float64{}
@@ -189,7 +189,7 @@ func (a *Aggregator) Folded() []Folded {
 	return out
 }
 
-// SetFolded replaces ApplyBudget: Datums folds exactly the values given
+// SetFolded replaces ApplyBudget: All folds exactly the values given
 // (as returned by Folded) into OtherValue and keeps every other value.
 func (a *Aggregator) SetFolded(values []Folded) {
 	a.admitted = make(map[budgetKey]bool, len(values))

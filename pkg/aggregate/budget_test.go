@@ -3,6 +3,7 @@ package aggregate_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -48,7 +49,7 @@ func budgeted(t *testing.T, b budget.Budget, recs ...rec) []metric.Datum {
 	if err := a.ApplyBudget(context.Background(), b); err != nil {
 		t.Fatal(err)
 	}
-	return a.Datums()
+	return slices.Collect(a.All())
 }
 
 // TestBudgetFoldsNewValuesIntoOther: a month's budget keeps the values seen
@@ -115,7 +116,7 @@ func TestRoleCallsCannotSquatTheBudget(t *testing.T) {
 	if err := a.ApplyBudget(context.Background(), b); err != nil {
 		t.Fatal(err)
 	}
-	ops := byValue(a.Datums(), metric.Events, metric.DimOperation)
+	ops := byValue(slices.Collect(a.All()), metric.Events, metric.DimOperation)
 	if ops[aggregate.OtherValue] != 2*(distinct-budget.DefaultMax) || len(ops) != budget.DefaultMax+1 {
 		t.Errorf("role calls: %d operations, other %v; want %d and %d (their own budget)", len(ops)-1, ops[aggregate.OtherValue], budget.DefaultMax, 2*(distinct-budget.DefaultMax))
 	}
@@ -131,7 +132,7 @@ func TestRoleCallsCannotSquatTheBudget(t *testing.T) {
 	if err := a.ApplyBudget(context.Background(), b); err != nil {
 		t.Fatal(err)
 	}
-	ds := a.Datums()
+	ds := slices.Collect(a.All())
 	ops = byValue(ds, metric.Events, metric.DimOperation)
 	for _, op := range []string{"InitiateAuth", "UpdateUserPool", "GetCredentialsForIdentity"} {
 		if ops[op] != 1 {
@@ -155,7 +156,7 @@ func TestRoleCallsCannotCrowdOutListedOperations(t *testing.T) {
 	roleCalls(a, at, aggregate.DefaultMaxOperations+50, 3)
 	c := class.Class{Category: class.UserPoolAPI, Operation: "InitiateAuth", SignIn: true}
 	a.Add(&record.Record{EventTime: at}, &c, time.Time{})
-	ops := byValue(a.Datums(), metric.Events, metric.DimOperation)
+	ops := byValue(slices.Collect(a.All()), metric.Events, metric.DimOperation)
 	if ops["InitiateAuth"] != 1 {
 		t.Errorf("InitiateAuth dropped by the per-file cap")
 	}

@@ -74,7 +74,7 @@ func TestClientResolvedFromTheSameFileWhateverTheOrder(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			a := aggregate.New(&aggregate.Options{Level: metric.Full})
 			add(a, recs...)
-			ds := a.Datums()
+			ds := slices.Collect(a.All())
 			if got := value(ds, metric.SignInFailures, metric.DimUserPoolID, "us-east-1_Pool1"); got != 3 {
 				t.Errorf("SignInFailures by pool = %v, want 3", got)
 			}
@@ -99,7 +99,7 @@ func TestUnresolvedClientCountsUnderClientId(t *testing.T) {
 	// A failed AdminInitiateAuth names a pool and a client, but may name a
 	// client of another pool: it must not teach the pair.
 	add(a, append(signIns(), idp("AdminInitiateAuth", "webclient", "us-east-1_Other", "ResourceNotFoundException"))...)
-	ds := a.Datums()
+	ds := slices.Collect(a.All())
 	if got := value(ds, metric.SignInFailures, metric.DimClientID, "webclient"); got != 3 {
 		t.Errorf("SignInFailures by ClientId = %v, want 3", got)
 	}
@@ -124,7 +124,7 @@ func TestClientIdsAreCappedLikePools(t *testing.T) {
 			add(a, idp("InitiateAuth", fmt.Sprintf("client%d", i), "", "NotAuthorizedException"))
 		}
 	}
-	ds := a.Datums()
+	ds := slices.Collect(a.All())
 	var kept []string
 	for _, d := range ds {
 		if d.Name == metric.SignInFailures && len(d.Dimensions) == 1 && d.Dimensions[0].Name == metric.DimClientID {
@@ -176,7 +176,7 @@ func TestResolveClients(t *testing.T) {
 	if !slices.Equal(r.asked, []string{"us-east-1/known", "us-east-1/unknown"}) {
 		t.Errorf("asked %v: the trail's own pairs need no lookup", r.asked)
 	}
-	ds := a.Datums()
+	ds := slices.Collect(a.All())
 	for _, pool := range []string{"us-east-1_Known", "us-east-1_Trail"} {
 		if got := value(ds, metric.SignInFailures, metric.DimUserPoolID, pool); got != 1 {
 			t.Errorf("%s: %v, want 1", pool, got)
@@ -195,7 +195,7 @@ func TestFailedLookupLosesNothing(t *testing.T) {
 	if !errors.Is(err, boom) {
 		t.Errorf("error %v, want the lookup's", err)
 	}
-	if got := value(a.Datums(), metric.SignInFailures, metric.DimClientID, "c1"); got != 1 {
+	if got := value(slices.Collect(a.All()), metric.SignInFailures, metric.DimClientID, "c1"); got != 1 {
 		t.Errorf("SignInFailures by ClientId = %v, want 1", got)
 	}
 }
@@ -220,7 +220,7 @@ func TestClientPairsAreScopedByRegion(t *testing.T) {
 	for _, order := range [][]record.Record{recs, reversed} {
 		a := aggregate.New(nil)
 		add(a, order...)
-		ds := a.Datums()
+		ds := slices.Collect(a.All())
 		for pool, want := range map[string]float64{"us-east-1_kV3pT9mQx": 2, "eu-west-1_Rb7nW2yLc": 1} {
 			if got := value(ds, metric.ForgotPasswordRequests, metric.DimUserPoolID, pool); got != want {
 				t.Errorf("ForgotPasswordRequests of %s = %v, want %v", pool, got, want)
@@ -250,7 +250,7 @@ func TestResolverAnswerOfAnotherRegionIsRefused(t *testing.T) {
 	if want := (aggregate.ClientStats{Unresolved: 1}); st != want || !slices.Equal(r.asked, []string{"eu-west-1/web"}) {
 		t.Errorf("stats %+v, asked %v; want %+v, asked for eu-west-1/web", st, r.asked, want)
 	}
-	ds := a.Datums()
+	ds := slices.Collect(a.All())
 	if got := value(ds, metric.SignInFailures, metric.DimUserPoolID, "us-east-1_Wrong"); got != 0 {
 		t.Errorf("an eu-west-1 call counted on a us-east-1 pool: %v", got)
 	}

@@ -3,8 +3,10 @@ package aggregate
 import (
 	"context"
 	"fmt"
+	"iter"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -92,7 +94,7 @@ func TestMatchesReference(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		g, w := got.Datums(), want.Datums()
+		g, w := slices.Collect(got.All()), slices.Collect(want.All())
 		if len(w) == 0 {
 			t.Fatal("no datums")
 		}
@@ -141,7 +143,7 @@ func BenchmarkAggregate(b *testing.B) {
 				for b.Loop() {
 					var f interface {
 						feeder
-						Datums() []metric.Datum
+						All() iter.Seq[metric.Datum]
 					}
 					if impl == "compact" {
 						f = New(nil)
@@ -151,7 +153,7 @@ func BenchmarkAggregate(b *testing.B) {
 					for _, call := range t.calls {
 						call(f)
 					}
-					_ = f.Datums()
+					_ = slices.Collect(f.All())
 				}
 			})
 		}

@@ -50,7 +50,7 @@ func TestMergeIsOneAggregation(t *testing.T) {
 	for f := range 3 {
 		mergeInput(whole, f)
 	}
-	want := whole.Datums()
+	want := slices.Collect(whole.All())
 	for _, order := range [][]int{{0, 1, 2}, {2, 1, 0}} {
 		merged := aggregate.New(opts)
 		for _, f := range order {
@@ -58,7 +58,7 @@ func TestMergeIsOneAggregation(t *testing.T) {
 			mergeInput(one, f)
 			merged.Merge(one)
 		}
-		if got := merged.Datums(); !reflect.DeepEqual(got, want) {
+		if got := slices.Collect(merged.All()); !reflect.DeepEqual(got, want) {
 			t.Errorf("merged in order %v: %d datums, want the %d of one aggregation", order, len(got), len(want))
 		}
 	}
@@ -94,10 +94,10 @@ func TestSetFoldedReplaysABudget(t *testing.T) {
 	}
 	again := fill()
 	again.SetFolded(folded)
-	if got, want := again.Datums(), first.Datums(); !reflect.DeepEqual(got, want) {
+	if got, want := slices.Collect(again.All()), slices.Collect(first.All()); !reflect.DeepEqual(got, want) {
 		t.Errorf("replayed decisions: %d datums differ from the %d of the first attempt", len(got), len(want))
 	}
-	if reflect.DeepEqual(fill().Datums(), first.Datums()) {
+	if reflect.DeepEqual(slices.Collect(fill().All()), slices.Collect(first.All())) {
 		t.Error("the test's budget folded nothing")
 	}
 }
@@ -122,7 +122,7 @@ func TestMergeOrderOfResolvedClients(t *testing.T) {
 		for _, pool := range order {
 			merged.Merge(file(pool))
 		}
-		ds := merged.Datums()
+		ds := slices.Collect(merged.All())
 		if v := value(ds, metric.SignInFailures, metric.DimUserPoolID, "us-east-1_A"); v != 2 {
 			t.Errorf("merged in order %v: SignInFailures of us-east-1_A %v, want 2", order, v)
 		}
@@ -160,7 +160,7 @@ func TestMergeTrailPoolOverResolved(t *testing.T) {
 			merged.Merge(trail())
 			merged.Merge(resolved())
 		}
-		if v := value(merged.Datums(), metric.SignInFailures, metric.DimUserPoolID, "us-east-1_Z"); v != 1 {
+		if v := value(slices.Collect(merged.All()), metric.SignInFailures, metric.DimUserPoolID, "us-east-1_Z"); v != 1 {
 			t.Errorf("resolved merged first %v: SignInFailures of the trail's pool %v, want 1", first, v)
 		}
 	}

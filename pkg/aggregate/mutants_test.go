@@ -42,7 +42,7 @@ func TestMergeAddsOverlappingCells(t *testing.T) {
 	if got := merged.Stats().TooOld; got != 2 {
 		t.Errorf("merged: TooOld %d, want 2", got)
 	}
-	ds := merged.Datums()
+	ds := slices.Collect(merged.All())
 	for _, tc := range []struct {
 		name string
 		dims []string
@@ -108,7 +108,7 @@ func TestResolveClientsGoesOnPastEachOutcome(t *testing.T) {
 	if want := []string{"us-east-1/a2nobody", "us-east-1/a4later"}; !slices.Equal(r.asked, want) {
 		t.Errorf("second pass asked %v, want %v", r.asked, want)
 	}
-	ds := a.Datums()
+	ds := slices.Collect(a.All())
 	for pool, want := range map[string]float64{"us-east-1_Trail": 1, "us-east-1_First": 1, "us-east-1_Later": 1} {
 		if got := value(ds, metric.SignInFailures, metric.DimUserPoolID, pool); got != want {
 			t.Errorf("%s: %v, want %v", pool, got, want)
@@ -140,7 +140,7 @@ func TestMergeTakesResolvedClientsAfterALearnedOne(t *testing.T) {
 			t.Errorf("PoolOf(%s) = %q, want %q", client, got, want)
 		}
 	}
-	ds := merged.Datums()
+	ds := slices.Collect(merged.All())
 	for pool, want := range map[string]float64{"us-east-1_Trail": 1, "us-east-1_Two": 1, "us-east-1_Three": 1, "us-east-1_Other": 0} {
 		if got := value(ds, metric.SignInFailures, metric.DimUserPoolID, pool); got != want {
 			t.Errorf("SignInFailures of %s: %v, want %v", pool, got, want)
@@ -175,7 +175,7 @@ func TestOldestAtAMinute(t *testing.T) {
 	if got := a.Stats().TooOld; got != 5 {
 		t.Errorf("TooOld %d, want 5", got)
 	}
-	ds := a.Datums()
+	ds := slices.Collect(a.All())
 	for name, want := range map[string]float64{metric.RecordsRead: 3, metric.FilesProcessed: 1, metric.FilesFailed: 0, metric.RecordsInvalid: 0} {
 		if got := value(ds, name); got != want {
 			t.Errorf("%s: %v, want %v", name, got, want)
@@ -188,7 +188,7 @@ func TestOldestAtAMinute(t *testing.T) {
 	b := aggregate.New(&aggregate.Options{Oldest: oldest.Add(time.Nanosecond)})
 	b.Add(&record.Record{EventTime: oldest.Add(30 * time.Second)}, &other, time.Time{})
 	b.Add(&record.Record{EventTime: oldest.Add(time.Minute)}, &other, time.Time{})
-	if got := value(b.Datums(), metric.RecordsRead); got != 1 || b.Stats().TooOld != 1 {
+	if got := value(slices.Collect(b.All()), metric.RecordsRead); got != 1 || b.Stats().TooOld != 1 {
 		t.Errorf("Oldest 1 ns into a minute: %v records read, %d too old; want 1 and 1", got, b.Stats().TooOld)
 	}
 }
@@ -219,7 +219,7 @@ func TestLearnOnlyFromSuccess(t *testing.T) {
 	if p, ok := a.PoolOf("us-east-1", "c1"); ok {
 		t.Errorf("learned %q from a failed call", p)
 	}
-	if got := value(a.Datums(), metric.ForgotPasswordRequests, metric.DimClientID, "c1"); got != 1 {
+	if got := value(slices.Collect(a.All()), metric.ForgotPasswordRequests, metric.DimClientID, "c1"); got != 1 {
 		t.Errorf("ForgotPasswordRequests by ClientId %v, want 1", got)
 	}
 }

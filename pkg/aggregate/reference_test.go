@@ -8,6 +8,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"iter"
 	"maps"
 	"math"
 	"slices"
@@ -344,6 +345,9 @@ func (a *refAggregator) AddFile(o FileOutcome, at time.Time) {
 }
 
 // Datums returns the aggregated datums, sorted, at the configured level.
+// All is Datums one at a time, as the Aggregator's.
+func (a *refAggregator) All() iter.Seq[metric.Datum] { return slices.Values(a.Datums()) }
+
 func (a *refAggregator) Datums() []metric.Datum {
 	ser := &refSeries{a: maps.Clone(a.counts)}
 	ser.pools.user, ser.pools.identity, ser.pools.ops = map[string]int{}, map[string]int{}, map[string]int{}

@@ -1,6 +1,7 @@
 package aggregate_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -29,7 +30,7 @@ func TestDimensionValuesArePublishable(t *testing.T) {
 		c := class.Classify(&recs[i])
 		a.Add(&recs[i], &c, time.Time{})
 	}
-	ds := a.Datums()
+	ds := slices.Collect(a.All())
 	seen := map[string]bool{}
 	var mangled float64
 	for _, d := range ds {

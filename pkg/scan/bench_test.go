@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -100,7 +101,7 @@ func scanAt(tb testing.TB, gz []byte, e *finding.Engine, delivered time.Time) sc
 	if err != nil || res.Err != nil {
 		tb.Fatal(err, res.Err)
 	}
-	_ = agg.Datums()
+	_ = slices.Collect(agg.All())
 	return res
 }
 

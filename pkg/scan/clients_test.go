@@ -3,6 +3,7 @@ package scan_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -52,7 +53,7 @@ func TestClientLearnedInAnotherFile(t *testing.T) {
 	if want := (aggregate.ClientStats{FromResolver: 1, Unresolved: 2}); res.Clients != want || res.ClientsErr != nil {
 		t.Errorf("clients %+v %v, want %+v", res.Clients, res.ClientsErr, want)
 	}
-	ds := second.Datums()
+	ds := slices.Collect(second.All())
 	if got := byDim(ds, metric.SignInFailures, metric.DimUserPoolID, "us-east-1_Pool2"); got != 2 {
 		t.Errorf("by pool %v, want 2", got)
 	}

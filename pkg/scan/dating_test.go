@@ -2,6 +2,7 @@ package scan_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +21,7 @@ func TestUndeliveredFileIsDatedByItsRecords(t *testing.T) {
 	wall := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	dates := func(agg *aggregate.Aggregator) map[string]time.Time {
 		m := map[string]time.Time{}
-		for _, d := range agg.Datums() {
+		for _, d := range slices.Collect(agg.All()) {
 			switch d.Name {
 			case metric.FilesProcessed, metric.RecordsInvalid:
 				m[d.Name] = d.Timestamp

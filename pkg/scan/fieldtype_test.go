@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -35,7 +36,7 @@ func TestWrongTypeIsCountedInvalid(t *testing.T) {
 		!strings.Contains(res.Err.Error(), "eventSource is a number") {
 		t.Errorf("error %v, want record 1's eventSource named", res.Err)
 	}
-	if got := files(agg.Datums())["RecordsInvalid"]; got != 1 {
+	if got := files(slices.Collect(agg.All()))["RecordsInvalid"]; got != 1 {
 		t.Errorf("RecordsInvalid %v, want 1", got)
 	}
 }
@@ -67,7 +68,7 @@ func TestWrongTypeSettingIsCountedInvalid(t *testing.T) {
 	if len(found) != 1 || found[0].Settings[0].Previous != finding.PreviousUnknown {
 		t.Errorf("findings %+v, want MFA off with previous unknown", found)
 	}
-	if got := files(agg.Datums())["RecordsInvalid"]; got != 1 {
+	if got := files(slices.Collect(agg.All()))["RecordsInvalid"]; got != 1 {
 		t.Errorf("RecordsInvalid %v, want 1", got)
 	}
 }

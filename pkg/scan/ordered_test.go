@@ -205,7 +205,7 @@ func TestDeferredIsSequential(t *testing.T) {
 			t.Errorf("workers %d: %d findings, want the %d of a sequential run, in its order", workers, len(gotFindings), len(wantFindings))
 
 		}
-		if g, w := got.Datums(), want.Datums(); !reflect.DeepEqual(g, w) {
+		if g, w := slices.Collect(got.All()), slices.Collect(want.All()); !reflect.DeepEqual(g, w) {
 			t.Errorf("workers %d: %d datums differ from the %d of a sequential run", workers, len(g), len(w))
 		}
 	}
@@ -231,7 +231,7 @@ func TestDeferredReadErrorIsFiles(t *testing.T) {
 	if err := res.Finish(context.Background(), err, file, got, nil); !errors.Is(err, boom) {
 		t.Fatalf("Finish: %v", err)
 	}
-	if g, w := got.Datums(), want.Datums(); !reflect.DeepEqual(g, w) || len(w) == 0 {
+	if g, w := slices.Collect(got.All()), slices.Collect(want.All()); !reflect.DeepEqual(g, w) || len(w) == 0 {
 		t.Errorf("%d datums, want the %d File leaves", len(g), len(w))
 	}
 }
@@ -250,7 +250,7 @@ func TestDeferredStateError(t *testing.T) {
 	if err := res.Finish(context.Background(), nil, file, agg, nil); !errors.Is(err, finding.ErrState) {
 		t.Errorf("err = %v, want finding.ErrState", err)
 	}
-	if got := files(agg.Datums()); got[metric.FilesProcessed] != 0 {
+	if got := files(slices.Collect(agg.All())); got[metric.FilesProcessed] != 0 {
 		t.Errorf("a file to retry was counted processed: %v", got)
 	}
 }

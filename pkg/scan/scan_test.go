@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -86,7 +87,7 @@ func TestOutcomes(t *testing.T) {
 			if seen != res.Records {
 				t.Errorf("OnRecord saw %d, result says %d", seen, res.Records)
 			}
-			got := files(agg.Datums())
+			got := files(slices.Collect(agg.All()))
 			if got[metric.RecordsRead] != float64(res.Records) || got[metric.RecordsInvalid] != float64(res.Invalid) {
 				t.Errorf("datums %v disagree with result %+v", got, res)
 			}
@@ -115,7 +116,7 @@ func TestTransientErrorsAreReturned(t *testing.T) {
 	if _, err := scan.File(ctx, strings.NewReader(trail.String()), agg, nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("error %v, want context.Canceled", err)
 	}
-	got := files(agg.Datums())
+	got := files(slices.Collect(agg.All()))
 	if got[metric.FilesProcessed]+got[metric.FilesFailed] != 0 {
 		t.Errorf("a file that will be retried was counted: %v", got)
 	}
@@ -153,7 +154,7 @@ func TestFindingsFlowToTheAggregator(t *testing.T) {
 		t.Fatal("no findings in a file with 5 % configuration calls")
 	}
 	gotSev, gotName := map[string]float64{}, map[string]float64{}
-	for _, d := range agg.Datums() {
+	for _, d := range slices.Collect(agg.All()) {
 		if d.Name != metric.Findings {
 			continue
 		}
