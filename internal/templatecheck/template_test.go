@@ -728,12 +728,15 @@ func TestFindingsDashboard(t *testing.T) {
 // environment is a configuration the function accepts, and says what the
 // parameters asked for.
 func TestFunctionEnvironmentIsValidConfig(t *testing.T) {
-	known := []string{lambdaapp.EnvNamespace, lambdaapp.EnvMetricsSink, lambdaapp.EnvDetailLevel,
-		lambdaapp.EnvIdempotencyTable, lambdaapp.EnvMaxUncompressedBytes, lambdaapp.EnvMaxPools,
-		lambdaapp.EnvExpectedBucketOwner, lambdaapp.EnvLogLevel, lambdaapp.EnvCloudWatchProtocol,
-		lambdaapp.EnvMaxDatumAge, lambdaapp.EnvS3UsePathStyle, lambdaapp.EnvResolveClients, lambdaapp.EnvClientPools,
-		lambdaapp.EnvMaxRecordBytes, lambdaapp.EnvFindingsTopicARN, lambdaapp.EnvNotifySeverity, lambdaapp.EnvSignInIPThreshold,
-		lambdaapp.EnvMaxSeriesPerDim, lambdaapp.EnvDelivery, lambdaapp.EnvPosture, lambdaapp.EnvSecurityHub, lambdaapp.EnvAttackWindows}
+	// The variables the function reads: those ConfigFromEnv asks for.
+	var known []string
+	lambdaapp.ConfigFromEnv(func(k string) string {
+		known = append(known, k)
+		return ""
+	})
+	if len(known) < 20 {
+		t.Fatalf("ConfigFromEnv asked for %d variables: %v", len(known), known)
+	}
 	tpl := load(t)
 	for _, s := range scenarios(t, tpl) {
 		st, _, err := tpl.Evaluate(s)
