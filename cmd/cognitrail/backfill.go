@@ -298,7 +298,7 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		// The event lines feed the function's log group, not a terminal:
 		// here LOG_LEVEL decides for them too.
 		cfg.EventLinesFollowLevel = true
-		handler, err = lambdaapp.NewCLI(cfg, awsCfg, stderr, lambdaapp.NewLogger(cfg, os.Getenv, stderr))
+		handler, err = lambdaapp.NewCLI(cfg, awsCfg, stderr, lambdaapp.NewLogger(cfg, stderr))
 		if err != nil {
 			fmt.Fprintln(stderr, "cognitrail backfill:", err)
 			return exitFailed

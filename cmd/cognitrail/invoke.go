@@ -43,7 +43,7 @@ func runInvoke(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "cognitrail invoke: configuration:", err)
 		return exitUsage
 	}
-	log := lambdaapp.NewLogger(cfg, os.Getenv, stderr)
+	log := lambdaapp.NewLogger(cfg, stderr)
 	awsCfg, ok := loadAWS(ctx, "invoke", stderr)
 	if !ok {
 		return exitUsage

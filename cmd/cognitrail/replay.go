@@ -75,7 +75,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "cognitrail replay: configuration:", err)
 		return exitUsage
 	}
-	log := lambdaapp.NewLogger(cfg, os.Getenv, stderr)
+	log := lambdaapp.NewLogger(cfg, stderr)
 	awsCfg, ok := loadAWS(ctx, "replay", stderr)
 	if !ok {
 		return exitUsage

@@ -29,7 +29,7 @@ func main() {
 		// function that cannot work.
 		initFailed("Runtime.ConfigurationError", fmt.Errorf("configuration: %w", err))
 	}
-	log := lambdaapp.NewLogger(cfg, os.Getenv, os.Stdout)
+	log := lambdaapp.NewLogger(cfg, os.Stdout)
 	// The runtime library writes a failed invocation's error with package
 	// log, as plain text: through the JSON handler instead, so that every
 	// line of the log group is a JSON object.

@@ -275,13 +275,13 @@ const MessageKey = "message"
 // LOG_LEVEL, when set, overrides the level either way; the handler writes
 // its cognito_event and finding lines past it (see package processor), so
 // that the template's queries, rules and widgets keep their input.
-func NewLogger(cfg Config, getenv func(string) string, w io.Writer) *slog.Logger {
+func NewLogger(cfg Config, w io.Writer) *slog.Logger {
 	var h slog.Handler
-	if getenv("AWS_LAMBDA_LOG_FORMAT") == "JSON" {
+	if cfg.LambdaLogFormat == "JSON" {
 		h = lambdacontext.NewLogHandler()
 	} else {
 		level := slog.LevelInfo
-		switch getenv("AWS_LAMBDA_LOG_LEVEL") {
+		switch cfg.LambdaLogLevel {
 		case "DEBUG", "TRACE":
 			level = slog.LevelDebug
 		case "WARN":

@@ -28,18 +28,22 @@ const (
 	EnvMaxSeriesPerDim      = "MAX_SERIES_PER_DIMENSION"
 	EnvExpectedBucketOwner  = "EXPECTED_BUCKET_OWNER"
 	EnvLogLevel             = "LOG_LEVEL"
-	EnvCloudWatchProtocol   = "CLOUDWATCH_PROTOCOL"
-	EnvMaxDatumAge          = "MAX_DATUM_AGE"
-	EnvS3UsePathStyle       = "S3_USE_PATH_STYLE"
-	EnvResolveClients       = "RESOLVE_CLIENTS"
-	EnvClientPools          = "CLIENT_POOLS"
-	EnvSignInIPThreshold    = "SIGNIN_IP_THRESHOLD"
-	EnvAttackWindows        = "ATTACK_WINDOWS"
-	EnvFindingsTopicARN     = "FINDINGS_TOPIC_ARN"
-	EnvNotifySeverity       = "NOTIFY_SEVERITY"
-	EnvDelivery             = "DELIVERY"
-	EnvPosture              = "POSTURE"
-	EnvSecurityHub          = "SECURITY_HUB"
+	// Set by Lambda from the function's LoggingConfig, never by the
+	// template's Environment.
+	EnvLambdaLogFormat    = "AWS_LAMBDA_LOG_FORMAT"
+	EnvLambdaLogLevel     = "AWS_LAMBDA_LOG_LEVEL"
+	EnvCloudWatchProtocol = "CLOUDWATCH_PROTOCOL"
+	EnvMaxDatumAge        = "MAX_DATUM_AGE"
+	EnvS3UsePathStyle     = "S3_USE_PATH_STYLE"
+	EnvResolveClients     = "RESOLVE_CLIENTS"
+	EnvClientPools        = "CLIENT_POOLS"
+	EnvSignInIPThreshold  = "SIGNIN_IP_THRESHOLD"
+	EnvAttackWindows      = "ATTACK_WINDOWS"
+	EnvFindingsTopicARN   = "FINDINGS_TOPIC_ARN"
+	EnvNotifySeverity     = "NOTIFY_SEVERITY"
+	EnvDelivery           = "DELIVERY"
+	EnvPosture            = "POSTURE"
+	EnvSecurityHub        = "SECURITY_HUB"
 )
 
 // Deliveries: how trail files reach the function.
@@ -81,7 +85,11 @@ type Config struct {
 	MaxSeriesPerDimension int
 	ExpectedBucketOwner   string
 	LogLevel              *slog.Level // nil: Lambda's own setting, else INFO
-	CloudWatchProtocol    string
+	// LambdaLogFormat and LambdaLogLevel are Lambda's own logging
+	// settings (AWS_LAMBDA_LOG_FORMAT, AWS_LAMBDA_LOG_LEVEL): see
+	// NewLogger.
+	LambdaLogFormat, LambdaLogLevel string
+	CloudWatchProtocol              string
 	// MaxDatumAge: 0 means CloudWatch's two weeks, negative no check.
 	MaxDatumAge    time.Duration
 	S3UsePathStyle bool
@@ -206,6 +214,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("%s=%q: at most %d with %s", EnvMaxSeriesPerDim, v, budget.MaxDynamoLimit, EnvIdempotencyTable)
 		}
 	}
+	c.LambdaLogFormat, c.LambdaLogLevel = getenv(EnvLambdaLogFormat), getenv(EnvLambdaLogLevel)
 	if v := getenv(EnvLogLevel); v != "" {
 		var l slog.Level
 		if err := l.UnmarshalText([]byte(strings.ToUpper(v))); err != nil {

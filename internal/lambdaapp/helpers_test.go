@@ -120,7 +120,7 @@ func (e *env) handler() *processor.Handler {
 	awsCfg := server.AWSConfig()
 	awsCfg.BaseEndpoint = aws.String(e.endpoint)
 	// The function's own logger, so the tests read the lines users query.
-	log := NewLogger(e.cfg, func(string) string { return "" }, &e.logs)
+	log := NewLogger(e.cfg, &e.logs)
 	h, err := New(e.cfg, awsCfg, &e.logs, log)
 	if err != nil {
 		e.t.Fatal(err)

@@ -15,7 +15,7 @@ import (
 // MessageKey: it must be the key the function's logger really writes.
 func TestLoggerKeys(t *testing.T) {
 	var buf bytes.Buffer
-	log := NewLogger(Config{}, func(string) string { return "" }, &buf)
+	log := NewLogger(Config{}, &buf)
 	log.InfoContext(context.Background(), "cognito_event", "reason", "config-change")
 	var m map[string]any
 	if err := json.Unmarshal(buf.Bytes(), &m); err != nil {

@@ -69,7 +69,7 @@ func TestScheduledPostureThroughTheHandler(t *testing.T) {
 	pid, gid := aws.ToString(pool.UserPool.Id), aws.ToString(guest.IdentityPoolId)
 
 	awsCfg.BaseEndpoint = aws.String(e.endpoint)
-	f, err := NewFunction(e.cfg, awsCfg, &e.logs, NewLogger(e.cfg, func(string) string { return "" }, &e.logs))
+	f, err := NewFunction(e.cfg, awsCfg, &e.logs, NewLogger(e.cfg, &e.logs))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,12 +15,7 @@ import (
 // context.
 func TestSDKLogger(t *testing.T) {
 	var buf bytes.Buffer
-	log := NewLogger(Config{}, func(k string) string {
-		if k == "AWS_LAMBDA_LOG_LEVEL" {
-			return "DEBUG"
-		}
-		return ""
-	}, &buf)
+	log := NewLogger(Config{LambdaLogLevel: "DEBUG"}, &buf)
 	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "r-1"})
 	var l logging.Logger = sdkLogger{log: log}
 	l.(logging.ContextLogger).WithContext(ctx).Logf(logging.Warn, "retrying %s", "GetObject")

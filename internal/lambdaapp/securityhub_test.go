@@ -108,7 +108,7 @@ func TestScheduledPostureToSecurityHub(t *testing.T) {
 	}
 	pid := aws.ToString(pool.UserPool.Id)
 	awsCfg.BaseEndpoint = aws.String(e.endpoint)
-	f, err := NewFunction(e.cfg, awsCfg, &e.logs, NewLogger(e.cfg, func(string) string { return "" }, &e.logs))
+	f, err := NewFunction(e.cfg, awsCfg, &e.logs, NewLogger(e.cfg, &e.logs))
 	if err != nil {
 		t.Fatal(err)
 	}
