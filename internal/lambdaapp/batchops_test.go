@@ -115,16 +115,9 @@ func TestS3BatchOperations(t *testing.T) {
 // task a TemporaryFailure with nothing counted; S3 Batch Operations' retry
 // then counts the file once.
 func TestS3BatchTemporaryFailure(t *testing.T) {
-	e := newEnv(t)
-	p := newFaultProxy(t, server.Endpoint)
-	e.endpoint = p.URL
+	e, p := newProxiedEnv(t)
 	e.put(kSpace, trailFile(t, 40, time.Now().Add(-time.Hour), 13*time.Second))
-	p.setPlan(func(op string, n int) fault {
-		if op == "GetObject" {
-			return err5xx
-		}
-		return pass
-	})
+	p.setPlan(onEvery("GetObject", err5xx))
 	got := e.invokeBatch("2.0", batchTask("2.0", "t", kSpace))
 	wantCodes(t, got, map[string]string{"t": processor.BatchTemporaryFailure})
 	if got["t"].ResultString == "" {

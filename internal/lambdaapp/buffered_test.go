@@ -94,6 +94,17 @@ func failuresOf(t *testing.T, out any) []events.SQSBatchItemFailure {
 	return r.BatchItemFailures
 }
 
+// sqsFailures invokes the handler on an SQS event and returns the messages
+// it reports failed.
+func (e *env) sqsFailures(event string) []events.SQSBatchItemFailure {
+	e.t.Helper()
+	out, err := e.invoke(event)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return failuresOf(e.t, out)
+}
+
 // TestBufferedCrashPoints: buffered mode, six files in one SQS event, the
 // function dies at each step of the batch protocol (package processor's
 // doc); SQS redelivers the messages regrouped (three and three, in
@@ -164,38 +175,24 @@ func TestBufferedCrashPoints(t *testing.T) {
 	}
 	for _, pt := range points {
 		t.Run(pt.name, func(t *testing.T) {
-			e := newEnv(t)
+			e, p := newProxiedEnv(t)
 			e.cfg.Delivery = DeliveryBuffered
-			p := newFaultProxy(t, server.Endpoint)
-			e.endpoint = p.URL
 			keys := e.bufferedFiles(k)
 			if publishes := e.bufferedPublishes(keys); publishes < 2 {
 				t.Fatalf("the files make %d PutMetricData requests, want 2 or more for a mid-publish crash", publishes)
 			}
-			p.mu.Lock()
-			p.crashOn = pt.crash
-			p.mu.Unlock()
+			p.crashWhen(pt.crash)
 			out, err := e.invoke(e.sqsOfKeys(keys...))
 			if err != nil {
 				t.Fatal(err)
 			}
-			p.mu.Lock()
-			dead := p.dead
-			p.crashOn, p.dead = nil, false
-			p.mu.Unlock()
-			if !dead {
-				t.Fatal("the function never reached the crash point")
-			}
+			p.revive(t)
 			if f := failuresOf(t, out); len(f) == 0 && pt.name != "before the batch's finish" {
 				t.Fatal("the crashed invocation reported no failure")
 			}
 			e.expireLeases()
 			for _, group := range [][]string{{keys[5], keys[3], keys[1]}, {keys[0], keys[2], keys[4]}, keys} {
-				out, err := e.invoke(e.sqsOfKeys(group...))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if f := failuresOf(t, out); len(f) != 0 {
+				if f := e.sqsFailures(e.sqsOfKeys(group...)); len(f) != 0 {
 					t.Fatalf("retry of %d messages: failures %v", len(group), f)
 				}
 			}
@@ -242,17 +239,11 @@ func (e *env) bufferedPublishes(keys []string) int {
 // it, and joins a new one). Every record once.
 func TestBufferedTransientReadFailsItsMessageOnly(t *testing.T) {
 	const k = 6
-	e := newEnv(t)
+	e, p := newProxiedEnv(t)
 	e.cfg.Delivery = DeliveryBuffered
-	p := newFaultProxy(t, server.Endpoint)
-	e.endpoint = p.URL
 	keys := e.bufferedFiles(k)
 	p.failPath = keys[2][len(keys[2])-12:]
-	out, err := e.invoke(e.sqsOfKeys(keys...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := failuresOf(t, out)
+	f := e.sqsFailures(e.sqsOfKeys(keys...))
 	if want := "id-" + keys[2][len(keys[2])-12:]; len(f) != 1 || f[0].ItemIdentifier != want {
 		t.Fatalf("failures %v, want only %s", f, want)
 	}
@@ -261,11 +252,7 @@ func TestBufferedTransientReadFailsItsMessageOnly(t *testing.T) {
 		t.Errorf("%d PutMetricData requests for the five files read, want %d (one batch)", got, want)
 	}
 	p.failPath = ""
-	out, err = e.invoke(e.sqsOfKeys(keys[2]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f := failuresOf(t, out); len(f) != 0 {
+	if f := e.sqsFailures(e.sqsOfKeys(keys[2])); len(f) != 0 {
 		t.Fatalf("retry: %v", f)
 	}
 	x := e.expect(keys, nil)
@@ -352,11 +339,7 @@ func TestBufferedResumeReplaysTheBudget(t *testing.T) {
 		me.expireLeases()
 		// Another execution environment: a fresh handler and budget.
 		for _, group := range [][]string{{keys[4], keys[1]}, keys} {
-			out, err := me.invoke(e.sqsOfKeys(group...))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if f := failuresOf(t, out); len(f) != 0 {
+			if f := me.sqsFailures(e.sqsOfKeys(group...)); len(f) != 0 {
 				t.Fatalf("retry: %v", f)
 			}
 		}
@@ -409,8 +392,8 @@ func (e *env) checkEventLinesOnce(keys []string, lost bool) {
 			e.t.Errorf("%s: %d processed object lines, want 1", k, processed[k])
 		}
 	}
-	written := strings.Count(e.logs.String(), `"message":"cognito_event"`) + strings.Count(e.logs.String(), `"message":"finding"`)
-	if written != counted || counted == 0 && !lost {
+	ev, fi := e.eventLines()
+	if written := ev + fi; written != counted || counted == 0 && !lost {
 		e.t.Errorf("%d event lines written, the processed object lines count %d", written, counted)
 	}
 }
@@ -427,11 +410,7 @@ func TestBufferedUnidentifiedObjectsAlone(t *testing.T) {
 	ev := sqsEvent(snsEnvelope(cloudTrailMessage(keys[0])),
 		s3Event(s3Record(keys[1], e.etag(keys[1]), 100)), s3Event(s3Record(keys[2], e.etag(keys[2]), 100)))
 	for range 2 {
-		out, err := e.invoke(ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if f := failuresOf(t, out); len(f) != 0 {
+		if f := e.sqsFailures(ev); len(f) != 0 {
 			t.Fatalf("failures %v", f)
 		}
 	}
@@ -454,11 +433,7 @@ func TestBufferedDuplicateInOneEvent(t *testing.T) {
 			keys := e.bufferedFiles(2)
 			ev := sqsEvent(s3Event(s3Record(keys[0], e.etag(keys[0]), 100)),
 				s3Event(s3Record(keys[0], e.etag(keys[0]), 100)), s3Event(s3Record(keys[1], e.etag(keys[1]), 100)))
-			out, err := e.invoke(ev)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if f := failuresOf(t, out); len(f) != 0 {
+			if f := e.sqsFailures(ev); len(f) != 0 {
 				t.Fatalf("failures %v", f)
 			}
 			x := e.expect(keys, map[string]float64{metric.FilesSkipped: 1})
@@ -474,10 +449,8 @@ func TestBufferedDuplicateInOneEvent(t *testing.T) {
 // its members again, must still record the corrupt member as failed, in
 // the ledger and on its object line, as the first attempt judged it.
 func TestBufferedResumedCorruptMemberStaysFailed(t *testing.T) {
-	e := newEnv(t)
+	e, p := newProxiedEnv(t)
 	e.cfg.Delivery = DeliveryBuffered
-	p := newFaultProxy(t, server.Endpoint)
-	e.endpoint = p.URL
 	keys := e.bufferedFiles(2)
 	kCorrupt := "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/20/123456789012_CloudTrail_us-east-1_20261120T1100Z_corrupt.json.gz"
 	corrupt := bytes.Clone(trailFile(t, 300, time.Now().Add(-3*time.Hour).Truncate(time.Minute), 3*time.Second))
@@ -486,8 +459,7 @@ func TestBufferedResumedCorruptMemberStaysFailed(t *testing.T) {
 	keys = append(keys, kCorrupt)
 	// The first member's "done" is the first request the dead function
 	// does not make: the batch is published, no member is done.
-	p.mu.Lock()
-	p.crashOn = func(op string, body []byte) bool {
+	p.crashWhen(func(op string, body []byte) bool {
 		if op != "UpdateItem" {
 			return false
 		}
@@ -497,27 +469,16 @@ func TestBufferedResumedCorruptMemberStaysFailed(t *testing.T) {
 		}
 		return json.Unmarshal(body, &in) == nil && !strings.HasPrefix(in.Key[ledger.AttrKey]["S"], ledger.BatchPrefix) &&
 			strings.Contains(in.UpdateExpression, "#outcome")
-	}
-	p.mu.Unlock()
+	})
 	if _, err := e.invoke(e.sqsOfKeys(keys...)); err != nil {
 		t.Fatal(err)
 	}
-	p.mu.Lock()
-	dead := p.dead
-	p.crashOn, p.dead = nil, false
-	p.mu.Unlock()
-	if !dead {
-		t.Fatal("the function never reached the crash point")
-	}
+	p.revive(t)
 	if strings.Contains(e.logs.String(), `"outcome":"failed"`) {
 		t.Fatal("an object line said failed before the crash: the retry proves nothing")
 	}
 	e.expireLeases()
-	out, err := e.invoke(e.sqsOfKeys(kCorrupt))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f := failuresOf(t, out); len(f) != 0 {
+	if f := e.sqsFailures(e.sqsOfKeys(kCorrupt)); len(f) != 0 {
 		t.Fatalf("retry: failures %v", f)
 	}
 	if n := strings.Count(e.logs.String(), `"resumedAtBatch"`); n == 0 {

@@ -48,7 +48,7 @@ func signInFile(t *testing.T, start time.Time, n int, clients ...string) []byte 
 // start (the DynamoDB cache) list nothing again; a client no pool has stays
 // under ClientId.
 func TestClientLookup(t *testing.T) {
-	e := newEnv(t)
+	e, p := newProxiedEnv(t)
 	ctx := context.Background()
 	idp := cip.NewFromConfig(server.AWSConfig())
 	truth := map[string]string{}
@@ -72,8 +72,6 @@ func TestClientLookup(t *testing.T) {
 		static[clientpool.Key{Region: record.UserPoolRegion(id), Client: cid}] = id
 		clients = append(clients, cid)
 	}
-	p := newFaultProxy(t, server.Endpoint)
-	e.endpoint = p.URL
 	e.cfg.ResolveClients = true
 	e.clients = clientpool.New(&clientpool.Options{Static: static})
 	p.setPlan(func(op string, n int) fault {
@@ -143,16 +141,9 @@ func TestClientLookup(t *testing.T) {
 // SDK's retries. The file is processed, the failures are published under
 // ClientId, and the failed lookup is logged.
 func TestFailedClientLookupFailsNoFile(t *testing.T) {
-	e := newEnv(t)
-	p := newFaultProxy(t, server.Endpoint)
-	e.endpoint = p.URL
+	e, p := newProxiedEnv(t)
 	e.cfg.ResolveClients = true
-	p.setPlan(func(op string, n int) fault {
-		if op == "ListUserPools" {
-			return throttle
-		}
-		return pass
-	})
+	p.setPlan(onEvery("ListUserPools", throttle))
 	key := prefix + "123456789012_CloudTrail_us-east-1_20261121T1005Z_throttled.json.gz"
 	e.put(key, signInFile(t, time.Now().Add(-time.Hour).Truncate(time.Minute), 3, "someclient"))
 	sum, err := e.invoke(s3Event(s3Record(key, e.etag(key), 1)))

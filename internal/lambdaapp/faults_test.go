@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/cognitrail/cognitrail/pkg/metric"
 	"github.com/cognitrail/cognitrail/pkg/processor"
 )
@@ -65,6 +63,55 @@ func newFaultProxy(t *testing.T, target string) *faultProxy {
 	p.Server = httptest.NewServer(http.HandlerFunc(p.serve))
 	t.Cleanup(p.Close)
 	return p
+}
+
+// newProxiedEnv is newEnv with the handler's requests sent through a
+// fault proxy in front of moto_server.
+func newProxiedEnv(t *testing.T) (*env, *faultProxy) {
+	t.Helper()
+	e := newEnv(t)
+	p := newFaultProxy(t, server.Endpoint)
+	e.endpoint = p.URL
+	return e, p
+}
+
+// onNth is a plan that answers f to the nth request of op and passes the rest.
+func onNth(op string, nth int, f fault) func(string, int) fault {
+	return func(o string, n int) fault {
+		if o == op && n == nth {
+			return f
+		}
+		return pass
+	}
+}
+
+// onEvery is a plan that answers f to every request of op and passes the rest.
+func onEvery(op string, f fault) func(string, int) fault {
+	return func(o string, _ int) fault {
+		if o == op {
+			return f
+		}
+		return pass
+	}
+}
+
+// crashWhen kills the function at the first request crash answers true for.
+func (p *faultProxy) crashWhen(crash func(op string, body []byte) bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.crashOn = crash
+}
+
+// revive brings the function back to life; the test fails if it never died.
+func (p *faultProxy) revive(t *testing.T) {
+	t.Helper()
+	p.mu.Lock()
+	dead := p.dead
+	p.crashOn, p.dead = nil, false
+	p.mu.Unlock()
+	if !dead {
+		t.Fatal("the function never reached the crash point")
+	}
 }
 
 func (p *faultProxy) setPlan(plan func(op string, n int) fault) {
@@ -243,9 +290,7 @@ func (e *env) batches(key string) int {
 // PutMetricData, DynamoDB and S3, all within the SDK's retries: every
 // batch is applied exactly once, in exactly ceil(datums/1000) requests.
 func TestFaultsAreRetriedExactly(t *testing.T) {
-	e := newEnv(t)
-	p := newFaultProxy(t, server.Endpoint)
-	e.endpoint = p.URL
+	e, p := newProxiedEnv(t)
 	body := bigFile(t)
 	e.put(kSpace, body)
 	if n := e.batches(kSpace); n != 3 {
@@ -278,9 +323,7 @@ func TestFaultsAreRetriedExactly(t *testing.T) {
 // reported), the ledger keeps "1 batch published", and the redelivery sends
 // only batches 2 and 3.
 func TestResumeAfterPersistentFailure(t *testing.T) {
-	e := newEnv(t)
-	p := newFaultProxy(t, server.Endpoint)
-	e.endpoint = p.URL
+	e, p := newProxiedEnv(t)
 	body := bigFile(t)
 	e.put(kSpace, body)
 	ev := sqsEvent(s3Event(s3Record(kSpace, e.etag(kSpace), len(body))))
@@ -290,11 +333,7 @@ func TestResumeAfterPersistentFailure(t *testing.T) {
 		}
 		return pass
 	})
-	resp, err := e.invoke(ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f := resp.(events.SQSEventResponse).BatchItemFailures; len(f) != 1 {
+	if f := e.sqsFailures(ev); len(f) != 1 {
 		t.Fatalf("batchItemFailures %+v, want the message", f)
 	}
 	if got := p.count("PutMetricData"); got != 1 {
@@ -306,11 +345,7 @@ func TestResumeAfterPersistentFailure(t *testing.T) {
 		}
 	}
 	p.setPlan(nil)
-	resp, err = e.invoke(ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f := resp.(events.SQSEventResponse).BatchItemFailures; len(f) != 0 {
+	if f := e.sqsFailures(ev); len(f) != 0 {
 		t.Fatalf("retry failed: %+v", f)
 	}
 	if got := p.count("PutMetricData"); got != 3 {
@@ -319,8 +354,7 @@ func TestResumeAfterPersistentFailure(t *testing.T) {
 	if !strings.Contains(e.logs.String(), `"resumedAtBatch":1`) {
 		t.Error("no log of the resumption")
 	}
-	notable := strings.Count(e.logs.String(), `"message":"cognito_event"`)
-	findings := strings.Count(e.logs.String(), `"message":"finding"`)
+	notable, findings := e.eventLines()
 	if notable == 0 || findings == 0 || !strings.Contains(e.logs.String(), fmt.Sprintf(`"eventLines":%d`, notable+findings)) {
 		t.Errorf("%d cognito_event and %d finding lines after the retry; want one set of each, as its object line counts", notable, findings)
 	}
@@ -328,8 +362,8 @@ func TestResumeAfterPersistentFailure(t *testing.T) {
 	if _, err := e.invoke(ev); err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(e.logs.String(), `"message":"cognito_event"`) + strings.Count(e.logs.String(), `"message":"finding"`); n != notable+findings {
-		t.Errorf("%d event lines after a duplicate delivery, want %d", n, notable+findings)
+	if ev, fi := e.eventLines(); ev+fi != notable+findings {
+		t.Errorf("%d event lines after a duplicate delivery, want %d", ev+fi, notable+findings)
 	}
 	e.check(e.expect([]string{kSpace}, map[string]float64{"FilesSkipped": 1}))
 }
@@ -337,18 +371,11 @@ func TestResumeAfterPersistentFailure(t *testing.T) {
 // TestS3BodyCutMidway: the object's body stops half-way (connection lost):
 // a transient failure, nothing published, and the retry counts it once.
 func TestS3BodyCutMidway(t *testing.T) {
-	e := newEnv(t)
-	p := newFaultProxy(t, server.Endpoint)
-	e.endpoint = p.URL
+	e, p := newProxiedEnv(t)
 	body := bigFile(t)
 	e.put(kSpace, body)
 	ev := s3Event(s3Record(kSpace, e.etag(kSpace), len(body)))
-	p.setPlan(func(op string, n int) fault {
-		if op == "GetObject" && n == 1 {
-			return cutBody
-		}
-		return pass
-	})
+	p.setPlan(onNth("GetObject", 1, cutBody))
 	if _, err := e.invoke(ev); err == nil {
 		t.Fatal("a cut body was not reported as an error")
 	}
@@ -388,17 +415,10 @@ func TestDeadline(t *testing.T) {
 // retried by the SDK and applied twice. No client can tell it apart from a
 // request that never arrived; the window is one batch.
 func TestLostResponseIsTheOneWindow(t *testing.T) {
-	e := newEnv(t)
-	p := newFaultProxy(t, server.Endpoint)
-	e.endpoint = p.URL
+	e, p := newProxiedEnv(t)
 	body := trailFile(t, 30, time.Now().Add(-time.Hour), 13*time.Second)
 	e.put(kSpace, body)
-	p.setPlan(func(op string, n int) fault {
-		if op == "PutMetricData" && n == 1 {
-			return lostAnswer
-		}
-		return pass
-	})
+	p.setPlan(onNth("PutMetricData", 1, lostAnswer))
 	if _, err := e.invoke(s3Event(s3Record(kSpace, e.etag(kSpace), len(body)))); err != nil {
 		t.Fatal(err)
 	}

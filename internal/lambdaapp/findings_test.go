@@ -84,10 +84,7 @@ func TestRestatedSettingAcrossColdStarts(t *testing.T) {
 			for i := range 2 {
 				key := fmt.Sprintf("%s123456789012_CloudTrail_us-east-1_20261122T10%02dZ_restate.json.gz", findingsPrefix, i)
 				body := recordsFile(t, guestAccessRecord(fmt.Sprintf("aaaaaaaa-0000-4000-8000-%012d", i), at.Add(time.Duration(i)*time.Minute)))
-				e.put(key, body)
-				if _, err := e.invoke(s3Event(s3Record(key, e.etag(key), len(body)))); err != nil {
-					t.Fatal(err)
-				}
+				e.deliver(key, body)
 			}
 			if got := e.highFindings(); got != tc.want {
 				t.Fatalf("Findings{Severity=high} = %v, want %v", got, tc.want)
@@ -115,10 +112,7 @@ func TestOutOfOrderFilesJudgedByEventTime(t *testing.T) {
 		}
 		key := fmt.Sprintf("%s123456789012_CloudTrail_us-east-1_20261122T11%02dZ_order%d.json.gz", findingsPrefix, f.minute, i)
 		body := recordsFile(t, rec)
-		e.put(key, body)
-		if _, err := e.invoke(s3Event(s3Record(key, e.etag(key), len(body)))); err != nil {
-			t.Fatal(err)
-		}
+		e.deliver(key, body)
 	}
 	if got := e.highFindings(); got != 2 {
 		t.Fatalf("Findings{Severity=high} = %v, want 2 (the enables at :20 and :50)", got)
@@ -151,10 +145,7 @@ func TestSignInThresholdWired(t *testing.T) {
 		}
 		key := findingsPrefix + "123456789012_CloudTrail_us-east-1_20261122T1300Z_signin.json.gz"
 		body := recordsFile(t, recs...)
-		e.put(key, body)
-		if _, err := e.invoke(s3Event(s3Record(key, e.etag(key), len(body)))); err != nil {
-			t.Fatal(err)
-		}
+		e.deliver(key, body)
 		if got := e.highFindings(); got != tc.want {
 			t.Errorf("threshold %d: Findings{Severity=high} = %v, want %v", tc.threshold, got, tc.want)
 		}
@@ -178,6 +169,14 @@ func signInFailures(at time.Time, ip string, n int, tag string) []map[string]any
 		})
 	}
 	return recs
+}
+
+// deliverLaterFirst delivers two trail files of 13:00 and 13:05, the later
+// first, each to a handler built anew (a cold start).
+func (e *env) deliverLaterFirst(first, second []byte) {
+	e.t.Helper()
+	e.deliver(findingsPrefix+"123456789012_CloudTrail_us-east-1_20261122T1305Z_second.json.gz", second)
+	e.deliver(findingsPrefix+"123456789012_CloudTrail_us-east-1_20261122T1300Z_first.json.gz", first)
 }
 
 // TestAttackAcrossFilesAndColdStarts: 8 failed sign-ins from one address
@@ -205,20 +204,10 @@ func TestAttackAcrossFilesAndColdStarts(t *testing.T) {
 			}
 			e.cfg.Windows = tc.windows
 			at := time.Now().Add(-time.Hour).Truncate(time.Hour)
-			keys := []string{
-				findingsPrefix + "123456789012_CloudTrail_us-east-1_20261122T1300Z_first.json.gz",
-				findingsPrefix + "123456789012_CloudTrail_us-east-1_20261122T1305Z_second.json.gz",
-			}
-			bodies := [][]byte{
+			e.deliverLaterFirst(
 				recordsFile(t, signInFailures(at, "203.0.113.9", 8, "0000")...),
 				recordsFile(t, signInFailures(at.Add(6*time.Minute), "203.0.113.9", 8, "1111")...),
-			}
-			for _, i := range []int{1, 0} {
-				e.put(keys[i], bodies[i])
-				if _, err := e.invoke(s3Event(s3Record(keys[i], e.etag(keys[i]), len(bodies[i])))); err != nil {
-					t.Fatal(err)
-				}
-			}
+			)
 			if got := e.highFindings(); got != tc.want {
 				t.Errorf("Findings{Severity=high} = %v, want %v\n%s", got, tc.want, e.logs.String())
 			}
@@ -249,10 +238,6 @@ func TestDistinctFailingSourcesAcrossColdStarts(t *testing.T) {
 				e.cfg.FindingState = nil // the ledger table's
 			}
 			at := time.Now().Add(-time.Hour).Truncate(time.Hour)
-			keys := []string{
-				findingsPrefix + "123456789012_CloudTrail_us-east-1_20261122T1300Z_first.json.gz",
-				findingsPrefix + "123456789012_CloudTrail_us-east-1_20261122T1305Z_second.json.gz",
-			}
 			var first, second []map[string]any
 			for i, ip := range []string{"203.0.113.1", "203.0.113.2", "203.0.113.3"} {
 				first = append(first, signInFailures(at.Add(time.Duration(i)*time.Minute), ip, 1, fmt.Sprintf("000%d", i))...)
@@ -260,13 +245,7 @@ func TestDistinctFailingSourcesAcrossColdStarts(t *testing.T) {
 			for i, ip := range []string{"203.0.113.3", "198.51.100.4", "198.51.100.5", "198.51.100.6"} {
 				second = append(second, signInFailures(at.Add(time.Duration(6+i)*time.Minute), ip, 1, fmt.Sprintf("111%d", i))...)
 			}
-			bodies := [][]byte{recordsFile(t, first...), recordsFile(t, second...)}
-			for _, i := range []int{1, 0} {
-				e.put(keys[i], bodies[i])
-				if _, err := e.invoke(s3Event(s3Record(keys[i], e.etag(keys[i]), len(bodies[i])))); err != nil {
-					t.Fatal(err)
-				}
-			}
+			e.deliverLaterFirst(recordsFile(t, first...), recordsFile(t, second...))
 			end := time.Now().Add(3 * time.Hour).Truncate(time.Hour)
 			out, err := e.cw.GetMetricStatistics(context.Background(), &cw.GetMetricStatisticsInput{
 				Namespace: aws.String(e.namespace), MetricName: aws.String(metric.DistinctFailingSources),
@@ -339,10 +318,7 @@ func TestGuestCredentialsAcrossColdStarts(t *testing.T) {
 				recordsFile(t, guestCalls(at, 3, "1111")...),
 			}
 			for i := range keys {
-				e.put(keys[i], bodies[i])
-				if _, err := e.invoke(s3Event(s3Record(keys[i], e.etag(keys[i]), len(bodies[i])))); err != nil {
-					t.Fatal(err)
-				}
+				e.deliver(keys[i], bodies[i])
 			}
 			if got := strings.Count(e.logs.String(), `"finding":"guest-credentials-first-seen"`); got != tc.want {
 				t.Errorf("%d finding lines, want %d\n%s", got, tc.want, e.logs.String())

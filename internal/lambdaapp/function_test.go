@@ -116,22 +116,12 @@ func TestFunctionPostureOff(t *testing.T) {
 
 func TestConfigPosture(t *testing.T) {
 	for v, want := range map[string]bool{"": false, "true": true, "false": false} {
-		cfg, err := ConfigFromEnv(func(k string) string {
-			if k == EnvPosture {
-				return v
-			}
-			return ""
-		})
+		cfg, err := ConfigFromEnv(envWith(EnvPosture, v))
 		if err != nil || cfg.Posture != want {
 			t.Errorf("POSTURE=%q: %v %v", v, cfg.Posture, err)
 		}
 	}
-	if _, err := ConfigFromEnv(func(k string) string {
-		if k == EnvPosture {
-			return "daily"
-		}
-		return ""
-	}); err == nil || !strings.Contains(err.Error(), "POSTURE") {
+	if _, err := ConfigFromEnv(envWith(EnvPosture, "daily")); err == nil || !strings.Contains(err.Error(), "POSTURE") {
 		t.Errorf("POSTURE=daily accepted: %v", err)
 	}
 }

@@ -136,6 +136,21 @@ func (e *env) invoke(event string) (any, error) {
 	return e.handler().Handle(ctx, json.RawMessage(event))
 }
 
+// deliver uploads a trail file and invokes the handler on its S3
+// notification.
+func (e *env) deliver(key string, body []byte) {
+	e.t.Helper()
+	e.put(key, body)
+	if _, err := e.invoke(s3Event(s3Record(key, e.etag(key), len(body)))); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// eventLines counts the cognito_event and the finding lines logged.
+func (e *env) eventLines() (events, findings int) {
+	return strings.Count(e.logs.String(), `"message":"cognito_event"`), strings.Count(e.logs.String(), `"message":"finding"`)
+}
+
 // put uploads a trail file and records what the engine makes of it,
 // computed with pkg/scan on the local bytes and the object's LastModified,
 // exactly as the handler will.
@@ -319,6 +334,16 @@ func (e *env) statSum(name string) float64 {
 		s += aws.ToFloat64(d.Sum)
 	}
 	return s
+}
+
+// envWith is a getenv in which only name is set, to value.
+func envWith(name, value string) func(string) string {
+	return func(k string) string {
+		if k == name {
+			return value
+		}
+		return ""
+	}
 }
 
 // --- trail files -----------------------------------------------------------

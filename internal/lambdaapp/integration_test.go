@@ -290,12 +290,7 @@ func TestConfigFromEnv(t *testing.T) {
 		c.Delivery != DeliveryBuffered || c.Windows != (finding.Windows{Window: 10 * time.Minute, CodeFailures: 4}) {
 		t.Fatalf("%+v", c)
 	}
-	c, err = ConfigFromEnv(func(k string) string {
-		if k == "AWS_ENDPOINT_URL" {
-			return "http://127.0.0.1:5000"
-		}
-		return ""
-	})
+	c, err = ConfigFromEnv(envWith("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"))
 	if err != nil || c.Namespace != metric.DefaultNamespace || c.Sink != SinkCloudWatch || c.Level != metric.Standard ||
 		c.CloudWatchProtocol != ProtocolCBOR || c.IdempotencyTable != "" || c.MaxDatumAge != 0 || !c.S3UsePathStyle ||
 		c.FindingsTopicARN != "" || c.NotifySeverity != finding.High || c.Delivery != DeliveryDirect {
@@ -351,12 +346,7 @@ func TestReservedNamespaceRefusedAtInit(t *testing.T) {
 		"AWS/Cognito": false, "AWS/": false, strings.Repeat("N", 256): false,
 		"CognitoTrail": true, "aws/cognito": true, "MyAWS/Cognito": true, "AWS": true, "AWSCognito": true,
 	} {
-		c, err := ConfigFromEnv(func(k string) string {
-			if k == EnvNamespace {
-				return ns
-			}
-			return ""
-		})
+		c, err := ConfigFromEnv(envWith(EnvNamespace, ns))
 		if (err == nil) != ok {
 			t.Errorf("NAMESPACE=%.20q: error %v, want accepted=%v", ns, err, ok)
 		}
@@ -375,12 +365,7 @@ func TestReservedNamespaceRefusedAtInit(t *testing.T) {
 // sharing a batch with old ones: refused at start.
 func TestMaxDatumAgeWithinCloudWatch(t *testing.T) {
 	for v, ok := range map[string]bool{"336h": true, "24h": true, "off": true, "337h": false, "720h": false} {
-		c, err := ConfigFromEnv(func(k string) string {
-			if k == EnvMaxDatumAge {
-				return v
-			}
-			return ""
-		})
+		c, err := ConfigFromEnv(envWith(EnvMaxDatumAge, v))
 		if ok != (err == nil) {
 			t.Errorf("%s=%s: err %v, want accepted %v", EnvMaxDatumAge, v, err, ok)
 		}
@@ -405,12 +390,7 @@ func TestFindingsTopicARNAsTheTemplate(t *testing.T) {
 		"arn:aws:sns:us-east-1:12345:findings":                false,
 		"arn:aws:sqs:us-east-1:123456789012:findings":         false,
 	} {
-		_, err := ConfigFromEnv(func(k string) string {
-			if k == EnvFindingsTopicARN {
-				return v
-			}
-			return ""
-		})
+		_, err := ConfigFromEnv(envWith(EnvFindingsTopicARN, v))
 		if ok != (err == nil) {
 			t.Errorf("%s=%s: err %v, want accepted %v", EnvFindingsTopicARN, v, err, ok)
 		}

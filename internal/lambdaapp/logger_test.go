@@ -36,21 +36,13 @@ func TestEventLinesAtAnyLogLevel(t *testing.T) {
 	for _, level := range []string{"warn", "error"} {
 		t.Run(level, func(t *testing.T) {
 			e := newEnv(t)
-			lc, err := ConfigFromEnv(func(k string) string {
-				if k == EnvLogLevel {
-					return level
-				}
-				return ""
-			})
+			lc, err := ConfigFromEnv(envWith(EnvLogLevel, level))
 			if err != nil {
 				t.Fatal(err)
 			}
 			e.cfg.LogLevel = lc.LogLevel
 			body := bigFile(t)
-			e.put(kSpace, body)
-			if _, err := e.invoke(s3Event(s3Record(kSpace, e.etag(kSpace), len(body)))); err != nil {
-				t.Fatal(err)
-			}
+			e.deliver(kSpace, body)
 			n := map[string]int{}
 			for line := range strings.Lines(e.logs.String()) {
 				var m map[string]any

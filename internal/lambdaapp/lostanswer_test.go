@@ -18,9 +18,7 @@ import (
 // second delivery of the file sends nothing more. Before notices carried
 // their writer's token, the retry read "duplicate" and nothing was sent.
 func TestLostNoticeAnswerStillNotifies(t *testing.T) {
-	e := newEnv(t)
-	p := newFaultProxy(t, server.Endpoint)
-	e.endpoint = p.URL
+	e, p := newProxiedEnv(t)
 	tp := e.topic("findings-lost-notice")
 	e.cfg.FindingsTopicARN = tp.arn
 	p.loseOnce = func(op string, body []byte) bool {
@@ -52,9 +50,7 @@ func TestLostNoticeAnswerStillNotifies(t *testing.T) {
 // own applied write, the attempt failed with "claim lost to another
 // invocation" and the retry skipped the object: no lines, no message.
 func TestLostFinishAnswerWritesLinesOnce(t *testing.T) {
-	e := newEnv(t)
-	p := newFaultProxy(t, server.Endpoint)
-	e.endpoint = p.URL
+	e, p := newProxiedEnv(t)
 	tp := e.topic("findings-lost-finish")
 	e.cfg.FindingsTopicARN = tp.arn
 	p.loseOnce = func(op string, body []byte) bool {
@@ -70,8 +66,7 @@ func TestLostFinishAnswerWritesLinesOnce(t *testing.T) {
 			t.Fatalf("delivery %d: %v", i+1, err)
 		}
 		if i == 0 {
-			events = strings.Count(e.logs.String(), `"message":"cognito_event"`)
-			findings = strings.Count(e.logs.String(), `"message":"finding"`)
+			events, findings = e.eventLines()
 		}
 	}
 	if p.loseOnce != nil {
@@ -80,8 +75,8 @@ func TestLostFinishAnswerWritesLinesOnce(t *testing.T) {
 	if events == 0 || findings != 1 {
 		t.Fatalf("%d cognito_event and %d finding lines after the first delivery; want some and 1", events, findings)
 	}
-	if n := strings.Count(e.logs.String(), `"message":"cognito_event"`) + strings.Count(e.logs.String(), `"message":"finding"`); n != events+findings {
-		t.Errorf("the second delivery wrote %d more lines", n-events-findings)
+	if ev, fi := e.eventLines(); ev+fi != events+findings {
+		t.Errorf("the second delivery wrote %d more lines", ev+fi-events-findings)
 	}
 	if raw := tp.drain(t, tp.raw); len(raw) != 1 {
 		t.Fatalf("%d messages, want 1: %q", len(raw), raw)

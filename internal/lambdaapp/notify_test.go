@@ -108,10 +108,7 @@ func TestFindingNotifiedOnce(t *testing.T) {
 			for i := range 2 {
 				key := fmt.Sprintf("%s123456789012_CloudTrail_us-east-1_20261122T11%02dZ_dup.json.gz", findingsPrefix, i)
 				body := recordsFile(t, rec)
-				e.put(key, body)
-				if _, err := e.invoke(s3Event(s3Record(key, e.etag(key), len(body)))); err != nil {
-					t.Fatal(err)
-				}
+				e.deliver(key, body)
 			}
 			raw := tp.drain(t, tp.raw)
 			if len(raw) != tc.want {
@@ -189,10 +186,7 @@ func TestRealtimeThenTrailFile(t *testing.T) {
 			// The published record is from 2021: CloudWatch takes two weeks back.
 			ev.Detail["eventTime"] = time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
 			body := recordsFile(t, ev.Detail)
-			e.put(key, body)
-			if _, err := e.invoke(s3Event(s3Record(key, e.etag(key), len(body)))); err != nil {
-				t.Fatal(err)
-			}
+			e.deliver(key, body)
 			if got := tp.drain(t, tp.raw); len(got) != tc.want-1 {
 				t.Fatalf("trail pass sent %d messages, want %d", len(got), tc.want-1)
 			}
@@ -219,10 +213,7 @@ func TestRealtimeLeavesStateToTrailFile(t *testing.T) {
 	}
 	key := findingsPrefix + "123456789012_CloudTrail_us-east-1_20261122T1205Z_state.json.gz"
 	body := recordsFile(t, rec)
-	e.put(key, body)
-	if _, err := e.invoke(s3Event(s3Record(key, e.etag(key), len(body)))); err != nil {
-		t.Fatal(err)
-	}
+	e.deliver(key, body)
 	if got := e.highFindings(); got != 1 {
 		t.Fatalf("Findings{Severity=high} = %v, want 1", got)
 	}

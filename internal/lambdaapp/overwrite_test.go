@@ -90,28 +90,18 @@ func TestOverwriteAfterReadCountsBoth(t *testing.T) {
 // overwritten, and the retry carries only the other. The resumed batch
 // reads its absent member by the ETag it recorded, not as the key is now.
 func TestBufferedResumeReadsTheMemberAsClaimed(t *testing.T) {
-	e := newEnv(t)
+	e, p := newProxiedEnv(t)
 	e.cfg.Delivery = DeliveryBuffered
-	p := newFaultProxy(t, server.Endpoint)
-	e.endpoint = p.URL
 	const other = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/20/123456789012_CloudTrail_us-east-1_20261120T1000Z_keep.json.gz"
 	start := time.Now().Add(-2 * time.Hour).Truncate(time.Minute)
 	e.put(other, trailFile(t, 20, start, 7*time.Second))
 	etagA, sizeA := e.putVersion(30, start)
-	p.mu.Lock()
-	p.crashOn = func(op string, _ []byte) bool { return op == "PutMetricData" }
-	p.mu.Unlock()
+	p.crashWhen(func(op string, _ []byte) bool { return op == "PutMetricData" })
 	first := sqsEvent(s3Event(s3Record(other, e.etag(other), 100)), s3Event(s3Record(overwriteKey, etagA, sizeA)))
 	if _, err := e.invoke(first); err != nil {
 		t.Fatal(err)
 	}
-	p.mu.Lock()
-	dead := p.dead
-	p.crashOn, p.dead = nil, false
-	p.mu.Unlock()
-	if !dead {
-		t.Fatal("the function never reached the crash point")
-	}
+	p.revive(t)
 	e.expireLeases()
 	etagB, sizeB := e.putVersion(50, start.Add(10*time.Minute))
 	if out, err := e.invoke(sqsEvent(s3Event(s3Record(other, e.etag(other), 100)))); err != nil || len(failuresOf(t, out)) != 0 {

@@ -35,6 +35,56 @@ func (motoIdentityPools) GetIdentityPoolRoles(_ context.Context, in *ci.GetIdent
 	return &ci.GetIdentityPoolRolesOutput{IdentityPoolId: in.IdentityPoolId}, nil
 }
 
+// onMoto stands in for the calls moto_server lacks and lifts the rate limit.
+func onMoto(p *posture.Scheduled) {
+	p.UserPools = motoUserPools{p.UserPools}
+	p.IdentityPools = motoIdentityPools{p.IdentityPools}
+	p.RequestsPerSecond = -1
+}
+
+// function builds the function as main does, against e.endpoint.
+func (e *env) function() *Function {
+	e.t.Helper()
+	awsCfg := server.AWSConfig()
+	awsCfg.BaseEndpoint = aws.String(e.endpoint)
+	f, err := NewFunction(e.cfg, awsCfg, &e.logs, NewLogger(e.cfg, &e.logs))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return f
+}
+
+// runScheduled hands f EventBridge's scheduled event id, as Lambda would.
+func runScheduled(t *testing.T, f *Function, id string) any {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: id,
+		InvokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:cognitrail-processor"})
+	resp, err := f.Handle(ctx, scheduledEvent(t, id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+// createNoMFAPool creates the user pool "no-mfa": MFA off, its other
+// settings as posture wants them.
+func createNoMFAPool(t *testing.T, idp *cip.Client) *cip.CreateUserPoolOutput {
+	t.Helper()
+	pool, err := idp.CreateUserPool(context.Background(), &cip.CreateUserPoolInput{PoolName: aws.String("no-mfa"),
+		MfaConfiguration:      ciptypes.UserPoolMfaTypeOff,
+		DeletionProtection:    ciptypes.DeletionProtectionTypeActive,
+		UserPoolAddOns:        &ciptypes.UserPoolAddOnsType{AdvancedSecurityMode: ciptypes.AdvancedSecurityModeTypeEnforced},
+		AdminCreateUserConfig: &ciptypes.AdminCreateUserConfigType{AllowAdminCreateUserOnly: true},
+		Policies:              &ciptypes.UserPoolPolicyType{PasswordPolicy: &ciptypes.PasswordPolicyType{MinimumLength: aws.Int32(14)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pool
+}
+
 // TestScheduledPostureThroughTheHandler: the function's handler, built as
 // main builds it (POSTURE, the ledger table, the findings topic), gets
 // EventBridge's scheduled event twice. A user pool without MFA and an
@@ -50,17 +100,7 @@ func TestScheduledPostureThroughTheHandler(t *testing.T) {
 	e.cfg.FindingsTopicARN = tp.arn
 	ctx := context.Background()
 	awsCfg := server.AWSConfig()
-	idp := cip.NewFromConfig(awsCfg)
-	pool, err := idp.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("no-mfa"),
-		MfaConfiguration:      ciptypes.UserPoolMfaTypeOff,
-		DeletionProtection:    ciptypes.DeletionProtectionTypeActive,
-		UserPoolAddOns:        &ciptypes.UserPoolAddOnsType{AdvancedSecurityMode: ciptypes.AdvancedSecurityModeTypeEnforced},
-		AdminCreateUserConfig: &ciptypes.AdminCreateUserConfigType{AllowAdminCreateUserOnly: true},
-		Policies:              &ciptypes.UserPoolPolicyType{PasswordPolicy: &ciptypes.PasswordPolicyType{MinimumLength: aws.Int32(14)}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pool := createNoMFAPool(t, cip.NewFromConfig(awsCfg))
 	guest, err := ci.NewFromConfig(awsCfg).CreateIdentityPool(ctx, &ci.CreateIdentityPoolInput{IdentityPoolName: aws.String("guests"),
 		AllowUnauthenticatedIdentities: true})
 	if err != nil {
@@ -68,32 +108,14 @@ func TestScheduledPostureThroughTheHandler(t *testing.T) {
 	}
 	pid, gid := aws.ToString(pool.UserPool.Id), aws.ToString(guest.IdentityPoolId)
 
-	awsCfg.BaseEndpoint = aws.String(e.endpoint)
-	f, err := NewFunction(e.cfg, awsCfg, &e.logs, NewLogger(e.cfg, &e.logs))
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := e.function()
 	if f.Posture == nil || f.Posture.Trails == nil || f.Posture.Notifier == nil || f.Posture.Region != "us-east-1" {
 		t.Fatalf("posture run %+v", f.Posture)
 	}
-	f.Posture.UserPools = motoUserPools{f.Posture.UserPools}
-	f.Posture.IdentityPools = motoIdentityPools{f.Posture.IdentityPools}
-	f.Posture.RequestsPerSecond = -1
-	invoke := func(id string) posture.RunSummary {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: id,
-			InvokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:cognitrail-processor"})
-		resp, err := f.Handle(ctx, scheduledEvent(t, id))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp.(posture.RunSummary)
-	}
+	onMoto(f.Posture)
 
 	// moto has no trail: both coverage rows, besides the two settings.
-	if sum := invoke("run-1"); sum.Rows != 4 || sum.New != 2 || sum.Notified != 2 {
+	if sum := runScheduled(t, f, "run-1").(posture.RunSummary); sum.Rows != 4 || sum.New != 2 || sum.Notified != 2 {
 		t.Errorf("first run %+v", sum)
 	}
 	var got []string
@@ -111,7 +133,7 @@ func TestScheduledPostureThroughTheHandler(t *testing.T) {
 	}
 	// The next day's run, and a retry of the first: nothing new.
 	for _, id := range []string{"run-2", "run-1"} {
-		if sum := invoke(id); sum.New != 0 || sum.Rows != 4 {
+		if sum := runScheduled(t, f, id).(posture.RunSummary); sum.New != 0 || sum.Rows != 4 {
 			t.Errorf("%s: %+v", id, sum)
 		}
 	}

@@ -21,12 +21,7 @@ import (
 // are read.
 func TestMaxRecordBytesReachesTheReader(t *testing.T) {
 	e := newEnv(t)
-	c, err := ConfigFromEnv(func(k string) string {
-		if k == EnvMaxRecordBytes {
-			return "4KiB"
-		}
-		return ""
-	})
+	c, err := ConfigFromEnv(envWith(EnvMaxRecordBytes, "4KiB"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,12 +48,7 @@ func TestMaxRecordBytesReachesTheReader(t *testing.T) {
 
 func TestMaxRecordBytesConfig(t *testing.T) {
 	for v, want := range map[string]int{"": 0, "1048576": 1 << 20, "16MiB": 16 << 20, "1GiB": 1 << 30, "0": -1, "-5": -1, "lots": -1, "2GiB": -1} {
-		c, err := ConfigFromEnv(func(k string) string {
-			if k == EnvMaxRecordBytes {
-				return v
-			}
-			return ""
-		})
+		c, err := ConfigFromEnv(envWith(EnvMaxRecordBytes, v))
 		switch {
 		case want < 0 && err == nil:
 			t.Errorf("%s=%q accepted", EnvMaxRecordBytes, v)
@@ -108,12 +98,7 @@ func TestRecordsTooOldNotAggregated(t *testing.T) {
 // the next, is counted under "other".
 func TestSeriesBudgetAcrossFiles(t *testing.T) {
 	e := newEnv(t)
-	c, err := ConfigFromEnv(func(k string) string {
-		if k == EnvMaxSeriesPerDim {
-			return "1"
-		}
-		return ""
-	})
+	c, err := ConfigFromEnv(envWith(EnvMaxSeriesPerDim, "1"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,12 +142,7 @@ func TestSeriesBudgetAcrossFiles(t *testing.T) {
 
 func TestMaxSeriesPerDimensionConfig(t *testing.T) {
 	for v, want := range map[string]int{"": 0, "off": -1, "OFF": -1, "50": 50, "0": -2, "-3": -2, "many": -2} {
-		c, err := ConfigFromEnv(func(k string) string {
-			if k == EnvMaxSeriesPerDim {
-				return v
-			}
-			return ""
-		})
+		c, err := ConfigFromEnv(envWith(EnvMaxSeriesPerDim, v))
 		switch {
 		case want == -2 && err == nil:
 			t.Errorf("%q accepted", v)

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	cw "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
 	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
@@ -27,27 +26,16 @@ import (
 // no error (nothing for Lambda to retry into the DLQ) and logs the rejected
 // datums once, on the object's line, with CloudWatch's message and the key.
 func TestRejectedBatchIsPassedOver(t *testing.T) {
-	e := newEnv(t)
-	p := newFaultProxy(t, server.Endpoint)
-	e.endpoint = p.URL
+	e, p := newProxiedEnv(t)
 	body := bigFile(t)
 	e.put(kSpace, body)
 	batches := slices.Collect(cloudwatch.New(nil, nil).Batches(slices.Values(e.expected[kSpace])))
 	if len(batches) != 3 {
 		t.Fatalf("test file makes %d batches, want 3", len(batches))
 	}
-	p.setPlan(func(op string, n int) fault {
-		if op == "PutMetricData" && n == 2 {
-			return invalidParam
-		}
-		return pass
-	})
+	p.setPlan(onNth("PutMetricData", 2, invalidParam))
 	ev := sqsEvent(s3Event(s3Record(kSpace, e.etag(kSpace), len(body))))
-	resp, err := e.invoke(ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f := resp.(events.SQSEventResponse).BatchItemFailures; len(f) != 0 {
+	if f := e.sqsFailures(ev); len(f) != 0 {
 		t.Fatalf("batchItemFailures %+v: a rejected batch made the message retry", f)
 	}
 	if got := p.count("PutMetricData"); got != 2 {
@@ -123,9 +111,7 @@ func objectLine(t *testing.T, logs, key string) map[string]any {
 // values as documented (the proxy; moto does not), every batch is accepted
 // and the record is counted under its sanitised Operation.
 func TestUnpublishableValuesArePublished(t *testing.T) {
-	e := newEnv(t)
-	p := newFaultProxy(t, server.Endpoint)
-	e.endpoint = p.URL
+	e, p := newProxiedEnv(t)
 	p.setPlan(func(string, int) fault { return checkDims })
 	tmpl := templates(t)
 	var recs []map[string]any
@@ -147,10 +133,7 @@ func TestUnpublishableValuesArePublished(t *testing.T) {
 	raw = bytes.ReplaceAll(raw, []byte("@@BAD@@"), []byte("\xff\xfe"))
 	raw = bytes.ReplaceAll(raw, []byte("@@CTL@@"), []byte(`\t`))
 	body := gz(raw)
-	e.put(kSpace, body)
-	if _, err := e.invoke(s3Event(s3Record(kSpace, e.etag(kSpace), len(body)))); err != nil {
-		t.Fatal(err)
-	}
+	e.deliver(kSpace, body)
 	if strings.Contains(e.logs.String(), "datumsRejected") {
 		t.Fatalf("CloudWatch refused a batch:\n%s", e.logs.String())
 	}

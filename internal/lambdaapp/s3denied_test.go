@@ -19,15 +19,8 @@ const kGone = prefix + "123456789012_CloudTrail_us-east-1_20261121T1040Z_deleted
 // counted once in FilesFailed and marked done. A file that exists is read
 // the same either way.
 func TestMissingKeyWithAndWithoutListBucket(t *testing.T) {
-	e := newEnv(t)
-	p := newFaultProxy(t, server.Endpoint)
-	e.endpoint = p.URL
-	p.setPlan(func(op string, n int) fault {
-		if op == "GetObject" {
-			return noListBucket
-		}
-		return pass
-	})
+	e, p := newProxiedEnv(t)
+	p.setPlan(onEvery("GetObject", noListBucket))
 	body := trailFile(t, 20, time.Now().Add(-time.Hour), 11*time.Second)
 	e.put(kSpace, body)
 	if _, err := e.invoke(s3Event(s3Record(kSpace, e.etag(kSpace), len(body)))); err != nil {

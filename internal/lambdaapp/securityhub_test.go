@@ -6,10 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-	ciptypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	sh "github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 
@@ -94,42 +92,16 @@ func TestScheduledPostureToSecurityHub(t *testing.T) {
 	e.cfg.FindingState = nil
 	e.cfg.Posture, e.cfg.SecurityHub = true, true
 	ctx := context.Background()
-	awsCfg := server.AWSConfig()
-	idp := cip.NewFromConfig(awsCfg)
-	pool, err := idp.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("no-mfa"),
-		MfaConfiguration:      ciptypes.UserPoolMfaTypeOff,
-		DeletionProtection:    ciptypes.DeletionProtectionTypeActive,
-		UserPoolAddOns:        &ciptypes.UserPoolAddOnsType{AdvancedSecurityMode: ciptypes.AdvancedSecurityModeTypeEnforced},
-		AdminCreateUserConfig: &ciptypes.AdminCreateUserConfigType{AllowAdminCreateUserOnly: true},
-		Policies:              &ciptypes.UserPoolPolicyType{PasswordPolicy: &ciptypes.PasswordPolicyType{MinimumLength: aws.Int32(14)}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	idp := cip.NewFromConfig(server.AWSConfig())
+	pool := createNoMFAPool(t, idp)
 	pid := aws.ToString(pool.UserPool.Id)
-	awsCfg.BaseEndpoint = aws.String(e.endpoint)
-	f, err := NewFunction(e.cfg, awsCfg, &e.logs, NewLogger(e.cfg, &e.logs))
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := e.function()
 	if f.Posture == nil || f.Posture.Rows == nil {
 		t.Fatalf("posture run %+v: no Security Hub rows", f.Posture)
 	}
-	f.Posture.UserPools = motoUserPools{f.Posture.UserPools}
-	f.Posture.IdentityPools = motoIdentityPools{f.Posture.IdentityPools}
-	f.Posture.RequestsPerSecond = -1
-	run := func(id string) {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: id,
-			InvokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:cognitrail-processor"})
-		if _, err := f.Handle(ctx, scheduledEvent(t, id)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	onMoto(f.Posture)
 	id := "cognitrail/posture/123456789012/us-east-1/" + finding.UserPoolMFADisabled + "/" + pid
-	run("run-1")
+	runScheduled(t, f, "run-1")
 	mfa, ok := hubFindings(t)[id]
 	if !ok || mfa.RecordState != types.RecordStateActive || mfa.Compliance == nil ||
 		mfa.Compliance.Status != types.ComplianceStatusFailed || len(mfa.Compliance.RelatedRequirements) != 1 {
@@ -138,7 +110,7 @@ func TestScheduledPostureToSecurityHub(t *testing.T) {
 	if _, err := idp.DeleteUserPool(ctx, &cip.DeleteUserPoolInput{UserPoolId: pool.UserPool.Id}); err != nil {
 		t.Fatal(err)
 	}
-	run("run-2")
+	runScheduled(t, f, "run-2")
 	mfa = hubFindings(t)[id]
 	if mfa.RecordState != types.RecordStateArchived || mfa.Workflow == nil || mfa.Workflow.Status != types.WorkflowStatusResolved {
 		t.Errorf("after the pool went: %s state %s, workflow %+v; want archived, resolved", id, mfa.RecordState, mfa.Workflow)
