@@ -9,4 +9,21 @@
 // anything else one '_', at most 1024 bytes, never empty), and package
 // aggregate applies it wherever a datum gets its dimensions, so no value in
 // a datum can make CloudWatch refuse the request that carries it.
+//
+// Adding a count metric for a new fact of a classified record takes three
+// files of code and a row of documentation:
+//
+//  1. pkg/class/class.go: the fact as a field of class.Class, set by
+//     Classify (and a case in its table test).
+//  2. pkg/metric/metric.go: the name and its Catalog entry (unit, the
+//     statistic that reads it, the dimension sets of each level, one line
+//     of description).
+//  3. pkg/aggregate/aggregate.go: the field in shape (copied in Add) and
+//     the series it feeds in expand.
+//  4. docs/metrics.md: the metric's row (TestMetricsPageListsTheCatalog
+//     fails without it).
+//
+// The template check (internal/templatecheck) then accepts alarms and
+// widgets on it at the levels the catalog gives, and refuses any metric
+// name, dimension set or statistic the catalog does not have.
 package metric
