@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -14,12 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cw "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/cognitrail/cognitrail/internal/lambdaapp"
 	"github.com/cognitrail/cognitrail/internal/motoserver"
-	"github.com/cognitrail/cognitrail/pkg/ledger"
 )
 
 // backfill --publish hands digest and Insights files to the function, whose
@@ -31,42 +26,18 @@ func TestBackfillPublishSkipsAsTheFunction(t *testing.T) {
 	ctx := context.Background()
 	cfg := srv.AWSConfig()
 	const bucket, table = "cognitrail-backfill-skips", "cognitrail-backfill-skips-ledger"
-	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
-	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatal(err)
-	}
-	if err := ledger.CreateTable(ctx, dynamodb.NewFromConfig(cfg), table); err != nil {
-		t.Fatal(err)
-	}
-	root := filepath.Join("..", "..", "events", "trails")
+	s3c := newBucket(t, cfg, bucket, table)
 	keyRules := 0
-	err := filepath.Walk(root, func(path string, info os.FileInfo, err error) error {
-		if err != nil || info.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(root, path)
-		if !strings.Contains(rel, "/CloudTrail/") {
+	uploadSamples(t, s3c, bucket, func(key string, _ []byte) error {
+		if !strings.Contains(key, "/CloudTrail/") {
 			keyRules++
 		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		_, err = s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(filepath.ToSlash(rel)), Body: bytes.NewReader(b)})
-		return err
+		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if keyRules == 0 {
 		t.Fatal("no digest or Insights file among the samples")
 	}
-	t.Setenv("AWS_ENDPOINT_URL", srv.Endpoint)
-	t.Setenv("AWS_REGION", motoserver.Region)
-	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	pointAtMoto(t, srv.Endpoint)
 	t.Setenv(lambdaapp.EnvIdempotencyTable, table)
 	t.Setenv(lambdaapp.EnvCloudWatchProtocol, "json")
 	t.Setenv(lambdaapp.EnvNamespace, "CognitoTrailSkips")

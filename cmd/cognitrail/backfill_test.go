@@ -18,13 +18,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/cognitrail/cognitrail/internal/lambdaapp"
 	"github.com/cognitrail/cognitrail/internal/motoserver"
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
-	"github.com/cognitrail/cognitrail/pkg/ledger"
 	"github.com/cognitrail/cognitrail/pkg/notification"
 	"github.com/cognitrail/cognitrail/pkg/scan"
 )
@@ -134,13 +132,7 @@ func TestBackfill(t *testing.T) {
 	ctx := context.Background()
 	cfg := srv.AWSConfig()
 	const bucket, table = "cognitrail-backfill", "cognitrail-backfill-ledger"
-	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
-	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatal(err)
-	}
-	if err := ledger.CreateTable(ctx, dynamodb.NewFromConfig(cfg), table); err != nil {
-		t.Fatal(err)
-	}
+	s3c := newBucket(t, cfg, bucket, table)
 	files, inRange := backfillKeys(t)
 	for k, b := range files {
 		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(k), Body: bytes.NewReader(b)}); err != nil {
@@ -171,12 +163,7 @@ func TestBackfill(t *testing.T) {
 	}
 
 	rec := &listRecorder{}
-	t.Setenv("AWS_ENDPOINT_URL", rec.start(t, srv.Endpoint))
-	t.Setenv("AWS_REGION", motoserver.Region)
-	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	pointAtMoto(t, rec.start(t, srv.Endpoint))
 	args := []string{"s3://" + bucket + "/trails", "--since", "2026-11-19", "--until", "2026-11-21", "--concurrency", "3"}
 
 	t.Run("summary", func(t *testing.T) {
@@ -322,19 +309,11 @@ func TestBackfillBadFileNamedOnce(t *testing.T) {
 	cfg := srv.AWSConfig()
 	const bucket = "cognitrail-backfill-bad"
 	const key = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/20/123456789012_CloudTrail_us-east-1_20261120T1005Z_bad.json.gz"
-	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
-	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatal(err)
-	}
+	s3c := newBucket(t, cfg, bucket)
 	if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: strings.NewReader("not a trail file")}); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("AWS_ENDPOINT_URL", srv.Endpoint)
-	t.Setenv("AWS_REGION", motoserver.Region)
-	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	pointAtMoto(t, srv.Endpoint)
 	var out, errb bytes.Buffer
 	if code := runBackfill(ctx, []string{"s3://" + bucket, "--since", "2026-11-20", "--until", "2026-11-21"}, &out, &errb); code != exitFailed {
 		t.Fatalf("exit %d, want %d\n%s", code, exitFailed, errb.String())

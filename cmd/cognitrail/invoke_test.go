@@ -15,13 +15,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cw "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/cognitrail/cognitrail/internal/lambdaapp"
 	"github.com/cognitrail/cognitrail/internal/motoserver"
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
-	"github.com/cognitrail/cognitrail/pkg/ledger"
 	"github.com/cognitrail/cognitrail/pkg/processor"
 	"github.com/cognitrail/cognitrail/pkg/scan"
 )
@@ -34,27 +31,9 @@ func TestInvokeSampleEvents(t *testing.T) {
 	ctx := context.Background()
 	cfg := srv.AWSConfig()
 	const bucket, table = "cognitrail-example-trail", "cognitrail-idempotency"
-	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
-	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatal(err)
-	}
-	if err := ledger.CreateTable(ctx, dynamodb.NewFromConfig(cfg), table); err != nil {
-		t.Fatal(err)
-	}
-	root := filepath.Join("..", "..", "events", "trails")
+	s3c := newBucket(t, cfg, bucket, table)
 	var wantRecords float64
-	err := filepath.Walk(root, func(path string, info os.FileInfo, err error) error {
-		if err != nil || info.IsDir() {
-			return err
-		}
-		key, _ := filepath.Rel(root, path)
-		body, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(filepath.ToSlash(key)), Body: bytes.NewReader(body)}); err != nil {
-			return err
-		}
+	uploadSamples(t, s3c, bucket, func(key string, body []byte) error {
 		if strings.Contains(key, "/CloudTrail/") {
 			res, err := scan.File(ctx, bytes.NewReader(body), aggregate.New(nil), nil)
 			if err != nil {
@@ -64,16 +43,8 @@ func TestInvokeSampleEvents(t *testing.T) {
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 
-	t.Setenv("AWS_ENDPOINT_URL", srv.Endpoint)
-	t.Setenv("AWS_REGION", motoserver.Region)
-	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	pointAtMoto(t, srv.Endpoint)
 	t.Setenv(lambdaapp.EnvIdempotencyTable, table)
 	t.Setenv(lambdaapp.EnvCloudWatchProtocol, "json")
 	t.Setenv(lambdaapp.EnvNamespace, "CognitoTrailLocal")
@@ -197,12 +168,7 @@ func TestInvokeRefusesReservedNamespace(t *testing.T) {
 // holds no pool and no trail: the two coverage rows), and refused without.
 func TestInvokeScheduledEvent(t *testing.T) {
 	srv := motoserver.StartT(t)
-	t.Setenv("AWS_ENDPOINT_URL", srv.Endpoint)
-	t.Setenv("AWS_REGION", motoserver.Region)
-	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	pointAtMoto(t, srv.Endpoint)
 	event := filepath.Join("..", "..", "events", "eventbridge-scheduled.json")
 	var stdout, stderr bytes.Buffer
 	if code := runInvoke(context.Background(), []string{event}, &stdout, &stderr); code == 0 || !strings.Contains(stderr.String(), "posture is off") {

@@ -44,10 +44,7 @@ func TestLedgerReset(t *testing.T) {
 	if err != nil || res.Records == 0 {
 		t.Fatalf("sample file: %+v, %v", res, err)
 	}
-	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
-	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatal(err)
-	}
+	s3c := newBucket(t, cfg, bucket)
 	if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body)}); err != nil {
 		t.Fatal(err)
 	}
@@ -65,12 +62,7 @@ func TestLedgerReset(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	t.Setenv("AWS_ENDPOINT_URL", srv.Endpoint)
-	t.Setenv("AWS_REGION", motoserver.Region)
-	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	pointAtMoto(t, srv.Endpoint)
 	t.Setenv(lambdaapp.EnvIdempotencyTable, table)
 	t.Setenv(lambdaapp.EnvCloudWatchProtocol, "json")
 	t.Setenv(lambdaapp.EnvNamespace, namespace)

@@ -11,14 +11,11 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/cognitrail/cognitrail/internal/lambdaapp"
 	"github.com/cognitrail/cognitrail/internal/motoserver"
-	"github.com/cognitrail/cognitrail/pkg/ledger"
 )
 
 func TestUnwrapDeadLetter(t *testing.T) {
@@ -95,37 +92,9 @@ func TestReplayDeadLetterQueue(t *testing.T) {
 	ctx := context.Background()
 	cfg := srv.AWSConfig()
 	const bucket = "cognitrail-example-trail"
-	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
-	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatal(err)
-	}
-	root := filepath.Join("..", "..", "events", "trails")
-	err := filepath.Walk(root, func(path string, info os.FileInfo, err error) error {
-		if err != nil || info.IsDir() {
-			return err
-		}
-		key, _ := filepath.Rel(root, path)
-		body, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		_, err = s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(filepath.ToSlash(key)), Body: bytes.NewReader(body)})
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, table := range []string{"replay-ledger", "oracle-ledger"} {
-		if err := ledger.CreateTable(ctx, dynamodb.NewFromConfig(cfg), table); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Setenv("AWS_ENDPOINT_URL", srv.Endpoint)
-	t.Setenv("AWS_REGION", motoserver.Region)
-	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	s3c := newBucket(t, cfg, bucket, "replay-ledger", "oracle-ledger")
+	uploadSamples(t, s3c, bucket, nil)
+	pointAtMoto(t, srv.Endpoint)
 	t.Setenv(lambdaapp.EnvCloudWatchProtocol, "json")
 	t.Setenv(lambdaapp.EnvMaxDatumAge, "off")
 
