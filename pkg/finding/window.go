@@ -490,9 +490,22 @@ func refresh(r *record.Record) bool {
 // poolSubject names a record's pool: its user pool, else its app client.
 func poolSubject(r *record.Record) string {
 	if r.UserPoolID == "" && r.ClientID != "" {
-		return "client/" + r.ClientID
+		return clientSubject + r.ClientID
 	}
 	return r.UserPoolID
+}
+
+// clientSubject prefixes a pool subject that is an app client whose pool
+// the record does not name.
+const clientSubject = "client/"
+
+// poolOf splits a pool subject (poolSubject) into its user pool, or its
+// app client when the pool is unknown.
+func poolOf(subject string) (pool, client string) {
+	if c, ok := strings.CutPrefix(subject, clientSubject); ok {
+		return "", c
+	}
+	return subject, ""
 }
 
 // countDenied adds a denied configuration call (user or identity pool) to
@@ -912,10 +925,7 @@ func (e *Engine) sources(s *subjectTally, h *history) []Sources {
 	}
 	slices.SortFunc(ends, time.Time.Compare)
 	ends = slices.Compact(ends)
-	pool, client := s.subject, ""
-	if c, ok := strings.CutPrefix(s.subject, "client/"); ok {
-		pool, client = "", c
-	}
+	pool, client := poolOf(s.subject)
 	var out []Sources
 	var w tally
 	for _, end := range ends {
@@ -1088,10 +1098,10 @@ func (e *Engine) windowFinding(r *rule, s *subjectTally, w *tally, end time.Time
 	case kindPrincipal:
 		f.Actor = s.subject
 	case kindPool:
-		if c, ok := strings.CutPrefix(s.subject, "client/"); ok {
-			f.UserPoolID, f.ClientID = "", c
+		if pool, client := poolOf(s.subject); client != "" {
+			f.UserPoolID, f.ClientID = "", client
 		} else {
-			f.UserPoolID = s.subject
+			f.UserPoolID = pool
 		}
 	}
 	return Raised{Index: wit.index, Finding: f}
