@@ -298,16 +298,14 @@ func (o *Options) windows(agg *aggregate.Aggregator, res *Result) {
 	if o.Findings == nil {
 		return
 	}
-	raised, sources := o.Findings.Windows(o.Findings.Tallies())
-	addSources(agg, sources)
-	for _, r := range raised {
-		agg.AddFinding(r.Name, r.Severity.String(), r.Time)
-		res.Findings = append(res.Findings, Found{Index: r.Index, Finding: r.Finding})
-	}
+	res.Findings = append(res.Findings, judgeWindows(o.Findings, o.Findings.Tallies(), agg)...)
 }
 
-// addSources publishes the windows' distinct failing addresses.
-func addSources(agg *aggregate.Aggregator, sources []finding.Sources) {
+// judgeWindows judges t's windows with engine and counts what they give
+// in agg: their findings, which it returns, and the distinct failing
+// addresses of each pool window.
+func judgeWindows(engine *finding.Engine, t *finding.Tallies, agg *aggregate.Aggregator) []Found {
+	raised, sources := engine.Windows(t)
 	for _, s := range sources {
 		dim, v := metric.DimUserPoolID, s.UserPoolID
 		if s.UserPoolID == "" {
@@ -315,6 +313,12 @@ func addSources(agg *aggregate.Aggregator, sources []finding.Sources) {
 		}
 		agg.AddPeak(metric.DistinctFailingSources, s.Time, float64(s.Count), dim, v)
 	}
+	var out []Found
+	for _, r := range raised {
+		agg.AddFinding(r.Name, r.Severity.String(), r.Time)
+		out = append(out, Found{Index: r.Index, Finding: r.Finding})
+	}
+	return out
 }
 
 // keep adds a deferred read's own-file findings of a record to
@@ -366,13 +370,9 @@ func (res *Result) Judge(engine *finding.Engine, file *aggregate.Aggregator) {
 // of a file, and puts their findings among the others in record order
 // (after the record's own).
 func (res *Result) window(engine *finding.Engine, file *aggregate.Aggregator) {
-	raised, sources := engine.Windows(res.tallies)
+	raised := judgeWindows(engine, res.tallies, file)
 	res.tallies = nil
-	addSources(file, sources)
-	for _, r := range raised {
-		file.AddFinding(r.Name, r.Severity.String(), r.Time)
-		res.Findings = append(res.Findings, Found{Index: r.Index, Finding: r.Finding})
-	}
+	res.Findings = append(res.Findings, raised...)
 	if len(raised) > 0 {
 		slices.SortStableFunc(res.Findings, func(a, b Found) int { return cmp.Compare(a.Index, b.Index) })
 	}
