@@ -65,18 +65,7 @@ func judgeFile(t testing.TB, state State, opts Options, recs [][]byte) []Finding
 	t.Helper()
 	opts.State = state
 	e := New(&opts)
-	e.StartFile()
-	p := record.NewParser()
-	var out []Finding
-	for i, raw := range recs {
-		var r record.Record
-		if _, err := p.Parse(raw, &r); err != nil {
-			t.Fatalf("parse: %v", err)
-		}
-		c := class.Classify(&r)
-		e.At(i)
-		out = append(out, slices.Clone(e.Observe(&r, &c, raw))...)
-	}
+	out := readFile(t, e, recs)
 	for _, r := range raisedOnly(e.Windows(e.Tallies())) {
 		if r.Index < 0 || r.Index >= len(recs) {
 			t.Errorf("%s names record %d of %d", r.Name, r.Index, len(recs))
@@ -93,20 +82,22 @@ func judgeFile(t testing.TB, state State, opts Options, recs [][]byte) []Finding
 }
 
 // readFile starts a file in e and observes recs in it as the scanner
-// does, each at its index.
-func readFile(t testing.TB, e *Engine, recs [][]byte) {
+// does, each at its index, and returns the records' own findings.
+func readFile(t testing.TB, e *Engine, recs [][]byte) []Finding {
 	t.Helper()
 	e.StartFile()
 	p := record.NewParser()
+	var out []Finding
 	for i, raw := range recs {
 		var r record.Record
 		if _, err := p.Parse(raw, &r); err != nil {
-			t.Fatal(err)
+			t.Fatalf("parse: %v", err)
 		}
 		c := class.Classify(&r)
 		e.At(i)
-		e.Observe(&r, &c, raw)
+		out = append(out, slices.Clone(e.Observe(&r, &c, raw))...)
 	}
+	return out
 }
 
 // windowCase is one attack (or near miss) spread over files: the table
@@ -560,19 +551,12 @@ func TestWindowStateBounded(t *testing.T) {
 	mk := published(t, "idp-initiateauth-notauthorized.json")
 	state := &countingState{State: NewMemoryState()}
 	e := New(&Options{State: state})
-	e.StartFile()
-	p := record.NewParser()
 	const n = 20_000
-	for i := range n {
-		raw := mk(at(0, i%240), fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255), subN(i%3), "")
-		var r record.Record
-		if _, err := p.Parse(raw, &r); err != nil {
-			t.Fatal(err)
-		}
-		c := class.Classify(&r)
-		e.At(i)
-		e.Observe(&r, &c, raw)
+	recs := make([][]byte, n)
+	for i := range recs {
+		recs[i] = mk(at(0, i%240), fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255), subN(i%3), "")
 	}
+	readFile(t, e, recs)
 	got, _ := e.Windows(e.Tallies())
 	if err := e.Err(); err != nil {
 		t.Fatal(err)
