@@ -450,7 +450,4 @@ func eventBridgeEvent(key, etag string, size int) string {
 const testEvent = `{"Service":"Amazon S3","Event":"s3:TestEvent","Time":"2026-11-20T09:58:01.123Z","Bucket":"cognitrail-it-trail","RequestId":"r","HostId":"h"}`
 
 // peak reports a metric read by its Maximum.
-func peak(name string) bool {
-	s, ok := metric.Lookup(name)
-	return ok && s.Stat == metric.StatMaximum
-}
+func peak(name string) bool { return metric.StatOf(name) == metric.StatMaximum }

@@ -673,13 +673,13 @@ func asMotoAnswers(m map[series]float64) map[series]float64 {
 // lag's SampleCount (its values are seconds), a peak's Maximum (each file
 // publishes its view of a window).
 func statOf(name string) string {
-	switch s, _ := metric.Lookup(name); {
+	switch s := metric.StatOf(name); {
 	case name == metric.DeliveryLagSeconds:
 		return "SampleCount"
-	case s.Stat == metric.StatMaximum:
-		return "Maximum"
+	case s == metric.StatMaximum:
+		return metric.StatMaximum
 	}
-	return "Sum"
+	return metric.StatSum
 }
 
 // scanExpect runs `cognitrail scan --format json` once on the local copies

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	cw "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
@@ -293,10 +292,14 @@ func (w *World) check() []string {
 	bound := w.peaks()
 	for _, r := range w.cw.Requests {
 		for _, d := range r.MetricData {
-			if spec, ok := metric.Lookup(*d.MetricName); !ok || spec.Stat != metric.StatMaximum {
+			if metric.StatOf(*d.MetricName) != metric.StatMaximum {
 				continue
 			}
-			k := peakKey(*d.MetricName, d.Timestamp, d.Dimensions)
+			dims := map[string]string{}
+			for _, dm := range d.Dimensions {
+				dims[*dm.Name] = *dm.Value
+			}
+			k := peakKey(*d.MetricName, *d.Timestamp, dims)
 			if strings.Contains(k, "="+aggregate.OtherValue) {
 				continue // pools past the budget meet there
 			}
@@ -467,23 +470,22 @@ func (w *World) peaks() map[string]float64 {
 	}
 	out := map[string]float64{}
 	for d := range agg.All() {
-		if spec, ok := metric.Lookup(d.Name); ok && spec.Stat == metric.StatMaximum {
-			dims := make([]cwtypes.Dimension, len(d.Dimensions))
-			for i, dm := range d.Dimensions {
-				dims[i] = cwtypes.Dimension{Name: &dm.Name, Value: &dm.Value}
+		if metric.StatOf(d.Name) == metric.StatMaximum {
+			dims := map[string]string{}
+			for _, dm := range d.Dimensions {
+				dims[dm.Name] = dm.Value
 			}
-			out[peakKey(d.Name, &d.Timestamp, dims)] = d.Values[0]
+			out[peakKey(d.Name, d.Timestamp, dims)] = d.Values[0]
 		}
 	}
 	return out
 }
 
-func peakKey(name string, at *time.Time, dims []cwtypes.Dimension) string {
-	m := map[string]string{}
-	for _, d := range dims {
-		m[*d.Name] = *d.Value
-	}
-	return seriesKey(name, m, nil) + " " + at.UTC().Format(time.RFC3339)
+// peakKey names a peak series' datum at one minute, its app clients
+// never folded into pools (the finding engine names them as the records
+// do).
+func peakKey(name string, at time.Time, dims map[string]string) string {
+	return seriesKey(name, dims, nil) + " " + at.UTC().Format(time.RFC3339)
 }
 
 // windowSubject is a window finding's id without its window: the

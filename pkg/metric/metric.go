@@ -229,6 +229,13 @@ var Catalog = []Spec{
 	}, "Distinct addresses failing sign-in against one user pool (or unresolved app client) in the credential-stuffing window ending at the minute, from the same state as the findings; basic: the largest of the pools."},
 }
 
+// StatOf returns the statistic the catalog reads the metric named name by:
+// StatSum, StatMaximum, or "" for a distribution or a name it lacks.
+func StatOf(name string) string {
+	s, _ := Lookup(name)
+	return s.Stat
+}
+
 // Lookup returns the spec of the metric named name.
 func Lookup(name string) (Spec, bool) {
 	for _, s := range Catalog {
