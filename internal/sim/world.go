@@ -375,11 +375,11 @@ func (w *World) event(msgs []message) json.RawMessage {
 	return b
 }
 
-// gz compresses a trail file.
 // writers keeps gzip writers between files: a new one allocates about
 // 800 KB, most of a small trail file's cost in the simulation.
 var writers = sync.Pool{New: func() any { return gzip.NewWriter(nil) }}
 
+// gz compresses a trail file.
 func gz(records []json.RawMessage) []byte {
 	var buf bytes.Buffer
 	zw := writers.Get().(*gzip.Writer)
