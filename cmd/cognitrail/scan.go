@@ -170,26 +170,14 @@ func isTrailName(p string) bool {
 // jsonlRecord is one line of `scan --format jsonl`. Its field names are part
 // of the CLI's output contract.
 type jsonlRecord struct {
-	File         string         `json:"file"`
-	Index        int            `json:"index"`
-	EventID      string         `json:"eventID"`
-	EventTime    time.Time      `json:"eventTime"`
-	EventSource  string         `json:"eventSource"`
-	EventName    string         `json:"eventName"`
-	Category     class.Category `json:"category"`
-	Operation    string         `json:"operation"`
-	ConfigChange bool           `json:"configChange"`
-	// UnlistedOperation: an endpoint operation in neither of pkg/class's
-	// documented tables (classified by its naming): a new AWS operation.
-	UnlistedOperation bool           `json:"unlistedOperation,omitempty"`
-	Failed            bool           `json:"failed"`
-	ErrorCode         string         `json:"errorCode"`
-	SignIn            bool           `json:"signIn,omitempty"`
-	ForgotPassword    bool           `json:"forgotPassword,omitempty"`
-	UserPoolID        string         `json:"userPoolId,omitempty"`
-	ClientID          string         `json:"clientId,omitempty"`
-	IdentityPoolID    string         `json:"identityPoolId,omitempty"`
-	AuthType          class.AuthType `json:"authType,omitempty"`
+	File        string    `json:"file"`
+	Index       int       `json:"index"`
+	EventID     string    `json:"eventID"`
+	EventTime   time.Time `json:"eventTime"`
+	EventSource string    `json:"eventSource"`
+	EventName   string    `json:"eventName"`
+	// The classification, under class.Class's JSON names.
+	class.Class
 	// Findings names the record's findings (pkg/finding), on lines that
 	// have some.
 	Findings []string `json:"findings,omitempty"`
@@ -237,10 +225,7 @@ func (f *scannedFile) keepLine(ev *scan.Event) {
 	r, c := ev.Record, ev.Class
 	l := jsonlLine{jsonlRecord: jsonlRecord{
 		File: ev.File, Index: ev.Index, EventID: r.EventID, EventTime: r.EventTime,
-		EventSource: r.EventSource, EventName: r.EventName, Category: c.Category,
-		Operation: c.Operation, ConfigChange: c.ConfigChange, UnlistedOperation: c.Unlisted, Failed: c.Failed,
-		ErrorCode: c.ErrorCode, SignIn: c.SignIn, ForgotPassword: c.ForgotPassword,
-		UserPoolID: c.UserPoolID, ClientID: c.ClientID, IdentityPoolID: c.IdentityPoolID, AuthType: c.AuthType,
+		EventSource: r.EventSource, EventName: r.EventName, Class: *c,
 	}}
 	if c.UserPoolID == "" && c.ClientID != "" {
 		l.region, l.resolve = r.AWSRegion, true

@@ -80,34 +80,41 @@ const (
 	UnknownAuth AuthType = "unknown"
 )
 
-// Class is what the classifier says of one record.
+// Class is what the classifier says of one record. It is the one
+// description of a classified record: package aggregate counts shapes of it,
+// `scan --format jsonl` writes it under these JSON names (part of the CLI's
+// output contract, in this order), and the function's notable-event lines
+// log some of it (pkg/processor). A new fact is a field here; see
+// pkg/metric's doc for the rest of the recipe.
 type Class struct {
-	Category Category
+	Category Category `json:"category"`
 	// Operation is the eventName; for identity-pool-role-call it is prefixed
 	// with the service ("s3:GetObject") because any service may appear.
-	Operation string
+	Operation string `json:"operation"`
 	// ConfigChange: the call creates, updates or deletes user pool or
 	// identity pool configuration (not sign-ins, not user data).
-	ConfigChange bool
+	ConfigChange bool `json:"configChange"`
 	// Unlisted: an operation no table lists, classified by naming
 	// convention: a cognito-idp endpoint (AwsServiceEvent) operation that
 	// neither seed table lists, or a cognito-idp / cognito-identity API
 	// operation whose name starts with a mutating verb (counted as a
 	// configuration change, so a new AWS operation cannot pass unnoticed).
-	Unlisted       bool
-	SignIn         bool
-	ForgotPassword bool
-	Failed         bool
-	ErrorCode      string
-	UserPoolID     string
-	IdentityPoolID string
+	Unlisted       bool   `json:"unlistedOperation,omitempty"`
+	Failed         bool   `json:"failed"`
+	ErrorCode      string `json:"errorCode"`
+	SignIn         bool   `json:"signIn,omitempty"`
+	ForgotPassword bool   `json:"forgotPassword,omitempty"`
+	UserPoolID     string `json:"userPoolId,omitempty"`
 	// ClientID is the user pool app client of a cognito-idp record, when the
 	// record names one (record.Record.ClientID).
-	ClientID string
-	Account  string
+	ClientID       string `json:"clientId,omitempty"`
+	IdentityPoolID string `json:"identityPoolId,omitempty"`
 	// AuthType is set for every record made with identity pool credentials
 	// and for Cognito AssumeRoleWithWebIdentity calls, when the amr says.
-	AuthType AuthType
+	AuthType AuthType `json:"authType,omitempty"`
+	// Account is the account the call was made in; the jsonl line names the
+	// file's account already (in its key), so it is not written again.
+	Account string `json:"-"`
 }
 
 // Event sources.
