@@ -47,29 +47,19 @@ type Stats struct {
 	TooOld int
 }
 
-// shape is everything the metrics need of one record but its minute.
-// Records are counted by (minute, shape), one small map operation each, and
-// a shape is expanded into the series it feeds once, in All: a Cognito
-// record feeds up to a dozen series, and the records of a file have few
-// shapes however many minutes they span.
+// shape is everything the metrics need of one record but its minute: its
+// classification, less the account (no series has it) and the app client
+// of a record that names its pool (its series are the pool's). Records are
+// counted by (minute, shape), one small map operation each, and a shape is
+// expanded into the series it feeds once, in All: a Cognito record feeds up
+// to a dozen series, and the records of a file have few shapes however many
+// minutes they span.
 type shape struct {
-	category       class.Category
-	failed         bool
-	signIn         bool
-	forgotPassword bool
-	configChange   bool
-	unlisted       bool
-	authType       class.AuthType
-	operation      string
-	errorCode      string
-	userPool       string
-	identityPool   string
-	// client is the app client of a user pool record whose pool is not
-	// known yet, region the Region the call was made in; All folds
-	// them into the client's pool in that Region once known. Both stay
-	// empty for every other record, so the region costs nothing on the
-	// common path.
-	client string
+	class.Class
+	// region is the Region of a call whose ClientID is kept (its pool not
+	// known yet); All folds the client into its pool in that Region once
+	// known. Both stay empty for every other record, so the region costs
+	// nothing on the common path.
 	region string
 }
 
@@ -193,7 +183,7 @@ func New(opts *Options) *Aggregator {
 		// A minute is kept when it starts at or after Oldest.
 		a.oldest = minuteOf(o.Oldest.Add(time.Minute - time.Nanosecond))
 	}
-	a.other = a.shapes.id(shape{category: class.Other})
+	a.other = a.shapes.id(shape{Class: class.Class{Category: class.Other}})
 	return a
 }
 
@@ -224,16 +214,16 @@ func (a *Aggregator) Add(r *record.Record, c *class.Class, deliveredAt time.Time
 		a.byShape[cell{minute: m, id: a.other}]++
 		return
 	}
-	sh := shape{
-		category: c.Category, failed: c.Failed, signIn: c.SignIn,
-		forgotPassword: c.ForgotPassword, configChange: c.ConfigChange, unlisted: c.Unlisted, authType: c.AuthType,
-		operation: c.Operation, errorCode: c.ErrorCode, userPool: c.UserPoolID, identityPool: c.IdentityPoolID,
-	}
+	sh := shape{Class: *c}
+	sh.Account = ""
 	if c.ClientID != "" {
 		if c.UserPoolID == "" {
-			sh.client, sh.region = c.ClientID, r.AWSRegion
-		} else if !c.Failed {
-			a.learn(c.ClientID, c.UserPoolID)
+			sh.region = r.AWSRegion
+		} else {
+			sh.ClientID = ""
+			if !c.Failed {
+				a.learn(c.ClientID, c.UserPoolID)
+			}
 		}
 	}
 	a.byShape[cell{minute: m, id: a.shapes.id(sh)}]++
@@ -335,8 +325,8 @@ func (a *Aggregator) ResolveClients(ctx context.Context, r Resolver) (ClientStat
 func (a *Aggregator) unresolved() []clientKey {
 	set := map[clientKey]bool{}
 	for _, sh := range a.shapes.vals {
-		if sh.client != "" {
-			set[clientKey{region: sh.region, client: sh.client}] = true
+		if sh.ClientID != "" {
+			set[clientKey{region: sh.region, client: sh.ClientID}] = true
 		}
 	}
 	return slices.SortedFunc(maps.Keys(set), compareClientKeys)
@@ -345,9 +335,9 @@ func (a *Aggregator) unresolved() []clientKey {
 // fold moves a shape that named only a client to the client's pool, where
 // it is known: the one pass over the file stays one.
 func (a *Aggregator) fold(sh shape) shape {
-	if sh.client != "" {
-		if pool, ok := a.clients[clientKey{region: sh.region, client: sh.client}]; ok {
-			sh.userPool, sh.client, sh.region = pool, "", ""
+	if sh.ClientID != "" {
+		if pool, ok := a.clients[clientKey{region: sh.region, client: sh.ClientID}]; ok {
+			sh.UserPoolID, sh.ClientID, sh.region = pool, "", ""
 		}
 	}
 	return sh
@@ -390,92 +380,92 @@ const httpErrorCode = "HTTPError"
 // expand lists the series the records of one shape count in, and adds the
 // shape's n records to the pool counts.
 func expand(sh shape, n float64, out *expander, p *pools) {
-	cat := sh.category.String()
+	cat := sh.Category.String()
 	out.inc(metric.RecordsRead)
 	out.inc(metric.Events, metric.DimCategory, cat)
-	if sh.category == class.Other {
+	if sh.Category == class.Other {
 		return
 	}
-	if sh.operation != "" {
-		p.ops[sh.operation] += int(n)
-		out.inc(metric.Events, metric.DimCategory, cat, metric.DimOperation, sh.operation)
+	if sh.Operation != "" {
+		p.ops[sh.Operation] += int(n)
+		out.inc(metric.Events, metric.DimCategory, cat, metric.DimOperation, sh.Operation)
 	}
-	if sh.userPool != "" {
-		p.user[sh.userPool] += int(n)
-		out.inc(metric.Events, metric.DimCategory, cat, metric.DimUserPoolID, sh.userPool)
+	if sh.UserPoolID != "" {
+		p.user[sh.UserPoolID] += int(n)
+		out.inc(metric.Events, metric.DimCategory, cat, metric.DimUserPoolID, sh.UserPoolID)
 	}
-	if sh.client != "" && (sh.failed && sh.signIn || sh.forgotPassword || !sh.failed && messaging(sh.operation)) {
-		p.clients[sh.client] += int(n)
+	if sh.ClientID != "" && (sh.Failed && sh.SignIn || sh.ForgotPassword || !sh.Failed && messaging(sh.Operation)) {
+		p.clients[sh.ClientID] += int(n)
 	}
-	if sh.identityPool != "" {
-		p.identity[sh.identityPool] += int(n)
-		out.inc(metric.Events, metric.DimCategory, cat, metric.DimIdentityPoolID, sh.identityPool)
+	if sh.IdentityPoolID != "" {
+		p.identity[sh.IdentityPoolID] += int(n)
+		out.inc(metric.Events, metric.DimCategory, cat, metric.DimIdentityPoolID, sh.IdentityPoolID)
 	}
-	if sh.unlisted {
+	if sh.Unlisted {
 		out.inc(metric.UnlistedOperations)
-		out.inc(metric.UnlistedOperations, metric.DimOperation, sh.operation)
+		out.inc(metric.UnlistedOperations, metric.DimOperation, sh.Operation)
 	}
-	if sh.failed {
+	if sh.Failed {
 		out.inc(metric.Errors, metric.DimCategory, cat)
-		code := sh.errorCode
+		code := sh.ErrorCode
 		if code == "" {
 			code = httpErrorCode
 		}
 		out.inc(metric.Errors, metric.DimCategory, cat, metric.DimErrorCode, code)
-		if sh.signIn {
+		if sh.SignIn {
 			out.inc(metric.SignInFailures)
-			if sh.userPool != "" {
-				out.inc(metric.SignInFailures, metric.DimUserPoolID, sh.userPool)
-			} else if sh.client != "" {
-				out.inc(metric.SignInFailures, metric.DimClientID, sh.client)
+			if sh.UserPoolID != "" {
+				out.inc(metric.SignInFailures, metric.DimUserPoolID, sh.UserPoolID)
+			} else if sh.ClientID != "" {
+				out.inc(metric.SignInFailures, metric.DimClientID, sh.ClientID)
 			}
 		}
 	}
-	if !sh.failed && messaging(sh.operation) {
+	if !sh.Failed && messaging(sh.Operation) {
 		for _, m := range []struct {
 			name string
 			is   func(string) bool
 		}{{metric.SignUps, class.SignUp}, {metric.SignUpConfirmations, class.SignUpConfirmation}, {metric.CodeDeliveryRequests, class.CodeDelivery}} {
-			if !m.is(sh.operation) {
+			if !m.is(sh.Operation) {
 				continue
 			}
 			out.inc(m.name)
-			if sh.userPool != "" {
-				out.inc(m.name, metric.DimUserPoolID, sh.userPool)
-			} else if sh.client != "" {
-				out.inc(m.name, metric.DimClientID, sh.client)
+			if sh.UserPoolID != "" {
+				out.inc(m.name, metric.DimUserPoolID, sh.UserPoolID)
+			} else if sh.ClientID != "" {
+				out.inc(m.name, metric.DimClientID, sh.ClientID)
 			}
 		}
 	}
-	if sh.forgotPassword {
+	if sh.ForgotPassword {
 		out.inc(metric.ForgotPasswordRequests)
-		if sh.userPool != "" {
-			out.inc(metric.ForgotPasswordRequests, metric.DimUserPoolID, sh.userPool)
-		} else if sh.client != "" {
-			out.inc(metric.ForgotPasswordRequests, metric.DimClientID, sh.client)
+		if sh.UserPoolID != "" {
+			out.inc(metric.ForgotPasswordRequests, metric.DimUserPoolID, sh.UserPoolID)
+		} else if sh.ClientID != "" {
+			out.inc(metric.ForgotPasswordRequests, metric.DimClientID, sh.ClientID)
 		}
 	}
 	switch {
-	case sh.configChange && sh.failed:
+	case sh.ConfigChange && sh.Failed:
 		// Nothing changed: not a change to page anyone for, but a
 		// principal probing what it may change shows here.
 		out.inc(metric.ConfigChangesDenied)
-		out.inc(metric.ConfigChangesDenied, metric.DimOperation, sh.operation)
-	case sh.configChange:
-		name, dim, pool := metric.UserPoolConfigChanges, metric.DimUserPoolID, sh.userPool
-		if sh.category == class.IdentityPoolManagement || sh.category == class.CognitoSync {
-			name, dim, pool = metric.IdentityPoolConfigChanges, metric.DimIdentityPoolID, sh.identityPool
+		out.inc(metric.ConfigChangesDenied, metric.DimOperation, sh.Operation)
+	case sh.ConfigChange:
+		name, dim, pool := metric.UserPoolConfigChanges, metric.DimUserPoolID, sh.UserPoolID
+		if sh.Category == class.IdentityPoolManagement || sh.Category == class.CognitoSync {
+			name, dim, pool = metric.IdentityPoolConfigChanges, metric.DimIdentityPoolID, sh.IdentityPoolID
 		}
 		out.inc(name)
-		out.inc(name, metric.DimOperation, sh.operation)
+		out.inc(name, metric.DimOperation, sh.Operation)
 		if pool != "" {
 			out.inc(name, dim, pool)
 		}
 	}
-	if sh.authType != "" {
-		out.inc(metric.IdentityPoolRoleCalls, metric.DimAuthType, string(sh.authType))
-		if sh.identityPool != "" {
-			out.inc(metric.IdentityPoolRoleCalls, metric.DimAuthType, string(sh.authType), metric.DimIdentityPoolID, sh.identityPool)
+	if sh.AuthType != "" {
+		out.inc(metric.IdentityPoolRoleCalls, metric.DimAuthType, string(sh.AuthType))
+		if sh.IdentityPoolID != "" {
+			out.inc(metric.IdentityPoolRoleCalls, metric.DimAuthType, string(sh.AuthType), metric.DimIdentityPoolID, sh.IdentityPoolID)
 		}
 	}
 }

@@ -32,22 +32,11 @@ type refSeriesKey struct {
 // once, in Datums: a Cognito record feeds up to a dozen refSeries, and most
 // records of a minute share a refSignature.
 type refSignature struct {
-	minute         int64
-	category       class.Category
-	failed         bool
-	signIn         bool
-	forgotPassword bool
-	configChange   bool
-	unlisted       bool
-	authType       class.AuthType
-	operation      string
-	errorCode      string
-	userPool       string
-	identityPool   string
-	// client is the app client of a user pool record whose pool is not
-	// known yet, region the Region of the call; Datums folds them into
-	// the client's pool in that Region once known.
-	client string
+	minute int64
+	// The classification with no account, and the client only of a user
+	// pool record whose pool is not known yet, region the Region of the
+	// call; Datums folds the client into its pool in that Region once known.
+	class.Class
 	region string
 }
 
@@ -110,16 +99,13 @@ func (a *refAggregator) Add(r *record.Record, c *class.Class, deliveredAt time.T
 		}
 		byLag[lag]++
 	}
-	sig := refSignature{minute: m, category: c.Category}
+	sig := refSignature{minute: m, Class: class.Class{Category: c.Category}}
 	if c.Category != class.Other {
-		sig = refSignature{
-			minute: m, category: c.Category, failed: c.Failed, signIn: c.SignIn,
-			forgotPassword: c.ForgotPassword, configChange: c.ConfigChange, unlisted: c.Unlisted, authType: c.AuthType,
-			operation: c.Operation, errorCode: c.ErrorCode, userPool: c.UserPoolID, identityPool: c.IdentityPoolID,
-		}
+		sig.Class = *c
+		sig.Account, sig.ClientID = "", ""
 		if c.ClientID != "" {
 			if c.UserPoolID == "" {
-				sig.client, sig.region = c.ClientID, r.AWSRegion
+				sig.ClientID, sig.region = c.ClientID, r.AWSRegion
 			} else if !c.Failed {
 				a.refLearn(c.ClientID, c.UserPoolID)
 			}
@@ -187,8 +173,8 @@ func (a *refAggregator) ResolveClients(ctx context.Context, r Resolver) (ClientS
 func (a *refAggregator) refUnresolved() []clientKey {
 	set := map[clientKey]bool{}
 	for sig := range a.byShape {
-		if sig.client != "" {
-			set[clientKey{region: sig.region, client: sig.client}] = true
+		if sig.ClientID != "" {
+			set[clientKey{region: sig.region, client: sig.ClientID}] = true
 		}
 	}
 	return slices.SortedFunc(maps.Keys(set), compareClientKeys)
@@ -199,9 +185,9 @@ func (a *refAggregator) refUnresolved() []clientKey {
 func (a *refAggregator) refFold() map[refSignature]float64 {
 	out := make(map[refSignature]float64, len(a.byShape))
 	for sig, n := range a.byShape {
-		if sig.client != "" {
-			if pool, ok := a.clients[clientKey{region: sig.region, client: sig.client}]; ok {
-				sig.userPool, sig.client, sig.region = pool, "", ""
+		if sig.ClientID != "" {
+			if pool, ok := a.clients[clientKey{region: sig.region, client: sig.ClientID}]; ok {
+				sig.UserPoolID, sig.ClientID, sig.region = pool, "", ""
 			}
 		}
 		out[sig] += n
@@ -230,90 +216,90 @@ func (s *refSeries) inc(name string, dims ...string) {
 
 func (a *refAggregator) refExpand(sig refSignature, n float64, out *refSeries) {
 	out.n, out.m = n, sig.minute
-	cat := sig.category.String()
+	cat := sig.Category.String()
 	out.inc(metric.RecordsRead)
 	out.inc(metric.Events, metric.DimCategory, cat)
-	if sig.category == class.Other {
+	if sig.Category == class.Other {
 		return
 	}
-	if sig.operation != "" {
-		out.pools.ops[sig.operation] += int(n)
-		out.inc(metric.Events, metric.DimCategory, cat, metric.DimOperation, sig.operation)
+	if sig.Operation != "" {
+		out.pools.ops[sig.Operation] += int(n)
+		out.inc(metric.Events, metric.DimCategory, cat, metric.DimOperation, sig.Operation)
 	}
-	if sig.userPool != "" {
-		out.pools.user[sig.userPool] += int(n)
-		out.inc(metric.Events, metric.DimCategory, cat, metric.DimUserPoolID, sig.userPool)
+	if sig.UserPoolID != "" {
+		out.pools.user[sig.UserPoolID] += int(n)
+		out.inc(metric.Events, metric.DimCategory, cat, metric.DimUserPoolID, sig.UserPoolID)
 	}
-	if sig.client != "" && (sig.failed && sig.signIn || sig.forgotPassword || !sig.failed && messaging(sig.operation)) {
-		out.pools.clients[sig.client] += int(n)
+	if sig.ClientID != "" && (sig.Failed && sig.SignIn || sig.ForgotPassword || !sig.Failed && messaging(sig.Operation)) {
+		out.pools.clients[sig.ClientID] += int(n)
 	}
-	if sig.identityPool != "" {
-		out.pools.identity[sig.identityPool] += int(n)
-		out.inc(metric.Events, metric.DimCategory, cat, metric.DimIdentityPoolID, sig.identityPool)
+	if sig.IdentityPoolID != "" {
+		out.pools.identity[sig.IdentityPoolID] += int(n)
+		out.inc(metric.Events, metric.DimCategory, cat, metric.DimIdentityPoolID, sig.IdentityPoolID)
 	}
-	if sig.unlisted {
+	if sig.Unlisted {
 		out.inc(metric.UnlistedOperations)
-		out.inc(metric.UnlistedOperations, metric.DimOperation, sig.operation)
+		out.inc(metric.UnlistedOperations, metric.DimOperation, sig.Operation)
 	}
-	if sig.failed {
+	if sig.Failed {
 		out.inc(metric.Errors, metric.DimCategory, cat)
-		code := sig.errorCode
+		code := sig.ErrorCode
 		if code == "" {
 			code = "HTTPError"
 		}
 		out.inc(metric.Errors, metric.DimCategory, cat, metric.DimErrorCode, code)
-		if sig.signIn {
+		if sig.SignIn {
 			out.inc(metric.SignInFailures)
-			if sig.userPool != "" {
-				out.inc(metric.SignInFailures, metric.DimUserPoolID, sig.userPool)
-			} else if sig.client != "" {
-				out.inc(metric.SignInFailures, metric.DimClientID, sig.client)
+			if sig.UserPoolID != "" {
+				out.inc(metric.SignInFailures, metric.DimUserPoolID, sig.UserPoolID)
+			} else if sig.ClientID != "" {
+				out.inc(metric.SignInFailures, metric.DimClientID, sig.ClientID)
 			}
 		}
 	}
-	if !sig.failed && messaging(sig.operation) {
+	if !sig.Failed && messaging(sig.Operation) {
 		for _, m := range []struct {
 			name string
 			is   func(string) bool
 		}{{metric.SignUps, class.SignUp}, {metric.SignUpConfirmations, class.SignUpConfirmation}, {metric.CodeDeliveryRequests, class.CodeDelivery}} {
-			if !m.is(sig.operation) {
+			if !m.is(sig.Operation) {
 				continue
 			}
 			out.inc(m.name)
-			if sig.userPool != "" {
-				out.inc(m.name, metric.DimUserPoolID, sig.userPool)
-			} else if sig.client != "" {
-				out.inc(m.name, metric.DimClientID, sig.client)
+			if sig.UserPoolID != "" {
+				out.inc(m.name, metric.DimUserPoolID, sig.UserPoolID)
+			} else if sig.ClientID != "" {
+				out.inc(m.name, metric.DimClientID, sig.ClientID)
 			}
 		}
 	}
-	if sig.forgotPassword {
+	if sig.ForgotPassword {
 		out.inc(metric.ForgotPasswordRequests)
-		if sig.userPool != "" {
-			out.inc(metric.ForgotPasswordRequests, metric.DimUserPoolID, sig.userPool)
-		} else if sig.client != "" {
-			out.inc(metric.ForgotPasswordRequests, metric.DimClientID, sig.client)
+		if sig.UserPoolID != "" {
+			out.inc(metric.ForgotPasswordRequests, metric.DimUserPoolID, sig.UserPoolID)
+		} else if sig.ClientID != "" {
+			out.inc(metric.ForgotPasswordRequests, metric.DimClientID, sig.ClientID)
 		}
 	}
-	if sig.configChange && sig.failed {
+	if sig.ConfigChange && sig.Failed {
 		out.inc(metric.ConfigChangesDenied)
-		out.inc(metric.ConfigChangesDenied, metric.DimOperation, sig.operation)
+		out.inc(metric.ConfigChangesDenied, metric.DimOperation, sig.Operation)
 	}
-	if sig.configChange && !sig.failed {
-		name, dim, pool := metric.UserPoolConfigChanges, metric.DimUserPoolID, sig.userPool
-		if sig.category == class.IdentityPoolManagement || sig.category == class.CognitoSync {
-			name, dim, pool = metric.IdentityPoolConfigChanges, metric.DimIdentityPoolID, sig.identityPool
+	if sig.ConfigChange && !sig.Failed {
+		name, dim, pool := metric.UserPoolConfigChanges, metric.DimUserPoolID, sig.UserPoolID
+		if sig.Category == class.IdentityPoolManagement || sig.Category == class.CognitoSync {
+			name, dim, pool = metric.IdentityPoolConfigChanges, metric.DimIdentityPoolID, sig.IdentityPoolID
 		}
 		out.inc(name)
-		out.inc(name, metric.DimOperation, sig.operation)
+		out.inc(name, metric.DimOperation, sig.Operation)
 		if pool != "" {
 			out.inc(name, dim, pool)
 		}
 	}
-	if sig.authType != "" {
-		out.inc(metric.IdentityPoolRoleCalls, metric.DimAuthType, string(sig.authType))
-		if sig.identityPool != "" {
-			out.inc(metric.IdentityPoolRoleCalls, metric.DimAuthType, string(sig.authType), metric.DimIdentityPoolID, sig.identityPool)
+	if sig.AuthType != "" {
+		out.inc(metric.IdentityPoolRoleCalls, metric.DimAuthType, string(sig.AuthType))
+		if sig.IdentityPoolID != "" {
+			out.inc(metric.IdentityPoolRoleCalls, metric.DimAuthType, string(sig.AuthType), metric.DimIdentityPoolID, sig.IdentityPoolID)
 		}
 	}
 }

@@ -18,8 +18,9 @@
 //  2. pkg/metric/metric.go: the name and its Catalog entry (unit, the
 //     statistic that reads it, the dimension sets of each level, one line
 //     of description).
-//  3. pkg/aggregate/aggregate.go: the field in shape (copied in Add) and
-//     the series it feeds in expand.
+//  3. pkg/aggregate/aggregate.go: the series it feeds, in expand (a shape
+//     is a class.Class, so the field is already there; Add clears a field
+//     only where no series reads it).
 //  4. docs/metrics.md: the metric's row (TestMetricsPageListsTheCatalog
 //     fails without it).
 //
