@@ -28,13 +28,9 @@ const NotableEventMsg = processor.NotableMsg
 // MessageKey is the JSON key of the function's log messages.
 const MessageKey = lambdaapp.MessageKey
 
-// NotableEventFields are the attributes of a notable-event log line.
-// (pkg/processor writes them; the tests cross-check its source.)
-var NotableEventFields = []string{
-	MessageKey, "reason", "eventTime", "eventSource", "eventName", "category",
-	"errorCode", "sourceIPAddress", "userPoolId", "identityPoolId", "sub",
-	"awsRegion", "account",
-}
+// NotableEventFields are the attributes of a notable-event log line: the
+// message and the fields pkg/processor writes, from its own list.
+var NotableEventFields = append([]string{MessageKey}, processor.NotableFields()...)
 
 // NotableReasons are the values of a notable-event line's reason attribute.
 var NotableReasons = []string{processor.ReasonSignInFailure, processor.ReasonForgotPassword, processor.ReasonConfigChange, processor.ReasonUnauthenticatedRoleCall}

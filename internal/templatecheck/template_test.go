@@ -295,29 +295,6 @@ func TestParametersMatchCode(t *testing.T) {
 	}
 }
 
-// TestNotableFieldsInProcessor cross-checks the log fields the queries and
-// rules read with the function's source, once it exists.
-func TestNotableFieldsInProcessor(t *testing.T) {
-	var src strings.Builder
-	for _, dir := range []string{"functions/processor", "pkg"} {
-		_ = filepath.WalkDir(filepath.Join(root, dir), func(path string, d os.DirEntry, err error) error {
-			if err == nil && !d.IsDir() && strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_test.go") {
-				b, _ := os.ReadFile(path)
-				src.Write(b)
-			}
-			return nil
-		})
-	}
-	if !strings.Contains(src.String(), `"`+NotableEventMsg+`"`) {
-		t.Skipf("no %q log line in functions/processor or pkg yet", NotableEventMsg)
-	}
-	for _, f := range append(slices.Clone(NotableEventFields[1:]), NotableReasons...) {
-		if !strings.Contains(src.String(), `"`+f+`"`) {
-			t.Errorf("the function's source never writes %q, which the template's queries or rules use", f)
-		}
-	}
-}
-
 // The checker must catch what it is for: a template that drifted from the
 // catalog fails, with a message naming the problem.
 func TestCheckerCatchesDrift(t *testing.T) {

@@ -247,3 +247,55 @@ func commas(n int) string {
 // their records, so none is older than CloudWatch takes whatever the day
 // the tests run.
 func samplesNow() time.Time { return time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC) }
+
+// A cognito_event line carries only NotableFields, in their order, and the
+// sample file's notable records between them fill every one: the template
+// check reads the same list, so a field renamed here is renamed for the
+// queries' check too.
+func TestNotableLineFields(t *testing.T) {
+	body := sampleBody(t)
+	var logs bytes.Buffer
+	h := New(fakeS3{body}, &flakySink{}, nil, &Options{Now: samplesNow, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	if _, err := h.Handle(context.Background(), s3EventFor(sampleKey, len(body))); err != nil {
+		t.Fatal(err)
+	}
+	fields := NotableFields()
+	seen := map[string]bool{}
+	lines := 0
+	for line := range strings.Lines(logs.String()) {
+		dec := json.NewDecoder(strings.NewReader(line))
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil || m[slog.MessageKey] != NotableMsg {
+			continue
+		}
+		lines++
+		// The keys in the order written: json.Decoder's tokens keep it.
+		var keys []string
+		_, _ = dec.Token()
+		for dec.More() {
+			k, _ := dec.Token()
+			var v any
+			_ = dec.Decode(&v)
+			if s := k.(string); s != slog.TimeKey && s != slog.LevelKey && s != slog.MessageKey {
+				keys = append(keys, s)
+			}
+		}
+		at := 0
+		for _, k := range keys {
+			i := slices.Index(fields[at:], k)
+			if i < 0 {
+				t.Fatalf("cognito_event line has %q out of NotableFields' order or not in it %v: %s", k, fields, line)
+			}
+			at += i + 1
+			seen[k] = true
+		}
+	}
+	if lines == 0 {
+		t.Fatal("the sample file wrote no cognito_event line")
+	}
+	for _, f := range fields {
+		if !seen[f] {
+			t.Errorf("no cognito_event line of the sample file has %q", f)
+		}
+	}
+}

@@ -183,23 +183,46 @@ func (h *Handler) finding(ctx context.Context, f *finding.Finding) {
 	h.events.LogAttrs(ctx, slog.LevelInfo, FindingMsg, attrs...)
 }
 
-// notable logs one notable record. Only these fields are ever logged: they
-// come from record.Record, which holds no request parameters, response
-// elements, tokens or user names, and hidden values are dropped again here.
+// notableFields are the attributes of a cognito_event line, in the order
+// written: the one list of them. Saved queries, Contributor Insights rules
+// and dashboard widgets read them by these names (NotableFields gives them
+// to the template check). Only these are ever logged: they come from
+// record.Record and class.Class, which hold no request parameters, response
+// elements, tokens or user names.
+var notableFields = [...]struct {
+	key   string
+	value func(*notableLine) string
+}{
+	{"reason", func(n *notableLine) string { return n.reason }},
+	{"eventTime", func(n *notableLine) string { return time.Unix(n.eventTime, 0).UTC().Format("2006-01-02T15:04:05Z") }},
+	{"eventSource", func(n *notableLine) string { return n.eventSource }},
+	{"eventName", func(n *notableLine) string { return n.eventName }},
+	{"category", func(n *notableLine) string { return n.category.String() }},
+	{"errorCode", func(n *notableLine) string { return n.errorCode }},
+	{"sourceIPAddress", func(n *notableLine) string { return n.sourceIP }},
+	{"userPoolId", func(n *notableLine) string { return n.userPoolID }},
+	{"identityPoolId", func(n *notableLine) string { return n.identityPoolID }},
+	{"sub", func(n *notableLine) string { return n.sub }},
+	{"awsRegion", func(n *notableLine) string { return n.awsRegion }},
+	{"account", func(n *notableLine) string { return n.account }},
+}
+
+// NotableFields returns the attribute names of a cognito_event line, in
+// the order written (an empty or hidden value is left out of a line).
+func NotableFields() []string {
+	keys := make([]string, len(notableFields))
+	for i, f := range notableFields {
+		keys[i] = f.key
+	}
+	return keys
+}
+
+// notable logs one notable record; hidden values are dropped again here.
 func (h *Handler) notable(ctx context.Context, n *notableLine) {
-	attrs := make(visibleAttrs, 0, 12)
-	attrs.add("reason", n.reason)
-	attrs.add("eventTime", time.Unix(n.eventTime, 0).UTC().Format("2006-01-02T15:04:05Z"))
-	attrs.add("eventSource", n.eventSource)
-	attrs.add("eventName", n.eventName)
-	attrs.add("category", n.category.String())
-	attrs.add("errorCode", n.errorCode)
-	attrs.add("sourceIPAddress", n.sourceIP)
-	attrs.add("userPoolId", n.userPoolID)
-	attrs.add("identityPoolId", n.identityPoolID)
-	attrs.add("sub", n.sub)
-	attrs.add("awsRegion", n.awsRegion)
-	attrs.add("account", n.account)
+	attrs := make(visibleAttrs, 0, len(notableFields))
+	for _, f := range notableFields {
+		attrs.add(f.key, f.value(n))
+	}
 	h.events.LogAttrs(ctx, slog.LevelInfo, NotableMsg, attrs...)
 }
 
