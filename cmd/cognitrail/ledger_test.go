@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/cognitrail/cognitrail/internal/lambdaapp"
+	"github.com/cognitrail/cognitrail/internal/ledgertable"
 	"github.com/cognitrail/cognitrail/internal/motoserver"
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
 	"github.com/cognitrail/cognitrail/pkg/ledger"
@@ -49,7 +50,7 @@ func TestLedgerReset(t *testing.T) {
 		t.Fatal(err)
 	}
 	db := dynamodb.NewFromConfig(cfg)
-	if err := ledger.CreateTable(ctx, db, table); err != nil {
+	if err := ledgertable.Create(ctx, db, table); err != nil {
 		t.Fatal(err)
 	}
 	sum := md5.Sum(body)

@@ -11,8 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/cognitrail/cognitrail/internal/ledgertable"
 	"github.com/cognitrail/cognitrail/internal/motoserver"
-	"github.com/cognitrail/cognitrail/pkg/ledger"
 )
 
 // pointAtMoto sends the commands' AWS requests to endpoint (moto_server, or
@@ -38,7 +38,7 @@ func newBucket(t *testing.T, cfg aws.Config, bucket string, tables ...string) *s
 		t.Fatal(err)
 	}
 	for _, table := range tables {
-		if err := ledger.CreateTable(ctx, dynamodb.NewFromConfig(cfg), table); err != nil {
+		if err := ledgertable.Create(ctx, dynamodb.NewFromConfig(cfg), table); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/cognitrail/cognitrail/internal/ledgertable"
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
 	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/ledger"
@@ -305,7 +306,7 @@ func TestBufferedResumeReplaysTheBudget(t *testing.T) {
 		me := *e
 		me.endpoint = p.URL
 		me.cfg.IdempotencyTable = table
-		if err := ledger.CreateTable(context.Background(), dynamodb.NewFromConfig(server.AWSConfig()), table); err != nil {
+		if err := ledgertable.Create(context.Background(), dynamodb.NewFromConfig(server.AWSConfig()), table); err != nil {
 			t.Fatal(err)
 		}
 		h := me.handler()

@@ -21,6 +21,7 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/cognitrail/cognitrail/internal/ledgertable"
 	"github.com/cognitrail/cognitrail/internal/trailgen"
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
 	"github.com/cognitrail/cognitrail/pkg/finding"
@@ -131,7 +132,7 @@ func TestBufferedRequestCounts(t *testing.T) {
 		// environment, not per file (README counts them apart).
 		me.cfg.MaxSeriesPerDimension = -1
 		me.cfg.IdempotencyTable = e.cfg.IdempotencyTable + "-" + mode
-		if err := ledger.CreateTable(context.Background(), dynamodb.NewFromConfig(server.AWSConfig()), me.cfg.IdempotencyTable); err != nil {
+		if err := ledgertable.Create(context.Background(), dynamodb.NewFromConfig(server.AWSConfig()), me.cfg.IdempotencyTable); err != nil {
 			t.Fatal(err)
 		}
 		if mode == DeliveryDirect {

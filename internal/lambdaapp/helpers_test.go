@@ -22,10 +22,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/cognitrail/cognitrail/internal/ledgertable"
 	"github.com/cognitrail/cognitrail/internal/motoserver"
 	"github.com/cognitrail/cognitrail/pkg/aggregate"
 	"github.com/cognitrail/cognitrail/pkg/finding"
-	"github.com/cognitrail/cognitrail/pkg/ledger"
 	"github.com/cognitrail/cognitrail/pkg/metric"
 	"github.com/cognitrail/cognitrail/pkg/processor"
 	"github.com/cognitrail/cognitrail/pkg/scan"
@@ -103,7 +103,7 @@ func newEnv(t *testing.T) *env {
 	if _, err := e.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := ledger.CreateTable(ctx, dynamodb.NewFromConfig(awsCfg), e.cfg.IdempotencyTable); err != nil {
+	if err := ledgertable.Create(ctx, dynamodb.NewFromConfig(awsCfg), e.cfg.IdempotencyTable); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {

@@ -8,7 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/aws/smithy-go/transport/http/protocol/awsjson"
-	"github.com/cognitrail/cognitrail/pkg/ledger"
+	"github.com/cognitrail/cognitrail/internal/ledgertable"
 )
 
 func jsonProtocol() smithyhttp.ClientProtocol {
@@ -18,5 +18,5 @@ func jsonProtocol() smithyhttp.ClientProtocol {
 type awsConfig = aws.Config
 
 func createTable(ctx context.Context, name string) error {
-	return ledger.CreateTable(ctx, dynamodb.NewFromConfig(server.AWSConfig()), name)
+	return ledgertable.Create(ctx, dynamodb.NewFromConfig(server.AWSConfig()), name)
 }

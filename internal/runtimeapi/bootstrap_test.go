@@ -31,10 +31,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/smithy-go/transport/http/protocol/awsjson"
 
+	"github.com/cognitrail/cognitrail/internal/ledgertable"
 	"github.com/cognitrail/cognitrail/internal/motoserver"
 	"github.com/cognitrail/cognitrail/internal/runtimeapi"
 	"github.com/cognitrail/cognitrail/internal/templatecheck"
-	"github.com/cognitrail/cognitrail/pkg/ledger"
 	"github.com/cognitrail/cognitrail/pkg/metric"
 	"github.com/cognitrail/cognitrail/pkg/notification"
 	"github.com/cognitrail/cognitrail/pkg/posture"
@@ -372,7 +372,7 @@ func runEnvironment(t *testing.T, tpl *templatecheck.Template, bootstrap, cli st
 	}
 	ledgerOn := env["IDEMPOTENCY_TABLE"] != ""
 	if ledgerOn {
-		if err := ledger.CreateTable(ctx, dynamodb.NewFromConfig(awsCfg), env["IDEMPOTENCY_TABLE"]); err != nil {
+		if err := ledgertable.Create(ctx, dynamodb.NewFromConfig(awsCfg), env["IDEMPOTENCY_TABLE"]); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/cognitrail/cognitrail/internal/ledgertable"
 	"github.com/cognitrail/cognitrail/internal/motoserver"
 	"github.com/cognitrail/cognitrail/pkg/budget"
 	"github.com/cognitrail/cognitrail/pkg/finding"
@@ -72,7 +73,7 @@ func TestModelMatchesMoto(t *testing.T) {
 	srv := motoserver.StartT(t)
 	ctx := context.Background()
 	db := dynamodb.NewFromConfig(srv.AWSConfig())
-	if err := ledger.CreateTable(ctx, db, table); err != nil {
+	if err := ledgertable.Create(ctx, db, table); err != nil {
 		t.Fatal(err)
 	}
 	api := &tee{db: db}

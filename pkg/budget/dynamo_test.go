@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/cognitrail/cognitrail/internal/ledgertable"
 	"github.com/cognitrail/cognitrail/internal/motoserver"
 	"github.com/cognitrail/cognitrail/pkg/ledger"
 )
@@ -39,7 +40,7 @@ func newTable(t *testing.T) (*dynamodb.Client, string) {
 	}
 	db := dynamodb.NewFromConfig(server.AWSConfig())
 	table := fmt.Sprintf("budget-%d", tableSeq.Add(1))
-	if err := ledger.CreateTable(context.Background(), db, table); err != nil {
+	if err := ledgertable.Create(context.Background(), db, table); err != nil {
 		t.Fatal(err)
 	}
 	return db, table

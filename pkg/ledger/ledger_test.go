@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/cognitrail/cognitrail/internal/ledgertable"
 	"github.com/cognitrail/cognitrail/internal/motoserver"
 )
 
@@ -35,7 +36,7 @@ func newLedger(t *testing.T, now func() time.Time) (*Ledger, *dynamodb.Client, s
 	}
 	db := dynamodb.NewFromConfig(server.AWSConfig())
 	table := fmt.Sprintf("ledger-%d", tableSeq.Add(1))
-	if err := CreateTable(context.Background(), db, table); err != nil {
+	if err := ledgertable.Create(context.Background(), db, table); err != nil {
 		t.Fatal(err)
 	}
 	return New(db, Options{Table: table, Now: now}), db, table

@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/cognitrail/cognitrail/internal/ledgertable"
 	"github.com/cognitrail/cognitrail/internal/motoserver"
 	"github.com/cognitrail/cognitrail/pkg/ledger"
 	"github.com/cognitrail/cognitrail/pkg/metric"
@@ -112,7 +113,7 @@ func TestResumeIsDeterministic(t *testing.T) {
 			}
 
 			table := fmt.Sprintf("resume-%v", buffered)
-			if err := ledger.CreateTable(ctx, db, table); err != nil {
+			if err := ledgertable.Create(ctx, db, table); err != nil {
 				t.Fatal(err)
 			}
 			l := ledger.New(db, ledger.Options{Table: table, Now: func() time.Time { return clock }})
@@ -177,7 +178,7 @@ func resumeOldFormItem(t *testing.T, db *dynamodb.Client) {
 	if _, err := New(s3f, ref, nil, opts).Handle(ctx, sqsOf(key)); err != nil {
 		t.Fatal(err)
 	}
-	if err := ledger.CreateTable(ctx, db, "resume-old"); err != nil {
+	if err := ledgertable.Create(ctx, db, "resume-old"); err != nil {
 		t.Fatal(err)
 	}
 	l := ledger.New(db, ledger.Options{Table: "resume-old", Now: func() time.Time { return now }})

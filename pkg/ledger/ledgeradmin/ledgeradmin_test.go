@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/cognitrail/cognitrail/internal/ledgertable"
 	"github.com/cognitrail/cognitrail/internal/motoserver"
 	"github.com/cognitrail/cognitrail/pkg/ledger"
 )
@@ -32,7 +33,7 @@ func newTable(t *testing.T) (*ledger.Ledger, *dynamodb.Client, string) {
 	}
 	db := dynamodb.NewFromConfig(server.AWSConfig())
 	table := fmt.Sprintf("ledgeradmin-%d", tableSeq.Add(1))
-	if err := ledger.CreateTable(context.Background(), db, table); err != nil {
+	if err := ledgertable.Create(context.Background(), db, table); err != nil {
 		t.Fatal(err)
 	}
 	return ledger.New(db, ledger.Options{Table: table}), db, table

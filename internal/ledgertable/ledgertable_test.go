@@ -1,4 +1,4 @@
-package ledger
+package ledgertable
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/cognitrail/cognitrail/pkg/ledger/item"
 )
 
 // inUseTables answers CreateTable as DynamoDB answers the retry of a
@@ -36,15 +38,15 @@ func (f *inUseTables) DescribeTable(context.Context, *dynamodb.DescribeTableInpu
 // moto tests) is accepted when the table has the ledger's key, and still
 // refused when it has another.
 func TestCreateTableMeetsItsOwnRetry(t *testing.T) {
-	ours := &inUseTables{key: []types.KeySchemaElement{{AttributeName: aws.String(AttrKey), KeyType: types.KeyTypeHash}}}
-	if err := CreateTable(context.Background(), ours, "t"); err != nil {
+	ours := &inUseTables{key: []types.KeySchemaElement{{AttributeName: aws.String(item.AttrKey), KeyType: types.KeyTypeHash}}}
+	if err := Create(context.Background(), ours, "t"); err != nil {
 		t.Fatalf("table with the ledger's key: %v", err)
 	}
 	if !ours.ttl {
 		t.Error("TTL not enabled on the existing table")
 	}
 	other := &inUseTables{key: []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}}}
-	err := CreateTable(context.Background(), other, "t")
+	err := Create(context.Background(), other, "t")
 	var inUse *types.ResourceInUseException
 	if err == nil || errors.As(err, &inUse) || !strings.Contains(err.Error(), "another key schema") {
 		t.Fatalf("table with another key: err = %v, want the key schema named", err)
