@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -98,17 +99,42 @@ func LoadAWSConfig(ctx context.Context) (aws.Config, error) {
 	return cfg, nil
 }
 
+// Option sets what no setting of the function says: the tests' retry
+// tuning and finding state. The deployed function and the CLI pass none.
+type Option func(*options)
+
+type options struct {
+	retryMaxAttempts int           // 0: DefaultRetryMaxAttempts
+	retryMaxBackoff  time.Duration // 0: DefaultRetryMaxBackoff
+	// findingState: nil means the ledger table's (ledger.Settings) when
+	// idempotency is on, else the handler's in-memory state (see
+	// processor.Options.FindingState).
+	findingState finding.State
+}
+
+// WithRetry sets the SDK clients' attempts and longest backoff (0: the
+// defaults), so that a test meets a fault's end in milliseconds.
+func WithRetry(maxAttempts int, maxBackoff time.Duration) Option {
+	return func(o *options) { o.retryMaxAttempts, o.retryMaxBackoff = maxAttempts, maxBackoff }
+}
+
+// WithFindingState keeps the settings' histories in s; nil keeps the
+// function's own choice.
+func WithFindingState(s finding.State) Option {
+	return func(o *options) { o.findingState = s }
+}
+
 // New builds the handler: SDK clients once, here, reused by every
 // invocation. stdout receives EMF lines when that sink is chosen.
-func New(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*processor.Handler, error) {
-	h, _, err := build(cfg, awsCfg, stdout, log)
+func New(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger, opts ...Option) (*processor.Handler, error) {
+	h, _, err := build(cfg, awsCfg, stdout, log, opts)
 	return h, err
 }
 
 // NewFunction builds the deployed function's handler: New's, behind the
 // dispatch of scheduled events to posture (Function).
-func NewFunction(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*Function, error) {
-	h, p, err := build(cfg, awsCfg, stdout, log)
+func NewFunction(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger, opts ...Option) (*Function, error) {
+	h, p, err := build(cfg, awsCfg, stdout, log, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -117,19 +143,23 @@ func NewFunction(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logg
 
 // build makes the processor's handler and, with cfg.Posture, the posture
 // run, sharing the finding state and the notifier.
-func build(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*processor.Handler, *posture.Scheduled, error) {
+func build(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger, opts []Option) (*processor.Handler, *posture.Scheduled, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if log != nil {
 		awsCfg.Logger = sdkLogger{log: log}
 	}
 	retryer := func() aws.Retryer {
-		return retry.NewStandard(func(o *retry.StandardOptions) {
-			o.MaxAttempts = cfg.RetryMaxAttempts
-			if o.MaxAttempts <= 0 {
-				o.MaxAttempts = DefaultRetryMaxAttempts
+		return retry.NewStandard(func(so *retry.StandardOptions) {
+			so.MaxAttempts = o.retryMaxAttempts
+			if so.MaxAttempts <= 0 {
+				so.MaxAttempts = DefaultRetryMaxAttempts
 			}
-			o.MaxBackoff = cfg.RetryMaxBackoff
-			if o.MaxBackoff <= 0 {
-				o.MaxBackoff = DefaultRetryMaxBackoff
+			so.MaxBackoff = o.retryMaxBackoff
+			if so.MaxBackoff <= 0 {
+				so.MaxBackoff = DefaultRetryMaxBackoff
 			}
 		})
 	}
@@ -166,7 +196,7 @@ func build(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*
 		// resolves the calls made there only.
 		copts.Region = awsCfg.Region
 	}
-	state := cfg.FindingState
+	state := o.findingState
 	switch {
 	case state == nil && db != nil:
 		// Idempotency on: the settings' histories live in the ledger table,

@@ -111,10 +111,10 @@ type CLIHandler struct {
 }
 
 // NewCLI builds the handler as New does, guarded for the command line.
-func NewCLI(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger) (*CLIHandler, error) {
+func NewCLI(cfg Config, awsCfg aws.Config, stdout io.Writer, log *slog.Logger, opts ...Option) (*CLIHandler, error) {
 	skew := &ClockSkew{}
 	skew.AddTo(&awsCfg)
-	h, err := NewFunction(cfg, awsCfg, stdout, log)
+	h, err := NewFunction(cfg, awsCfg, stdout, log, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -111,7 +111,7 @@ func TestCLIClockSkewAgainstMoto(t *testing.T) {
 	cli := func(endpoint string) *CLIHandler {
 		awsCfg := server.AWSConfig()
 		awsCfg.BaseEndpoint = aws.String(endpoint)
-		g, err := NewCLI(e.cfg, awsCfg, &e.logs, NewLogger(e.cfg, &e.logs))
+		g, err := NewCLI(e.cfg, awsCfg, &e.logs, NewLogger(e.cfg, &e.logs), e.options()...)
 		if err != nil {
 			t.Fatal(err)
 		}

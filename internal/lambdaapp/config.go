@@ -118,13 +118,6 @@ type Config struct {
 	// into Security Hub (the template's SecurityHub, with its grant).
 	SecurityHub bool
 
-	// Not from the environment: retry tuning, for tests.
-	RetryMaxAttempts int           // 0: DefaultRetryMaxAttempts
-	RetryMaxBackoff  time.Duration // 0: DefaultRetryMaxBackoff
-	// FindingState: nil means the ledger table's (ledger.Settings) when
-	// idempotency is on, else the handler's in-memory state (see
-	// processor.Options.FindingState).
-	FindingState finding.State
 	// EventLinesFollowLevel: see processor.Options (the CLI's backfill,
 	// whose stderr feeds no query).
 	EventLinesFollowLevel bool

@@ -348,7 +348,7 @@ func (e *env) invokeAll(evs []string) {
 	w := &lockedWriter{w: &e.logs}
 	handlers := make(chan *processor.Handler, 4)
 	for range cap(handlers) {
-		h, err := New(e.cfg, awsCfg, w, NewLogger(e.cfg, w))
+		h, err := New(e.cfg, awsCfg, w, NewLogger(e.cfg, w), e.options()...)
 		if err != nil {
 			e.t.Fatal(err)
 		}

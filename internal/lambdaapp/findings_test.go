@@ -76,7 +76,7 @@ func TestRestatedSettingAcrossColdStarts(t *testing.T) {
 	}{{"ledger", true, 1}, {"memory", false, 2}} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
-			e.cfg.FindingState = nil // the function's own choice
+			e.state = nil // the function's own choice
 			if !tc.ledger {
 				e.cfg.IdempotencyTable = ""
 			}
@@ -100,7 +100,7 @@ func TestRestatedSettingAcrossColdStarts(t *testing.T) {
 // 2 high findings (1 when the state was the last file processed).
 func TestOutOfOrderFilesJudgedByEventTime(t *testing.T) {
 	e := newEnv(t)
-	e.cfg.FindingState = nil // the ledger's
+	e.state = nil // the ledger's
 	base := time.Now().Add(-2 * time.Hour).Truncate(time.Hour)
 	for i, f := range []struct {
 		minute int
@@ -200,7 +200,7 @@ func TestAttackAcrossFilesAndColdStarts(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
 			if tc.ledger {
-				e.cfg.FindingState = nil // the ledger table's
+				e.state = nil // the ledger table's
 			}
 			e.cfg.Windows = tc.windows
 			at := time.Now().Add(-time.Hour).Truncate(time.Hour)
@@ -235,7 +235,7 @@ func TestDistinctFailingSourcesAcrossColdStarts(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
 			if tc.ledger {
-				e.cfg.FindingState = nil // the ledger table's
+				e.state = nil // the ledger table's
 			}
 			at := time.Now().Add(-time.Hour).Truncate(time.Hour)
 			var first, second []map[string]any
@@ -306,7 +306,7 @@ func TestGuestCredentialsAcrossColdStarts(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
 			if tc.ledger {
-				e.cfg.FindingState = nil // the ledger table's
+				e.state = nil // the ledger table's
 			}
 			at := time.Now().Add(-time.Hour).Truncate(time.Hour)
 			keys := []string{

@@ -48,9 +48,12 @@ var envSeq atomic.Int32
 // env is one test's world on the shared moto_server: a bucket, a ledger
 // table, a namespace, and what the engine expects for each uploaded file.
 type env struct {
-	t         *testing.T
-	endpoint  string // where the handler's SDK clients send requests
-	cfg       Config
+	t        *testing.T
+	endpoint string // where the handler's SDK clients send requests
+	cfg      Config
+	// state is the handler's finding state: forgetful unless a test
+	// sets it, nil for the function's own (the ledger table's).
+	state     finding.State
 	s3        *s3.Client
 	cw        *cw.Client
 	expected  map[string][]metric.Datum // per key
@@ -82,6 +85,7 @@ func newEnv(t *testing.T) *env {
 		expected:  map[string][]metric.Datum{},
 		namespace: fmt.Sprintf("CognitrailIT%d", n),
 	}
+	e.state = forgetful{}
 	e.cfg = Config{
 		Namespace:          e.namespace,
 		Sink:               SinkCloudWatch,
@@ -89,9 +93,6 @@ func newEnv(t *testing.T) *env {
 		IdempotencyTable:   fmt.Sprintf("cognitrail-ledger-%d", n),
 		CloudWatchProtocol: ProtocolJSON,
 		S3UsePathStyle:     true,
-		RetryMaxAttempts:   5,
-		RetryMaxBackoff:    20 * time.Millisecond,
-		FindingState:       forgetful{},
 	}
 	awsCfg := server.AWSConfig()
 	e.s3 = s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = true })
@@ -114,6 +115,12 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
+// options are what the tests set beside the configuration: quick retries
+// and the finding state.
+func (e *env) options() []Option {
+	return []Option{WithRetry(5, 20*time.Millisecond), WithFindingState(e.state)}
+}
+
 // handler builds the handler as main does, against e.endpoint.
 func (e *env) handler() *processor.Handler {
 	e.t.Helper()
@@ -121,7 +128,7 @@ func (e *env) handler() *processor.Handler {
 	awsCfg.BaseEndpoint = aws.String(e.endpoint)
 	// The function's own logger, so the tests read the lines users query.
 	log := NewLogger(e.cfg, &e.logs)
-	h, err := New(e.cfg, awsCfg, &e.logs, log)
+	h, err := New(e.cfg, awsCfg, &e.logs, log, e.options()...)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -163,7 +163,7 @@ func TestRealtimeThenTrailFile(t *testing.T) {
 	}{{"ledger", true, 1}, {"no-ledger", false, 2}} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
-			e.cfg.FindingState = nil
+			e.state = nil
 			tp := e.topic("realtime-" + tc.name)
 			e.cfg.FindingsTopicARN = tp.arn
 			if !tc.ledger {
@@ -203,7 +203,7 @@ func TestRealtimeThenTrailFile(t *testing.T) {
 // it known and neither count nor raise the finding.
 func TestRealtimeLeavesStateToTrailFile(t *testing.T) {
 	e := newEnv(t)
-	e.cfg.FindingState = nil // the ledger's
+	e.state = nil // the ledger's
 	rec := guestAccessRecord("bbbbbbbb-0000-4000-8000-000000000001", time.Now().Add(-time.Hour))
 	detail, _ := json.Marshal(rec)
 	event := `{"version":"0","id":"1","detail-type":"AWS API Call via CloudTrail","source":"aws.cognito-identity","account":"123456789012",` +

@@ -47,7 +47,7 @@ func (e *env) function() *Function {
 	e.t.Helper()
 	awsCfg := server.AWSConfig()
 	awsCfg.BaseEndpoint = aws.String(e.endpoint)
-	f, err := NewFunction(e.cfg, awsCfg, &e.logs, NewLogger(e.cfg, &e.logs))
+	f, err := NewFunction(e.cfg, awsCfg, &e.logs, NewLogger(e.cfg, &e.logs), e.options()...)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func createNoMFAPool(t *testing.T, idp *cip.Client) *cip.CreateUserPoolOutput {
 // nothing (it would, previous unknown, without the run).
 func TestScheduledPostureThroughTheHandler(t *testing.T) {
 	e := newEnv(t)
-	e.cfg.FindingState = nil // the ledger table's
+	e.state = nil // the ledger table's
 	e.cfg.Posture = true
 	tp := e.topic("posture")
 	e.cfg.FindingsTopicARN = tp.arn

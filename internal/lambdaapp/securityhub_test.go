@@ -89,7 +89,7 @@ func keys[V any](m map[string]V) []string {
 // --security-hub` does.
 func TestScheduledPostureToSecurityHub(t *testing.T) {
 	e := newEnv(t)
-	e.cfg.FindingState = nil
+	e.state = nil
 	e.cfg.Posture, e.cfg.SecurityHub = true, true
 	ctx := context.Background()
 	idp := cip.NewFromConfig(server.AWSConfig())
