@@ -114,9 +114,6 @@ type Engine struct {
 	seen map[string][]Entry
 	// pending holds this file's entries until Commit.
 	pending map[string][]Entry
-	// the record being evaluated
-	r   *record.Record
-	env envelope
 	// this file's window tallies (window.go), how many subjects of each
 	// kind they hold, and the index of the record observed next
 	tallies map[tallyKey]*tally
@@ -213,23 +210,23 @@ func (e *Engine) Commit() error {
 //
 // ok false: the State failed, which Err reports (the first failure since
 // StartFile); nothing may be raised on the setting.
-func (e *Engine) judge(resource, setting, value string) (prev string, known, ok bool) {
-	key := e.key(resource, setting)
-	h, seen := e.seen[key]
+func (c *call) judge(resource, setting, value string) (prev string, known, ok bool) {
+	key := c.key(resource, setting)
+	h, seen := c.seen[key]
 	if !seen {
 		var err error
-		if h, err = e.opts.State.Get(key); err != nil {
-			if e.err == nil {
-				e.err = fmt.Errorf("%w: %s %s: %w", ErrState, resource, setting, err)
+		if h, err = c.opts.State.Get(key); err != nil {
+			if c.err == nil {
+				c.err = fmt.Errorf("%w: %s %s: %w", ErrState, resource, setting, err)
 			}
 			return "", false, false
 		}
 		h = slices.Clone(h)
 	}
-	me := Entry{Time: e.r.EventTime, EventID: e.r.EventID, Value: clip(value)}
+	me := Entry{Time: c.r.EventTime, EventID: c.r.EventID, Value: clip(value)}
 	prev, known = asOf(h, me)
-	e.seen[key], _ = insert(h, me)
-	e.pending[key] = append(e.pending[key], me)
+	c.seen[key], _ = insert(h, me)
+	c.pending[key] = append(c.pending[key], me)
 	return prev, known, true
 }
 
@@ -325,7 +322,7 @@ const sourceWAF = "wafv2.amazonaws.com"
 
 // wafRemoved raises a user pool's web ACL removed; other resources' (load
 // balancers, APIs) are no concern of this engine.
-func wafRemoved(e *Engine, req, _ *params) {
+func wafRemoved(c *call, req, _ *params) {
 	arn := req.ResourceARN.get()
 	if !arn.ok {
 		return
@@ -338,13 +335,13 @@ func wafRemoved(e *Engine, req, _ *params) {
 	if !ok {
 		return
 	}
-	f := e.raise(UserPoolWAFRemoved, 0, Setting{Name: "resourceArn", Value: arn.s})
+	f := c.raise(UserPoolWAFRemoved, 0, Setting{Name: "resourceArn", Value: arn.s})
 	if f.UserPoolID == "" {
 		f.UserPoolID = pool
 	}
 }
 
-type handler func(e *Engine, req, resp *params)
+type handler func(c *call, req, resp *params)
 
 // Reject returns, for a record Stateful selects, what Rejected would
 // return once ObserveState judged it, without the State: a deferred read
@@ -361,56 +358,96 @@ func rejection(r *record.Record, err error) error {
 	return fmt.Errorf("%w: %s: %v", ErrRequest, r.EventName, err)
 }
 
+// call is one configuration record under judgment: the record, its
+// envelope and whether it creates its resource, handed to its handler and
+// everything the handler calls, not kept in the Engine between records.
+type call struct {
+	*Engine
+	r   *record.Record
+	env envelope
+	// create: the call makes a new resource (CreateUserPool, ...), so every
+	// setting it states is new: raised when risky, whatever a history of
+	// the same id holds.
+	create bool
+}
+
 func (e *Engine) config(h handler, r *record.Record, raw []byte) {
 	env, req, resp, err := decode(raw)
 	if err != nil {
 		e.rejected = rejection(r, err)
 		return
 	}
-	e.r, e.env = r, env
-	h(e, &req, &resp)
-	e.r = nil
+	h(&call{Engine: e, r: r, env: env, create: strings.HasPrefix(r.EventName, "Create")}, &req, &resp)
 }
 
 // raise appends a finding about the current record.
-func (e *Engine) raise(name string, sev Severity, settings ...Setting) *Finding {
+func (c *call) raise(name string, sev Severity, settings ...Setting) *Finding {
 	if sev == 0 {
 		sev = bySpec[name].Severity
 	}
-	r := e.r
+	r := c.r
 	account := r.RecipientAccountID
 	if account == "" {
 		account = r.UserIdentity.AccountID
 	}
-	e.out = append(e.out, Finding{
+	c.out = append(c.out, Finding{
 		Time: r.EventTime, Severity: sev, Name: name, Account: account, Region: r.AWSRegion,
 		UserPoolID: r.UserPoolID, IdentityPoolID: r.IdentityPoolID, Operation: r.EventName,
-		Actor: e.env.actor(), SourceIP: r.SourceIPAddress, UserAgent: e.env.UserAgent,
+		Actor: c.env.actor(), SourceIP: r.SourceIPAddress, UserAgent: c.env.UserAgent,
 		EventID: r.EventID, Settings: settings,
 	})
-	return &e.out[len(e.out)-1]
+	return &c.out[len(c.out)-1]
+}
+
+// risk says when a setting's new value is raised.
+type risk uint8
+
+const (
+	// quiet: the value is safe; it is only recorded.
+	quiet risk = iota
+	// whenNew: raised on a create, and on an update whose value differs
+	// from the value as of the record's time (unknown counts as different).
+	whenNew
+	// whenCleared: an empty value, raised only when it clears a known one
+	// (a trigger removed): on a create, or with nothing known, there is
+	// nothing to clear.
+	whenCleared
+)
+
+// riskyIf is whenNew for a risky value, else quiet.
+func riskyIf(risky bool) risk {
+	if risky {
+		return whenNew
+	}
+	return quiet
 }
 
 // transition records value as the setting's value at the record's event
-// time and says whether a risky value must be raised: always on a create,
-// on an update only when it differs from the value as of the record's time
-// (unknown counts as different).
-func (e *Engine) transition(resource, setting, value string, create, risky bool) (bool, string) {
+// time and says, by r, whether it must be raised, with the value it
+// replaced as Setting.Previous names it. It is the one rule every watched
+// setting is judged by.
+func (c *call) transition(resource, setting, value string, r risk) (bool, string) {
 	if resource == "" {
 		// No id to remember it by (hidden): judge the record alone.
-		if create {
-			return risky, ""
+		switch {
+		case r != whenNew:
+			return false, ""
+		case c.create:
+			return true, ""
 		}
-		return risky, PreviousUnknown
+		return true, PreviousUnknown
 	}
-	prev, known, ok := e.judge(resource, setting, value)
+	prev, known, ok := c.judge(resource, setting, value)
 	if !ok {
 		return false, ""
 	}
 	switch {
-	case !risky:
+	case r == quiet:
 		return false, ""
-	case create:
+	case r == whenCleared && (c.create || !known):
+		// Nothing to clear (a known empty value is the same value below).
+		return false, ""
+	case c.create:
 		return true, ""
 	case !known:
 		return true, PreviousUnknown
@@ -426,20 +463,20 @@ func (e *Engine) transition(resource, setting, value string, create, risky bool)
 // and says whether it lengthens it: longer than the value as of the
 // record's time, or than def (Cognito's default) on a create or when no
 // earlier value is known.
-func (e *Engine) lengthened(resource, setting string, d, def time.Duration, create bool) (bool, string) {
+func (c *call) lengthened(resource, setting string, d, def time.Duration) (bool, string) {
 	baseline, prev := def, ""
-	if !create {
+	if !c.create {
 		prev = PreviousUnknown
 	}
 	if resource == "" {
 		// No id to remember it by (hidden): judge the record alone.
 		return d > def, prev
 	}
-	p, known, ok := e.judge(resource, setting, formatValidity(d))
+	p, known, ok := c.judge(resource, setting, formatValidity(d))
 	if !ok {
 		return false, ""
 	}
-	if !create && known {
+	if !c.create && known {
 		prev = p
 		if pd, ok := parseFormatted(p); ok {
 			baseline = pd
@@ -448,22 +485,22 @@ func (e *Engine) lengthened(resource, setting string, d, def time.Duration, crea
 	return d > baseline, prev
 }
 
-func (e *Engine) key(resource, setting string) string {
-	account := e.r.RecipientAccountID
+func (c *call) key(resource, setting string) string {
+	account := c.r.RecipientAccountID
 	if account == "" {
-		account = e.r.UserIdentity.AccountID
+		account = c.r.UserIdentity.AccountID
 	}
 	return account + "/" + resource + "/" + setting
 }
 
 // watch raises name when the setting's value is risky and new.
-func (e *Engine) watch(name, resource, setting string, sv scalar, create bool, risky func(string) bool) {
+func (c *call) watch(name, resource, setting string, sv scalar, risky func(string) bool) {
 	v := sv.get()
 	if !v.ok {
 		return // not stated, or hidden
 	}
-	if raise, prev := e.transition(resource, setting, v.s, create, risky(v.s)); raise {
-		e.raise(name, 0, Setting{Name: setting, Value: v.s, Previous: prev})
+	if raise, prev := c.transition(resource, setting, v.s, riskyIf(risky(v.s))); raise {
+		c.raise(name, 0, Setting{Name: setting, Value: v.s, Previous: prev})
 	}
 }
 
@@ -492,10 +529,10 @@ func userPoolResource(r *record.Record) string {
 }
 
 var identityPoolOps = map[string]handler{
-	"CreateIdentityPool": func(e *Engine, req, _ *params) { e.identityPool(req, true) },
-	"UpdateIdentityPool": func(e *Engine, req, _ *params) { e.identityPool(req, false) },
-	"DeleteIdentityPool": func(e *Engine, _, _ *params) { e.raise(IdentityPoolDeleted, 0) },
-	"SetIdentityPoolRoles": func(e *Engine, req, _ *params) {
+	"CreateIdentityPool": func(c *call, req, _ *params) { c.identityPool(req) },
+	"UpdateIdentityPool": func(c *call, req, _ *params) { c.identityPool(req) },
+	"DeleteIdentityPool": func(c *call, _, _ *params) { c.raise(IdentityPoolDeleted, 0) },
+	"SetIdentityPoolRoles": func(c *call, req, _ *params) {
 		var roles []Setting
 		guest := false
 		if req.Roles.ok {
@@ -519,21 +556,21 @@ var identityPoolOps = map[string]handler{
 		for _, r := range roles {
 			v = append(v, r.Name+"="+r.Value)
 		}
-		if raise, _ := e.transition(identityResource(e.r), "roles", strings.Join(v, " "), false, true); !raise {
+		if raise, _ := c.transition(identityResource(c.r), "roles", strings.Join(v, " "), whenNew); !raise {
 			return
 		}
 		if guest {
-			e.raise(IdentityPoolGuestRoleSet, 0, roles...)
+			c.raise(IdentityPoolGuestRoleSet, 0, roles...)
 		} else {
-			e.raise(IdentityPoolRolesChanged, 0, roles...)
+			c.raise(IdentityPoolRolesChanged, 0, roles...)
 		}
 	},
 }
 
-func (e *Engine) identityPool(req *params, create bool) {
-	res := identityResource(e.r)
-	e.watch(IdentityPoolGuestAccessEnabled, res, "allowUnauthenticatedIdentities", req.AllowUnauthenticatedIdentities, create, isTrue)
-	e.watch(IdentityPoolClassicFlowEnabled, res, "allowClassicFlow", req.AllowClassicFlow, create, isTrue)
+func (c *call) identityPool(req *params) {
+	res := identityResource(c.r)
+	c.watch(IdentityPoolGuestAccessEnabled, res, "allowUnauthenticatedIdentities", req.AllowUnauthenticatedIdentities, isTrue)
+	c.watch(IdentityPoolClassicFlowEnabled, res, "allowClassicFlow", req.AllowClassicFlow, isTrue)
 	var providers []string
 	stated := false
 	if req.SupportedLoginProviders.ok {
@@ -573,22 +610,22 @@ func (e *Engine) identityPool(req *params, create bool) {
 	}
 	slices.Sort(providers)
 	v := strings.Join(providers, " ")
-	if raise, prev := e.transition(res, "loginProviders", v, create, v != ""); raise {
-		e.raise(IdentityPoolLoginProvidersChanged, 0, Setting{Name: "loginProviders", Value: v, Previous: prev})
+	if raise, prev := c.transition(res, "loginProviders", v, riskyIf(v != "")); raise {
+		c.raise(IdentityPoolLoginProvidersChanged, 0, Setting{Name: "loginProviders", Value: v, Previous: prev})
 	}
 }
 
 var userPoolOps = map[string]handler{
-	"CreateUserPool": func(e *Engine, req, _ *params) { e.userPool(req, true) },
-	"UpdateUserPool": func(e *Engine, req, _ *params) { e.userPool(req, false) },
-	"SetUserPoolMfaConfig": func(e *Engine, req, _ *params) {
-		e.watch(UserPoolMFADisabled, userPoolResource(e.r), "mfaConfiguration", req.MFAConfiguration, false, isOff)
+	"CreateUserPool": func(c *call, req, _ *params) { c.userPool(req) },
+	"UpdateUserPool": func(c *call, req, _ *params) { c.userPool(req) },
+	"SetUserPoolMfaConfig": func(c *call, req, _ *params) {
+		c.watch(UserPoolMFADisabled, userPoolResource(c.r), "mfaConfiguration", req.MFAConfiguration, isOff)
 	},
-	"DeleteUserPool":       func(e *Engine, _, _ *params) { e.raise(UserPoolDeleted, 0) },
-	"CreateUserPoolClient": func(e *Engine, req, resp *params) { e.client(req, resp, true) },
-	"UpdateUserPoolClient": func(e *Engine, req, resp *params) { e.client(req, resp, false) },
-	"AddUserPoolClientSecret": func(e *Engine, req, _ *params) {
-		f := e.raise(AppClientSecretAdded, 0)
+	"DeleteUserPool":       func(c *call, _, _ *params) { c.raise(UserPoolDeleted, 0) },
+	"CreateUserPoolClient": func(c *call, req, resp *params) { c.client(req, resp) },
+	"UpdateUserPoolClient": func(c *call, req, resp *params) { c.client(req, resp) },
+	"AddUserPoolClientSecret": func(c *call, req, _ *params) {
+		f := c.raise(AppClientSecretAdded, 0)
 		f.ClientID = req.ClientID.s
 	},
 	"CreateIdentityProvider": identityProvider,
@@ -597,43 +634,43 @@ var userPoolOps = map[string]handler{
 	"CreateUserPoolDomain":   domain,
 	"UpdateUserPoolDomain":   domain,
 	"DeleteUserPoolDomain":   domain,
-	"SetLogDeliveryConfiguration": func(e *Engine, req, _ *params) {
+	"SetLogDeliveryConfiguration": func(c *call, req, _ *params) {
 		var s []Setting
-		for _, c := range req.LogConfigurations {
+		for _, lc := range req.LogConfigurations {
 			for _, kv := range [][2]any{
-				{"eventSource", c.EventSource}, {"logLevel", c.LogLevel},
-				{"cloudWatchLogsConfiguration.logGroupArn", c.CloudWatch.v.LogGroupARN},
-				{"s3Configuration.bucketArn", c.S3.v.BucketARN},
-				{"firehoseConfiguration.streamArn", c.Firehose.v.StreamARN},
+				{"eventSource", lc.EventSource}, {"logLevel", lc.LogLevel},
+				{"cloudWatchLogsConfiguration.logGroupArn", lc.CloudWatch.v.LogGroupARN},
+				{"s3Configuration.bucketArn", lc.S3.v.BucketARN},
+				{"firehoseConfiguration.streamArn", lc.Firehose.v.StreamARN},
 			} {
 				if v := kv[1].(scalar).get(); v.ok {
 					s = append(s, Setting{Name: "logConfigurations." + kv[0].(string), Value: v.s})
 				}
 			}
 		}
-		e.raise(UserPoolLoggingChanged, 0, s...)
+		c.raise(UserPoolLoggingChanged, 0, s...)
 	},
-	"AdminSetUserPassword": func(e *Engine, req, _ *params) {
+	"AdminSetUserPassword": func(c *call, req, _ *params) {
 		// Never the user name or the password: only whether it is permanent.
-		e.raise(AdminPasswordSet, 0, stated("permanent", req.Permanent)...)
+		c.raise(AdminPasswordSet, 0, stated("permanent", req.Permanent)...)
 	},
-	"AdminAddUserToGroup": func(e *Engine, req, _ *params) {
-		e.raise(AdminUserAddedToGroup, 0, stated("groupName", req.GroupName)...)
+	"AdminAddUserToGroup": func(c *call, req, _ *params) {
+		c.raise(AdminUserAddedToGroup, 0, stated("groupName", req.GroupName)...)
 	},
-	"CreateUserImportJob": func(e *Engine, req, _ *params) {
-		e.raise(UserImportJobCreated, 0, stated("cloudWatchLogsRoleArn", req.CloudWatchLogsRoleARN)...)
+	"CreateUserImportJob": func(c *call, req, _ *params) {
+		c.raise(UserImportJobCreated, 0, stated("cloudWatchLogsRoleArn", req.CloudWatchLogsRoleARN)...)
 	},
-	"StartUserImportJob":   func(e *Engine, _, _ *params) { e.raise(UserImportJobCreated, 0) },
+	"StartUserImportJob":   func(c *call, _, _ *params) { c.raise(UserImportJobCreated, 0) },
 	"SetRiskConfiguration": riskConfiguration,
 	"CreateGroup":          groupRole,
 	"UpdateGroup":          groupRole,
-	"AdminLinkProviderForUser": func(e *Engine, req, _ *params) {
-		e.raise(UserIdentityChangedByAdmin, 0, stated("sourceUser.providerName", req.SourceUser.v.ProviderName)...)
+	"AdminLinkProviderForUser": func(c *call, req, _ *params) {
+		c.raise(UserIdentityChangedByAdmin, 0, stated("sourceUser.providerName", req.SourceUser.v.ProviderName)...)
 	},
-	"AdminDisableProviderForUser": func(e *Engine, req, _ *params) {
-		e.raise(UserIdentityChangedByAdmin, 0, stated("user.providerName", req.User.v.ProviderName)...)
+	"AdminDisableProviderForUser": func(c *call, req, _ *params) {
+		c.raise(UserIdentityChangedByAdmin, 0, stated("user.providerName", req.User.v.ProviderName)...)
 	},
-	"AdminUpdateUserAttributes": func(e *Engine, req, _ *params) {
+	"AdminUpdateUserAttributes": func(c *call, req, _ *params) {
 		// Only what the record shows: CloudTrail may hide the list whole.
 		var names []string
 		for _, a := range req.UserAttributes {
@@ -643,10 +680,10 @@ var userPoolOps = map[string]handler{
 		}
 		if len(names) > 0 {
 			slices.Sort(names)
-			e.raise(UserIdentityChangedByAdmin, 0, Setting{Name: "userAttributes", Value: strings.Join(names, " ")})
+			c.raise(UserIdentityChangedByAdmin, 0, Setting{Name: "userAttributes", Value: strings.Join(names, " ")})
 		}
 	},
-	"AdminSetUserMFAPreference": func(e *Engine, req, _ *params) {
+	"AdminSetUserMFAPreference": func(c *call, req, _ *params) {
 		var s []Setting
 		for _, m := range []struct {
 			name string
@@ -657,7 +694,7 @@ var userPoolOps = map[string]handler{
 				s = append(s, stated(m.name+".preferredMfa", m.o.v.PreferredMfa)...)
 			}
 		}
-		e.raise(AdminMFAPreferenceChanged, 0, s...)
+		c.raise(AdminMFAPreferenceChanged, 0, s...)
 	},
 }
 
@@ -667,12 +704,12 @@ var userPoolOps = map[string]handler{
 // added to those it skips. Each is judged against the pool's (or the app
 // client's) value as of the record's time, so restating it is quiet. A
 // request with only the pool (a reset to the defaults) raises nothing.
-func riskConfiguration(e *Engine, req, _ *params) {
+func riskConfiguration(c *call, req, _ *params) {
 	res := ""
-	if pool := e.r.UserPoolID; pool != "" {
+	if pool := c.r.UserPoolID; pool != "" {
 		res = "risk/" + pool + "/-"
-		if c := req.ClientID.get(); c.ok {
-			res = "risk/" + pool + "/" + c.s
+		if id := req.ClientID.get(); id.ok {
+			res = "risk/" + pool + "/" + id.s
 		}
 	}
 	var s []Setting
@@ -681,7 +718,7 @@ func riskConfiguration(e *Engine, req, _ *params) {
 		if !a.ok || !v.ok {
 			return
 		}
-		if raise, prev := e.transition(res, name+".eventAction", v.s, false, strings.EqualFold(v.s, "NO_ACTION")); raise {
+		if raise, prev := c.transition(res, name+".eventAction", v.s, riskyIf(strings.EqualFold(v.s, "NO_ACTION"))); raise {
 			s = append(s, Setting{Name: name + ".eventAction", Value: v.s, Previous: prev})
 		}
 	}
@@ -691,7 +728,7 @@ func riskConfiguration(e *Engine, req, _ *params) {
 			return
 		}
 		// Turned off, not merely off: only a known earlier true counts.
-		if raise, prev := e.transition(res, name+".notify", v.s, false, isFalse(v.s)); raise && prev == "true" {
+		if raise, prev := c.transition(res, name+".notify", v.s, riskyIf(isFalse(v.s))); raise && prev == "true" {
 			s = append(s, Setting{Name: name + ".notify", Value: v.s, Previous: prev})
 		}
 	}
@@ -705,14 +742,14 @@ func riskConfiguration(e *Engine, req, _ *params) {
 		notify(a.name, a.o)
 	}
 	if skipped := req.RiskException.v.SkippedIPRangeList; skipped.ok {
-		if added, prev := e.added(res, "riskExceptionConfiguration.skippedIPRangeList", skipped.items); len(added) > 0 {
+		if added, prev := c.added(res, "riskExceptionConfiguration.skippedIPRangeList", skipped.items); len(added) > 0 {
 			s = append(s, Setting{Name: "riskExceptionConfiguration.skippedIPRangeList", Value: strings.Join(added, " "), Previous: prev})
 		}
 	}
 	if len(s) > 0 {
-		f := e.raise(UserPoolRiskConfigurationWeakened, 0, s...)
-		if c := req.ClientID.get(); c.ok {
-			f.ClientID = c.s
+		f := c.raise(UserPoolRiskConfigurationWeakened, 0, s...)
+		if id := req.ClientID.get(); id.ok {
+			f.ClientID = id.s
 		}
 	}
 }
@@ -720,13 +757,13 @@ func riskConfiguration(e *Engine, req, _ *params) {
 // added records a list setting's items as its value at the record's time
 // and returns the items the value as of then did not hold (all when none
 // is known), sorted, with that value (PreviousUnknown, PreviousNone).
-func (e *Engine) added(resource, setting string, items []string) ([]string, string) {
+func (c *call) added(resource, setting string, items []string) ([]string, string) {
 	items = sortedCopy(items)
 	items = slices.Compact(items)
 	if resource == "" {
 		return items, PreviousUnknown
 	}
-	prev, known, ok := e.judge(resource, setting, strings.Join(items, " "))
+	prev, known, ok := c.judge(resource, setting, strings.Join(items, " "))
 	if !ok {
 		return nil, ""
 	}
@@ -748,10 +785,10 @@ func (e *Engine) added(resource, setting string, items []string) ([]string, stri
 
 // groupRole raises a group given a role: its members' ID tokens carry the
 // role (cognito:roles), which an identity pool may then vend.
-func groupRole(e *Engine, req, _ *params) {
+func groupRole(c *call, req, _ *params) {
 	if r := req.RoleARN.get(); r.ok {
 		s := append(stated("groupName", req.GroupName), Setting{Name: "roleArn", Value: r.s})
-		e.raise(GroupRoleChanged, 0, s...)
+		c.raise(GroupRoleChanged, 0, s...)
 	}
 }
 
@@ -774,57 +811,57 @@ func stated(name string, sv scalar) []Setting {
 	return []Setting{{Name: name, Value: v.s}}
 }
 
-func identityProvider(e *Engine, req, _ *params) {
+func identityProvider(c *call, req, _ *params) {
 	var s []Setting
 	s = append(s, stated("providerName", req.ProviderName)...)
 	s = append(s, stated("providerType", req.ProviderType)...)
 	// providerDetails holds client secrets: never read.
-	e.raise(IdentityProviderChanged, 0, s...)
+	c.raise(IdentityProviderChanged, 0, s...)
 }
 
-func domain(e *Engine, req, _ *params) {
+func domain(c *call, req, _ *params) {
 	s := stated("domain", req.Domain)
 	if req.CustomDomainConfig.ok {
 		s = append(s, stated("customDomainConfig.certificateArn", req.CustomDomainConfig.v.CertificateARN)...)
 	}
-	e.raise(UserPoolDomainChanged, 0, s...)
+	c.raise(UserPoolDomainChanged, 0, s...)
 }
 
 func isOff(s string) bool { return strings.EqualFold(s, "OFF") }
 
-func (e *Engine) userPool(req *params, create bool) {
-	res := userPoolResource(e.r)
-	e.watch(UserPoolMFADisabled, res, "mfaConfiguration", req.MFAConfiguration, create, isOff)
+func (c *call) userPool(req *params) {
+	res := userPoolResource(c.r)
+	c.watch(UserPoolMFADisabled, res, "mfaConfiguration", req.MFAConfiguration, isOff)
 	if req.UserPoolAddOns.ok {
-		e.watch(UserPoolThreatProtectionReduced, res, "userPoolAddOns.advancedSecurityMode",
-			req.UserPoolAddOns.v.AdvancedSecurityMode, create, func(s string) bool {
+		c.watch(UserPoolThreatProtectionReduced, res, "userPoolAddOns.advancedSecurityMode",
+			req.UserPoolAddOns.v.AdvancedSecurityMode, func(s string) bool {
 				return isOff(s) || strings.EqualFold(s, "AUDIT")
 			})
 	}
-	if !create {
-		e.watch(UserPoolDeletionProtectionDisabled, res, "deletionProtection", req.DeletionProtection, false,
+	if !c.create {
+		c.watch(UserPoolDeletionProtectionDisabled, res, "deletionProtection", req.DeletionProtection,
 			func(s string) bool { return strings.EqualFold(s, "INACTIVE") })
 	}
 	if req.AdminCreateUserConfig.ok {
-		e.watch(UserPoolSelfSignupEnabled, res, "adminCreateUserConfig.allowAdminCreateUserOnly",
-			req.AdminCreateUserConfig.v.AllowAdminCreateUserOnly, create, isFalse)
+		c.watch(UserPoolSelfSignupEnabled, res, "adminCreateUserConfig.allowAdminCreateUserOnly",
+			req.AdminCreateUserConfig.v.AllowAdminCreateUserOnly, isFalse)
 	}
 	if req.Policies.ok && req.Policies.v.PasswordPolicy.ok {
-		e.watch(UserPoolWeakPasswordPolicy, res, "policies.passwordPolicy.minimumLength",
-			req.Policies.v.PasswordPolicy.v.MinimumLength, create, func(s string) bool {
+		c.watch(UserPoolWeakPasswordPolicy, res, "policies.passwordPolicy.minimumLength",
+			req.Policies.v.PasswordPolicy.v.MinimumLength, func(s string) bool {
 				n, err := strconv.ParseFloat(s, 64)
 				return err == nil && n < 8
 			})
 	}
 	if req.LambdaConfig.ok {
-		e.lambdaConfig(res, triggers(req.LambdaConfig.v), create)
+		c.lambdaConfig(res, triggers(req.LambdaConfig.v))
 	}
 }
 
 // lambdaConfig compares the triggers one by one: a restated trigger is
 // quiet, an added, replaced or removed one is raised. A trigger absent from
 // a restated lambdaConfig is removed (UpdateUserPool resets what it omits).
-func (e *Engine) lambdaConfig(res string, present map[string]string, create bool) {
+func (c *call) lambdaConfig(res string, present map[string]string) {
 	names := slices.Clone(Triggers)
 	for k := range present {
 		if !slices.Contains(names, k) {
@@ -834,37 +871,21 @@ func (e *Engine) lambdaConfig(res string, present map[string]string, create bool
 	slices.Sort(names)
 	var changed []Setting
 	for _, t := range names {
-		v := present[t]
-		if create {
-			if res != "" {
-				e.judge(res, "lambdaConfig."+t, v)
-			}
-			if v != "" {
-				changed = append(changed, Setting{Name: "lambdaConfig." + t, Value: v})
-			}
-			continue
+		v, r := present[t], whenNew
+		if v == "" {
+			r = whenCleared
 		}
-		var prev string
-		var known bool
-		if res != "" {
-			var ok bool
-			if prev, known, ok = e.judge(res, "lambdaConfig."+t, v); !ok {
-				return
-			}
+		if raise, prev := c.transition(res, "lambdaConfig."+t, v, r); raise {
+			changed = append(changed, Setting{Name: "lambdaConfig." + t, Value: v, Previous: prev})
 		}
-		switch {
-		case !known && v != "":
-			changed = append(changed, Setting{Name: "lambdaConfig." + t, Value: v, Previous: PreviousUnknown})
-		case known && prev != clip(v):
-			p := prev
-			if p == "" {
-				p = PreviousNone
-			}
-			changed = append(changed, Setting{Name: "lambdaConfig." + t, Value: v, Previous: p})
+		if c.err != nil {
+			// The State failed: the file is judged again, and nothing is
+			// raised on triggers half read.
+			return
 		}
 	}
 	if len(changed) > 0 {
-		e.raise(UserPoolTriggersChanged, 0, changed...)
+		c.raise(UserPoolTriggersChanged, 0, changed...)
 	}
 }
 
@@ -872,16 +893,16 @@ func (e *Engine) lambdaConfig(res string, present map[string]string, create bool
 // (no SRP) and the implicit OAuth grant, which returns tokens in the URL.
 var insecureFlows = []string{"ALLOW_USER_PASSWORD_AUTH", "USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH", "implicit"}
 
-func (e *Engine) client(req, resp *params, create bool) {
+func (c *call) client(req, resp *params) {
 	clientID := req.ClientID
 	if resp.UserPoolClient.ok && resp.UserPoolClient.v.ClientID.ok {
 		clientID = resp.UserPoolClient.v.ClientID
 	}
 	res := ""
-	if clientID.ok && e.r.UserPoolID != "" {
-		res = "client/" + e.r.UserPoolID + "/" + clientID.s
+	if clientID.ok && c.r.UserPoolID != "" {
+		res = "client/" + c.r.UserPoolID + "/" + clientID.s
 	}
-	start := len(e.out)
+	start := len(c.out)
 	if req.ExplicitAuthFlows.ok || req.AllowedOAuthFlows.ok {
 		var bad []string
 		for _, f := range append(slices.Clone(req.ExplicitAuthFlows.items), req.AllowedOAuthFlows.items...) {
@@ -891,15 +912,15 @@ func (e *Engine) client(req, resp *params, create bool) {
 		}
 		slices.Sort(bad)
 		v := strings.Join(bad, " ")
-		if raise, prev := e.transition(res, "insecureFlows", v, create, v != ""); raise {
-			e.raise(AppClientInsecureFlowEnabled, 0, Setting{Name: "insecureFlows", Value: v, Previous: prev})
+		if raise, prev := c.transition(res, "insecureFlows", v, riskyIf(v != "")); raise {
+			c.raise(AppClientInsecureFlowEnabled, 0, Setting{Name: "insecureFlows", Value: v, Previous: prev})
 		}
 	}
 	if req.CallbackURLs.ok || req.LogoutURLs.ok {
 		urls := slices.Concat(req.CallbackURLs.items, req.LogoutURLs.items)
 		v := "callbackURLs=" + strings.Join(sortedCopy(req.CallbackURLs.items), " ") +
 			" logoutURLs=" + strings.Join(sortedCopy(req.LogoutURLs.items), " ")
-		if raise, prev := e.transition(res, "redirects", v, create, len(urls) > 0); raise {
+		if raise, prev := c.transition(res, "redirects", v, riskyIf(len(urls) > 0)); raise {
 			sev := Medium
 			if slices.ContainsFunc(urls, PlainHTTP) {
 				sev = High
@@ -914,7 +935,7 @@ func (e *Engine) client(req, resp *params, create bool) {
 			if prev != "" {
 				s = append(s, Setting{Name: "redirects", Value: "changed", Previous: prev})
 			}
-			e.raise(AppClientRedirectsChanged, sev, s...)
+			c.raise(AppClientRedirectsChanged, sev, s...)
 		}
 	}
 	var weak []Setting
@@ -930,7 +951,7 @@ func (e *Engine) client(req, resp *params, create bool) {
 		if !v.ok {
 			continue
 		}
-		if raise, prev := e.transition(res, w.name, v.s, create, w.risky(v.s)); raise {
+		if raise, prev := c.transition(res, w.name, v.s, riskyIf(w.risky(v.s))); raise {
 			weak = append(weak, Setting{Name: w.name, Value: v.s, Previous: prev})
 		}
 	}
@@ -952,15 +973,15 @@ func (e *Engine) client(req, resp *params, create bool) {
 			// default, but a hidden request looks the same) or unreadable.
 			continue
 		}
-		if raise, prev := e.lengthened(res, tv.name, d, tv.def.duration(), create); raise {
+		if raise, prev := c.lengthened(res, tv.name, d, tv.def.duration()); raise {
 			weak = append(weak, Setting{Name: tv.name, Value: formatValidity(d), Previous: prev})
 		}
 	}
 	if len(weak) > 0 {
-		e.raise(AppClientTokensWeakened, 0, weak...)
+		c.raise(AppClientTokensWeakened, 0, weak...)
 	}
-	for i := start; i < len(e.out); i++ {
-		e.out[i].ClientID = clientID.s
+	for i := start; i < len(c.out); i++ {
+		c.out[i].ClientID = clientID.s
 	}
 }
 
@@ -1026,13 +1047,11 @@ func (e *Engine) signIn(r *record.Record, c *class.Class, raw []byte) {
 // threshold. Only the envelope is decoded (for the user agent and actor),
 // once per IP and finding.
 func (e *Engine) ipFinding(name string, r *record.Record, raw []byte, n int) raisedBy {
-	e.r = r
-	e.env = envelope{}
+	c := call{Engine: e, r: r}
 	if env, _, _, err := decode(raw); err == nil {
-		e.env = envelope{UserAgent: env.UserAgent, UserIdentity: env.UserIdentity}
+		c.env = envelope{UserAgent: env.UserAgent, UserIdentity: env.UserIdentity}
 	}
-	e.raise(name, 0).Count = n
-	e.r = nil
+	c.raise(name, 0).Count = n
 	return raisedBy{eventID: r.EventID, unix: r.EventTime.UnixNano()}
 }
 

@@ -1,6 +1,7 @@
 package finding
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -63,9 +64,7 @@ func TestAdded(t *testing.T) {
 	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 	step := func(items ...string) ([]string, string) {
 		at = at.Add(time.Minute)
-		e.r = recordAt(at)
-		defer func() { e.r = nil }()
-		return e.added("risk/p/-", "skipped", items)
+		return (&call{Engine: e, r: recordAt(at)}).added("risk/p/-", "skipped", items)
 	}
 	if got, prev := step("b", "a", "b"); len(got) != 2 || got[0] != "a" || got[1] != "b" || prev != PreviousUnknown {
 		t.Errorf("first: %v, %q", got, prev)
@@ -82,8 +81,7 @@ func TestAdded(t *testing.T) {
 	if got, prev := step("d"); len(got) != 1 || prev != PreviousNone {
 		t.Errorf("after empty: %v, %q", got, prev)
 	}
-	e.r = recordAt(at)
-	if got, prev := e.added("", "skipped", []string{"x", "x"}); len(got) != 1 || prev != PreviousUnknown {
+	if got, prev := (&call{Engine: e, r: recordAt(at)}).added("", "skipped", []string{"x", "x"}); len(got) != 1 || prev != PreviousUnknown {
 		t.Errorf("no resource: %v, %q", got, prev)
 	}
 }
@@ -96,9 +94,7 @@ func TestLengthened(t *testing.T) {
 	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 	step := func(res string, d time.Duration, create bool) (bool, string) {
 		at = at.Add(time.Minute)
-		e.r = recordAt(at)
-		defer func() { e.r = nil }()
-		return e.lengthened(res, "refreshTokenValidity", d, 30*24*time.Hour, create)
+		return (&call{Engine: e, r: recordAt(at), create: create}).lengthened(res, "refreshTokenValidity", d, 30*24*time.Hour)
 	}
 	const day = 24 * time.Hour
 	for i, tc := range []struct {
@@ -129,4 +125,51 @@ func TestLengthened(t *testing.T) {
 // recordAt is a record the engine judges at t (its own event id).
 func recordAt(t time.Time) *record.Record {
 	return &record.Record{EventTime: t, EventID: t.Format(time.RFC3339)}
+}
+
+// Triggers are judged trigger by trigger under transition's one rule: a
+// create raises what it sets, an update what it adds, replaces or clears
+// against the pool's value as of the record's time; a trigger absent with
+// nothing known, or on a create, clears nothing. The settings are checked
+// whole, so a spurious "cleared" entry fails.
+func TestTriggersJudgedOneByOne(t *testing.T) {
+	e := New(nil)
+	e.StartFile()
+	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	step := func(create bool, res string, present map[string]string) []Setting {
+		at = at.Add(time.Minute)
+		e.out = e.out[:0]
+		(&call{Engine: e, r: recordAt(at), create: create}).lambdaConfig(res, present)
+		if len(e.out) == 0 {
+			return nil
+		}
+		return e.out[0].Settings
+	}
+	const a, b = "arn:aws:lambda:us-east-1:111122223333:function:a", "arn:aws:lambda:us-east-1:111122223333:function:b"
+	for i, tc := range []struct {
+		create  bool
+		res     string
+		present map[string]string
+		want    []Setting
+	}{
+		{true, "userpool/p1", map[string]string{"preSignUp": a}, []Setting{{Name: "lambdaConfig.preSignUp", Value: a}}},
+		{false, "userpool/p1", map[string]string{"preSignUp": a}, nil},
+		{false, "userpool/p1", map[string]string{"preSignUp": a, "postConfirmation": b},
+			[]Setting{{Name: "lambdaConfig.postConfirmation", Value: b, Previous: PreviousNone}}},
+		{false, "userpool/p1", map[string]string{"postConfirmation": b}, []Setting{{Name: "lambdaConfig.preSignUp", Previous: a}}},
+		// A create judged against a history that holds its id (ids are
+		// new, so only a test shows it) sets what it states and clears
+		// nothing.
+		{true, "userpool/p1", map[string]string{}, nil},
+		{false, "userpool/p2", map[string]string{}, nil},
+		{false, "userpool/p3", map[string]string{"customMessage": b}, []Setting{{Name: "lambdaConfig.customMessage", Value: b, Previous: PreviousUnknown}}},
+		{true, "userpool/p4", map[string]string{}, nil},
+		{false, "", map[string]string{"preSignUp": a}, []Setting{{Name: "lambdaConfig.preSignUp", Value: a, Previous: PreviousUnknown}}},
+		{false, "", map[string]string{}, nil},
+		{true, "", map[string]string{"preSignUp": a}, []Setting{{Name: "lambdaConfig.preSignUp", Value: a}}},
+	} {
+		if got := step(tc.create, tc.res, tc.present); !slices.Equal(got, tc.want) {
+			t.Errorf("step %d: %+v, want %+v", i, got, tc.want)
+		}
+	}
 }
