@@ -114,11 +114,11 @@ func runFindings(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			progress.step(0)
 			return nil
 		}
-		f.res.Judge(engine, f.agg)
+		f.res.Judge(ctx, engine, f.agg)
 		res := f.res
 		err := res.Finish(ctx, f.err, f.agg, nil, nil)
 		if err == nil {
-			err = engine.Commit()
+			err = engine.Commit(ctx)
 		}
 		if err != nil {
 			// Partial: this file's findings are not listed, and its

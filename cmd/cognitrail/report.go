@@ -198,7 +198,7 @@ func writeHTMLReport(ctx context.Context, inputs []input, maxBytes int64, stdout
 		view.EndFile(findings.Recount)
 		fo := fileOutcome{path: in.path, outcome: res.Outcome, err: res.Err, records: res.Records, invalid: res.Invalid}
 		if err == nil {
-			err = findings.Commit()
+			err = findings.Commit(ctx)
 		}
 		if err != nil {
 			fo.outcome, fo.err = aggregate.Failed, err

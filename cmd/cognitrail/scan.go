@@ -408,7 +408,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			progress.step(0)
 			return nil
 		}
-		f.res.Judge(findings, f.agg)
+		f.res.Judge(ctx, findings, f.agg)
 		if format == "jsonl" {
 			f.writeLines(ctx, enc, agg, clients)
 		}
@@ -426,7 +426,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			undatedInvalid += res.Invalid
 		}
 		if err == nil {
-			err = findings.Commit()
+			err = findings.Commit(ctx)
 		}
 		if err != nil {
 			// A read error, not a bad file: this file's counts are partial.

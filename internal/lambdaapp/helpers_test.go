@@ -189,8 +189,8 @@ func (e *env) put(key string, body []byte) {
 // rules themselves are tested in pkg/finding.
 type forgetful struct{}
 
-func (forgetful) Get(string) ([]finding.Entry, error)  { return nil, nil }
-func (forgetful) Put(map[string][]finding.Entry) error { return nil }
+func (forgetful) Get(context.Context, string) ([]finding.Entry, error)  { return nil, nil }
+func (forgetful) Put(context.Context, map[string][]finding.Entry) error { return nil }
 
 // etag returns an object's ETag, for events that carry it.
 func (e *env) etag(key string) string {

@@ -147,7 +147,7 @@ func TestScheduledPostureThroughTheHandler(t *testing.T) {
 		"123456789012/identitypool/" + gid + "/allowUnauthenticatedIdentities": "true",
 		"123456789012/userpool/" + pid + "/mfaConfiguration":                   "OFF",
 	} {
-		h, err := settings.Get(key)
+		h, err := settings.Get(context.Background(), key)
 		if err != nil || len(h) != 1 || h[0].Value != value || !strings.HasPrefix(h[0].EventID, "posture-run-1-") {
 			t.Errorf("setting %s: %+v %v, want the first run's %s", key, h, err, value)
 		}

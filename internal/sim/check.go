@@ -445,7 +445,7 @@ func (w *World) attacks(vs []*objectVersion) []findingKey {
 			}
 			out = append(out, findingKey{f.EventID, f.Name})
 		}
-		if err := eng.Commit(); err != nil {
+		if err := eng.Commit(context.Background()); err != nil {
 			panic(err)
 		}
 	}
@@ -464,7 +464,7 @@ func (w *World) peaks() map[string]float64 {
 			Now: func() time.Time { return w.now }, Findings: eng}); err != nil {
 			panic(err)
 		}
-		if err := eng.Commit(); err != nil {
+		if err := eng.Commit(context.Background()); err != nil {
 			panic(err)
 		}
 	}

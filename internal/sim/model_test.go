@@ -153,12 +153,12 @@ func TestModelMatchesMoto(t *testing.T) {
 	// Settings and the series budget.
 	s := ledger.NewSettings(api, opts)
 	at := time.Date(2026, 11, 22, 4, 20, 0, 0, time.UTC)
-	must(s.Put(map[string][]finding.Entry{"a": {{Time: at, EventID: "e1", Value: "1"}}, "b": {{Time: at, EventID: "e1", Value: "2"}}}))
+	must(s.Put(context.Background(), map[string][]finding.Entry{"a": {{Time: at, EventID: "e1", Value: "1"}}, "b": {{Time: at, EventID: "e1", Value: "2"}}}))
 	// A newer and an older entry (version condition), then one already
 	// there (read, nothing to write).
-	must(s.Put(map[string][]finding.Entry{"a": {{Time: at.Add(time.Minute), EventID: "e2", Value: "0"}, {Time: at.Add(-time.Minute), EventID: "e0", Value: "0"}}}))
-	must(s.Put(map[string][]finding.Entry{"a": {{Time: at, EventID: "e1", Value: "1"}}}))
-	if h, err := s.Get("a"); err != nil || len(h) != 3 {
+	must(s.Put(context.Background(), map[string][]finding.Entry{"a": {{Time: at.Add(time.Minute), EventID: "e2", Value: "0"}, {Time: at.Add(-time.Minute), EventID: "e0", Value: "0"}}}))
+	must(s.Put(context.Background(), map[string][]finding.Entry{"a": {{Time: at, EventID: "e1", Value: "1"}}}))
+	if h, err := s.Get(context.Background(), "a"); err != nil || len(h) != 3 {
 		t.Fatalf("settings history %+v, %v", h, err)
 	}
 	b, err := budget.NewDynamo(api, table, 3)

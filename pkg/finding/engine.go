@@ -1,6 +1,7 @@
 package finding
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -190,11 +191,11 @@ func (e *Engine) StartFile() {
 // a file that is retried instead must not be committed (if it is, its
 // records are still judged as the first time, against the entries before
 // them).
-func (e *Engine) Commit() error {
+func (e *Engine) Commit(ctx context.Context) error {
 	if len(e.pending) == 0 {
 		return nil
 	}
-	if err := e.opts.State.Put(e.pending); err != nil {
+	if err := e.opts.State.Put(ctx, e.pending); err != nil {
 		return fmt.Errorf("%w: %w", ErrState, err)
 	}
 	clear(e.pending)
@@ -215,7 +216,7 @@ func (c *call) judge(resource, setting, value string) (prev string, known, ok bo
 	h, seen := c.seen[key]
 	if !seen {
 		var err error
-		if h, err = c.opts.State.Get(key); err != nil {
+		if h, err = c.opts.State.Get(c.ctx, key); err != nil {
 			if c.err == nil {
 				c.err = fmt.Errorf("%w: %s %s: %w", ErrState, resource, setting, err)
 			}
@@ -243,12 +244,12 @@ func (e *Engine) Rejected() error { return e.rejected }
 
 // Observe evaluates one classified record; raw is its JSON. The findings are
 // valid until the next call. They are ObserveFile's, then ObserveState's.
-func (e *Engine) Observe(r *record.Record, c *class.Class, raw []byte) []Finding {
+func (e *Engine) Observe(ctx context.Context, r *record.Record, c *class.Class, raw []byte) []Finding {
 	e.out = e.out[:0]
 	e.rejected = nil
 	e.observeFile(r, c, raw)
 	if h := stateHandler(r, c); h != nil {
-		e.config(h, r, raw)
+		e.config(ctx, h, r, raw)
 	}
 	return e.out
 }
@@ -268,11 +269,11 @@ func (e *Engine) ObserveFile(r *record.Record, c *class.Class, raw []byte) []Fin
 // ObserveState evaluates only the configuration handlers, whose verdicts
 // read and write the State (and which Stateful selects): Observe's other
 // half. The findings are valid until the next call.
-func (e *Engine) ObserveState(r *record.Record, c *class.Class, raw []byte) []Finding {
+func (e *Engine) ObserveState(ctx context.Context, r *record.Record, c *class.Class, raw []byte) []Finding {
 	e.out = e.out[:0]
 	e.rejected = nil
 	if h := stateHandler(r, c); h != nil {
-		e.config(h, r, raw)
+		e.config(ctx, h, r, raw)
 	}
 	return e.out
 }
@@ -363,6 +364,8 @@ func rejection(r *record.Record, err error) error {
 // everything the handler calls, not kept in the Engine between records.
 type call struct {
 	*Engine
+	// ctx is the caller's, for the State's reads.
+	ctx context.Context
 	r   *record.Record
 	env envelope
 	// create: the call makes a new resource (CreateUserPool, ...), so every
@@ -371,13 +374,13 @@ type call struct {
 	create bool
 }
 
-func (e *Engine) config(h handler, r *record.Record, raw []byte) {
+func (e *Engine) config(ctx context.Context, h handler, r *record.Record, raw []byte) {
 	env, req, resp, err := decode(raw)
 	if err != nil {
 		e.rejected = rejection(r, err)
 		return
 	}
-	h(&call{Engine: e, r: r, env: env, create: strings.HasPrefix(r.EventName, "Create")}, &req, &resp)
+	h(&call{Engine: e, ctx: ctx, r: r, env: env, create: strings.HasPrefix(r.EventName, "Create")}, &req, &resp)
 }
 
 // raise appends a finding about the current record.

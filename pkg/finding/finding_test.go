@@ -1,6 +1,7 @@
 package finding
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"maps"
@@ -103,7 +104,7 @@ func observe(t testing.TB, e *Engine, p *record.Parser, raw []byte) []Finding {
 		t.Fatalf("parse: %v\n%s", err, raw)
 	}
 	c := class.Classify(&r)
-	return slices.Clone(e.Observe(&r, &c, raw))
+	return slices.Clone(e.Observe(context.Background(), &r, &c, raw))
 }
 
 func TestCorpus(t *testing.T) {
@@ -219,8 +220,8 @@ type failingState struct{}
 
 var errBroken = errors.New("broken")
 
-func (failingState) Get(string) ([]Entry, error)  { return nil, errBroken }
-func (failingState) Put(map[string][]Entry) error { return errBroken }
+func (failingState) Get(context.Context, string) ([]Entry, error)  { return nil, errBroken }
+func (failingState) Put(context.Context, map[string][]Entry) error { return errBroken }
 
 func TestStateErrorIsReportedAndRaisesNothing(t *testing.T) {
 	c := loadCorpus(t)
@@ -267,7 +268,7 @@ func TestRetryIsJudgedLikeTheFirstPass(t *testing.T) {
 	if got := file(t, e, p, later); len(got) != 0 {
 		t.Errorf("a later restatement: %v, want none", got)
 	}
-	h, _ := st.Get("123456789012/identitypool/" + guestPool + "/allowUnauthenticatedIdentities")
+	h, _ := st.Get(context.Background(), "123456789012/identitypool/"+guestPool+"/allowUnauthenticatedIdentities")
 	if n, ok := Newest(h); len(h) != 2 || !ok || n.Value != "true" || n.EventID != "later" {
 		t.Errorf("state = %+v, want two entries, the newest the later record's true", h)
 	}
@@ -338,7 +339,7 @@ func FuzzObserve(f *testing.F) {
 		}
 		cl := class.Classify(&r)
 		e := New(&Options{SignInThreshold: 1, EnumerationThreshold: 1})
-		for _, fd := range e.Observe(&r, &cl, raw) {
+		for _, fd := range e.Observe(context.Background(), &r, &cl, raw) {
 			for _, s := range fd.Settings {
 				if record.IsHidden(s.Value) || record.IsHidden(s.Previous) {
 					t.Fatalf("hidden value output: %+v", fd)
@@ -375,7 +376,7 @@ func BenchmarkObserve(b *testing.B) {
 	for b.Loop() {
 		e.StartFile()
 		for i := range recs {
-			e.Observe(&recs[i].r, &recs[i].c, recs[i].raw)
+			e.Observe(context.Background(), &recs[i].r, &recs[i].c, recs[i].raw)
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/record")

@@ -2,6 +2,7 @@ package finding
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -137,11 +138,11 @@ func guestBefore(h []Entry, t time.Time) bool {
 // knows them; the file's calls are written with its results (Commit).
 // Files judged at the same time, or a file older than one that raised,
 // may each raise it (at least once).
-func (e *Engine) judgeGuests(guests []guestSeen) []Raised {
+func (e *Engine) judgeGuests(ctx context.Context, guests []guestSeen) []Raised {
 	var out []Raised
 	for _, g := range guests {
 		key := guestKey(g.account, g.pool)
-		h, err := e.opts.State.Get(key)
+		h, err := e.opts.State.Get(ctx, key)
 		if err != nil {
 			if e.err == nil {
 				e.err = fmt.Errorf("%w: guest credentials: %w", ErrState, err)

@@ -1,6 +1,7 @@
 package finding
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -110,7 +111,7 @@ func TestGuestCredentialsFirstSeen(t *testing.T) {
 					t.Errorf("file %d judged again raised %+v, first %+v", i, again, got)
 				}
 			}
-			h, _ := state.Get(guestKey("123456789012", "us-east-1:1cf667a2-49a6-454b-9e45-23199EXAMPLE"))
+			h, _ := state.Get(context.Background(), guestKey("123456789012", "us-east-1:1cf667a2-49a6-454b-9e45-23199EXAMPLE"))
 			if len(h) > GuestEntries {
 				t.Errorf("history holds %d entries, at most %d", len(h), GuestEntries)
 			}
@@ -148,7 +149,7 @@ func TestGuestHistoryBounded(t *testing.T) {
 	for i := range 50 {
 		judgeFile(t, state, Options{}, guestFile(t, day(0, 0).Add(time.Duration(i)*5*time.Minute), 2, true, ""))
 	}
-	h, _ := state.Get(guestKey("123456789012", "us-east-1:1cf667a2-49a6-454b-9e45-23199EXAMPLE"))
+	h, _ := state.Get(context.Background(), guestKey("123456789012", "us-east-1:1cf667a2-49a6-454b-9e45-23199EXAMPLE"))
 	if len(h) != 2 {
 		t.Fatalf("history %v, want the day's first and last", h)
 	}

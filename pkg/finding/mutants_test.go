@@ -4,6 +4,7 @@ package finding
 // (issue 19: each was a mutant of the code that no test noticed).
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 	"testing"
@@ -156,7 +157,7 @@ func TestStateIsPerAccount(t *testing.T) {
 		t.Fatalf("account B by the caller's account: %+v, want none", got)
 	}
 	for _, acct := range []string{accountA, accountB} {
-		h, err := e.opts.State.Get(acct + "/userpool/" + poolID + "/mfaConfiguration")
+		h, err := e.opts.State.Get(context.Background(), acct+"/userpool/"+poolID+"/mfaConfiguration")
 		if err != nil || len(h) != 2 {
 			t.Errorf("state of %s: %+v, %v; want two entries", acct, h, err)
 		}

@@ -1,6 +1,7 @@
 package finding_test
 
 import (
+	"context"
 	"reflect"
 	"strings"
 	"testing"
@@ -27,9 +28,9 @@ func TestObserveHalves(t *testing.T) {
 			break
 		}
 		c := class.Classify(r)
-		want := append([]finding.Finding(nil), whole.Observe(r, &c, tr.Raw())...)
+		want := append([]finding.Finding(nil), whole.Observe(context.Background(), r, &c, tr.Raw())...)
 		got := append([]finding.Finding(nil), own.ObserveFile(r, &c, tr.Raw())...)
-		fromState := state.ObserveState(r, &c, tr.Raw())
+		fromState := state.ObserveState(context.Background(), r, &c, tr.Raw())
 		if len(fromState) > 0 && !finding.Stateful(r, &c) {
 			t.Errorf("record %d: ObserveState raised %v on a record Stateful passes over", i, fromState)
 		}

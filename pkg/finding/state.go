@@ -142,9 +142,11 @@ type State interface {
 	// Get returns what is kept of key's history, oldest first; none when
 	// the setting is unknown. An error leaves the finding undecided: the
 	// Engine reports it and the file must be retried.
-	Get(key string) ([]Entry, error)
+	// ctx is the caller's (an invocation's): a remote State's calls end
+	// with it.
+	Get(ctx context.Context, key string) ([]Entry, error)
 	// Put merges one file's entries into the histories, as Merge does.
-	Put(entries map[string][]Entry) error
+	Put(ctx context.Context, entries map[string][]Entry) error
 }
 
 // MemoryState is a State in memory, safe for concurrent use.
@@ -157,14 +159,14 @@ type MemoryState struct {
 func NewMemoryState() *MemoryState { return &MemoryState{m: make(map[string][]Entry)} }
 
 // Get implements State.
-func (s *MemoryState) Get(key string) ([]Entry, error) {
+func (s *MemoryState) Get(_ context.Context, key string) ([]Entry, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.m[key]), nil
 }
 
 // Put implements State.
-func (s *MemoryState) Put(entries map[string][]Entry) error {
+func (s *MemoryState) Put(_ context.Context, entries map[string][]Entry) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for k, add := range entries {
@@ -180,12 +182,4 @@ func Newest(h []Entry) (Entry, bool) {
 		return Entry{}, false
 	}
 	return h[len(h)-1], true
-}
-
-// ContextState is a State whose calls go over the network (the ledger
-// table): the caller binds it to each invocation's context, so that a State
-// call ends with the invocation instead of outliving it.
-type ContextState interface {
-	State
-	WithContext(ctx context.Context) State
 }

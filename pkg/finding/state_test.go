@@ -1,6 +1,7 @@
 package finding
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -36,7 +37,7 @@ func file(t testing.TB, e *Engine, p *record.Parser, raws ...[]byte) []Finding {
 	if err := e.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Commit(); err != nil {
+	if err := e.Commit(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	return out
@@ -209,7 +210,7 @@ func TestAnyOrderIsJudgedByEventTime(t *testing.T) {
 				}
 				i += size
 			}
-			if h, _ := st.Get(key); !slices.Equal(h, sorted) {
+			if h, _ := st.Get(context.Background(), key); !slices.Equal(h, sorted) {
 				t.Fatalf("seed %d order %v: final history %+v, want %+v", seed, order, h, sorted)
 			}
 		})
@@ -286,7 +287,7 @@ func TestRecordOlderThanTheHistory(t *testing.T) {
 	if len(got) != 1 || got[0].Settings[0].Previous != PreviousUnknown {
 		t.Fatalf("late record: %+v, want one finding with previous unknown", got)
 	}
-	h, _ := st.Get(key)
+	h, _ := st.Get(context.Background(), key)
 	if n, _ := Newest(h); len(h) != HistoryEntries || n.EventID != fmt.Sprintf("newer-%d", HistoryEntries-1) || n.Value != "false" {
 		t.Errorf("history %+v: want the %d newest, the newest still false", h, HistoryEntries)
 	}
@@ -295,7 +296,7 @@ func TestRecordOlderThanTheHistory(t *testing.T) {
 	if len(got) != 1 || got[0].Settings[0].Previous != "false" {
 		t.Fatalf("record between kept entries: %+v, want previous false", got)
 	}
-	if h, _ := st.Get(key); h[len(h)-1].Value != "false" {
+	if h, _ := st.Get(context.Background(), key); h[len(h)-1].Value != "false" {
 		t.Errorf("an older record moved the newest value: %+v", h)
 	}
 }

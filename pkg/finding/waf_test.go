@@ -1,6 +1,7 @@
 package finding
 
 import (
+	"context"
 	"slices"
 	"testing"
 
@@ -23,7 +24,7 @@ func TestWAFRemovedNamesThePool(t *testing.T) {
 	}
 	e := New(nil)
 	e.StartFile()
-	got := e.Observe(&r, &c, []byte(raw))
+	got := e.Observe(context.Background(), &r, &c, []byte(raw))
 	if len(got) != 1 || got[0].Name != UserPoolWAFRemoved || got[0].UserPoolID != "eu-west-1_EXAMPLE7" ||
 		got[0].Region != "eu-west-1" || got[0].Severity != High || got[0].Operation != "DisassociateWebACL" {
 		t.Fatalf("findings %+v", got)
@@ -46,7 +47,7 @@ func TestRiskConfigurationNamesTheClient(t *testing.T) {
 	c := class.Classify(&r)
 	e := New(nil)
 	e.StartFile()
-	got := e.Observe(&r, &c, []byte(raw))
+	got := e.Observe(context.Background(), &r, &c, []byte(raw))
 	if len(got) != 1 || got[0].Name != UserPoolRiskConfigurationWeakened || got[0].ClientID != "3example45678901" || got[0].UserPoolID != "us-east-1_EXAMPLE1" {
 		t.Fatalf("findings %+v", got)
 	}

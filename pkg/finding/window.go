@@ -2,6 +2,7 @@ package finding
 
 import (
 	"cmp"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -729,13 +730,13 @@ func (e *Engine) addFailing(out *Tallies, st *subjectTally) {
 // issued tokens from addresses the file does not write, and returns those
 // addresses as subjects: their sign-ins that issued tokens, to be judged
 // against their failures in other files. At most MaxWindowSubjects.
-func (e *Engine) suspects(t *Tallies) ([]subjectTally, error) {
+func (e *Engine) suspects(ctx context.Context, t *Tallies) ([]subjectTally, error) {
 	var out []subjectTally
 	failing := map[string]map[string][]time.Time{}
 	for _, sc := range t.succ {
 		f, ok := failing[sc.account]
 		if !ok {
-			h, err := e.opts.State.Get(failingKey(sc.account))
+			h, err := e.opts.State.Get(ctx, failingKey(sc.account))
 			if err != nil {
 				return nil, err
 			}
@@ -895,12 +896,12 @@ func buckets(d time.Duration) int64 {
 // as the State held them: the DistinctFailingSources metric. A later file
 // of a window sees at least what an earlier one saw, so the largest value
 // published for a window is the one of its last file.
-func (e *Engine) Windows(t *Tallies) ([]Raised, []Sources) {
+func (e *Engine) Windows(ctx context.Context, t *Tallies) ([]Raised, []Sources) {
 	if t == nil {
 		return nil, nil
 	}
-	raised, sources := e.windows(t)
-	return append(raised, e.judgeGuests(t.guests)...), sources
+	raised, sources := e.windows(ctx, t)
+	return append(raised, e.judgeGuests(ctx, t.guests)...), sources
 }
 
 // Sources is the number of distinct addresses that failed sign-in against
@@ -937,10 +938,10 @@ func (e *Engine) sources(s *subjectTally, h *history) []Sources {
 	return out
 }
 
-func (e *Engine) windows(t *Tallies) ([]Raised, []Sources) {
+func (e *Engine) windows(ctx context.Context, t *Tallies) ([]Raised, []Sources) {
 	subjects := t.subjects
 	if len(t.succ) > 0 {
-		more, err := e.suspects(t)
+		more, err := e.suspects(ctx, t)
 		if err != nil {
 			if e.err == nil {
 				e.err = fmt.Errorf("%w: windows: %w", ErrState, err)
@@ -968,7 +969,7 @@ func (e *Engine) windows(t *Tallies) ([]Raised, []Sources) {
 		// values of one entry: the committed one, a prefix).
 		e.pending[s.key] = append(e.pending[s.key], s.entries...)
 	}
-	if err := e.opts.State.Put(put); err != nil {
+	if err := e.opts.State.Put(ctx, put); err != nil {
 		if e.err == nil {
 			e.err = fmt.Errorf("%w: windows: %w", ErrState, err)
 		}
@@ -977,7 +978,7 @@ func (e *Engine) windows(t *Tallies) ([]Raised, []Sources) {
 	var out []Raised
 	var sources []Sources
 	for _, s := range subjects {
-		h, err := e.opts.State.Get(s.key)
+		h, err := e.opts.State.Get(ctx, s.key)
 		if err != nil {
 			if e.err == nil {
 				e.err = fmt.Errorf("%w: windows: %w", ErrState, err)

@@ -1,6 +1,7 @@
 package finding
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -66,7 +67,7 @@ func judgeFile(t testing.TB, state State, opts Options, recs [][]byte) []Finding
 	opts.State = state
 	e := New(&opts)
 	out := readFile(t, e, recs)
-	for _, r := range raisedOnly(e.Windows(e.Tallies())) {
+	for _, r := range raisedOnly(e.Windows(context.Background(), e.Tallies())) {
 		if r.Index < 0 || r.Index >= len(recs) {
 			t.Errorf("%s names record %d of %d", r.Name, r.Index, len(recs))
 		}
@@ -75,7 +76,7 @@ func judgeFile(t testing.TB, state State, opts Options, recs [][]byte) []Finding
 	if err := e.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Commit(); err != nil {
+	if err := e.Commit(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	return out
@@ -95,7 +96,7 @@ func readFile(t testing.TB, e *Engine, recs [][]byte) []Finding {
 		}
 		c := class.Classify(&r)
 		e.At(i)
-		out = append(out, slices.Clone(e.Observe(&r, &c, raw))...)
+		out = append(out, slices.Clone(e.Observe(context.Background(), &r, &c, raw))...)
 	}
 	return out
 }
@@ -522,16 +523,16 @@ func TestWindowsConcurrent(t *testing.T) {
 			}
 			c := class.Classify(&r)
 			engines[i].At(j)
-			engines[i].Observe(&r, &c, raw)
+			engines[i].Observe(context.Background(), &r, &c, raw)
 		}
 		tallies[i] = engines[i].Tallies()
 	}
 	// Both write, then both read.
-	if err := state.Put(map[string][]Entry{tallies[0].subjects[0].key: tallies[0].subjects[0].entries}); err != nil {
+	if err := state.Put(context.Background(), map[string][]Entry{tallies[0].subjects[0].key: tallies[0].subjects[0].entries}); err != nil {
 		t.Fatal(err)
 	}
-	r1, _ := engines[1].Windows(tallies[1])
-	r0, _ := engines[0].Windows(tallies[0])
+	r1, _ := engines[1].Windows(context.Background(), tallies[1])
+	r0, _ := engines[0].Windows(context.Background(), tallies[0])
 	ids := map[string]bool{}
 	for _, r := range append(r0, r1...) {
 		if r.Name == SignInFailuresFromOneIP {
@@ -557,7 +558,7 @@ func TestWindowStateBounded(t *testing.T) {
 		recs[i] = mk(at(0, i%240), fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255), subN(i%3), "")
 	}
 	readFile(t, e, recs)
-	got, _ := e.Windows(e.Tallies())
+	got, _ := e.Windows(context.Background(), e.Tallies())
 	if err := e.Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -593,7 +594,7 @@ type countingState struct {
 	keys, entries, maxValue int
 }
 
-func (s *countingState) Put(m map[string][]Entry) error {
+func (s *countingState) Put(_ context.Context, m map[string][]Entry) error {
 	s.keys += len(m)
 	for _, es := range m {
 		s.entries += len(es)
@@ -601,7 +602,7 @@ func (s *countingState) Put(m map[string][]Entry) error {
 			s.maxValue = max(s.maxValue, len(e.Value))
 		}
 	}
-	return s.State.Put(m)
+	return s.State.Put(context.Background(), m)
 }
 
 // TestWindowHistoryCut: a subject keeps its newest WindowEntries entries,
@@ -763,12 +764,12 @@ func TestWindowsProvisional(t *testing.T) {
 		state := NewMemoryState()
 		e := New(&Options{State: state})
 		readFile(t, e, a)
-		first, _ := e.Windows(e.Tallies())
+		first, _ := e.Windows(context.Background(), e.Tallies())
 		if len(first) != 1 || first[0].Name != PasswordSpray {
 			t.Fatalf("the first file raised %v", first)
 		}
 		if commit {
-			if err := e.Commit(); err != nil {
+			if err := e.Commit(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -813,7 +814,7 @@ func TestWindowWitness(t *testing.T) {
 	e := New(&Options{State: NewMemoryState()})
 	readFile(t, e, recs)
 	var got []Raised
-	for _, r := range raisedOnly(e.Windows(e.Tallies())) {
+	for _, r := range raisedOnly(e.Windows(context.Background(), e.Tallies())) {
 		if r.Name == CredentialStuffing {
 			got = append(got, r)
 		}
@@ -837,7 +838,7 @@ func TestWindowSuccessNamesTheSignIn(t *testing.T) {
 	e := New(&Options{State: state})
 	readFile(t, e, recs)
 	n := 0
-	for _, r := range raisedOnly(e.Windows(e.Tallies())) {
+	for _, r := range raisedOnly(e.Windows(context.Background(), e.Tallies())) {
 		if r.Name != SignInSuccessAfterFailures {
 			continue
 		}
@@ -874,11 +875,11 @@ func TestDistinctFailingSources(t *testing.T) {
 		for _, i := range order {
 			e := New(&Options{State: state})
 			readFile(t, e, files[i])
-			_, sources := e.Windows(e.Tallies())
+			_, sources := e.Windows(context.Background(), e.Tallies())
 			if err := e.Err(); err != nil {
 				t.Fatal(err)
 			}
-			if err := e.Commit(); err != nil {
+			if err := e.Commit(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 			for _, s := range sources {

@@ -1,6 +1,7 @@
 package finding
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -61,11 +62,11 @@ func TestWrongTypeSettingIsRejected(t *testing.T) {
 	var r record.Record
 	r.EventSource, r.EventName = "cognito-idp.amazonaws.com", "SetUserPoolMfaConfig"
 	cl := class.Classify(&r)
-	e.Observe(&r, &cl, []byte(`{"requestParameters":{"mfaConfiguration":1}}`))
+	e.Observe(context.Background(), &r, &cl, []byte(`{"requestParameters":{"mfaConfiguration":1}}`))
 	if e.Rejected() == nil {
 		t.Fatal("not rejected")
 	}
-	e.Observe(&r, &cl, []byte(`{"requestParameters":{"mfaConfiguration":"ON"}}`))
+	e.Observe(context.Background(), &r, &cl, []byte(`{"requestParameters":{"mfaConfiguration":"ON"}}`))
 	if e.Rejected() != nil {
 		t.Errorf("rejection kept: %v", e.Rejected())
 	}

@@ -81,25 +81,14 @@ func NewSettings(api API, opts Options) *Settings {
 	return s
 }
 
-// WithContext implements finding.ContextState.
-func (s *Settings) WithContext(ctx context.Context) finding.State { return boundSettings{s, ctx} }
-
-// Get implements finding.State with a background context.
-func (s *Settings) Get(key string) ([]finding.Entry, error) { return s.get(context.Background(), key) }
-
-// Put implements finding.State with a background context.
-func (s *Settings) Put(entries map[string][]finding.Entry) error {
-	return s.put(context.Background(), entries)
+// Get implements finding.State.
+func (s *Settings) Get(ctx context.Context, key string) ([]finding.Entry, error) {
+	return s.get(ctx, key)
 }
 
-type boundSettings struct {
-	s   *Settings
-	ctx context.Context
-}
-
-func (b boundSettings) Get(key string) ([]finding.Entry, error) { return b.s.get(b.ctx, key) }
-func (b boundSettings) Put(entries map[string][]finding.Entry) error {
-	return b.s.put(b.ctx, entries)
+// Put implements finding.State.
+func (s *Settings) Put(ctx context.Context, entries map[string][]finding.Entry) error {
+	return s.put(ctx, entries)
 }
 
 func (s *Settings) get(ctx context.Context, k string) ([]finding.Entry, error) {
@@ -229,4 +218,4 @@ func (s *Settings) merge(ctx context.Context, k string, add []finding.Entry) err
 	return fmt.Errorf("ledger: write setting %s: changed by other writers %d times in a row", k, maxSettingWrites)
 }
 
-var _ finding.ContextState = (*Settings)(nil)
+var _ finding.State = (*Settings)(nil)

@@ -23,8 +23,8 @@ func TestSettingsRoundTripAndExpiry(t *testing.T) {
 	now := time.Now()
 	_, db, table := newLedger(t, nil)
 	s := NewSettings(db, Options{Table: table, Retention: time.Hour, Now: func() time.Time { return now }})
-	st := s.WithContext(context.Background())
-	if h, err := st.Get("123/identitypool/x/allowClassicFlow"); err != nil || h != nil {
+	st := s
+	if h, err := st.Get(context.Background(), "123/identitypool/x/allowClassicFlow"); err != nil || h != nil {
 		t.Fatalf("empty table: %+v, %v", h, err)
 	}
 	at := time.Date(2026, 11, 22, 4, 20, 0, 123456789, time.UTC)
@@ -33,11 +33,11 @@ func TestSettingsRoundTripAndExpiry(t *testing.T) {
 		"123/identitypool/x/allowClassicFlow":   {{Time: at, EventID: "e1", Value: "true"}},
 		"123/userpool/y/lambdaConfig.PreSignUp": {{Time: at, EventID: "e1", Value: ""}},
 	}
-	if err := st.Put(want); err != nil {
+	if err := st.Put(context.Background(), want); err != nil {
 		t.Fatal(err)
 	}
 	for k, w := range want {
-		if h, err := st.Get(k); err != nil || !slices.EqualFunc(h, w, sameEntry) {
+		if h, err := st.Get(context.Background(), k); err != nil || !slices.EqualFunc(h, w, sameEntry) {
 			t.Fatalf("%s: %+v, %v; want %+v", k, h, err, w)
 		}
 	}
@@ -49,15 +49,15 @@ func TestSettingsRoundTripAndExpiry(t *testing.T) {
 	}
 	// Past its TTL but not yet deleted by DynamoDB: unknown again.
 	now = now.Add(2 * time.Hour)
-	if h, err := st.Get("123/identitypool/x/allowClassicFlow"); err != nil || h != nil {
+	if h, err := st.Get(context.Background(), "123/identitypool/x/allowClassicFlow"); err != nil || h != nil {
 		t.Fatalf("expired item: %+v, %v", h, err)
 	}
 	// and written anew over the expired one.
 	later := finding.Entry{Time: at.Add(time.Hour), EventID: "e2", Value: "false"}
-	if err := st.Put(map[string][]finding.Entry{"123/identitypool/x/allowClassicFlow": {later}}); err != nil {
+	if err := st.Put(context.Background(), map[string][]finding.Entry{"123/identitypool/x/allowClassicFlow": {later}}); err != nil {
 		t.Fatal(err)
 	}
-	if h, err := st.Get("123/identitypool/x/allowClassicFlow"); err != nil || len(h) != 1 || !sameEntry(h[0], later) {
+	if h, err := st.Get(context.Background(), "123/identitypool/x/allowClassicFlow"); err != nil || len(h) != 1 || !sameEntry(h[0], later) {
 		t.Fatalf("written over an expired item: %+v, %v", h, err)
 	}
 }
@@ -82,11 +82,11 @@ func TestSettingWrittenBeforeHistories(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	st := NewSettings(db, Options{Table: table}).WithContext(ctx)
+	st := NewSettings(db, Options{Table: table})
 	if got := judgeFile(t, st, guestAccess(t, "00000000-0000-4000-8000-000000000001", "04:20", true)); len(got) != 0 {
 		t.Fatalf("restated over an old item: %+v, want none", got)
 	}
-	if h, err := st.Get(k); err != nil || len(h) != 2 || !h[0].Time.IsZero() || h[1].Value != "true" {
+	if h, err := st.Get(context.Background(), k); err != nil || len(h) != 2 || !h[0].Time.IsZero() || h[1].Value != "true" {
 		t.Fatalf("history %+v, %v: want the old value first, then the record's", h, err)
 	}
 }
@@ -132,12 +132,12 @@ func judgeFile(t testing.TB, st finding.State, raws ...[]byte) []finding.Finding
 			t.Fatal(err)
 		}
 		c := class.Classify(&r)
-		out = append(out, e.Observe(&r, &c, raw)...)
+		out = append(out, e.Observe(context.Background(), &r, &c, raw)...)
 	}
 	if err := e.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Commit(); err != nil {
+	if err := e.Commit(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	return out
@@ -150,7 +150,7 @@ func judgeFile(t testing.TB, st finding.State, raws ...[]byte) []finding.Finding
 // "true" and stayed quiet.
 func TestOutOfOrderFilesAgainstTheTable(t *testing.T) {
 	_, db, table := newLedger(t, nil)
-	st := NewSettings(db, Options{Table: table}).WithContext(context.Background())
+	st := NewSettings(db, Options{Table: table})
 	for _, step := range []struct {
 		name string
 		raw  []byte
@@ -196,13 +196,13 @@ func (d *lostAnswerDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemIn
 func TestSettingWriteSurvivesItsLostAnswer(t *testing.T) {
 	_, db, table := newLedger(t, nil)
 	lost := &lostAnswerDB{API: db}
-	st := NewSettings(lost, Options{Table: table}).WithContext(context.Background())
+	st := NewSettings(lost, Options{Table: table})
 	k := "123/identitypool/x/allowUnauthenticatedIdentities"
 	at := time.Date(2026, 11, 22, 4, 20, 0, 0, time.UTC)
 	// A new item (condition attribute_not_exists), then an existing one
 	// (condition on the version).
 	for i, e := range []finding.Entry{{Time: at, EventID: "e1", Value: "true"}, {Time: at.Add(time.Minute), EventID: "e2", Value: "false"}} {
-		if err := st.Put(map[string][]finding.Entry{k: {e}}); err != nil {
+		if err := st.Put(context.Background(), map[string][]finding.Entry{k: {e}}); err != nil {
 			t.Fatalf("write %d: %v", i, err)
 		}
 	}
@@ -249,21 +249,21 @@ func TestConcurrentSettingWritersMerge(t *testing.T) {
 			other := NewSettings(db, Options{Table: table})
 			// Both writers start from an existing item.
 			base := finding.Entry{Time: at.Add(-time.Hour), EventID: "base", Value: "false"}
-			if err := other.Put(map[string][]finding.Entry{k: {base}}); err != nil {
+			if err := other.Put(context.Background(), map[string][]finding.Entry{k: {base}}); err != nil {
 				t.Fatal(err)
 			}
 			d := &interleavedDB{API: db, between: func() {
-				if err := other.Put(map[string][]finding.Entry{k: {tc.first}}); err != nil {
+				if err := other.Put(context.Background(), map[string][]finding.Entry{k: {tc.first}}); err != nil {
 					t.Error(err)
 				}
 			}}
-			if err := NewSettings(d, Options{Table: table}).WithContext(ctx).Put(map[string][]finding.Entry{k: {tc.second}}); err != nil {
+			if err := NewSettings(d, Options{Table: table}).Put(ctx, map[string][]finding.Entry{k: {tc.second}}); err != nil {
 				t.Fatal(err)
 			}
 			if d.updates != 2 {
 				t.Errorf("%d UpdateItem requests, want 2 (one failed condition, one merged write)", d.updates)
 			}
-			h, err := other.Get(k)
+			h, err := other.Get(context.Background(), k)
 			if err != nil || !slices.EqualFunc(h, []finding.Entry{base, older, newer}, sameEntry) {
 				t.Fatalf("history %+v, %v; want base, older, newer", h, err)
 			}
@@ -297,14 +297,14 @@ func TestManySettingWritersAtOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := s.WithContext(context.Background()).Put(map[string][]finding.Entry{k: mine}); err != nil {
+			if err := s.Put(context.Background(), map[string][]finding.Entry{k: mine}); err != nil {
 				t.Error(err)
 			}
 		}()
 	}
 	wg.Wait()
 	want, _ := finding.Merge(nil, all)
-	if h, err := s.Get(k); err != nil || !slices.EqualFunc(h, want, sameEntry) {
+	if h, err := s.Get(context.Background(), k); err != nil || !slices.EqualFunc(h, want, sameEntry) {
 		t.Fatalf("history %+v, %v; want %+v", h, err, want)
 	}
 }
@@ -315,7 +315,7 @@ func TestManySettingWritersAtOnce(t *testing.T) {
 // MemoryState (whose order-independence package finding's tests prove).
 func TestAnyOrderTableMatchesMemory(t *testing.T) {
 	_, db, table := newLedger(t, nil)
-	settings := NewSettings(db, Options{Table: table}).WithContext(context.Background())
+	settings := NewSettings(db, Options{Table: table})
 	type rec struct {
 		id, hhmm string
 		on       bool
@@ -349,8 +349,8 @@ func TestAnyOrderTableMatchesMemory(t *testing.T) {
 			}
 		}
 		k := "123456789012/identitypool/" + pool + "/allowUnauthenticatedIdentities"
-		got, err := settings.Get(k)
-		want, _ := memory.Get(k)
+		got, err := settings.Get(context.Background(), k)
+		want, _ := memory.Get(context.Background(), k)
 		if err != nil || !slices.EqualFunc(got, want, sameEntry) {
 			t.Fatalf("order %v: table history %+v, %v; memory %+v", order, got, err, want)
 		}

@@ -255,7 +255,7 @@ func (r *reader) userPool(ctx context.Context, id string) error {
 	if mfa.MfaConfiguration != "" {
 		req["MfaConfiguration"] = string(mfa.MfaConfiguration)
 	}
-	r.judge("cognito-idp.amazonaws.com", "UpdateUserPool", req, id, "")
+	r.judge(ctx, "cognito-idp.amazonaws.com", "UpdateUserPool", req, id, "")
 
 	if err := r.pace(ctx); err != nil {
 		return err
@@ -312,7 +312,7 @@ func (r *reader) client(ctx context.Context, pool, id string) error {
 	if absent(req["EnableTokenRevocation"]) {
 		req["EnableTokenRevocation"] = true
 	}
-	r.judge("cognito-idp.amazonaws.com", "UpdateUserPoolClient", req, id, pool)
+	r.judge(ctx, "cognito-idp.amazonaws.com", "UpdateUserPoolClient", req, id, pool)
 	return nil
 }
 
@@ -351,7 +351,7 @@ func (r *reader) identityPool(ctx context.Context, id string) error {
 	}
 	delete(req, "ResultMetadata")
 	req["identityPoolId"] = id
-	r.judge("cognito-identity.amazonaws.com", "UpdateIdentityPool", req, id, "")
+	r.judge(ctx, "cognito-identity.amazonaws.com", "UpdateIdentityPool", req, id, "")
 	if err := r.pace(ctx); err != nil {
 		return err
 	}
@@ -362,7 +362,7 @@ func (r *reader) identityPool(ctx context.Context, id string) error {
 	}
 	if len(roles.Roles) > 0 {
 		req := map[string]any{"identityPoolId": id, "roles": roles.Roles}
-		r.judge("cognito-identity.amazonaws.com", "SetIdentityPoolRoles", req, id, "")
+		r.judge(ctx, "cognito-identity.amazonaws.com", "SetIdentityPoolRoles", req, id, "")
 	}
 	return nil
 }
@@ -370,7 +370,7 @@ func (r *reader) identityPool(ctx context.Context, id string) error {
 // judge evaluates the call that would set req as a record of this account
 // and Region, with no previous state; with Options.Track, also against the
 // state the tracker holds.
-func (r *reader) judge(source, op string, req map[string]any, resource, pool string) {
+func (r *reader) judge(ctx context.Context, source, op string, req map[string]any, resource, pool string) {
 	at := r.opts.Now().UTC()
 	rec, c, raw, ok := r.record(source, op, req, at, "posture")
 	if !ok {
@@ -378,12 +378,12 @@ func (r *reader) judge(source, op string, req map[string]any, resource, pool str
 	}
 	eng := finding.New(&finding.Options{State: finding.NewMemoryState()})
 	eng.StartFile()
-	for _, f := range eng.Observe(rec, c, raw) {
+	for _, f := range eng.Observe(ctx, rec, c, raw) {
 		r.add(f, resource, pool)
 	}
 	if t := r.opts.Track; t != nil {
 		if rec, c, raw, ok := r.record(source, op, req, at, t.eventID(resource)); ok {
-			t.observe(rec, c, raw)
+			t.observe(ctx, rec, c, raw)
 		}
 	}
 }

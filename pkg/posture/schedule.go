@@ -95,7 +95,7 @@ func (s *Scheduled) now() time.Time {
 // a failed notification raises them again on the retry.
 func (s *Scheduled) Run(ctx context.Context, account, runID string) (RunSummary, error) {
 	sum := RunSummary{Region: s.Region}
-	t := NewTracker(ctx, s.State, runID)
+	t := NewTracker(s.State, runID)
 	opts := Options{Account: account, Region: s.Region, RequestsPerSecond: s.RequestsPerSecond, Now: s.Now, Track: t}
 	rows, err := Read(ctx, s.UserPools, s.IdentityPools, opts)
 	sum.Unjudged = err != nil
@@ -139,7 +139,7 @@ func (s *Scheduled) Run(ctx context.Context, account, runID string) (RunSummary,
 		}
 	}
 	if notified {
-		if cerr := t.Commit(); cerr != nil {
+		if cerr := t.Commit(ctx); cerr != nil {
 			errs = append(errs, cerr)
 		}
 	}

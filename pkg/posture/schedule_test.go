@@ -120,8 +120,8 @@ func change(t *testing.T, state finding.State, at time.Time, id, source, op stri
 	c := class.Classify(&rec)
 	eng := finding.New(&finding.Options{State: state})
 	eng.StartFile()
-	fs := append([]finding.Finding(nil), eng.Observe(&rec, &c, raw)...)
-	if err := eng.Commit(); err != nil {
+	fs := append([]finding.Finding(nil), eng.Observe(context.Background(), &rec, &c, raw)...)
+	if err := eng.Commit(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	return fs
@@ -167,7 +167,7 @@ func TestScheduledNotifiesOnce(t *testing.T) {
 	if len(n.sent) != 2 || sum.New != 0 || sum.Rows != 2 {
 		t.Errorf("second run: %+v, notified in all %s", sum, names(n.sent))
 	}
-	h, _ := state.Get(fakeAccount + "/identitypool/" + fakeIdentity + "/allowUnauthenticatedIdentities")
+	h, _ := state.Get(context.Background(), fakeAccount+"/identitypool/"+fakeIdentity+"/allowUnauthenticatedIdentities")
 	if len(h) != 1 || h[0].Value != "true" || !h[0].Time.Equal(now.Add(-24*time.Hour)) {
 		t.Errorf("guest access history %+v, want the first run's entry only", h)
 	}
@@ -223,7 +223,7 @@ func TestChangeNewerThanSnapshotWins(t *testing.T) {
 	if _, err := s.Run(context.Background(), fakeAccount, "r"); err != nil {
 		t.Fatal(err)
 	}
-	h, _ := state.Get(fakeAccount + "/identitypool/" + fakeIdentity + "/allowUnauthenticatedIdentities")
+	h, _ := state.Get(context.Background(), fakeAccount+"/identitypool/"+fakeIdentity+"/allowUnauthenticatedIdentities")
 	if newest, _ := finding.Newest(h); newest.Value != "false" || newest.EventID != "off" {
 		t.Errorf("newest %+v, want the 06:10 change", newest)
 	}
@@ -238,7 +238,7 @@ func TestChangeNewerThanSnapshotWins(t *testing.T) {
 	if fs := guestAccess(t0.Add(time.Minute), "early", true, state, t); len(fs) != 1 {
 		t.Errorf("06:01: %+v", fs)
 	}
-	h, _ = state.Get(fakeAccount + "/identitypool/" + fakeIdentity + "/allowUnauthenticatedIdentities")
+	h, _ = state.Get(context.Background(), fakeAccount+"/identitypool/"+fakeIdentity+"/allowUnauthenticatedIdentities")
 	if newest, _ := finding.Newest(h); newest.EventID != "on" {
 		t.Errorf("newest %+v, want 06:20's", newest)
 	}
@@ -255,7 +255,7 @@ func TestScheduledFailedNotifyIsNotCommitted(t *testing.T) {
 	if _, err := s.Run(context.Background(), fakeAccount, "ev"); err == nil {
 		t.Fatal("a failed notification was not an error")
 	}
-	if h, _ := state.Get(fakeAccount + "/userpool/" + fakePool + "/mfaConfiguration"); len(h) != 0 {
+	if h, _ := state.Get(context.Background(), fakeAccount+"/userpool/"+fakePool+"/mfaConfiguration"); len(h) != 0 {
 		t.Errorf("state written after a failed notification: %+v", h)
 	}
 	n.fail = nil
@@ -270,8 +270,10 @@ func TestScheduledFailedNotifyIsNotCommitted(t *testing.T) {
 // failingState fails every read.
 type failingState struct{}
 
-func (failingState) Get(string) ([]finding.Entry, error)  { return nil, errors.New("table unreachable") }
-func (failingState) Put(map[string][]finding.Entry) error { return nil }
+func (failingState) Get(context.Context, string) ([]finding.Entry, error) {
+	return nil, errors.New("table unreachable")
+}
+func (failingState) Put(context.Context, map[string][]finding.Entry) error { return nil }
 
 // TestScheduledStateErrorFails: a state that cannot be read fails the run
 // (to be retried) and raises nothing from it.
@@ -301,7 +303,7 @@ func TestScheduledAfterChangeFinding(t *testing.T) {
 	if err != nil || sum.Rows != 1 || sum.New != 0 || len(n.sent) != 0 {
 		t.Errorf("run after the change finding: %+v %v, sent %s", sum, err, names(n.sent))
 	}
-	if h, _ := state.Get(fakeAccount + "/identitypool/" + fakeIdentity + "/allowUnauthenticatedIdentities"); len(h) != 1 || h[0].EventID != "change" {
+	if h, _ := state.Get(context.Background(), fakeAccount+"/identitypool/"+fakeIdentity+"/allowUnauthenticatedIdentities"); len(h) != 1 || h[0].EventID != "change" {
 		t.Errorf("history %+v, want the change's entry only", h)
 	}
 }

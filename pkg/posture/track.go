@@ -42,13 +42,10 @@ type Tracker struct {
 }
 
 // NewTracker returns a tracker on state for one run, known by runID (the
-// scheduled event's id). A ContextState is bound to ctx.
-func NewTracker(ctx context.Context, state finding.State, runID string) *Tracker {
+// scheduled event's id).
+func NewTracker(state finding.State, runID string) *Tracker {
 	if state == nil {
 		state = finding.NewMemoryState()
-	}
-	if cs, ok := state.(finding.ContextState); ok {
-		state = cs.WithContext(ctx)
 	}
 	fs := &restateFilter{State: state, got: map[string][]finding.Entry{}}
 	eng := finding.New(&finding.Options{State: fs})
@@ -59,8 +56,8 @@ func NewTracker(ctx context.Context, state finding.State, runID string) *Tracker
 func (t *Tracker) eventID(resource string) string { return "posture-" + t.runID + "-" + resource }
 
 // observe judges one record of the read against the state.
-func (t *Tracker) observe(rec *record.Record, c *class.Class, raw []byte) {
-	for _, f := range t.eng.Observe(rec, c, raw) {
+func (t *Tracker) observe(ctx context.Context, rec *record.Record, c *class.Class, raw []byte) {
+	for _, f := range t.eng.Observe(ctx, rec, c, raw) {
 		if !kept(&f) {
 			continue
 		}
@@ -95,7 +92,7 @@ func (t *Tracker) Err() error { return t.eng.Err() }
 // Commit writes the values read into the state. Call it once the findings
 // are notified: a run retried before its commit raises them again (and the
 // dedup sends them once).
-func (t *Tracker) Commit() error { return t.eng.Commit() }
+func (t *Tracker) Commit(ctx context.Context) error { return t.eng.Commit(ctx) }
 
 // restateFilter leaves out of a Put the entries whose value is the one the
 // history holds as of their time: a posture run restates every setting.
@@ -104,21 +101,21 @@ type restateFilter struct {
 	got map[string][]finding.Entry
 }
 
-func (s *restateFilter) Get(key string) ([]finding.Entry, error) {
-	h, err := s.State.Get(key)
+func (s *restateFilter) Get(ctx context.Context, key string) ([]finding.Entry, error) {
+	h, err := s.State.Get(ctx, key)
 	if err == nil {
 		s.got[key] = h
 	}
 	return h, err
 }
 
-func (s *restateFilter) Put(entries map[string][]finding.Entry) error {
+func (s *restateFilter) Put(ctx context.Context, entries map[string][]finding.Entry) error {
 	keep := map[string][]finding.Entry{}
 	for k, es := range entries {
 		h, ok := s.got[k]
 		if !ok {
 			var err error
-			if h, err = s.State.Get(k); err != nil {
+			if h, err = s.State.Get(ctx, k); err != nil {
 				return err
 			}
 		}
@@ -132,7 +129,7 @@ func (s *restateFilter) Put(entries map[string][]finding.Entry) error {
 	if len(keep) == 0 {
 		return nil
 	}
-	return s.State.Put(keep)
+	return s.State.Put(ctx, keep)
 }
 
 // valueAsOf is the value of h's newest entry ordered before e (event time,

@@ -35,9 +35,9 @@ func (h *Handler) apiCall(ctx context.Context, raw json.RawMessage) error {
 		return nil
 	}
 	c := class.Classify(&r)
-	eng := finding.New(&finding.Options{State: h.findingState(ctx), SignInThreshold: h.opts.SignInThreshold})
+	eng := finding.New(&finding.Options{State: h.opts.FindingState, SignInThreshold: h.opts.SignInThreshold})
 	eng.StartFile()
-	fs := slices.Clone(eng.Observe(&r, &c, raw))
+	fs := slices.Clone(eng.Observe(ctx, &r, &c, raw))
 	if err := eng.Err(); err != nil {
 		h.log.ErrorContext(ctx, "api call", "eventID", r.EventID, "outcome", "error", "error", err.Error())
 		return fmt.Errorf("processor: event %s: %w", r.EventID, err)

@@ -240,7 +240,7 @@ func (h *Handler) newBatch(ctx context.Context, ms []*member, id string) []*memb
 	if h.opts.Clients != nil {
 		clients = answers
 	}
-	overlay := newOverlay(h.findingState(ctx))
+	overlay := newOverlay(h.opts.FindingState)
 	agg := h.newAggregatorAt(oldest)
 	var read, failedMs []*member
 	for _, mb := range ms {
@@ -411,7 +411,7 @@ func (h *Handler) resumeBatch(ctx context.Context, id string, held []*member) (f
 		clients = newReplay(h.opts.Clients, st.Clients)
 	}
 	agg := h.newAggregatorAt(oldest)
-	overlay := newOverlay(h.findingState(ctx))
+	overlay := newOverlay(h.opts.FindingState)
 	for _, mb := range ms {
 		recorded := mb.ol.res.Outcome
 		if err := h.read(ctx, mb, oldest, clients, overlay); err != nil {
@@ -455,7 +455,7 @@ func (h *Handler) read(ctx context.Context, mb *member, oldest time.Time, client
 	if mb.eng == nil {
 		return nil
 	}
-	if err := mb.eng.Commit(); err != nil {
+	if err := mb.eng.Commit(ctx); err != nil {
 		return fmt.Errorf("processor: s3://%s/%s: %w", mb.o.Bucket, mb.o.Key, err)
 	}
 	return nil
@@ -600,7 +600,7 @@ func newOverlay(base finding.State) *overlay {
 	return &overlay{base: base, read: map[string][]finding.Entry{}, m: map[string][]finding.Entry{}}
 }
 
-func (o *overlay) Get(key string) ([]finding.Entry, error) {
+func (o *overlay) Get(ctx context.Context, key string) ([]finding.Entry, error) {
 	o.mu.Lock()
 	h, ok := o.read[key]
 	if finding.WindowKey(key) {
@@ -611,7 +611,7 @@ func (o *overlay) Get(key string) ([]finding.Entry, error) {
 	o.mu.Unlock()
 	if !ok {
 		var err error
-		if h, err = o.base.Get(key); err != nil {
+		if h, err = o.base.Get(ctx, key); err != nil {
 			return nil, err
 		}
 	}
@@ -628,7 +628,7 @@ func (o *overlay) Get(key string) ([]finding.Entry, error) {
 // through at once so that files of one attack judged at the same time in
 // two invocations meet: they count, but keep no other file from raising
 // the attack until committed with the batch.
-func (o *overlay) Put(entries map[string][]finding.Entry) error {
+func (o *overlay) Put(ctx context.Context, entries map[string][]finding.Entry) error {
 	through := map[string][]finding.Entry{}
 	for k, es := range entries {
 		if len(es) > 0 && finding.Provisional(es[0]) {
@@ -636,7 +636,7 @@ func (o *overlay) Put(entries map[string][]finding.Entry) error {
 		}
 	}
 	if len(through) > 0 {
-		if err := o.base.Put(through); err != nil {
+		if err := o.base.Put(ctx, through); err != nil {
 			return err
 		}
 	}
@@ -650,9 +650,9 @@ func (o *overlay) Put(entries map[string][]finding.Entry) error {
 	return nil
 }
 
-func (o *overlay) commit() error {
+func (o *overlay) commit(ctx context.Context) error {
 	if len(o.m) == 0 {
 		return nil
 	}
-	return o.base.Put(o.m)
+	return o.base.Put(ctx, o.m)
 }

@@ -40,7 +40,7 @@ type delivery struct {
 	// found are the findings to notify.
 	found []finding.Finding
 	// commit saves the unit's settings in the finding state (nil: none).
-	commit func() error
+	commit func(context.Context) error
 	// log counts what is published: the object's line, or the batch's.
 	log *objectRun
 	// batch: the unit is a batch, which has a line of its own.
@@ -86,7 +86,7 @@ func (h *Handler) deliver(ctx context.Context, u unit, ms []*member, d *delivery
 	// judges as the first time, while a state saved after done could be
 	// lost for good with the attempt.
 	if d.commit != nil {
-		if err := d.commit(); err != nil {
+		if err := d.commit(ctx); err != nil {
 			return fail(0, fmt.Errorf("processor: %s: finding state: %w", d.where, err))
 		}
 	}

@@ -124,7 +124,7 @@ func TestDeliverSteps(t *testing.T) {
 			}
 			d := &delivery{where: "batch-1", agg: agg, batch: true, log: &objectRun{},
 				found:  []finding.Finding{{Name: "guest-access-enabled"}},
-				commit: func() error { return s.step("commit") }}
+				commit: func(context.Context) error { return s.step("commit") }}
 
 			failed, err := h.deliver(context.Background(), stepUnit{s: s, complete: tc.complete}, ms, d)
 

@@ -10,15 +10,6 @@ import (
 	"github.com/cognitrail/cognitrail/pkg/finding"
 )
 
-// findingState binds a remote state (the ledger table) to the invocation's
-// context, so that its calls end with the invocation.
-func (h *Handler) findingState(ctx context.Context) finding.State {
-	if cs, ok := h.opts.FindingState.(finding.ContextState); ok {
-		return cs.WithContext(ctx)
-	}
-	return h.opts.FindingState
-}
-
 // Notifier sends findings to people (alert.Notifier).
 type Notifier interface {
 	Notify(ctx context.Context, fs []finding.Finding, until time.Time) (alert.Stats, error)

@@ -349,7 +349,7 @@ func (h *Handler) object(ctx context.Context, msgID string, o notification.Objec
 	}
 	// One engine per object (objects may be processed concurrently), over
 	// the Handler's shared state.
-	if err := h.readOpened(ctx, scanCtx, mb, obj, openErr, at.in.oldest(), at.clients, h.findingState(ctx)); err != nil {
+	if err := h.readOpened(ctx, scanCtx, mb, obj, openErr, at.in.oldest(), at.clients, h.opts.FindingState); err != nil {
 		return 0, h.transient(ctx, mb.claim, ol, err)
 	}
 	where := "s3://" + o.Bucket + "/" + o.Key

@@ -287,14 +287,14 @@ type windowState struct {
 	bytes         int
 }
 
-func (s *windowState) Get(k string) ([]finding.Entry, error) {
+func (s *windowState) Get(_ context.Context, k string) ([]finding.Entry, error) {
 	if finding.WindowKey(k) {
 		s.reads++
 	}
-	return s.State.Get(k)
+	return s.State.Get(context.Background(), k)
 }
 
-func (s *windowState) Put(m map[string][]finding.Entry) error {
+func (s *windowState) Put(_ context.Context, m map[string][]finding.Entry) error {
 	for k, es := range m {
 		if finding.WindowKey(k) {
 			s.subjects[k] = true
@@ -304,7 +304,7 @@ func (s *windowState) Put(m map[string][]finding.Entry) error {
 			}
 		}
 	}
-	return s.State.Put(m)
+	return s.State.Put(context.Background(), m)
 }
 
 // BenchmarkScanWindowState scans each file with the findings engine over
@@ -321,7 +321,7 @@ func BenchmarkScanWindowState(b *testing.B) {
 				st = &windowState{State: finding.NewMemoryState(), subjects: map[string]bool{}}
 				e := finding.New(&finding.Options{State: st})
 				scanWith(b, g.gz, e)
-				if err := e.Commit(); err != nil {
+				if err := e.Commit(context.Background()); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -145,7 +145,7 @@ func TestDeferredIsSequential(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := engine.Commit(); err != nil {
+		if err := engine.Commit(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		// The windows across files, judged at the end of the file: in
@@ -186,7 +186,7 @@ func TestDeferredIsSequential(t *testing.T) {
 			})
 			return read{res, err, agg}
 		}, func(i int, r read) error {
-			r.res.Judge(engine, r.agg)
+			r.res.Judge(context.Background(), engine, r.agg)
 			if err := r.res.Finish(context.Background(), r.err, r.agg, got, resolver); err != nil {
 				return err
 			}
@@ -196,7 +196,7 @@ func TestDeferredIsSequential(t *testing.T) {
 			if !reflect.DeepEqual(exported(r.res), exported(wantResults[i])) {
 				t.Errorf("workers %d, file %d: result %+v, want %+v", workers, i, r.res, wantResults[i])
 			}
-			return engine.Commit()
+			return engine.Commit(context.Background())
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -227,7 +227,7 @@ func TestDeferredReadErrorIsFiles(t *testing.T) {
 	}
 	file, got := aggregate.New(nil), aggregate.New(nil)
 	res, err := scan.File(context.Background(), src(), file, &scan.Options{Findings: finding.New(nil), Deferred: true})
-	res.Judge(finding.New(nil), file)
+	res.Judge(context.Background(), finding.New(nil), file)
 	if err := res.Finish(context.Background(), err, file, got, nil); !errors.Is(err, boom) {
 		t.Fatalf("Finish: %v", err)
 	}
@@ -246,7 +246,7 @@ func TestDeferredStateError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res.Judge(finding.New(&finding.Options{State: brokenState{}}), file)
+	res.Judge(context.Background(), finding.New(&finding.Options{State: brokenState{}}), file)
 	if err := res.Finish(context.Background(), nil, file, agg, nil); !errors.Is(err, finding.ErrState) {
 		t.Errorf("err = %v, want finding.ErrState", err)
 	}

@@ -188,7 +188,7 @@ func File(ctx context.Context, r io.Reader, agg *aggregate.Aggregator, opts *Opt
 			}
 			o.date(agg, &res, invalid, true)
 			if !res.deferred {
-				o.windows(agg, &res)
+				o.windows(ctx, agg, &res)
 				o.resolve(ctx, agg, &res)
 			} else if o.Findings != nil {
 				res.tallies = o.Findings.Tallies()
@@ -207,7 +207,7 @@ func File(ctx context.Context, r io.Reader, agg *aggregate.Aggregator, opts *Opt
 					rej = finding.Reject(rec, tr.Raw())
 				}
 			} else {
-				found = o.Findings.Observe(rec, &c, tr.Raw())
+				found = o.Findings.Observe(ctx, rec, &c, tr.Raw())
 				rej = o.Findings.Rejected()
 			}
 			if rej != nil {
@@ -252,7 +252,7 @@ func File(ctx context.Context, r io.Reader, agg *aggregate.Aggregator, opts *Opt
 		o.date(agg, &res, invalid, false)
 		return res, nil
 	}
-	o.windows(agg, &res)
+	o.windows(ctx, agg, &res)
 	if o.Findings != nil {
 		if err := o.Findings.Err(); err != nil {
 			// Some findings could not be judged: retry the file.
@@ -294,18 +294,18 @@ func (o *Options) deferred() bool { return o.Deferred && o.Findings != nil }
 
 // windows judges the file's windows across files (finding.Engine.Windows)
 // once it is read, counts their findings and puts them in res.Findings.
-func (o *Options) windows(agg *aggregate.Aggregator, res *Result) {
+func (o *Options) windows(ctx context.Context, agg *aggregate.Aggregator, res *Result) {
 	if o.Findings == nil {
 		return
 	}
-	res.Findings = append(res.Findings, judgeWindows(o.Findings, o.Findings.Tallies(), agg)...)
+	res.Findings = append(res.Findings, judgeWindows(ctx, o.Findings, o.Findings.Tallies(), agg)...)
 }
 
 // judgeWindows judges t's windows with engine and counts what they give
 // in agg: their findings, which it returns, and the distinct failing
 // addresses of each pool window.
-func judgeWindows(engine *finding.Engine, t *finding.Tallies, agg *aggregate.Aggregator) []Found {
-	raised, sources := engine.Windows(t)
+func judgeWindows(ctx context.Context, engine *finding.Engine, t *finding.Tallies, agg *aggregate.Aggregator) []Found {
+	raised, sources := engine.Windows(ctx, t)
 	for _, s := range sources {
 		dim, v := metric.DimUserPoolID, s.UserPoolID
 		if s.UserPoolID == "" {
@@ -341,10 +341,10 @@ func (o *Options) keep(res *Result, rec *record.Record, c *class.Class, index in
 // record order (a record's own-file findings first, as Observe returns
 // them). Call it once, before Finish; a read that failed is judged too, up
 // to where it stopped, as File judges the records read before a fault.
-func (res *Result) Judge(engine *finding.Engine, file *aggregate.Aggregator) {
+func (res *Result) Judge(ctx context.Context, engine *finding.Engine, file *aggregate.Aggregator) {
 	engine.StartFile()
 	defer func() {
-		res.window(engine, file)
+		res.window(ctx, engine, file)
 		res.judgeErr = engine.Err()
 	}()
 	if len(res.pending) == 0 {
@@ -357,7 +357,7 @@ func (res *Result) Judge(engine *finding.Engine, file *aggregate.Aggregator) {
 		for ; i < len(own) && own[i].Index <= p.index; i++ {
 			all = append(all, own[i])
 		}
-		for _, f := range engine.ObserveState(&p.rec, &p.class, p.raw) {
+		for _, f := range engine.ObserveState(ctx, &p.rec, &p.class, p.raw) {
 			file.AddFinding(f.Name, f.Severity.String(), f.Time)
 			all = append(all, Found{Index: p.index, Finding: f})
 		}
@@ -369,8 +369,8 @@ func (res *Result) Judge(engine *finding.Engine, file *aggregate.Aggregator) {
 // window judges a deferred read's windows as File judges them at the end
 // of a file, and puts their findings among the others in record order
 // (after the record's own).
-func (res *Result) window(engine *finding.Engine, file *aggregate.Aggregator) {
-	raised := judgeWindows(engine, res.tallies, file)
+func (res *Result) window(ctx context.Context, engine *finding.Engine, file *aggregate.Aggregator) {
+	raised := judgeWindows(ctx, engine, res.tallies, file)
 	res.tallies = nil
 	res.Findings = append(res.Findings, raised...)
 	if len(raised) > 0 {

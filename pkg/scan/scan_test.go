@@ -172,10 +172,10 @@ func TestFindingsFlowToTheAggregator(t *testing.T) {
 
 type brokenState struct{}
 
-func (brokenState) Get(string) ([]finding.Entry, error) {
+func (brokenState) Get(context.Context, string) ([]finding.Entry, error) {
 	return nil, errors.New("table unavailable")
 }
-func (brokenState) Put(map[string][]finding.Entry) error { return nil }
+func (brokenState) Put(context.Context, map[string][]finding.Entry) error { return nil }
 
 // TestFindingsStateErrorIsTransient: when the settings state cannot be
 // read, File returns an error (the file is retried), not a processed file.
