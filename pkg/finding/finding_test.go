@@ -60,10 +60,13 @@ func (c *corpus) record(t testing.TB, base string, set map[string]any) []byte {
 	if !ok {
 		t.Fatalf("no base %q", base)
 	}
-	m := make(map[string]any, len(b))
-	for k, v := range b {
-		m[k] = v
-	}
+	return withMembers(t, maps.Clone(b), set)
+}
+
+// withMembers is the JSON of record m with set's members in place of its
+// own (a nil value removes one). m is changed.
+func withMembers(t testing.TB, m, set map[string]any) []byte {
+	t.Helper()
 	for k, v := range set {
 		if v == nil {
 			delete(m, k)

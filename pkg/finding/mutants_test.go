@@ -29,18 +29,7 @@ func cognitoRecord(t *testing.T, at time.Time, id string, set map[string]any) []
 		"recipientAccountId": accountA, "sourceIPAddress": "203.0.113.7", "userAgent": "aws-cli/2",
 		"userIdentity": map[string]any{"type": "IAMUser", "arn": "arn:aws:iam::111111111111:user/admin", "accountId": accountA},
 	}
-	for k, v := range set {
-		if v == nil {
-			delete(m, k)
-		} else {
-			m[k] = v
-		}
-	}
-	raw, err := json.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw
+	return withMembers(t, m, set)
 }
 
 var t1 = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
