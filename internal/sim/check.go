@@ -419,20 +419,32 @@ func (w *World) checkStory(lines, sent map[findingKey]int) []string {
 	return bad
 }
 
+// sequential judges vs one after the other with one state, as one
+// invocation reading them in that order would, counting into agg, and
+// hands each file's result to each.
+func (w *World) sequential(vs []*objectVersion, agg *aggregate.Aggregator, each func(scan.Result)) {
+	eng := finding.New(&finding.Options{State: finding.NewMemoryState()})
+	for _, v := range vs {
+		res, err := scan.File(context.Background(), bytes.NewReader(v.body), agg, &scan.Options{
+			Now: func() time.Time { return w.now }, Findings: eng})
+		if err != nil {
+			panic(err)
+		}
+		each(res)
+		if err := eng.Commit(context.Background()); err != nil {
+			panic(err)
+		}
+	}
+}
+
 // attacks returns the window findings (finding.Engine.Windows) of the
 // monotone rules that judging vs one after the other, in key order, with
 // one state raises.
 func (w *World) attacks(vs []*objectVersion) []findingKey {
 	vs = slices.Clone(vs)
 	slices.SortStableFunc(vs, func(a, b *objectVersion) int { return strings.Compare(a.key, b.key) })
-	eng := finding.New(&finding.Options{State: finding.NewMemoryState()})
 	var out []findingKey
-	for _, v := range vs {
-		res, err := scan.File(context.Background(), bytes.NewReader(v.body), aggregate.New(nil), &scan.Options{
-			Now: func() time.Time { return w.now }, Findings: eng})
-		if err != nil {
-			panic(err)
-		}
+	w.sequential(vs, aggregate.New(nil), func(res scan.Result) {
 		for _, f := range res.Findings {
 			switch f.Name {
 			case finding.PasswordSpray, finding.TargetedBruteForce, finding.CodeBruteForce:
@@ -445,10 +457,7 @@ func (w *World) attacks(vs []*objectVersion) []findingKey {
 			}
 			out = append(out, findingKey{f.EventID, f.Name})
 		}
-		if err := eng.Commit(context.Background()); err != nil {
-			panic(err)
-		}
-	}
+	})
 	return out
 }
 
@@ -457,17 +466,8 @@ func (w *World) attacks(vs []*objectVersion) []findingKey {
 // provisional) one after the other with one state gives: the whole of
 // each window.
 func (w *World) peaks() map[string]float64 {
-	eng := finding.New(&finding.Options{State: finding.NewMemoryState()})
 	agg := aggregate.New(&aggregate.Options{Level: metric.Full})
-	for _, v := range w.versions {
-		if _, err := scan.File(context.Background(), bytes.NewReader(v.body), agg, &scan.Options{
-			Now: func() time.Time { return w.now }, Findings: eng}); err != nil {
-			panic(err)
-		}
-		if err := eng.Commit(context.Background()); err != nil {
-			panic(err)
-		}
-	}
+	w.sequential(w.versions, agg, func(scan.Result) {})
 	out := map[string]float64{}
 	for d := range agg.All() {
 		if metric.StatOf(d.Name) == metric.StatMaximum {
