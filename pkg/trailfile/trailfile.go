@@ -461,10 +461,14 @@ func (r *Reader) Next() (*record.Record, error) {
 				r.skip.atEOF = true
 				continue
 			}
-			var syn *jsonscan.SyntaxError
-			if err != nil && errors.As(err, &syn) {
-				r.startSkip(fmt.Errorf("%w: %s at byte %d", ErrSyntax, syn.Msg, r.base+int64(r.pos+syn.Offset)))
-				continue
+			if err != nil {
+				// Declared here, not above: errors.As takes its address,
+				// which moves it to the heap, once per record otherwise.
+				var syn *jsonscan.SyntaxError
+				if errors.As(err, &syn) {
+					r.startSkip(fmt.Errorf("%w: %s at byte %d", ErrSyntax, syn.Msg, r.base+int64(r.pos+syn.Offset)))
+					continue
+				}
 			}
 			if err == nil && n > r.opts.MaxRecordBytes {
 				err = r.tooLarge()
