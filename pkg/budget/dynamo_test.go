@@ -16,35 +16,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/cognitrail/cognitrail/internal/ledgertable"
-	"github.com/cognitrail/cognitrail/internal/motoserver"
 	"github.com/cognitrail/cognitrail/pkg/ledger"
 )
 
-var (
-	server    *motoserver.Server
-	serverErr error
-)
+var moto ledgertable.Moto
 
-func TestMain(m *testing.M) {
-	motoserver.Main(m, func(s *motoserver.Server, err error) { server, serverErr = s, err })
-}
-
-var tableSeq atomic.Int32
-
-// newTable creates a fresh ledger table on the shared moto_server.
-func newTable(t *testing.T) (*dynamodb.Client, string) {
-	t.Helper()
-	motoserver.Require(t)
-	if serverErr != nil {
-		t.Fatal(serverErr)
-	}
-	db := dynamodb.NewFromConfig(server.AWSConfig())
-	table := fmt.Sprintf("budget-%d", tableSeq.Add(1))
-	if err := ledgertable.Create(context.Background(), db, table); err != nil {
-		t.Fatal(err)
-	}
-	return db, table
-}
+func TestMain(m *testing.M) { moto.Main(m) }
 
 func newDynamo(t *testing.T, api DynamoAPI, table string, limit int) *Dynamo {
 	t.Helper()
@@ -81,7 +58,7 @@ func (c *counting) take() (gets, upds int) {
 // 40 days after the month's end.
 func TestDynamoSharedByEnvironments(t *testing.T) {
 	ctx := context.Background()
-	db, table := newTable(t)
+	db, table := moto.Table(t, "budget")
 	a, b := newDynamo(t, db, table, 2), newDynamo(t, db, table, 2)
 	if got := admitted(t, a, "2026-11", "UserPoolId", "p1", "p2", "p3"); !slices.Equal(got, []string{"p1", "p2"}) {
 		t.Errorf("first environment: %v, want the first two asked", got)
@@ -116,7 +93,7 @@ func TestDynamoSharedByEnvironments(t *testing.T) {
 // TestDynamoLongValues: a value a string set cannot hold as it is (too
 // long, empty, not UTF-8) is admitted under its hash.
 func TestDynamoLongValues(t *testing.T) {
-	db, table := newTable(t)
+	db, table := moto.Table(t, "budget")
 	long := strings.Repeat("x", 300)
 	d := newDynamo(t, db, table, 3)
 	if got := admitted(t, d, "2026-11", "ErrorCode", long, "", "\xff"); len(got) != 3 {
@@ -140,7 +117,7 @@ func TestDynamoLongValues(t *testing.T) {
 // a warm one asks nothing for values it knows, or for any value once the
 // month is full; a new value in a month not full is one write.
 func TestDynamoRequests(t *testing.T) {
-	db, table := newTable(t)
+	db, table := moto.Table(t, "budget")
 	c1 := &counting{api: db}
 	a := newDynamo(t, c1, table, 3)
 	admitted(t, a, "2026-11", "UserPoolId", "p1", "p2")
@@ -181,7 +158,7 @@ func TestDynamoRequests(t *testing.T) {
 // first admission, so environments configured differently (a deployment
 // in progress) still decide alike.
 func TestDynamoMonthKeepsItsFirstBound(t *testing.T) {
-	db, table := newTable(t)
+	db, table := moto.Table(t, "budget")
 	admitted(t, newDynamo(t, db, table, 1), "2026-11", "ClientId", "c1")
 	if got := admitted(t, newDynamo(t, db, table, 3), "2026-11", "ClientId", "c2", "c1"); !slices.Equal(got, []string{"c1"}) {
 		t.Errorf("raised bound: %v, want the month's bound of 1", got)
@@ -225,7 +202,7 @@ func (s *serialDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput,
 // (a retry), is the same: admitted exactly when the value is in the item.
 func TestDynamoConcurrentEnvironments(t *testing.T) {
 	ctx := context.Background()
-	db, table := newTable(t)
+	db, table := moto.Table(t, "budget")
 	api := &serialDB{api: db}
 	const envs, limit = 8, 5
 	decisions := make([]map[string]bool, envs)

@@ -36,7 +36,7 @@ func (l lostAnswers) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInpu
 // the test keeps it so.
 func TestDynamoLostAnswers(t *testing.T) {
 	ctx := context.Background()
-	db, table := newTable(t)
+	db, table := moto.Table(t, "budget")
 	d := newDynamo(t, lostAnswers{db}, table, 2)
 	for _, tc := range []struct {
 		value string

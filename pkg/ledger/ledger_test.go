@@ -3,7 +3,6 @@ package ledger
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,32 +12,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/cognitrail/cognitrail/internal/ledgertable"
-	"github.com/cognitrail/cognitrail/internal/motoserver"
 )
 
-var (
-	server    *motoserver.Server
-	serverErr error
-)
+var moto ledgertable.Moto
 
-func TestMain(m *testing.M) {
-	motoserver.Main(m, func(s *motoserver.Server, err error) { server, serverErr = s, err })
-}
-
-var tableSeq atomic.Int32
+func TestMain(m *testing.M) { moto.Main(m) }
 
 // newLedger creates a fresh table on the shared moto_server.
 func newLedger(t *testing.T, now func() time.Time) (*Ledger, *dynamodb.Client, string) {
 	t.Helper()
-	motoserver.Require(t)
-	if serverErr != nil {
-		t.Fatal(serverErr)
-	}
-	db := dynamodb.NewFromConfig(server.AWSConfig())
-	table := fmt.Sprintf("ledger-%d", tableSeq.Add(1))
-	if err := ledgertable.Create(context.Background(), db, table); err != nil {
-		t.Fatal(err)
-	}
+	db, table := moto.Table(t, "ledger")
 	return New(db, Options{Table: table, Now: now}), db, table
 }
 

@@ -3,39 +3,22 @@ package ledgeradmin
 import (
 	"context"
 	"errors"
-	"fmt"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/cognitrail/cognitrail/internal/ledgertable"
-	"github.com/cognitrail/cognitrail/internal/motoserver"
 	"github.com/cognitrail/cognitrail/pkg/ledger"
 )
 
-var (
-	server    *motoserver.Server
-	serverErr error
-	tableSeq  atomic.Int32
-)
+var moto ledgertable.Moto
 
-func TestMain(m *testing.M) {
-	motoserver.Main(m, func(s *motoserver.Server, err error) { server, serverErr = s, err })
-}
+func TestMain(m *testing.M) { moto.Main(m) }
 
 func newTable(t *testing.T) (*ledger.Ledger, *dynamodb.Client, string) {
 	t.Helper()
-	motoserver.Require(t)
-	if serverErr != nil {
-		t.Fatal(serverErr)
-	}
-	db := dynamodb.NewFromConfig(server.AWSConfig())
-	table := fmt.Sprintf("ledgeradmin-%d", tableSeq.Add(1))
-	if err := ledgertable.Create(context.Background(), db, table); err != nil {
-		t.Fatal(err)
-	}
+	db, table := moto.Table(t, "ledgeradmin")
 	return ledger.New(db, ledger.Options{Table: table}), db, table
 }
 
