@@ -3,6 +3,7 @@ package ledgertable
 import (
 	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -40,4 +41,38 @@ func (m *Moto) Table(t testing.TB, prefix string) (*dynamodb.Client, string) {
 		t.Fatal(err)
 	}
 	return db, table
+}
+
+// ItemAPI is the item reads and writes of the ledger and the budget.
+type ItemAPI interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+}
+
+// Serial applies one request at a time. DynamoDB evaluates a conditional
+// write atomically with respect to every other write to the item; moto does
+// not across its server threads (under load, two claims both see "no item"
+// and both win). Serialising requests gives moto that guarantee while the
+// condition itself is still evaluated by moto, from the caller's own
+// expressions: code whose condition let two writers win would still fail.
+type Serial struct {
+	mu  sync.Mutex
+	api ItemAPI
+}
+
+// NewSerial serialises the requests made to api.
+func NewSerial(api ItemAPI) *Serial { return &Serial{api: api} }
+
+// GetItem implements ItemAPI.
+func (s *Serial) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.api.GetItem(ctx, in, o...)
+}
+
+// UpdateItem implements ItemAPI.
+func (s *Serial) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.api.UpdateItem(ctx, in, o...)
 }

@@ -176,34 +176,13 @@ func TestNewDynamoRefusesBoundsAnItemCannotHold(t *testing.T) {
 	}
 }
 
-// serialDB applies one request at a time: DynamoDB evaluates a conditional
-// write atomically with respect to every other write to the item, moto does
-// not across its threads. The conditions are still moto's to evaluate, from
-// the budget's own expressions (see pkg/ledger's serialDB).
-type serialDB struct {
-	mu  sync.Mutex
-	api DynamoAPI
-}
-
-func (s *serialDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.api.GetItem(ctx, in, o...)
-}
-
-func (s *serialDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.api.UpdateItem(ctx, in, o...)
-}
-
 // TestDynamoConcurrentEnvironments: environments admitting at once never
 // exceed the bound, and every decision, asked again in any environment
 // (a retry), is the same: admitted exactly when the value is in the item.
 func TestDynamoConcurrentEnvironments(t *testing.T) {
 	ctx := context.Background()
 	db, table := moto.Table(t, "budget")
-	api := &serialDB{api: db}
+	api := ledgertable.NewSerial(db)
 	const envs, limit = 8, 5
 	decisions := make([]map[string]bool, envs)
 	var wg sync.WaitGroup

@@ -110,33 +110,10 @@ func TestExpiredLeaseIsTakenOver(t *testing.T) {
 	}
 }
 
-// serialDB applies one request at a time. DynamoDB evaluates a conditional
-// write atomically with respect to every other write to the item; moto does
-// not across its server threads (under load, two claims both see "no item"
-// and both win). Serialising requests gives moto that guarantee while the
-// condition itself is still evaluated by moto, from the ledger's own
-// expressions: a ledger whose condition let two claims win would still fail.
-type serialDB struct {
-	mu  sync.Mutex
-	api API
-}
-
-func (s *serialDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.api.UpdateItem(ctx, in, o...)
-}
-
-func (s *serialDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.api.GetItem(ctx, in, o...)
-}
-
 func TestConcurrentClaimsOneWins(t *testing.T) {
 	ctx := context.Background()
 	_, db, table := newLedger(t, nil)
-	l := New(&serialDB{api: db}, Options{Table: table})
+	l := New(ledgertable.NewSerial(db), Options{Table: table})
 	id := ObjectID("b", "k", "e:x")
 	var wins, busy atomic.Int32
 	var wg sync.WaitGroup

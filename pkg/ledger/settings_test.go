@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/cognitrail/cognitrail/internal/ledgertable"
 	"github.com/cognitrail/cognitrail/pkg/class"
 	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/record"
@@ -277,12 +278,12 @@ func TestConcurrentSettingWritersMerge(t *testing.T) {
 
 // TestManySettingWritersAtOnce: four execution environments merge five
 // entries each into one setting at once (requests serialised for moto, see
-// serialDB; the conditions are moto's to evaluate): the history is the
+// ledgertable.Serial; the conditions are moto's to evaluate): the history is the
 // newest HistoryEntries of the twenty, whatever the interleaving. Each
 // writer writes once, so each fails its condition at most three times.
 func TestManySettingWritersAtOnce(t *testing.T) {
 	_, db, table := newLedger(t, nil)
-	s := NewSettings(&serialDB{api: db}, Options{Table: table})
+	s := NewSettings(ledgertable.NewSerial(db), Options{Table: table})
 	k := "123/identitypool/x/allowUnauthenticatedIdentities"
 	at := time.Date(2026, 11, 22, 4, 0, 0, 0, time.UTC)
 	var all []finding.Entry
