@@ -249,21 +249,44 @@ func parseEnvelope(sns map[string]json.RawMessage, depth int, m *Message) (Shape
 	return ShapeSNS, nil
 }
 
+// s3Bucket and s3Object are the bucket and object as S3 describes them in
+// its notifications and in its EventBridge events, which spell their fields
+// alike but for the version id. (The ETag is "eTag" in one and "etag" in the
+// other: JSON keys match a field whatever their case.)
+type s3Bucket struct {
+	Name string `json:"name"`
+}
+
+type s3Object struct {
+	Key       string      `json:"key"`
+	Size      json.Number `json:"size"`
+	ETag      string      `json:"eTag"`
+	Sequencer string      `json:"sequencer"`
+}
+
+// announced is the Object an S3 notification or event announces, its key
+// left for add to decode.
+func announced(b s3Bucket, o s3Object, versionID string, at time.Time) Object {
+	return Object{
+		Bucket:    b.Name,
+		VersionID: versionID,
+		Sequencer: o.Sequencer,
+		ETag:      strings.Trim(o.ETag, `"`),
+		Size:      size(o.Size),
+		EventTime: at,
+	}
+}
+
 // s3Record is one record of an S3 event notification.
 type s3Record struct {
 	EventSource string    `json:"eventSource"`
 	EventName   string    `json:"eventName"`
 	EventTime   time.Time `json:"eventTime"`
 	S3          struct {
-		Bucket struct {
-			Name string `json:"name"`
-		} `json:"bucket"`
+		Bucket s3Bucket `json:"bucket"`
 		Object struct {
-			Key       string      `json:"key"`
-			Size      json.Number `json:"size"`
-			ETag      string      `json:"eTag"`
-			VersionID string      `json:"versionId"`
-			Sequencer string      `json:"sequencer"`
+			s3Object
+			VersionID string `json:"versionId"`
 		} `json:"object"`
 	} `json:"s3"`
 }
@@ -277,14 +300,7 @@ func parseS3(raw json.RawMessage, m *Message) error {
 		if r.EventSource != "aws:s3" {
 			return fmt.Errorf("notification: record %d: eventSource %q, want aws:s3", i, r.EventSource)
 		}
-		o := Object{
-			Bucket:    r.S3.Bucket.Name,
-			VersionID: r.S3.Object.VersionID,
-			Sequencer: r.S3.Object.Sequencer,
-			ETag:      strings.Trim(r.S3.Object.ETag, `"`),
-			Size:      size(r.S3.Object.Size),
-			EventTime: r.EventTime,
-		}
+		o := announced(r.S3.Bucket, r.S3.Object.s3Object, r.S3.Object.VersionID, r.EventTime)
 		if o.Bucket == "" || r.S3.Object.Key == "" {
 			return fmt.Errorf("notification: record %d: no bucket or key", i)
 		}
@@ -300,15 +316,10 @@ type ebEvent struct {
 	Source     string    `json:"source"`
 	Time       time.Time `json:"time"`
 	Detail     struct {
-		Bucket struct {
-			Name string `json:"name"`
-		} `json:"bucket"`
+		Bucket s3Bucket `json:"bucket"`
 		Object struct {
-			Key       string      `json:"key"`
-			Size      json.Number `json:"size"`
-			ETag      string      `json:"etag"`
-			VersionID string      `json:"version-id"`
-			Sequencer string      `json:"sequencer"`
+			s3Object
+			VersionID string `json:"version-id"`
 		} `json:"object"`
 	} `json:"detail"`
 }
@@ -323,14 +334,7 @@ func parseEventBridge(doc map[string]json.RawMessage, m *Message) error {
 		m.Skipped = append(m.Skipped, Skip{Object: Object{Size: -1, EventTime: e.Time}, Reason: ReasonUnknownSource})
 		return nil
 	}
-	o := Object{
-		Bucket:    e.Detail.Bucket.Name,
-		VersionID: e.Detail.Object.VersionID,
-		Sequencer: e.Detail.Object.Sequencer,
-		ETag:      strings.Trim(e.Detail.Object.ETag, `"`),
-		Size:      size(e.Detail.Object.Size),
-		EventTime: e.Time,
-	}
+	o := announced(e.Detail.Bucket, e.Detail.Object.s3Object, e.Detail.Object.VersionID, e.Time)
 	if e.DetailType == "Object Created" && (o.Bucket == "" || e.Detail.Object.Key == "") {
 		return errors.New("notification: EventBridge Object Created event without bucket or key")
 	}
