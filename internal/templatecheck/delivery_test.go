@@ -154,13 +154,7 @@ func TestBufferQueueMapping(t *testing.T) {
 	slices.Sort(keys)
 	var admitted []int
 	for _, v := range []string{"10", "29", "30", "60", "90", "120", "150", "180", "300", "600", "900"} {
-		env, err := tpl.NewEnv(Scenario{"Delivery": "buffered", "Timeout": v})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ok, _, err := env.RulesHold(); err != nil {
-			t.Fatal(err)
-		} else if ok {
+		if ok, _ := rulesHold(t, tpl, Scenario{"Delivery": "buffered", "Timeout": v}); ok {
 			n, _ := strconv.Atoi(v)
 			admitted = append(admitted, n)
 		}
@@ -201,15 +195,7 @@ func TestBufferedRules(t *testing.T) {
 		{Scenario{"Delivery": "buffered", "Timeout": "150"}, false},
 		{Scenario{"Timeout": "150", "BatchingWindow": "0"}, true},
 	} {
-		env, err := tpl.NewEnv(tc.s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ok, why, err := env.RulesHold()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ok != tc.ok {
+		if ok, why := rulesHold(t, tpl, tc.s); ok != tc.ok {
 			t.Errorf("%v: accepted=%v (%s), want %v", tc.s, ok, why, tc.ok)
 		}
 	}

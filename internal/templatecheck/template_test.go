@@ -34,6 +34,21 @@ func load(t *testing.T) *Template {
 	return tpl
 }
 
+// rulesHold evaluates the template's Rules for s: whether the stack would
+// be created, and if not, why.
+func rulesHold(t *testing.T, tpl *Template, s Scenario) (bool, string) {
+	t.Helper()
+	env, err := tpl.NewEnv(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok, why, err := env.RulesHold()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ok, why
+}
+
 func scenarios(t *testing.T, tpl *Template) []Scenario {
 	t.Helper()
 	ss, err := tpl.Scenarios(samples)
@@ -130,11 +145,7 @@ func TestBothModes(t *testing.T) {
 		}
 	}
 	// The template's Rules refuse existing-bucket without a bucket name.
-	env, err := tpl.NewEnv(Scenario{"TrailSource": "existing-bucket"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ok, _, _ := env.RulesHold(); ok {
+	if ok, _ := rulesHold(t, tpl, Scenario{"TrailSource": "existing-bucket"}); ok {
 		t.Error("existing-bucket without ExistingTrailBucketName is accepted")
 	}
 }
@@ -651,11 +662,7 @@ func TestFindingsTopic(t *testing.T) {
 			t.Errorf("%v: subscription %v", tc.s, sub)
 		}
 	}
-	env, err := tpl.NewEnv(Scenario{"RealtimeFindings": "true"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ok, _, _ := env.RulesHold(); ok {
+	if ok, _ := rulesHold(t, tpl, Scenario{"RealtimeFindings": "true"}); ok {
 		t.Error("RealtimeFindings without a topic is accepted")
 	}
 }
