@@ -34,6 +34,25 @@ func load(t *testing.T) *Template {
 	return tpl
 }
 
+// patternMatchesFunction checks that parameter name's AllowedPattern
+// accepts exactly the cases the function accepts at start-up, so a value
+// the function would refuse fails the deployment instead, and returns the
+// pattern for the caller's own checks.
+func patternMatchesFunction(t *testing.T, tpl *Template, name string, cases []string, accepts func(string) bool) *regexp.Regexp {
+	t.Helper()
+	p := tpl.Parameters[name].AllowedPattern
+	re, err := regexp.Compile(p)
+	if err != nil {
+		t.Fatalf("%s AllowedPattern %q: %v", name, p, err)
+	}
+	for _, c := range cases {
+		if got, want := re.MatchString(c), accepts(c); got != want {
+			t.Errorf("%s %.60q (%d chars): pattern accepts=%v, the function accepts=%v", name, c, len(c), got, want)
+		}
+	}
+	return re
+}
+
 // rulesHold evaluates the template's Rules for s: whether the stack would
 // be created, and if not, why.
 func rulesHold(t *testing.T, tpl *Template, s Scenario) (bool, string) {

@@ -1,7 +1,6 @@
 package templatecheck
 
 import (
-	"regexp"
 	"strings"
 	"testing"
 
@@ -15,13 +14,9 @@ import (
 // and the two cannot drift apart: the template accepts exactly the
 // non-empty ARNs the function accepts at start-up.
 func TestFindingsTopicPatternMatchesTheFunction(t *testing.T) {
-	p := load(t).Parameters["FindingsTopicArn"].AllowedPattern
-	if want := "^$|" + lambdaapp.FindingsTopicARNPattern; p != want {
+	tpl := load(t)
+	if p, want := tpl.Parameters["FindingsTopicArn"].AllowedPattern, "^$|"+lambdaapp.FindingsTopicARNPattern; p != want {
 		t.Errorf("FindingsTopicArn AllowedPattern %q, want %q (lambdaapp.FindingsTopicARNPattern or empty)", p, want)
-	}
-	re, err := regexp.Compile(p)
-	if err != nil {
-		t.Fatalf("AllowedPattern %q: %v", p, err)
 	}
 	accepts := func(arn string) bool {
 		_, err := lambdaapp.ConfigFromEnv(func(k string) string {
@@ -46,11 +41,7 @@ func TestFindingsTopicPatternMatchesTheFunction(t *testing.T) {
 		"findings",
 		" arn:aws:sns:us-east-1:123456789012:findings",
 	}
-	for _, arn := range cases {
-		if got, want := re.MatchString(arn), accepts(arn); got != want {
-			t.Errorf("%.60q: pattern accepts=%v, the function accepts=%v", arn, got, want)
-		}
-	}
+	re := patternMatchesFunction(t, tpl, "FindingsTopicArn", cases, accepts)
 	if re.MatchString("arn:aws:sns:us-east-1:123456789012:findings.fifo") {
 		t.Error("the pattern accepts a FIFO topic")
 	}
