@@ -11,7 +11,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ci "github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
+	citypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentity/types"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	ciptypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/cognitrail/cognitrail/pkg/class"
@@ -202,21 +204,34 @@ func (r *reader) pace(ctx context.Context) error {
 }
 
 func (r *reader) userPools(ctx context.Context) error {
+	return eachListed(ctx, r, "ListUserPools", func(token *string) ([]ciptypes.UserPoolDescriptionType, *string, error) {
+		out, err := r.up.ListUserPools(ctx, &cip.ListUserPoolsInput{MaxResults: aws.Int32(60), NextToken: token})
+		if err != nil {
+			return nil, nil, err
+		}
+		return out.UserPools, out.NextToken, nil
+	}, func(p ciptypes.UserPoolDescriptionType) error { return r.userPool(ctx, aws.ToString(p.Id)) })
+}
+
+// eachListed asks for a list page by page, paced like every call, and
+// reads each item a page lists before asking for the next; call names the
+// request in the error.
+func eachListed[T any](ctx context.Context, r *reader, call string, list func(token *string) ([]T, *string, error), read func(T) error) error {
 	var token *string
 	for {
 		if err := r.pace(ctx); err != nil {
 			return err
 		}
-		out, err := r.up.ListUserPools(ctx, &cip.ListUserPoolsInput{MaxResults: aws.Int32(60), NextToken: token})
+		items, next, err := list(token)
 		if err != nil {
-			return fmt.Errorf("posture: %s: ListUserPools: %w", r.opts.Region, err)
+			return fmt.Errorf("posture: %s: %s: %w", r.opts.Region, call, err)
 		}
-		for _, p := range out.UserPools {
-			if err := r.userPool(ctx, aws.ToString(p.Id)); err != nil {
+		for _, it := range items {
+			if err := read(it); err != nil {
 				return err
 			}
 		}
-		if token = out.NextToken; token == nil || *token == "" {
+		if token = next; token == nil || *token == "" {
 			return nil
 		}
 	}
@@ -269,24 +284,13 @@ func (r *reader) userPool(ctx context.Context, id string) error {
 			Settings: []finding.Setting{{Name: "logConfigurations", Value: "none"}}}, id, "")
 	}
 
-	var token *string
-	for {
-		if err := r.pace(ctx); err != nil {
-			return err
-		}
+	return eachListed(ctx, r, "ListUserPoolClients "+id, func(token *string) ([]ciptypes.UserPoolClientDescription, *string, error) {
 		out, err := r.up.ListUserPoolClients(ctx, &cip.ListUserPoolClientsInput{UserPoolId: aws.String(id), MaxResults: aws.Int32(60), NextToken: token})
 		if err != nil {
-			return fmt.Errorf("posture: %s: ListUserPoolClients %s: %w", r.opts.Region, id, err)
+			return nil, nil, err
 		}
-		for _, c := range out.UserPoolClients {
-			if err := r.client(ctx, id, aws.ToString(c.ClientId)); err != nil {
-				return err
-			}
-		}
-		if token = out.NextToken; token == nil || *token == "" {
-			return nil
-		}
-	}
+		return out.UserPoolClients, out.NextToken, nil
+	}, func(c ciptypes.UserPoolClientDescription) error { return r.client(ctx, id, aws.ToString(c.ClientId)) })
 }
 
 func (r *reader) client(ctx context.Context, pool, id string) error {
@@ -317,24 +321,15 @@ func (r *reader) client(ctx context.Context, pool, id string) error {
 }
 
 func (r *reader) identityPools(ctx context.Context) error {
-	var token *string
-	for {
-		if err := r.pace(ctx); err != nil {
-			return err
-		}
+	return eachListed(ctx, r, "ListIdentityPools", func(token *string) ([]citypes.IdentityPoolShortDescription, *string, error) {
 		out, err := r.ip.ListIdentityPools(ctx, &ci.ListIdentityPoolsInput{MaxResults: aws.Int32(60), NextToken: token})
 		if err != nil {
-			return fmt.Errorf("posture: %s: ListIdentityPools: %w", r.opts.Region, err)
+			return nil, nil, err
 		}
-		for _, p := range out.IdentityPools {
-			if err := r.identityPool(ctx, aws.ToString(p.IdentityPoolId)); err != nil {
-				return err
-			}
-		}
-		if token = out.NextToken; token == nil || *token == "" {
-			return nil
-		}
-	}
+		return out.IdentityPools, out.NextToken, nil
+	}, func(p citypes.IdentityPoolShortDescription) error {
+		return r.identityPool(ctx, aws.ToString(p.IdentityPoolId))
+	})
 }
 
 func (r *reader) identityPool(ctx context.Context, id string) error {
