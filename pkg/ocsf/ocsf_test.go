@@ -68,6 +68,17 @@ func check(t *testing.T, d DetectionFinding) map[string]any {
 	return m
 }
 
+// fieldsAre reports each field, named by its dotted path, whose value is
+// not the one wanted.
+func fieldsAre(t *testing.T, m, want map[string]any) {
+	t.Helper()
+	for path, w := range want {
+		if v, _ := lookup(m, path); v != w {
+			t.Errorf("%s = %v, want %v", path, v, w)
+		}
+	}
+}
+
 var product = Product{Name: "cognitrail", VendorName: "cognitrail", Version: "test"}
 
 // TestChangeFinding: the guest access finding of AWS's published
@@ -80,7 +91,7 @@ func TestChangeFinding(t *testing.T) {
 		EventID:  "f1d47f93-c708-495b-bff1-cb935a6064b2",
 		Settings: []finding.Setting{{Name: "allowUnauthenticatedIdentities", Value: "true"}}}
 	m := check(t, FromFinding(f, product))
-	for path, want := range map[string]any{
+	fieldsAre(t, m, map[string]any{
 		"severity_id":                float64(4),
 		"time":                       float64(at.UnixMilli()),
 		"finding_info.uid":           "cognitrail/f1d47f93-c708-495b-bff1-cb935a6064b2/identity-pool-guest-access-enabled",
@@ -89,11 +100,7 @@ func TestChangeFinding(t *testing.T) {
 		"cloud.account.uid":          "123456789012",
 		"unmapped.settings":          "allowUnauthenticatedIdentities=true",
 		"finding_info.analytic.name": "identity-pool-guest-access-enabled",
-	} {
-		if v, _ := lookup(m, path); v != want {
-			t.Errorf("%s = %v, want %v", path, v, want)
-		}
-	}
+	})
 	res := m["resources"].([]any)[0].(map[string]any)
 	if res["uid"] != f.IdentityPoolID || res["type"] != posture.TypeIdentityPool {
 		t.Errorf("resource %v", res)
@@ -108,17 +115,13 @@ func TestPostureRow(t *testing.T) {
 		Setting: "policies.passwordPolicy.minimumLength", Value: "6", Source: posture.Source,
 		Time: time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)}
 	m := check(t, FromPosture(r, product))
-	for path, want := range map[string]any{
+	fieldsAre(t, m, map[string]any{
 		"severity_id":      float64(3),
 		"finding_info.uid": "cognitrail/posture/123456789012/eu-west-1/user-pool-weak-password-policy/eu-west-1_ABC",
 		"unmapped.control": "Cognito.3",
 		"unmapped.value":   "6",
 		"cloud.region":     "eu-west-1",
-	} {
-		if v, _ := lookup(m, path); v != want {
-			t.Errorf("%s = %v, want %v", path, v, want)
-		}
-	}
+	})
 	if _, ok := m["actor"]; ok {
 		t.Error("a posture row has no actor")
 	}
