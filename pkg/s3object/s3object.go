@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -118,36 +119,27 @@ func (o *Object) Identity() string {
 
 func notFound(err error) bool {
 	var nsk *types.NoSuchKey
-	if errors.As(err, &nsk) {
-		return true
-	}
-	var api smithy.APIError
-	if errors.As(err, &api) {
-		switch api.ErrorCode() {
-		case "NoSuchKey", "NoSuchVersion", "NotFound":
-			return true
-		}
-	}
-	var resp *smithyhttp.ResponseError
-	return errors.As(err, &resp) && resp.HTTPStatusCode() == http.StatusNotFound && !isBucketMissing(err)
+	return errors.As(err, &nsk) ||
+		s3Error(err, http.StatusNotFound, "NoSuchKey", "NoSuchVersion", "NotFound") && !isBucketMissing(err)
 }
 
 func preconditionFailed(err error) bool {
-	var api smithy.APIError
-	if errors.As(err, &api) && api.ErrorCode() == "PreconditionFailed" {
-		return true
-	}
-	var resp *smithyhttp.ResponseError
-	return errors.As(err, &resp) && resp.HTTPStatusCode() == http.StatusPreconditionFailed
+	return s3Error(err, http.StatusPreconditionFailed, "PreconditionFailed")
 }
 
 func accessDenied(err error) bool {
+	return s3Error(err, http.StatusForbidden, "AccessDenied")
+}
+
+// s3Error reports whether S3's answer names one of codes or has status:
+// an answer without a body names no code.
+func s3Error(err error, status int, codes ...string) bool {
 	var api smithy.APIError
-	if errors.As(err, &api) && api.ErrorCode() == "AccessDenied" {
+	if errors.As(err, &api) && slices.Contains(codes, api.ErrorCode()) {
 		return true
 	}
 	var resp *smithyhttp.ResponseError
-	return errors.As(err, &resp) && resp.HTTPStatusCode() == http.StatusForbidden
+	return errors.As(err, &resp) && resp.HTTPStatusCode() == status
 }
 
 // isBucketMissing: a missing bucket is a configuration problem (or a
