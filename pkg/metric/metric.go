@@ -153,6 +153,13 @@ type Spec struct {
 
 func dims(l Level, names ...string) DimensionSet { return DimensionSet{Names: names, Level: l} }
 
+// perPool is the dimension sets of a metric kept per user pool: an app
+// client's datum counts under its pool once the client resolves to one,
+// else under its ClientId.
+func perPool() []DimensionSet {
+	return []DimensionSet{dims(Basic), dims(Standard, DimUserPoolID), dims(Standard, DimClientID)}
+}
+
 // Catalog lists every metric, in the order the README documents them.
 var Catalog = []Spec{
 	{Events, Count, StatSum, []DimensionSet{
@@ -165,31 +172,11 @@ var Catalog = []Spec{
 		dims(Basic, DimCategory),
 		dims(Standard, DimCategory, DimErrorCode),
 	}, "Records with an errorCode (or an endpoint HTTP status >= 400), Cognito categories only."},
-	{SignInFailures, Count, StatSum, []DimensionSet{
-		dims(Basic),
-		dims(Standard, DimUserPoolID),
-		dims(Standard, DimClientID),
-	}, "Failed sign-in attempts: API auth calls and hosted UI / managed login credential submissions; by pool, app client ids resolved to their pool, else by ClientId."},
-	{ForgotPasswordRequests, Count, StatSum, []DimensionSet{
-		dims(Basic),
-		dims(Standard, DimUserPoolID),
-		dims(Standard, DimClientID),
-	}, "ForgotPassword, AdminResetUserPassword and hosted UI ForgotPassword_POST requests; by pool, app client ids resolved to their pool, else by ClientId."},
-	{SignUps, Count, StatSum, []DimensionSet{
-		dims(Basic),
-		dims(Standard, DimUserPoolID),
-		dims(Standard, DimClientID),
-	}, "Self-service sign-ups that succeeded (SignUp, hosted UI Signup_POST, managed login signup_POST); by pool, app client ids resolved to their pool, else by ClientId."},
-	{SignUpConfirmations, Count, StatSum, []DimensionSet{
-		dims(Basic),
-		dims(Standard, DimUserPoolID),
-		dims(Standard, DimClientID),
-	}, "Sign-ups confirmed (ConfirmSignUp, AdminConfirmSignUp, the confirmation endpoints), succeeded; with SignUps, the confirmation ratio that falls under SMS pumping."},
-	{CodeDeliveryRequests, Count, StatSum, []DimensionSet{
-		dims(Basic),
-		dims(Standard, DimUserPoolID),
-		dims(Standard, DimClientID),
-	}, "Calls that succeeded and made Cognito send a code by SMS or email (SignUp, ResendConfirmationCode, ForgotPassword, GetUserAttributeVerificationCode, AdminResetUserPassword, their endpoints): the messages an SMS pumping attack makes the account pay for."},
+	{SignInFailures, Count, StatSum, perPool(), "Failed sign-in attempts: API auth calls and hosted UI / managed login credential submissions; by pool, app client ids resolved to their pool, else by ClientId."},
+	{ForgotPasswordRequests, Count, StatSum, perPool(), "ForgotPassword, AdminResetUserPassword and hosted UI ForgotPassword_POST requests; by pool, app client ids resolved to their pool, else by ClientId."},
+	{SignUps, Count, StatSum, perPool(), "Self-service sign-ups that succeeded (SignUp, hosted UI Signup_POST, managed login signup_POST); by pool, app client ids resolved to their pool, else by ClientId."},
+	{SignUpConfirmations, Count, StatSum, perPool(), "Sign-ups confirmed (ConfirmSignUp, AdminConfirmSignUp, the confirmation endpoints), succeeded; with SignUps, the confirmation ratio that falls under SMS pumping."},
+	{CodeDeliveryRequests, Count, StatSum, perPool(), "Calls that succeeded and made Cognito send a code by SMS or email (SignUp, ResendConfirmationCode, ForgotPassword, GetUserAttributeVerificationCode, AdminResetUserPassword, their endpoints): the messages an SMS pumping attack makes the account pay for."},
 	{UserPoolConfigChanges, Count, StatSum, []DimensionSet{
 		dims(Basic),
 		dims(Standard, DimOperation),
@@ -222,11 +209,7 @@ var Catalog = []Spec{
 	{RecordsRead, Count, StatSum, []DimensionSet{dims(Basic)}, "CloudTrail records read, Cognito or not."},
 	{RecordsInvalid, Count, StatSum, []DimensionSet{dims(Basic)}, "Records that were valid JSON but unusable (not an object, no eventTime)."},
 	{DeliveryLagSeconds, Seconds, "", []DimensionSet{dims(Basic)}, "Delay from a record's eventTime to the delivery of its file."},
-	{DistinctFailingSources, Count, StatMaximum, []DimensionSet{
-		dims(Basic),
-		dims(Standard, DimUserPoolID),
-		dims(Standard, DimClientID),
-	}, "Distinct addresses failing sign-in against one user pool (or unresolved app client) in the credential-stuffing window ending at the minute, from the same state as the findings; basic: the largest of the pools."},
+	{DistinctFailingSources, Count, StatMaximum, perPool(), "Distinct addresses failing sign-in against one user pool (or unresolved app client) in the credential-stuffing window ending at the minute, from the same state as the findings; basic: the largest of the pools."},
 }
 
 // StatOf returns the statistic the catalog reads the metric named name by:
