@@ -3,6 +3,7 @@ package templatecheck
 import (
 	"encoding/json"
 	"fmt"
+	"iter"
 	"maps"
 	"os"
 	"path/filepath"
@@ -353,6 +354,28 @@ func stringList(v any) []string {
 	return out
 }
 
+// roleStatements yields the statements of a role's inline policies.
+func roleStatements(role map[string]any) iter.Seq[map[string]any] {
+	return func(yield func(map[string]any) bool) {
+		for _, pol := range asList(role["Policies"]) {
+			for _, s := range asList(asMap(asMap(pol)["PolicyDocument"])["Statement"]) {
+				if !yield(asMap(s)) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// oneOrMore reads a statement's Action or Resource, which IAM takes as one
+// string or a list.
+func oneOrMore(v any) []string {
+	if s, ok := v.(string); ok {
+		return []string{s}
+	}
+	return stringList(v)
+}
+
 // checkAlarm: alarms must use Basic-level sets (always published) and say
 // how they treat missing data.
 func (st *Stack) checkAlarm(p map[string]any) []error {
@@ -439,20 +462,13 @@ func checkExpressionIDs(expr string, ids map[string]bool) error {
 }
 
 func (st *Stack) checkPutMetricDataCondition(p map[string]any) error {
-	for _, pol := range asList(p["Policies"]) {
-		for _, s := range asList(asMap(asMap(pol)["PolicyDocument"])["Statement"]) {
-			s := asMap(s)
-			actions := stringList(s["Action"])
-			if a, ok := s["Action"].(string); ok {
-				actions = []string{a}
-			}
-			if !slices.Contains(actions, "cloudwatch:PutMetricData") {
-				continue
-			}
-			ns := asMap(asMap(s["Condition"])["StringEquals"])["cloudwatch:namespace"]
-			if scalarString(ns) != st.Namespace {
-				return fmt.Errorf("cloudwatch:PutMetricData must be conditioned on cloudwatch:namespace = %q (the function's NAMESPACE), got %v", st.Namespace, ns)
-			}
+	for s := range roleStatements(p) {
+		if !slices.Contains(oneOrMore(s["Action"]), "cloudwatch:PutMetricData") {
+			continue
+		}
+		ns := asMap(asMap(s["Condition"])["StringEquals"])["cloudwatch:namespace"]
+		if scalarString(ns) != st.Namespace {
+			return fmt.Errorf("cloudwatch:PutMetricData must be conditioned on cloudwatch:namespace = %q (the function's NAMESPACE), got %v", st.Namespace, ns)
 		}
 	}
 	return nil

@@ -362,20 +362,9 @@ func (st *Stack) grants(action, resource string) bool {
 	if !ok {
 		return false
 	}
-	for _, pol := range asList(st.Resources[role]["Policies"]) {
-		for _, s := range asList(asMap(asMap(pol)["PolicyDocument"])["Statement"]) {
-			s := asMap(s)
-			actions := stringList(s["Action"])
-			if a, ok := s["Action"].(string); ok {
-				actions = []string{a}
-			}
-			res := stringList(s["Resource"])
-			if r, ok := s["Resource"].(string); ok {
-				res = []string{r}
-			}
-			if s["Effect"] == "Allow" && slices.Contains(actions, action) && slices.Contains(res, resource) {
-				return true
-			}
+	for s := range roleStatements(st.Resources[role]) {
+		if s["Effect"] == "Allow" && slices.Contains(oneOrMore(s["Action"]), action) && slices.Contains(oneOrMore(s["Resource"]), resource) {
+			return true
 		}
 	}
 	return false

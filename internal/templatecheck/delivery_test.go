@@ -225,16 +225,13 @@ func TestBufferedQueuePollGrant(t *testing.T) {
 		}
 		buffered := st.Delivery() == DeliveryBuffered
 		seen[buffered] = true
-		for _, pol := range asList(st.Resources["ProcessorRole"]["Policies"]) {
-			for _, stmt := range asList(asMap(asMap(pol)["PolicyDocument"])["Statement"]) {
-				stmt := asMap(stmt)
-				acts := stringList(stmt["Action"])
-				if !slices.ContainsFunc(acts, func(a string) bool { return slices.Contains(poll, a) }) {
-					continue
-				}
-				if !buffered || !slices.Equal(slices.Sorted(slices.Values(acts)), poll) || stmt["Resource"] != GetAttOf("BufferQueue", "Arn") {
-					t.Fatalf("%v: poll statement %s", s, toJSON(stmt))
-				}
+		for stmt := range roleStatements(st.Resources["ProcessorRole"]) {
+			acts := oneOrMore(stmt["Action"])
+			if !slices.ContainsFunc(acts, func(a string) bool { return slices.Contains(poll, a) }) {
+				continue
+			}
+			if !buffered || !slices.Equal(slices.Sorted(slices.Values(acts)), poll) || stmt["Resource"] != GetAttOf("BufferQueue", "Arn") {
+				t.Fatalf("%v: poll statement %s", s, toJSON(stmt))
 			}
 		}
 		if buffered && !st.grants("sqs:ReceiveMessage", GetAttOf("BufferQueue", "Arn")) {

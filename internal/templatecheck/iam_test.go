@@ -114,14 +114,8 @@ func sdkCallsOf(t *testing.T, pkg string) map[string][]string {
 // grantedActions returns the actions the function's role allows.
 func grantedActions(st *Stack) []string {
 	var acts []string
-	for _, pol := range asList(st.Resources["ProcessorRole"]["Policies"]) {
-		for _, s := range asList(asMap(asMap(pol)["PolicyDocument"])["Statement"]) {
-			s := asMap(s)
-			if a, ok := s["Action"].(string); ok {
-				acts = append(acts, a)
-			}
-			acts = append(acts, stringList(s["Action"])...)
-		}
+	for s := range roleStatements(st.Resources["ProcessorRole"]) {
+		acts = append(acts, oneOrMore(s["Action"])...)
 	}
 	slices.Sort(acts)
 	return slices.Compact(acts)

@@ -663,11 +663,9 @@ func TestFindingsTopic(t *testing.T) {
 			t.Errorf("%v: FINDINGS_TOPIC_ARN %v, want %v", tc.s, got, tc.topic)
 		}
 		var publish []any
-		for _, pol := range asList(st.Resources["ProcessorRole"]["Policies"]) {
-			for _, stmt := range asList(asMap(asMap(pol)["PolicyDocument"])["Statement"]) {
-				if asMap(stmt)["Action"] == "sns:Publish" {
-					publish = append(publish, asMap(stmt)["Resource"])
-				}
+		for stmt := range roleStatements(st.Resources["ProcessorRole"]) {
+			if stmt["Action"] == "sns:Publish" {
+				publish = append(publish, stmt["Resource"])
 			}
 		}
 		if tc.topic == nil && len(publish) > 0 || tc.topic != nil && (len(publish) != 1 || publish[0] != tc.topic) {
