@@ -15,10 +15,7 @@ func TestAdvanceRecordsKeyAndInputs(t *testing.T) {
 	l, _, _ := newLedger(t, nil)
 	id := ObjectID("bucket", "AWSLogs/1/CloudTrail/adv.json.gz", "e:abc")
 	lease := time.Now().Add(time.Minute)
-	c, err := l.Claim(ctx, id, lease)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := claimed(t, l, id, lease)
 	if c.After != "" || c.Inputs != "" {
 		t.Fatalf("fresh claim %+v", c)
 	}
@@ -31,10 +28,7 @@ func TestAdvanceRecordsKeyAndInputs(t *testing.T) {
 	if err := c.Release(ctx); err != nil {
 		t.Fatal(err)
 	}
-	c2, err := l.Claim(ctx, id, lease)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c2 := claimed(t, l, id, lease)
 	if c2.Resume != 2 || c2.After != "k2" || c2.Inputs != `{"oldest":5}` {
 		t.Fatalf("retry's claim: resume %d after %q inputs %q", c2.Resume, c2.After, c2.Inputs)
 	}

@@ -25,16 +25,23 @@ func newLedger(t *testing.T, now func() time.Time) (*Ledger, *dynamodb.Client, s
 	return New(db, Options{Table: table, Now: now}), db, table
 }
 
+// claimed claims id, failing the test if the claim is refused.
+func claimed(t *testing.T, l *Ledger, id string, lease time.Time) *Claim {
+	t.Helper()
+	c, err := l.Claim(context.Background(), id, lease)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func TestClaimProgressFinish(t *testing.T) {
 	ctx := context.Background()
 	l, db, table := newLedger(t, nil)
 	id := ObjectID("bucket", "AWSLogs/1/CloudTrail/x.json.gz", "e:abc")
 	lease := time.Now().Add(time.Minute)
 
-	c, err := l.Claim(ctx, id, lease)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := claimed(t, l, id, lease)
 	if c.Done || c.Resume != 0 || c.Attempt != 1 {
 		t.Fatalf("first claim %+v", c)
 	}
@@ -49,10 +56,7 @@ func TestClaimProgressFinish(t *testing.T) {
 	if err := c.Release(ctx); err != nil {
 		t.Fatal(err)
 	}
-	c2, err := l.Claim(ctx, id, lease)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c2 := claimed(t, l, id, lease)
 	if c2.Resume != 2 || c2.Attempt != 2 {
 		t.Fatalf("resumed claim %+v", c2)
 	}
@@ -63,10 +67,7 @@ func TestClaimProgressFinish(t *testing.T) {
 	if err := c2.Finish(ctx, "processed", 3); err != nil {
 		t.Fatal(err)
 	}
-	c3, err := l.Claim(ctx, id, lease)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c3 := claimed(t, l, id, lease)
 	if !c3.Done || c3.Outcome != "processed" || c3.Resume != 3 {
 		t.Fatalf("claim of a done object %+v", c3)
 	}
@@ -87,10 +88,7 @@ func TestExpiredLeaseIsTakenOver(t *testing.T) {
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	l, _, _ := newLedger(t, clock)
 	id := ObjectID("b", "k", "v:1")
-	c, err := l.Claim(ctx, id, now.Add(time.Minute))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := claimed(t, l, id, now.Add(time.Minute))
 	if err := c.Progress(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
@@ -98,10 +96,7 @@ func TestExpiredLeaseIsTakenOver(t *testing.T) {
 	mu.Lock()
 	now = now.Add(2 * time.Minute)
 	mu.Unlock()
-	c2, err := l.Claim(ctx, id, now.Add(time.Minute))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c2 := claimed(t, l, id, now.Add(time.Minute))
 	if c2.Resume != 1 {
 		t.Fatalf("took over at %d, want 1", c2.Resume)
 	}
