@@ -59,19 +59,7 @@ func (c *counting) take() (gets, upds int) {
 func TestDynamoSharedByEnvironments(t *testing.T) {
 	ctx := context.Background()
 	db, table := moto.Table(t, "budget")
-	a, b := newDynamo(t, db, table, 2), newDynamo(t, db, table, 2)
-	if got := admitted(t, a, "2026-11", "UserPoolId", "p1", "p2", "p3"); !slices.Equal(got, []string{"p1", "p2"}) {
-		t.Errorf("first environment: %v, want the first two asked", got)
-	}
-	if got := admitted(t, b, "2026-11", "UserPoolId", "p3", "p2", "p4"); !slices.Equal(got, []string{"p2"}) {
-		t.Errorf("second environment: %v, want only p2: the month's budget is spent", got)
-	}
-	if got := admitted(t, b, "2026-11", "ErrorCode", "x", "y", "z"); !slices.Equal(got, []string{"x", "y"}) {
-		t.Errorf("another dimension: %v", got)
-	}
-	if got := admitted(t, a, "2026-12", "UserPoolId", "p4", "p3"); !slices.Equal(got, []string{"p3", "p4"}) {
-		t.Errorf("a new month: %v", got)
-	}
+	keepsTheFirstValuesOfAMonth(t, newDynamo(t, db, table, 2), newDynamo(t, db, table, 2))
 	out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table),
 		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "series#2026-11#UserPoolId"}}})
 	if err != nil {
