@@ -76,3 +76,13 @@ func (s *Serial) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o
 	defer s.mu.Unlock()
 	return s.api.UpdateItem(ctx, in, o...)
 }
+
+// Twice makes the request in twice and returns the second answer: DynamoDB
+// applying a write whose answer was lost, and the SDK's retry of it.
+func Twice[I, O any](ctx context.Context, call func(context.Context, I, ...func(*dynamodb.Options)) (O, error), in I, o ...func(*dynamodb.Options)) (O, error) {
+	if _, err := call(ctx, in, o...); err != nil {
+		var zero O
+		return zero, err
+	}
+	return call(ctx, in, o...)
+}

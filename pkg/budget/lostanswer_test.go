@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/cognitrail/cognitrail/internal/ledgertable"
 )
 
 // lostAnswers applies every UpdateItem twice, returning the second answer:
@@ -22,10 +23,7 @@ func (l lostAnswers) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o .
 }
 
 func (l lostAnswers) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	if _, err := l.api.UpdateItem(ctx, in, o...); err != nil {
-		return nil, err
-	}
-	return l.api.UpdateItem(ctx, in, o...)
+	return ledgertable.Twice(ctx, l.api.UpdateItem, in, o...)
 }
 
 // TestDynamoLostAnswers: an admission whose answer is lost, and whose

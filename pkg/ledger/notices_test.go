@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/cognitrail/cognitrail/internal/ledgertable"
 )
 
 // TestNoticesOnceUnlessFailed walks a notice through its states against
@@ -82,10 +83,7 @@ func TestNoticesOnceUnlessFailed(t *testing.T) {
 type lostAnswer struct{ *dynamodb.Client }
 
 func (l lostAnswer) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	if _, err := l.Client.PutItem(ctx, in, o...); err != nil {
-		return nil, err
-	}
-	return l.Client.PutItem(ctx, in, o...)
+	return ledgertable.Twice(ctx, l.Client.PutItem, in, o...)
 }
 
 // TestNoticeLostAnswer: the retry of First meets its own item; the finding

@@ -184,10 +184,7 @@ type lostAnswerDB struct {
 
 func (d *lostAnswerDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	d.updates.Add(2)
-	if _, err := d.API.UpdateItem(ctx, in, o...); err != nil {
-		return nil, err
-	}
-	return d.API.UpdateItem(ctx, in, o...)
+	return ledgertable.Twice(ctx, d.API.UpdateItem, in, o...)
 }
 
 // TestSettingWriteSurvivesItsLostAnswer: the SDK's retry of an applied
