@@ -219,10 +219,7 @@ func TestBufferedQueuePollGrant(t *testing.T) {
 	tpl := load(t)
 	seen := map[bool]bool{}
 	for _, s := range scenarios(t, tpl) {
-		st, _, err := tpl.Evaluate(s)
-		if err != nil {
-			t.Fatal(err)
-		}
+		st := evaluated(t, tpl, s)
 		buffered := st.Delivery() == DeliveryBuffered
 		seen[buffered] = true
 		for stmt := range roleStatements(st.Resources["ProcessorRole"]) {

@@ -162,10 +162,7 @@ func TestWidgetMetricMathRefuses(t *testing.T) {
 // PutInsightRule's limits, one refused case each, from a body that passes.
 func TestInsightRuleBodyRefuses(t *testing.T) {
 	tpl := load(t)
-	st, _, err := tpl.Evaluate(Scenario{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := evaluated(t, tpl, Scenario{})
 	good := st.Resources["ForgotPasswordSourceIPsRule"]
 	if err := st.checkInsightRule(good); err != nil {
 		t.Fatalf("the template's rule: %v", err)

@@ -134,10 +134,7 @@ func TestFunctionRoleGrantsOnlyWhatTheCodeCalls(t *testing.T) {
 	tpl := load(t)
 	reported := map[string]bool{}
 	for _, s := range scenarios(t, tpl) {
-		st, _, err := tpl.Evaluate(s)
-		if err != nil {
-			t.Fatal(err)
-		}
+		st := evaluated(t, tpl, s)
 		vars := asMap(asMap(st.Resources[st.FunctionID]["Environment"])["Variables"])
 		cfg, err := lambdaapp.ConfigFromEnv(func(k string) string { return scalarString(vars[k]) })
 		if err != nil {
@@ -225,10 +222,7 @@ func TestPostureGrants(t *testing.T) {
 	tpl := load(t)
 	on := 0
 	for _, s := range scenarios(t, tpl) {
-		st, _, err := tpl.Evaluate(s)
-		if err != nil {
-			t.Fatal(err)
-		}
+		st := evaluated(t, tpl, s)
 		posture := st.Env.Param("PostureSchedule") != ""
 		var got []string
 		for _, a := range grantedActions(st) {

@@ -26,10 +26,7 @@ const (
 // alarms).
 func alarmCounts(t *testing.T, tpl *Template, s Scenario) (standard, metrics, anomaly, composite, notifying int) {
 	t.Helper()
-	st, _, err := tpl.Evaluate(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := evaluated(t, tpl, s)
 	for _, id := range st.ofType("AWS::CloudWatch::Alarm") {
 		p := st.Resources[id]
 		if p["ThresholdMetricId"] != nil {

@@ -53,6 +53,16 @@ func patternMatchesFunction(t *testing.T, tpl *Template, name string, cases []st
 	return re
 }
 
+// evaluated is the stack the template creates for s.
+func evaluated(t *testing.T, tpl *Template, s Scenario) *Stack {
+	t.Helper()
+	st, _, err := tpl.Evaluate(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
 // rulesHold evaluates the template's Rules for s: whether the stack would
 // be created, and if not, why.
 func rulesHold(t *testing.T, tpl *Template, s Scenario) (bool, string) {
@@ -221,10 +231,7 @@ func TestLeastPrivilege(t *testing.T) {
 // is about.
 func TestRequiredAlarms(t *testing.T) {
 	tpl := load(t)
-	st, _, err := tpl.Evaluate(Scenario{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := evaluated(t, tpl, Scenario{})
 	have := map[string]bool{}
 	for _, id := range st.ofType("AWS::CloudWatch::Alarm") {
 		p := st.Resources[id]
@@ -262,10 +269,7 @@ func TestRequiredAlarms(t *testing.T) {
 
 	// Delivery=buffered adds the buffer queue's depth and age, and only then.
 	queueAlarms := func(s Scenario) []string {
-		st, _, err := tpl.Evaluate(s)
-		if err != nil {
-			t.Fatal(err)
-		}
+		st := evaluated(t, tpl, s)
 		var got []string
 		for _, id := range st.ofType("AWS::CloudWatch::Alarm") {
 			p := st.Resources[id]
@@ -689,10 +693,7 @@ func TestFindingsTopic(t *testing.T) {
 func TestFindingsDashboard(t *testing.T) {
 	tpl := load(t)
 	for _, level := range []string{"basic", "standard"} {
-		st, _, err := tpl.Evaluate(Scenario{"DetailLevel": level})
-		if err != nil {
-			t.Fatal(err)
-		}
+		st := evaluated(t, tpl, Scenario{"DetailLevel": level})
 		refs, _, _, queries, err := DashboardRefs(scalarString(st.Resources["Dashboard"]["DashboardBody"]))
 		if err != nil {
 			t.Fatal(err)
@@ -740,10 +741,7 @@ func TestFunctionEnvironmentIsValidConfig(t *testing.T) {
 	}
 	tpl := load(t)
 	for _, s := range scenarios(t, tpl) {
-		st, _, err := tpl.Evaluate(s)
-		if err != nil {
-			t.Fatal(err)
-		}
+		st := evaluated(t, tpl, s)
 		vars := asMap(asMap(st.Resources[st.FunctionID]["Environment"])["Variables"])
 		env := map[string]string{}
 		for k, v := range vars {
