@@ -1,7 +1,6 @@
 package motoserver
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -16,6 +15,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/cognitrail/cognitrail/internal/syncbuf"
 )
 
 // Binary is the program started; tests may point it elsewhere.
@@ -30,7 +31,7 @@ type Server struct {
 	// Endpoint is its base URL, e.g. http://127.0.0.1:41234.
 	Endpoint string
 	cmd      *exec.Cmd
-	log      *syncBuffer
+	log      *syncbuf.Buffer
 	once     sync.Once
 	done     chan struct{}
 }
@@ -60,7 +61,7 @@ func Start() (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	logBuf := &syncBuffer{}
+	logBuf := &syncbuf.Buffer{}
 	cmd := exec.Command(Binary, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 	cmd.Stdout = logBuf
 	cmd.Stderr = logBuf
@@ -155,24 +156,6 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// syncBuffer lets the process's output be read while it is being written.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // Region is the region the test clients use.

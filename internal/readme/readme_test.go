@@ -2,10 +2,8 @@ package readme
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
-	"github.com/cognitrail/cognitrail/internal/docs"
 	"net"
 	"os"
 	"os/exec"
@@ -13,12 +11,13 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/cognitrail/cognitrail/internal/docs"
 	"github.com/cognitrail/cognitrail/internal/motoserver"
+	"github.com/cognitrail/cognitrail/internal/syncbuf"
 )
 
 const root = "../.."
@@ -291,7 +290,7 @@ func run(t *testing.T, script string) string {
 	cmd := exec.CommandContext(ctx, "bash", "-euo", "pipefail", "-c", script)
 	cmd.Dir = root
 	cmd.Env = environment(dir, freePort(t))
-	var out syncBuffer
+	var out syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
@@ -317,21 +316,4 @@ func tail(s string, n int) string {
 		return s
 	}
 	return "..." + s[len(s)-n:]
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

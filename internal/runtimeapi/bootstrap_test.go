@@ -34,6 +34,7 @@ import (
 	"github.com/cognitrail/cognitrail/internal/ledgertable"
 	"github.com/cognitrail/cognitrail/internal/motoserver"
 	"github.com/cognitrail/cognitrail/internal/runtimeapi"
+	"github.com/cognitrail/cognitrail/internal/syncbuf"
 	"github.com/cognitrail/cognitrail/internal/templatecheck"
 	"github.com/cognitrail/cognitrail/pkg/metric"
 	"github.com/cognitrail/cognitrail/pkg/notification"
@@ -99,30 +100,12 @@ func binaries(t *testing.T) (bootstrap, cli string) {
 	return filepath.Join(binDir, "bootstrap"), filepath.Join(binDir, "cognitrail")
 }
 
-// syncBuffer collects a process's output while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // function is a running bootstrap process talking to a fake Runtime API.
 type function struct {
 	rt *runtimeapi.Server
 	// ctx ends when the process exits.
 	ctx    context.Context
-	out    *syncBuffer
+	out    *syncbuf.Buffer
 	exited chan struct{}
 	err    error // the process's exit status, once exited is closed
 	cmd    *exec.Cmd
@@ -153,7 +136,7 @@ func lambdaEnv(rt *runtimeapi.Server) map[string]string {
 func start(t *testing.T, bootstrap string, rt *runtimeapi.Server, env map[string]string) *function {
 	t.Helper()
 	cmd := exec.Command(bootstrap)
-	f := &function{rt: rt, out: &syncBuffer{}, exited: make(chan struct{}), cmd: cmd}
+	f := &function{rt: rt, out: &syncbuf.Buffer{}, exited: make(chan struct{}), cmd: cmd}
 	for _, k := range slices.Sorted(maps.Keys(env)) {
 		cmd.Env = append(cmd.Env, k+"="+env[k])
 	}
