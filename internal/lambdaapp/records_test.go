@@ -104,25 +104,8 @@ func TestSeriesBudgetAcrossFiles(t *testing.T) {
 	}
 	e.cfg.MaxSeriesPerDimension = c.MaxSeriesPerDimension
 	h := e.handler()
-	at := time.Now().UTC().Add(-time.Hour).Truncate(time.Minute).Format(time.RFC3339)
-	file := func(name string, ops ...string) {
-		var recs []string
-		for i, op := range ops {
-			recs = append(recs, fmt.Sprintf(`{"eventVersion":"1.08","eventTime":%q,"eventSource":"cognito-idp.amazonaws.com","eventName":%q,"eventID":"%s-%d","requestParameters":{"userPoolId":"us-east-1_A"}}`, at, op, name, i))
-		}
-		body := []byte(`{"Records":[` + strings.Join(recs, ",") + `]}`)
-		key := "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/20/123456789012_CloudTrail_us-east-1_20261120T1005Z_" + name + ".json"
-		if _, err := e.s3.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body)}); err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if _, err := h.Handle(ctx, []byte(s3Event(s3Record(key, e.etag(key), len(body))))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	file("one", "ListUsers", "ListUsers", "ListGroups")
-	file("two", "DescribeUserPool", "DescribeUserPool", "DescribeUserPool", "ListUsers")
+	handle(t, h, e.opsFile("one", "ListUsers", "ListUsers", "ListGroups"))
+	handle(t, h, e.opsFile("two", "DescribeUserPool", "DescribeUserPool", "DescribeUserPool", "ListUsers"))
 
 	x := expectation{sums: map[seriesKey]float64{}, dims: map[seriesKey][]metric.Dimension{}, name: map[seriesKey]string{}}
 	want := map[string]float64{"ListUsers": 3, "other": 4, "ListGroups": 0, "DescribeUserPool": 0}
