@@ -24,6 +24,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -40,6 +41,24 @@ const (
 	exitFailed = 1
 	exitUsage  = 2
 )
+
+// finished is how the commands that print a report end, so that they agree
+// on the exit status: output that could not be written (err) or flushed
+// fails the command, said on stderr; a failed input file (failed) fails it
+// too, though only after the other files' output is out.
+func finished(stderr io.Writer, command string, out *bufio.Writer, err error, failed bool) int {
+	if err == nil {
+		err = out.Flush()
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "cognitrail %s: %v\n", command, err)
+		return exitFailed
+	}
+	if failed {
+		return exitFailed
+	}
+	return exitOK
+}
 
 const usageHead = `cognitrail runs the cognitrail engine locally on CloudTrail log files.
 A PATH is a trail file (gzip or JSON), a directory (walked recursively) or - for

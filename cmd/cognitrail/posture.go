@@ -151,14 +151,7 @@ func runPosture(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	default:
 		writePosture(out, rows)
 	}
-	if err := out.Flush(); err != nil {
-		fmt.Fprintln(stderr, "cognitrail posture:", err)
-		return exitFailed
-	}
-	if failed {
-		return exitFailed
-	}
-	return exitOK
+	return finished(stderr, "posture", out, nil, failed)
 }
 
 func importPosture(ctx context.Context, im *securityhub.Importer, account, region string, rows []posture.Row, now time.Time, resolve bool, stderr io.Writer) error {

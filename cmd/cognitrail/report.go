@@ -137,17 +137,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	} else {
 		err = rep.WriteText(out)
 	}
-	if err == nil {
-		err = out.Flush()
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, "cognitrail report:", err)
-		return exitFailed
-	}
-	if failed {
-		return exitFailed
-	}
-	return exitOK
+	return finished(stderr, "report", out, err, failed)
 }
 
 // writeHTMLReport reads the files as scan does (the Lambda's defaults, one
@@ -227,15 +217,5 @@ func writeHTMLReport(ctx context.Context, inputs []input, maxBytes int64, stdout
 	writeSummary(&summary, sumDatums(agg.All()), files)
 	out := bufio.NewWriterSize(stdout, 64<<10)
 	err := view.Page(agg.PoolOf).WriteHTML(out, report.HTML{Title: "cognitrail report", Summary: summary.String(), Files: rows})
-	if err == nil {
-		err = out.Flush()
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, "cognitrail report:", err)
-		return exitFailed
-	}
-	if failed {
-		return exitFailed
-	}
-	return exitOK
+	return finished(stderr, "report", out, err, failed)
 }

@@ -467,23 +467,14 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 
+	var writeErr error
 	switch format {
 	case "json":
-		if err := writeDatumsJSON(out, agg.All()); err != nil {
-			fmt.Fprintln(stderr, "cognitrail scan:", err)
-			return exitFailed
-		}
+		writeErr = writeDatumsJSON(out, agg.All())
 	case "table":
 		writeSummary(out, sumDatums(agg.All()), files)
 	}
-	if err := out.Flush(); err != nil {
-		fmt.Fprintln(stderr, "cognitrail scan:", err)
-		return exitFailed
-	}
-	if failed {
-		return exitFailed
-	}
-	return exitOK
+	return finished(stderr, "scan", out, writeErr, failed)
 }
 
 // unusableNotice tells, on stderr, that a file read to its end had records
