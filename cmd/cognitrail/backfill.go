@@ -509,16 +509,6 @@ func encodeKey(k string) string { return strings.ReplaceAll(url.QueryEscape(k), 
 // writePublishSummary prints what --publish did; the metrics themselves are
 // in CloudWatch.
 func writePublishSummary(w io.Writer, files []fileOutcome) {
-	var processed, skipped, failed int
-	for _, f := range files {
-		switch f.outcome {
-		case aggregate.Processed:
-			processed++
-		case aggregate.Skipped:
-			skipped++
-		default:
-			failed++
-		}
-	}
+	processed, skipped, failed := countOutcomes(files)
 	fmt.Fprintf(w, "Files\t%d published, %d skipped (already counted, or not log files), %d failed\n", processed, skipped, failed)
 }

@@ -265,6 +265,22 @@ type fileOutcome struct {
 	invalid int
 }
 
+// countOutcomes counts the files each outcome befell, for the Files line of
+// scan's and backfill's summaries.
+func countOutcomes(files []fileOutcome) (processed, skipped, failed int) {
+	for _, f := range files {
+		switch f.outcome {
+		case aggregate.Processed:
+			processed++
+		case aggregate.Skipped:
+			skipped++
+		default:
+			failed++
+		}
+	}
+	return processed, skipped, failed
+}
+
 const scanSynopsis = `cognitrail scan [flags] PATH...
 Scans trail files with the Lambda's engine and prints what it would publish.`
 
@@ -651,17 +667,7 @@ const topN = 10
 // is a sum of the metric datums the Lambda would publish for the same files.
 func writeSummary(w io.Writer, t *datumTotals, files []fileOutcome) {
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
-	var processed, skipped, failedN int
-	for _, f := range files {
-		switch f.outcome {
-		case aggregate.Processed:
-			processed++
-		case aggregate.Skipped:
-			skipped++
-		case aggregate.Failed:
-			failedN++
-		}
-	}
+	processed, skipped, failedN := countOutcomes(files)
 	read := t.get(metric.RecordsRead)[""]
 	invalid := t.get(metric.RecordsInvalid)[""]
 	fmt.Fprintf(tw, "Files\t%d processed, %d skipped, %d failed\n", processed, skipped, failedN)
