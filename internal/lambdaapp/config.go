@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -152,26 +153,14 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if err := metric.CheckNamespace(c.Namespace); err != nil {
 		return c, fmt.Errorf("%s: %w", EnvNamespace, err)
 	}
-	switch c.Sink {
-	case "":
-		c.Sink = SinkCloudWatch
-	case SinkCloudWatch, SinkEMF:
-	default:
-		return c, fmt.Errorf("%s=%q: want %s or %s", EnvMetricsSink, c.Sink, SinkCloudWatch, SinkEMF)
+	if err := oneOf(EnvMetricsSink, &c.Sink, SinkCloudWatch, SinkEMF); err != nil {
+		return c, err
 	}
-	switch c.Delivery {
-	case "":
-		c.Delivery = DeliveryDirect
-	case DeliveryDirect, DeliveryBuffered:
-	default:
-		return c, fmt.Errorf("%s=%q: want %s or %s", EnvDelivery, c.Delivery, DeliveryDirect, DeliveryBuffered)
+	if err := oneOf(EnvDelivery, &c.Delivery, DeliveryDirect, DeliveryBuffered); err != nil {
+		return c, err
 	}
-	switch c.CloudWatchProtocol {
-	case "":
-		c.CloudWatchProtocol = ProtocolCBOR
-	case ProtocolCBOR, ProtocolJSON, ProtocolQuery:
-	default:
-		return c, fmt.Errorf("%s=%q: want cbor, json or query", EnvCloudWatchProtocol, c.CloudWatchProtocol)
+	if err := oneOf(EnvCloudWatchProtocol, &c.CloudWatchProtocol, ProtocolCBOR, ProtocolJSON, ProtocolQuery); err != nil {
+		return c, err
 	}
 	var err error
 	if c.Level, err = metric.ParseLevel(getenv(EnvDetailLevel)); err != nil {
@@ -289,6 +278,20 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 const FindingsTopicARNPattern = `^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$`
 
 var topicARN = regexp.MustCompile(FindingsTopicARNPattern)
+
+// oneOf checks the setting env named against its choices, the first being
+// what an unset one means, and names them all when it is none of them.
+func oneOf(env string, v *string, choices ...string) error {
+	if *v == "" {
+		*v = choices[0]
+		return nil
+	}
+	if slices.Contains(choices, *v) {
+		return nil
+	}
+	last := len(choices) - 1
+	return fmt.Errorf("%s=%q: want %s or %s", env, *v, strings.Join(choices[:last], ", "), choices[last])
+}
 
 // parseBytes is the command line's byte-count syntax (bytesize.Parse), so
 // MAX_UNCOMPRESSED_BYTES and --max-uncompressed-bytes accept the same values.
