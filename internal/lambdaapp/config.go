@@ -216,29 +216,18 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("%s=%q: want a duration up to 336h (CloudWatch's two weeks) such as 168h, or off", EnvMaxDatumAge, v)
 		}
 	}
-	switch v := strings.ToLower(getenv(EnvS3UsePathStyle)); v {
-	case "":
-		// Local endpoints (moto_server, MinIO) serve buckets by path, not by
-		// host name.
-		c.S3UsePathStyle = getenv("AWS_ENDPOINT_URL") != "" || getenv("AWS_ENDPOINT_URL_S3") != ""
-	default:
-		if c.S3UsePathStyle, err = strconv.ParseBool(v); err != nil {
-			return c, fmt.Errorf("%s=%q: want true or false", EnvS3UsePathStyle, v)
-		}
+	// Unset, it follows the endpoint: local ones (moto_server, MinIO) serve
+	// buckets by path, not by host name.
+	c.S3UsePathStyle = getenv("AWS_ENDPOINT_URL") != "" || getenv("AWS_ENDPOINT_URL_S3") != ""
+	if err := setBool(EnvS3UsePathStyle, strings.ToLower(getenv(EnvS3UsePathStyle)), &c.S3UsePathStyle); err != nil {
+		return c, err
 	}
-	if v := getenv(EnvResolveClients); v != "" {
-		if c.ResolveClients, err = strconv.ParseBool(v); err != nil {
-			return c, fmt.Errorf("%s=%q: want true or false", EnvResolveClients, v)
-		}
-	}
-	if v := getenv(EnvPosture); v != "" {
-		if c.Posture, err = strconv.ParseBool(v); err != nil {
-			return c, fmt.Errorf("%s=%q: want true or false", EnvPosture, v)
-		}
-	}
-	if v := getenv(EnvSecurityHub); v != "" {
-		if c.SecurityHub, err = strconv.ParseBool(v); err != nil {
-			return c, fmt.Errorf("%s=%q: want true or false", EnvSecurityHub, v)
+	for _, s := range []struct {
+		env string
+		dst *bool
+	}{{EnvResolveClients, &c.ResolveClients}, {EnvPosture, &c.Posture}, {EnvSecurityHub, &c.SecurityHub}} {
+		if err := setBool(s.env, getenv(s.env), s.dst); err != nil {
+			return c, err
 		}
 	}
 	if v := getenv(EnvSignInIPThreshold); v != "" {
@@ -291,6 +280,20 @@ func oneOf(env string, v *string, choices ...string) error {
 	}
 	last := len(choices) - 1
 	return fmt.Errorf("%s=%q: want %s or %s", env, *v, strings.Join(choices[:last], ", "), choices[last])
+}
+
+// setBool reads a true/false setting into dst; unset (v empty) leaves dst
+// at its default.
+func setBool(env, v string, dst *bool) error {
+	if v == "" {
+		return nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return fmt.Errorf("%s=%q: want true or false", env, v)
+	}
+	*dst = b
+	return nil
 }
 
 // parseBytes is the command line's byte-count syntax (bytesize.Parse), so
