@@ -104,13 +104,7 @@ func runFindings(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if in.err != nil {
-			failed = true
-			fmt.Fprintln(stderr, "cognitrail findings:", named(in.path, in.err))
-			progress.step(0)
-			return nil
-		}
-		if in.skip != "" {
+		if _, ok := in.unread(stderr, "findings", &failed); ok {
 			progress.step(0)
 			return nil
 		}

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -97,13 +96,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if in.err != nil {
-			failed = true
-			fmt.Fprintln(stderr, "cognitrail report:", named(in.path, in.err))
-			progress.step(0)
-			return nil
-		}
-		if in.skip != "" {
+		if _, ok := in.unread(stderr, "report", &failed); ok {
 			progress.step(0)
 			return nil
 		}
@@ -158,19 +151,10 @@ func writeHTMLReport(ctx context.Context, inputs []input, maxBytes int64, stdout
 			fmt.Fprintln(stderr, "cognitrail report:", err)
 			return exitFailed
 		}
-		switch {
-		case in.err != nil:
-			failed = true
-			fmt.Fprintln(stderr, "cognitrail report:", named(in.path, in.err))
-			agg.AddFile(aggregate.Failed, at)
-			files = append(files, fileOutcome{path: in.path, outcome: aggregate.Failed, err: in.err})
-			rows = append(rows, report.FileRow{Path: in.path, Outcome: "failed", Note: unnamed(in.path, in.err)})
-			progress.step(0)
-			continue
-		case in.skip != "":
-			agg.AddFile(aggregate.Skipped, at)
-			files = append(files, fileOutcome{path: in.path, outcome: aggregate.Skipped, err: errors.New(string(in.skip))})
-			rows = append(rows, report.FileRow{Path: in.path, Outcome: "skipped", Note: string(in.skip)})
+		if fo, ok := in.unread(stderr, "report", &failed); ok {
+			agg.AddFile(fo.outcome, at)
+			files = append(files, fo)
+			rows = append(rows, report.FileRow{Path: in.path, Outcome: outcomeName(fo.outcome), Note: unnamed(in.path, fo.err)})
 			progress.step(0)
 			continue
 		}

@@ -43,6 +43,22 @@ type input struct {
 	err error
 }
 
+// unread settles an input that is not to be read (a path that could not be
+// listed, or a file skipped as the Lambda skips it) alike in every command:
+// a failure is said on stderr and fails the run, a skip is quiet. ok is
+// false for an input to read.
+func (in input) unread(stderr io.Writer, command string, failed *bool) (fo fileOutcome, ok bool) {
+	switch {
+	case in.err != nil:
+		*failed = true
+		fmt.Fprintf(stderr, "cognitrail %s: %s\n", command, named(in.path, in.err))
+		return fileOutcome{path: in.path, outcome: aggregate.Failed, err: in.err}, true
+	case in.skip != "":
+		return fileOutcome{path: in.path, outcome: aggregate.Skipped, err: errors.New(string(in.skip))}, true
+	}
+	return fileOutcome{}, false
+}
+
 // walkFunc walks a directory tree as filepath.WalkDir does; tests replace it
 // to make a directory fail mid-walk.
 type walkFunc func(root string, fn fs.WalkDirFunc) error
@@ -410,17 +426,9 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if in.err != nil {
-			failed = true
-			fmt.Fprintf(stderr, "cognitrail scan: %s\n", named(in.path, in.err))
-			addFile(aggregate.Failed)
-			files = append(files, fileOutcome{path: in.path, outcome: aggregate.Failed, err: in.err})
-			progress.step(0)
-			return nil
-		}
-		if in.skip != "" {
-			addFile(aggregate.Skipped)
-			files = append(files, fileOutcome{path: in.path, outcome: aggregate.Skipped, err: errors.New(string(in.skip))})
+		if fo, ok := in.unread(stderr, "scan", &failed); ok {
+			addFile(fo.outcome)
+			files = append(files, fo)
 			progress.step(0)
 			return nil
 		}
