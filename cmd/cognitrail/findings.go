@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -63,17 +62,11 @@ func runFindings(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if code, ok := parseFlags(fl, findingsSynopsis, args, stdout, stderr); !ok {
 		return code
 	}
-	if fl.NArg() == 0 {
-		return usageError(stderr, fl, findingsSynopsis, "no PATH given")
-	}
 	if err := checkPaths(fl.Args()); err != nil {
 		return usageError(stderr, fl, findingsSynopsis, "%v", err)
 	}
 	format, maxBytes, threshold := &cfg.format.value, int64(cfg.maxBytes), int(cfg.threshold)
-	inputs, notes := collectInputs(fl.Args(), filepath.WalkDir)
-	for _, n := range notes {
-		fmt.Fprintln(stderr, "cognitrail findings:", n)
-	}
+	inputs := listInputs(stderr, fl)
 	out := bufio.NewWriterSize(stdout, 64<<10)
 	defer out.Flush()
 	enc := json.NewEncoder(out)

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -50,17 +49,11 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if code, ok := parseFlags(fl, reportSynopsis, args, stdout, stderr); !ok {
 		return code
 	}
-	if fl.NArg() == 0 {
-		return usageError(stderr, fl, reportSynopsis, "no PATH given")
-	}
 	format, maxBytes := cfg.format.value, int64(cfg.maxBytes)
 	if err := checkPaths(fl.Args()); err != nil {
 		return usageError(stderr, fl, reportSynopsis, "%v", err)
 	}
-	inputs, notes := collectInputs(fl.Args(), filepath.WalkDir)
-	for _, n := range notes {
-		fmt.Fprintln(stderr, "cognitrail report:", n)
-	}
+	inputs := listInputs(stderr, fl)
 	if format == "html" {
 		return writeHTMLReport(ctx, inputs, maxBytes, stdout, stderr)
 	}

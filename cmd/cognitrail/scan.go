@@ -147,11 +147,26 @@ func collectInputs(paths []string, walk walkFunc) (out []input, notes []string) 
 	return out, notes
 }
 
+// listInputs is collectInputs over a command's PATHs, its notes said on
+// stderr before anything is read.
+func listInputs(stderr io.Writer, fl *flag.FlagSet) []input {
+	inputs, notes := collectInputs(fl.Args(), filepath.WalkDir)
+	for _, n := range notes {
+		fmt.Fprintf(stderr, "cognitrail %s: %s\n", fl.Name(), n)
+	}
+	return inputs
+}
+
 // errStdinTwice: standard input can be read only once.
 var errStdinTwice = errors.New(`standard input ("-") given more than once: it can be read only once`)
 
-// checkPaths rejects a command line that cannot be honoured.
+// checkPaths rejects PATHs that cannot be honoured (none at all, standard
+// input twice, an S3 URL), so that scan, findings and report refuse the same
+// command lines.
 func checkPaths(paths []string) error {
+	if len(paths) == 0 {
+		return errors.New("no PATH given")
+	}
 	n := 0
 	for _, p := range paths {
 		if p == "-" {
@@ -352,9 +367,6 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	envDefault(fl, "client-pools", lambdaapp.EnvClientPools, &cfg.clientPools)
-	if fl.NArg() == 0 {
-		return usageError(stderr, fl, scanSynopsis, "no PATH given")
-	}
 	if err := checkPaths(fl.Args()); err != nil {
 		return usageError(stderr, fl, scanSynopsis, "%v", err)
 	}
@@ -366,10 +378,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, fl, scanSynopsis, "%v", err)
 	}
-	inputs, notes := collectInputs(fl.Args(), filepath.WalkDir)
-	for _, n := range notes {
-		fmt.Fprintln(stderr, "cognitrail scan:", n)
-	}
+	inputs := listInputs(stderr, fl)
 
 	out := bufio.NewWriterSize(stdout, 64<<10)
 	defer out.Flush()
