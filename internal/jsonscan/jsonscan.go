@@ -48,10 +48,12 @@ func (s *Scanner) short() {
 	}
 }
 
-// atZero handles Peek returning 0: the end of the buffer (more input may
-// follow), or a NUL byte in the input, which is malformed JSON and must not
-// be taken for the end (that would read a file with a NUL as truncated).
-func (s *Scanner) atZero(msg string) {
+// unexpected reports the byte at Pos where another was wanted: past the end
+// of the buffer the input is short (more may follow); anything else is
+// malformed JSON, a NUL byte too, which Peek also returns as 0 but must
+// not be taken for the end (that would read a file with a NUL as
+// truncated).
+func (s *Scanner) unexpected(msg string) {
 	if s.Pos >= len(s.Buf) {
 		s.short()
 	} else {
@@ -91,10 +93,8 @@ func (s *Scanner) Open(c byte) bool {
 		s.Pos++
 		s.afterOpen = true
 		return true
-	case 0:
-		s.atZero(fmt.Sprintf("expected %q", c))
 	default:
-		s.fail(fmt.Sprintf("expected %q", c))
+		s.unexpected(fmt.Sprintf("expected %q", c))
 	}
 	return false
 }
@@ -116,12 +116,12 @@ func (s *Scanner) Next(close byte) bool {
 		}
 		s.Pos++
 		if s.Peek() == 0 {
-			s.atZero("invalid value")
+			s.unexpected("invalid value")
 			return false
 		}
 		return true
 	case 0:
-		s.atZero(fmt.Sprintf("expected ',' or %q", close))
+		s.unexpected(fmt.Sprintf("expected ',' or %q", close))
 		return false
 	default:
 		if !first {
@@ -137,20 +137,12 @@ func (s *Scanner) Next(close byte) bool {
 // contains one, so an escaped key simply matches nothing).
 func (s *Scanner) Key() []byte {
 	if s.Peek() != '"' {
-		if s.err == nil && s.Pos >= len(s.Buf) {
-			s.short()
-		} else {
-			s.fail("expected object key")
-		}
+		s.unexpected("expected object key")
 		return nil
 	}
 	k := s.strEnd()
 	if s.Peek() != ':' {
-		if s.err == nil && s.Pos >= len(s.Buf) {
-			s.short()
-		} else {
-			s.fail("expected ':'")
-		}
+		s.unexpected("expected ':'")
 		return nil
 	}
 	s.Pos++
