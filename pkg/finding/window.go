@@ -262,38 +262,50 @@ type tallyKey struct {
 	bucket                 int64
 }
 
-// encode writes a tally as an entry's value: counts and sketches, no
-// address and no user.
+// tallyField is one field of a tally as an entry's value holds it: a
+// count, a flag or a sketch, under its name.
+type tallyField struct {
+	name   string
+	n      *int
+	always bool // a count written even when zero
+	flag   *bool
+	sk     *sketch
+}
+
+// fields lists what an entry's value holds of t, in the order encode
+// writes it, so that decodeTally reads back by the same names: counts and
+// sketches, no address and no user.
+func (t *tally) fields() []tallyField {
+	return []tallyField{
+		{name: "f", n: &t.failures, always: true}, {name: "c", n: &t.codes, always: true},
+		{name: "o", n: &t.successes}, {name: "m", n: &t.sends}, {name: "k", n: &t.confirms},
+		{name: "d", n: &t.denied}, {name: "r", n: &t.refreshes},
+		{name: "a", flag: &t.alone}, {name: "b", flag: &t.aloneSuccess},
+		{name: "u", sk: &t.users}, {name: "s", sk: &t.sources}, {name: "x", sk: &t.refreshed}, {name: "y", sk: &t.codeSources},
+	}
+}
+
+// encode writes a tally as an entry's value.
 func (t *tally) encode() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "f=%d c=%d", t.failures, t.codes)
-	for _, n := range []struct {
-		name string
-		v    int
-	}{{"o", t.successes}, {"m", t.sends}, {"k", t.confirms}, {"d", t.denied}, {"r", t.refreshes}} {
-		if n.v > 0 {
-			fmt.Fprintf(&b, " %s=%d", n.name, n.v)
+	for _, f := range t.fields() {
+		sep := " "
+		if b.Len() == 0 {
+			sep = ""
 		}
-	}
-	if t.alone {
-		b.WriteString(" a=1")
-	}
-	if t.aloneSuccess {
-		b.WriteString(" b=1")
-	}
-	for _, s := range []struct {
-		name string
-		sk   sketch
-	}{{"u", t.users}, {"s", t.sources}, {"x", t.refreshed}, {"y", t.codeSources}} {
-		if len(s.sk) == 0 {
-			continue
-		}
-		b.WriteString(" " + s.name + "=")
-		for i, h := range s.sk {
-			if i > 0 {
-				b.WriteByte(',')
+		switch {
+		case f.n != nil && (f.always || *f.n > 0):
+			fmt.Fprintf(&b, "%s%s=%d", sep, f.name, *f.n)
+		case f.flag != nil && *f.flag:
+			b.WriteString(sep + f.name + "=1")
+		case f.sk != nil && len(*f.sk) > 0:
+			b.WriteString(sep + f.name + "=")
+			for i, h := range *f.sk {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				fmt.Fprintf(&b, "%08x", h)
 			}
-			fmt.Fprintf(&b, "%08x", h)
 		}
 	}
 	return b.String()
@@ -303,47 +315,26 @@ func (t *tally) encode() string {
 // (an item another version wrote).
 func decodeTally(v string) tally {
 	var t tally
-	for _, f := range strings.Fields(v) {
-		name, val, ok := strings.Cut(f, "=")
-		if !ok {
+	fields := t.fields()
+	for _, kv := range strings.Fields(v) {
+		name, val, ok := strings.Cut(kv, "=")
+		i := slices.IndexFunc(fields, func(f tallyField) bool { return f.name == name })
+		if !ok || i < 0 {
 			continue
 		}
-		switch name {
-		case "f":
-			t.failures, _ = strconv.Atoi(val)
-		case "c":
-			t.codes, _ = strconv.Atoi(val)
-		case "o":
-			t.successes, _ = strconv.Atoi(val)
-		case "m":
-			t.sends, _ = strconv.Atoi(val)
-		case "k":
-			t.confirms, _ = strconv.Atoi(val)
-		case "d":
-			t.denied, _ = strconv.Atoi(val)
-		case "r":
-			t.refreshes, _ = strconv.Atoi(val)
-		case "a":
-			t.alone = val == "1"
-		case "b":
-			t.aloneSuccess = val == "1"
-		case "u", "s", "x", "y":
+		switch f := fields[i]; {
+		case f.n != nil:
+			*f.n, _ = strconv.Atoi(val)
+		case f.flag != nil:
+			*f.flag = val == "1"
+		default:
 			var sk sketch
 			for _, x := range strings.Split(val, ",") {
 				if h, err := strconv.ParseUint(x, 16, 32); err == nil {
 					sk.add(uint32(h))
 				}
 			}
-			switch name {
-			case "u":
-				t.users = sk
-			case "s":
-				t.sources = sk
-			case "x":
-				t.refreshed = sk
-			default:
-				t.codeSources = sk
-			}
+			*f.sk = sk
 		}
 	}
 	return t
