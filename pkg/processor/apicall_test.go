@@ -26,7 +26,7 @@ func TestAPICallRejectedNamesTheCall(t *testing.T) {
 		t.Fatal("the sample has no eventTime to spoil")
 	}
 	var logs bytes.Buffer
-	h := New(bucketS3{}, &countingSink{}, nil, &Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	h := New(bucketS3{}, &recordingSink{}, nil, &Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	if _, err := h.Handle(context.Background(), json.RawMessage(ev)); err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestAPICallWrongTypeIsRejected(t *testing.T) {
 	}
 	var logs bytes.Buffer
 	n := &keepingNotifier{}
-	h := New(bucketS3{}, &countingSink{}, nil, &Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Notifier: n})
+	h := New(bucketS3{}, &recordingSink{}, nil, &Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Notifier: n})
 	if _, err := h.Handle(context.Background(), json.RawMessage(ev)); err != nil {
 		t.Fatal(err)
 	}

@@ -95,7 +95,7 @@ func TestBufferedRejectedBatchPassedOver(t *testing.T) {
 func TestBufferedAccessDeniedRetriesItsMessage(t *testing.T) {
 	f, keys := bufferedFiles(t, 3)
 	f.errs[keys[1]] = &smithy.GenericAPIError{Code: "AccessDenied", Message: "Access Denied"}
-	sk := &countingSink{}
+	sk := &recordingSink{}
 	h := New(f, sk, nil, &Options{Buffered: true, MaxDatumAge: -1, Logger: slog.New(slog.DiscardHandler)})
 	resp, err := h.Handle(context.Background(), sqsOf(keys...))
 	if err != nil {
@@ -105,8 +105,8 @@ func TestBufferedAccessDeniedRetriesItsMessage(t *testing.T) {
 	if got := resp.(events.SQSEventResponse).BatchItemFailures; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("batchItemFailures %v, want %v", got, want)
 	}
-	if sk.sums[metric.FilesProcessed] != 2 || sk.sums[metric.FilesFailed] != 0 {
-		t.Errorf("files processed %v, failed %v; want 2, 0", sk.sums[metric.FilesProcessed], sk.sums[metric.FilesFailed])
+	if sk.sum(metric.FilesProcessed) != 2 || sk.sum(metric.FilesFailed) != 0 {
+		t.Errorf("files processed %v, failed %v; want 2, 0", sk.sum(metric.FilesProcessed), sk.sum(metric.FilesFailed))
 	}
 }
 
@@ -122,7 +122,7 @@ func TestBufferedAPICallThroughSQS(t *testing.T) {
 	ev := json.RawMessage(`{"Records":[{"messageId":"m-0","receiptHandle":"rh","body":` + string(body) +
 		`,"eventSource":"aws:sqs","eventSourceARN":"arn:aws:sqs:us-east-1:123456789012:q","awsRegion":"us-east-1"}]}`)
 	for _, buffered := range []bool{false, true} {
-		sk, nt := &countingSink{}, &countingNotifier{}
+		sk, nt := &recordingSink{}, &countingNotifier{}
 		h := New(bucketS3{}, sk, nil, &Options{Buffered: buffered, Notifier: nt, Logger: slog.New(slog.DiscardHandler)})
 		resp, err := h.Handle(context.Background(), ev)
 		if err != nil {
@@ -142,7 +142,7 @@ func TestBufferedObjectLineCountsTooOld(t *testing.T) {
 	tooOld := map[bool]map[any]any{}
 	for _, buffered := range []bool{false, true} {
 		var logs bytes.Buffer
-		h := New(f, &countingSink{}, nil, &Options{Buffered: buffered,
+		h := New(f, &recordingSink{}, nil, &Options{Buffered: buffered,
 			Now:    func() time.Time { return time.Date(2026, 12, 20, 0, 0, 0, 0, time.UTC) }, // the files are a month old
 			Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 		if _, err := h.Handle(context.Background(), sqsOf(keys...)); err != nil {
@@ -171,7 +171,7 @@ func TestBufferedObjectLineCountsTooOld(t *testing.T) {
 
 // poolSink keeps the UserPoolId values published.
 type poolSink struct {
-	countingSink
+	recordingSink
 	pools map[string]bool
 }
 
@@ -183,7 +183,7 @@ func (s *poolSink) Publish(ctx context.Context, b []metric.Datum) (sink.Stats, e
 			}
 		}
 	}
-	return s.countingSink.Publish(ctx, b)
+	return s.recordingSink.Publish(ctx, b)
 }
 
 // TestBufferedMaxPoolsPerBatch: the README's word that MAX_POOLS caps the

@@ -8,10 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"iter"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,7 +22,6 @@ import (
 	"github.com/cognitrail/cognitrail/pkg/alert"
 	"github.com/cognitrail/cognitrail/pkg/finding"
 	"github.com/cognitrail/cognitrail/pkg/metric"
-	"github.com/cognitrail/cognitrail/pkg/sink"
 )
 
 // bucketS3 serves objects by key; a key it has no body for answers with
@@ -47,30 +44,6 @@ func (f bucketS3) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(
 		Body: io.NopCloser(bytes.NewReader(b)), ETag: aws.String(`"` + k + `"`),
 		LastModified: aws.Time(time.Date(2026, 11, 20, 10, 20, 0, 0, time.UTC)), ContentLength: aws.Int64(int64(len(b))),
 	}, nil
-}
-
-// countingSink cuts batches as CloudWatch does and keeps what is published.
-type countingSink struct {
-	mu       sync.Mutex
-	requests int
-	sums     map[string]float64 // by metric name
-}
-
-func (s *countingSink) Batches(d iter.Seq[metric.Datum]) iter.Seq[[]metric.Datum] {
-	return sink.Batches(d, 1000, 1<<30, func(*metric.Datum) int { return 1 })
-}
-
-func (s *countingSink) Publish(_ context.Context, b []metric.Datum) (sink.Stats, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests++
-	if s.sums == nil {
-		s.sums = map[string]float64{}
-	}
-	for _, d := range b {
-		s.sums[d.Name] += d.Sum()
-	}
-	return sink.Stats{Requests: 1, Sent: len(b)}, nil
 }
 
 type countingNotifier struct{ n int }
@@ -123,9 +96,9 @@ func TestBufferedPublishesOncePerEvent(t *testing.T) {
 	keys = append(keys, corrupt, gone, throttled)
 	ev := sqsOf(keys...)
 
-	run := func(buffered bool) (*countingSink, events.SQSEventResponse, string, int) {
+	run := func(buffered bool) (*recordingSink, events.SQSEventResponse, string, int) {
 		var logs bytes.Buffer
-		sk, nt := &countingSink{}, &countingNotifier{}
+		sk, nt := &recordingSink{}, &countingNotifier{}
 		h := New(f, sk, nil, &Options{Buffered: buffered, MaxDatumAge: -1, Notifier: nt,
 			Now:    func() time.Time { return time.Date(2026, 11, 20, 11, 0, 0, 0, time.UTC) },
 			Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
@@ -145,12 +118,12 @@ func TestBufferedPublishesOncePerEvent(t *testing.T) {
 		t.Errorf("direct mode made %d publishes, want one per file at least", direct.requests)
 	}
 	for _, name := range []string{metric.RecordsRead, metric.FilesProcessed, metric.FilesFailed, metric.Findings, "Events", "Errors"} {
-		if buf.sums[name] != direct.sums[name] || buf.sums[name] == 0 {
-			t.Errorf("%s: buffered %v, direct %v", name, buf.sums[name], direct.sums[name])
+		if buf.sum(name) != direct.sum(name) || buf.sum(name) == 0 {
+			t.Errorf("%s: buffered %v, direct %v", name, buf.sum(name), direct.sum(name))
 		}
 	}
-	if buf.sums[metric.FilesFailed] != 2 || buf.sums[metric.FilesProcessed] != 12 {
-		t.Errorf("files processed %v, failed %v; want 12 and 2 (corrupt, gone)", buf.sums[metric.FilesProcessed], buf.sums[metric.FilesFailed])
+	if buf.sum(metric.FilesFailed) != 2 || buf.sum(metric.FilesProcessed) != 12 {
+		t.Errorf("files processed %v, failed %v; want 12 and 2 (corrupt, gone)", buf.sum(metric.FilesProcessed), buf.sum(metric.FilesFailed))
 	}
 	want := []events.SQSBatchItemFailure{{ItemIdentifier: "m-14"}}
 	if fmt.Sprint(bresp.BatchItemFailures) != fmt.Sprint(want) || fmt.Sprint(dresp.BatchItemFailures) != fmt.Sprint(want) {
@@ -173,7 +146,7 @@ func TestBufferedPublishesOncePerEvent(t *testing.T) {
 // TestBufferedSkipsOtherShapes: buffered mode changes only SQS events.
 func TestBufferedSkipsOtherShapes(t *testing.T) {
 	body := sampleBody(t)
-	sk := &countingSink{}
+	sk := &recordingSink{}
 	h := New(fakeS3{body}, sk, nil, &Options{Buffered: true, MaxDatumAge: -1, Logger: slog.New(slog.DiscardHandler)})
 	out, err := h.Handle(context.Background(), s3EventFor(sampleKey, len(body)))
 	if err != nil {

@@ -21,17 +21,23 @@ import (
 	"github.com/cognitrail/cognitrail/pkg/sink"
 )
 
-// recordingSink cuts small batches and keeps every datum published; from
-// request failAt on (1-based, 0: never) it fails transiently.
+// recordingSink keeps every datum published, in batches of batch datums
+// (0: CloudWatch's 1000); from request failAt on (1-based, 0: never) it
+// fails transiently.
 type recordingSink struct {
 	mu        sync.Mutex
+	batch     int
 	requests  int
 	failAt    int
 	published []metric.Datum
 }
 
 func (s *recordingSink) Batches(d iter.Seq[metric.Datum]) iter.Seq[[]metric.Datum] {
-	return sink.Batches(d, 7, 1<<30, func(*metric.Datum) int { return 1 })
+	n := s.batch
+	if n == 0 {
+		n = 1000
+	}
+	return sink.Batches(d, n, 1<<30, func(*metric.Datum) int { return 1 })
 }
 
 func (s *recordingSink) Publish(_ context.Context, b []metric.Datum) (sink.Stats, error) {
@@ -43,6 +49,19 @@ func (s *recordingSink) Publish(_ context.Context, b []metric.Datum) (sink.Stats
 	}
 	s.published = append(s.published, b...)
 	return sink.Stats{Requests: 1, Sent: len(b)}, nil
+}
+
+// sum adds up the datums published of metric name, in the order published.
+func (s *recordingSink) sum(name string) float64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var n float64
+	for _, d := range s.published {
+		if d.Name == name {
+			n += d.Sum()
+		}
+	}
+	return n
 }
 
 // switchResolver answers one pool for every app client, which a test
@@ -99,7 +118,7 @@ func TestResumeIsDeterministic(t *testing.T) {
 		t.Run(fmt.Sprintf("buffered=%v", buffered), func(t *testing.T) {
 			ctx := context.Background()
 			// What one uninterrupted first attempt publishes.
-			ref := &recordingSink{}
+			ref := &recordingSink{batch: 7}
 			res := &switchResolver{pool: "First"}
 			clock := now
 			opts := &Options{Buffered: buffered, Now: func() time.Time { return clock }, Clients: res,
@@ -118,7 +137,7 @@ func TestResumeIsDeterministic(t *testing.T) {
 			}
 			l := ledger.New(db, ledger.Options{Table: table, Now: func() time.Time { return clock }})
 			const k = 3
-			sk := &recordingSink{failAt: k + 1}
+			sk := &recordingSink{batch: 7, failAt: k + 1}
 			resp, err := New(s3f, sk, l, opts).Handle(ctx, sqsOf(key))
 			if err != nil {
 				t.Fatal(err)
@@ -174,7 +193,7 @@ func resumeOldFormItem(t *testing.T, db *dynamodb.Client) {
 	s3f := bucketS3{bodies: map[string][]byte{key: ageEdgeFile(now)}}
 	opts := &Options{Now: func() time.Time { return now }, Clients: &switchResolver{pool: "First"},
 		Logger: slog.New(slog.DiscardHandler)}
-	ref := &recordingSink{}
+	ref := &recordingSink{batch: 7}
 	if _, err := New(s3f, ref, nil, opts).Handle(ctx, sqsOf(key)); err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +212,7 @@ func resumeOldFormItem(t *testing.T, db *dynamodb.Client) {
 	if err := c.Release(ctx); err != nil {
 		t.Fatal(err)
 	}
-	sk := &recordingSink{}
+	sk := &recordingSink{batch: 7}
 	if _, err := New(s3f, sk, l, opts).Handle(ctx, sqsOf(key)); err != nil {
 		t.Fatal(err)
 	}
