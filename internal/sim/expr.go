@@ -125,6 +125,34 @@ func (p *parser) expect(op string) error {
 	return nil
 }
 
+// call reads a function's parenthesised arguments (its name read), each
+// with its own reader, stopping at the first error.
+func (p *parser) call(args ...func() error) error {
+	sep := "("
+	for _, arg := range args {
+		if err := p.expect(sep); err != nil {
+			return err
+		}
+		if err := arg(); err != nil {
+			return err
+		}
+		sep = ","
+	}
+	return p.expect(")")
+}
+
+// into makes an argument reader of read that keeps what it reads in dst.
+func into[T any](dst *T, read func() (T, error)) func() error {
+	return func() error {
+		v, err := read()
+		*dst = v
+		return err
+	}
+}
+
+// path reads an attribute path.
+func (p *parser) path() (string, error) { return p.e.attr(p.next()) }
+
 // condition := or
 func (p *parser) or() (bool, error) {
 	v, err := p.and()
@@ -168,34 +196,21 @@ func (p *parser) primary() (bool, error) {
 		switch strings.ToLower(t.text) {
 		case "attribute_exists", "attribute_not_exists":
 			p.next()
-			if err := p.expect("("); err != nil {
-				return false, err
-			}
-			a, err := p.e.attr(p.next())
-			if err != nil {
+			var a string
+			if err := p.call(into(&a, p.path)); err != nil {
 				return false, err
 			}
 			_, ok := p.e.item[a]
-			return ok == (strings.ToLower(t.text) == "attribute_exists"), p.expect(")")
+			return ok == (strings.ToLower(t.text) == "attribute_exists"), nil
 		case "begins_with":
 			p.next()
-			if err := p.expect("("); err != nil {
-				return false, err
-			}
-			l, err := p.operand()
-			if err != nil {
-				return false, err
-			}
-			if err := p.expect(","); err != nil {
-				return false, err
-			}
-			r, err := p.operand()
-			if err != nil {
+			var l, r types.AttributeValue
+			if err := p.call(into(&l, p.operand), into(&r, p.operand)); err != nil {
 				return false, err
 			}
 			ls, lok := l.(*types.AttributeValueMemberS)
 			rs, rok := r.(*types.AttributeValueMemberS)
-			return lok && rok && strings.HasPrefix(ls.Value, rs.Value), p.expect(")")
+			return lok && rok && strings.HasPrefix(ls.Value, rs.Value), nil
 		}
 	}
 	l, err := p.operand()
@@ -220,14 +235,8 @@ func (p *parser) operand() (types.AttributeValue, error) {
 	case t.kind == "value":
 		return p.e.value(t)
 	case t.kind == "id" && strings.EqualFold(t.text, "size"):
-		if err := p.expect("("); err != nil {
-			return nil, err
-		}
-		a, err := p.e.attr(p.next())
-		if err != nil {
-			return nil, err
-		}
-		if err := p.expect(")"); err != nil {
+		var a string
+		if err := p.call(into(&a, p.path)); err != nil {
 			return nil, err
 		}
 		v, ok := p.e.item[a]
@@ -324,13 +333,10 @@ func order(l, r types.AttributeValue) (int, bool) {
 // update applies an UpdateExpression to item (a copy the caller owns).
 func (p *parser) update() error {
 	for p.pos < len(p.toks) {
+		var err error
 		switch {
 		case p.keyword("SET"):
-			for {
-				a, err := p.e.attr(p.next())
-				if err != nil {
-					return err
-				}
+			err = p.actions(func(a string) error {
 				if err := p.expect("="); err != nil {
 					return err
 				}
@@ -342,27 +348,15 @@ func (p *parser) update() error {
 					return fmt.Errorf("sim: SET %s to a missing attribute", a)
 				}
 				p.e.item[a] = v
-				if !p.comma() {
-					break
-				}
-			}
+				return nil
+			})
 		case p.keyword("REMOVE"):
-			for {
-				a, err := p.e.attr(p.next())
-				if err != nil {
-					return err
-				}
+			err = p.actions(func(a string) error {
 				delete(p.e.item, a)
-				if !p.comma() {
-					break
-				}
-			}
+				return nil
+			})
 		case p.keyword("ADD"):
-			for {
-				a, err := p.e.attr(p.next())
-				if err != nil {
-					return err
-				}
+			err = p.actions(func(a string) error {
 				v, err := p.e.value(p.next())
 				if err != nil {
 					return err
@@ -372,15 +366,33 @@ func (p *parser) update() error {
 					return err
 				}
 				p.e.item[a] = nv
-				if !p.comma() {
-					break
-				}
-			}
+				return nil
+			})
 		default:
 			return fmt.Errorf("sim: unsupported update clause at %q", p.peek().text)
 		}
+		if err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// actions reads a clause's comma-separated actions, each on the attribute
+// path it starts with, stopping at the first error.
+func (p *parser) actions(act func(a string) error) error {
+	for {
+		a, err := p.path()
+		if err != nil {
+			return err
+		}
+		if err := act(a); err != nil {
+			return err
+		}
+		if !p.comma() {
+			return nil
+		}
+	}
 }
 
 func (p *parser) comma() bool {
@@ -426,21 +438,9 @@ func (p *parser) term() (types.AttributeValue, error) {
 	t := p.peek()
 	if t.kind == "id" && strings.EqualFold(t.text, "if_not_exists") {
 		p.next()
-		if err := p.expect("("); err != nil {
-			return nil, err
-		}
-		a, err := p.e.attr(p.next())
-		if err != nil {
-			return nil, err
-		}
-		if err := p.expect(","); err != nil {
-			return nil, err
-		}
-		v, err := p.setValue()
-		if err != nil {
-			return nil, err
-		}
-		if err := p.expect(")"); err != nil {
+		var a string
+		var v types.AttributeValue
+		if err := p.call(into(&a, p.path), into(&v, p.setValue)); err != nil {
 			return nil, err
 		}
 		if cur, ok := p.e.item[a]; ok {
