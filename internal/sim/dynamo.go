@@ -33,6 +33,18 @@ func pk(key map[string]types.AttributeValue) (string, error) {
 	return v.Value, nil
 }
 
+// step runs a request on the item key names, under the table's lock: the
+// request is one step, as DynamoDB's per-item atomicity makes it.
+func step[O any](d *DB, key map[string]types.AttributeValue, run func(k string) (*O, error)) (*O, error) {
+	k, err := pk(key)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return run(k)
+}
+
 // Item returns a copy of the item k (nil when none).
 func (d *DB) Item(k string) map[string]types.AttributeValue {
 	d.mu.Lock()
@@ -94,12 +106,11 @@ func conditionFailed(old map[string]types.AttributeValue, rv types.ReturnValuesO
 
 // UpdateItem applies the update if the condition holds.
 func (d *DB) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	k, err := pk(in.Key)
-	if err != nil {
-		return nil, err
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	return step(d, in.Key, func(k string) (*dynamodb.UpdateItemOutput, error) { return d.update(k, in) })
+}
+
+// update is UpdateItem on item k (d.mu held).
+func (d *DB) update(k string, in *dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
 	old := d.items[k]
 	e := &env{names: in.ExpressionAttributeNames, values: in.ExpressionAttributeValues, item: old, used: map[string]bool{}}
 	ok, err := evalCondition(in.ConditionExpression, e)
@@ -163,46 +174,34 @@ func (d *DB) admit(k string, cond *string, names map[string]string, values map[s
 
 // PutItem replaces the item if the condition holds.
 func (d *DB) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	k, err := pk(map[string]types.AttributeValue{"pk": in.Item["pk"]})
-	if err != nil {
-		return nil, err
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	old, err := d.admit(k, in.ConditionExpression, in.ExpressionAttributeNames, in.ExpressionAttributeValues, in.ReturnValuesOnConditionCheckFailure)
-	if err != nil {
-		return nil, err
-	}
-	d.items[k] = maps.Clone(in.Item)
-	out := &dynamodb.PutItemOutput{}
-	if in.ReturnValues == types.ReturnValueAllOld {
-		out.Attributes = maps.Clone(old)
-	}
-	return out, nil
+	return step(d, map[string]types.AttributeValue{"pk": in.Item["pk"]}, func(k string) (*dynamodb.PutItemOutput, error) {
+		old, err := d.admit(k, in.ConditionExpression, in.ExpressionAttributeNames, in.ExpressionAttributeValues, in.ReturnValuesOnConditionCheckFailure)
+		if err != nil {
+			return nil, err
+		}
+		d.items[k] = maps.Clone(in.Item)
+		out := &dynamodb.PutItemOutput{}
+		if in.ReturnValues == types.ReturnValueAllOld {
+			out.Attributes = maps.Clone(old)
+		}
+		return out, nil
+	})
 }
 
 // GetItem reads an item.
 func (d *DB) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	k, err := pk(in.Key)
-	if err != nil {
-		return nil, err
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return &dynamodb.GetItemOutput{Item: maps.Clone(d.items[k])}, nil
+	return step(d, in.Key, func(k string) (*dynamodb.GetItemOutput, error) {
+		return &dynamodb.GetItemOutput{Item: maps.Clone(d.items[k])}, nil
+	})
 }
 
 // DeleteItem deletes an item if the condition holds.
 func (d *DB) DeleteItem(_ context.Context, in *dynamodb.DeleteItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
-	k, err := pk(in.Key)
-	if err != nil {
-		return nil, err
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if _, err := d.admit(k, in.ConditionExpression, in.ExpressionAttributeNames, in.ExpressionAttributeValues, in.ReturnValuesOnConditionCheckFailure); err != nil {
-		return nil, err
-	}
-	delete(d.items, k)
-	return &dynamodb.DeleteItemOutput{}, nil
+	return step(d, in.Key, func(k string) (*dynamodb.DeleteItemOutput, error) {
+		if _, err := d.admit(k, in.ConditionExpression, in.ExpressionAttributeNames, in.ExpressionAttributeValues, in.ReturnValuesOnConditionCheckFailure); err != nil {
+			return nil, err
+		}
+		delete(d.items, k)
+		return &dynamodb.DeleteItemOutput{}, nil
+	})
 }
