@@ -36,29 +36,25 @@ type tee struct {
 
 func (t *tee) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	out, err := t.db.UpdateItem(ctx, in, o...)
-	r := recorded{op: "UpdateItem", in: in, err: err}
-	if out != nil {
-		r.out = out.Attributes
-	}
-	t.calls = append(t.calls, r)
-	return out, err
+	return keep(t, "UpdateItem", in, out, err, func(out *dynamodb.UpdateItemOutput) map[string]types.AttributeValue { return out.Attributes })
 }
 
 func (t *tee) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
 	out, err := t.db.PutItem(ctx, in, o...)
-	r := recorded{op: "PutItem", in: in, err: err}
-	if out != nil {
-		r.out = out.Attributes
-	}
-	t.calls = append(t.calls, r)
-	return out, err
+	return keep(t, "PutItem", in, out, err, func(out *dynamodb.PutItemOutput) map[string]types.AttributeValue { return out.Attributes })
 }
 
 func (t *tee) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
 	out, err := t.db.GetItem(ctx, in, o...)
-	r := recorded{op: "GetItem", in: in, err: err}
+	return keep(t, "GetItem", in, out, err, func(out *dynamodb.GetItemOutput) map[string]types.AttributeValue { return out.Item })
+}
+
+// keep records a call moto_server answered and passes its answer on; item
+// reads the attributes an answer holds (there are none when it failed).
+func keep[O any](t *tee, op string, in any, out *O, err error, item func(*O) map[string]types.AttributeValue) (*O, error) {
+	r := recorded{op: op, in: in, err: err}
 	if out != nil {
-		r.out = out.Item
+		r.out = item(out)
 	}
 	t.calls = append(t.calls, r)
 	return out, err
