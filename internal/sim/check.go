@@ -199,7 +199,7 @@ func (w *World) check() []string {
 	// attempt failed before recording them, which a correct publisher
 	// sends again: the one window no protocol closes without CloudWatch's
 	// help (PutMetricData has no idempotency token).
-	got, slack := sums(w.cw.Requests, w.pools), sums(w.lostPuts, w.pools)
+	got, slack := sums(w.cw.Accepted, w.pools), sums(w.lostPuts, w.pools)
 	for k, n := range partial {
 		slack[k] += n
 	}
@@ -248,7 +248,7 @@ func (w *World) check() []string {
 		}
 	}
 	sent := map[findingKey]int{}
-	for _, m := range w.sns.Messages {
+	for _, m := range w.sns.Accepted {
 		sent[messageKey(m.Message)]++
 	}
 	lost := map[findingKey]int{}
@@ -290,7 +290,7 @@ func (w *World) check() []string {
 	// window holds. A retry, a version judged twice or a provisional count
 	// of a version that never finished must not add an address twice.
 	bound := w.peaks()
-	for _, r := range w.cw.Requests {
+	for _, r := range w.cw.Accepted {
 		for _, d := range r.MetricData {
 			if metric.StatOf(*d.MetricName) != metric.StatMaximum {
 				continue

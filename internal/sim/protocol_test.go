@@ -52,7 +52,7 @@ func isOp(op, prefix string) bool { return strings.HasPrefix(op, prefix) }
 // findingsSent counts the SNS messages of the file's finding.
 func findingsSent(w *World, k findingKey) int {
 	n := 0
-	for _, m := range w.sns.Messages {
+	for _, m := range w.sns.Accepted {
 		if messageKey(m.Message) == k {
 			n++
 		}
@@ -74,8 +74,8 @@ func TestNotifyFailureRetried(t *testing.T) {
 		})
 		env := w.coldStart()
 		first := deliver(w, env, m)
-		if len(w.failedMessages(first)) != 1 || len(w.sns.Messages) != 0 {
-			t.Fatalf("buffered=%v: first attempt %s, %d messages", buffered, describe(first.result, first.err), len(w.sns.Messages))
+		if len(w.failedMessages(first)) != 1 || len(w.sns.Accepted) != 0 {
+			t.Fatalf("buffered=%v: first attempt %s, %d messages", buffered, describe(first.result, first.err), len(w.sns.Accepted))
 		}
 		w.now = w.now.Add(time.Minute)
 		for range 2 {

@@ -143,30 +143,38 @@ func (b *S3) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*s3.O
 	return out, nil
 }
 
+// recorder keeps every request a fake service accepts, in the order
+// accepted.
+type recorder[T any] struct {
+	mu       sync.Mutex
+	Accepted []T
+}
+
+// accept keeps in and returns how many requests are kept with it.
+func (r *recorder[T]) accept(in T) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Accepted = append(r.Accepted, in)
+	return len(r.Accepted)
+}
+
 // CloudWatch records every PutMetricData request it accepts.
 type CloudWatch struct {
-	mu       sync.Mutex
-	Requests []*cw.PutMetricDataInput
+	recorder[*cw.PutMetricDataInput]
 }
 
 // PutMetricData accepts the request.
 func (c *CloudWatch) PutMetricData(_ context.Context, in *cw.PutMetricDataInput, _ ...func(*cw.Options)) (*cw.PutMetricDataOutput, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.Requests = append(c.Requests, in)
+	c.accept(in)
 	return &cw.PutMetricDataOutput{}, nil
 }
 
 // SNS records every message it accepts.
 type SNS struct {
-	mu       sync.Mutex
-	Messages []*sns.PublishInput
+	recorder[*sns.PublishInput]
 }
 
 // Publish accepts the message.
 func (s *SNS) Publish(_ context.Context, in *sns.PublishInput, _ ...func(*sns.Options)) (*sns.PublishOutput, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.Messages = append(s.Messages, in)
-	return &sns.PublishOutput{MessageId: aws.String(fmt.Sprint(len(s.Messages)))}, nil
+	return &sns.PublishOutput{MessageId: aws.String(fmt.Sprint(s.accept(in)))}, nil
 }
