@@ -156,6 +156,29 @@ func busyPool(t testing.TB, name string) [][]byte {
 	return f
 }
 
+// signUps are 60 sign-ups, none confirmed, from 60 addresses over two
+// files 30 minutes apart; mk makes more records of their shape.
+func signUps(t testing.TB) (mk func(at time.Time, ip, sub, errorCode string) []byte, a, b [][]byte) {
+	mk = published(t, "idp-signup.json")
+	for i := range 30 {
+		a = append(a, mk(at(0, i), fmt.Sprint("198.51.100.", i), "-", ""))
+		b = append(b, mk(at(30, i), fmt.Sprint("192.0.2.", i), "-", ""))
+	}
+	return mk, a, b
+}
+
+// wrongCodes are 12 wrong MFA codes from 12 addresses over two files 7
+// minutes apart, for the users subA and subB name in each.
+func wrongCodes(t testing.TB, subA, subB func(int) string) [][][]byte {
+	mk := published(t, "idp-respondtoauthchallenge-notauthorized.json")
+	var a, b [][]byte
+	for i := range 6 {
+		a = append(a, mk(at(0, i), fmt.Sprint("198.51.100.", i), subA(i), "CodeMismatchException"))
+		b = append(b, mk(at(7, i), fmt.Sprint("192.0.2.", i), subB(i), "CodeMismatchException"))
+	}
+	return [][][]byte{a, b}
+}
+
 func same(s string) func(int) string { return func(int) string { return s } }
 func nth(prefix string) func(int) string {
 	return func(i int) string { return fmt.Sprintf("%s%d", prefix, i) }
@@ -327,22 +350,11 @@ var windowCases = []windowCase{
 		}
 	}, nil},
 	{"sms pumping", func(t testing.TB) [][][]byte {
-		// 60 sign-ups from 60 addresses over two files, none confirmed
-		mk := published(t, "idp-signup.json")
-		var a, b [][]byte
-		for i := range 30 {
-			a = append(a, mk(at(0, i), fmt.Sprint("198.51.100.", i), "-", ""))
-			b = append(b, mk(at(30, i), fmt.Sprint("192.0.2.", i), "-", ""))
-		}
+		_, a, b := signUps(t)
 		return [][][]byte{a, b}
 	}, map[string]int{SMSPumping: 60}},
 	{"sms pumping, a fifth confirmed", func(t testing.TB) [][][]byte {
-		mk := published(t, "idp-signup.json")
-		var a, b [][]byte
-		for i := range 30 {
-			a = append(a, mk(at(0, i), fmt.Sprint("198.51.100.", i), "-", ""))
-			b = append(b, mk(at(30, i), fmt.Sprint("192.0.2.", i), "-", ""))
-		}
+		mk, a, b := signUps(t)
 		for i := range 12 {
 			// ConfirmSignUp of the same client (the sign-up's shape:
 			// the API takes the same clientId) a minute after the
@@ -401,22 +413,10 @@ var windowCases = []windowCase{
 		// its sub), from 12 addresses over two files; an MFA code is a
 		// sign-in step, so the user's failures from 6 addresses (the
 		// first file) are a targeted brute force too
-		mk := published(t, "idp-respondtoauthchallenge-notauthorized.json")
-		var a, b [][]byte
-		for i := range 6 {
-			a = append(a, mk(at(0, i), fmt.Sprint("198.51.100.", i), subN(3), "CodeMismatchException"))
-			b = append(b, mk(at(7, i), fmt.Sprint("192.0.2.", i), subN(3), "CodeMismatchException"))
-		}
-		return [][][]byte{a, b}
+		return wrongCodes(t, same(subN(3)), same(subN(3)))
 	}, map[string]int{CodeBruteForce: 12, TargetedBruteForce: 6}},
 	{"wrong codes of many users from many addresses", func(t testing.TB) [][][]byte {
-		mk := published(t, "idp-respondtoauthchallenge-notauthorized.json")
-		var a, b [][]byte
-		for i := range 6 {
-			a = append(a, mk(at(0, i), fmt.Sprint("198.51.100.", i), subN(i), "CodeMismatchException"))
-			b = append(b, mk(at(7, i), fmt.Sprint("192.0.2.", i), subN(i+10), "CodeMismatchException"))
-		}
-		return [][][]byte{a, b}
+		return wrongCodes(t, subN, func(i int) string { return subN(i + 10) })
 	}, nil},
 }
 
