@@ -179,6 +179,27 @@ func wrongCodes(t testing.TB, subA, subB func(int) string) [][][]byte {
 	return [][][]byte{a, b}
 }
 
+// filesOf is a case's files, each made by one maker, in order.
+func filesOf(makers ...func(testing.TB) [][]byte) func(testing.TB) [][][]byte {
+	return func(t testing.TB) [][][]byte {
+		files := make([][][]byte, len(makers))
+		for i, mk := range makers {
+			files[i] = mk(t)
+		}
+		return files
+	}
+}
+
+// failing is failures as a maker of one file.
+func failing(from, n int, ip func(i int) string, sub func(i int) string) func(testing.TB) [][]byte {
+	return func(t testing.TB) [][]byte { return failures(t, from, n, ip, sub) }
+}
+
+// refreshing is refreshes as a maker of one file.
+func refreshing(from int, ips []string, sub string) func(testing.TB) [][]byte {
+	return func(t testing.TB) [][]byte { return refreshes(t, from, ips, sub) }
+}
+
 func same(s string) func(int) string { return func(int) string { return s } }
 func nth(prefix string) func(int) string {
 	return func(i int) string { return fmt.Sprintf("%s%d", prefix, i) }
@@ -186,80 +207,56 @@ func nth(prefix string) func(int) string {
 func subN(i int) string { return fmt.Sprintf("87a42a58-6051-7076-79e2-%012d", i) }
 
 var windowCases = []windowCase{
-	{"one address over two files", func(t testing.TB) [][][]byte {
-		return [][][]byte{
-			failures(t, 0, 8, same("203.0.113.9"), same(subN(1))),
-			failures(t, 6, 8, same("203.0.113.9"), same(subN(1))),
-		}
-	}, map[string]int{SignInFailuresFromOneIP: 16}},
-	{"one address, one short of the threshold", func(t testing.TB) [][][]byte {
-		return [][][]byte{
-			failures(t, 0, 7, same("203.0.113.9"), same(subN(1))),
-			failures(t, 6, 7, same("203.0.113.9"), same(subN(1))),
-		}
-	}, nil},
-	{"one address, files 20 minutes apart", func(t testing.TB) [][][]byte {
-		return [][][]byte{
-			failures(t, 0, 8, same("203.0.113.9"), same(subN(1))),
-			failures(t, 20, 8, same("203.0.113.9"), same(subN(1))),
-		}
-	}, nil},
-	{"one address raised by its file, then more", func(t testing.TB) [][][]byte {
-		return [][][]byte{
-			failures(t, 0, 15, same("203.0.113.9"), same(subN(1))),
-			failures(t, 6, 5, same("203.0.113.9"), same(subN(1))),
-		}
-	}, map[string]int{SignInFailuresFromOneIP: 15}},
-	{"an AWS service as the source is no address", func(t testing.TB) [][][]byte {
-		return [][][]byte{
-			failures(t, 0, 10, same("apigateway.amazonaws.com"), nth("sub-")),
-			failures(t, 6, 10, same("apigateway.amazonaws.com"), nth("sub-")),
-		}
-	}, nil},
-	{"password spray", func(t testing.TB) [][][]byte {
-		return [][][]byte{
-			failures(t, 0, 5, same("203.0.113.20"), subN),
-			failures(t, 40, 5, same("203.0.113.20"), func(i int) string { return subN(100 + i) }),
-		}
-	}, map[string]int{PasswordSpray: 10}},
-	{"password spray, nine users", func(t testing.TB) [][][]byte {
-		return [][][]byte{
-			failures(t, 0, 5, same("203.0.113.20"), subN),
-			failures(t, 40, 4, same("203.0.113.20"), func(i int) string { return subN(100 + i) }),
-		}
-	}, nil},
-	{"password spray, more than an hour apart", func(t testing.TB) [][][]byte {
-		return [][][]byte{
-			failures(t, 0, 5, same("203.0.113.20"), subN),
-			failures(t, 70, 5, same("203.0.113.20"), func(i int) string { return subN(100 + i) }),
-		}
-	}, nil},
-	{"targeted brute force", func(t testing.TB) [][][]byte {
-		return [][][]byte{
-			failures(t, 0, 3, nth("198.51.100."), same(subN(7))),
-			failures(t, 30, 2, func(i int) string { return fmt.Sprint("192.0.2.", i) }, same(subN(7))),
-		}
-	}, map[string]int{TargetedBruteForce: 5}},
-	{"targeted brute force, four addresses", func(t testing.TB) [][][]byte {
-		return [][][]byte{
-			failures(t, 0, 3, nth("198.51.100."), same(subN(7))),
-			failures(t, 30, 3, same("192.0.2.1"), same(subN(7))),
-		}
-	}, nil},
-	{"credential stuffing", func(t testing.TB) [][][]byte {
+	{"one address over two files", filesOf(
+		failing(0, 8, same("203.0.113.9"), same(subN(1))),
+		failing(6, 8, same("203.0.113.9"), same(subN(1))),
+	), map[string]int{SignInFailuresFromOneIP: 16}},
+	{"one address, one short of the threshold", filesOf(
+		failing(0, 7, same("203.0.113.9"), same(subN(1))),
+		failing(6, 7, same("203.0.113.9"), same(subN(1))),
+	), nil},
+	{"one address, files 20 minutes apart", filesOf(
+		failing(0, 8, same("203.0.113.9"), same(subN(1))),
+		failing(20, 8, same("203.0.113.9"), same(subN(1))),
+	), nil},
+	{"one address raised by its file, then more", filesOf(
+		failing(0, 15, same("203.0.113.9"), same(subN(1))),
+		failing(6, 5, same("203.0.113.9"), same(subN(1))),
+	), map[string]int{SignInFailuresFromOneIP: 15}},
+	{"an AWS service as the source is no address", filesOf(
+		failing(0, 10, same("apigateway.amazonaws.com"), nth("sub-")),
+		failing(6, 10, same("apigateway.amazonaws.com"), nth("sub-")),
+	), nil},
+	{"password spray", filesOf(
+		failing(0, 5, same("203.0.113.20"), subN),
+		failing(40, 5, same("203.0.113.20"), func(i int) string { return subN(100 + i) }),
+	), map[string]int{PasswordSpray: 10}},
+	{"password spray, nine users", filesOf(
+		failing(0, 5, same("203.0.113.20"), subN),
+		failing(40, 4, same("203.0.113.20"), func(i int) string { return subN(100 + i) }),
+	), nil},
+	{"password spray, more than an hour apart", filesOf(
+		failing(0, 5, same("203.0.113.20"), subN),
+		failing(70, 5, same("203.0.113.20"), func(i int) string { return subN(100 + i) }),
+	), nil},
+	{"targeted brute force", filesOf(
+		failing(0, 3, nth("198.51.100."), same(subN(7))),
+		failing(30, 2, func(i int) string { return fmt.Sprint("192.0.2.", i) }, same(subN(7))),
+	), map[string]int{TargetedBruteForce: 5}},
+	{"targeted brute force, four addresses", filesOf(
+		failing(0, 3, nth("198.51.100."), same(subN(7))),
+		failing(30, 3, same("192.0.2.1"), same(subN(7))),
+	), nil},
+	{"credential stuffing", filesOf(
 		// 36 addresses, few failures each (below every per-address
 		// threshold), over two files: the pool sees 72.
-		return [][][]byte{
-			failures(t, 0, 36, func(i int) string { return fmt.Sprint("198.51.100.", i) }, subN),
-			failures(t, 5, 36, func(i int) string { return fmt.Sprint("198.51.100.", i) }, func(i int) string { return subN(i + 50) }),
-		}
-	}, map[string]int{CredentialStuffing: 72}},
-	{"credential stuffing, nine addresses", func(t testing.TB) [][][]byte {
-		return [][][]byte{
-			failures(t, 0, 30, func(i int) string { return fmt.Sprint("198.51.100.", i%9) }, same("-")),
-			failures(t, 5, 30, func(i int) string { return fmt.Sprint("198.51.100.", i%9) }, same("-")),
-		}
-	}, nil},
+		failing(0, 36, func(i int) string { return fmt.Sprint("198.51.100.", i) }, subN),
+		failing(5, 36, func(i int) string { return fmt.Sprint("198.51.100.", i) }, func(i int) string { return subN(i + 50) }),
+	), map[string]int{CredentialStuffing: 72}},
+	{"credential stuffing, nine addresses", filesOf(
+		failing(0, 30, func(i int) string { return fmt.Sprint("198.51.100.", i%9) }, same("-")),
+		failing(5, 30, func(i int) string { return fmt.Sprint("198.51.100.", i%9) }, same("-")),
+	), nil},
 	{"a busy pool: more successes than failures", func(t testing.TB) [][][]byte {
 		return [][][]byte{busyPool(t, "idp-respondtoauthchallenge-success.json")}
 	}, nil},
@@ -331,24 +328,18 @@ var windowCases = []windowCase{
 			refreshes(t, 40, []string{"198.51.100.4", "198.51.100.5"}, subN(7)),
 		}
 	}, map[string]int{RefreshFromManyIPs: 5}},
-	{"refresh from four addresses", func(t testing.TB) [][][]byte {
-		return [][][]byte{
-			refreshes(t, 0, []string{"203.0.113.1", "203.0.113.2", "203.0.113.3"}, subN(7)),
-			refreshes(t, 40, []string{"203.0.113.1", "198.51.100.4"}, subN(7)),
-		}
-	}, nil},
-	{"refresh from many addresses, two hours apart", func(t testing.TB) [][][]byte {
-		return [][][]byte{
-			refreshes(t, 0, []string{"203.0.113.1", "203.0.113.2", "203.0.113.3"}, subN(7)),
-			refreshes(t, 120, []string{"198.51.100.4", "198.51.100.5"}, subN(7)),
-		}
-	}, nil},
-	{"refreshes that name no user, from many addresses", func(t testing.TB) [][][]byte {
-		return [][][]byte{
-			refreshes(t, 0, []string{"203.0.113.1", "203.0.113.2", "203.0.113.3"}, "-"),
-			refreshes(t, 10, []string{"198.51.100.4", "198.51.100.5"}, "-"),
-		}
-	}, nil},
+	{"refresh from four addresses", filesOf(
+		refreshing(0, []string{"203.0.113.1", "203.0.113.2", "203.0.113.3"}, subN(7)),
+		refreshing(40, []string{"203.0.113.1", "198.51.100.4"}, subN(7)),
+	), nil},
+	{"refresh from many addresses, two hours apart", filesOf(
+		refreshing(0, []string{"203.0.113.1", "203.0.113.2", "203.0.113.3"}, subN(7)),
+		refreshing(120, []string{"198.51.100.4", "198.51.100.5"}, subN(7)),
+	), nil},
+	{"refreshes that name no user, from many addresses", filesOf(
+		refreshing(0, []string{"203.0.113.1", "203.0.113.2", "203.0.113.3"}, "-"),
+		refreshing(10, []string{"198.51.100.4", "198.51.100.5"}, "-"),
+	), nil},
 	{"sms pumping", func(t testing.TB) [][][]byte {
 		_, a, b := signUps(t)
 		return [][][]byte{a, b}
