@@ -179,6 +179,17 @@ func wrongCodes(t testing.TB, subA, subB func(int) string) [][][]byte {
 	return [][][]byte{a, b}
 }
 
+// failuresThenAnswer is two files of one user's failed sign-ins from one
+// address: first of them from minute 0, then more from minute 6 and, at
+// minute 7, a sign-in answered as the published record answer.
+func failuresThenAnswer(t testing.TB, first, more int, answer string) [][][]byte {
+	mk := published(t, answer)
+	return [][][]byte{
+		failures(t, 0, first, same("203.0.113.9"), same(subN(1))),
+		append(failures(t, 6, more, same("203.0.113.9"), same(subN(1))), mk(at(7, 0), "203.0.113.9", "", "")),
+	}
+}
+
 // filesOf is a case's files, each made by one maker, in order.
 func filesOf(makers ...func(testing.TB) [][]byte) func(testing.TB) [][][]byte {
 	return func(t testing.TB) [][][]byte {
@@ -267,11 +278,7 @@ var windowCases = []windowCase{
 	}, map[string]int{CredentialStuffing: 60}},
 	{"success after failures across files", func(t testing.TB) [][][]byte {
 		// 14 failures, then 2 more and tokens in the next file
-		ok := published(t, "idp-respondtoauthchallenge-success.json")
-		return [][][]byte{
-			failures(t, 0, 14, same("203.0.113.9"), same(subN(1))),
-			append(failures(t, 6, 2, same("203.0.113.9"), same(subN(1))), ok(at(7, 0), "203.0.113.9", "", "")),
-		}
+		return failuresThenAnswer(t, 14, 2, "idp-respondtoauthchallenge-success.json")
 	}, map[string]int{SignInFailuresFromOneIP: 16, SignInSuccessAfterFailures: 16}},
 	{"success after failures, in a file of its own", func(t testing.TB) [][][]byte {
 		// the address failed in two files and is given tokens in a
@@ -302,19 +309,11 @@ var windowCases = []windowCase{
 		}
 	}, map[string]int{SignInFailuresFromOneIP: 16}},
 	{"success after too few failures", func(t testing.TB) [][][]byte {
-		ok := published(t, "idp-respondtoauthchallenge-success.json")
-		return [][][]byte{
-			failures(t, 0, 8, same("203.0.113.9"), same(subN(1))),
-			append(failures(t, 6, 6, same("203.0.113.9"), same(subN(1))), ok(at(7, 0), "203.0.113.9", "", "")),
-		}
+		return failuresThenAnswer(t, 8, 6, "idp-respondtoauthchallenge-success.json")
 	}, nil},
 	{"failures answered at last with a challenge", func(t testing.TB) [][][]byte {
 		// SRP's first step: no tokens, no success
-		ch := published(t, "idp-initiateauth-srp-success.json")
-		return [][][]byte{
-			failures(t, 0, 14, same("203.0.113.9"), same(subN(1))),
-			append(failures(t, 6, 2, same("203.0.113.9"), same(subN(1))), ch(at(7, 0), "203.0.113.9", "", "")),
-		}
+		return failuresThenAnswer(t, 14, 2, "idp-initiateauth-srp-success.json")
 	}, map[string]int{SignInFailuresFromOneIP: 16}},
 	{"success after failures in one file: the file's own finding", func(t testing.TB) [][][]byte {
 		ok := published(t, "idp-respondtoauthchallenge-success.json")
