@@ -784,74 +784,82 @@ type rule struct {
 }
 
 var rules = []rule{
-	{SignInFailuresFromOneIP, kindIP, func(o *Options) time.Duration { return o.Window },
+	{SignInFailuresFromOneIP, kindIP, signInWindow,
 		func(o *Options, w *tally) (bool, int, []Setting) {
 			return w.failures >= o.SignInThreshold && !w.alone, w.failures,
-				[]Setting{{Name: "failures", Value: strconv.Itoa(w.failures)}}
+				[]Setting{counted("failures", w.failures)}
 		}},
-	{SignInSuccessAfterFailures, kindIP, func(o *Options) time.Duration { return o.Window },
+	{SignInSuccessAfterFailures, kindIP, signInWindow,
 		func(o *Options, w *tally) (bool, int, []Setting) {
 			// Tokens issued in the window's last bucket to an address
 			// that failed the threshold in the window: "after" to the
 			// grain of a bucket (in one file, the file's own finding
 			// says it to the record).
 			return w.successesAtEnd > 0 && w.failures >= o.SignInThreshold && !w.aloneSuccess, w.failures,
-				[]Setting{{Name: "failures", Value: strconv.Itoa(w.failures)}, {Name: "successes", Value: strconv.Itoa(w.successesAtEnd)}}
+				[]Setting{counted("failures", w.failures), counted("successes", w.successesAtEnd)}
 		}},
-	{PasswordSpray, kindIP, func(o *Options) time.Duration { return o.SprayWindow },
+	{PasswordSpray, kindIP, sprayWindow,
 		func(o *Options, w *tally) (bool, int, []Setting) {
 			n := w.users.count()
-			return n >= o.SprayUsers, n, []Setting{{Name: "distinctUsers", Value: strconv.Itoa(n)},
-				{Name: "failures", Value: strconv.Itoa(w.failures)}}
+			return n >= o.SprayUsers, n, []Setting{counted("distinctUsers", n),
+				counted("failures", w.failures)}
 		}},
-	{CodeBruteForce, kindIP, func(o *Options) time.Duration { return o.Window },
+	{CodeBruteForce, kindIP, signInWindow,
 		func(o *Options, w *tally) (bool, int, []Setting) {
-			return w.codes >= o.CodeFailures, w.codes, []Setting{{Name: "codeFailures", Value: strconv.Itoa(w.codes)}}
+			return w.codes >= o.CodeFailures, w.codes, []Setting{counted("codeFailures", w.codes)}
 		}},
-	{CodeBruteForce, kindUser, func(o *Options) time.Duration { return o.Window },
+	{CodeBruteForce, kindUser, signInWindow,
 		func(o *Options, w *tally) (bool, int, []Setting) {
 			// From one address, the address's finding says it.
 			n := w.codeSources.count()
-			return w.codes >= o.CodeFailures && n >= 2, w.codes, []Setting{{Name: "codeFailures", Value: strconv.Itoa(w.codes)},
-				{Name: "distinctSources", Value: strconv.Itoa(n)}}
+			return w.codes >= o.CodeFailures && n >= 2, w.codes, []Setting{counted("codeFailures", w.codes),
+				counted("distinctSources", n)}
 		}},
-	{TargetedBruteForce, kindUser, func(o *Options) time.Duration { return o.SprayWindow },
+	{TargetedBruteForce, kindUser, sprayWindow,
 		func(o *Options, w *tally) (bool, int, []Setting) {
 			n := w.sources.count()
-			return n >= o.BruteForceSources, n, []Setting{{Name: "distinctSources", Value: strconv.Itoa(n)},
-				{Name: "failures", Value: strconv.Itoa(w.failures)}}
+			return n >= o.BruteForceSources, n, []Setting{counted("distinctSources", n),
+				counted("failures", w.failures)}
 		}},
-	{SMSPumping, kindPool, func(o *Options) time.Duration { return o.SMSWindow },
+	{SMSPumping, kindPool, smsWindow,
 		func(o *Options, w *tally) (bool, int, []Setting) {
 			// Pumped sign-ups are never confirmed.
 			return w.sends >= o.SMSSends && float64(w.confirms) < SMSConfirmedShare*float64(w.sends), w.sends,
-				[]Setting{{Name: "codeDeliveries", Value: strconv.Itoa(w.sends)}, {Name: "confirmations", Value: strconv.Itoa(w.confirms)}}
+				[]Setting{counted("codeDeliveries", w.sends), counted("confirmations", w.confirms)}
 		}},
-	{SMSPumping, kindIP, func(o *Options) time.Duration { return o.SMSWindow },
+	{SMSPumping, kindIP, smsWindow,
 		func(o *Options, w *tally) (bool, int, []Setting) {
-			return w.sends >= o.SMSSourceSends, w.sends, []Setting{{Name: "codeDeliveries", Value: strconv.Itoa(w.sends)}}
+			return w.sends >= o.SMSSourceSends, w.sends, []Setting{counted("codeDeliveries", w.sends)}
 		}},
-	{ConfigChangeDenied, kindPrincipal, func(o *Options) time.Duration { return o.Window },
+	{ConfigChangeDenied, kindPrincipal, signInWindow,
 		func(o *Options, w *tally) (bool, int, []Setting) {
-			return w.denied >= o.DeniedCalls, w.denied, []Setting{{Name: "deniedCalls", Value: strconv.Itoa(w.denied)}}
+			return w.denied >= o.DeniedCalls, w.denied, []Setting{counted("deniedCalls", w.denied)}
 		}},
-	{RefreshFromManyIPs, kindUser, func(o *Options) time.Duration { return o.SprayWindow },
+	{RefreshFromManyIPs, kindUser, sprayWindow,
 		func(o *Options, w *tally) (bool, int, []Setting) {
 			n := w.refreshed.count()
-			return n >= o.RefreshSources, n, []Setting{{Name: "distinctSources", Value: strconv.Itoa(n)},
-				{Name: "refreshes", Value: strconv.Itoa(w.refreshes)}}
+			return n >= o.RefreshSources, n, []Setting{counted("distinctSources", n),
+				counted("refreshes", w.refreshes)}
 		}},
-	{CredentialStuffing, kindPool, func(o *Options) time.Duration { return o.Window },
+	{CredentialStuffing, kindPool, signInWindow,
 		func(o *Options, w *tally) (bool, int, []Setting) {
 			// More failures than sign-ins that issued tokens: leaked
 			// credentials rarely work, while a busy pool's users mostly
 			// sign in.
 			n := w.sources.count()
 			return w.failures >= o.StuffingFailures && n >= o.StuffingSources && w.failures > w.successes, w.failures,
-				[]Setting{{Name: "failures", Value: strconv.Itoa(w.failures)}, {Name: "distinctSources", Value: strconv.Itoa(n)},
-					{Name: "successes", Value: strconv.Itoa(w.successes)}}
+				[]Setting{counted("failures", w.failures), counted("distinctSources", n),
+					counted("successes", w.successes)}
 		}},
 }
+
+// The windows the rules are judged over.
+func signInWindow(o *Options) time.Duration { return o.Window }
+func sprayWindow(o *Options) time.Duration  { return o.SprayWindow }
+func smsWindow(o *Options) time.Duration    { return o.SMSWindow }
+
+// counted is a count a window finding reports among its settings.
+func counted(name string, n int) Setting { return Setting{Name: name, Value: strconv.Itoa(n)} }
 
 // buckets returns a window's length in buckets, at least one, at most
 // MaxWindow's.
