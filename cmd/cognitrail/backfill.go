@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"math"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -268,12 +267,7 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	conc, publish := &bc.conc, &bc.publish
 
-	cfg, err := lambdaapp.ConfigFromEnv(os.Getenv)
-	if err != nil {
-		fmt.Fprintln(stderr, "cognitrail backfill: configuration:", err)
-		return exitUsage
-	}
-	awsCfg, ok := loadAWS(ctx, "backfill", stderr)
+	cfg, awsCfg, ok := loadConfig(ctx, "backfill", stderr)
 	if !ok {
 		return exitUsage
 	}
@@ -298,6 +292,7 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		// The event lines feed the function's log group, not a terminal:
 		// here LOG_LEVEL decides for them too.
 		cfg.EventLinesFollowLevel = true
+		var err error
 		handler, err = lambdaapp.NewCLI(cfg, awsCfg, stderr, lambdaapp.NewLogger(cfg, stderr))
 		if err != nil {
 			fmt.Fprintln(stderr, "cognitrail backfill:", err)

@@ -95,20 +95,24 @@ func printUsage(w io.Writer, fl *flag.FlagSet, synopsis string) {
 	}
 }
 
-// loadAWS loads the default AWS configuration for a command that calls AWS
-// in the configured Region. A configuration that cannot be loaded, or one
-// with no Region, is a configuration error told at start (exit 2), not at
-// the first call; when ok is false the command returns exitUsage.
-func loadAWS(ctx context.Context, cmd string, stderr io.Writer) (cfg aws.Config, ok bool) {
-	cfg, err := lambdaapp.LoadAWSConfig(ctx)
-	if err == nil && cfg.Region == "" {
+// loadConfig reads, for a command that acts as the function or on its
+// resources, the function's settings from the environment (as the Lambda
+// does) and the default AWS configuration, which must name a Region. Either
+// wrong is a configuration error told at start (exit 2), not at the first
+// call; when ok is false the command returns exitUsage.
+func loadConfig(ctx context.Context, cmd string, stderr io.Writer) (cfg lambdaapp.Config, awsCfg aws.Config, ok bool) {
+	cfg, err := lambdaapp.ConfigFromEnv(os.Getenv)
+	if err == nil {
+		awsCfg, err = lambdaapp.LoadAWSConfig(ctx)
+	}
+	if err == nil && awsCfg.Region == "" {
 		err = errors.New("no AWS Region: set AWS_REGION (or AWS_DEFAULT_REGION, or region in the profile)")
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "cognitrail %s: configuration: %v\n", cmd, err)
-		return cfg, false
+		return cfg, awsCfg, false
 	}
-	return cfg, true
+	return cfg, awsCfg, true
 }
 
 // envDefault sets *p from the environment variable env when the flag name

@@ -38,16 +38,11 @@ func runInvoke(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "cognitrail invoke:", err)
 		return exitUsage
 	}
-	cfg, err := lambdaapp.ConfigFromEnv(os.Getenv)
-	if err != nil {
-		fmt.Fprintln(stderr, "cognitrail invoke: configuration:", err)
-		return exitUsage
-	}
-	log := lambdaapp.NewLogger(cfg, stderr)
-	awsCfg, ok := loadAWS(ctx, "invoke", stderr)
+	cfg, awsCfg, ok := loadConfig(ctx, "invoke", stderr)
 	if !ok {
 		return exitUsage
 	}
+	log := lambdaapp.NewLogger(cfg, stderr)
 	h, err := lambdaapp.NewCLI(cfg, awsCfg, stderr, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "cognitrail invoke:", err)

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -72,12 +71,7 @@ func runLedgerReset(ctx context.Context, fl *flag.FlagSet, c *ledgerResetConfig,
 		fmt.Fprintf(stderr, "cognitrail ledger reset: s3://%s/%s: %v\n", bucket, key, err)
 		return exitFailed
 	}
-	cfg, err := lambdaapp.ConfigFromEnv(os.Getenv)
-	if err != nil {
-		fmt.Fprintln(stderr, "cognitrail ledger reset: configuration:", err)
-		return exitUsage
-	}
-	awsCfg, ok := loadAWS(ctx, "ledger reset", stderr)
+	cfg, awsCfg, ok := loadConfig(ctx, "ledger reset", stderr)
 	if !ok {
 		return exitUsage
 	}

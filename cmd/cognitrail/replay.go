@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -70,16 +69,11 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if *max < 0 {
 		return usageError(stderr, fs, replaySynopsis, "--max must not be negative")
 	}
-	cfg, err := lambdaapp.ConfigFromEnv(os.Getenv)
-	if err != nil {
-		fmt.Fprintln(stderr, "cognitrail replay: configuration:", err)
-		return exitUsage
-	}
-	log := lambdaapp.NewLogger(cfg, stderr)
-	awsCfg, ok := loadAWS(ctx, "replay", stderr)
+	cfg, awsCfg, ok := loadConfig(ctx, "replay", stderr)
 	if !ok {
 		return exitUsage
 	}
+	log := lambdaapp.NewLogger(cfg, stderr)
 	h, err := lambdaapp.NewCLI(cfg, awsCfg, stderr, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "cognitrail replay:", err)
