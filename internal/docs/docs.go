@@ -5,6 +5,8 @@
 package docs
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,4 +73,21 @@ func Block(text, marker string) (string, bool) {
 		return "", false
 	}
 	return rest[:end], true
+}
+
+// JSONBlock reads page name under root and decodes into v the JSON of the
+// Block after marker, returning the page for the samples that follow.
+func JSONBlock(root, name, marker string, v any) (string, error) {
+	page, err := Page(root, name)
+	if err != nil {
+		return "", err
+	}
+	raw, ok := Block(page, marker)
+	if !ok {
+		return "", fmt.Errorf("%s shows no sample after %q", name, marker)
+	}
+	if err := json.Unmarshal([]byte(raw), v); err != nil {
+		return "", fmt.Errorf("%s: the sample after %q: %w", name, marker, err)
+	}
+	return page, nil
 }

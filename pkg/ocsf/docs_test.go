@@ -13,16 +13,9 @@ import (
 // TestDocsSample: the OCSF line docs/posture.md shows is the page's posture
 // row written with --format ocsf (the product's version left out).
 func TestDocsSample(t *testing.T) {
-	page, err := docs.Page(filepath.Join("..", ".."), "docs/posture.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, ok := docs.Block(page, "A row, `--format jsonl`:")
-	if !ok {
-		t.Fatal("docs/posture.md shows no jsonl row")
-	}
 	var r posture.Row
-	if err := json.Unmarshal([]byte(raw), &r); err != nil {
+	page, err := docs.JSONBlock(filepath.Join("..", ".."), "docs/posture.md", "A row, `--format jsonl`:", &r)
+	if err != nil {
 		t.Fatal(err)
 	}
 	got, err := json.Marshal(FromPosture(r, Product{Name: "cognitrail", VendorName: "cognitrail"}))

@@ -13,16 +13,9 @@ import (
 // docsRow is the posture row docs/posture.md shows.
 func docsRow(t *testing.T) (string, posture.Row) {
 	t.Helper()
-	page, err := docs.Page(filepath.Join("..", ".."), "docs/posture.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, ok := docs.Block(page, "A row, `--format jsonl`:")
-	if !ok {
-		t.Fatal("docs/posture.md shows no jsonl row")
-	}
 	var r posture.Row
-	if err := json.Unmarshal([]byte(raw), &r); err != nil {
+	page, err := docs.JSONBlock(filepath.Join("..", ".."), "docs/posture.md", "A row, `--format jsonl`:", &r)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return page, r
