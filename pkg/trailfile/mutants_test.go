@@ -97,27 +97,14 @@ func TestOffsetsAcrossRefills(t *testing.T) {
 	// The scanner finds the literal invalid at its end.
 	fault := recStart + int64(strings.Index(damagedRecord(bad, `"x":tru`), `tru`)+len(`tru`))
 	for _, src := range []io.Reader{strings.NewReader(in), &chunked{s: in, n: 777}} {
-		r := trailfile.NewReader(src, &trailfile.Options{Name: "f.json"})
-		var got []*trailfile.Error
-		good := 0
-		for {
-			_, err := r.Next()
-			if err == io.EOF {
-				break
-			}
-			var e *trailfile.Error
-			if errors.As(err, &e) && errors.Is(err, trailfile.ErrBadRecord) {
-				got = append(got, e)
-				if r.Index() != bad {
-					t.Errorf("Index() after the bad record %d, want %d", r.Index(), bad)
-				}
-				continue
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			good++
+		o := readChecked(t, trailfile.NewReader(src, &trailfile.Options{Name: "f.json"}))
+		if o.err != nil {
+			t.Fatal(o.err)
 		}
+		// readChecked has checked that each result's Index() is the one its
+		// error names, so got[0].Index below is Index() after the bad record.
+		got := o.badRecs
+		good := o.good
 		if good != n-1 || len(got) != 1 || got[0].Index != bad || got[0].Offset != recStart {
 			t.Fatalf("%d good, bad %+v; want %d good and record %d at byte %d", good, got, n-1, bad, recStart)
 		}

@@ -191,6 +191,10 @@ type outcome struct {
 	err       error
 	ids       []string
 	badErrs   []error
+	// Kept by readChecked only: the good records' Index(), and the bad
+	// records' errors, each one it has made sure is a *trailfile.Error.
+	indexes []int
+	badRecs []*trailfile.Error
 }
 
 func readAll(r *trailfile.Reader) outcome {
@@ -364,6 +368,7 @@ func readChecked(t *testing.T, r *trailfile.Reader) outcome {
 			}
 			o.bad++
 			o.badErrs = append(o.badErrs, err)
+			o.badRecs = append(o.badRecs, e)
 			continue
 		}
 		end := r.UncompressedBytes()
@@ -373,6 +378,7 @@ func readChecked(t *testing.T, r *trailfile.Reader) outcome {
 		prevEnd = end
 		o.good++
 		o.ids = append(o.ids, rec.EventID)
+		o.indexes = append(o.indexes, r.Index())
 	}
 }
 
@@ -518,26 +524,11 @@ func TestMessagesSayWhatHappened(t *testing.T) {
 func TestMalformedRecordIsNamedAndSkipped(t *testing.T) {
 	for _, fields := range []string{`"x":tru`, `"x":"a"b"`, `"x":[}`} {
 		in := damaged(19, 9, fields)
-		r := trailfile.NewReader(strings.NewReader(in), &trailfile.Options{Name: "f.json"})
-		var ids []string
-		var indexes []int
-		var bad []*trailfile.Error
-		for {
-			rec, err := r.Next()
-			if err == io.EOF {
-				break
-			}
-			var e *trailfile.Error
-			if errors.As(err, &e) && errors.Is(err, trailfile.ErrBadRecord) {
-				bad = append(bad, e)
-				continue
-			}
-			if err != nil {
-				t.Fatalf("%s: %v", fields, err)
-			}
-			ids = append(ids, rec.EventID)
-			indexes = append(indexes, r.Index())
+		o := readChecked(t, trailfile.NewReader(strings.NewReader(in), &trailfile.Options{Name: "f.json"}))
+		if o.err != nil {
+			t.Fatalf("%s: %v", fields, o.err)
 		}
+		bad := o.badRecs
 		if len(bad) != 1 || bad[0].Index != 9 || bad[0].File != "f.json" || !errors.Is(bad[0], trailfile.ErrSyntax) {
 			t.Fatalf("%s: bad records %v, want record 9 of f.json, malformed JSON", fields, bad)
 		}
@@ -555,8 +546,8 @@ func TestMalformedRecordIsNamedAndSkipped(t *testing.T) {
 				wantIndexes = append(wantIndexes, i)
 			}
 		}
-		if fmt.Sprint(ids) != fmt.Sprint(wantIDs) || fmt.Sprint(indexes) != fmt.Sprint(wantIndexes) {
-			t.Errorf("%s: read %v at %v, want %v at %v", fields, ids, indexes, wantIDs, wantIndexes)
+		if fmt.Sprint(o.ids) != fmt.Sprint(wantIDs) || fmt.Sprint(o.indexes) != fmt.Sprint(wantIndexes) {
+			t.Errorf("%s: read %v at %v, want %v at %v", fields, o.ids, o.indexes, wantIDs, wantIndexes)
 		}
 	}
 }
