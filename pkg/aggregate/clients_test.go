@@ -156,17 +156,30 @@ func (f *fakeResolver) Resolve(_ context.Context, region, c string) (string, err
 	return f.pools[c], f.err
 }
 
+// resolverOf is a fakeResolver that knows pools and has learned nothing.
+func resolverOf(pools map[string]string) *fakeResolver {
+	return &fakeResolver{pools: pools, learned: map[string]string{}}
+}
+
+// resolve runs a.ResolveClients with r, which must not fail: the tests
+// that call it are about what it resolved, not about a lookup's error.
+func resolve(t *testing.T, a *aggregate.Aggregator, r aggregate.Resolver) aggregate.ClientStats {
+	t.Helper()
+	st, err := a.ResolveClients(context.Background(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
 func TestResolveClients(t *testing.T) {
 	a := aggregate.New(nil)
 	add(a, idp("InitiateAuth", "known", "", "NotAuthorizedException"),
 		idp("InitiateAuth", "unknown", "", "NotAuthorizedException"),
 		idp("InitiateAuth", "intrail", "", "NotAuthorizedException"),
 		idp("UpdateUserPoolClient", "intrail", "us-east-1_Trail", ""))
-	r := &fakeResolver{pools: map[string]string{"known": "us-east-1_Known"}, learned: map[string]string{}}
-	st, err := a.ResolveClients(context.Background(), r)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := resolverOf(map[string]string{"known": "us-east-1_Known"})
+	st := resolve(t, a, r)
 	if want := (aggregate.ClientStats{FromTrail: 1, FromResolver: 1, Unresolved: 1}); st != want {
 		t.Errorf("stats %+v, want %+v", st, want)
 	}
@@ -242,11 +255,8 @@ func TestClientPairsAreScopedByRegion(t *testing.T) {
 func TestResolverAnswerOfAnotherRegionIsRefused(t *testing.T) {
 	a := aggregate.New(nil)
 	add(a, in("eu-west-1", idp("InitiateAuth", "web", "", "NotAuthorizedException")))
-	r := &fakeResolver{pools: map[string]string{"web": "us-east-1_Wrong"}, learned: map[string]string{}}
-	st, err := a.ResolveClients(context.Background(), r)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := resolverOf(map[string]string{"web": "us-east-1_Wrong"})
+	st := resolve(t, a, r)
 	if want := (aggregate.ClientStats{Unresolved: 1}); st != want || !slices.Equal(r.asked, []string{"eu-west-1/web"}) {
 		t.Errorf("stats %+v, asked %v; want %+v, asked for eu-west-1/web", st, r.asked, want)
 	}

@@ -110,10 +110,7 @@ func TestMergeOrderOfResolvedClients(t *testing.T) {
 	file := func(pool string) *aggregate.Aggregator {
 		a := aggregate.New(&aggregate.Options{Level: metric.Full})
 		add(a, idp("InitiateAuth", "c1", "", "NotAuthorizedException"))
-		r := &fakeResolver{pools: map[string]string{"c1": pool}, learned: map[string]string{}}
-		if _, err := a.ResolveClients(context.Background(), r); err != nil {
-			t.Fatal(err)
-		}
+		resolve(t, a, resolverOf(map[string]string{"c1": pool}))
 		return a
 	}
 	var got [][]metric.Datum
@@ -140,10 +137,7 @@ func TestMergeTrailPoolOverResolved(t *testing.T) {
 	resolved := func() *aggregate.Aggregator {
 		a := aggregate.New(&aggregate.Options{Level: metric.Full})
 		add(a, idp("InitiateAuth", "c1", "", "NotAuthorizedException"))
-		r := &fakeResolver{pools: map[string]string{"c1": "us-east-1_A"}, learned: map[string]string{}}
-		if _, err := a.ResolveClients(context.Background(), r); err != nil {
-			t.Fatal(err)
-		}
+		resolve(t, a, resolverOf(map[string]string{"c1": "us-east-1_A"}))
 		return a
 	}
 	trail := func() *aggregate.Aggregator {
@@ -171,7 +165,7 @@ func TestMergeTrailPoolOverResolved(t *testing.T) {
 // PoolOf says when every file is read into one aggregation, whether the
 // earlier files or a Resolver named a pool, a smaller or a larger one.
 func TestPoolOfLearning(t *testing.T) {
-	r := &fakeResolver{pools: map[string]string{"c3": "us-east-1_R", "c1": "us-east-1_Z"}, learned: map[string]string{}}
+	r := resolverOf(map[string]string{"c3": "us-east-1_R", "c1": "us-east-1_Z"})
 	earlier := []record.Record{
 		idp("AdminInitiateAuth", "c1", "us-east-1_M", ""), // c1: a larger pool than the file's below
 		idp("AdminInitiateAuth", "c2", "us-east-1_A", ""), // c2: a smaller one
@@ -189,14 +183,10 @@ func TestPoolOfLearning(t *testing.T) {
 	}
 	one := aggregate.New(nil)
 	add(one, earlier...)
-	if _, err := one.ResolveClients(context.Background(), r); err != nil {
-		t.Fatal(err)
-	}
+	resolve(t, one, r)
 	before := aggregate.New(nil)
 	add(before, earlier...)
-	if _, err := before.ResolveClients(context.Background(), r); err != nil {
-		t.Fatal(err)
-	}
+	resolve(t, before, r)
 	own := aggregate.New(nil)
 	var seen []string
 	for i := range file {

@@ -4,7 +4,6 @@ package aggregate_test
 // (issue 19: each was a mutant of the code that no test noticed).
 
 import (
-	"context"
 	"slices"
 	"testing"
 	"time"
@@ -83,11 +82,8 @@ func TestResolveClientsGoesOnPastEachOutcome(t *testing.T) {
 		idp("InitiateAuth", "a3first", "", "NotAuthorizedException"),
 		idp("InitiateAuth", "a4later", "", "NotAuthorizedException"),
 	)
-	r := &fakeResolver{pools: map[string]string{"a3first": "us-east-1_First"}, learned: map[string]string{}}
-	st, err := a.ResolveClients(context.Background(), r)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := resolverOf(map[string]string{"a3first": "us-east-1_First"})
+	st := resolve(t, a, r)
 	if want := (aggregate.ClientStats{FromTrail: 1, FromResolver: 1, Unresolved: 2}); st != want {
 		t.Errorf("first pass: %+v, want %+v", st, want)
 	}
@@ -98,10 +94,7 @@ func TestResolveClientsGoesOnPastEachOutcome(t *testing.T) {
 	// asked again, and the clients after it are.
 	r.pools["a4later"] = "us-east-1_Later"
 	r.asked = nil
-	st, err = a.ResolveClients(context.Background(), r)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st = resolve(t, a, r)
 	if want := (aggregate.ClientStats{FromTrail: 1, FromResolver: 2, Unresolved: 1}); st != want {
 		t.Errorf("second pass: %+v, want %+v", st, want)
 	}
@@ -130,10 +123,7 @@ func TestMergeTakesResolvedClientsAfterALearnedOne(t *testing.T) {
 		idp("InitiateAuth", "c1", "", "NotAuthorizedException"),
 		idp("InitiateAuth", "c2", "", "NotAuthorizedException"),
 		idp("InitiateAuth", "c3", "", "NotAuthorizedException"))
-	r := &fakeResolver{pools: map[string]string{"c1": "us-east-1_Other", "c2": "us-east-1_Two", "c3": "us-east-1_Three"}, learned: map[string]string{}}
-	if _, err := resolved.ResolveClients(context.Background(), r); err != nil {
-		t.Fatal(err)
-	}
+	resolve(t, resolved, resolverOf(map[string]string{"c1": "us-east-1_Other", "c2": "us-east-1_Two", "c3": "us-east-1_Three"}))
 	merged.Merge(resolved)
 	for client, want := range map[string]string{"c1": "us-east-1_Trail", "c2": "us-east-1_Two", "c3": "us-east-1_Three"} {
 		if got, _ := merged.PoolOf("us-east-1", client); got != want {
