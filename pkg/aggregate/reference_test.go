@@ -214,6 +214,18 @@ func (s *refSeries) inc(name string, dims ...string) {
 	s.a[k] += s.n
 }
 
+// incByPoolOrClient counts name in total and under the record's pool or,
+// while its pool is not known, its app client: sign-in failures, the
+// sign-up counts and password resets share that one rule.
+func (s *refSeries) incByPoolOrClient(name string, sig refSignature) {
+	s.inc(name)
+	if sig.UserPoolID != "" {
+		s.inc(name, metric.DimUserPoolID, sig.UserPoolID)
+	} else if sig.ClientID != "" {
+		s.inc(name, metric.DimClientID, sig.ClientID)
+	}
+}
+
 func (a *refAggregator) refExpand(sig refSignature, n float64, out *refSeries) {
 	out.n, out.m = n, sig.minute
 	cat := sig.Category.String()
@@ -249,12 +261,7 @@ func (a *refAggregator) refExpand(sig refSignature, n float64, out *refSeries) {
 		}
 		out.inc(metric.Errors, metric.DimCategory, cat, metric.DimErrorCode, code)
 		if sig.SignIn {
-			out.inc(metric.SignInFailures)
-			if sig.UserPoolID != "" {
-				out.inc(metric.SignInFailures, metric.DimUserPoolID, sig.UserPoolID)
-			} else if sig.ClientID != "" {
-				out.inc(metric.SignInFailures, metric.DimClientID, sig.ClientID)
-			}
+			out.incByPoolOrClient(metric.SignInFailures, sig)
 		}
 	}
 	if !sig.Failed && messaging(sig.Operation) {
@@ -265,21 +272,11 @@ func (a *refAggregator) refExpand(sig refSignature, n float64, out *refSeries) {
 			if !m.is(sig.Operation) {
 				continue
 			}
-			out.inc(m.name)
-			if sig.UserPoolID != "" {
-				out.inc(m.name, metric.DimUserPoolID, sig.UserPoolID)
-			} else if sig.ClientID != "" {
-				out.inc(m.name, metric.DimClientID, sig.ClientID)
-			}
+			out.incByPoolOrClient(m.name, sig)
 		}
 	}
 	if sig.ForgotPassword {
-		out.inc(metric.ForgotPasswordRequests)
-		if sig.UserPoolID != "" {
-			out.inc(metric.ForgotPasswordRequests, metric.DimUserPoolID, sig.UserPoolID)
-		} else if sig.ClientID != "" {
-			out.inc(metric.ForgotPasswordRequests, metric.DimClientID, sig.ClientID)
-		}
+		out.incByPoolOrClient(metric.ForgotPasswordRequests, sig)
 	}
 	if sig.ConfigChange && sig.Failed {
 		out.inc(metric.ConfigChangesDenied)
