@@ -367,6 +367,18 @@ func (e *expander) inc(name string, dims ...string) {
 	e.ids = append(e.ids, e.series.id(d))
 }
 
+// perPool counts a metric of the catalog's per-pool dimension sets: in
+// all, and under the pool, or under the app client while its pool is not
+// known.
+func (e *expander) perPool(name string, sh *shape) {
+	e.inc(name)
+	if sh.UserPoolID != "" {
+		e.inc(name, metric.DimUserPoolID, sh.UserPoolID)
+	} else if sh.ClientID != "" {
+		e.inc(name, metric.DimClientID, sh.ClientID)
+	}
+}
+
 // messaging: a sign-up, its confirmation, or a call that sends a code,
 // the three counts an SMS pumping attack shows in.
 func messaging(op string) bool {
@@ -413,12 +425,7 @@ func expand(sh shape, n float64, out *expander, p *pools) {
 		}
 		out.inc(metric.Errors, metric.DimCategory, cat, metric.DimErrorCode, code)
 		if sh.SignIn {
-			out.inc(metric.SignInFailures)
-			if sh.UserPoolID != "" {
-				out.inc(metric.SignInFailures, metric.DimUserPoolID, sh.UserPoolID)
-			} else if sh.ClientID != "" {
-				out.inc(metric.SignInFailures, metric.DimClientID, sh.ClientID)
-			}
+			out.perPool(metric.SignInFailures, &sh)
 		}
 	}
 	if !sh.Failed && messaging(sh.Operation) {
@@ -429,21 +436,11 @@ func expand(sh shape, n float64, out *expander, p *pools) {
 			if !m.is(sh.Operation) {
 				continue
 			}
-			out.inc(m.name)
-			if sh.UserPoolID != "" {
-				out.inc(m.name, metric.DimUserPoolID, sh.UserPoolID)
-			} else if sh.ClientID != "" {
-				out.inc(m.name, metric.DimClientID, sh.ClientID)
-			}
+			out.perPool(m.name, &sh)
 		}
 	}
 	if sh.ForgotPassword {
-		out.inc(metric.ForgotPasswordRequests)
-		if sh.UserPoolID != "" {
-			out.inc(metric.ForgotPasswordRequests, metric.DimUserPoolID, sh.UserPoolID)
-		} else if sh.ClientID != "" {
-			out.inc(metric.ForgotPasswordRequests, metric.DimClientID, sh.ClientID)
-		}
+		out.perPool(metric.ForgotPasswordRequests, &sh)
 	}
 	switch {
 	case sh.ConfigChange && sh.Failed:
