@@ -239,6 +239,10 @@ func (s *Scanner) Scalar() (raw []byte, escaped bool) {
 	}
 }
 
+// String reads the string whose opening quote Kind just found (it returned
+// String): Scalar without a second look at the kind.
+func (s *Scanner) String() (raw []byte, escaped bool) { return s.str() }
+
 // Quoted returns the string just read by Scalar including its quotes, for
 // callers that unescape it. It is valid only straight after Scalar returned
 // an escaped string.

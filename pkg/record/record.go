@@ -149,33 +149,33 @@ func (p *Parser) Parse(buf []byte, r *Record) (n int, err error) {
 		k := s.Key()
 		switch string(k) {
 		case "eventVersion":
-			r.EventVersion = p.text(&typeErr, "eventVersion", p.str)
+			r.EventVersion = p.text(&typeErr, "eventVersion", p.interned)
 		case "eventTime":
 			eventTime, _ = s.Scalar()
 		case "eventSource":
-			r.EventSource = p.text(&typeErr, "eventSource", p.str)
+			r.EventSource = p.text(&typeErr, "eventSource", p.interned)
 		case "eventName":
-			r.EventName = p.text(&typeErr, "eventName", p.str)
+			r.EventName = p.text(&typeErr, "eventName", p.interned)
 		case "eventType":
-			r.EventType = p.text(&typeErr, "eventType", p.str)
+			r.EventType = p.text(&typeErr, "eventType", p.interned)
 		case "eventCategory":
-			r.EventCategory = p.text(&typeErr, "eventCategory", p.str)
+			r.EventCategory = p.text(&typeErr, "eventCategory", p.interned)
 		case "eventID":
 			r.EventID = p.text(&typeErr, "eventID", p.alloc)
 		case "awsRegion":
-			r.AWSRegion = p.text(&typeErr, "awsRegion", p.str)
+			r.AWSRegion = p.text(&typeErr, "awsRegion", p.interned)
 		case "sourceIPAddress":
-			r.SourceIPAddress = p.text(&typeErr, "sourceIPAddress", p.str)
+			r.SourceIPAddress = p.text(&typeErr, "sourceIPAddress", p.interned)
 		case "errorCode":
-			r.ErrorCode = p.text(&typeErr, "errorCode", p.str)
+			r.ErrorCode = p.text(&typeErr, "errorCode", p.interned)
 		case "recipientAccountId":
-			r.RecipientAccountID = p.text(&typeErr, "recipientAccountId", p.str)
+			r.RecipientAccountID = p.text(&typeErr, "recipientAccountId", p.interned)
 		case "readOnly":
 			// A boolean in CloudTrail; "true" and "false" as strings too.
 			if k := s.Kind(); k == jsonscan.Bool || k == jsonscan.String {
 				r.ReadOnly = p.str()
 			} else {
-				p.text(&typeErr, "readOnly", p.str)
+				p.text(&typeErr, "readOnly", p.interned)
 			}
 		case "userIdentity":
 			p.userIdentity(&r.UserIdentity)
@@ -245,10 +245,10 @@ func (p *Parser) mayBeCognito(r *Record) bool {
 // boolean, an object) sets *typeErr, once, to an ErrFieldType naming the
 // member, and reads as absent. Such a record is not used: a numeric
 // eventSource would be counted as some other service's call.
-func (p *Parser) text(typeErr *error, name string, read func() string) string {
+func (p *Parser) text(typeErr *error, name string, read func(raw []byte, esc bool) string) string {
 	switch k := p.s.Kind(); k {
 	case jsonscan.String:
-		return read()
+		return read(p.s.String())
 	case jsonscan.Null:
 		p.s.Skip()
 	case jsonscan.Number, jsonscan.Bool, jsonscan.Object, jsonscan.Array:
@@ -268,8 +268,10 @@ var kindName = map[jsonscan.Kind]string{
 }
 
 // str reads a scalar as an interned string.
-func (p *Parser) str() string {
-	raw, esc := p.s.Scalar()
+func (p *Parser) str() string { return p.interned(p.s.Scalar()) }
+
+// interned returns the string raw, unescaped when esc, interned.
+func (p *Parser) interned(raw []byte, esc bool) string {
 	if len(raw) == 0 {
 		return ""
 	}
@@ -306,9 +308,9 @@ func (p *Parser) enum() string {
 	return ""
 }
 
-// alloc reads a scalar as a fresh string (for unique values such as ids).
-func (p *Parser) alloc() string {
-	raw, esc := p.s.Scalar()
+// alloc returns raw, unescaped when esc, as a fresh string (for unique
+// values such as ids).
+func (p *Parser) alloc(raw []byte, esc bool) string {
 	if esc {
 		return p.unescape(raw)
 	}
