@@ -274,9 +274,11 @@ type tallyField struct {
 
 // fields lists what an entry's value holds of t, in the order encode
 // writes it, so that decodeTally reads back by the same names: counts and
-// sketches, no address and no user.
-func (t *tally) fields() []tallyField {
-	return []tallyField{
+// sketches, no address and no user. An array, not a slice: encode and
+// decodeTally run for every entry of every judged subject's history, and
+// the array stays on their stacks.
+func (t *tally) fields() [13]tallyField {
+	return [13]tallyField{
 		{name: "f", n: &t.failures, always: true}, {name: "c", n: &t.codes, always: true},
 		{name: "o", n: &t.successes}, {name: "m", n: &t.sends}, {name: "k", n: &t.confirms},
 		{name: "d", n: &t.denied}, {name: "r", n: &t.refreshes},
@@ -318,7 +320,7 @@ func decodeTally(v string) tally {
 	fields := t.fields()
 	for _, kv := range strings.Fields(v) {
 		name, val, ok := strings.Cut(kv, "=")
-		i := slices.IndexFunc(fields, func(f tallyField) bool { return f.name == name })
+		i := slices.IndexFunc(fields[:], func(f tallyField) bool { return f.name == name })
 		if !ok || i < 0 {
 			continue
 		}
