@@ -92,12 +92,6 @@ type cell struct {
 	id     uint32
 }
 
-// lagCell is the key of a per-minute delivery lag count.
-type lagCell struct {
-	minute int64
-	lag    int64
-}
-
 // interner hands out dense ids, each value stored once.
 type interner[T comparable] struct {
 	ids  map[T]uint32
@@ -136,7 +130,7 @@ type Aggregator struct {
 	// counts: files, invalid records and findings, by (minute, series id).
 	counts map[cell]float64
 	// lag counts records by (minute, delivery lag in seconds).
-	lag map[lagCell]float64
+	lag lagCounts
 	// peaks: the largest value seen of each peak series (a metric read
 	// by its Maximum), by (minute, series id).
 	peaks map[cell]float64
@@ -174,7 +168,6 @@ func New(opts *Options) *Aggregator {
 		byShape: make(map[cell]float64),
 		series:  newInterner[seriesDef](),
 		counts:  make(map[cell]float64),
-		lag:     make(map[lagCell]float64),
 		peaks:   make(map[cell]float64),
 		clients: make(map[clientKey]string),
 		learned: make(map[clientKey]string),
@@ -208,7 +201,7 @@ func (a *Aggregator) Add(r *record.Record, c *class.Class, deliveredAt time.Time
 		if lag < 0 {
 			lag = 0
 		}
-		a.lag[lagCell{minute: m, lag: lag}]++
+		a.lag.add(m, lag, 1)
 	}
 	if c.Category == class.Other {
 		a.byShape[cell{minute: m, id: a.other}]++
@@ -710,7 +703,7 @@ func (a *Aggregator) All() iter.Seq[metric.Datum] {
 		dims[id] = d.dims()
 		order = append(order, uint32(id))
 	}
-	if len(a.lag) > 0 {
+	if !a.lag.empty() {
 		order = append(order, lag)
 	}
 	name := func(id uint32) string {
@@ -753,18 +746,12 @@ func (a *Aggregator) All() iter.Seq[metric.Datum] {
 		merged = append(merged, c)
 	}
 	cells = merged
-	lags := slices.SortedFunc(maps.Keys(a.lag), func(x, y lagCell) int {
-		if c := cmp.Compare(x.minute, y.minute); c != 0 {
-			return c
-		}
-		return cmp.Compare(x.lag, y.lag)
-	})
 
 	return func(yield func(metric.Datum) bool) {
 		i := 0
 		for r, id := range order {
 			if id == lag {
-				if !a.lagDatums(lags, yield) {
+				if !a.lagDatums(yield) {
 					return
 				}
 				continue
@@ -789,28 +776,34 @@ func (a *Aggregator) All() iter.Seq[metric.Datum] {
 	}
 }
 
-// lagDatums yields the DeliveryLagSeconds datums of the sorted lag cells:
-// one per minute, split at the values limit.
-func (a *Aggregator) lagDatums(lags []lagCell, yield func(metric.Datum) bool) bool {
-	for len(lags) > 0 {
-		m := lags[0].minute
-		n := 1
-		for n < len(lags) && n < metric.MaxValuesPerDatum && lags[n].minute == m {
-			n++
-		}
-		d := metric.Datum{
-			Name:      metric.DeliveryLagSeconds,
-			Timestamp: time.Unix(m*60, 0).UTC(),
-			Unit:      metric.Seconds,
-			Values:    make([]float64, 0, n),
-			Counts:    make([]float64, 0, n),
-		}
-		for _, l := range lags[:n] {
-			d.Values = append(d.Values, float64(l.lag))
-			d.Counts = append(d.Counts, a.lag[l])
-		}
-		lags = lags[n:]
-		if !yield(d) {
+// lagDatums yields the DeliveryLagSeconds datums: one per minute, in
+// order, its lags ascending, split at the values limit.
+func (a *Aggregator) lagDatums(yield func(metric.Datum) bool) bool {
+	for _, m := range a.lag.minutes() {
+		left := a.lag.count(m)
+		var d metric.Datum
+		ok := a.lag.each(m, func(lag int64, k float64) bool {
+			if d.Values == nil {
+				n := min(left, metric.MaxValuesPerDatum)
+				d = metric.Datum{
+					Name:      metric.DeliveryLagSeconds,
+					Timestamp: time.Unix(m*60, 0).UTC(),
+					Unit:      metric.Seconds,
+					Values:    make([]float64, 0, n),
+					Counts:    make([]float64, 0, n),
+				}
+			}
+			d.Values = append(d.Values, float64(lag))
+			d.Counts = append(d.Counts, k)
+			left--
+			if len(d.Values) < metric.MaxValuesPerDatum && left > 0 {
+				return true
+			}
+			full := d
+			d = metric.Datum{}
+			return yield(full)
+		})
+		if !ok {
 			return false
 		}
 	}
@@ -907,9 +900,7 @@ func (a *Aggregator) Merge(b *Aggregator) {
 	for c, n := range b.counts {
 		a.counts[cell{minute: c.minute, id: a.series.id(b.series.vals[c.id])}] += n
 	}
-	for c, n := range b.lag {
-		a.lag[c] += n
-	}
+	a.lag.merge(&b.lag)
 	for c, v := range b.peaks {
 		a.peak(cell{minute: c.minute, id: a.series.id(b.series.vals[c.id])}, v)
 	}

@@ -26,7 +26,7 @@ func TestAllIsInKeyOrder(t *testing.T) {
 		t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 		for i := range 400 {
 			a.AddFile(Processed, t0) // keeps a count series beside the lag
-			a.lag[lagCell{minute: minuteOf(t0), lag: int64(i)}]++
+			a.lag.add(minuteOf(t0), int64(i), 1)
 		}
 		res := staticResolver{"us-east-1/client2": "us-east-1_B", "us-east-1/sprayed3": "us-east-1_Z"}
 		if _, err := a.ResolveClients(context.Background(), res); err != nil {
