@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,19 +40,8 @@ func TestMain(m *testing.M) {
 // or a directory of a month of files gives.
 func longSpanFile(b *testing.B) string {
 	path := filepath.Join(b.TempDir(), "123456789012_CloudTrail_us-east-1_20261201T0000Z_month.json.gz")
-	f, err := os.Create(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	zw, _ := gzip.NewWriterLevel(f, gzip.BestSpeed)
 	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	if _, err := trailgen.Write(zw, trailgen.Options{Records: 100_000, CognitoShare: 0.1, Seed: 9, Start: start, Span: 30 * 24 * time.Hour}); err != nil {
-		b.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		b.Fatal(err)
-	}
-	f.Close()
+	writeGenerated(b, path, gzip.BestSpeed, trailgen.Options{Records: 100_000, CognitoShare: 0.1, Seed: 9, Start: start, Span: 30 * 24 * time.Hour})
 	return path
 }
 
@@ -99,18 +89,8 @@ func BenchmarkScanDirectory(b *testing.B) {
 	for i := range 120 {
 		at := start.Add(time.Duration(i) * 5 * time.Minute)
 		name := fmt.Sprintf("123456789012_CloudTrail_us-east-1_%s_%03d.json.gz", at.Add(5*time.Minute).Format("20060102T1504Z"), i)
-		f, err := os.Create(filepath.Join(dir, name))
-		if err != nil {
-			b.Fatal(err)
-		}
-		zw, _ := gzip.NewWriterLevel(f, gzip.BestSpeed)
-		if _, err := trailgen.Write(zw, trailgen.Options{Records: 2500, CognitoShare: 0.37, ConfigShare: 0.002, Seed: uint64(i + 1), Start: at, Span: 5 * time.Minute}); err != nil {
-			b.Fatal(err)
-		}
-		if err := zw.Close(); err != nil {
-			b.Fatal(err)
-		}
-		f.Close()
+		writeGenerated(b, filepath.Join(dir, name), gzip.BestSpeed,
+			trailgen.Options{Records: 2500, CognitoShare: 0.37, ConfigShare: 0.002, Seed: uint64(i + 1), Start: at, Span: 5 * time.Minute})
 	}
 	n := runtime.NumCPU()
 	child := func(conc int) (string, time.Duration, int64) {
@@ -145,4 +125,101 @@ func BenchmarkScanDirectory(b *testing.B) {
 	b.ReportMetric(par.Seconds()/float64(runs), fmt.Sprintf("conc%d-wall-s", n))
 	b.ReportMetric(par.Seconds()/seq.Seconds(), "wall/sequential")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MB")
+}
+
+// BenchmarkCLIRatio measures what issue 18 states its targets in: the CPU
+// time of the `cognitrail scan --format json` process over the CPU time of
+// decompressing the same file alone with klauspost gzip (the floor), on
+// 200 MB files of the issue's shape (37 % Cognito records): a delivered
+// file (5 minutes of events) and one spanning 15 hours. The scan runs in a
+// child process, so its figure holds everything a user pays: start-up,
+// the findings, the JSON written to stdout, the garbage collector's
+// threads. The floor is measured in this process, reading the file from
+// disk as the scan does, and pays none of that. Also reported: wall time
+// over the floor's and the child's peak RSS. Run with GOMAXPROCS=1 for a
+// one-core figure: the child inherits it.
+func BenchmarkCLIRatio(b *testing.B) {
+	start := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name string
+		span time.Duration
+	}{
+		{"delivered-5min-200MB", 5 * time.Minute},
+		{"span-15h-200MB", 15 * time.Hour},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			path := filepath.Join(b.TempDir(), "123456789012_CloudTrail_us-east-1_"+
+				start.Add(c.span+5*time.Minute).Format("20060102T1504Z")+"_bench.json.gz")
+			writeGenerated(b, path, gzip.DefaultCompression,
+				trailgen.Options{Bytes: 200 << 20, CognitoShare: 0.37, Seed: 7, Start: start, Span: c.span})
+			js, _ := json.Marshal([]string{"scan", "--format", "json", path})
+			var floorCPU, scanCPU, floorWall, scanWall time.Duration
+			var peak int64
+			for b.Loop() {
+				runtime.GC()
+				c0, w0 := selfCPU(), time.Now()
+				inflateFile(b, path)
+				floorCPU += selfCPU() - c0
+				floorWall += time.Since(w0)
+
+				cmd := exec.Command(os.Args[0], "-test.run=^$")
+				cmd.Env = append(os.Environ(), benchChildEnv+"="+string(js))
+				cmd.Stdout = io.Discard
+				cmd.Stderr = os.Stderr
+				w1 := time.Now()
+				if err := cmd.Run(); err != nil {
+					b.Fatal(err)
+				}
+				scanWall += time.Since(w1)
+				scanCPU += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+				if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+					peak = max(peak, ru.Maxrss<<10)
+				}
+			}
+			b.ReportMetric(float64(scanCPU)/float64(floorCPU), "cpu/floor")
+			b.ReportMetric(float64(scanWall)/float64(floorWall), "wall/floor")
+			b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MB")
+		})
+	}
+}
+
+// writeGenerated writes a generated trail file, gzip-compressed at level.
+func writeGenerated(b *testing.B, path string, level int, o trailgen.Options) {
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	zw, _ := gzip.NewWriterLevel(f, level)
+	if _, err := trailgen.Write(zw, o); err != nil {
+		b.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// inflateFile is the floor: the file decompressed and thrown away.
+func inflateFile(b *testing.B, path string) {
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := io.Copy(io.Discard, zr); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// selfCPU is this process's user+system CPU time.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
