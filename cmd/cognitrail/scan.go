@@ -589,20 +589,23 @@ func writeDatumsJSON(w io.Writer, datums iter.Seq[metric.Datum]) error {
 		return err
 	}
 	n := 0
+	var buf []byte
 	for d := range datums {
-		sep := ",\n  "
-		if n == 0 {
-			sep = "\n  "
+		buf = buf[:0]
+		if n > 0 {
+			buf = append(buf, ',')
 		}
+		buf = append(buf, "\n  "...)
 		n++
-		js, err := json.MarshalIndent(d, "  ", "  ")
-		if err != nil {
-			return err
+		var ok bool
+		if buf, ok = appendDatumJSON(buf, &d); !ok {
+			js, err := json.MarshalIndent(d, "  ", "  ")
+			if err != nil {
+				return err
+			}
+			buf = append(buf, js...)
 		}
-		if _, err := io.WriteString(w, sep); err != nil {
-			return err
-		}
-		if _, err := w.Write(js); err != nil {
+		if _, err := w.Write(buf); err != nil {
 			return err
 		}
 	}
