@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -66,7 +67,13 @@ func concurrencyDir(t *testing.T) string {
 // TestConcurrencySameOutput: scan, findings and report print the same bytes, on
 // standard output and standard error, and exit the same, whatever
 // --concurrency: files are read in parallel and finished in name order.
+// With two Ps, --concurrency 1 inflates each file ahead of its parser and
+// the others do not, so the comparison covers read-ahead too.
 func TestConcurrencySameOutput(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	if !readAhead(1, 24) || readAhead(2, 24) {
+		t.Fatal("with two Ps, one file at a time should read ahead and two should not")
+	}
 	dir := concurrencyDir(t)
 	for _, args := range [][]string{
 		{"scan", "--format", "json", "--level", "full"},

@@ -77,6 +77,7 @@ func runFindings(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	var rows []findingRow
 	failed := false
 	progress := newProgress(stderr, len(inputs))
+	ahead := readAhead(cfg.conc.workers(), len(inputs))
 	read := func(ctx context.Context, i int) scannedFile {
 		in := inputs[i]
 		if in.err != nil || in.skip != "" {
@@ -89,7 +90,7 @@ func runFindings(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			Findings: f.eng,
 			Deferred: true,
 		}
-		f.res, f.err = scanPath(ctx, in.path, f.agg, opts)
+		f.res, f.err = scanPath(ctx, in.path, f.agg, opts, ahead)
 		return f
 	}
 	done := func(i int, f scannedFile) error {

@@ -69,6 +69,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	// Each file into a Builder of its own, merged in name order: the
 	// report orders its events by time, event ID, file and index, so the
 	// merged report is the one a single Builder would make.
+	ahead := readAhead(cfg.conc.workers(), len(inputs))
 	read := func(ctx context.Context, i int) reportFile {
 		in := inputs[i]
 		if in.err != nil || in.skip != "" {
@@ -81,7 +82,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 		// The report needs no metrics, but scan.File always aggregates:
 		// the file's aggregator is dropped with it.
-		f.res, f.err = scanPath(ctx, in.path, aggregate.New(nil), opts)
+		f.res, f.err = scanPath(ctx, in.path, aggregate.New(nil), opts, ahead)
 		return f
 	}
 	done := func(i int, f reportFile) error {
@@ -139,6 +140,7 @@ func writeHTMLReport(ctx context.Context, inputs []input, maxBytes int64, stdout
 	var rows []report.FileRow
 	failed := false
 	progress := newProgress(stderr, len(inputs))
+	ahead := readAhead(1, len(inputs)) // one file at a time
 	for _, in := range inputs {
 		if err := ctx.Err(); err != nil {
 			fmt.Fprintln(stderr, "cognitrail report:", err)
@@ -158,7 +160,7 @@ func writeHTMLReport(ctx context.Context, inputs []input, maxBytes int64, stdout
 			OnRecord: view.Add,
 		}
 		opts.DeliveredAt, _ = trailfile.DeliveryTime(in.path)
-		res, err := scanPath(ctx, in.path, agg, opts)
+		res, err := scanPath(ctx, in.path, agg, opts, ahead)
 		for _, fd := range res.Findings {
 			view.AddFinding(fd.Finding)
 		}

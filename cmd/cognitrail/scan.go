@@ -411,6 +411,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	engineOpts := &finding.Options{Windows: cfg.windows.w}
 	findings := finding.New(engineOpts)
 	failed := false
+	ahead := readAhead(cfg.conc.workers(), len(inputs))
 	read := func(ctx context.Context, i int) scannedFile {
 		in := inputs[i]
 		if in.err != nil || in.skip != "" {
@@ -427,7 +428,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if format == "jsonl" {
 			opts.OnRecord = f.keepLine
 		}
-		f.res, f.err = scanPath(ctx, in.path, f.agg, opts)
+		f.res, f.err = scanPath(ctx, in.path, f.agg, opts, ahead)
 		return f
 	}
 	done := func(i int, f scannedFile) error {
@@ -567,8 +568,10 @@ func newClientResolver(ctx context.Context, pools string, lookup bool) (*clientp
 	return clientpool.New(opts), nil
 }
 
-// scanPath opens path ("-" is standard input) and scans it.
-func scanPath(ctx context.Context, path string, agg *aggregate.Aggregator, opts *scan.Options) (scan.Result, error) {
+// scanPath opens path ("-" is standard input) and scans it, a file
+// inflated ahead of the parser when ahead is true (see readAhead); standard
+// input never is: a read of it can wait on the user.
+func scanPath(ctx context.Context, path string, agg *aggregate.Aggregator, opts *scan.Options, ahead bool) (scan.Result, error) {
 	var r io.Reader = os.Stdin
 	if path != "-" {
 		f, err := os.Open(path)
@@ -577,8 +580,18 @@ func scanPath(ctx context.Context, path string, agg *aggregate.Aggregator, opts 
 		}
 		defer f.Close()
 		r = f
+		opts.Reader.ReadAhead = ahead
 	}
 	return scan.File(ctx, r, agg, opts)
+}
+
+// readAhead says whether the files, read workers at a time, leave each a
+// core to spare for inflating ahead of its parser (trailfile.Options): the
+// wall time of one file then nears that of inflating it alone. When they
+// leave none, reading more files at once already keeps every core busy and
+// the hand-over would only add CPU.
+func readAhead(workers, files int) bool {
+	return 2*min(workers, files) <= runtime.GOMAXPROCS(0)
 }
 
 // writeDatumsJSON writes datums as one indented JSON array, as

@@ -148,6 +148,7 @@ func File(ctx context.Context, r io.Reader, agg *aggregate.Aggregator, opts *Opt
 	}
 	res := Result{File: o.Reader.Name, deferred: o.deferred()}
 	tr := trailfile.NewReader(r, &o.Reader)
+	defer tr.Close()
 	var ev Event
 	var c class.Class
 	var found []finding.Finding

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/klauspost/compress/flate"
@@ -40,6 +41,13 @@ type Options struct {
 	// without being buffered and reported with ErrBadRecord wrapping
 	// ErrRecordTooLarge. Another top-level value over it ends the file.
 	MaxRecordBytes int
+	// ReadAhead inflates a gzip-compressed file on a goroutine of its own,
+	// a few chunks ahead of the parser: with a core to spare, a file's wall
+	// time nears that of inflating it alone, for a little more CPU (the
+	// hand-over and a copy). The caller must call Close, which waits for
+	// that goroutine: a source whose Read can block for long (a network
+	// body, a pipe) must not be read ahead.
+	ReadAhead bool
 }
 
 // Errors that make a file unusable. They are permanent: reading the same
@@ -122,7 +130,8 @@ type Reader struct {
 	recLen  int
 
 	sawRecords bool
-	gzipped    bool // the input is gzip-compressed: errors say so
+	ahead      *readAhead // Options.ReadAhead's, once open
+	gzipped    bool       // the input is gzip-compressed: errors say so
 	parser     *record.Parser
 	rec        record.Record
 	scan       jsonscan.Scanner
@@ -154,14 +163,16 @@ func NewReader(r io.Reader, opts *Options) *Reader {
 // reported as itself (retryable) and not as the truncated gzip stream or JSON
 // that it leaves behind.
 type sourceReader struct {
-	r   io.Reader
-	n   int64
+	r io.Reader
+	// n is read by CompressedBytes while a read-ahead goroutine may add
+	// to it.
+	n   atomic.Int64
 	err error
 }
 
 func (s *sourceReader) Read(p []byte) (int, error) {
 	n, err := s.r.Read(p)
-	s.n += int64(n)
+	s.n.Add(int64(n))
 	if err != nil && err != io.EOF && s.err == nil {
 		s.err = err
 	}
@@ -169,7 +180,7 @@ func (s *sourceReader) Read(p []byte) (int, error) {
 }
 
 // CompressedBytes returns how many bytes were read from the source so far.
-func (r *Reader) CompressedBytes() int64 { return r.src.n }
+func (r *Reader) CompressedBytes() int64 { return r.src.n.Load() }
 
 // UncompressedBytes returns how many decompressed bytes were consumed so far.
 func (r *Reader) UncompressedBytes() int64 { return r.base + int64(r.pos) }
@@ -201,6 +212,10 @@ func (r *Reader) open() error {
 		}
 		in = gz
 		r.gzipped = true
+		if r.opts.ReadAhead {
+			r.ahead = newReadAhead(gz)
+			in = r.ahead
+		}
 	}
 	r.limit = &io.LimitedReader{R: in, N: r.opts.MaxUncompressedBytes + 1}
 	r.in = r.limit
@@ -574,4 +589,15 @@ func DeliveryTime(name string) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
+}
+
+// Close ends the reading: Next returns an error wrapping ErrClosed from
+// then on. It stops the goroutine Options.ReadAhead started, waiting for
+// it, and may be called more than once.
+func (r *Reader) Close() {
+	if r.ahead != nil {
+		r.ahead.close()
+		r.ahead = nil
+	}
+	r.fatal(-1, ErrClosed)
 }

@@ -226,11 +226,22 @@ func TestReader(t *testing.T) {
 			opts.Name = "AWSLogs/123/file.json.gz"
 			// One byte at a time as well as whole: framing must not depend
 			// on how the source splits its reads.
+			// And inflated ahead on a goroutine: what a Reader returns must
+			// not depend on it either.
 			for _, src := range []struct {
-				name string
-				r    io.Reader
-			}{{"whole", strings.NewReader(in)}, {"onebyte", iotest.OneByteReader(strings.NewReader(in))}} {
-				got := readAll(trailfile.NewReader(src.r, &opts))
+				name  string
+				r     io.Reader
+				ahead bool
+			}{
+				{"whole", strings.NewReader(in), false},
+				{"onebyte", iotest.OneByteReader(strings.NewReader(in)), false},
+				{"whole, read ahead", strings.NewReader(in), true},
+				{"onebyte, read ahead", iotest.OneByteReader(strings.NewReader(in)), true},
+			} {
+				opts.ReadAhead = src.ahead
+				r := trailfile.NewReader(src.r, &opts)
+				got := readAll(r)
+				r.Close()
 				if tc.good >= 0 && got.good != tc.good {
 					t.Errorf("%s: %d good records, want %d", src.name, got.good, tc.good)
 				}
