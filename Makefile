@@ -96,11 +96,15 @@ staticcheck:
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 $(PKGS)
 
 ## bench: throughput, allocations and peak memory on generated trail files;
-## peak RSS of `scan` (table and json, each in a child process) and of the
-## handler end to end (moto_server) on a 30-day file of 100,000 records.
+## `scan --format json` CPU and wall time over the inflate floor on one
+## core and on all (BenchmarkCLIRatio); peak RSS of `scan` (table and json,
+## each in a child process) and of the handler end to end (moto_server) on
+## a 30-day file of 100,000 records.
 bench:
 	$(GO) test -run '^$$' -bench 'Inflate|Scan|Naive|CPURatio' -benchmem -benchtime 5x ./pkg/scan/
 	$(GO) test -run '^$$' -bench 'LargeFile' -benchtime 1x ./pkg/scan/
+	GOMAXPROCS=1 $(GO) test -run '^$$' -bench 'CLIRatio' -benchtime 3x ./cmd/cognitrail/
+	$(GO) test -run '^$$' -bench 'CLIRatio' -benchtime 3x ./cmd/cognitrail/
 	$(GO) test -run '^$$' -bench 'ScanMonthRSS|ScanDirectory' -benchtime 1x ./cmd/cognitrail/
 	$(GO) test -run '^$$' -bench 'LargeObject' -benchtime 1x ./internal/lambdaapp/
 
