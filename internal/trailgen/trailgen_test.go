@@ -3,6 +3,8 @@ package trailgen
 import (
 	"bytes"
 	"encoding/json"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -34,5 +36,25 @@ func TestSpanSpreadsEventTimes(t *testing.T) {
 		if doc.Records[i].EventTime.Before(doc.Records[i-1].EventTime) {
 			t.Fatalf("record %d goes back in time", i)
 		}
+	}
+}
+
+// WriteFile's file inflates to what Write writes, and Inflate says how
+// much that is.
+func TestWriteFileInflates(t *testing.T) {
+	o := Options{Records: 300, CognitoShare: 0.4, Seed: 5}
+	var plain strings.Builder
+	want, _ := Write(&plain, o)
+	path := filepath.Join(t.TempDir(), "f.json.gz")
+	n, err := WriteFile(path, 1, o)
+	if err != nil || n != want {
+		t.Fatalf("WriteFile: %d records, %v; want %d", n, err, want)
+	}
+	size, err := Inflate(path)
+	if err != nil || size != int64(plain.Len()) {
+		t.Fatalf("Inflate: %d bytes, %v; want %d", size, err, plain.Len())
+	}
+	if _, err := WriteFile(filepath.Join(path, "no-such-dir", "f.gz"), 1, o); err == nil {
+		t.Error("WriteFile into a file's path: no error")
 	}
 }

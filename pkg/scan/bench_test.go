@@ -232,17 +232,10 @@ func cpuRatio(b *testing.B, g genFile, delivered time.Time, withNaive bool) {
 // peak.
 func BenchmarkLargeFile(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "large.json.gz")
-	f, err := os.Create(path)
+	n, err := trailgen.WriteFile(path, gzip.BestSpeed, trailgen.Options{Bytes: 200 << 20, CognitoShare: 0.1, Seed: 4})
 	if err != nil {
 		b.Fatal(err)
 	}
-	zw, _ := gzip.NewWriterLevel(f, gzip.BestSpeed)
-	n, err := trailgen.Write(zw, trailgen.Options{Bytes: 200 << 20, CognitoShare: 0.1, Seed: 4})
-	if err != nil {
-		b.Fatal(err)
-	}
-	zw.Close()
-	f.Close()
 	runtime.GC()
 	resetPeakRSS()
 	for b.Loop() {
