@@ -42,7 +42,7 @@ func (l *lagCounts) add(m, lag int64, k float64) {
 			if l.rows == nil {
 				l.rows = make(map[int64]*lagRow)
 			}
-			r = &lagRow{lo: lag, n: make([]float64, 1, 8)}
+			r = &lagRow{lo: lag, n: make([]float64, 1)}
 			l.rows[m] = r
 		}
 		l.m, l.row = m, r

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -40,7 +41,7 @@ func TestReadAheadReadsAsTheSource(t *testing.T) {
 		r := trailfile.NewReader(tc.src(), &opts)
 		got := readAll(r)
 		r.Close()
-		if got.good != want.good || got.bad != want.bad || !equalIDs(got.ids, want.ids) {
+		if got.good != want.good || got.bad != want.bad || !slices.Equal(got.ids, want.ids) {
 			t.Errorf("%s: %d good, %d bad records read ahead; %d and %d without", tc.name, got.good, got.bad, want.good, want.bad)
 		}
 		if (got.err == nil) != (want.err == nil) || got.err != nil && got.err.Error() != want.err.Error() {
@@ -71,16 +72,4 @@ func TestReadAheadReadsAsTheSource(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-}
-
-func equalIDs(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
