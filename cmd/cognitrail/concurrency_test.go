@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -35,6 +36,11 @@ func concurrencyDir(t *testing.T) string {
 		case 9:
 			end := strings.LastIndexByte(s, ']')
 			s = s[:end] + `,{"eventVersion":"1.08","eventTime":"2026-11-20T10:46:00Z","eventSource":"cognito-idp.amazonaws.com","eventName":"SetUserPoolMfaConfig","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.7","requestParameters":{"userPoolId":"us-east-1_EXAMPLE1","mfaConfiguration":1},"eventID":"wrong-type","recipientAccountId":"123456789012"}` + s[end:]
+		case 6, 7:
+			// An app client no record names the pool of: --client-pools
+			// resolves it, once a file is finished.
+			end := strings.LastIndexByte(s, ']')
+			s = s[:end] + `,{"eventVersion":"1.08","userIdentity":{"type":"Unknown","principalId":"Anonymous"},"eventTime":"` + at.Add(time.Minute).Format(time.RFC3339) + `","eventSource":"cognito-idp.amazonaws.com","eventName":"InitiateAuth","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.9","requestParameters":{"authFlow":"USER_SRP_AUTH","clientId":"2example98765432"},"responseElements":null,"eventID":"unpooled-client","recipientAccountId":"123456789012"}` + s[end:]
 		case 13:
 			s = s[:len(s)/2]
 		case 17:
@@ -68,7 +74,9 @@ func concurrencyDir(t *testing.T) string {
 // standard output and standard error, and exit the same, whatever
 // --concurrency: files are read in parallel and finished in name order.
 // With two Ps, --concurrency 1 inflates each file ahead of its parser and
-// the others do not, so the comparison covers read-ahead too.
+// the others do not, so the comparison covers read-ahead too; and
+// --concurrency 1 judges each file as it is read (judgeAsRead), the others
+// defer what the files before decide, so it covers both ways of judging.
 func TestConcurrencySameOutput(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	if !readAhead(1, 24) || readAhead(2, 24) {
@@ -76,8 +84,8 @@ func TestConcurrencySameOutput(t *testing.T) {
 	}
 	dir := concurrencyDir(t)
 	for _, args := range [][]string{
-		{"scan", "--format", "json", "--level", "full"},
-		{"scan", "--format", "jsonl", "--client-pools", "1example23456789=us-east-1_EXAMPLE9"},
+		{"scan", "--format", "json", "--level", "full", "--client-pools", "2example98765432=us-east-1_EXAMPLE9"},
+		{"scan", "--format", "jsonl", "--client-pools", "2example98765432=us-east-1_EXAMPLE9"},
 		{"scan", "--format", "table"},
 		{"findings", "--format", "json", "--signin-threshold", "3"},
 		{"findings", "--format", "jsonl", "--signin-threshold", "3"},
@@ -93,6 +101,9 @@ func TestConcurrencySameOutput(t *testing.T) {
 				want = got
 				if len(out) < 200 || !strings.Contains(errOut, "wrong-type") && !strings.Contains(errOut, "unusable") {
 					t.Fatalf("%q: the run is too thin to compare: %d bytes out, stderr %q", args, len(out), errOut)
+				}
+				if slices.Contains(args, "--client-pools") && !strings.Contains(out, "us-east-1_EXAMPLE9") {
+					t.Fatalf("%q: the app client --client-pools names was not resolved", args)
 				}
 				if args[0] == "findings" && args[2] != "ocsf" && (!strings.Contains(out, `sign-in-failures-from-one-ip`) || !strings.Contains(strings.ReplaceAll(out, " ", ""), `"previous":"false"`)) {
 					t.Fatalf("%q: want a per-address finding and a setting judged against an earlier file's", args)

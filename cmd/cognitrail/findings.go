@@ -71,25 +71,23 @@ func runFindings(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	defer out.Flush()
 	enc := json.NewEncoder(out)
 	engineOpts := &finding.Options{SignInThreshold: threshold, Windows: cfg.windows.w}
-	// One engine judges the settings file after file, in order; each file
-	// is read in parallel with an engine of its own for the rest.
+	// One engine judges the settings file after file, in order; files read
+	// in parallel have an engine of their own for the rest (judgeWith).
 	engine := finding.New(engineOpts)
 	var rows []findingRow
 	failed := false
 	progress := newProgress(stderr, len(inputs))
 	ahead := readAhead(cfg.conc.workers(), len(inputs))
+	asRead := judgeAsRead(cfg.conc.workers(), len(inputs))
 	read := func(ctx context.Context, i int) scannedFile {
 		in := inputs[i]
 		if in.err != nil || in.skip != "" {
 			return scannedFile{}
 		}
 		// The aggregator is not reported: findings only need the scan.
-		f := scannedFile{agg: aggregate.New(nil), eng: finding.New(engineOpts)}
-		opts := &scan.Options{
-			Reader:   trailfile.Options{Name: in.path, MaxUncompressedBytes: maxBytes},
-			Findings: f.eng,
-			Deferred: true,
-		}
+		f := scannedFile{agg: aggregate.New(nil)}
+		opts := &scan.Options{Reader: trailfile.Options{Name: in.path, MaxUncompressedBytes: maxBytes}}
+		f.judgeWith(opts, engine, engineOpts, asRead)
 		f.res, f.err = scanPath(ctx, in.path, f.agg, opts, ahead)
 		return f
 	}
@@ -103,6 +101,7 @@ func runFindings(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			return nil
 		}
 		f.res.Judge(ctx, engine, f.agg)
+		f.judged()
 		res := f.res
 		err := res.Finish(ctx, f.err, f.agg, nil, nil)
 		if err == nil {

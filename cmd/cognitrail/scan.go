@@ -239,6 +239,51 @@ type scannedFile struct {
 	// lines are the file's --format jsonl lines, but for what the files
 	// before it decide: the findings and an app client's pool.
 	lines []jsonlLine
+	// found are the findings of a file judged as it was read, which
+	// judged puts in res.Findings.
+	found []scan.Found
+}
+
+// judgeAsRead says whether the files, read workers at a time, are each
+// finished before the next is read (scan.Ordered with one worker, or one
+// file): the run's engine can then judge a file as it is read. Read in
+// parallel, a file keeps its configuration calls, raw JSON and all, for
+// Judge once the files before it are finished (scan.Options.Deferred):
+// memory a file read alone need not hold.
+func judgeAsRead(workers, files int) bool { return min(workers, files) <= 1 }
+
+// judgeWith sets opts to judge the file's findings with run, the run's
+// engine, as the file is read when asRead (see judgeAsRead), else with an
+// engine of its own, deferred: Judge then judges the rest with run. f.eng
+// is the engine that judged the file's own findings.
+func (f *scannedFile) judgeWith(opts *scan.Options, run *finding.Engine, engineOpts *finding.Options, asRead bool) {
+	if !asRead {
+		f.eng = finding.New(engineOpts)
+		opts.Findings, opts.Deferred = f.eng, true
+		return
+	}
+	f.eng, opts.Findings = run, run
+	next := opts.OnRecord
+	opts.OnRecord = func(ev *scan.Event) {
+		for _, fd := range ev.Findings {
+			f.found = append(f.found, scan.Found{Index: ev.Index, Finding: fd})
+		}
+		if next != nil {
+			next(ev)
+		}
+	}
+}
+
+// judged puts the findings of a file judged as it was read among the
+// window findings File left in res.Findings, in record order and a
+// record's own first: where Judge puts a deferred read's.
+func (f *scannedFile) judged() {
+	if len(f.found) == 0 {
+		return
+	}
+	f.res.Findings = append(f.found, f.res.Findings...)
+	slices.SortStableFunc(f.res.Findings, func(a, b scan.Found) int { return cmp.Compare(a.Index, b.Index) })
+	f.found = nil
 }
 
 // jsonlLine is a jsonl line read, to be written once the files before it
@@ -405,13 +450,14 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// One engine for the run: a setting restated in a later file is
 	// judged against what the earlier files said. Files are read in
 	// parallel, each into its own aggregator (and engine for what a file
-	// raises by itself), and finished in order: merged into agg, their
+	// raises by itself: judgeWith), and finished in order: merged into agg, their
 	// settings judged by findings, their lines written, as one after the
 	// other.
 	engineOpts := &finding.Options{Windows: cfg.windows.w}
 	findings := finding.New(engineOpts)
 	failed := false
 	ahead := readAhead(cfg.conc.workers(), len(inputs))
+	asRead := judgeAsRead(cfg.conc.workers(), len(inputs))
 	read := func(ctx context.Context, i int) scannedFile {
 		in := inputs[i]
 		if in.err != nil || in.skip != "" {
@@ -419,15 +465,14 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		f := scannedFile{agg: aggregate.New(aggOpts)}
 		opts := &scan.Options{
-			Reader:   trailfile.Options{Name: in.path, MaxUncompressedBytes: maxBytes, MaxRecordBytes: int(cfg.maxRecord)},
-			Now:      clock,
-			Findings: finding.New(engineOpts),
-			Deferred: true,
+			Reader: trailfile.Options{Name: in.path, MaxUncompressedBytes: maxBytes, MaxRecordBytes: int(cfg.maxRecord)},
+			Now:    clock,
 		}
 		opts.DeliveredAt, _ = trailfile.DeliveryTime(in.path)
 		if format == "jsonl" {
 			opts.OnRecord = f.keepLine
 		}
+		f.judgeWith(opts, findings, engineOpts, asRead)
 		f.res, f.err = scanPath(ctx, in.path, f.agg, opts, ahead)
 		return f
 	}
@@ -443,6 +488,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return nil
 		}
 		f.res.Judge(ctx, findings, f.agg)
+		f.judged()
 		if format == "jsonl" {
 			f.writeLines(ctx, enc, agg, clients)
 		}

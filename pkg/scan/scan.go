@@ -342,7 +342,11 @@ func (o *Options) keep(res *Result, rec *record.Record, c *class.Class, index in
 // record order (a record's own-file findings first, as Observe returns
 // them). Call it once, before Finish; a read that failed is judged too, up
 // to where it stopped, as File judges the records read before a fault.
+// A read not deferred was judged as it was read: Judge does nothing.
 func (res *Result) Judge(ctx context.Context, engine *finding.Engine, file *aggregate.Aggregator) {
+	if !res.deferred {
+		return
+	}
 	engine.StartFile()
 	defer func() {
 		res.window(ctx, engine, file)
@@ -379,21 +383,24 @@ func (res *Result) window(ctx context.Context, engine *finding.Engine, file *agg
 	}
 }
 
-// Finish ends a deferred read, after Judge, as File ends a file read into
-// agg: it merges file (the read's aggregator, not to be used afterwards)
-// into agg, counts the outcome of a file read whole and resolves the app
-// clients with clients (nil: not resolved), and returns the error File
-// would have returned: readErr, File's own (a retry may succeed: agg then
-// holds the file's partial counts, as after File), or the State's failure
-// Judge met. agg nil: nothing is merged, counted nor resolved.
+// Finish ends a read into an aggregator of its own (file, not to be used
+// afterwards), after Judge, as File ends a file read into agg: it merges
+// file into agg, counts the outcome of a deferred read of a whole file,
+// resolves the app clients with clients (nil: not resolved; give a read
+// that is not deferred no Options.Clients then, so that the clients are
+// resolved against the run's aggregator in both cases), and returns the
+// error File would have returned: readErr, File's own (a retry may
+// succeed: agg then holds the file's partial counts, as after File), or
+// the State's failure Judge met. agg nil: nothing is merged, counted nor
+// resolved.
 func (res *Result) Finish(ctx context.Context, readErr error, file, agg *aggregate.Aggregator, clients aggregate.Resolver) error {
 	if agg != nil {
 		agg.Merge(file)
 	}
-	if readErr != nil || !res.deferred {
+	if readErr != nil {
 		return readErr
 	}
-	if res.Outcome == aggregate.Processed {
+	if res.deferred && res.Outcome == aggregate.Processed {
 		if res.judgeErr != nil {
 			return fmt.Errorf("scan: %s: %w", res.File, res.judgeErr)
 		}
