@@ -894,6 +894,17 @@ func top(counts map[string]int, n int) map[string]bool {
 // Resolver answered, and the smaller of two answers (a cache refreshed
 // between two files). b must not be used afterwards.
 func (a *Aggregator) Merge(b *Aggregator) {
+	if a.fresh() {
+		// The first file of a run or batch: a takes b's counts instead
+		// of copying them, which would hold both copies at once (a run
+		// of one file, at its peak, twice its aggregation). Copying them
+		// would give the same counts under other ids, which nothing
+		// reads but through their values.
+		opts, oldest := a.opts, a.oldest
+		*a, *b = *b, Aggregator{}
+		a.opts, a.oldest = opts, oldest
+		return
+	}
 	for c, n := range b.byShape {
 		a.byShape[cell{minute: c.minute, id: a.shapes.id(b.shapes.vals[c.id])}] += n
 	}
@@ -916,6 +927,13 @@ func (a *Aggregator) Merge(b *Aggregator) {
 		}
 	}
 	a.stats.TooOld += b.stats.TooOld
+}
+
+// fresh reports whether a is as New returned it: nothing counted, learned
+// nor budgeted.
+func (a *Aggregator) fresh() bool {
+	return len(a.byShape) == 0 && len(a.counts) == 0 && a.lag.empty() && len(a.peaks) == 0 &&
+		len(a.clients) == 0 && len(a.learned) == 0 && a.stats == Stats{} && a.admitted == nil
 }
 
 // PoolOfLearning returns what PoolOf would return for a call made in

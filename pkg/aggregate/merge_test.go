@@ -43,7 +43,9 @@ func mergeInput(a *aggregate.Aggregator, file int) {
 
 // TestMergeIsOneAggregation: files aggregated apart and merged (in either
 // order) give the datums of one aggregation over every file, clients
-// folded into pools learned in another file included.
+// folded into pools learned in another file included; whether the first
+// file is merged into a fresh aggregation (which takes its counts) or is
+// read into it.
 func TestMergeIsOneAggregation(t *testing.T) {
 	opts := &aggregate.Options{Level: metric.Full, MaxPools: 2}
 	whole := aggregate.New(opts)
@@ -61,6 +63,16 @@ func TestMergeIsOneAggregation(t *testing.T) {
 		if got := slices.Collect(merged.All()); !reflect.DeepEqual(got, want) {
 			t.Errorf("merged in order %v: %d datums, want the %d of one aggregation", order, len(got), len(want))
 		}
+	}
+	merged := aggregate.New(opts)
+	mergeInput(merged, 0)
+	for f := 1; f < 3; f++ {
+		one := aggregate.New(opts)
+		mergeInput(one, f)
+		merged.Merge(one)
+	}
+	if got := slices.Collect(merged.All()); !reflect.DeepEqual(got, want) {
+		t.Errorf("file 0 read, the others merged: %d datums, want the %d of one aggregation", len(got), len(want))
 	}
 }
 
