@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,20 +18,55 @@ import (
 	"github.com/cognitrail/cognitrail/internal/trailgen"
 )
 
-// benchChildEnv, when set in a test binary's environment, makes it run the
-// command line it holds (JSON) instead of the tests: the benchmarks below
-// measure each command's peak RSS in a process of its own.
-const benchChildEnv = "COGNITRAIL_BENCH_ARGS"
+// cli is the cognitrail command built for the benchmarks that run it as a
+// user does, a process of its own per run, and the peakrss command that
+// starts it: the test binary, which links the testing package and the
+// tests, would add their start-up and pages to the CPU time and peak RSS
+// measured, and a process this one started would report at least this
+// one's peak RSS (see internal/peakrss).
+type cli struct{ bin, peakrss string }
 
-func TestMain(m *testing.M) {
-	if js := os.Getenv(benchChildEnv); js != "" {
-		var args []string
-		if err := json.Unmarshal([]byte(js), &args); err != nil {
-			panic(err)
+// buildCLI builds both into a directory of b's.
+func buildCLI(b *testing.B) cli {
+	b.Helper()
+	dir := b.TempDir()
+	c := cli{bin: filepath.Join(dir, "cognitrail"), peakrss: filepath.Join(dir, "peakrss")}
+	for out, pkg := range map[string]string{c.bin: ".", c.peakrss: "../../internal/peakrss"} {
+		build := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
+		build.Stderr = os.Stderr
+		if err := build.Run(); err != nil {
+			b.Fatalf("go build %s: %v", pkg, err)
 		}
-		os.Exit(run(context.Background(), args, os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	return c
+}
+
+// run runs the command with args and env added to this process's
+// environment, its standard output to stdout, and returns its CPU time
+// (user and system), wall time and peak RSS in bytes.
+func (c cli) run(b *testing.B, stdout io.Writer, env []string, args ...string) (cpu, wall time.Duration, rss int64) {
+	b.Helper()
+	usage := filepath.Join(b.TempDir(), "usage.json")
+	cmd := exec.Command(c.peakrss, append([]string{"-o", usage, c.bin}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = stdout, os.Stderr
+	t0 := time.Now()
+	if err := cmd.Run(); err != nil {
+		b.Fatalf("%s: %v", args, err)
+	}
+	wall = time.Since(t0)
+	js, err := os.ReadFile(usage)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var u struct {
+		CPU  int64 `json:"cpu_ns"`
+		Peak int64 `json:"peak_rss"`
+	}
+	if err := json.Unmarshal(js, &u); err != nil {
+		b.Fatalf("peakrss wrote %s: %v", js, err)
+	}
+	return time.Duration(u.CPU), wall, u.Peak
 }
 
 // longSpanFile writes the issue's month-long file: 100,000 records (about
@@ -49,7 +83,7 @@ func longSpanFile(b *testing.B) string {
 // the month-long file, each in a child process, and reports the child's
 // peak RSS (target: at most 64 MB).
 func BenchmarkScanMonthRSS(b *testing.B) {
-	path := longSpanFile(b)
+	path, cmd := longSpanFile(b), buildCLI(b)
 	for _, c := range []struct {
 		name string
 		args []string
@@ -58,19 +92,10 @@ func BenchmarkScanMonthRSS(b *testing.B) {
 		{"json", []string{"scan", "--format", "json", path}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			js, _ := json.Marshal(c.args)
 			var peak int64
 			for b.Loop() {
-				cmd := exec.Command(os.Args[0], "-test.run=^$")
-				cmd.Env = append(os.Environ(), benchChildEnv+"="+string(js))
-				cmd.Stderr = os.Stderr
-				if err := cmd.Run(); err != nil {
-					b.Fatal(err)
-				}
-				if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-					// Linux reports ru_maxrss in kilobytes.
-					peak = max(peak, ru.Maxrss<<10)
-				}
+				_, _, rss := cmd.run(b, io.Discard, nil, c.args...)
+				peak = max(peak, rss)
 			}
 			b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MB")
 		})
@@ -79,10 +104,14 @@ func BenchmarkScanMonthRSS(b *testing.B) {
 
 // BenchmarkScanDirectory runs `cognitrail scan --format json` on a
 // directory of 120 delivered files (2,500 records each: 300,000 records,
-// about 220 MB of JSON) at --concurrency 1 and at the number of CPUs, each
-// in a child process, checks that both print the same bytes, and reports
-// each run's wall time, the parallel run's share of the sequential one
-// (issue 18's target: at most 0.6 on 2 cores) and its peak RSS.
+// about 220 MB of JSON), each run a process of its own: the sequential run
+// as issue 18 measured it (--concurrency 1 on one core, GOMAXPROCS=1: one
+// file after the other, nothing alongside), --concurrency 1 on every core
+// (each file inflated ahead of its parser on a second core) and
+// --concurrency at the number of CPUs. It checks that all three print the
+// same bytes and reports each one's wall time, the parallel run's share of
+// the sequential one's (issue 18's target: at most 0.6 on 2 cores) and of
+// --concurrency 1's, and the parallel run's peak RSS.
 func BenchmarkScanDirectory(b *testing.B) {
 	dir := b.TempDir()
 	start := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
@@ -92,38 +121,30 @@ func BenchmarkScanDirectory(b *testing.B) {
 		writeGenerated(b, filepath.Join(dir, name), gzip.BestSpeed,
 			trailgen.Options{Records: 2500, CognitoShare: 0.37, ConfigShare: 0.002, Seed: uint64(i + 1), Start: at, Span: 5 * time.Minute})
 	}
+	cmd := buildCLI(b)
 	n := runtime.NumCPU()
-	child := func(conc int) (string, time.Duration, int64) {
-		js, _ := json.Marshal([]string{"scan", "--format", "json", "--concurrency", fmt.Sprint(conc), dir})
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), benchChildEnv+"="+string(js))
-		cmd.Stderr = os.Stderr
+	scan := func(conc int, env ...string) (string, time.Duration, int64) {
 		var out bytes.Buffer
-		cmd.Stdout = &out
-		t0 := time.Now()
-		if err := cmd.Run(); err != nil {
-			b.Fatal(err)
-		}
-		var rss int64
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			rss = ru.Maxrss << 10
-		}
-		return out.String(), time.Since(t0), rss
+		_, wall, rss := cmd.run(b, &out, env, "scan", "--format", "json", "--concurrency", fmt.Sprint(conc), dir)
+		return out.String(), wall, rss
 	}
-	var seq, par time.Duration
+	var seq, one, par time.Duration
 	var peak int64
 	runs := 0
 	for b.Loop() {
-		want, d1, _ := child(1)
-		got, dn, rss := child(n)
-		if got != want {
-			b.Fatalf("--concurrency %d printed %d bytes, --concurrency 1 %d: not the same", n, len(got), len(want))
+		want, d0, _ := scan(1, "GOMAXPROCS=1")
+		got1, d1, _ := scan(1)
+		gotN, dn, rss := scan(n)
+		if got1 != want || gotN != want {
+			b.Fatalf("printed %d bytes sequentially, %d at --concurrency 1 and %d at --concurrency %d: not the same", len(want), len(got1), len(gotN), n)
 		}
-		seq, par, peak, runs = seq+d1, par+dn, max(peak, rss), runs+1
+		seq, one, par, peak, runs = seq+d0, one+d1, par+dn, max(peak, rss), runs+1
 	}
-	b.ReportMetric(seq.Seconds()/float64(runs), "conc1-wall-s")
+	b.ReportMetric(seq.Seconds()/float64(runs), "sequential-wall-s")
+	b.ReportMetric(one.Seconds()/float64(runs), "conc1-wall-s")
 	b.ReportMetric(par.Seconds()/float64(runs), fmt.Sprintf("conc%d-wall-s", n))
 	b.ReportMetric(par.Seconds()/seq.Seconds(), "wall/sequential")
+	b.ReportMetric(par.Seconds()/one.Seconds(), "wall/conc1")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MB")
 }
 
@@ -131,14 +152,16 @@ func BenchmarkScanDirectory(b *testing.B) {
 // time of the `cognitrail scan --format json` process over the CPU time of
 // decompressing the same file alone with klauspost gzip (the floor), on
 // 200 MB files of the issue's shape (37 % Cognito records): a delivered
-// file (5 minutes of events) and one spanning 15 hours. The scan runs in a
-// child process, so its figure holds everything a user pays: start-up,
+// file (5 minutes of events) and one spanning 15 hours. The scan is the
+// command built (buildCLI), run as a process of its own, so its figure
+// holds everything a user pays: start-up,
 // the findings, the JSON written to stdout, the garbage collector's
 // threads. The floor is measured in this process, reading the file from
 // disk as the scan does, and pays none of that. Also reported: wall time
 // over the floor's and the child's peak RSS. Run with GOMAXPROCS=1 for a
 // one-core figure: the child inherits it.
 func BenchmarkCLIRatio(b *testing.B) {
+	cmd := buildCLI(b)
 	start := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 	for _, c := range []struct {
 		name string
@@ -152,7 +175,6 @@ func BenchmarkCLIRatio(b *testing.B) {
 				start.Add(c.span+5*time.Minute).Format("20060102T1504Z")+"_bench.json.gz")
 			writeGenerated(b, path, gzip.DefaultCompression,
 				trailgen.Options{Bytes: 200 << 20, CognitoShare: 0.37, Seed: 7, Start: start, Span: c.span})
-			js, _ := json.Marshal([]string{"scan", "--format", "json", path})
 			var floorCPU, scanCPU, floorWall, scanWall time.Duration
 			var peak int64
 			for b.Loop() {
@@ -164,19 +186,8 @@ func BenchmarkCLIRatio(b *testing.B) {
 				floorCPU += selfCPU() - c0
 				floorWall += time.Since(w0)
 
-				cmd := exec.Command(os.Args[0], "-test.run=^$")
-				cmd.Env = append(os.Environ(), benchChildEnv+"="+string(js))
-				cmd.Stdout = io.Discard
-				cmd.Stderr = os.Stderr
-				w1 := time.Now()
-				if err := cmd.Run(); err != nil {
-					b.Fatal(err)
-				}
-				scanWall += time.Since(w1)
-				scanCPU += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-				if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-					peak = max(peak, ru.Maxrss<<10)
-				}
+				cpu, wall, rss := cmd.run(b, io.Discard, nil, "scan", "--format", "json", path)
+				scanCPU, scanWall, peak = scanCPU+cpu, scanWall+wall, max(peak, rss)
 			}
 			b.ReportMetric(float64(scanCPU)/float64(floorCPU), "cpu/floor")
 			b.ReportMetric(float64(scanWall)/float64(floorWall), "wall/floor")
