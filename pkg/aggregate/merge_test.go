@@ -220,3 +220,47 @@ func TestPoolOfLearning(t *testing.T) {
 		}
 	}
 }
+
+// TestMergeKeepsWhatTheTargetHeld: an aggregation holding one kind of
+// state only (what Merge must not take for a fresh one and drop) keeps it
+// when a file is merged into it.
+func TestMergeKeepsWhatTheTargetHeld(t *testing.T) {
+	oldest := t0.Add(-time.Hour)
+	opts := &aggregate.Options{Level: metric.Full, Oldest: oldest}
+	c := class.Class{Category: class.UserPoolAPI, Operation: "InitiateAuth", UserPoolID: "us-east-1_P"}
+	for _, tc := range []struct {
+		name string
+		held func(a *aggregate.Aggregator)
+	}{
+		{"a record", func(a *aggregate.Aggregator) { a.Add(&record.Record{EventTime: t0}, &c, time.Time{}) }},
+		{"a file outcome", func(a *aggregate.Aggregator) { a.AddFile(aggregate.Processed, t0) }},
+		{"a peak", func(a *aggregate.Aggregator) {
+			a.AddPeak(metric.DistinctFailingSources, t0, 7, metric.DimUserPoolID, "us-east-1_P")
+		}},
+		{"a record too old", func(a *aggregate.Aggregator) {
+			a.Add(&record.Record{EventTime: oldest.Add(-time.Hour)}, &c, time.Time{})
+		}},
+		{"a budget's folded values", func(a *aggregate.Aggregator) {
+			a.SetFolded([]aggregate.Folded{{Month: "2026-11", Dimension: metric.DimUserPoolID, Value: "us-east-1_Q"}})
+		}},
+	} {
+		file := func() *aggregate.Aggregator {
+			f := aggregate.New(opts)
+			f.Add(&record.Record{EventTime: t0.Add(time.Minute)}, &class.Class{Category: class.UserPoolAPI, Operation: "InitiateAuth", UserPoolID: "us-east-1_Q"}, time.Time{})
+			return f
+		}
+		whole := aggregate.New(opts)
+		tc.held(whole)
+		whole.Add(&record.Record{EventTime: t0.Add(time.Minute)}, &class.Class{Category: class.UserPoolAPI, Operation: "InitiateAuth", UserPoolID: "us-east-1_Q"}, time.Time{})
+		merged := aggregate.New(opts)
+		tc.held(merged)
+		merged.Merge(file())
+		if merged.Stats() != whole.Stats() {
+			t.Errorf("%s: stats %+v, want %+v", tc.name, merged.Stats(), whole.Stats())
+		}
+		got, want := slices.Collect(merged.All()), slices.Collect(whole.All())
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: %d datums, want %d", tc.name, len(got), len(want))
+		}
+	}
+}
