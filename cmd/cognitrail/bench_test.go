@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -158,7 +159,8 @@ func BenchmarkScanDirectory(b *testing.B) {
 // the findings, the JSON written to stdout, the garbage collector's
 // threads. The floor is measured in this process, reading the file from
 // disk as the scan does, and pays none of that. Also reported: wall time
-// over the floor's and the child's peak RSS. Run with GOMAXPROCS=1 for a
+// over the floor's and the child's peak RSS, each ratio the median of the
+// runs'. Run with GOMAXPROCS=1 for a
 // one-core figure: the child inherits it.
 func BenchmarkCLIRatio(b *testing.B) {
 	cmd := buildCLI(b)
@@ -175,7 +177,11 @@ func BenchmarkCLIRatio(b *testing.B) {
 				start.Add(c.span+5*time.Minute).Format("20060102T1504Z")+"_bench.json.gz")
 			writeGenerated(b, path, gzip.DefaultCompression,
 				trailgen.Options{Bytes: 200 << 20, CognitoShare: 0.37, Seed: 7, Start: start, Span: c.span})
-			var floorCPU, scanCPU, floorWall, scanWall time.Duration
+			// Each run's scan over the floor measured just before it, so
+			// that the machine's speed, which drifts by a tenth from
+			// minute to minute on a shared host, cancels; the median of
+			// the runs is reported.
+			var cpuRatios, wallRatios []float64
 			var peak int64
 			for b.Loop() {
 				runtime.GC()
@@ -183,14 +189,14 @@ func BenchmarkCLIRatio(b *testing.B) {
 				if _, err := trailgen.Inflate(path); err != nil {
 					b.Fatal(err)
 				}
-				floorCPU += selfCPU() - c0
-				floorWall += time.Since(w0)
-
+				floorCPU, floorWall := selfCPU()-c0, time.Since(w0)
 				cpu, wall, rss := cmd.run(b, io.Discard, nil, "scan", "--format", "json", path)
-				scanCPU, scanWall, peak = scanCPU+cpu, scanWall+wall, max(peak, rss)
+				cpuRatios = append(cpuRatios, float64(cpu)/float64(floorCPU))
+				wallRatios = append(wallRatios, float64(wall)/float64(floorWall))
+				peak = max(peak, rss)
 			}
-			b.ReportMetric(float64(scanCPU)/float64(floorCPU), "cpu/floor")
-			b.ReportMetric(float64(scanWall)/float64(floorWall), "wall/floor")
+			b.ReportMetric(median(cpuRatios), "cpu/floor")
+			b.ReportMetric(median(wallRatios), "wall/floor")
 			b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MB")
 		})
 	}
@@ -201,6 +207,13 @@ func writeGenerated(b *testing.B, path string, level int, o trailgen.Options) {
 	if _, err := trailgen.WriteFile(path, level, o); err != nil {
 		b.Fatal(err)
 	}
+}
+
+// median is the middle of xs (the mean of the two middle ones for an even
+// count).
+func median(xs []float64) float64 {
+	s := slices.Sorted(slices.Values(xs))
+	return (s[(len(s)-1)/2] + s[len(s)/2]) / 2
 }
 
 // selfCPU is this process's user+system CPU time.
