@@ -159,3 +159,30 @@ func BenchmarkAggregate(b *testing.B) {
 		}
 	}
 }
+
+// TestMergeIntoFreshTakesTheFile: merged into a fresh aggregation, a file's
+// counts are taken, not copied (a run of one file would otherwise hold
+// them twice at its peak), and the file is left empty, so that a use of it
+// afterwards fails rather than shares the run's maps; merged into one that
+// holds counts, they are copied.
+func TestMergeIntoFreshTakesTheFile(t *testing.T) {
+	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	file := func() *Aggregator {
+		f := New(nil)
+		c := class.Class{Category: class.UserPoolAPI, Operation: "InitiateAuth", UserPoolID: "us-east-1_P", ClientID: "c1"}
+		f.Add(&record.Record{EventTime: at, AWSRegion: "us-east-1"}, &c, at.Add(5*time.Minute))
+		return f
+	}
+	run, f := New(nil), file()
+	counts := reflect.ValueOf(f.byShape).Pointer()
+	run.Merge(f)
+	if reflect.ValueOf(run.byShape).Pointer() != counts || f.byShape != nil || f.lag.rows != nil || run.lag.empty() {
+		t.Fatal("merged into a fresh aggregation, the file's counts were copied, or the file still holds them")
+	}
+	g := file()
+	counts = reflect.ValueOf(g.byShape).Pointer()
+	run.Merge(g)
+	if reflect.ValueOf(run.byShape).Pointer() == counts || g.byShape == nil {
+		t.Fatal("merged into an aggregation that holds counts, the file's were taken")
+	}
+}

@@ -95,4 +95,37 @@ func TestLagRowBecomesDenseWithinItsSpan(t *testing.T) {
 	if !slices.Equal(got, slices.Sorted(slices.Values(lags))) {
 		t.Fatalf("each gave %v, want %v", got, lags)
 	}
+	// Within the span, the row covers the listed lags exactly, whatever
+	// order they came in.
+	var near lagCounts
+	for _, lag := range []int64{3004, 3000, 3001, 3002, 3003, 3005, 3006, 3007, 3012} {
+		near.add(0, lag, 1)
+	}
+	if r := near.rows[0]; r.lo != 3000 || len(r.n) != 13 || len(r.far) != 0 {
+		t.Fatalf("a row of lags 3000 to 3012: lo %d, %d wide, %d in far; want 3000, 13, none", r.lo, len(r.n), len(r.far))
+	}
+}
+
+// TestLagRowGrowsByDoubling: a dense row receiving a minute's lags one at
+// a time, upward or downward, doubles toward them (few reallocations, not
+// one per lag), keeps every lag within maxRowSpan in the row (none in far)
+// and grows no wider than maxRowSpan.
+func TestLagRowGrowsByDoubling(t *testing.T) {
+	for _, step := range []int64{1, -1} {
+		var l lagCounts
+		sizes := map[int]bool{}
+		for i := range int64(maxRowSpan) {
+			l.add(0, 5000+step*i, 1)
+			if r := l.rows[0]; r.n != nil {
+				sizes[len(r.n)] = true
+			}
+		}
+		r := l.rows[0]
+		if len(r.far) != 0 || len(r.n) != maxRowSpan {
+			t.Errorf("step %d: %d lags in far, a row of %d: want none and %d", step, len(r.far), len(r.n), maxRowSpan)
+		}
+		if len(sizes) > 12 {
+			t.Errorf("step %d: the row took %d sizes for %d lags: it does not double", step, len(sizes), maxRowSpan)
+		}
+	}
 }
