@@ -155,13 +155,12 @@ func BenchmarkScanDirectory(b *testing.B) {
 // 200 MB files of the shape (37 % Cognito records): a delivered
 // file (5 minutes of events) and one spanning 15 hours. The scan is the
 // command built (buildCLI), run as a process of its own, so its figure
-// holds everything a user pays: start-up,
-// the findings, the JSON written to stdout, the garbage collector's
-// threads. The floor is measured in this process, reading the file from
-// disk as the scan does, and pays none of that. Also reported: wall time
-// over the floor's and the child's peak RSS, each ratio the median of the
-// runs'. Run with GOMAXPROCS=1 for a
-// one-core figure: the child inherits it.
+// holds everything a user pays: start-up, the findings, the JSON written
+// to stdout, the garbage collector's threads. The floor is measured in
+// this process, reading the file from disk as the scan does, and pays
+// none of that. Also reported: wall time over the floor's and the child's
+// peak RSS, each ratio the median of the runs'. Run with GOMAXPROCS=1 for
+// a one-core figure: the child inherits it.
 func BenchmarkCLIRatio(b *testing.B) {
 	cmd := buildCLI(b)
 	start := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)

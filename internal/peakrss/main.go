@@ -8,13 +8,14 @@
 //	peakrss -o FILE COMMAND [ARG...]
 //
 // The command's standard input, output and error are peakrss's, and so is
-// its exit code. A process
-// a Go program starts reports, in ru_maxrss, at least the peak RSS of the
-// program that started it: os/exec starts it with vfork, sharing the
-// parent's address space until exec, and Linux keeps the high-water mark
-// of the address space an exec replaces. A benchmark whose own peak is
-// 40 MB would see 40 MB for every child. Started from peakrss, whose own
-// peak is a few MB, the figure is the command's.
+// its exit code.
+//
+// A process a Go program starts reports, in ru_maxrss, at least the peak
+// RSS of the program that started it: os/exec starts it with vfork,
+// sharing the parent's address space until exec, and Linux keeps the
+// high-water mark of the address space an exec replaces. A benchmark
+// whose own peak is 40 MB would see 40 MB for every child. Started from
+// peakrss, whose own peak is a few MB, the figure is the command's.
 package main
 
 import (
@@ -25,7 +26,7 @@ import (
 	"syscall"
 )
 
-// Usage is what peakrss prints: CPU time (user and system) in nanoseconds,
+// Usage is what peakrss writes: CPU time (user and system) in nanoseconds,
 // peak RSS in bytes, the command's exit code.
 type Usage struct {
 	CPUNanos int64 `json:"cpu_ns"`
