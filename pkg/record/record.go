@@ -1,6 +1,7 @@
 package record
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -113,17 +114,26 @@ func IsHidden(v string) bool { return v == HiddenValue || v == HiddenValueDoc }
 // (event sources, names, regions, account ids) so that a file of a million
 // records allocates them once. A Parser is not safe for concurrent use.
 type Parser struct {
-	s      jsonscan.Scanner
-	intern map[string]string
-	recent [128]string
+	s jsonscan.Scanner
+	// intern maps a string as the record writes it (escapes and all) to
+	// its value, so that a value with escapes (an amr of
+	// "[\"unauthenticated\"]" on every guest call) is unescaped once too.
+	intern map[string]internEntry
+	recent [1 << recentBits]internEntry
 }
+
+const recentBits = 8
+
+// internEntry is a string's raw form and its value: the same string
+// unless the raw form has escapes.
+type internEntry struct{ raw, val string }
 
 // maxInterned bounds the intern table; past it strings are allocated.
 const maxInterned = 8192
 
 // NewParser returns a Parser.
 func NewParser() *Parser {
-	return &Parser{intern: make(map[string]string, 256)}
+	return &Parser{intern: make(map[string]internEntry, 256)}
 }
 
 // Parse decodes the record that starts at buf[0] into r and returns the
@@ -275,24 +285,43 @@ func (p *Parser) interned(raw []byte, esc bool) string {
 	if len(raw) == 0 {
 		return ""
 	}
-	if esc {
-		return p.unescape(raw)
-	}
 	// A direct-mapped cache in front of the intern table: consecutive
-	// records repeat most values, and a compare is cheaper than a hash.
-	slot := &p.recent[(len(raw)*31+int(raw[0])+int(raw[len(raw)-1])*7)&(len(p.recent)-1)]
-	if *slot == string(raw) {
-		return *slot
+	// records repeat most values, and a compare is cheaper than a hash
+	// lookup.
+	slot := &p.recent[slotOf(raw)]
+	if slot.raw == string(raw) {
+		return slot.val
 	}
-	v, ok := p.intern[string(raw)]
+	e, ok := p.intern[string(raw)]
 	if !ok {
-		v = string(raw)
+		e.raw = string(raw)
+		e.val = e.raw
+		if esc {
+			e.val = p.unescape(raw)
+		}
 		if len(p.intern) < maxInterned {
-			p.intern[v] = v
+			p.intern[e.raw] = e
 		}
 	}
-	*slot = v
-	return v
+	*slot = e
+	return e.val
+}
+
+// slotOf places raw in Parser.recent. The values of a field often differ
+// only in their middle or end (198.51.100.7 and 198.51.100.150, ARNs of one
+// account), so both ends and the length are mixed in.
+func slotOf(raw []byte) int {
+	n := len(raw)
+	var h uint64
+	if n >= 8 {
+		h = binary.LittleEndian.Uint64(raw) ^ binary.LittleEndian.Uint64(raw[n-8:])*0x9e3779b97f4a7c15
+	} else {
+		for _, c := range raw {
+			h = h<<8 | uint64(c)
+		}
+	}
+	h = (h ^ uint64(n)) * 0xff51afd7ed558ccd
+	return int(h >> (64 - recentBits))
 }
 
 // enum reads a string member whose values are an enum; another type (an
