@@ -39,15 +39,11 @@ func (v *val) UnmarshalJSON(b []byte) error {
 	case 'n', '{', '[':
 		return nil
 	case '"':
-		// encoding/json checked the token: without a backslash, and
-		// valid UTF-8 (else it would put U+FFFD for the bad bytes), its
-		// text is the string, and a second json.Unmarshal would only
-		// check it again, once for every string of every request.
-		var s string
-		if inner := b[1 : len(b)-1]; bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
-			s = string(inner)
-		} else if err := json.Unmarshal(b, &s); err != nil {
-			return err
+		s, ok := plain(b)
+		if !ok {
+			if err := json.Unmarshal(b, &s); err != nil {
+				return err
+			}
 		}
 		if record.IsHidden(s) {
 			return nil
@@ -352,38 +348,80 @@ func members(raw []byte) (userAgent, userIdentity, request, response []byte, ok 
 	return userAgent, userIdentity, request, response, s.Err() == nil
 }
 
-// decode reads a candidate record's envelope, request and response.
-func decode(raw []byte) (env envelope, req, resp params, err error) {
+// decoded is what decode reads of a candidate record.
+type decoded struct {
+	env       envelope
+	req, resp params
+}
+
+// decode reads a candidate record's envelope, request and response into
+// d, reset first. The Engine keeps one for its configuration calls: a
+// params is 1.5 KB, and a decode that returned three by value copied and
+// allocated them once for every call.
+func (d *decoded) decode(raw []byte) (err error) {
+	*d = decoded{}
+	env := &d.env
 	ua, ui, rq, rs, ok := members(raw)
 	if !ok {
 		// Let encoding/json say what is wrong.
-		if err = json.Unmarshal(raw, &env); err == nil {
+		if err = json.Unmarshal(raw, env); err == nil {
 			err = errors.New("finding: record not scannable")
 		}
-		return env, req, resp, err
+		return err
 	}
 	if len(ua) > 0 {
-		if err = json.Unmarshal(ua, &env.UserAgent); err != nil {
-			env.UserAgent = ""
-		}
+		env.UserAgent = jsonString(ua)
 	}
 	if isObject(ui) {
 		if err = json.Unmarshal(ui, &env.UserIdentity); err != nil {
-			return env, req, resp, err
+			return err
 		}
 	}
 	env.Request, env.Response = rq, rs
 	if isObject(env.Request) {
-		if err = json.Unmarshal(env.Request, &req); err != nil {
-			return env, req, resp, err
+		if err = json.Unmarshal(env.Request, &d.req); err != nil {
+			return err
 		}
 	}
 	if isObject(env.Response) {
-		if err = json.Unmarshal(env.Response, &resp); err != nil {
-			return env, req, resp, err
+		if err = json.Unmarshal(env.Response, &d.resp); err != nil {
+			return err
 		}
 	}
-	return env, req, resp, nil
+	return nil
+}
+
+// jsonString reads b as encoding/json reads a JSON value into a string:
+// "" for a value that is not a string.
+func jsonString(b []byte) string {
+	if v, ok := plain(b); ok {
+		return v
+	}
+	var v string
+	if err := json.Unmarshal(b, &v); err != nil {
+		return ""
+	}
+	return v
+}
+
+// plain returns the text of the string token b when it needs no
+// unquoting: no escape, valid UTF-8 (encoding/json puts U+FFFD for bad
+// bytes) and no control character (which it refuses). A second
+// json.Unmarshal of such a token would only check it again.
+func plain(b []byte) (string, bool) {
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return "", false
+	}
+	inner := b[1 : len(b)-1]
+	for _, c := range inner {
+		if c < 0x20 || c == '\\' || c == '"' {
+			return "", false
+		}
+	}
+	if !utf8.Valid(inner) {
+		return "", false
+	}
+	return string(inner), true
 }
 
 func isObject(b json.RawMessage) bool {

@@ -124,6 +124,8 @@ type Engine struct {
 	guests map[[2]string]*guestSeen
 	// this file's sign-ins that issued tokens, per address and bucket
 	succ map[ipBucket]*succSeen
+	// dec is the configuration call under judgment, decoded: reused.
+	dec *decoded
 }
 
 // New returns an Engine.
@@ -349,7 +351,8 @@ type handler func(c *call, req, resp *params)
 // (files read in parallel) counts the record unusable at once, as a
 // sequential read does.
 func Reject(r *record.Record, raw []byte) error {
-	if _, _, _, err := decode(raw); err != nil {
+	var d decoded
+	if err := d.decode(raw); err != nil {
 		return rejection(r, err)
 	}
 	return nil
@@ -375,12 +378,15 @@ type call struct {
 }
 
 func (e *Engine) config(ctx context.Context, h handler, r *record.Record, raw []byte) {
-	env, req, resp, err := decode(raw)
-	if err != nil {
+	if e.dec == nil {
+		e.dec = new(decoded)
+	}
+	d := e.dec
+	if err := d.decode(raw); err != nil {
 		e.rejected = rejection(r, err)
 		return
 	}
-	h(&call{Engine: e, ctx: ctx, r: r, env: env, create: strings.HasPrefix(r.EventName, "Create")}, &req, &resp)
+	h(&call{Engine: e, ctx: ctx, r: r, env: d.env, create: strings.HasPrefix(r.EventName, "Create")}, &d.req, &d.resp)
 }
 
 // raise appends a finding about the current record.
@@ -1051,8 +1057,9 @@ func (e *Engine) signIn(r *record.Record, c *class.Class, raw []byte) {
 // once per IP and finding.
 func (e *Engine) ipFinding(name string, r *record.Record, raw []byte, n int) raisedBy {
 	c := call{Engine: e, r: r}
-	if env, _, _, err := decode(raw); err == nil {
-		c.env = envelope{UserAgent: env.UserAgent, UserIdentity: env.UserIdentity}
+	var d decoded
+	if err := d.decode(raw); err == nil {
+		c.env = envelope{UserAgent: d.env.UserAgent, UserIdentity: d.env.UserIdentity}
 	}
 	c.raise(name, 0).Count = n
 	return raisedBy{eventID: r.EventID, unix: r.EventTime.UnixNano()}

@@ -175,8 +175,9 @@ func (e *Engine) sortedGuests() []guestSeen {
 		return cmp.Or(strings.Compare(a[0], b[0]), strings.Compare(a[1], b[1]))
 	}) {
 		g := *e.guests[k]
-		if env, _, _, err := decode(g.raw); err == nil {
-			g.actor, g.userAgent = env.actor(), env.UserAgent
+		var d decoded
+		if err := d.decode(g.raw); err == nil {
+			g.actor, g.userAgent = d.env.actor(), d.env.UserAgent
 		}
 		g.raw = nil
 		out = append(out, g)

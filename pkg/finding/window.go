@@ -509,11 +509,11 @@ func (e *Engine) countDenied(r *record.Record, raw []byte) {
 	if r.EventTime.IsZero() {
 		return
 	}
-	env, _, _, err := decode(raw)
-	if err != nil {
+	var d decoded
+	if err := d.decode(raw); err != nil {
 		return
 	}
-	who := env.actor()
+	who := d.env.actor()
 	if who == "" {
 		return
 	}
