@@ -79,6 +79,11 @@ func (s *Scanner) Peek() byte {
 	if s.err != nil {
 		return 0
 	}
+	if s.Pos < len(s.Buf) && s.Buf[s.Pos] > ' ' {
+		// CloudTrail writes no white space between tokens: one test
+		// instead of SkipWS's four.
+		return s.Buf[s.Pos]
+	}
 	s.SkipWS()
 	if s.Pos >= len(s.Buf) {
 		return 0
