@@ -77,6 +77,14 @@ func appendFloats(b []byte, fs []float64) []byte {
 // for magnitudes below 1e-6 or from 1e21, with a one-digit exponent
 // unpadded.
 func appendJSONFloat(b []byte, f float64) []byte {
+	// Most values are whole (seconds of lag, counts). Below 2^53 every
+	// whole number is exact, so its digits are its shortest form, and
+	// AppendInt writes them for a fraction of AppendFloat's work (a
+	// 15-hour file's output is tens of thousands of them). Zero is left
+	// to AppendFloat for its sign.
+	if i := int64(f); float64(i) == f && i != 0 && i > -1<<53 && i < 1<<53 {
+		return strconv.AppendInt(b, i, 10)
+	}
 	format := byte('f')
 	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
 		format = 'e'
@@ -96,7 +104,7 @@ func appendJSONFloat(b []byte, f float64) []byte {
 // non-ASCII) to it.
 func appendJSONString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+		if !jsonPlain[s[i]] {
 			js, _ := json.Marshal(s)
 			return append(b, js...)
 		}
@@ -105,3 +113,12 @@ func appendJSONString(b []byte, s string) []byte {
 	b = append(b, s...)
 	return append(b, '"')
 }
+
+// jsonPlain marks the bytes appendJSONString writes as they are: one load
+// a byte instead of seven comparisons.
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()

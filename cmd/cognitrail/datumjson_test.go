@@ -26,6 +26,10 @@ var datumCases = []metric.Datum{
 	// Floats at every edge of the 'f' and 'e' forms, and a negative zero.
 	{Name: "f", Unit: metric.Count, Values: []float64{1e-6, 9.99e-7, 1e20, 1e21, 123456789012345678, -1e-9, math.Copysign(0, -1), 0.1 + 0.2, math.MaxFloat64, math.SmallestNonzeroFloat64},
 		Counts: []float64{1e-7, -3, 2.5e-10, 1e100, 5}},
+	// Whole numbers on both sides of 2^53, where AppendInt's digits stop
+	// being the float's shortest form.
+	{Name: "whole", Unit: metric.Seconds, Values: []float64{1<<53 - 1, 1 << 53, 1<<53 + 2, -(1<<53 - 1), -(1 << 53), 1e15, 1e16, 1e20},
+		Counts: []float64{1, -1, 0, 86400, 1 << 60, 1<<60 + 256, 1<<63 - 1024}},
 }
 
 func TestDatumJSONIsMarshalIndent(t *testing.T) {
