@@ -186,3 +186,27 @@ func TestMergeIntoFreshTakesTheFile(t *testing.T) {
 		t.Fatal("merged into an aggregation that holds counts, the file's were taken")
 	}
 }
+
+// TestMinuteRowListsEachShapeOnce: a minute's records wait in a row, each
+// shape listed once however many records it counts, and reach the map
+// when the minute changes, once per cell.
+func TestMinuteRowListsEachShapeOnce(t *testing.T) {
+	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	a := New(nil)
+	c := class.Class{Category: class.UserPoolAPI, Operation: "InitiateAuth", UserPoolID: "us-east-1_P"}
+	other := class.Class{Category: class.Other}
+	for i := range 1000 {
+		cl := &c
+		if i%3 == 0 {
+			cl = &other
+		}
+		a.Add(&record.Record{EventTime: at.Add(time.Duration(i%60) * time.Second), AWSRegion: "us-east-1"}, cl, time.Time{})
+	}
+	if len(a.row.ids) != 2 || len(a.byShape) != 0 {
+		t.Fatalf("one minute, two shapes: row lists %d, map holds %d", len(a.row.ids), len(a.byShape))
+	}
+	a.Add(&record.Record{EventTime: at.Add(time.Minute)}, &other, time.Time{})
+	if len(a.row.ids) != 1 || len(a.byShape) != 2 || a.byShape[cell{minute: minuteOf(at), id: a.other}] != 334 {
+		t.Fatalf("the next minute: row lists %d, map %v", len(a.row.ids), a.byShape)
+	}
+}
