@@ -4,9 +4,9 @@ package record_test
 // (issue 19: each was a mutant of the code that no test noticed).
 //
 // Judged equivalent (no test can tell them apart):
-//   - the arithmetic of str's direct-mapped cache slot (len*31 + first +
-//     last*7, masked): any function of the bytes picks a slot in range, and
-//     a slot only saves a map look-up;
+//   - the arithmetic of slotOf, the direct-mapped cache's slot (both ends'
+//     eight bytes and the length, multiplied and shifted): any function of
+//     the bytes picks a slot in range, and a slot only saves a map look-up;
 //   - maxInterned's comparison `<` -> `<=`: the table holds 8,192 or 8,193
 //     strings; the bound is a memory cap, not a behaviour;
 //   - `i >= 0` -> `i > 0` on indexAfter's results in setFromARN: indexAfter
