@@ -68,6 +68,17 @@ func TestDecodeResets(t *testing.T) {
 	}
 }
 
+// TestDecodeRejectsAWronglyTypedResponse: the response is held to the
+// types the request is, so that a CreateUserPoolClient whose new client id
+// is a number is refused, not read as no client.
+func TestDecodeRejectsAWronglyTypedResponse(t *testing.T) {
+	var d decoded
+	err := d.decode([]byte(`{"requestParameters":{"clientName":"c"},"responseElements":{"userPoolClient":{"clientId":7}}}`))
+	if err == nil {
+		t.Fatalf("decoded %+v, want an error for the numeric clientId", d.resp)
+	}
+}
+
 func FuzzVal(f *testing.F) {
 	for _, tok := range append(slices.Clone(valStrings), notStrings...) {
 		f.Add([]byte(tok))

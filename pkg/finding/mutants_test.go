@@ -2,6 +2,14 @@ package finding
 
 // Tests that pin down behaviours the other tests of this package left open
 // (issue 19: each was a mutant of the code that no test noticed).
+//
+// Judged equivalent (no test can tell them apart):
+//   - every test of plain's guard and loop (`len(b) < 2`, the quotes at
+//     either end, `c < 0x20`, the backslash and the quote): a token plain
+//     refuses goes to json.Unmarshal, which reads it the same, only
+//     slower; TestJSONStringReadsAsEncodingJSON holds both ways to it;
+//   - decode's `len(ua) > 0` -> `>= 0`: an absent user agent then goes to
+//     jsonString, which reads nothing as "".
 
 import (
 	"context"
