@@ -1,0 +1,238 @@
+package finding
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// Tests of what a file counts for the windows and which of its subjects it
+// writes, of the address table's eviction, and of a few rules of single
+// records: each was a mutant that no other test noticed (make mutate).
+
+// talliedSubjects reads recs as one file and returns the subjects of kind
+// the file writes for the windows, each with its first entry's value.
+func talliedSubjects(t *testing.T, recs [][]byte, kind string) map[string]string {
+	t.Helper()
+	e := New(nil)
+	readFile(t, e, recs)
+	out := map[string]string{}
+	for _, s := range e.Tallies().subjects {
+		if s.kind == kind {
+			out[s.subject] = s.entries[0].Value
+		}
+	}
+	return out
+}
+
+// confirmations are n ConfirmSignUp calls of one app client from one
+// address.
+func confirmations(t *testing.T, n int) [][]byte {
+	var out [][]byte
+	for i := range n {
+		out = append(out, cognitoRecord(t, at(0, i), fmt.Sprint("confirm-", i), map[string]any{
+			"eventName": "ConfirmSignUp", "sourceIPAddress": "203.0.113.50",
+			"requestParameters": map[string]any{"clientId": "confirmclient1234567890abcd"}}))
+	}
+	return out
+}
+
+// TestSubjectsWrittenByWeight: a pool or a principal is written from its
+// first count, an address or a user from its second; a subject's weight
+// is the sum over the file's buckets; a pool's confirmations weigh
+// (they tell pumping from a pool's real sign-ups).
+func TestSubjectsWrittenByWeight(t *testing.T) {
+	one := failures(t, 0, 1, same("203.0.113.1"), same(subN(1)))
+	if got := talliedSubjects(t, one, kindIP); len(got) != 0 {
+		t.Errorf("an address with one failure written: %v", got)
+	}
+	if got := talliedSubjects(t, one, kindPool); len(got) != 1 {
+		t.Errorf("pools written for one failure: %v, want its app client", got)
+	}
+	// One failure in each of two buckets: two in the file.
+	two := append(failures(t, 0, 1, same("203.0.113.2"), same(subN(2))),
+		failures(t, 6, 1, same("203.0.113.2"), same(subN(2)))...)
+	if got := talliedSubjects(t, two, kindIP); len(got) != 1 {
+		t.Errorf("an address failing once in each of two buckets: written %v, want it", got)
+	}
+	if got := talliedSubjects(t, confirmations(t, 1), kindPool); len(got) != 1 {
+		t.Errorf("a pool with one confirmation: written %v, want it", got)
+	}
+}
+
+// TestConfirmationsAreNotSendsOfTheirAddress: a sign-up confirmed from
+// an address is no code sent to it (SMS pumping counts sends per
+// address).
+func TestConfirmationsAreNotSendsOfTheirAddress(t *testing.T) {
+	if got := talliedSubjects(t, confirmations(t, 3), kindIP); len(got) != 0 {
+		t.Errorf("confirmations counted for their address: %v", got)
+	}
+}
+
+// TestHiddenOrMissingSourceIsNoAddress: failures whose source address is
+// hidden or absent are counted for their pool and user, never as an
+// address of their own.
+func TestHiddenOrMissingSourceIsNoAddress(t *testing.T) {
+	for _, ip := range []string{"HIDDEN_DUE_TO_SECURITY_REASONS", ""} {
+		recs := failures(t, 0, 3, same(ip), same(subN(3)))
+		if got := talliedSubjects(t, recs, kindIP); len(got) != 0 {
+			t.Errorf("source %q: addresses written %v", ip, got)
+		}
+		if got := talliedSubjects(t, recs, kindUser); len(got) != 1 {
+			t.Errorf("source %q: users written %v, want the user", ip, got)
+		}
+	}
+}
+
+// TestPoolSubjectIsThePoolWhenNamed: a record that names its user pool
+// and its app client is counted for the pool; the client stands in only
+// when the pool is unknown.
+func TestPoolSubjectIsThePoolWhenNamed(t *testing.T) {
+	mk := published(t, "idp-admininitiateauth-notauthorized.json")
+	recs := [][]byte{mk(at(0, 0), "203.0.113.3", "", ""), mk(at(0, 1), "203.0.113.3", "", "")}
+	got := talliedSubjects(t, recs, kindPool)
+	if _, ok := got["us-east-1_EXAMPLE"]; !ok || len(got) != 1 {
+		t.Errorf("pool subjects %v, want us-east-1_EXAMPLE alone", got)
+	}
+}
+
+// TestBusiestSubjectsAreWritten: of more addresses than a file writes,
+// the busiest are kept, whatever their names.
+func TestBusiestSubjectsAreWritten(t *testing.T) {
+	var recs [][]byte
+	// address 0 is the least busy and the first by name
+	for i := range MaxWindowSubjects + 1 {
+		recs = append(recs, failures(t, 0, 2+i, same(fmt.Sprintf("198.51.100.%d", 100+i)), same(subN(i)))...)
+	}
+	got := talliedSubjects(t, recs, kindIP)
+	if len(got) != MaxWindowSubjects {
+		t.Fatalf("%d addresses written, want %d", len(got), MaxWindowSubjects)
+	}
+	if _, ok := got["198.51.100.100"]; ok {
+		t.Errorf("the least busy address written, the busiest dropped: %v", got)
+	}
+}
+
+// TestTalliesAreBounded: once maxTallies addresses are counted, a new one
+// is counted only for its pool and user, whatever its weight.
+func TestTalliesAreBounded(t *testing.T) {
+	mk := published(t, "idp-initiateauth-notauthorized.json")
+	var recs [][]byte
+	for i := range maxTallies {
+		recs = append(recs, mk(at(0, 0), fmt.Sprintf("10.%d.%d.1", i/256, i%256), "-", ""))
+	}
+	late := "203.0.113.200"
+	recs = append(recs, mk(at(0, 1), late, "-", ""), mk(at(0, 2), late, "-", ""), mk(at(0, 3), late, "-", ""))
+	if _, ok := talliedSubjects(t, recs, kindIP)[late]; ok {
+		t.Errorf("address %s counted past the table's %d", late, maxTallies)
+	}
+}
+
+// TestWrongPasswordsAreNotWrongCodes: failed password sign-ins of one
+// user from several addresses are no code brute force.
+func TestWrongPasswordsAreNotWrongCodes(t *testing.T) {
+	recs := failures(t, 0, DefaultCodeFailures, func(i int) string { return fmt.Sprint("203.0.113.", 60+i%2) }, same(subN(4)))
+	for _, f := range judgeFile(t, NewMemoryState(), Options{}, recs) {
+		if f.Name == CodeBruteForce {
+			t.Errorf("raised %s on wrong passwords: %+v", f.Name, f)
+		}
+	}
+	if v := talliedSubjects(t, recs, kindUser)[subN(4)]; !strings.Contains(v, "c=0") {
+		t.Errorf("user's entry %q counts codes", v)
+	}
+}
+
+// TestIPTableEvictsTheLeastBusy: a full address table makes room by
+// dropping its least busy address, the first by name among equals, and
+// the newcomer takes over its weight (space saving).
+func TestIPTableEvictsTheLeastBusy(t *testing.T) {
+	tb := ipTable{max: 2, m: map[string]*ipStat{}}
+	busy := tb.add("198.51.100.1")
+	for range 3 {
+		tb.bump(busy)
+	}
+	tb.bump(tb.add("198.51.100.2"))
+	tb.add("198.51.100.3")
+	if tb.lookup("198.51.100.1") == nil || tb.lookup("198.51.100.2") != nil {
+		t.Errorf("evicted the busier address: .1 kept %v, .2 kept %v", tb.lookup("198.51.100.1") != nil, tb.lookup("198.51.100.2") != nil)
+	}
+	if s := tb.lookup("198.51.100.3"); s == nil || s.weight != 1 {
+		t.Errorf("newcomer %+v, want the evicted weight 1", s)
+	}
+
+	eq := ipTable{max: 2, m: map[string]*ipStat{}}
+	eq.add("198.51.100.8")
+	eq.add("198.51.100.9")
+	eq.add("198.51.100.7")
+	if eq.lookup("198.51.100.8") != nil || eq.lookup("198.51.100.9") == nil {
+		t.Errorf("of two equally busy addresses, want the first by name evicted: .8 kept %v, .9 kept %v",
+			eq.lookup("198.51.100.8") != nil, eq.lookup("198.51.100.9") != nil)
+	}
+}
+
+// TestClipOfInvalidUTF8: a long value of bytes that start no character
+// (never valid UTF-8, but a record may hold anything) is clipped to its
+// digest alone rather than cut inside a character or panicking.
+func TestClipOfInvalidUTF8(t *testing.T) {
+	v := strings.Repeat("\x80", MaxValueBytes+10)
+	got := clip(v)
+	if !strings.HasPrefix(got, "... sha256:") || !utf8.ValidString(got) {
+		t.Errorf("clip = %q, want the digest alone", got)
+	}
+}
+
+// clientUpdate is the published UpdateUserPoolClient record with
+// requestParameters req (the pool and client added) and no response.
+func clientUpdate(t *testing.T, id string, req map[string]any) []byte {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(published(t, "idp-updateuserpoolclient.json")(at(0, 0), "203.0.113.9", "", ""), &m); err != nil {
+		t.Fatal(err)
+	}
+	req["userPoolId"], req["clientId"] = "us-east-1_EXAMPLE", "1example23456789"
+	m["eventID"], m["requestParameters"] = id, req
+	delete(m, "responseElements")
+	b, _ := json.Marshal(m)
+	return b
+}
+
+// TestClientSettingsJudgedOneByOne: an update that leaves token
+// revocation out still has its user-existence setting judged; one that
+// removes every redirect URL raises nothing (no URL to send codes to).
+func TestClientSettingsJudgedOneByOne(t *testing.T) {
+	got := readFile(t, New(nil), [][]byte{clientUpdate(t, "c1", map[string]any{"preventUserExistenceErrors": "LEGACY"})})
+	if !slices.Contains(names(got), AppClientTokensWeakened) {
+		t.Errorf("LEGACY user existence errors alone: raised %v, want %s", names(got), AppClientTokensWeakened)
+	}
+	got = readFile(t, New(nil), [][]byte{clientUpdate(t, "c2", map[string]any{"callbackURLs": []string{}, "logoutURLs": []string{}})})
+	if slices.Contains(names(got), AppClientRedirectsChanged) {
+		t.Errorf("redirects removed: raised %v", names(got))
+	}
+}
+
+// TestGuestNamesTheFirstCallByTimeThenID: of a file's guest calls, the
+// finding names the earliest, and of two at the same second the one
+// with the smaller eventID, whatever the order in the file.
+func TestGuestNamesTheFirstCallByTimeThenID(t *testing.T) {
+	call := func(min int, id string) []byte {
+		raw := guestFile(t, at(min, 0), 1, true, "")[0]
+		return []byte(strings.Replace(string(raw), eventIDOf(t, raw), id, 1))
+	}
+	for _, c := range []struct {
+		name  string
+		file  [][]byte
+		first string
+	}{
+		{"same second, smaller id last", [][]byte{call(0, "bbbb"), call(0, "aaaa")}, "aaaa"},
+		{"same second, smaller id first", [][]byte{call(0, "aaaa"), call(0, "bbbb")}, "aaaa"},
+		{"a later call with a smaller id", [][]byte{call(0, "bbbb"), call(1, "aaaa")}, "bbbb"},
+	} {
+		got := guestRaised(judgeFile(t, NewMemoryState(), Options{}, c.file))
+		if len(got) != 1 || got[0].EventID != c.first {
+			t.Errorf("%s: raised %+v, want one naming %s", c.name, got, c.first)
+		}
+	}
+}
