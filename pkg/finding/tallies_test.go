@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -234,5 +235,64 @@ func TestGuestNamesTheFirstCallByTimeThenID(t *testing.T) {
 		if len(got) != 1 || got[0].EventID != c.first {
 			t.Errorf("%s: raised %+v, want one naming %s", c.name, got, c.first)
 		}
+	}
+}
+
+// TestFailingAddressesNameOnlyAddresses: the account's failing entry of a
+// file lists the addresses it writes (not its pools or users), under the
+// file's earliest first record of them.
+func TestFailingAddressesNameOnlyAddresses(t *testing.T) {
+	recs := append(failures(t, 6, 3, same("203.0.113.1"), same(subN(1))),
+		failures(t, 0, 2, same("203.0.113.2"), same(subN(2)))...)
+	e := New(nil)
+	readFile(t, e, recs)
+	x, ok := e.Tallies().failing["123456789012"]
+	if !ok {
+		t.Fatal("no failing entry for the account")
+	}
+	if want := "i=203.0.113.1 203.0.113.2"; x.Value != want {
+		t.Errorf("failing addresses %q, want %q", x.Value, want)
+	}
+	if want := windowIDPrefix + eventIDOf(t, recs[3]); x.EventID != want || !x.Time.Equal(at(0, 0)) {
+		t.Errorf("failing entry named %s at %v, want %s at %v", x.EventID, x.Time, want, at(0, 0))
+	}
+}
+
+// TestSuspectsAreAddressesThatFailedBefore: an address given tokens is
+// judged with its failures in other files when the account's failing
+// addresses name it up to MaxWindow and an hour before (a hint, not a
+// count), never after; its sign-ins of several buckets are one subject.
+func TestSuspectsAreAddressesThatFailedBefore(t *testing.T) {
+	ctx := t.Context()
+	st := NewMemoryState()
+	won := at(60, 0).Truncate(Bucket)
+	failed := func(d time.Duration, ip string) Entry {
+		return Entry{Time: won.Add(d), EventID: "w:" + ip, Value: "i=" + ip}
+	}
+	if err := st.Put(ctx, map[string][]Entry{failingKey(accountA): {
+		failed(-4*time.Hour, "198.51.100.4"),     // too long before
+		failed(-150*time.Minute, "198.51.100.3"), // within MaxWindow and an hour
+		failed(-10*time.Minute, "198.51.100.1"),
+		failed(5*time.Minute, "198.51.100.2"), // after the sign-in
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	succ := func(ip string, d time.Duration) succEntry {
+		return succEntry{ipBucket{accountA, ip, won.Add(d).Unix()}, succSeen{n: 1, first: "s-" + ip}}
+	}
+	tl := &Tallies{succ: []succEntry{
+		succ("198.51.100.1", 0), succ("198.51.100.1", Bucket),
+		succ("198.51.100.2", 0), succ("198.51.100.3", 0), succ("198.51.100.4", 0),
+	}}
+	got, err := New(&Options{State: st}).suspects(ctx, tl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var desc []string
+	for _, s := range got {
+		desc = append(desc, fmt.Sprintf("%s:%d", s.subject, len(s.entries)))
+	}
+	if want := []string{"198.51.100.1:2", "198.51.100.3:1"}; !slices.Equal(desc, want) {
+		t.Errorf("suspects %v, want %v", desc, want)
 	}
 }
