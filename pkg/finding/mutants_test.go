@@ -10,6 +10,22 @@ package finding
 //     slower; TestJSONStringReadsAsEncodingJSON holds both ways to it;
 //   - decode's `len(ua) > 0` -> `>= 0`: an absent user agent then goes to
 //     jsonString, which reads nothing as "".
+//   - sketch.add's `i >= sketchSize` -> `>` and `len(*s) > sketchSize` ->
+//     `>=`: a hash inserted at the end is cut off again, and cutting a
+//     full sketch to its size changes nothing;
+//   - ipHeap.Less's `weight <` -> `<=` (under `weight !=`) and `ip <` ->
+//     `<=` (the table's addresses are distinct);
+//   - insert's `e.Value < h[i].Value` -> `<=`: an equal value is the same
+//     entry, and Merge reports no change when the result equals h;
+//   - cut's `n > 0` -> `>= 0` (twice): Merge calls it only on a history
+//     it has just added to;
+//   - countGuest's `r.EventID < g.eventID` -> `<=`: the same time and id
+//     is a copy of the record already noted;
+//   - Tallies' `s.weight > 0` -> `>= 0` for addresses (every address
+//     written weighs 2 or more), windows' `len(t.succ) > 0` -> `>= 0`
+//     (suspects of nothing is nothing) and the capacity hint of `put`;
+//   - judgeWindows' `last` one or two buckets later (`n-1` -> `n+1`): the
+//     windows past the last entry's hold no entry and cross nothing.
 
 import (
 	"context"
