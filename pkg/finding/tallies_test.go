@@ -296,3 +296,20 @@ func TestSuspectsAreAddressesThatFailedBefore(t *testing.T) {
 		t.Errorf("suspects %v, want %v", desc, want)
 	}
 }
+
+// TestUncountedRecordsTakeNoRoom: records that count for no window (a
+// sign-in that succeeded without tokens, an admin's read) take no place
+// in the file's bounded tallies: an attacking address after many of them
+// is still counted.
+func TestUncountedRecordsTakeNoRoom(t *testing.T) {
+	var recs [][]byte
+	for i := range maxTallies {
+		recs = append(recs, cognitoRecord(t, at(0, 0), fmt.Sprint("list-", i), map[string]any{
+			"eventName": "ListUsers", "sourceIPAddress": fmt.Sprintf("10.%d.%d.1", i/256, i%256),
+			"requestParameters": map[string]any{"userPoolId": poolID}}))
+	}
+	recs = append(recs, failures(t, 1, 2, same("203.0.113.201"), same(subN(5)))...)
+	if _, ok := talliedSubjects(t, recs, kindIP)["203.0.113.201"]; !ok {
+		t.Errorf("a failing address after %d uncounted records was not counted", maxTallies)
+	}
+}
