@@ -4,10 +4,11 @@ package finding
 // (issue 19: each was a mutant of the code that no test noticed).
 //
 // Judged equivalent (no test can tell them apart):
-//   - every test of plain's guard and loop (`len(b) < 2`, the quotes at
-//     either end, `c < 0x20`, the backslash and the quote): a token plain
-//     refuses goes to json.Unmarshal, which reads it the same, only
-//     slower; TestJSONStringReadsAsEncodingJSON holds both ways to it;
+//   - plain's `len(b) < 2` -> `<=` and `c < 0x20` -> `<=`: plain then
+//     refuses one token more ("" or one with a space), which goes to
+//     json.Unmarshal and reads the same, only slower (the negations of
+//     its guards accept tokens json refuses:
+//     TestUserAgentThatIsNotJSONIsNotReported);
 //   - decode's `len(ua) > 0` -> `>= 0`: an absent user agent then goes to
 //     jsonString, which reads nothing as "".
 //   - sketch.add's `i >= sketchSize` -> `>` and `len(*s) > sketchSize` ->
@@ -19,8 +20,6 @@ package finding
 //     entry, and Merge reports no change when the result equals h;
 //   - cut's `n > 0` -> `>= 0` (twice): Merge calls it only on a history
 //     it has just added to;
-//   - countGuest's `r.EventID < g.eventID` -> `<=`: the same time and id
-//     is a copy of the record already noted;
 //   - Tallies' `s.weight > 0` -> `>= 0` for addresses (every address
 //     written weighs 2 or more), windows' `len(t.succ) > 0` -> `>= 0`
 //     (suspects of nothing is nothing) and the capacity hint of `put`;

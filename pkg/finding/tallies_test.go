@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/cognitrail/cognitrail/pkg/record"
 )
 
 // Tests of what a file counts for the windows and which of its subjects it
@@ -77,7 +79,7 @@ func TestConfirmationsAreNotSendsOfTheirAddress(t *testing.T) {
 // hidden or absent are counted for their pool and user, never as an
 // address of their own.
 func TestHiddenOrMissingSourceIsNoAddress(t *testing.T) {
-	for _, ip := range []string{"HIDDEN_DUE_TO_SECURITY_REASONS", ""} {
+	for _, ip := range []string{record.HiddenValue, ""} {
 		recs := failures(t, 0, 3, same(ip), same(subN(3)))
 		if got := talliedSubjects(t, recs, kindIP); len(got) != 0 {
 			t.Errorf("source %q: addresses written %v", ip, got)
@@ -267,7 +269,7 @@ func TestSuspectsAreAddressesThatFailedBefore(t *testing.T) {
 	st := NewMemoryState()
 	won := at(60, 0).Truncate(Bucket)
 	failed := func(d time.Duration, ip string) Entry {
-		return Entry{Time: won.Add(d), EventID: "w:" + ip, Value: "i=" + ip}
+		return Entry{Time: won.Add(d), EventID: windowIDPrefix + ip, Value: "i=" + ip}
 	}
 	if err := st.Put(ctx, map[string][]Entry{failingKey(accountA): {
 		failed(-4*time.Hour, "198.51.100.4"),     // too long before
@@ -297,8 +299,8 @@ func TestSuspectsAreAddressesThatFailedBefore(t *testing.T) {
 	}
 }
 
-// TestUncountedRecordsTakeNoRoom: records that count for no window (a
-// sign-in that succeeded without tokens, an admin's read) take no place
+// TestUncountedRecordsTakeNoRoom: records that count for no window (an
+// admin's read, ListUsers) take no place
 // in the file's bounded tallies: an attacking address after many of them
 // is still counted.
 func TestUncountedRecordsTakeNoRoom(t *testing.T) {
@@ -311,5 +313,25 @@ func TestUncountedRecordsTakeNoRoom(t *testing.T) {
 	recs = append(recs, failures(t, 1, 2, same("203.0.113.201"), same(subN(5)))...)
 	if _, ok := talliedSubjects(t, recs, kindIP)["203.0.113.201"]; !ok {
 		t.Errorf("a failing address after %d uncounted records was not counted", maxTallies)
+	}
+}
+
+// TestGuestFindingPointsAtTheFirstCopyOfARepeatedCall: a call delivered
+// twice in a file is one call; the finding names the record where it
+// first appears in the file, which is where the scan shows it.
+func TestGuestFindingPointsAtTheFirstCopyOfARepeatedCall(t *testing.T) {
+	call := guestFile(t, day(0, 9), 1, true, "")[0]
+	other := cognitoRecord(t, day(0, 9), "list-1", map[string]any{"eventName": "ListUsers", "requestParameters": map[string]any{"userPoolId": poolID}})
+	e := New(nil)
+	readFile(t, e, [][]byte{call, other, call})
+	raised, _ := e.Windows(t.Context(), e.Tallies())
+	var idx []int
+	for _, r := range raised {
+		if r.Name == GuestCredentialsFirstSeen {
+			idx = append(idx, r.Index)
+		}
+	}
+	if !slices.Equal(idx, []int{0}) {
+		t.Errorf("guest findings at records %v, want one at record 0 (the first copy)", idx)
 	}
 }
