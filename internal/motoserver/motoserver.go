@@ -3,11 +3,10 @@ package motoserver
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"strconv"
+	"regexp"
 	"sync"
 	"syscall"
 	"testing"
@@ -55,14 +54,14 @@ func Require(tb testing.TB) {
 }
 
 // Start starts moto_server on a free loopback port and waits until it
-// answers. The caller must call Stop.
+// answers. The caller must call Stop. moto_server is given port 0 and
+// says which port the kernel bound: a port picked by the harness and
+// released before moto binds it could be handed to another test's
+// listener meanwhile (go test runs packages in parallel), and the
+// readiness probe would then take that server for moto.
 func Start() (*Server, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
 	logBuf := &syncbuf.Buffer{}
-	cmd := exec.Command(Binary, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	cmd := exec.Command(Binary, "-H", "127.0.0.1", "-p", "0")
 	cmd.Stdout = logBuf
 	cmd.Stderr = logBuf
 	// Its own process group, so Stop also ends any worker it forks.
@@ -71,10 +70,9 @@ func Start() (*Server, error) {
 		return nil, fmt.Errorf("motoserver: start %s: %w", Binary, err)
 	}
 	s := &Server{
-		Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port),
-		cmd:      cmd,
-		log:      logBuf,
-		done:     make(chan struct{}),
+		cmd:  cmd,
+		log:  logBuf,
+		done: make(chan struct{}),
 	}
 	go func() { _ = cmd.Wait(); close(s.done) }()
 	if err := s.waitReady(); err != nil {
@@ -105,8 +103,16 @@ func (s *Server) waitReady() error {
 		case <-s.done:
 			return fmt.Errorf("motoserver: %s exited before answering", Binary)
 		case <-ctx.Done():
-			return fmt.Errorf("motoserver: no answer from %s within %v", s.Endpoint, startTimeout)
+			return fmt.Errorf("motoserver: no answer from %s within %v", Binary, startTimeout)
 		case <-time.After(50 * time.Millisecond):
+		}
+		if s.Endpoint == "" {
+			// werkzeug's start-up line names the port it bound.
+			m := runningOn.FindStringSubmatch(s.log.String())
+			if m == nil {
+				continue
+			}
+			s.Endpoint = m[1]
 		}
 		// moto's own health endpoint: answers once the app is loaded.
 		resp, err := client.Get(s.Endpoint + "/moto-api/data.json")
@@ -118,6 +124,9 @@ func (s *Server) waitReady() error {
 		}
 	}
 }
+
+// runningOn matches the line moto_server prints once its socket is bound.
+var runningOn = regexp.MustCompile(`Running on (http://127\.0\.0\.1:[0-9]+)`)
 
 // Reset drops every resource, so tests sharing one server start clean.
 func (s *Server) Reset() error {
@@ -148,15 +157,6 @@ func (s *Server) Stop() {
 
 // Log returns what the server printed so far (for failing tests).
 func (s *Server) Log() string { return s.log.String() }
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
 
 // Region is the region the test clients use.
 const Region = "us-east-1"
