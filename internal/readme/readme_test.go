@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -143,14 +144,23 @@ func (b block) script(t *testing.T) string {
 	return strings.Join(out, "\n")
 }
 
+// freePort is a free loopback port for a script's server, taken below the
+// kernel's ephemeral range (32768 and up on Linux): a port from it, once
+// released, could be handed to another test package's listener before
+// the script's server binds it, and the script would talk to that one.
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 100 {
+		port := 20000 + rand.IntN(12000)
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return port
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatal("no free port from 20000 to 31999")
+	return 0
 }
 
 // needs skips t when a program the script calls is not installed, and
