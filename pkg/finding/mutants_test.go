@@ -20,9 +20,8 @@ package finding
 //     entry, and Merge reports no change when the result equals h;
 //   - cut's `n > 0` -> `>= 0` (twice): Merge calls it only on a history
 //     it has just added to;
-//   - Tallies' `s.weight > 0` -> `>= 0` for addresses (every address
-//     written weighs 2 or more), windows' `len(t.succ) > 0` -> `>= 0`
-//     (suspects of nothing is nothing) and the capacity hint of `put`;
+//   - windows' `len(t.succ) > 0` -> `>= 0` (suspects of nothing is
+//     nothing) and the capacity hint of `put`;
 //   - judgeWindows' `last` one or two buckets later (`n-1` -> `n+1`): the
 //     windows past the last entry's hold no entry and cross nothing.
 

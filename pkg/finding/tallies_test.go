@@ -241,22 +241,44 @@ func TestGuestNamesTheFirstCallByTimeThenID(t *testing.T) {
 }
 
 // TestFailingAddressesNameOnlyAddresses: the account's failing entry of a
-// file lists the addresses it writes (not its pools or users), under the
-// file's earliest first record of them.
+// file lists the addresses it writes that failed sign-in (not its pools or
+// users, nor an address that only sent codes), each with its buckets of
+// failures after the entry's, at the earliest of them, named by its first
+// record and a digest of the list.
 func TestFailingAddressesNameOnlyAddresses(t *testing.T) {
+	mk := published(t, "idp-forgotpassword.json")
 	recs := append(failures(t, 6, 3, same("203.0.113.1"), same(subN(1))),
 		failures(t, 0, 2, same("203.0.113.2"), same(subN(2)))...)
+	recs = append(recs, failures(t, 21, 1, same("203.0.113.1"), same(subN(1)))...)
+	recs = append(recs, mk(at(2, 0), "203.0.113.3", "", ""), mk(at(2, 1), "203.0.113.3", "", ""))
+	if _, ok := talliedSubjects(t, recs, kindIP)["203.0.113.3"]; !ok {
+		t.Fatal("the address sending codes is not written: the test proves nothing")
+	}
 	e := New(nil)
 	readFile(t, e, recs)
-	x, ok := e.Tallies().failing["123456789012"]
-	if !ok {
-		t.Fatal("no failing entry for the account")
-	}
-	if want := "i=203.0.113.1 203.0.113.2"; x.Value != want {
+	x := failingEntry(e.Tallies().failing["123456789012"])
+	if want := "i=203.0.113.1@1-4 203.0.113.2"; x.Value != want {
 		t.Errorf("failing addresses %q, want %q", x.Value, want)
 	}
-	if want := windowIDPrefix + eventIDOf(t, recs[3]); x.EventID != want || !x.Time.Equal(at(0, 0)) {
-		t.Errorf("failing entry named %s at %v, want %s at %v", x.EventID, x.Time, want, at(0, 0))
+	if want := windowIDPrefix + eventIDOf(t, recs[3]) + "/"; !strings.HasPrefix(x.EventID, want) || !x.Time.Equal(at(0, 0)) {
+		t.Errorf("failing entry named %s at %v, want %s… at %v", x.EventID, x.Time, want, at(0, 0))
+	}
+	for _, c := range []struct {
+		token       string
+		ip          string
+		first, last time.Time
+	}{
+		{"203.0.113.1@1-4", "203.0.113.1", at(5, 0), at(20, 0)},
+		{"203.0.113.2", "203.0.113.2", at(0, 0), at(0, 0)},
+		{"2001:db8::1@0-2", "2001:db8::1", at(0, 0), at(10, 0)},
+		{"a@b", "a@b", at(0, 0), at(0, 0)},       // not a span: all of it is the address
+		{"a@3-1", "a@3-1", at(0, 0), at(0, 0)},   // a span that ends before it starts
+		{"a@-1-2", "a@-1-2", at(0, 0), at(0, 0)}, // before the entry
+	} {
+		ip, first, last := failedAt(Entry{Time: at(0, 0)}, c.token)
+		if ip != c.ip || !first.Equal(c.first) || !last.Equal(c.last) {
+			t.Errorf("failedAt(%q) = %s %v %v, want %s %v %v", c.token, ip, first, last, c.ip, c.first, c.last)
+		}
 	}
 }
 

@@ -557,8 +557,17 @@ type Tallies struct {
 	// the sign-ins that issued tokens from addresses not among subjects,
 	// to be judged when the account's failing addresses name them
 	succ []succEntry
-	// per account, this file's entry in its failing addresses
-	failing map[string]Entry
+	// per account, the addresses this file writes that failed sign-in,
+	// each with its first and last bucket of failures
+	failing map[string][]failedSpan
+}
+
+// failedSpan is an address's failed sign-ins in one file: its first and
+// last bucket with one, and the eventID that names its first bucket.
+type failedSpan struct {
+	ip          string
+	first, last time.Time
+	id          string
 }
 
 type subjectTally struct {
@@ -596,8 +605,9 @@ type succEntry struct {
 const maxSuccesses = 8192
 
 // failingKey is an account's failing addresses in the State: each file's
-// entry names the addresses it writes as subjects, so that a later file in
-// which one of them is given tokens reads its history.
+// entry names the addresses it writes as subjects that failed sign-in, each
+// with the buckets it failed in, so that a later file in which one of them
+// is given tokens reads its history.
 func failingKey(account string) string { return subjectKey(account, "failing", "ip") }
 
 // subjectKey is a window subject's State key (WindowKey holds it).
@@ -636,7 +646,7 @@ func (e *Engine) Tallies() *Tallies {
 			byKind[s.kind] = append(byKind[s.kind], s)
 		}
 	}
-	out := &Tallies{guests: e.sortedGuests(), failing: map[string]Entry{}}
+	out := &Tallies{guests: e.sortedGuests(), failing: map[string][]failedSpan{}}
 	// the successes of each address, by bucket
 	wonAt := map[[2]string][]int64{}
 	for k := range e.succ {
@@ -672,8 +682,15 @@ func (e *Engine) Tallies() *Tallies {
 				written[[2]string{s.account, s.subject}] = true
 			}
 			slices.Sort(s.buckets)
+			var failed failedSpan
 			for _, b := range s.buckets {
 				t := e.tallies[tallyKey{s.kind, s.account, s.subject, b}]
+				if s.kind == kindIP && t.failures > 0 {
+					if failed.id == "" {
+						failed = failedSpan{ip: s.subject, first: time.Unix(b, 0).UTC(), id: t.first}
+					}
+					failed.last = time.Unix(b, 0).UTC()
+				}
 				t.alone, t.aloneSuccess = alone, aloneSuccess
 				var won *witness
 				if sc := e.succ[ipBucket{s.account, s.subject, b}]; s.kind == kindIP && sc != nil {
@@ -683,8 +700,8 @@ func (e *Engine) Tallies() *Tallies {
 				st.witnesses = append(st.witnesses, t.last)
 				st.wons = append(st.wons, won)
 			}
-			if s.kind == kindIP && s.weight > 0 {
-				e.addFailing(out, &st)
+			if failed.id != "" {
+				out.failing[s.account] = append(out.failing[s.account], failed)
 			}
 			out.subjects = append(out.subjects, st)
 		}
@@ -700,23 +717,58 @@ func (e *Engine) Tallies() *Tallies {
 	return out
 }
 
-// addFailing names an address the file writes in its account's failing
-// addresses: one entry per file (at its first bucket there, named by its
-// first record), written provisional and never committed, as a hint only
-// (the address's own history decides).
-func (e *Engine) addFailing(out *Tallies, st *subjectTally) {
-	x, ok := out.failing[st.account]
-	if !ok || st.entries[0].Time.Before(x.Time) {
-		x.Time = st.entries[0].Time
+// failingEntry is a file's entry in an account's failing addresses: at
+// its first bucket of failures, each address as "IP" when it failed in
+// that bucket only, else "IP@F-L", its first and last bucket of failures
+// as buckets after the entry's time, so that an address failing hours into
+// a long file is matched against sign-ins hours later. The entry is named
+// by its first record and a digest of its value: a retried file writes the
+// same entry again, and two files that share their first record (one
+// delivered in two shapes) keep an entry each. Written provisional and
+// never committed, as a hint only (the address's own history decides).
+func failingEntry(spans []failedSpan) Entry {
+	spans = slices.Clone(spans)
+	slices.SortFunc(spans, func(a, b failedSpan) int { return strings.Compare(a.ip, b.ip) })
+	x := Entry{Time: spans[0].first, EventID: spans[0].id}
+	for _, sp := range spans[1:] {
+		if sp.first.Before(x.Time) {
+			x.Time = sp.first
+		}
+		x.EventID = min(x.EventID, sp.id)
 	}
-	if !ok || st.entries[0].EventID < x.EventID {
-		x.EventID = st.entries[0].EventID
+	var v strings.Builder
+	v.WriteString("i=")
+	for i, sp := range spans {
+		if i > 0 {
+			v.WriteByte(' ')
+		}
+		v.WriteString(sp.ip)
+		f, l := sp.first.Sub(x.Time)/Bucket, sp.last.Sub(x.Time)/Bucket
+		if f != 0 || l != 0 {
+			fmt.Fprintf(&v, "@%d-%d", f, l)
+		}
 	}
-	ips := strings.Fields(strings.TrimPrefix(x.Value, "i="))
-	ips = append(ips, st.subject)
-	slices.Sort(ips)
-	x.Value = "i=" + strings.Join(ips, " ")
-	out.failing[st.account] = x
+	x.Value = v.String()
+	sum := sha256.Sum256([]byte(x.Value))
+	x.EventID = windowIDPrefix + x.EventID + "/" + hex.EncodeToString(sum[:8])
+	return x
+}
+
+// failedAt reads one address of a failing entry: the address, and its
+// first and last bucket of failures. An address without a span (as
+// entries written before spans were kept hold it) failed at the entry's
+// time.
+func failedAt(x Entry, token string) (ip string, first, last time.Time) {
+	if i := strings.LastIndexByte(token, '@'); i > 0 {
+		if f, l, ok := strings.Cut(token[i+1:], "-"); ok {
+			fb, err1 := strconv.Atoi(f)
+			lb, err2 := strconv.Atoi(l)
+			if err1 == nil && err2 == nil && fb >= 0 && lb >= fb {
+				return token[:i], x.Time.Add(time.Duration(fb) * Bucket), x.Time.Add(time.Duration(lb) * Bucket)
+			}
+		}
+	}
+	return token, x.Time, x.Time
 }
 
 // suspects reads the failing addresses of each account with sign-ins that
@@ -725,7 +777,7 @@ func (e *Engine) addFailing(out *Tallies, st *subjectTally) {
 // against their failures in other files. At most MaxWindowSubjects.
 func (e *Engine) suspects(ctx context.Context, t *Tallies) ([]subjectTally, error) {
 	var out []subjectTally
-	failing := map[string]map[string][]time.Time{}
+	failing := map[string]map[string][][2]time.Time{}
 	for _, sc := range t.succ {
 		f, ok := failing[sc.account]
 		if !ok {
@@ -733,20 +785,22 @@ func (e *Engine) suspects(ctx context.Context, t *Tallies) ([]subjectTally, erro
 			if err != nil {
 				return nil, err
 			}
-			f = map[string][]time.Time{}
+			f = map[string][][2]time.Time{}
 			for _, x := range h {
 				v := strings.TrimSuffix(strings.TrimPrefix(x.Value, "i="), " "+provisionalMark)
-				for _, ip := range strings.Fields(v) {
-					f[ip] = append(f[ip], x.Time)
+				for _, token := range strings.Fields(v) {
+					ip, first, last := failedAt(x, token)
+					f[ip] = append(f[ip], [2]time.Time{first, last})
 				}
 			}
 			failing[sc.account] = f
 		}
 		at := time.Unix(sc.bucket, 0).UTC()
-		if !slices.ContainsFunc(f[sc.ip], func(x time.Time) bool {
-			// a hint: failures up to a window (and a file's span)
-			// before the sign-in
-			return !x.After(at) && x.After(at.Add(-MaxWindow-time.Hour))
+		if !slices.ContainsFunc(f[sc.ip], func(x [2]time.Time) bool {
+			// a hint: failures up to a window before the sign-in (and
+			// an hour more, for the entries without spans, which
+			// knew only their file's first bucket)
+			return !x[0].After(at) && x[1].After(at.Add(-MaxWindow-time.Hour))
 		}) {
 			continue
 		}
@@ -955,7 +1009,8 @@ func (e *Engine) windows(ctx context.Context, t *Tallies) ([]Raised, []Sources) 
 		return nil, nil
 	}
 	put := make(map[string][]Entry, len(subjects)+len(t.failing))
-	for account, x := range t.failing {
+	for account, spans := range t.failing {
+		x := failingEntry(spans)
 		x.Value += " " + provisionalMark
 		put[failingKey(account)] = []Entry{x}
 	}

@@ -291,6 +291,30 @@ var windowCases = []windowCase{
 			{ok(at(11, 0), "198.51.100.200", "", ""), ok(at(11, 5), "203.0.113.9", "", "")},
 		}
 	}, map[string]int{SignInFailuresFromOneIP: 16, SignInSuccessAfterFailures: 16}},
+	{"success after failures hours into a long file", func(t testing.TB) [][][]byte {
+		// a file of hours (the CLI's, or one delivered late) whose
+		// first failures come five hours before the address's: the
+		// sign-in in a later file is matched against the address's
+		// own bucket, not the file's first
+		ok := published(t, "idp-respondtoauthchallenge-success.json")
+		long := append(failures(t, 0, 2, same("198.51.100.7"), same(subN(2))),
+			failures(t, 300, 15, same("203.0.113.9"), same(subN(1)))...)
+		return [][][]byte{long,
+			{ok(at(303, 0), "198.51.100.200", "", "")},
+			{ok(at(306, 0), "203.0.113.9", "", "")},
+		}
+	}, map[string]int{SignInFailuresFromOneIP: 15, SignInSuccessAfterFailures: 15}},
+	{"success after failures, two files sharing their first record", func(t testing.TB) [][][]byte {
+		// the same first records (a file delivered again with other
+		// records after them): each file's failing addresses are kept
+		ok := published(t, "idp-respondtoauthchallenge-success.json")
+		shared := failures(t, 0, 2, same("203.0.113.50"), same(subN(9)))
+		return [][][]byte{
+			append(slices.Clone(shared), failures(t, 1, 15, same("198.51.100.1"), same(subN(1)))...),
+			append(slices.Clone(shared), failures(t, 2, 15, same("198.51.100.2"), same(subN(2)))...),
+			{ok(at(7, 0), "198.51.100.2", "", "")},
+		}
+	}, map[string]int{SignInFailuresFromOneIP: 30, SignInSuccessAfterFailures: 15}},
 	{"success before the failures", func(t testing.TB) [][][]byte {
 		ok := published(t, "idp-respondtoauthchallenge-success.json")
 		return [][][]byte{
