@@ -282,6 +282,32 @@ func TestFailingAddressesNameOnlyAddresses(t *testing.T) {
 	}
 }
 
+// TestFailingSpanOfRecordsWithoutEventID: records that name no eventID
+// (damaged, or shapes CloudTrail never wrote) still give an address its
+// first bucket of failures, not its last.
+func TestFailingSpanOfRecordsWithoutEventID(t *testing.T) {
+	var recs [][]byte
+	for _, raw := range append(failures(t, 0, 2, same("203.0.113.1"), same(subN(1))),
+		failures(t, 16, 2, same("203.0.113.1"), same(subN(1)))...) {
+		var m map[string]any
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatal(err)
+		}
+		delete(m, "eventID")
+		b, _ := json.Marshal(m)
+		recs = append(recs, b)
+	}
+	e := New(nil)
+	readFile(t, e, recs)
+	spans := e.Tallies().failing["123456789012"]
+	if len(spans) != 1 {
+		t.Fatalf("failing addresses %+v, want one", spans)
+	}
+	if x := failingEntry(spans); x.Value != "i=203.0.113.1@0-3" || !x.Time.Equal(at(0, 0)) {
+		t.Errorf("failing entry %q at %v, want %q at %v", x.Value, x.Time, "i=203.0.113.1@0-3", at(0, 0))
+	}
+}
+
 // TestSuspectsAreAddressesThatFailedBefore: an address given tokens is
 // judged with its failures in other files when the account's failing
 // addresses name it up to MaxWindow and an hour before (a hint, not a

@@ -683,11 +683,13 @@ func (e *Engine) Tallies() *Tallies {
 			}
 			slices.Sort(s.buckets)
 			var failed failedSpan
+			hasFailed := false
 			for _, b := range s.buckets {
 				t := e.tallies[tallyKey{s.kind, s.account, s.subject, b}]
 				if s.kind == kindIP && t.failures > 0 {
-					if failed.id == "" {
+					if !hasFailed {
 						failed = failedSpan{ip: s.subject, first: time.Unix(b, 0).UTC(), id: t.first}
+						hasFailed = true
 					}
 					failed.last = time.Unix(b, 0).UTC()
 				}
@@ -700,7 +702,7 @@ func (e *Engine) Tallies() *Tallies {
 				st.witnesses = append(st.witnesses, t.last)
 				st.wons = append(st.wons, won)
 			}
-			if failed.id != "" {
+			if hasFailed {
 				out.failing[s.account] = append(out.failing[s.account], failed)
 			}
 			out.subjects = append(out.subjects, st)
