@@ -274,6 +274,7 @@ func TestFailingAddressesNameOnlyAddresses(t *testing.T) {
 		{"a@b", "a@b", at(0, 0), at(0, 0)},       // not a span: all of it is the address
 		{"a@3-1", "a@3-1", at(0, 0), at(0, 0)},   // a span that ends before it starts
 		{"a@-1-2", "a@-1-2", at(0, 0), at(0, 0)}, // before the entry
+		{"@1-2", "@1-2", at(0, 0), at(0, 0)},     // a span of no address
 	} {
 		ip, first, last := failedAt(Entry{Time: at(0, 0)}, c.token)
 		if ip != c.ip || !first.Equal(c.first) || !last.Equal(c.last) {
