@@ -103,6 +103,7 @@ staticcheck:
 bench:
 	$(GO) test -run '^$$' -bench 'Inflate|Scan|Naive|CPURatio' -benchmem -benchtime 5x ./pkg/scan/
 	$(GO) test -run '^$$' -bench 'LargeFile' -benchtime 1x ./pkg/scan/
+	GOMAXPROCS=1 $(GO) test -run '^$$' -bench 'Reader' -benchtime 5x ./internal/inflate/
 	GOMAXPROCS=1 $(GO) test -run '^$$' -bench 'FramingFloor' -benchtime 7x ./pkg/trailfile/
 	GOMAXPROCS=1 $(GO) test -run '^$$' -bench 'CLIRatio' -benchtime 7x ./cmd/cognitrail/
 	$(GO) test -run '^$$' -bench 'CLIRatio' -benchtime 7x ./cmd/cognitrail/

@@ -9,9 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/klauspost/compress/flate"
-	"github.com/klauspost/compress/gzip"
-
+	"github.com/cognitrail/cognitrail/internal/inflate"
 	"github.com/cognitrail/cognitrail/internal/jsonscan"
 	"github.com/cognitrail/cognitrail/pkg/fault"
 	"github.com/cognitrail/cognitrail/pkg/record"
@@ -206,7 +204,7 @@ func (r *Reader) open() error {
 	}
 	var in io.Reader = br
 	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		gz, err := gzip.NewReader(br)
+		gz, err := inflate.NewReader(br)
 		if err != nil {
 			return gzipError(err)
 		}
@@ -224,12 +222,12 @@ func (r *Reader) open() error {
 }
 
 func gzipError(err error) error {
-	var corrupt flate.CorruptInputError
+	var corrupt inflate.CorruptInputError
 	switch {
 	case errors.Is(err, io.ErrUnexpectedEOF), err == io.EOF:
 		// A gzip header cut short reads as a plain EOF.
 		return fmt.Errorf("%w: the gzip stream ends early", ErrTruncated)
-	case errors.Is(err, gzip.ErrHeader), errors.Is(err, gzip.ErrChecksum), errors.As(err, &corrupt):
+	case errors.Is(err, inflate.ErrHeader), errors.Is(err, inflate.ErrChecksum), errors.As(err, &corrupt):
 		return fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	return err
