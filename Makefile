@@ -107,7 +107,8 @@ bench:
 	GOMAXPROCS=1 $(GO) test -run '^$$' -bench 'FramingFloor' -benchtime 7x ./pkg/trailfile/
 	GOMAXPROCS=1 $(GO) test -run '^$$' -bench 'CLIRatio' -benchtime 7x ./cmd/cognitrail/
 	$(GO) test -run '^$$' -bench 'CLIRatio' -benchtime 7x ./cmd/cognitrail/
-	$(GO) test -run '^$$' -bench 'ScanMonthRSS|ScanDirectory' -benchtime 1x ./cmd/cognitrail/
+	$(GO) test -run '^$$' -bench 'ScanMonthRSS' -benchtime 1x ./cmd/cognitrail/
+	$(GO) test -run '^$$' -bench 'ScanDirectory' -benchtime 7x ./cmd/cognitrail/
 	$(GO) test -run '^$$' -bench 'LargeObject' -benchtime 1x ./internal/lambdaapp/
 
 clean:

@@ -129,9 +129,11 @@ func BenchmarkScanDirectory(b *testing.B) {
 		_, wall, rss := cmd.run(b, &out, env, "scan", "--format", "json", "--concurrency", fmt.Sprint(conc), dir)
 		return out.String(), wall, rss
 	}
-	var seq, one, par time.Duration
+	// Each ratio is a run's three scans, one after the other, and the
+	// median of the runs is reported: a shared host's speed drifts between
+	// runs more than the ratio being measured.
+	var seq, one, par []float64
 	var peak int64
-	runs := 0
 	for b.Loop() {
 		want, d0, _ := scan(1, "GOMAXPROCS=1")
 		got1, d1, _ := scan(1)
@@ -139,13 +141,21 @@ func BenchmarkScanDirectory(b *testing.B) {
 		if got1 != want || gotN != want {
 			b.Fatalf("printed %d bytes sequentially, %d at --concurrency 1 and %d at --concurrency %d: not the same", len(want), len(got1), len(gotN), n)
 		}
-		seq, one, par, peak, runs = seq+d0, one+d1, par+dn, max(peak, rss), runs+1
+		seq, one, par = append(seq, d0.Seconds()), append(one, d1.Seconds()), append(par, dn.Seconds())
+		peak = max(peak, rss)
 	}
-	b.ReportMetric(seq.Seconds()/float64(runs), "sequential-wall-s")
-	b.ReportMetric(one.Seconds()/float64(runs), "conc1-wall-s")
-	b.ReportMetric(par.Seconds()/float64(runs), fmt.Sprintf("conc%d-wall-s", n))
-	b.ReportMetric(par.Seconds()/seq.Seconds(), "wall/sequential")
-	b.ReportMetric(par.Seconds()/one.Seconds(), "wall/conc1")
+	ratio := func(xs, ys []float64) float64 {
+		r := make([]float64, len(xs))
+		for i := range xs {
+			r[i] = xs[i] / ys[i]
+		}
+		return median(r)
+	}
+	b.ReportMetric(median(seq), "sequential-wall-s")
+	b.ReportMetric(median(one), "conc1-wall-s")
+	b.ReportMetric(median(par), fmt.Sprintf("conc%d-wall-s", n))
+	b.ReportMetric(ratio(par, seq), "wall/sequential")
+	b.ReportMetric(ratio(par, one), "wall/conc1")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MB")
 }
 
