@@ -387,7 +387,6 @@ var benchKlauspost = flag.Bool("klauspost", true, "also benchmark klauspost/comp
 // BenchmarkReader: MB/s of decompressed data, this package against
 // klauspost/compress/gzip, the inflater it replaces.
 func BenchmarkReader(b *testing.B) {
-	buf := make([]byte, 256<<10)
 	for _, c := range cases {
 		gz := c.gz()
 		want, _ := readKlauspost(gz)
@@ -395,45 +394,33 @@ func BenchmarkReader(b *testing.B) {
 			continue
 		}
 		b.Run(c.name, func(b *testing.B) {
-			b.SetBytes(int64(len(want)))
-			b.ReportAllocs()
-			for b.Loop() {
-				z, err := NewReader(bytes.NewReader(gz))
-				if err != nil {
-					b.Fatal(err)
-				}
-				n := 0
-				for err == nil {
-					var m int
-					m, err = z.Read(buf)
-					n += m
-				}
-				if err != io.EOF || n != len(want) {
-					b.Fatalf("%d bytes, %v", n, err)
-				}
-			}
+			benchRead(b, gz, len(want), func(r io.Reader) (io.Reader, error) { return NewReader(r) })
 		})
-		if !*benchKlauspost {
-			continue
+		if *benchKlauspost {
+			b.Run(c.name+"/klauspost", func(b *testing.B) {
+				benchRead(b, gz, len(want), func(r io.Reader) (io.Reader, error) { return kgzip.NewReader(r) })
+			})
 		}
-		b.Run(c.name+"/klauspost", func(b *testing.B) {
-			b.SetBytes(int64(len(want)))
-			b.ReportAllocs()
-			for b.Loop() {
-				z, err := kgzip.NewReader(bytes.NewReader(gz))
-				if err != nil {
-					b.Fatal(err)
-				}
-				n := 0
-				for err == nil {
-					var m int
-					m, err = z.Read(buf)
-					n += m
-				}
-				if err != io.EOF || n != len(want) {
-					b.Fatalf("%d bytes, %v", n, err)
-				}
-			}
-		})
+	}
+}
+
+func benchRead(b *testing.B, gz []byte, size int, open func(io.Reader) (io.Reader, error)) {
+	buf := make([]byte, 256<<10)
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	for b.Loop() {
+		z, err := open(bytes.NewReader(gz))
+		if err != nil {
+			b.Fatal(err)
+		}
+		n := 0
+		for err == nil {
+			var m int
+			m, err = z.Read(buf)
+			n += m
+		}
+		if err != io.EOF || n != size {
+			b.Fatalf("%d bytes, %v", n, err)
+		}
 	}
 }
