@@ -23,6 +23,7 @@ import (
 	"hash/crc32"
 	"io"
 	"math"
+	"math/bits"
 	"strconv"
 )
 
@@ -434,10 +435,10 @@ func (z *Reader) dynamic() error {
 		clens[codeOrder[i]] = uint8(v)
 	}
 	var ctab [1 << 7]uint32
-	if !build(ctab[:], clens[:], 7, nil, nil) {
+	cmin, ok := build(ctab[:], clens[:], 7, nil, nil)
+	if !ok {
 		return z.corrupt()
 	}
-	cmin := shortest(clens[:])
 	lens := z.lens[:nlit+ndist]
 	for i := 0; i < len(lens); {
 		// At most 7 bits of code and 7 of repeat count.
@@ -507,15 +508,17 @@ func (z *Reader) dynamic() error {
 	// A code without an end of block is not refused here, as klauspost
 	// does not: the block runs to the end of input.
 	z.lit, z.dist = &z.litBuf, &z.distBuf
-	z.litNeed, z.distNeed = max(shortest(lens[:nlit]), int(lens[256])), shortest(lens[nlit:])
+	litMin, ok := build(z.lit[:], lens[:nlit], litBits, litBase[:], litExtra[:])
+	if !ok {
+		return z.corrupt()
+	}
+	distMin, ok := build(z.dist[:], lens[nlit:], distBits, distBase[:], distExtra[:])
+	if !ok {
+		return z.corrupt()
+	}
+	z.litNeed, z.distNeed = max(litMin, int(lens[256])), distMin
 	if !z.final {
 		z.litNeed += 10
-	}
-	if !build(z.lit[:], lens[:nlit], litBits, litBase[:], litExtra[:]) {
-		return z.corrupt()
-	}
-	if !build(z.dist[:], lens[nlit:], distBits, distBase[:], distExtra[:]) {
-		return z.corrupt()
 	}
 	return nil
 }
@@ -552,7 +555,9 @@ func init() {
 	for i := range d {
 		d[i] = 5
 	}
-	if !build(fixedLit[:], l[:], litBits, litBase[:], litExtra[:]) || !build(fixedDist[:], d[:], distBits, distBase[:], distExtra[:]) {
+	_, litOK := build(fixedLit[:], l[:], litBits, litBase[:], litExtra[:])
+	_, distOK := build(fixedDist[:], d[:], distBits, distBase[:], distExtra[:])
+	if !litOK || !distOK {
 		panic("inflate: the fixed codes are not complete")
 	}
 }
@@ -586,7 +591,7 @@ func entry(sym int, n uint, base []uint16, extra []uint8) uint32 {
 // 1<<bits entries indexed by the next bits of input (least significant bit
 // first), and sub-tables for longer codes. It reports whether the code is
 // valid: complete, or (as zlib allows) empty or a single code of one bit.
-func build(table []uint32, lens []uint8, bits uint, base []uint16, extra []uint8) bool {
+func build(table []uint32, lens []uint8, width uint, base []uint16, extra []uint8) (shortest int, ok bool) {
 	var count [16]int
 	maxLen := uint(0)
 	for _, l := range lens {
@@ -596,9 +601,11 @@ func build(table []uint32, lens []uint8, bits uint, base []uint16, extra []uint8
 		}
 	}
 	count[0] = 0
-	clear(table[:1<<bits])
+	clear(table[:1<<width])
 	if maxLen == 0 {
-		return true
+		return 0, true
+	}
+	for shortest = 1; count[shortest] == 0; shortest++ {
 	}
 	// Check the code is neither over-subscribed nor, beyond the
 	// exception, incomplete.
@@ -606,11 +613,11 @@ func build(table []uint32, lens []uint8, bits uint, base []uint16, extra []uint8
 	for l := 1; l <= 15; l++ {
 		left = left<<1 - count[l]
 		if left < 0 {
-			return false
+			return 0, false
 		}
 	}
 	if left > 0 && !(maxLen == 1 && count[1] == 1) {
-		return false
+		return 0, false
 	}
 	var next [16]int
 	code := 0
@@ -624,19 +631,19 @@ func build(table []uint32, lens []uint8, bits uint, base []uint16, extra []uint8
 	var subLen [1 << 10]uint8 // by prefix, sized for the largest main table
 	sub := next
 	for _, l := range lens {
-		if uint(l) > bits {
-			c := reverse(sub[l], uint(l))
+		if uint(l) > width {
+			c := reverse(sub[l], l)
 			sub[l]++
-			p := c & (1<<bits - 1)
-			subLen[p] = max(subLen[p], l-uint8(bits))
+			p := c & (1<<width - 1)
+			subLen[p] = max(subLen[p], l-uint8(width))
 		}
 	}
 	var subOff [1 << 10]int
-	off := 1 << bits
-	for p := range 1 << bits {
+	off := 1 << width
+	for p := range 1 << width {
 		if subLen[p] > 0 {
 			subOff[p] = off
-			table[p] = uint32(off)<<16 | uint32(subLen[p])<<8 | flagSub | uint32(bits)
+			table[p] = uint32(off)<<16 | uint32(subLen[p])<<8 | flagSub | uint32(width)
 			clear(table[off : off+1<<subLen[p]])
 			off += 1 << subLen[p]
 		}
@@ -645,44 +652,30 @@ func build(table []uint32, lens []uint8, bits uint, base []uint16, extra []uint8
 		if l == 0 {
 			continue
 		}
-		c := reverse(next[l], uint(l))
+		c := reverse(next[l], l)
 		next[l]++
-		if uint(l) <= bits {
+		if uint(l) <= width {
 			e := entry(sym, uint(l), base, extra)
-			for i := c; i < 1<<bits; i += 1 << l {
+			for i := c; i < 1<<width; i += 1 << l {
 				table[i] = e
 			}
 			continue
 		}
-		p := c & (1<<bits - 1)
-		sl := uint(l) - bits
+		p := c & (1<<width - 1)
+		sl := uint(l) - width
 		e := entry(sym, sl, base, extra)
 		t := table[subOff[p] : subOff[p]+1<<subLen[p]]
-		for i := c >> bits; i < len(t); i += 1 << sl {
+		for i := c >> width; i < len(t); i += 1 << sl {
 			t[i] = e
 		}
 	}
-	return true
+	return shortest, true
 }
 
-// shortest returns the length of the shortest code of lens, 0 if none.
-func shortest(lens []uint8) int {
-	m := 0
-	for _, l := range lens {
-		if l != 0 && (m == 0 || int(l) < m) {
-			m = int(l)
-		}
-	}
-	return m
-}
-
-func reverse(c int, n uint) int {
-	r := 0
-	for range n {
-		r = r<<1 | c&1
-		c >>= 1
-	}
-	return r
+// reverse returns the n-bit code c with its bits in reverse order: DEFLATE
+// sends codes most significant bit first into a stream read from the least.
+func reverse(c int, n uint8) int {
+	return int(bits.Reverse16(uint16(c)) >> (16 - n))
 }
 
 // left returns how many bits of input are left after those taken
